@@ -1,0 +1,56 @@
+"""Composition root: builds the service from settings. Nothing else opens connections."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from monitor.clock import Clock, SystemClock
+from monitor.config import Settings, resolve_org_file
+from monitor.domain import OrgDirectory
+from monitor.policy import load_org
+from monitor.storage.db import Database
+from monitor.storage.migrate import migrate, require_current_schema
+from monitor.web.app import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a running process shares."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    org: OrgDirectory
+
+
+async def open_services(settings: Settings, *, clock: Clock | None = None, auto_migrate: bool = False) -> Services:
+    """Open the database (migrating it when asked, else requiring the current schema) and load the org."""
+    org = load_org(resolve_org_file(settings))
+    db = Database.open(settings.database_url)
+    try:
+        if auto_migrate:
+            await migrate(db)
+        else:
+            await require_current_schema(db)
+    except Exception:
+        await db.close()
+        raise
+    return Services(settings=settings, clock=clock or SystemClock(), db=db, org=org)
+
+
+def create_app(services: Services) -> web.Application:
+    """The aiohttp application; closes the database on shutdown."""
+    app = create_web_app(services.db, services.clock, services.settings, services.org)
+
+    async def _close_db(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await services.db.close()
+
+    app.cleanup_ctx.append(_close_db)
+    return app

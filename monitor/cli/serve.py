@@ -1,0 +1,58 @@
+"""`monitor serve`: the web interface and the collectors in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from monitor.app import create_app, open_services
+from monitor.cli.common import CliError, Context, run_until_signal
+from monitor.clock import SystemClock
+from monitor.collectors.polling import collect_once, new_session
+from monitor.storage.db import DatabaseError
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("serve", help="serve the web interface and run the collectors")
+    parser.add_argument("--host", help="listen address (default: the host setting)")
+    parser.add_argument("--port", type=int, help="listen port (default: the port setting)")
+    parser.add_argument("--migrate", action="store_true", help="apply database migrations before starting")
+    parser.set_defaults(handler=handle)
+
+
+def handle(ctx: Context) -> int:
+    settings = ctx.settings
+
+    async def main(stop: asyncio.Event) -> None:
+        try:
+            services = await open_services(settings, clock=SystemClock(), auto_migrate=ctx.args.migrate)
+        except DatabaseError as exc:
+            raise CliError(str(exc)) from exc
+        runner = web.AppRunner(create_app(services), handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise CliError(
+                f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); choose another --port"
+            ) from exc
+        log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
+        try:
+            async with new_session() as session:
+                while not stop.is_set():
+                    await collect_once(services.db, services.clock, session)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=60)
+        finally:
+            await runner.cleanup()
+
+    return run_until_signal(main)

@@ -1,0 +1,1 @@
+"""Collectors: fetch sources politely, parse feeds and pages, store items with evidence."""

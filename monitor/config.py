@@ -1,0 +1,317 @@
+"""Settings: one declared table, layered defaults < TOML file < MONITOR_* env < CLI flags.
+
+Every setting is a field of `Settings` declared with `setting(default, help, ...)`; the field's
+annotation is its type. Secrets (``secret=True``) are accepted only from the environment,
+either directly (``MONITOR_SLACK_BOT_TOKEN``) or from a file named by ``MONITOR_<NAME>_FILE``,
+and are redacted by `dump()`.
+
+Nothing here reads the environment at import time: `load_settings()` receives it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MONITOR_"
+REDACTED = "***"
+
+
+class ConfigError(ValueError):
+    """A setting could not be read; the message names the setting, where it came from and the fix."""
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    secret: bool = False,
+    choices: tuple[str, ...] | None = None,
+    minimum: float | None = None,
+) -> Any:
+    """Declare one setting (used as a dataclass field default)."""
+    meta = {"help": help, "secret": secret, "choices": choices, "minimum": minimum}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service. Keep `help` precise: README and config-dump show it."""
+
+    # --- storage -----------------------------------------------------------------------
+    database_url: str = setting(
+        "sqlite+aiosqlite:///./var/monitor.db",
+        "Database URL. SQLite (embedded default, one process) or PostgreSQL for scale-out, "
+        "e.g. postgresql+asyncpg://monitor@db/monitor.",
+    )
+    data_dir: str = setting("./var", "Directory for runtime files (SQLite database, evidence, reports).")
+    # --- web ---------------------------------------------------------------------------
+    host: str = setting("127.0.0.1", "Address `monitor serve` listens on.")
+    port: int = setting(8080, "Port `monitor serve` listens on.", minimum=0)
+    public_url: str = setting(
+        "", "External base URL used in links inside alerts and reports (default: http://host:port)."
+    )
+    # --- policy data -------------------------------------------------------------------
+    playbooks_dir: str = setting(
+        "", "Directory with rules, escalation ladders and the org directory (default: the shipped playbooks)."
+    )
+    org_file: str = setting("org/demo-city.yaml", "Org directory YAML, relative to playbooks_dir unless absolute.")
+    # --- operations --------------------------------------------------------------------
+    log_level: str = setting(
+        "INFO", "Minimum level of log records written to stderr.", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
+    log_format: str = setting("text", "Log format: human text or one JSON object per line.", choices=("text", "json"))
+    # --- demo --------------------------------------------------------------------------
+    demo_feed_port: int = setting(0, "Port of the demo's local feed server (0 = any free port).", minimum=0)
+    demo_refresh_s: float = setting(60.0, "How often the demo polls its feeds, in seconds.", minimum=1)
+    # --- secrets (environment or *_FILE only) ------------------------------------------
+    session_secret: str = setting(
+        "",
+        "Key that signs web session cookies (32+ random bytes). Generated per process when empty.",
+        secret=True,
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool
+    choices: tuple[str, ...] | None
+    minimum: float | None
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def settings_table() -> tuple[SettingInfo, ...]:
+    """The declared table of settings: name, type, default, help, secret flag."""
+    hints = typing.get_type_hints(Settings)
+    return tuple(
+        SettingInfo(
+            name=f.name,
+            type=_base_type(hints[f.name]),
+            default=f.default,
+            help=f.metadata["help"],
+            secret=f.metadata["secret"],
+            choices=f.metadata["choices"],
+            minimum=f.metadata["minimum"],
+        )
+        for f in dataclasses.fields(Settings)
+    )
+
+
+def _base_type(hint: Any) -> type:
+    if isinstance(hint, types.UnionType):
+        return next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings plus where each value came from (default, file path, env var or cli)."""
+
+    settings: Settings
+    origins: Mapping[str, str]
+
+
+def load_settings(
+    *,
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> LoadedSettings:
+    """Merge defaults < TOML file < MONITOR_* env < CLI flags into validated settings."""
+    table = {info.name: info for info in settings_table()}
+    values: dict[str, Any] = {name: info.default for name, info in table.items()}
+    origins = {name: "default" for name in table}
+    if config_file is not None:
+        _apply(values, origins, _read_toml(Path(config_file), table), table, str(config_file))
+    _apply_env(values, origins, env or {}, table)
+    for name, raw in (cli or {}).items():
+        if raw is None:
+            continue
+        info = _lookup(table, name, "command line")
+        if info.secret:
+            raise ConfigError(
+                f"setting '{name}' is a secret and cannot be given on the command line "
+                f"(it would show in the process list); set {info.env} or {info.env}_FILE"
+            )
+        values[name] = _coerce(info, raw, "command line")
+        origins[name] = "cli"
+    return LoadedSettings(Settings(**values), origins)
+
+
+def _read_toml(path: Path, table: Mapping[str, SettingInfo]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist; check the path given to -c") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}; fix the syntax at that line") from exc
+    for name, value in data.items():
+        info = _lookup(table, name, str(path))
+        if info.secret:
+            raise ConfigError(
+                f"{path}: setting '{name}' is a secret and must not be stored in a config file; "
+                f"remove it and set {info.env} or {info.env}_FILE instead"
+            )
+        if isinstance(value, dict):
+            raise ConfigError(f"{path}: '{name}' must be a single value, not a table")
+    return data
+
+
+def _apply(
+    values: dict[str, Any],
+    origins: dict[str, str],
+    data: Mapping[str, Any],
+    table: Mapping[str, SettingInfo],
+    origin: str,
+) -> None:
+    for name, raw in data.items():
+        values[name] = _coerce(table[name], raw, origin)
+        origins[name] = origin
+
+
+def _apply_env(
+    values: dict[str, Any], origins: dict[str, str], env: Mapping[str, str], table: Mapping[str, SettingInfo]
+) -> None:
+    for name, info in table.items():
+        direct, via_file = env.get(info.env), env.get(info.env + "_FILE")
+        if direct is not None and via_file is not None:
+            raise ConfigError(f"both {info.env} and {info.env}_FILE are set; keep only one")
+        if via_file is not None:
+            if not info.secret:
+                raise ConfigError(f"{info.env}_FILE: only secrets are read from files; set {info.env} instead")
+            direct = _read_secret_file(via_file, info)
+            origins[name] = f"env {info.env}_FILE"
+        elif direct is not None:
+            origins[name] = f"env {info.env}"
+        if direct is not None:
+            values[name] = _coerce(info, direct, origins[name])
+
+
+def _read_secret_file(path: str, info: SettingInfo) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{info.env}_FILE points to {path}, which cannot be read: {exc.strerror}") from exc
+
+
+def _lookup(table: Mapping[str, SettingInfo], name: str, origin: str) -> SettingInfo:
+    if name in table:
+        return table[name]
+    close = difflib.get_close_matches(name, table, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else "; run `monitor config-dump` to list settings"
+    raise ConfigError(f"{origin}: unknown setting '{name}'{hint}")
+
+
+_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _coerce(info: SettingInfo, raw: Any, origin: str) -> Any:
+    try:
+        value = _convert(info.type, raw)
+    except (TypeError, ValueError):
+        example = info.default if info.default not in ("", None) else "…"
+        raise ConfigError(
+            f"{origin}: setting '{info.name}' must be {_TYPE_WORDS.get(info.type, info.type.__name__)}, "
+            f"got {raw!r}; for example {info.name} = {example!r}"
+        ) from None
+    if info.choices and value not in info.choices:
+        raise ConfigError(f"{origin}: setting '{info.name}' must be one of {', '.join(info.choices)}, got {value!r}")
+    if info.minimum is not None and value < info.minimum:
+        raise ConfigError(f"{origin}: setting '{info.name}' must be at least {info.minimum}, got {value!r}")
+    return value
+
+
+def _convert(kind: type, raw: Any) -> Any:
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
+    if kind is int:
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError(raw)
+        return int(str(raw).strip()) if isinstance(raw, str) else int(raw)
+    if kind is float:
+        if isinstance(raw, bool):
+            raise ValueError(raw)
+        return float(raw)
+    if not isinstance(raw, str):
+        raise TypeError(raw)
+    return raw
+
+
+def dump(loaded: LoadedSettings) -> str:
+    """The merged settings as TOML, secrets redacted, each with its help and origin."""
+    lines = ["# merged settings (defaults < file < env < cli); secrets are redacted"]
+    for info in settings_table():
+        value = getattr(loaded.settings, info.name)
+        shown = (REDACTED if value else "") if info.secret else value
+        lines.append(f"# {info.help} [from {loaded.origins[info.name]}]")
+        lines.append(f"{info.name} = {_toml_literal(shown)}")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table() -> str:
+    """The settings table for README.md (between the settings markers)."""
+    rows = ["| Setting | Environment | Default | Description |", "|---|---|---|---|"]
+    for info in settings_table():
+        if info.secret:
+            default, env = "(secret)", f"`{info.env}` or `{info.env}_FILE`"
+        else:
+            default, env = f"`{_toml_literal(info.default)}`", f"`{info.env}`"
+        choices = f" One of: {', '.join(info.choices)}." if info.choices else ""
+        rows.append(f"| `{info.name}` | {env} | {default} | {info.help}{choices} |")
+    return "\n".join(rows) + "\n"
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def redact(text: str, settings: Settings) -> str:
+    """Remove every secret value of `settings` from `text` (for logs and error messages)."""
+    for info in settings_table():
+        secret = getattr(settings, info.name) if info.secret else ""
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def resolve_playbooks_dir(settings: Settings) -> Path:
+    """The playbooks directory: the setting, else the shipped copy (wheel) or the source tree."""
+    if settings.playbooks_dir:
+        return Path(settings.playbooks_dir)
+    package_dir = Path(__file__).resolve().parent
+    shipped = package_dir / "_playbooks"
+    return shipped if shipped.is_dir() else package_dir.parent / "playbooks"
+
+
+def resolve_org_file(settings: Settings) -> Path:
+    path = Path(settings.org_file)
+    return path if path.is_absolute() else resolve_playbooks_dir(settings) / path

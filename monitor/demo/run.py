@@ -1,0 +1,131 @@
+"""Run the demo: feed server + collection + web page, on a fresh SQLite file under data_dir."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from monitor.app import Services, create_app, open_services
+from monitor.clock import Clock
+from monitor.collectors.polling import collect_once, new_session
+from monitor.config import Settings
+from monitor.demo.corpus import DemoCorpus, load_corpus
+from monitor.demo.feedserver import create_feed_app
+from monitor.domain import Source, SourceKind
+from monitor.storage.repo.sources import add_sources
+
+log = logging.getLogger(__name__)
+
+DEMO_DB_NAME = "demo.db"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    url: str
+    feed_url: str
+    database: Path
+
+
+def demo_settings(settings: Settings) -> tuple[Settings, Path]:
+    """The demo always uses its own SQLite file, never the configured database."""
+    path = Path(settings.data_dir) / DEMO_DB_NAME
+    return dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{path}"), path
+
+
+def reset_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    clock: Clock,
+    stop: asyncio.Event,
+    announce: Callable[[str], None] = print,
+    on_ready: Callable[[DemoInfo], None] | None = None,
+) -> None:
+    """Start everything, poll the feeds until `stop` is set, then shut down cleanly."""
+    settings, db_path = demo_settings(settings)
+    reset_database(db_path)
+    corpus = load_corpus()
+    services = await open_services(settings, clock=clock, auto_migrate=True)
+    runners: list[web.AppRunner] = []
+    try:
+        feed_url = await _start(
+            runners, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
+        )
+        await _register_feeds(services, corpus, feed_url)
+        url = await _start(runners, create_app(services), settings.host, settings.port)
+        info = DemoInfo(url=url + "/", feed_url=feed_url + "/", database=db_path)
+        announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
+        if on_ready:
+            on_ready(info)
+        await _collect_until_stopped(services, stop, announce)
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+        await services.db.close()  # idempotent: the web app's cleanup may have closed it already
+    announce("演示已停止。")
+
+
+async def _start(runners: list[web.AppRunner], app: web.Application, host: str, port: int) -> str:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    runners.append(runner)
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise DemoError(f"无法监听 {host}:{port}（{exc.strerror}）。请换一个端口，例如 --port 0 自动选择。") from exc
+    bound = runner.addresses[0]
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://{shown_host}:{bound[1]}"
+
+
+async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str) -> None:
+    refresh = max(1, int(services.settings.demo_refresh_s))
+    sources = [
+        Source(
+            name=feed.title,
+            url=feed_url + feed.path,
+            kind=SourceKind.FEED,
+            media_tier=feed.media_tier,
+            poll_min_s=refresh,
+            poll_max_s=max(refresh, 3600),
+        )
+        for feed in corpus.feeds.values()
+    ]
+    async with services.db.write() as conn:
+        await add_sources(conn, sources, services.clock.now())
+
+
+async def _collect_until_stopped(services: Services, stop: asyncio.Event, announce: Callable[[str], None]) -> None:
+    async with new_session() as session:
+        while not stop.is_set():
+            result = await collect_once(services.db, services.clock, session)
+            announce(
+                f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
+                + (f"，失败 {result.errors} 个来源" if result.errors else "")
+            )
+            await _sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)
+
+
+async def _sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()

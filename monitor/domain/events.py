@@ -1,0 +1,65 @@
+"""The incident timeline: an append-only log of what happened, and who did it.
+
+Obligation state is derived from this log (DESIGN.md §3), so events are facts, never edited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    """Kinds of timeline event. Stable values; add new kinds at the end of a group."""
+
+    # lifecycle
+    DETECTED = "detected"  # 监测发现（事件创建）
+    ITEM_ATTACHED = "item_attached"  # 新增关联稿件
+    CLASSIFIED = "classified"  # 自动研判结果
+    CONFIRMED = "confirmed"  # 人工确认为政务舆情
+    DISMISSED = "dismissed"  # 判定为非政务舆情
+    STATUS_CHANGED = "status_changed"  # 流程状态变化
+    GRADED = "graded"  # 定级
+    REGRADED = "regraded"  # 调整级别（附原因）
+    ASSIGNED = "assigned"  # 交办
+    REASSIGNED = "reassigned"  # 改派（附原因）
+    ACCEPTED = "accepted"  # 认领
+    MERGED = "merged"  # 合并到其他事件
+    SPLIT = "split"  # 拆分出新事件
+    CLOSED = "closed"  # 办结
+    REOPENED = "reopened"  # 重新打开
+    NOTE_ADDED = "note_added"  # 备注
+    # obligations and responses
+    PLAYBOOK_SNAPSHOT = "playbook_snapshot"  # 锁定处置规则版本
+    RESPONSE_RECORDED = "response_recorded"  # 登记回应（附证据与审批人）
+    REPORT_RECORDED = "report_recorded"  # 登记首报/续报/终报
+    ACKNOWLEDGED = "acknowledged"  # 确认收到提醒
+    PAUSE_REQUESTED = "pause_requested"  # 申请暂停计时
+    PAUSE_APPROVED = "pause_approved"  # 批准暂停计时
+    PAUSE_REJECTED = "pause_rejected"  # 驳回暂停申请
+    RESUMED = "resumed"  # 恢复计时
+    OBLIGATION_OPENED = "obligation_opened"  # 产生时限要求
+    OBLIGATION_MET = "obligation_met"  # 时限要求已履行
+    OBLIGATION_BREACHED = "obligation_breached"  # 时限要求已超期
+    OBLIGATION_CANCELLED = "obligation_cancelled"  # 时限要求取消
+    ESCALATED = "escalated"  # 升级提醒/督办
+    # delivery
+    NOTIFICATION_QUEUED = "notification_queued"  # 提醒已进入发送队列
+    NOTIFICATION_SENT = "notification_sent"  # 提醒已送达
+    NOTIFICATION_FAILED = "notification_failed"  # 提醒发送失败
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """One entry of an incident's timeline."""
+
+    incident_id: int
+    kind: EventKind
+    at: datetime  # when it happened (business time)
+    actor: str = "system"  # a username, a person id, or "system"
+    payload: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None  # position in the incident's log, assigned on append
+    recorded_at: datetime | None = None  # when it was written
+    id: int | None = None

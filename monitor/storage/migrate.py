@@ -1,0 +1,66 @@
+"""Apply Alembic migrations programmatically (`monitor migrate`; safe to run twice or concurrently)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from monitor.storage.db import Database, DatabaseError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 7_318_201  # advisory lock id: concurrent `monitor migrate` runs queue up
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+async def migrate(db: Database, target: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade to `target`; returns (revision before, revision after)."""
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            if not db.is_sqlite:
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
+            before = await conn.run_sync(_current)
+            await conn.run_sync(_upgrade, target)
+            after = await conn.run_sync(_current)
+    return before, after
+
+
+def _upgrade(sync_conn: Any, target: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, target)
+
+
+def _current(sync_conn: Any) -> str | None:
+    return MigrationContext.configure(sync_conn).get_current_revision()
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def require_current_schema(db: Database) -> None:
+    """Refuse to run against a database whose schema is not at the code's head revision."""
+    current, head = await current_revision(db), head_revision()
+    if current != head:
+        state = "empty" if current is None else f"at revision {current}"
+        raise DatabaseError(f"the database schema is {state} but this version needs {head}; run `monitor migrate`")

@@ -1,0 +1,34 @@
+import pytest
+
+from monitor.collectors.feeds import html_to_text, parse_feed
+from monitor.collectors.urls import canonical_url, dedup_key
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://News.Example.com/a/1.html?utm_source=wx&id=3#comments", "https://news.example.com/a/1.html?id=3"),
+        ("https://m.news.example.com/a/1.html", "https://www.news.example.com/a/1.html"),
+        ("http://news.example.com:80/a?b=2&a=1", "http://news.example.com/a?a=1&b=2"),
+        ("https://news.example.com", "https://news.example.com/"),
+    ],
+)
+def test_canonical_url(url, canonical):
+    assert canonical_url(url) == canonical
+
+
+def test_dedup_key_prefers_canonical_url_then_guid():
+    assert dedup_key("https://a/1", "g", "t") != dedup_key(None, "g", "t")
+    assert dedup_key(None, "g", "t") == dedup_key(None, "g", "other title")
+    assert len(dedup_key(None, None, "t")) == 64
+
+
+def test_malformed_feed_gives_warnings_not_exceptions():
+    parsed = parse_feed(b"<rss><channel><item><title>\xff\xfe broken")
+    assert parsed.warnings
+    assert parse_feed(b"").warnings
+    assert parse_feed(b"not a feed at all").entries == []
+
+
+def test_html_to_text():
+    assert html_to_text("<p>明湖&amp;市</p><p>第二段<br/>换行</p>") == "明湖&市\n第二段\n换行"

@@ -1,0 +1,114 @@
+"""The demo is the product's front door: it must work with no config and no network."""
+
+import asyncio
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from monitor.clock import FakeClock
+from monitor.collectors.feeds import parse_feed
+from monitor.config import load_settings
+from monitor.demo.corpus import load_corpus, render_feed
+from monitor.demo.run import run_demo
+
+from .conftest import START
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_corpus_is_rich_enough():
+    corpus = load_corpus()
+    assert len(corpus.items) >= 60
+    scripts = Counter(i.script for i in corpus.items)
+    assert scripts["traditional"] >= 8 and scripts["simplified"] >= 40
+    assert {f.format for f in corpus.feeds.values()} == {"rss", "atom"}
+    assert {f.encoding for f in corpus.feeds.values()} >= {"utf-8", "gb18030", "big5"}
+    expected = [i.expected for i in corpus.items]
+    assert sum(1 for e in expected if e.get("relevant")) >= 30
+    assert sum(1 for e in expected if e.get("relevant") is False) >= 15
+    assert {e.get("event_level") for e in expected} >= {"II", "III", "IV"}
+    assert len({e.get("department") for e in expected if e.get("department")}) >= 12
+    # backdated so that deadlines are near when the demo starts
+    assert any(-300 <= i.published_offset.total_seconds() / 60 <= -240 for i in corpus.items)
+    assert any(-2880 <= i.published_offset.total_seconds() / 60 <= -2820 for i in corpus.items)
+
+
+@pytest.mark.parametrize("feed_id", sorted(load_corpus().feeds))
+def test_every_demo_feed_round_trips_through_the_parser(feed_id):
+    corpus = load_corpus()
+    feed = corpus.feeds[feed_id]
+    items = corpus.items_of(feed_id)
+    body = render_feed(feed, items, START, START, "http://127.0.0.1")
+    parsed = parse_feed(body, content_type=f"application/xml; charset={feed.encoding}")
+    assert parsed.warnings == []
+    visible = [i for i in items if i.published_at(START) <= START]
+    assert sorted(e.title for e in parsed.entries) == sorted(i.title for i in visible)
+    by_title = {e.title: e for e in parsed.entries}
+    for item in visible:
+        assert by_title[item.title].published == item.published_at(START).replace(microsecond=0)
+        assert item.text[:20] in by_title[item.title].text
+
+
+async def test_demo_collects_and_serves_items(tmp_path):
+    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
+    clock = FakeClock(START)
+    stop, collected = asyncio.Event(), asyncio.Event()
+    lines: list[str] = []
+    ready: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    def announce(line: str) -> None:
+        lines.append(line)
+        if line.startswith("采集完成"):
+            collected.set()
+
+    task = asyncio.create_task(run_demo(settings, clock=clock, stop=stop, announce=announce, on_ready=ready.set_result))
+    info = await asyncio.wait_for(ready, 30)
+    await asyncio.wait_for(collected.wait(), 30)
+    corpus = load_corpus()
+    visible = [i for i in corpus.items if i.published_at(START) <= START]
+    assert f"新增 {len(visible)} 条" in lines[-1]
+    async with aiohttp.ClientSession() as session, session.get(info.url) as resp:
+        page = await resp.text()
+    assert resp.status == 200 and "政务舆情回应监测" in page
+    for item in visible:
+        assert item.title.replace('"', "&#34;") in page or item.title in page, item.title
+    collected.clear()
+    clock.advance(settings.demo_refresh_s)  # the next pass finds nothing new (conditional GET)
+    await asyncio.wait_for(collected.wait(), 30)
+    assert "新增 0 条" in lines[-1]
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert lines[-1] == "演示已停止。"
+    assert (tmp_path / "demo.db").exists()
+
+
+def test_monitor_demo_command_starts_and_stops_on_ctrl_c(tmp_path):
+    env = {**os.environ, "MONITOR_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        started = proc.stdout.readline()
+        assert "演示已启动" in started, started + proc.stderr.read()
+        first_pass = proc.stdout.readline()
+        assert first_pass.startswith("采集完成") and "新增 0 条" not in first_pass
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "演示已停止" in out
