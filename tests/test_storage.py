@@ -174,3 +174,18 @@ async def test_failed_write_rolls_back(db):
             raise RuntimeError("crash mid-write")
     async with db.read() as conn:
         assert (await conn.execute(select(items.c.id))).first() is None
+
+
+async def test_migrations_match_schema_py(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from monitor.storage.schema import metadata
+
+    def diff(sync_conn):
+        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        return compare_metadata(ctx, metadata)
+
+    async with db.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert changes == [], f"schema.py and the migrations disagree; add a migration: {changes}"
