@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -13,7 +12,7 @@ from aiohttp import web
 from monitor.app import create_app, open_services
 from monitor.cli.common import CliError, Context, run_until_signal
 from monitor.clock import SystemClock
-from monitor.collectors.polling import collect_once, new_session
+from monitor.collectors.polling import Collector, CollectorConfig
 from monitor.storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -47,11 +46,8 @@ def handle(ctx: Context) -> int:
             ) from exc
         log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
         try:
-            async with new_session() as session:
-                while not stop.is_set():
-                    await collect_once(services.db, services.clock, session)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=60)
+            async with Collector(services.db, services.clock, CollectorConfig.from_settings(settings)) as collector:
+                await collector.run_forever(stop)
         finally:
             await runner.cleanup()
 

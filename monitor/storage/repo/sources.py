@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
 from monitor.storage.db import insert_ignore
-from monitor.storage.schema import fetches, sources
+from monitor.storage.schema import fetches, source_events, sources
 
 
 def source_row(source: Source, now: datetime) -> dict[str, Any]:
@@ -74,17 +74,91 @@ async def remove_source(conn: AsyncConnection, ident: str) -> int:
     return int(result.rowcount or 0)
 
 
-async def enabled_sources(conn: AsyncConnection) -> list[Any]:
-    """Enabled source rows (with their fetch state: validators, failures, next poll)."""
-    return list(await conn.execute(select(sources).where(sources.c.enabled).order_by(sources.c.id)))
+async def get_source(conn: AsyncConnection, ident: str) -> Any | None:
+    """A source row (with its fetch state) by id or URL."""
+    condition = sources.c.id == int(ident) if ident.isdigit() else sources.c.url == ident
+    return (await conn.execute(select(sources).where(condition))).first()
 
 
-async def record_fetch(conn: AsyncConnection, source_id: int, changes: dict[str, Any], fetch: dict[str, Any]) -> None:
-    """Update a source's fetch state and append one row to the fetch log."""
-    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes))
+async def claim_due_sources(
+    conn: AsyncConnection, now: datetime, owner: str, lease_until: datetime, limit: int = 500
+) -> list[Any]:
+    """Lease enabled sources whose poll is due (none leased by a live worker); returns their rows.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so several collectors share the work. SQLite runs inside
+    a BEGIN IMMEDIATE transaction, which already serialises claimers.
+    """
+    due = (
+        select(sources.c.id)
+        .where(sources.c.enabled)
+        .where((sources.c.next_poll_at.is_(None)) | (sources.c.next_poll_at <= now))
+        .where((sources.c.lease_expires_at.is_(None)) | (sources.c.lease_expires_at <= now))
+        .order_by(sources.c.next_poll_at.asc().nulls_first(), sources.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(due)).scalars())
+    if not ids:
+        return []
+    await conn.execute(
+        update(sources).where(sources.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=lease_until)
+    )
+    return list(await conn.execute(select(sources).where(sources.c.id.in_(ids)).order_by(sources.c.id)))
+
+
+async def next_poll_at(conn: AsyncConnection) -> datetime | None:
+    """The earliest scheduled poll of any enabled source."""
+    query = select(func.min(sources.c.next_poll_at)).where(sources.c.enabled)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def record_poll(
+    conn: AsyncConnection,
+    source_id: int,
+    changes: dict[str, Any],
+    fetch: dict[str, Any],
+    health_event: dict[str, Any] | None = None,
+) -> None:
+    """After one poll: update the source (releasing its lease), log the fetch, log a health change."""
+    await conn.execute(
+        update(sources).where(sources.c.id == source_id).values(**changes, lease_owner=None, lease_expires_at=None)
+    )
     await conn.execute(insert(fetches).values(source_id=source_id, **fetch))
+    if health_event is not None:
+        await conn.execute(insert(source_events).values(source_id=source_id, kind="health_changed", **health_event))
 
 
-def failures_plus_one() -> Any:
-    """SQL expression incrementing the consecutive failure counter atomically."""
-    return sources.c.consecutive_failures + 1
+async def update_source(conn: AsyncConnection, source_id: int, changes: dict[str, Any]) -> None:
+    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes))
+
+
+async def source_status(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """What the sources page shows: health, last success, last error, next poll, items in 24 h."""
+    query = select(
+        sources.c.id,
+        sources.c.name,
+        sources.c.kind,
+        sources.c.url,
+        sources.c.media_tier,
+        sources.c.region_hint,
+        sources.c.enabled,
+        sources.c.health,
+        sources.c.health_changed_at,
+        sources.c.last_fetch_at,
+        sources.c.last_success_at,
+        sources.c.last_new_item_at,
+        sources.c.last_error,
+        sources.c.consecutive_failures,
+        sources.c.next_poll_at,
+        sources.c.expected_per_day,
+    ).order_by(sources.c.id)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def source_events_for(conn: AsyncConnection, source_id: int | None = None, limit: int = 200) -> list[Any]:
+    """Health changes (newest first), for the sources page and the audit watchdog."""
+    query = select(source_events).order_by(source_events.c.at.desc(), source_events.c.id.desc()).limit(limit)
+    if source_id is not None:
+        query = query.where(source_events.c.source_id == source_id)
+    return list(await conn.execute(query))
