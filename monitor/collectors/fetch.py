@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 
 from monitor.clock import Clock
 from monitor.collectors.health import Outcome
@@ -135,11 +136,11 @@ class Fetcher:
         if self._session is None:
             raise RuntimeError("Fetcher must be used as `async with Fetcher(...) as fetcher`")
         async with self._session.get(url, headers=headers, max_redirects=self.limits.max_redirects) as response:
-            status, response_headers = response.status, {k: v for k, v in response.headers.items()}
+            status, response_headers = response.status, CIMultiDict(response.headers)
             final_url = str(response.url)
             if status == 200:
-                body = await response.content.read(self.limits.max_body_bytes + 1)
-                if len(body) > self.limits.max_body_bytes:
+                body = await _read_limited(response, self.limits.max_body_bytes)
+                if body is None:
                     mib = self.limits.max_body_bytes / 1048576
                     return self._failed(url, started, Outcome.TOO_LARGE, f"body larger than {mib:g} MiB", status)
             else:
@@ -159,6 +160,19 @@ class Fetcher:
         self, url: str, started: datetime, outcome: Outcome, error: str, status: int | None = None
     ) -> FetchResult:
         return FetchResult(url, outcome, started, self.clock.now(), status, error=error)
+
+
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None as soon as it grows past `limit` bytes (the rest is never read)."""
+    if response.content_length is not None and response.content_length > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:

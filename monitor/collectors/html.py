@@ -154,7 +154,6 @@ def extract_article(body: bytes, *, url: str = "", content_type: str | None = No
             include_comments=False,
             include_images=False,
             date_extraction_params={"outputformat": "%Y-%m-%d %H:%M:%S", "original_date": True},
-            as_dict=True,
         )
     except Exception as exc:  # trafilatura on hostile HTML: record it, lose nothing
         return Article("", "", None, None, (*decoded.warnings, f"article extraction failed: {type(exc).__name__}"))

@@ -61,6 +61,8 @@ def entry_row(
         "fetched_at": now,
         "raw_sha256": sha,
         "title_hash": title_hash(title),
+        "minhash": None,
+        "duplicate_of": None,
         "origin": declared_origin(text),
         "media_tier": source.media_tier,
         "region_hint": source.region_hint,
