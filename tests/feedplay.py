@@ -39,7 +39,8 @@ def rss(items: list[dict[str, str]], *, encoding: str = "utf-8", declared: str |
         f"<description>{i.get('text', '')}</description></item>"
         for i in items
     )
-    doc = f'<?xml version="1.0" encoding="{declared or encoding}"?>\n<rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
+    head = f'<?xml version="1.0" encoding="{declared or encoding}"?>\n'
+    doc = f'{head}<rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
     return doc.encode(encoding)
 
 
