@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 from typing import Any
 
 from aiohttp import web
@@ -46,7 +47,9 @@ def handle(ctx: Context) -> int:
             ) from exc
         log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
         try:
-            async with Collector(services.db, services.clock, CollectorConfig.from_settings(settings)) as collector:
+            async with Collector(
+                services.db, services.clock, CollectorConfig.from_settings(settings), env=os.environ
+            ) as collector:
                 await collector.run_forever(stop)
         finally:
             await runner.cleanup()

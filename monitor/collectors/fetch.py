@@ -111,9 +111,16 @@ class Fetcher:
         if self._session is not None:
             await self._session.close()
 
-    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
         """GET `url` (conditionally when validators are given). Never raises for network trouble."""
-        headers = {}
+        headers = dict(extra_headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

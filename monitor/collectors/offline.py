@@ -13,6 +13,8 @@ _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<div", b"<me
 
 def looks_like_html(body: bytes) -> bool:
     head = body[:2048].lstrip().lower()
+    if not head.startswith(b"<"):
+        return False
     return any(marker in head for marker in _HTML_MARKERS) and b"<rss" not in head and b"<feed" not in head
 
 

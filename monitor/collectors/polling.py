@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
 from monitor.collectors.health import Decision, HealthPolicy, Outcome, SourceState, decide
 from monitor.collectors.pipeline import SourceInfo, StoreResult, entry_row, store_rows
+from monitor.collectors.sources import SourceError, auth_header
 from monitor.collectors.sourcing import ParsedPoll, parse_poll
 from monitor.config import Settings
 from monitor.domain import SourceHealth
@@ -80,6 +82,7 @@ class Collector:
         *,
         rng: random.Random | None = None,
         owner: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.db, self.clock = db, clock
         self.config = config or CollectorConfig()
@@ -88,6 +91,7 @@ class Collector:
         self.fetcher = Fetcher(clock, self.config.limits)
         self.index = NearDupIndex(self.config.dedup)
         self._store_lock = asyncio.Lock()
+        self._env = env or {}  # where credentials references are resolved (os.environ in production)
 
     async def __aenter__(self) -> Collector:
         await self.fetcher.__aenter__()
@@ -138,7 +142,15 @@ class Collector:
 
     async def poll(self, source: Any) -> PollSummary:
         """Fetch one source (a leased row), store its items and its new state."""
-        result = await self.fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
+        try:
+            auth = auth_header(source.credentials_ref, self._env)
+        except SourceError as exc:
+            now = self.clock.now()
+            result = FetchResult(source.url, Outcome.NETWORK, now, now, error=str(exc))
+        else:
+            result = await self.fetcher.get(
+                source.url, etag=source.etag, last_modified=source.last_modified, extra_headers=auth
+            )
         parsed = None
         if result.outcome is Outcome.OK:
             parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known)
