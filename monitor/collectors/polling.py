@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.clock import Clock
+from monitor.collectors.cluster import cluster_pending, policy_from_settings
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
 from monitor.collectors.health import Decision, HealthPolicy, Outcome, SourceState, decide
@@ -25,6 +26,7 @@ from monitor.collectors.sources import SourceError, auth_header
 from monitor.collectors.sourcing import ParsedPoll, parse_poll
 from monitor.config import Settings
 from monitor.domain import SourceHealth
+from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
 from monitor.storage.repo.heartbeats import beat
 from monitor.storage.repo.items import Evidence, existing_keys, recent_signatures, store_evidence
@@ -41,6 +43,7 @@ class CollectorConfig:
     health: HealthPolicy = field(default_factory=HealthPolicy)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     max_articles: int = 20
+    cluster: ClusterPolicy = field(default_factory=ClusterPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CollectorConfig:
@@ -59,7 +62,7 @@ class CollectorConfig:
             backoff_cap=timedelta(hours=settings.collector_backoff_cap_h),
         )
         dedup = DedupConfig(threshold=settings.dedup_threshold, window=timedelta(hours=settings.dedup_window_h))
-        return cls(limits, health, dedup, settings.collector_max_articles)
+        return cls(limits, health, dedup, settings.collector_max_articles, policy_from_settings(settings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,8 @@ class Collector:
         while not stop.is_set():
             try:
                 result = await self.run_once()
-                log.debug("collector pass: %s", result)
+                clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
+                log.debug("collector pass: %s; clustering: %s", result, clustered)
                 async with self.db.write() as conn:
                     await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})
                     due = await next_poll_at(conn)
