@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from monitor.collectors.normalize import normalize_title
+from monitor.collectors.normalize import title_core
 
 _BOILERPLATE = re.compile(
     r"^\s*[\[【(（]?\s*(?:来源|稿源|转载自|转自|本文转自|原标题|责任编辑|编辑|作者|记者|通讯员|审核|校对)\s*[:：].*$",
@@ -43,9 +43,9 @@ class DedupConfig:
     max_entries: int = 200_000
 
 
-def title_hash(title: str) -> str | None:
-    """16 hex chars of sha256 over the normalised title; None for titles too short to identify a story."""
-    core = normalize_title(title)
+def title_hash(title_norm: str) -> str | None:
+    """16 hex chars of sha256 over a normalised title's letters and digits; None when too short to identify a story."""
+    core = title_core(title_norm)
     return hashlib.sha256(core.encode("utf-8")).hexdigest()[:16] if len(core) >= 8 else None
 
 
@@ -62,38 +62,45 @@ def shingle_text(title_norm: str, text_norm: str) -> str:
 
 
 class Signer:
-    """Computes MinHash signatures with fixed permutations (so they compare across restarts)."""
+    """MinHash signatures of character shingles, with datasketch's "affine32" permutations.
+
+    The permutation is applied with numpy in one (shingles x num_perm) operation; the result is
+    the same as datasketch's `MinHash.update_batch` on the same shingle hashes (a test checks),
+    several times faster because no Python object is made per shingle.
+    """
 
     def __init__(self, config: DedupConfig) -> None:
         self.config = config
-        self._permutations = MinHash(num_perm=config.num_perm, seed=1, scheme="affine32").permutations
+        a, b = MinHash(num_perm=config.num_perm, seed=1, scheme="affine32").permutations
+        self._a, self._b = a.astype(np.uint32)[None, :], b.astype(np.uint32)[None, :]
 
-    def signature(self, text: str) -> np.ndarray | None:
-        """uint32[num_perm] MinHash of the character shingles of `text`; None when too short."""
+    def shingle_hashes(self, text: str) -> np.ndarray:
+        """Distinct uint32 hashes of the overlapping character n-grams of `text`."""
         n = self.config.shingle
-        if len(text) < MIN_SHINGLE_CHARS:
-            return None
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         mixed = codes[: len(codes) - n + 1] * np.uint64(0x9E3779B1)
         for offset in range(1, n):
             mixed = (mixed * np.uint64(0x85EBCA77)) ^ codes[offset : len(codes) - n + 1 + offset]
-        hashes = np.unique((mixed & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        minhash = self._minhash()
-        minhash.update_batch(hashes.tolist())
-        return np.asarray(minhash.hashvalues, dtype=np.uint32)
+        return np.unique((mixed & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 
-    def _minhash(self, values: np.ndarray | None = None) -> MinHash:
-        return MinHash(
-            num_perm=self.config.num_perm,
-            seed=1,
-            hashfunc=int,
-            permutations=self._permutations,
-            hashvalues=values,
-            scheme="affine32",
-        )
+    def signature(self, text: str) -> np.ndarray | None:
+        """uint32[num_perm] MinHash of the character shingles of `text`; None when too short."""
+        if len(text) < MIN_SHINGLE_CHARS:
+            return None
+        hv = _fmix32(self.shingle_hashes(text))[:, None]
+        with np.errstate(over="ignore"):
+            permuted = hv * self._a + self._b  # uint32 arithmetic wraps: a*h + b mod 2**32
+        return np.asarray(permuted.min(axis=0), dtype=np.uint32)
 
-    def wrap(self, values: np.ndarray) -> MinHash:
-        return self._minhash(values)
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (as datasketch applies before its affine permutations)."""
+    with np.errstate(over="ignore"):
+        hv = hv ^ (hv >> np.uint32(16))
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        return hv ^ (hv >> np.uint32(16))
 
 
 def to_bytes(signature: np.ndarray) -> bytes:
@@ -110,31 +117,44 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class NearDupIndex:
-    """LSH over the signatures of recent originals, bounded by a time window and a size cap."""
+    """LSH over the signatures of recent originals, bounded by a time window and a size cap.
+
+    Banding (b bands of r rows, chosen by datasketch for the threshold) is kept in plain dicts:
+    a band's bytes -> item ids. Candidates sharing any band are verified on the full signature.
+    """
 
     def __init__(self, config: DedupConfig | None = None) -> None:
         self.config = config or DedupConfig()
         self.signer = Signer(self.config)
-        self._lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        params = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        self._bands = [(i * params.r, (i + 1) * params.r) for i in range(params.b)]
+        self._tables: list[dict[bytes, list[int]]] = [{} for _ in self._bands]
         self._signatures: dict[int, np.ndarray] = {}
         self._order: deque[tuple[datetime, int]] = deque()
 
     def __len__(self) -> int:
         return len(self._signatures)
 
+    def _keys(self, signature: np.ndarray) -> list[bytes]:
+        return [signature[start:end].tobytes() for start, end in self._bands]
+
     def find(self, signature: np.ndarray) -> tuple[int, float] | None:
         """The most similar indexed original (id, similarity) at or above the threshold."""
+        candidates: set[int] = set()
+        for table, key in zip(self._tables, self._keys(signature), strict=True):
+            candidates.update(table.get(key, ()))
         best: tuple[int, float] | None = None
-        for key in self._lsh.query(self.signer.wrap(signature)):
-            score = similarity(signature, self._signatures[key])
-            if score >= self.config.threshold and (best is None or (score, -key) > (best[1], -best[0])):
-                best = (key, score)
+        for item_id in candidates:
+            score = similarity(signature, self._signatures[item_id])
+            if score >= self.config.threshold and (best is None or (score, -item_id) > (best[1], -best[0])):
+                best = (item_id, score)
         return best
 
     def add(self, item_id: int, signature: np.ndarray, at: datetime) -> None:
         if item_id in self._signatures:
             return
-        self._lsh.insert(item_id, self.signer.wrap(signature), check_duplication=False)
+        for table, key in zip(self._tables, self._keys(signature), strict=True):
+            table.setdefault(key, []).append(item_id)
         self._signatures[item_id] = signature
         self._order.append((at, item_id))
         if len(self._signatures) > self.config.max_entries:
@@ -150,8 +170,15 @@ class NearDupIndex:
 
     def _drop_oldest(self) -> None:
         _, item_id = self._order.popleft()
-        if self._signatures.pop(item_id, None) is not None:
-            self._lsh.remove(item_id)
+        signature = self._signatures.pop(item_id, None)
+        if signature is None:
+            return
+        for table, key in zip(self._tables, self._keys(signature), strict=True):
+            bucket = table.get(key)
+            if bucket is not None:
+                bucket.remove(item_id)
+                if not bucket:
+                    del table[key]
 
     def load(self, rows: Iterable[tuple[int, bytes, datetime]]) -> None:
         """Rebuild from stored (item id, signature bytes, time) rows, oldest first."""

@@ -37,7 +37,6 @@ def normalize_text(text: str) -> str:
     return _BLANK_LINES.sub("\n", text).strip()
 
 
-def normalize_title(title: str) -> str:
-    """A title reduced for exact-duplicate hashing: normalised, without spaces and punctuation."""
-    text = normalize_text(title)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+def title_core(title_norm: str) -> str:
+    """A normalised title reduced to letters and digits (for exact-duplicate hashing)."""
+    return "".join(ch for ch in title_norm if unicodedata.category(ch)[0] in "LN")

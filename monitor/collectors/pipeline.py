@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from monitor.collectors.dedup import NearDupIndex, declared_origin, shingle_text, similarity, title_hash, to_bytes
+from monitor.collectors.dedup import NearDupIndex, declared_origin, shingle_text, title_hash, to_bytes
 from monitor.collectors.encoding import repair_mojibake
 from monitor.collectors.feeds import ParsedEntry
 from monitor.collectors.normalize import normalize_text
 from monitor.collectors.urls import canonical_url, dedup_key
 from monitor.storage.db import Connection
-from monitor.storage.repo.items import existing_keys, insert_items, originals_by_title_hash, set_duplicates
+from monitor.storage.repo.items import existing_keys, insert_fresh_items, originals_by_title_hash, set_duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,8 @@ def entry_row(
     text, text_problem = repair_mojibake(entry.text)
     warnings = list(dict.fromkeys([*feed_warnings, *entry.warnings, *filter(None, (title_problem, text_problem))]))
     canonical = canonical_url(entry.link) if entry.link else None
+    text_norm = normalize_text(f"{title}\n{text}")
+    title_norm = text_norm.split("\n", 1)[0] if title.strip() else ""
     return {
         "source_id": source.id,
         "dedup_key": dedup_key(canonical, entry.guid, f"{source.url}\n{title}\n{text[:200]}"),
@@ -55,12 +57,12 @@ def entry_row(
         "canonical_url": canonical,
         "title": title,
         "text": text,
-        "text_norm": normalize_text(f"{title}\n{text}"),
+        "text_norm": text_norm,
         "author": entry.author,
         "published_at": entry.published,
         "fetched_at": now,
         "raw_sha256": sha,
-        "title_hash": title_hash(title),
+        "title_hash": title_hash(title_norm),
         "minhash": None,
         "duplicate_of": None,
         "origin": declared_origin(text),
@@ -71,39 +73,53 @@ def entry_row(
     }
 
 
-async def store_rows(
-    conn: Connection, index: NearDupIndex, rows: Sequence[dict[str, Any]], now: datetime
-) -> StoreResult:
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Item rows with their MinHash signatures (computed before any lock or transaction)."""
+
+    rows: list[dict[str, Any]]
+    signatures: list[np.ndarray | None]
+
+
+def prepare(rows: list[dict[str, Any]], index: NearDupIndex) -> Prepared:
+    """Sign each row's text (and store the signature bytes on the row)."""
+    signatures = []
+    for row in rows:
+        title_norm = row["text_norm"].split("\n", 1)[0]
+        signature = index.signer.signature(shingle_text(title_norm, row["text_norm"][len(title_norm) :]))
+        row["minhash"] = to_bytes(signature) if signature is not None else None
+        signatures.append(signature)
+    return Prepared(rows, signatures)
+
+
+async def store_rows(conn: Connection, index: NearDupIndex, prepared: Prepared, now: datetime) -> StoreResult:
     """Insert the rows that are new, marking reposts; returns counts. Caller holds the write transaction."""
+    rows = prepared.rows
     result = StoreResult(seen=len(rows))
     known = await existing_keys(conn, [r["dedup_key"] for r in rows])
-    fresh = list({r["dedup_key"]: r for r in reversed(rows) if r["dedup_key"] not in known}.values())[::-1]
-    if not fresh:
+    first: dict[str, int] = {}
+    for position, row in enumerate(rows):
+        if row["dedup_key"] not in known:
+            first.setdefault(row["dedup_key"], position)
+    if not first:
         return result
+    fresh = [rows[i] for i in first.values()]
+    signatures = [prepared.signatures[i] for i in first.values()]
     by_title = await originals_by_title_hash(
         conn, [r["title_hash"] for r in fresh if r["title_hash"]], now - index.config.window
     )
-    signatures = [_sign(index, r) for r in fresh]
     in_batch = _mark_duplicates(index, fresh, signatures, by_title)
-    stored = await insert_items(conn, fresh)
-    late = [(stored[r["dedup_key"]][0], stored[other][0]) for r, other in in_batch if other in stored]
+    stored = await insert_fresh_items(conn, fresh)
+    late = [(stored[r["dedup_key"]], stored[k]) for r, k in in_batch if r["dedup_key"] in stored and k in stored]
     await set_duplicates(conn, late)
     late_ids = {item_id for item_id, _ in late}
     for row, signature in zip(fresh, signatures, strict=True):
-        item_id, is_new = stored.get(row["dedup_key"], (0, False))
-        if is_new and signature is not None and row.get("duplicate_of") is None and item_id not in late_ids:
+        item_id = stored.get(row["dedup_key"])
+        if item_id and signature is not None and row["duplicate_of"] is None and item_id not in late_ids:
             index.add(item_id, signature, row["fetched_at"])
-    result.new = sum(1 for r in fresh if stored.get(r["dedup_key"], (0, False))[1])
-    result.duplicates = sum(1 for r in fresh if r.get("duplicate_of")) + len(late)
+    result.new = len(stored)
+    result.duplicates = sum(1 for r in fresh if r["duplicate_of"] and r["dedup_key"] in stored) + len(late)
     return result
-
-
-def _sign(index: NearDupIndex, row: dict[str, Any]) -> np.ndarray | None:
-    title_norm = row["text_norm"].split("\n", 1)[0]
-    signature = index.signer.signature(shingle_text(title_norm, row["text_norm"][len(title_norm) :]))
-    if signature is not None:
-        row["minhash"] = to_bytes(signature)
-    return signature
 
 
 def _mark_duplicates(
@@ -115,7 +131,7 @@ def _mark_duplicates(
     """Set duplicate_of for reposts of stored originals; return (row, original key) pairs within the batch."""
     in_batch: list[tuple[dict[str, Any], str]] = []
     batch_titles: dict[str, str] = {}
-    batch_sigs: list[tuple[str, np.ndarray]] = []
+    batch = _BatchSignatures(len(fresh), index.config.num_perm, index.config.threshold)
     for row, signature in zip(fresh, signatures, strict=True):
         original = by_title.get(row["title_hash"]) if row["title_hash"] else None
         if original is None and signature is not None:
@@ -125,21 +141,32 @@ def _mark_duplicates(
             row["duplicate_of"] = original
             continue
         twin = batch_titles.get(row["title_hash"]) if row["title_hash"] else None
-        twin = twin or _batch_match(signature, batch_sigs, index.config.threshold)
+        twin = twin or batch.find(signature)
         if twin is not None:
             in_batch.append((row, twin))
             continue
         if row["title_hash"]:
             batch_titles[row["title_hash"]] = row["dedup_key"]
-        if signature is not None:
-            batch_sigs.append((row["dedup_key"], signature))
+        batch.add(row["dedup_key"], signature)
     return in_batch
 
 
-def _batch_match(signature: np.ndarray | None, seen: list[tuple[str, np.ndarray]], threshold: float) -> str | None:
-    if signature is None:
-        return None
-    for key, other in seen:
-        if similarity(signature, other) >= threshold:
-            return key
-    return None
+class _BatchSignatures:
+    """Originals seen earlier in the same batch (not in the index yet: they have no id)."""
+
+    def __init__(self, capacity: int, num_perm: int, threshold: float) -> None:
+        self._matrix = np.empty((capacity, num_perm), dtype=np.uint32)
+        self._keys: list[str] = []
+        self._needed = threshold * num_perm
+
+    def find(self, signature: np.ndarray | None) -> str | None:
+        if signature is None or not self._keys:
+            return None
+        agree = np.count_nonzero(self._matrix[: len(self._keys)] == signature, axis=1)
+        best = int(agree.argmax())
+        return self._keys[best] if agree[best] >= self._needed else None
+
+    def add(self, key: str, signature: np.ndarray | None) -> None:
+        if signature is not None:
+            self._matrix[len(self._keys)] = signature
+            self._keys.append(key)

@@ -21,7 +21,7 @@ from monitor.collectors.cluster import cluster_pending, policy_from_settings
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
 from monitor.collectors.health import Decision, HealthPolicy, Outcome, SourceState, decide
-from monitor.collectors.pipeline import SourceInfo, StoreResult, entry_row, store_rows
+from monitor.collectors.pipeline import Prepared, SourceInfo, StoreResult, entry_row, prepare, store_rows
 from monitor.collectors.sources import SourceError, auth_header
 from monitor.collectors.sourcing import ParsedPoll, parse_poll
 from monitor.config import Settings
@@ -161,26 +161,32 @@ class Collector:
         outcome = result.outcome
         if parsed is not None and parsed.unusable:
             outcome = Outcome.UNPARSEABLE
+        prepared = None
+        if parsed is not None:  # CPU work (normalising, signing) happens outside the store lock
+            info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
+            rows = [entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries]
+            prepared = prepare(rows, self.index)
         async with self._store_lock:
-            return await self._record(source, result, outcome, parsed)
+            return await self._record(source, result, outcome, parsed, prepared)
 
     async def _known(self, keys: list[str]) -> set[str]:
         async with self.db.read() as conn:
             return set(await existing_keys(conn, keys))
 
     async def _record(
-        self, source: Any, result: FetchResult, outcome: Outcome, parsed: ParsedPoll | None
+        self,
+        source: Any,
+        result: FetchResult,
+        outcome: Outcome,
+        parsed: ParsedPoll | None,
+        prepared: Prepared | None,
     ) -> PollSummary:
         now = self.clock.now()
-        info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
         async with self.db.write() as conn:
             stored = StoreResult()
-            if parsed is not None:
+            if parsed is not None and prepared is not None:
                 await store_evidence(conn, _evidence(result, parsed))
-                rows = [
-                    entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries
-                ]
-                stored = await store_rows(conn, self.index, rows, now)
+                stored = await store_rows(conn, self.index, prepared, now)
             decision = decide(
                 _state(source),
                 outcome,

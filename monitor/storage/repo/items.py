@@ -76,6 +76,18 @@ async def insert_items(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]])
     return {k: (after[k], k in fresh_keys) for k in keys if k in after}
 
 
+async def insert_fresh_items(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Insert rows believed new; returns dedup_key -> id for those actually inserted (one statement).
+
+    A row another writer stored meanwhile is skipped by the conflict clause and absent from the result.
+    """
+    if not rows:
+        return {}
+    statement = insert_ignore(conn, items, ["dedup_key"]).returning(items.c.dedup_key, items.c.id)
+    result = await conn.execute(statement, _unique_by_key(rows))
+    return {row.dedup_key: row.id for row in result}
+
+
 def _unique_by_key(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for row in rows:
