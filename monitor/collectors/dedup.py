@@ -168,11 +168,25 @@ class NearDupIndex:
             dropped += 1
         return dropped
 
+    def rekey(self, old_id: int, new_id: int | None, at: datetime) -> None:
+        """Give a provisional entry its stored id (or forget it when `new_id` is None).
+
+        The old id stays in the age queue as a tombstone; eviction skips it.
+        """
+        signature = self._signatures.pop(old_id, None)
+        if signature is None:
+            return
+        self._unlink(old_id, signature)
+        if new_id is not None:
+            self.add(new_id, signature, at)
+
     def _drop_oldest(self) -> None:
         _, item_id = self._order.popleft()
         signature = self._signatures.pop(item_id, None)
-        if signature is None:
-            return
+        if signature is not None:
+            self._unlink(item_id, signature)
+
+    def _unlink(self, item_id: int, signature: np.ndarray) -> None:
         for table, key in zip(self._tables, self._keys(signature), strict=True):
             bucket = table.get(key)
             if bucket is not None:

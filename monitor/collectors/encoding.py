@@ -119,10 +119,12 @@ def _guess(body: bytes, warnings: list[str]) -> tuple[str, str]:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    codec = None
+    if len(body) >= 256:  # too little text makes any statistical guess a coin toss; GB18030 is likeliest here
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(body[:65536]).best()
-    codec = canonical_codec(best.encoding) if best is not None else None
+        best = from_bytes(body[:65536]).best()
+        codec = canonical_codec(best.encoding) if best is not None else None
     for candidate in (codec, "gb18030"):
         if candidate:
             try:
@@ -160,7 +162,16 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
             if whole is not None:
                 return whole, f"mojibake repaired: UTF-8 text had been decoded as {wrong}"
             return text, f"mojibake: UTF-8 text appears to have been decoded as {wrong}; not repaired"
+        if fixed is None and _lossy_mojibake(sample, wrong):
+            return text, f"mojibake: UTF-8 text appears to have been decoded as {wrong} (bytes lost); not repaired"
     return text, None
+
+
+def _lossy_mojibake(sample: str, wrong: str) -> bool:
+    """Mojibake whose lost bytes prevent an exact repair: re-reading it as UTF-8 still yields mostly CJK."""
+    reread = sample.encode(wrong, errors="ignore").decode("utf-8", errors="replace")
+    cjk, lost = len(_CJK.findall(reread)), reread.count("\ufffd")
+    return len(reread) < len(sample) and cjk >= 3 and cjk > 2 * lost
 
 
 def _roundtrip(text: str, wrong: str) -> str | None:

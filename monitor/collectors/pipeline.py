@@ -9,7 +9,7 @@ becomes a duplicate of the earliest original.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +35,16 @@ class SourceInfo:
 @dataclass(slots=True)
 class StoreResult:
     seen: int = 0
-    new: int = 0
-    duplicates: int = 0
+    new_keys: set[str] = field(default_factory=set)  # dedup keys inserted now
+    duplicate_keys: set[str] = field(default_factory=set)  # of those, the ones stored as reposts
+
+    @property
+    def new(self) -> int:
+        return len(self.new_keys)
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.duplicate_keys)
 
 
 def entry_row(
@@ -108,17 +116,18 @@ async def store_rows(conn: Connection, index: NearDupIndex, prepared: Prepared, 
     by_title = await originals_by_title_hash(
         conn, [r["title_hash"] for r in fresh if r["title_hash"]], now - index.config.window
     )
-    in_batch = _mark_duplicates(index, fresh, signatures, by_title)
-    stored = await insert_fresh_items(conn, fresh)
+    provisional, in_batch = _mark_duplicates(index, fresh, signatures, by_title)
+    stored: dict[str, int] = {}
+    try:
+        stored = await insert_fresh_items(conn, fresh)
+    finally:  # provisional index entries become stored ids, or are forgotten
+        for temp_id, key in provisional.items():
+            index.rekey(temp_id, stored.get(key), now)
     late = [(stored[r["dedup_key"]], stored[k]) for r, k in in_batch if r["dedup_key"] in stored and k in stored]
     await set_duplicates(conn, late)
-    late_ids = {item_id for item_id, _ in late}
-    for row, signature in zip(fresh, signatures, strict=True):
-        item_id = stored.get(row["dedup_key"])
-        if item_id and signature is not None and row["duplicate_of"] is None and item_id not in late_ids:
-            index.add(item_id, signature, row["fetched_at"])
-    result.new = len(stored)
-    result.duplicates = sum(1 for r in fresh if r["duplicate_of"] and r["dedup_key"] in stored) + len(late)
+    result.new_keys = set(stored)
+    result.duplicate_keys = {r["dedup_key"] for r in fresh if r["duplicate_of"] and r["dedup_key"] in stored}
+    result.duplicate_keys |= {r["dedup_key"] for r, k in in_batch if r["dedup_key"] in stored and k in stored}
     return result
 
 
@@ -127,46 +136,33 @@ def _mark_duplicates(
     fresh: Sequence[dict[str, Any]],
     signatures: Sequence[np.ndarray | None],
     by_title: dict[str, int],
-) -> list[tuple[dict[str, Any], str]]:
-    """Set duplicate_of for reposts of stored originals; return (row, original key) pairs within the batch."""
+) -> tuple[dict[int, str], list[tuple[dict[str, Any], str]]]:
+    """Set duplicate_of for reposts of stored originals.
+
+    Originals of this batch go into the index at once under provisional (negative) ids, so later
+    rows of the batch find them too. Returns (provisional id -> dedup key, [(row, original key)]).
+    """
+    provisional: dict[int, str] = {}
     in_batch: list[tuple[dict[str, Any], str]] = []
     batch_titles: dict[str, str] = {}
-    batch = _BatchSignatures(len(fresh), index.config.num_perm, index.config.threshold)
     for row, signature in zip(fresh, signatures, strict=True):
         original = by_title.get(row["title_hash"]) if row["title_hash"] else None
-        if original is None and signature is not None:
+        twin = batch_titles.get(row["title_hash"]) if row["title_hash"] else None
+        if original is None and twin is None and signature is not None:
             match = index.find(signature)
-            original = match[0] if match else None
+            if match is not None and match[0] < 0:
+                twin = provisional[match[0]]
+            elif match is not None:
+                original = match[0]
         if original is not None:
             row["duplicate_of"] = original
-            continue
-        twin = batch_titles.get(row["title_hash"]) if row["title_hash"] else None
-        twin = twin or batch.find(signature)
-        if twin is not None:
+        elif twin is not None:
             in_batch.append((row, twin))
-            continue
-        if row["title_hash"]:
-            batch_titles[row["title_hash"]] = row["dedup_key"]
-        batch.add(row["dedup_key"], signature)
-    return in_batch
-
-
-class _BatchSignatures:
-    """Originals seen earlier in the same batch (not in the index yet: they have no id)."""
-
-    def __init__(self, capacity: int, num_perm: int, threshold: float) -> None:
-        self._matrix = np.empty((capacity, num_perm), dtype=np.uint32)
-        self._keys: list[str] = []
-        self._needed = threshold * num_perm
-
-    def find(self, signature: np.ndarray | None) -> str | None:
-        if signature is None or not self._keys:
-            return None
-        agree = np.count_nonzero(self._matrix[: len(self._keys)] == signature, axis=1)
-        best = int(agree.argmax())
-        return self._keys[best] if agree[best] >= self._needed else None
-
-    def add(self, key: str, signature: np.ndarray | None) -> None:
-        if signature is not None:
-            self._matrix[len(self._keys)] = signature
-            self._keys.append(key)
+        else:
+            if row["title_hash"]:
+                batch_titles[row["title_hash"]] = row["dedup_key"]
+            if signature is not None:
+                temp_id = -(len(provisional) + 1)
+                provisional[temp_id] = row["dedup_key"]
+                index.add(temp_id, signature, row["fetched_at"])
+    return provisional, in_batch

@@ -13,24 +13,24 @@ import random
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from monitor.clock import Clock
 from monitor.collectors.cluster import cluster_pending, policy_from_settings
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
-from monitor.collectors.health import Decision, HealthPolicy, Outcome, SourceState, decide
-from monitor.collectors.pipeline import Prepared, SourceInfo, StoreResult, entry_row, prepare, store_rows
+from monitor.collectors.health import HealthPolicy, Outcome
+from monitor.collectors.pipeline import SourceInfo, entry_row, prepare
+from monitor.collectors.recording import PollSummary, PollWork, record_polls_batch
 from monitor.collectors.sources import SourceError, auth_header
-from monitor.collectors.sourcing import ParsedPoll, parse_poll
+from monitor.collectors.sourcing import parse_poll
 from monitor.config import Settings
-from monitor.domain import SourceHealth
 from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
 from monitor.storage.repo.heartbeats import beat
-from monitor.storage.repo.items import Evidence, existing_keys, recent_signatures, store_evidence
-from monitor.storage.repo.sources import claim_due_sources, next_poll_at, record_poll
+from monitor.storage.repo.items import existing_keys, recent_signatures
+from monitor.storage.repo.sources import claim_due_sources, next_poll_at
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class Collector:
         self.fetcher = Fetcher(clock, self.config.limits)
         self.index = NearDupIndex(self.config.dedup)
         self._store_lock = asyncio.Lock()
+        self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
         self._env = env or {}  # where credentials references are resolved (os.environ in production)
 
     async def __aenter__(self) -> Collector:
@@ -162,45 +163,37 @@ class Collector:
         if parsed is not None and parsed.unusable:
             outcome = Outcome.UNPARSEABLE
         prepared = None
-        if parsed is not None:  # CPU work (normalising, signing) happens outside the store lock
+        if parsed is not None:  # CPU work (normalising, signing) happens before the write
             info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
             rows = [entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries]
             prepared = prepare(rows, self.index)
+        return await self._write(PollWork(source, result, outcome, parsed, prepared))
+
+    async def _write(self, work: PollWork) -> PollSummary:
+        """Group commit: whoever holds the lock writes every poll that is waiting, in one transaction."""
+        future: asyncio.Future[PollSummary] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, future))
         async with self._store_lock:
-            return await self._record(source, result, outcome, parsed, prepared)
+            if not future.done():
+                group, self._waiting = self._waiting, []
+                try:
+                    async with self.db.write() as conn:
+                        summaries = await record_polls_batch(
+                            conn, [w for w, _ in group], self.index, self.rng, self.config.health, self.clock.now()
+                        )
+                except BaseException as exc:
+                    for _, waiting in group:
+                        if not waiting.done():
+                            waiting.set_exception(exc)
+                    await self.rebuild_index()  # the rolled-back items must not stay in the index
+                    raise
+                for (_, waiting), summary in zip(group, summaries, strict=True):
+                    waiting.set_result(summary)
+        return await future
 
     async def _known(self, keys: list[str]) -> set[str]:
         async with self.db.read() as conn:
             return set(await existing_keys(conn, keys))
-
-    async def _record(
-        self,
-        source: Any,
-        result: FetchResult,
-        outcome: Outcome,
-        parsed: ParsedPoll | None,
-        prepared: Prepared | None,
-    ) -> PollSummary:
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            stored = StoreResult()
-            if parsed is not None and prepared is not None:
-                await store_evidence(conn, _evidence(result, parsed))
-                stored = await store_rows(conn, self.index, prepared, now)
-            decision = decide(
-                _state(source),
-                outcome,
-                now,
-                self.rng,
-                self.config.health,
-                new_items=stored.new,
-                retry_after=result.retry_after,
-            )
-            changes, event = _changes(source, result, outcome, decision, stored, now, parsed)
-            await record_poll(conn, source.id, changes, _fetch_row(result, outcome, stored, parsed), event)
-        if event is not None:
-            log.warning("source %s (%s) is now %s: %s", source.id, source.url, decision.health, changes["last_error"])
-        return PollSummary(stored.seen, stored.new, stored.duplicates, outcome.is_failure)
 
 
 async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
@@ -212,96 +205,3 @@ async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> No
     finally:
         for task in (sleeper, stopper):
             task.cancel()
-
-
-@dataclass(frozen=True, slots=True)
-class PollSummary:
-    seen: int
-    new: int
-    duplicates: int
-    failed: bool
-
-
-def _state(source: Any) -> SourceState:
-    interval = None
-    if source.next_poll_at and source.last_fetch_at and not source.consecutive_failures:
-        interval = source.next_poll_at - source.last_fetch_at
-    return SourceState(
-        health=SourceHealth(source.health),
-        consecutive_failures=source.consecutive_failures,
-        poll_min=timedelta(seconds=source.poll_min_s),
-        poll_max=timedelta(seconds=source.poll_max_s),
-        expected_per_day=source.expected_per_day,
-        last_new_item_at=source.last_new_item_at,
-        created_at=source.created_at,
-        current_interval=interval,
-    )
-
-
-def _error_text(result: FetchResult, outcome: Outcome, parsed: ParsedPoll | None) -> str | None:
-    if outcome is Outcome.UNPARSEABLE and parsed is not None:
-        return "; ".join(parsed.warnings) or "no feed or entries found"
-    return result.error if outcome.is_failure else None
-
-
-def _changes(
-    source: Any,
-    result: FetchResult,
-    outcome: Outcome,
-    decision: Decision,
-    stored: StoreResult,
-    now: datetime,
-    parsed: ParsedPoll | None,
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    error = _error_text(result, outcome, parsed)
-    changes: dict[str, Any] = {
-        "last_fetch_at": now,
-        "consecutive_failures": decision.consecutive_failures,
-        "next_poll_at": decision.next_poll_at,
-        "health": decision.health.value,
-        "updated_at": now,
-    }
-    if outcome.is_failure:
-        changes["last_error"] = error
-    if decision.counts_as_success:
-        changes.update(last_success_at=now, last_error=None)
-    if decision.update_validators:
-        changes.update(etag=result.headers.get("ETag"), last_modified=result.headers.get("Last-Modified"))
-    if stored.new:
-        changes["last_new_item_at"] = now
-    event = None
-    if decision.health.value != source.health:
-        changes["health_changed_at"] = now
-        detail = {"outcome": outcome.value, "http_status": result.status, "error": error}
-        detail["consecutive_failures"] = decision.consecutive_failures
-        event = {"at": now, "from_health": source.health, "to_health": decision.health.value, "detail": detail}
-    return changes, event
-
-
-def _fetch_row(result: FetchResult, outcome: Outcome, stored: StoreResult, parsed: ParsedPoll | None) -> dict[str, Any]:
-    return {
-        "started_at": result.started_at,
-        "finished_at": result.finished_at,
-        "url": result.url,
-        "http_status": result.status,
-        "outcome": outcome.value,
-        "bytes": len(result.body),
-        "items_seen": stored.seen,
-        "items_new": stored.new,
-        "evidence_sha256": result.sha256 if result.body else None,
-        "error": _error_text(result, outcome, parsed),
-    }
-
-
-def _evidence(result: FetchResult, parsed: ParsedPoll) -> list[Evidence]:
-    page = Evidence(
-        result.sha256,
-        result.final_url or result.url,
-        result.finished_at,
-        result.body,
-        result.status,
-        result.content_type,
-        parsed.encoding,
-        dict(result.headers),
-    )
-    return [page, *parsed.article_evidence]

@@ -119,18 +119,21 @@ async def existing_keys(conn: AsyncConnection, keys: Sequence[str]) -> dict[str,
 
 
 async def originals_by_title_hash(conn: AsyncConnection, hashes: Sequence[str], since: datetime) -> dict[str, int]:
-    """title_hash -> id of the earliest original (not itself a duplicate) fetched since `since`."""
+    """title_hash -> id of the earliest original (not itself a duplicate) fetched since `since`.
+
+    Only `title_hash IN (…)` goes to the database, so both SQLite and PostgreSQL use the title
+    hash index (a fetched_at or duplicate_of condition lured SQLite's planner into a scan);
+    the few rows per hash are filtered here.
+    """
     wanted = sorted(set(hashes))
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
-        query = (
-            select(items.c.title_hash, func.min(items.c.id))
-            .where(items.c.title_hash.in_(wanted[start : start + 500]))
-            .where(items.c.duplicate_of.is_(None))
-            .where(items.c.fetched_at >= since)
-            .group_by(items.c.title_hash)
+        query = select(items.c.title_hash, items.c.id, items.c.duplicate_of, items.c.fetched_at).where(
+            items.c.title_hash.in_(wanted[start : start + 500])
         )
-        found.update({row[0]: row[1] for row in await conn.execute(query)})
+        for row in await conn.execute(query):
+            if row.duplicate_of is None and row.fetched_at >= since:
+                found[row.title_hash] = min(found.get(row.title_hash, row.id), row.id)
     return found
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
@@ -113,20 +113,28 @@ async def next_poll_at(conn: AsyncConnection) -> datetime | None:
     return (await conn.execute(query)).scalar_one_or_none()
 
 
-async def record_poll(
+async def record_polls(
     conn: AsyncConnection,
-    source_id: int,
-    changes: dict[str, Any],
-    fetch: dict[str, Any],
-    health_event: dict[str, Any] | None = None,
+    updates: Sequence[dict[str, Any]],
+    fetch_rows: Sequence[dict[str, Any]],
+    health_events: Sequence[dict[str, Any]],
 ) -> None:
-    """After one poll: update the source (releasing its lease), log the fetch, log a health change."""
-    await conn.execute(
-        update(sources).where(sources.c.id == source_id).values(**changes, lease_owner=None, lease_expires_at=None)
-    )
-    await conn.execute(insert(fetches).values(source_id=source_id, **fetch))
-    if health_event is not None:
-        await conn.execute(insert(source_events).values(source_id=source_id, kind="health_changed", **health_event))
+    """After a group of polls: new source states (leases released), fetch log rows, health changes.
+
+    Every update dict has the same keys (`source_id` plus columns), so each table gets one statement.
+    """
+    if updates:
+        columns = [k for k in updates[0] if k != "source_id"]
+        statement = (
+            update(sources)
+            .where(sources.c.id == bindparam("b_source_id"))
+            .values({**{c: bindparam(f"b_{c}") for c in columns}, "lease_owner": None, "lease_expires_at": None})
+        )
+        await conn.execute(statement, [{f"b_{k}": v for k, v in u.items()} for u in updates])
+    if fetch_rows:
+        await conn.execute(insert(fetches), list(fetch_rows))
+    if health_events:
+        await conn.execute(insert(source_events), [{**e, "kind": "health_changed"} for e in health_events])
 
 
 async def update_source(conn: AsyncConnection, source_id: int, changes: dict[str, Any]) -> None:
