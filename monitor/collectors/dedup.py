@@ -131,6 +131,7 @@ class NearDupIndex:
         self._tables: list[dict[bytes, list[int]]] = [{} for _ in self._bands]
         self._signatures: dict[int, np.ndarray] = {}
         self._order: deque[tuple[datetime, int]] = deque()
+        self._provisional = 0
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -157,8 +158,13 @@ class NearDupIndex:
             table.setdefault(key, []).append(item_id)
         self._signatures[item_id] = signature
         self._order.append((at, item_id))
-        if len(self._signatures) > self.config.max_entries:
+        while len(self._signatures) > self.config.max_entries:
             self._drop_oldest()
+
+    def provisional_id(self) -> int:
+        """A negative id, never reused, for an original whose database id is not known yet."""
+        self._provisional -= 1
+        return self._provisional
 
     def evict(self, now: datetime) -> int:
         """Forget originals older than the window; returns how many were dropped."""

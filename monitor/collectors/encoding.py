@@ -162,9 +162,19 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
             if whole is not None:
                 return whole, f"mojibake repaired: UTF-8 text had been decoded as {wrong}"
             return text, f"mojibake: UTF-8 text appears to have been decoded as {wrong}; not repaired"
-        if fixed is None and _lossy_mojibake(sample, wrong):
+        if fixed is None and _may_be_lossy(sample, wrong) and _lossy_mojibake(sample, wrong):
             return text, f"mojibake: UTF-8 text appears to have been decoded as {wrong} (bytes lost); not repaired"
     return text, None
+
+
+_LATIN = re.compile(r"[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u201e\u2020-\u2022\u2026\u20ac]")
+
+
+def _may_be_lossy(sample: str, wrong: str) -> bool:
+    """Cheap precondition: lost bytes leave U+FFFD or 锟 behind (GBK), or Latin-1 letters (cp1252)."""
+    if wrong == "cp1252":
+        return _LATIN.search(sample) is not None
+    return "\ufffd" in sample or "锟" in sample
 
 
 def _lossy_mojibake(sample: str, wrong: str) -> bool:

@@ -162,7 +162,7 @@ def _mark_duplicates(
             if row["title_hash"]:
                 batch_titles[row["title_hash"]] = row["dedup_key"]
             if signature is not None:
-                temp_id = -(len(provisional) + 1)
+                temp_id = index.provisional_id()
                 provisional[temp_id] = row["dedup_key"]
                 index.add(temp_id, signature, row["fetched_at"])
     return provisional, in_batch

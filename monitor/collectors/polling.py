@@ -44,6 +44,7 @@ class CollectorConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     max_articles: int = 20
     cluster: ClusterPolicy = field(default_factory=ClusterPolicy)
+    claim_limit: int = 500  # sources leased per pass (bounds the memory of one pass)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CollectorConfig:
@@ -119,7 +120,7 @@ class Collector:
         now = self.clock.now()
         self.index.evict(now)
         async with self.db.write() as conn:
-            rows = await claim_due_sources(conn, now, self.owner, now + LEASE)
+            rows = await claim_due_sources(conn, now, self.owner, now + LEASE, self.config.claim_limit)
         results = await asyncio.gather(*(self.poll(row) for row in rows))
         return PassResult(
             sources=len(rows),
