@@ -325,3 +325,47 @@ async def test_per_host_minimum_interval_is_kept_on_the_clock(db, clock, play):
         clock.advance(5)
         result = await asyncio.wait_for(task, 10)
     assert result.items_new == 2 and len(play.requests) == 2
+
+
+@pytest.fixture
+def self_signed(tmp_path):
+    """An SSL server context with a self-signed certificate for 127.0.0.1 (made with openssl)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a self-signed certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert]
+    subprocess.run([*command, "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def test_tls_certificates_are_always_verified(db, clock, self_signed):
+    """A self-signed certificate is a recorded failure, never a reason to fetch insecurely."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    hits = []
+
+    async def feed(request):
+        hits.append(request.path)
+        return web.Response(body=rss([{"title": "不应被读取的内容", "link": "https://a.example/tls"}]))
+
+    app = web.Application()
+    app.router.add_get("/rss.xml", feed)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(ssl=self_signed)
+    try:
+        url = f"https://127.0.0.1:{server.port}/rss.xml"
+        sid = await add(db, clock, url)
+        async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+            result = await collector.run_once()
+    finally:
+        await server.close()
+    assert result.errors == 1 and hits == []
+    row = await state(db, sid)
+    assert row.health == "degraded" and "TLS verification failed" in row.last_error

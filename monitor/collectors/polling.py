@@ -1,8 +1,8 @@
 """The poller: lease due sources, fetch them politely, store what is new, keep health honest.
 
-Each poll ends in ONE write transaction: evidence, items, the source's new state, the fetch
-log row and (when health changed) a `source_events` row the duty queue and the audit watchdog
-read (docs/contracts.md §4).
+Polls that finish together are written in ONE transaction (group commit, `recording.py`):
+evidence, items, each source's new state, fetch log rows and, when health changed, the
+`source_events` rows the duty queue and the audit watchdog read (docs/contracts.md §4).
 """
 
 from __future__ import annotations
