@@ -71,6 +71,35 @@ class Settings:
     # --- demo --------------------------------------------------------------------------
     demo_feed_port: int = setting(0, "Port of the demo's local feed server (0 = any free port).", minimum=0)
     demo_refresh_s: float = setting(60.0, "How often the demo polls its feeds, in seconds.", minimum=1)
+    # --- web: duty queue ---------------------------------------------------------------
+    trusted_proxy: bool = setting(
+        False,
+        "Set true only behind a reverse proxy that overwrites X-Forwarded-Proto and X-Forwarded-For: "
+        "then they decide Secure cookies and the client address used for rate limits and the audit log.",
+    )
+    session_max_age_h: float = setting(12.0, "Hours a web login lasts before signing in again.", minimum=0.1)
+    session_idle_min: float = setting(120.0, "Minutes without any request after which a web session ends.", minimum=1)
+    login_max_failures: int = setting(
+        5, "Consecutive wrong passwords that lock an account for login_lockout_min minutes.", minimum=1
+    )
+    login_lockout_min: float = setting(
+        15.0, "Minutes an account stays locked; also the window of the per-address login limit.", minimum=1
+    )
+    login_ip_attempts: int = setting(
+        30, "Login attempts allowed from one client address per login_lockout_min minutes.", minimum=1
+    )
+    queue_page_size: int = setting(100, "Incidents per page of the duty queue.", minimum=10)
+    leader_horizon_h: float = setting(
+        24.0, "The leader view lists obligations due within this many hours (and every overdue one).", minimum=1
+    )
+    live_poll_s: float = setting(
+        2.0,
+        "How often the web reads new timeline rows to catch changes made by other processes (live updates).",
+        minimum=0.1,
+    )
+    upload_max_mb: float = setting(
+        20.0, "Largest request body the web accepts (response documents), in MiB.", minimum=1
+    )
     # --- secrets (environment or *_FILE only) ------------------------------------------
     session_secret: str = setting(
         "",

@@ -304,6 +304,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+Index("ix_users_api_token_hash", users.c.api_token_hash, unique=True)
 
 audit_log = Table(
     "audit_log",
@@ -343,6 +344,32 @@ heartbeats = Table(
     Column("instance", String(100), primary_key=True),
     Column("at", UTCDateTime, nullable=False),
     Column("info", JSONDoc, nullable=False, server_default=text("'{}'")),
+)
+
+# --- web (duty queue) ---------------------------------------------------------------
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # HMAC of the cookie value; the cookie itself is never stored
+    fk("user_id", "users.id", ondelete="CASCADE"),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ip", String(64)),
+    Column("user_agent", String(300)),
+)
+Index("ix_web_sessions_user", web_sessions.c.user_id)
+
+saved_views = Table(
+    "saved_views",
+    metadata,
+    pk(),
+    fk("user_id", "users.id", ondelete="CASCADE"),
+    Column("name", String(100), nullable=False),
+    Column("query", JSONDoc, nullable=False, server_default=text("'{}'")),  # queue filter parameters
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name"),
 )
 
 APPEND_ONLY_TABLES = ("incident_events", "audit_log")
