@@ -15,6 +15,7 @@ from monitor.app import Services, create_app, open_services
 from monitor.clock import Clock
 from monitor.collectors.polling import collect_once, new_session
 from monitor.config import Settings
+from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
 from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
@@ -66,9 +67,11 @@ async def run_demo(
             runners, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
         )
         await _register_feeds(services, corpus, feed_url)
+        logins = await create_demo_accounts(services)
         url = await _start(runners, create_app(services), settings.host, settings.port)
         info = DemoInfo(url=url + "/", feed_url=feed_url + "/", database=db_path)
         announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
+        announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
         await _collect_until_stopped(services, stop, announce)
