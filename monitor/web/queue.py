@@ -136,9 +136,13 @@ async def queue_rows_fragment(request: web.Request) -> web.Response:
     parsed = parse_filters(request.query, user, svc.org)
     async with svc.db.read() as conn:
         rows = await queue_rows(conn, ids, parsed.flt, svc.clock.now())
+        counts = await queue_page(conn, parsed.flt, svc.clock.now(), limit=0)
     html = {str(row.id): render_row(request, row) for row in rows}
     gone = [i for i in ids if str(i) not in html]
-    return web.json_response({"rows": html, "gone": gone}, headers={"Cache-Control": "no-store"})
+    return web.json_response(
+        {"rows": html, "gone": gone, "total": counts.total, "level_counts": counts.level_counts},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def render_row(request: web.Request, row: QueueRow) -> str:

@@ -28,7 +28,7 @@ async def test_sorted_by_nearest_deadline_with_colours_units_and_countdowns(web_
     assert "已超期 20分" in html and "剩余 3小时0分" in html and "无时限</span>" in html
     assert 'class="badge lvl-L1"' in html and ">红<" in html and ">橙<" in html
     assert "明湖市应急管理局" in html and "东港镇" in html
-    assert "在办事件 <span class=\"muted\">（3）</span>" in html
+    assert '<span id="total">3</span>' in html
 
 
 async def test_filters_by_level_unit_region_status_overdue_and_mine(web_env_any):
@@ -70,7 +70,8 @@ async def test_level_counts_and_paging(web_env):
     client = await env.login(UserRole.ANALYST)
     first = await (await client.get("/queue")).text()
     assert len(titles(first)) == env.services.settings.queue_page_size and "第 1 / 2 页" in first
-    assert "红 重大 53" in first and "黄 一般 52" in first
+    assert '红 重大 <span data-level-count="L1">53</span>' in first
+    assert '黄 一般 <span data-level-count="L3">52</span>' in first
     second = await (await client.get("/queue?page=2")).text()
     assert titles(second) == [f"事件{i:03d}" for i in range(100, 105)]
 
@@ -130,4 +131,5 @@ async def test_rows_fragment_renders_changed_rows_and_names_the_gone(web_env):
     client = await env.login(UserRole.DUTY_OFFICER)
     data = await (await client.get(f"/queue/rows?ids={red},{yellow},999&level=L1")).json()
     assert list(data["rows"]) == [str(red)] and sorted(data["gone"]) == [yellow, 999]
+    assert data["total"] == 1 and data["level_counts"] == {"L1": 1}
     assert data["rows"][str(red)].startswith(f'<tr data-id="{red}"') and "红色应急" in data["rows"][str(red)]

@@ -41,6 +41,12 @@
       insertSorted(row);
       row.classList.add("flash");
     });
+    var total = document.getElementById("total");
+    if (total && typeof data.total === "number") { total.textContent = data.total; }
+    var counts = document.querySelectorAll("[data-level-count]");
+    for (var i = 0; i < counts.length; i++) {
+      counts[i].textContent = (data.level_counts || {})[counts[i].dataset.levelCount] || 0;
+    }
     var empty = document.getElementById("empty");
     if (empty && tbody.rows.length) { empty.hidden = true; }
     window.monitor.tick();
