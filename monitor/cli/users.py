@@ -55,7 +55,9 @@ def read_password(prompt_twice: bool = True) -> str:
     if not sys.stdin.isatty():
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            raise CliError("no password on standard input; pipe one line, e.g. `printf '%s\\n' \"$PW\" | monitor users …`")
+            raise CliError(
+                "no password on standard input; pipe one line, e.g. `printf '%s\\n' \"$PW\" | monitor users …`"
+            )
         return line
     first = getpass.getpass("新密码 / new password: ")
     if prompt_twice and getpass.getpass("再次输入 / repeat: ") != first:
@@ -94,12 +96,14 @@ async def _dispatch(services: Any, args: argparse.Namespace, password: str) -> N
         print(f"password changed for {args.username}; their sessions were ended")
     elif command in ("disable", "enable"):
         disabled = command == "disable"
-        await change_account(db, clock, args.username, f"user.{command}", {"disabled": disabled}, actor=ACTOR,
-                             end_sessions=disabled)
+        await change_account(
+            db, clock, args.username, f"user.{command}", {"disabled": disabled}, actor=ACTOR, end_sessions=disabled
+        )
         print(f"{args.username} {command}d")
     elif command == "unlock":
-        await change_account(db, clock, args.username, "user.unlock", {"failed_logins": 0, "locked_until": None},
-                             actor=ACTOR)
+        await change_account(
+            db, clock, args.username, "user.unlock", {"failed_logins": 0, "locked_until": None}, actor=ACTOR
+        )
         print(f"{args.username} unlocked")
     elif command == "token":
         print(await issue_token(db, clock, args.username, actor=ACTOR))

@@ -23,5 +23,7 @@ async def create_demo_accounts(services: Services) -> list[str]:
     lines = []
     for account in DEMO_ACCOUNTS:
         await add_account(services.db, hasher, services.clock, services.org, account, DEMO_PASSWORD, actor="demo")
-        lines.append(f"  {account.role.label}：用户名 {account.username}  密码 {DEMO_PASSWORD}  （{account.display_name}）")
+        lines.append(
+            f"  {account.role.label}：用户名 {account.username}  密码 {DEMO_PASSWORD}  （{account.display_name}）"
+        )
     return lines

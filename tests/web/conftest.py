@@ -36,8 +36,9 @@ ORG = load_org(REPO / "playbooks/org/demo-city.yaml")
 PASSWORD = "correct-horse-42"
 ACCOUNTS = {
     UserRole.DUTY_OFFICER: NewAccount("duty", UserRole.DUTY_OFFICER, "朱敏", person_id="zhu_min"),
-    UserRole.UNIT_HANDLER: NewAccount("unit", UserRole.UNIT_HANDLER, "王晨阳", unit_id="housing",
-                                      person_id="wang_chenyang"),
+    UserRole.UNIT_HANDLER: NewAccount(
+        "unit", UserRole.UNIT_HANDLER, "王晨阳", unit_id="housing", person_id="wang_chenyang"
+    ),
     UserRole.LEADER: NewAccount("leader", UserRole.LEADER, "钱志强", person_id="qian_zhiqiang"),
     UserRole.ANALYST: NewAccount("analyst", UserRole.ANALYST, "分析员"),
     UserRole.ADMIN: NewAccount("admin", UserRole.ADMIN, "管理员"),
@@ -83,8 +84,11 @@ async def login(client: TestClient, username: str, password: str, next_url: str 
     page = await client.get("/login")
     token = CSRF_INPUT.search(await page.text())
     assert token, "login form has no CSRF field"
-    return await client.post("/login", data={"username": username, "password": password, "_csrf": token.group(1),
-                                              "next": next_url}, allow_redirects=False)
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "_csrf": token.group(1), "next": next_url},
+        allow_redirects=False,
+    )
 
 
 async def csrf_of(client: TestClient, path: str = "/account") -> str:
@@ -93,8 +97,9 @@ async def csrf_of(client: TestClient, path: str = "/account") -> str:
     return found.group(1)
 
 
-async def post_form(client: TestClient, path: str, data: dict[str, Any] | Sequence[tuple[str, Any]] | None = None,
-                    **kwargs: Any) -> aiohttp.ClientResponse:
+async def post_form(
+    client: TestClient, path: str, data: dict[str, Any] | Sequence[tuple[str, Any]] | None = None, **kwargs: Any
+) -> aiohttp.ClientResponse:
     token = await csrf_of(client)
     payload = list(data.items()) if isinstance(data, dict) else list(data or [])
     return await client.post(path, data=[*payload, ("_csrf", token)], allow_redirects=False, **kwargs)
@@ -149,23 +154,49 @@ async def add_incident(
     due_in: timedelta | None = timedelta(hours=3),
     obligation: bool = False,
 ) -> int:
-    incident = Incident(title=title, detected_at=now - timedelta(hours=1), status=status, owner_unit=owner_unit,
-                        co_units=tuple(co_units), region=region, opinion_level=opinion_level, event_level=event_level,
-                        summary=f"{title}的摘要", item_count=1, source_count=1)
+    incident = Incident(
+        title=title,
+        detected_at=now - timedelta(hours=1),
+        status=status,
+        owner_unit=owner_unit,
+        co_units=tuple(co_units),
+        region=region,
+        opinion_level=opinion_level,
+        event_level=event_level,
+        summary=f"{title}的摘要",
+        item_count=1,
+        source_count=1,
+    )
     async with db.write() as conn:
         (incident_id,) = await create_incidents(conn, [incident], now)
         if due_in is not None:
             await conn.execute(update(incidents).where(incidents.c.id == incident_id).values(next_due_at=now + due_in))
         if obligation and due_in is not None:
-            await conn.execute(insert(obligations).values(
-                incident_id=incident_id, rule_id="GB80-AUTH-RELEASE-5H", action="authoritative_release",
-                clock="natural_hours", t0=now - timedelta(hours=2), due_at=now + due_in, status="open",
-                created_at=now, updated_at=now))
+            await conn.execute(
+                insert(obligations).values(
+                    incident_id=incident_id,
+                    rule_id="GB80-AUTH-RELEASE-5H",
+                    action="authoritative_release",
+                    clock="natural_hours",
+                    t0=now - timedelta(hours=2),
+                    due_at=now + due_in,
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     return incident_id
 
 
-async def add_item_with_evidence(db: Database, now: datetime, incident_id: int, *, body: bytes, n: int = 1,
-                                 classification: dict[str, Any] | None = None) -> str:
+async def add_item_with_evidence(
+    db: Database,
+    now: datetime,
+    incident_id: int,
+    *,
+    body: bytes,
+    n: int = 1,
+    classification: dict[str, Any] | None = None,
+) -> str:
     """An item of a registered source, parsed from `body` (kept as evidence), attached to the incident."""
     import hashlib
 
@@ -175,15 +206,41 @@ async def add_item_with_evidence(db: Database, now: datetime, incident_id: int, 
     async with db.write() as conn:
         ids = await add_sources(conn, [Source(name="明湖日报", url=f"https://news.minghu.example/rss{n}.xml")], now)
         source_id = next(iter(ids.values()))
-        await store_evidence(conn, [Evidence(sha, f"https://news.minghu.example/{n}", now, body,
-                                             content_type="application/rss+xml", encoding="utf-8")])
-        keys = await insert_items(conn, [{
-            "dedup_key": f"key-{incident_id}-{n}", "url": f"https://news.minghu.example/a/{n}.html",
-            "title": f"化工园区爆炸现场报道{n}", "text": "东港化工园区发生爆炸，已造成人员受伤。", "fetched_at": now,
-            "published_at": now - timedelta(minutes=30), "created_at": now, "raw_sha256": sha, "source_id": source_id,
-            "media_tier": "city", "relevant": True, "event_type": "work_safety", "department": "emergency",
-            "classification": classification, "classified_at": now,
-        }])
+        await store_evidence(
+            conn,
+            [
+                Evidence(
+                    sha,
+                    f"https://news.minghu.example/{n}",
+                    now,
+                    body,
+                    content_type="application/rss+xml",
+                    encoding="utf-8",
+                )
+            ],
+        )
+        keys = await insert_items(
+            conn,
+            [
+                {
+                    "dedup_key": f"key-{incident_id}-{n}",
+                    "url": f"https://news.minghu.example/a/{n}.html",
+                    "title": f"化工园区爆炸现场报道{n}",
+                    "text": "东港化工园区发生爆炸，已造成人员受伤。",
+                    "fetched_at": now,
+                    "published_at": now - timedelta(minutes=30),
+                    "created_at": now,
+                    "raw_sha256": sha,
+                    "source_id": source_id,
+                    "media_tier": "city",
+                    "relevant": True,
+                    "event_type": "work_safety",
+                    "department": "emergency",
+                    "classification": classification,
+                    "classified_at": now,
+                }
+            ],
+        )
         item_id = next(iter(keys.values()))[0]
         await attach_items(conn, incident_id, [item_id], now, {"why": "same event"})
     return sha

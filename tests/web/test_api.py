@@ -54,8 +54,9 @@ async def test_actions_validate_and_run_through_the_same_dispatcher(web_env):
     assert resp.status == 501 and "尚未开放" in (await resp.json())["message"]
     resp = await env.client.post(f"/api/incidents/{incident}/notes", data="not json", headers=headers)
     assert resp.status == 415 and (await resp.json())["field"] is None
-    resp = await env.client.post(f"/api/incidents/{incident}/notes", data="[1", headers={
-        **headers, "Content-Type": "application/json"})
+    resp = await env.client.post(
+        f"/api/incidents/{incident}/notes", data="[1", headers={**headers, "Content-Type": "application/json"}
+    )
     assert resp.status == 400 and (await resp.json())["message"] == "请求体应为 JSON 对象"
     analyst = await _token(env, UserRole.ANALYST)
     resp = await env.client.post(f"/api/incidents/{incident}/notes", json={"text": "x"}, headers=analyst)
@@ -71,8 +72,9 @@ async def test_cookie_callers_need_the_csrf_header(web_env):
     resp = await client.post(f"/api/incidents/{incident}/notes", json={"text": "无令牌"})
     assert resp.status == 403 and (await resp.json())["field"] == "X-CSRF-Token"
     token = await csrf_of(client)
-    resp = await client.post(f"/api/incidents/{incident}/notes", json={"text": "有令牌"},
-                             headers={"X-CSRF-Token": token})
+    resp = await client.post(
+        f"/api/incidents/{incident}/notes", json={"text": "有令牌"}, headers={"X-CSRF-Token": token}
+    )
     assert resp.status == 201
     assert (await client.get("/api/me")).status == 200  # reads need no CSRF header
 
@@ -114,4 +116,6 @@ async def test_revoked_and_disabled_tokens_stop_working(web_env):
     new_token = (await resp.text()).split('id="new-token">')[1].split("<")[0]
     assert (await env.client.get("/api/me", headers={"Authorization": f"Bearer {new_token}"})).status == 200
     assert [e.action for e in await env.audit() if e.action.startswith("user.api_token")][-2:] == [
-        "user.api_token_revoke", "user.api_token"]
+        "user.api_token_revoke",
+        "user.api_token",
+    ]

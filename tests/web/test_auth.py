@@ -75,8 +75,9 @@ async def test_per_address_rate_limit(web_env):
 async def test_login_form_needs_its_csrf_token(web_env):
     client = await web_env.new_client()
     await client.get("/login")
-    resp = await client.post("/login", data={"username": "duty", "password": PASSWORD, "_csrf": "forged"},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/login", data={"username": "duty", "password": PASSWORD, "_csrf": "forged"}, allow_redirects=False
+    )
     assert resp.status == 403 and "CSRF" in await resp.text()
     assert "duty" in await resp.text()  # the username typed is kept
 
@@ -87,7 +88,11 @@ async def test_empty_fields_are_named(web_env):
     token = (await page.text()).split('name="_csrf" value="')[1].split('"')[0]
     resp = await client.post("/login", data={"username": "duty", "password": "", "_csrf": token})
     text = await resp.text()
-    assert resp.status == 400 and "请填写用户名和密码" in text and 'name="password" required autocomplete="current-password" aria-invalid="true"' in text
+    assert (
+        resp.status == 400
+        and "请填写用户名和密码" in text
+        and 'name="password" required autocomplete="current-password" aria-invalid="true"' in text
+    )
 
 
 async def test_forms_refuse_a_missing_or_wrong_csrf_token(web_env):
@@ -104,8 +109,9 @@ async def test_disabled_user_cannot_log_in_and_loses_sessions(web_env):
     from monitor.web.auth.accounts import change_account
 
     client = await web_env.login(UserRole.ANALYST)
-    await change_account(web_env.db, web_env.clock, "analyst", "user.disable", {"disabled": True}, actor="test",
-                         end_sessions=True)
+    await change_account(
+        web_env.db, web_env.clock, "analyst", "user.disable", {"disabled": True}, actor="test", end_sessions=True
+    )
     assert (await client.get("/queue", allow_redirects=False)).status == 303
     resp = await login(client, "analyst", PASSWORD)
     assert resp.status == 403 and "已停用" in await resp.text()
@@ -142,8 +148,9 @@ async def test_password_change_checks_input_and_ends_sessions(web_env):
     resp = await post_form(client, "/account/password", {"current": "bad", "new": "short", "repeat": "short"})
     text = await resp.text()
     assert resp.status == 400 and "「当前密码」不正确" in text and "至少需要 10 个字符" in text
-    resp = await post_form(client, "/account/password",
-                           {"current": PASSWORD, "new": "a-new-pass-2026", "repeat": "a-new-pass-2026"})
+    resp = await post_form(
+        client, "/account/password", {"current": PASSWORD, "new": "a-new-pass-2026", "repeat": "a-new-pass-2026"}
+    )
     assert resp.status == 303
     assert (await client.get("/queue", allow_redirects=False)).status == 303
     assert (await login(client, "analyst", PASSWORD)).status == 401

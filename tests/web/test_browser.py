@@ -19,14 +19,24 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("MONITOR_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+    for candidate in (
+        os.environ.get("MONITOR_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -40,8 +50,13 @@ async def browser_page(tmp_path):
         pytest.skip("Chromium not found at /usr/bin/chromium (install it: apt-get install -y chromium)")
     async with playwright_api.async_playwright() as p:
         context = await p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900},
+            str(tmp_path / "chromium-profile"),
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            viewport={"width": 1400, "height": 900},
         )
         page = context.pages[0] if context.pages else await context.new_page()
         problems: list[str] = []
@@ -70,8 +85,13 @@ async def test_duty_officer_sees_an_incident_arrive_watches_the_countdown_and_ad
     await page.wait_for_selector('#live[data-state="online"]')
     await shot(page, "01-queue-empty")
 
-    incident = await add_incident(web_env.db, web_env.clock.now(), title="东港化工园区爆炸（实时到达）",
-                                  opinion_level=OpinionLevel.L1, due_in=timedelta(hours=4, minutes=30))
+    incident = await add_incident(
+        web_env.db,
+        web_env.clock.now(),
+        title="东港化工园区爆炸（实时到达）",
+        opinion_level=OpinionLevel.L1,
+        due_in=timedelta(hours=4, minutes=30),
+    )
     web_env.services.changes.notify_changed([incident])
     row = page.locator(f'tr[data-id="{incident}"]')
     await row.wait_for()

@@ -27,8 +27,21 @@ def run(url, *args, stdin=""):
 
 def test_add_passwd_disable_enable_unlock_token_list(db_url, capsys):
     url, path = db_url
-    assert run(url, "add", "xu_ting", "--role", "duty_officer", "--name", "许婷", "--person", "xu_ting",
-               stdin="a-good-password\n") == 0
+    assert (
+        run(
+            url,
+            "add",
+            "xu_ting",
+            "--role",
+            "duty_officer",
+            "--name",
+            "许婷",
+            "--person",
+            "xu_ting",
+            stdin="a-good-password\n",
+        )
+        == 0
+    )
     assert "created xu_ting (值班员)" in capsys.readouterr().out
     assert run(url, "passwd", "xu_ting", stdin="another-password\n") == 0
     assert run(url, "disable", "xu_ting") == 0

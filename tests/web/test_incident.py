@@ -24,10 +24,23 @@ async def test_page_shows_items_sources_evidence_classification_obligations_time
     client = await env.login(UserRole.DUTY_OFFICER)
     html = await (await client.get(f"/incidents/{incident}")).text()
     for expected in (
-        "东港化工园区爆炸", "东港化工园区爆炸的摘要", "化工园区爆炸现场报道1", "明湖日报", "市媒体",
-        f"/incidents/{incident}/evidence/{sha}", "命中关键词：爆炸、化工园区", "死亡 3 人 → 较大（III）",
-        "GB80-AUTH-RELEASE-5H", "发布权威信息", "自然小时", "计时中", "剩余 3小时0分", "2026-09-24 12:00",
-        "明湖市应急管理局", "明湖市生态环境局", "监测发现",
+        "东港化工园区爆炸",
+        "东港化工园区爆炸的摘要",
+        "化工园区爆炸现场报道1",
+        "明湖日报",
+        "市媒体",
+        f"/incidents/{incident}/evidence/{sha}",
+        "命中关键词：爆炸、化工园区",
+        "死亡 3 人 → 较大（III）",
+        "GB80-AUTH-RELEASE-5H",
+        "发布权威信息",
+        "自然小时",
+        "计时中",
+        "剩余 3小时0分",
+        "2026-09-24 12:00",
+        "明湖市应急管理局",
+        "明湖市生态环境局",
+        "监测发现",
     ):
         assert expected in html, expected
 
@@ -61,7 +74,9 @@ async def test_add_note_appends_to_the_timeline_audits_and_announces(web_env):
     async with env.db.read() as conn:
         events = await list_events(conn, incident)
     note = events[-1]
-    assert note.kind.value == "note_added" and note.actor == "duty" and note.payload == {"text": "已电话联系应急局值班室"}
+    assert (
+        note.kind.value == "note_added" and note.actor == "duty" and note.payload == {"text": "已电话联系应急局值班室"}
+    )
     [entry] = await env.audit("incident.add_note")
     assert entry.target_id == str(incident) and entry.before is None
     assert entry.after == {"event_id": note.id, "text": "已电话联系应急局值班室"}
@@ -80,8 +95,9 @@ async def test_bad_input_is_named_and_kept(web_env):
     resp = await post_form(client, f"/incidents/{incident}/actions/regrade", {"reason": "媒体报道升级"})
     html = await resp.text()
     assert resp.status == 400 and "「突发事件级别」与「舆情级别」至少选择一项" in html and "媒体报道升级" in html
-    resp = await post_form(client, f"/incidents/{incident}/actions/pause-requests",
-                           {"rule_id": "", "until": "昨天", "reason": ""})
+    resp = await post_form(
+        client, f"/incidents/{incident}/actions/pause-requests", {"rule_id": "", "until": "昨天", "reason": ""}
+    )
     html = await resp.text()
     assert resp.status == 400 and "「时限要求」为必填项" in html and "「原因」为必填项" in html
     assert "「暂停至」不是有效的时间" in html and 'value="昨天"' in html
@@ -98,14 +114,27 @@ async def test_actions_waiting_for_the_engine_answer_501_and_keep_the_input(web_
     await add_item_with_evidence(env.db, env.clock.now(), incident, body=b"b", n=2)
     client = await env.login(UserRole.ADMIN)
     valid = {
-        "Dismiss": {"reason": "广告"}, "Merge": {"into_id": "99"}, "Split": {"item_ids": "1", "title": "新事件"},
-        "Reassign": {"owner_unit": "housing", "reason": "属住建"}, "Regrade": {"opinion_level": "L2", "reason": "升温"},
-        "RecordResponse": {"kind": "authoritative_release", "url": "https://fabu.minghu.gov.example/1",
-                           "approved_by": "马振华"},
+        "Dismiss": {"reason": "广告"},
+        "Merge": {"into_id": "99"},
+        "Split": {"item_ids": "1", "title": "新事件"},
+        "Reassign": {"owner_unit": "housing", "reason": "属住建"},
+        "Regrade": {"opinion_level": "L2", "reason": "升温"},
+        "RecordResponse": {
+            "kind": "authoritative_release",
+            "url": "https://fabu.minghu.gov.example/1",
+            "approved_by": "马振华",
+        },
         "RecordReport": {"report_kind": "first", "channel": "phone", "signer": "马振华"},
-        "Acknowledge": {}, "RequestPause": {"rule_id": "GB80-AUTH-RELEASE-5H", "reason": "等待核实",
-                                            "until": (env.clock.now() + timedelta(hours=30)).isoformat()},
-        "ApprovePause": None, "RejectPause": None, "Close": {"reason": "已回应"}, "Reopen": {"reason": "再起"},
+        "Acknowledge": {},
+        "RequestPause": {
+            "rule_id": "GB80-AUTH-RELEASE-5H",
+            "reason": "等待核实",
+            "until": (env.clock.now() + timedelta(hours=30)).isoformat(),
+        },
+        "ApprovePause": None,
+        "RejectPause": None,
+        "Close": {"reason": "已回应"},
+        "Reopen": {"reason": "再起"},
         "Confirm": {},
     }[spec.command]
     if valid is None:

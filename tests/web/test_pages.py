@@ -12,9 +12,19 @@ from monitor.storage.schema import source_events, sources
 from .conftest import add_incident, post_form
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "monitor/web/templates"
-SOURCE = {"name": "明湖日报", "url": "https://news.minghu.example/rss.xml", "kind": "feed", "media_tier": "city",
-          "region_hint": "", "poll_min_s": "300", "poll_max_s": "3600", "expected_per_day": "20",
-          "credentials_ref": "", "options": "{}", "enabled": "on"}
+SOURCE = {
+    "name": "明湖日报",
+    "url": "https://news.minghu.example/rss.xml",
+    "kind": "feed",
+    "media_tier": "city",
+    "region_hint": "",
+    "poll_min_s": "300",
+    "poll_max_s": "3600",
+    "expected_per_day": "20",
+    "credentials_ref": "",
+    "options": "{}",
+    "enabled": "on",
+}
 
 
 async def test_add_and_edit_sources_with_named_errors_and_audit(web_env):
@@ -24,8 +34,12 @@ async def test_add_and_edit_sources_with_named_errors_and_audit(web_env):
     resp = await post_form(client, "/sources/new", bad)
     html = await resp.text()
     assert resp.status == 400
-    for message in ("「地址」应为以 http:// 或 https:// 开头", "「最短轮询间隔」应为正整数", "「选项」不是有效的 JSON",
-                    "「凭据变量名」应为环境变量名"):
+    for message in (
+        "「地址」应为以 http:// 或 https:// 开头",
+        "「最短轮询间隔」应为正整数",
+        "「选项」不是有效的 JSON",
+        "「凭据变量名」应为环境变量名",
+    ):
         assert message in html
     assert 'value="ftp://x"' in html and "{bad" in html  # nothing typed is lost
     assert (await post_form(client, "/sources/new", SOURCE)).status == 303
@@ -50,10 +64,20 @@ async def test_sources_page_shows_health_error_and_last_change(web_env):
     client = await env.login(UserRole.DUTY_OFFICER)
     await post_form(client, "/sources/new", SOURCE)
     async with env.db.write() as conn:
-        await conn.execute(update(sources).values(health="failing", last_error="HTTP 503", consecutive_failures=4,
-                                                  last_success_at=now - timedelta(hours=2), next_poll_at=now))
-        await conn.execute(insert(source_events).values(source_id=1, at=now, kind="health_changed",
-                                                        from_health="degraded", to_health="failing", detail={}))
+        await conn.execute(
+            update(sources).values(
+                health="failing",
+                last_error="HTTP 503",
+                consecutive_failures=4,
+                last_success_at=now - timedelta(hours=2),
+                next_poll_at=now,
+            )
+        )
+        await conn.execute(
+            insert(source_events).values(
+                source_id=1, at=now, kind="health_changed", from_health="degraded", to_health="failing", detail={}
+            )
+        )
     analyst = await env.login(UserRole.ANALYST)
     html = await (await analyst.get("/sources")).text()
     assert "HTTP 503" in html and "连续失败 4 次" in html and "降级 → 失败" in html and "2026-09-24 07:00" in html
@@ -79,8 +103,15 @@ async def test_leader_view_lists_what_falls_due_for_their_units(web_env):
 async def test_org_page_lists_units_people_channels_and_accounts(web_env):
     admin = await web_env.login(UserRole.ADMIN)
     html = await (await admin.get("/org")).text()
-    for expected in ("明湖市住房和城乡建设局", "垂直管理", "何建平", "主要负责人/第一新闻发言人", "dingtalk", "duty",
-                     "单位处置人"):
+    for expected in (
+        "明湖市住房和城乡建设局",
+        "垂直管理",
+        "何建平",
+        "主要负责人/第一新闻发言人",
+        "dingtalk",
+        "duty",
+        "单位处置人",
+    ):
         assert expected in html, expected
 
 
@@ -118,8 +149,11 @@ async def test_hsts_and_secure_cookies_behind_a_trusted_proxy(sqlite_db, clock):
         assert "Secure" in resp.headers["Set-Cookie"]
         page = await (await client.get("/login")).text()
         token = page.split('name="_csrf" value="')[1].split('"')[0]
-        resp = await client.post("/login", data={"username": "duty", "password": "wrong-password", "_csrf": token},
-                                 headers={"X-Forwarded-For": "203.0.113.9, 10.0.0.1"})
+        resp = await client.post(
+            "/login",
+            data={"username": "duty", "password": "wrong-password", "_csrf": token},
+            headers={"X-Forwarded-For": "203.0.113.9, 10.0.0.1"},
+        )
         assert resp.status == 401
         [entry] = await env.audit("login.failure")
         assert entry.ip == "203.0.113.9"

@@ -48,10 +48,22 @@ ROUTES = [
     ("GET", "/api/leader/due", "/api/leader/due", P.LEADER_VIEW),
 ]
 for spec in ACTIONS:
-    ROUTES.append(("POST", "/incidents/{incident_id}/actions/{slug}", f"/incidents/{{housing}}/actions/{spec.slug}",
-                   spec.permission))
-    ROUTES.append(("POST", f"/api/incidents/{{incident_id}}/{spec.slug}", f"/api/incidents/{{housing}}/{spec.slug}",
-                   spec.permission))
+    ROUTES.append(
+        (
+            "POST",
+            "/incidents/{incident_id}/actions/{slug}",
+            f"/incidents/{{housing}}/actions/{spec.slug}",
+            spec.permission,
+        )
+    )
+    ROUTES.append(
+        (
+            "POST",
+            f"/api/incidents/{{incident_id}}/{spec.slug}",
+            f"/api/incidents/{{housing}}/{spec.slug}",
+            spec.permission,
+        )
+    )
 
 
 def _registered() -> set[tuple[str, str]]:
@@ -95,7 +107,7 @@ async def test_each_role_reaches_exactly_its_routes(web_env, role):
             continue  # a stream, the session's end, the login form and token changes: tested on their own
         status = await _request(client, method, path, token)
         allowed = _expected_allowed(role, permission)
-        if allowed and status in (401, 403) or not allowed and status != 403:
+        if (allowed and status in (401, 403)) or (not allowed and status != 403):
             problems.append(f"{method} {path}: {status} (expected {'allowed' if allowed else 403})")
     assert problems == [], "\n".join(problems)
 

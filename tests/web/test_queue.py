@@ -35,10 +35,19 @@ async def test_filters_by_level_unit_region_status_overdue_and_mine(web_env_any)
     env = web_env_any
     now = env.clock.now()
     await add_incident(env.db, now, title="红色应急", opinion_level=OpinionLevel.L1, owner_unit="emergency")
-    await add_incident(env.db, now, title="住建协办", opinion_level=OpinionLevel.L3, owner_unit="emergency",
-                       co_units=["housing", "ecology"], region="nanshan", status=IncidentStatus.HANDLING)
-    await add_incident(env.db, now, title="超期住建", opinion_level=OpinionLevel.L2, owner_unit="housing",
-                       due_in=timedelta(hours=-1))
+    await add_incident(
+        env.db,
+        now,
+        title="住建协办",
+        opinion_level=OpinionLevel.L3,
+        owner_unit="emergency",
+        co_units=["housing", "ecology"],
+        region="nanshan",
+        status=IncidentStatus.HANDLING,
+    )
+    await add_incident(
+        env.db, now, title="超期住建", opinion_level=OpinionLevel.L2, owner_unit="housing", due_in=timedelta(hours=-1)
+    )
     noted = await add_incident(env.db, now, title="我备注过", opinion_level=OpinionLevel.L4, owner_unit="ecology")
     client = await env.login(UserRole.DUTY_OFFICER)
 
@@ -65,8 +74,13 @@ async def test_level_counts_and_paging(web_env):
     env = web_env
     now = env.clock.now()
     for i in range(env.services.settings.queue_page_size + 5):
-        await add_incident(env.db, now, title=f"事件{i:03d}", due_in=timedelta(minutes=i),
-                           opinion_level=OpinionLevel.L3 if i % 2 else OpinionLevel.L1)
+        await add_incident(
+            env.db,
+            now,
+            title=f"事件{i:03d}",
+            due_in=timedelta(minutes=i),
+            opinion_level=OpinionLevel.L3 if i % 2 else OpinionLevel.L1,
+        )
     client = await env.login(UserRole.ANALYST)
     first = await (await client.get("/queue")).text()
     assert len(titles(first)) == env.services.settings.queue_page_size and "第 1 / 2 页" in first

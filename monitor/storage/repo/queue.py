@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, and_, case, column, exists, func, literal, or_, select
+from sqlalchemy import ARRAY, Text, and_, bindparam, case, column, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -266,3 +266,11 @@ async def obligations_due(
     if units is not None:
         query = query.where(units_condition(conn, units))
     return [DueObligation(*r) for r in await conn.execute(query)]  # type: ignore[call-arg]
+
+
+async def set_next_due(conn: AsyncConnection, due: dict[int, datetime | None]) -> None:
+    """Set incidents' nearest deadline in one executemany (the engine keeps it current; seeding uses it too)."""
+    if not due:
+        return
+    statement = update(incidents).where(incidents.c.id == bindparam("incident_id")).values(next_due_at=bindparam("due"))
+    await conn.execute(statement, [{"incident_id": i, "due": d} for i, d in due.items()])

@@ -40,8 +40,14 @@ def check_new_account(account: NewAccount, org: OrgDirectory) -> None:
 
 
 async def add_account(
-    db: Database, hasher: PasswordHasher, clock: Clock, org: OrgDirectory, account: NewAccount, password: str,
-    *, actor: str,
+    db: Database,
+    hasher: PasswordHasher,
+    clock: Clock,
+    org: OrgDirectory,
+    account: NewAccount,
+    password: str,
+    *,
+    actor: str,
 ) -> int:
     check_new_account(account, org)
     _check_password(password, account.username)
@@ -49,8 +55,13 @@ async def add_account(
     async with db.write() as conn:
         try:
             user_id = await create_user(
-                conn, username=account.username, display_name=account.display_name or account.username,
-                password_hash=hasher.hash(password), role=account.role, now=now, unit_id=account.unit_id,
+                conn,
+                username=account.username,
+                display_name=account.display_name or account.username,
+                password_hash=hasher.hash(password),
+                role=account.role,
+                now=now,
+                unit_id=account.unit_id,
                 person_id=account.person_id,
             )
         except UserExists:
@@ -74,7 +85,13 @@ async def _get(conn: Any, username: str) -> UserRecord:
 
 
 async def change_account(
-    db: Database, clock: Clock, username: str, action: str, changes: dict[str, object], *, actor: str,
+    db: Database,
+    clock: Clock,
+    username: str,
+    action: str,
+    changes: dict[str, object],
+    *,
+    actor: str,
     end_sessions: bool = False,
 ) -> None:
     """Apply `changes` to a user's row, with an audit row holding the values before and after."""
@@ -85,8 +102,9 @@ async def change_account(
         if end_sessions:
             await delete_user_sessions(conn, before.id)
         after = await _get(conn, username)
-        await append_audit(conn, [AuditEntry(now, actor, action, "user", str(before.id), before.public(),
-                                             after.public())])
+        await append_audit(
+            conn, [AuditEntry(now, actor, action, "user", str(before.id), before.public(), after.public())]
+        )
 
 
 async def set_password(
