@@ -47,6 +47,8 @@ async def browser_page(tmp_path):
     playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
     executable = chromium_path()
     if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: .ci/run installs Chromium (apt-get install -y chromium)")
         pytest.skip("Chromium not found at /usr/bin/chromium (install it: apt-get install -y chromium)")
     async with playwright_api.async_playwright() as p:
         context = await p.chromium.launch_persistent_context(
