@@ -1,13 +1,14 @@
 """The incident page, evidence downloads and actions: AddNote end to end, validation errors that keep
 the input, and the actions that wait for the clock engine (501, input kept)."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from monitor.domain import UserRole
-from monitor.storage.repo.incidents import list_events
+from monitor.domain import EventKind, IncidentEvent, UserRole
+from monitor.storage.repo.incidents import append_events, list_events
 from monitor.storage.schema import incident_events
 from monitor.web.actions.specs import ACTIONS
 
@@ -131,17 +132,22 @@ async def test_actions_waiting_for_the_engine_answer_501_and_keep_the_input(web_
             "reason": "等待核实",
             "until": (env.clock.now() + timedelta(hours=30)).isoformat(),
         },
-        "ApprovePause": None,
-        "RejectPause": None,
+        "ApprovePause": {"request_seq": "2"},
+        "RejectPause": {"request_seq": "2", "reason": "理由不足"},
         "Close": {"reason": "已回应"},
         "Reopen": {"reason": "再起"},
         "Confirm": {},
     }[spec.command]
-    if valid is None:
-        pytest.skip("needs a pause request on the timeline, which only the engine writes")
+    if spec.command in ("ApprovePause", "RejectPause"):  # the engine will write requests; here, storage does
+        now = env.clock.now()
+        request = IncidentEvent(
+            incident, EventKind.PAUSE_REQUESTED, now, "unit", {"rule_id": "GB80-AUTH-RELEASE-5H", "reason": "等待核实"}
+        )
+        async with env.db.write() as conn:
+            await append_events(conn, [request], now)
     resp = await post_form(client, f"/incidents/{incident}/actions/{spec.slug}", valid)
     html = await resp.text()
-    assert resp.status == 501, html[:500]
+    assert resp.status == 501, re.findall(r"class=\"error\" role=\"alert\">([^<]*)", html)
     assert f"「{spec.label}」暂未开放" in html
     for value in valid.values():
         assert str(value).split("T")[0] in html

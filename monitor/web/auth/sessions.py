@@ -19,6 +19,7 @@ from monitor.storage.repo.sessions import (
     create_session,
     delete_session,
     load_session,
+    purge_expired_sessions,
     touch_session,
 )
 from monitor.storage.repo.users import UserRecord, user_by_token_hash
@@ -66,6 +67,7 @@ async def start_session(request: web.Request, user: UserRecord) -> tuple[str, Se
         expires_at=now + timedelta(hours=services.settings.session_max_age_h),
     )
     async with services.db.write() as conn:
+        await purge_expired_sessions(conn, now)  # logins are rare: a good moment to forget old sessions
         await create_session(conn, record, ip=client_ip(request), user_agent=request.headers.get("User-Agent"))
     return cookie_value, record
 
