@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -17,14 +16,13 @@ from monitor.web.auth import login
 from monitor.web.auth.limits import LoginLimiter
 from monitor.web.auth.passwords import PasswordHasher
 from monitor.web.auth.permissions import public
-from monitor.web.keys import HASHER, LIMITER, SERVICES, SESSION_SECRET
-from monitor.web.live import close_clients, live_updates_ctx
+from monitor.web.keys import HASHER, LIMITER, LIVE, SERVICES, SESSION_SECRET
+from monitor.web.live import LiveHub, close_clients, live_updates_ctx
 from monitor.web.middleware import auth_middleware, error_middleware, security_headers
-from monitor.web.rendering import setup_templates
+from monitor.web.rendering import STATIC, setup_templates
 from monitor.web.services import WebServices
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = None) -> web.Application:
@@ -44,6 +42,7 @@ def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = Non
     aiohttp_jinja2.get_env(app).filters["event_summary"] = incidents.event_summary
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_clients)
+    app[LIVE] = LiveHub(services)
     app.cleanup_ctx.append(live_updates_ctx)
     add_routes(app)
     return app

@@ -43,8 +43,12 @@ class IncidentPage:
 
     @property
     def units(self) -> frozenset[str]:
-        inc = self.incident
-        return frozenset(u for u in (inc.owner_unit, inc.lead_unit, *inc.co_units) if u)
+        return incident_units(self.incident)
+
+
+def incident_units(incident: Incident) -> frozenset[str]:
+    """The units whose people may see the incident: owner, lead and co-handling units."""
+    return frozenset(u for u in (incident.owner_unit, incident.lead_unit, *incident.co_units) if u)
 
 
 async def load_incident_page(svc: WebServices, user: CurrentUser, incident_id: int) -> IncidentPage:
@@ -207,7 +211,7 @@ async def _visible_units(svc: WebServices, user: CurrentUser, incident_id: int) 
         incident = await get_incident(conn, incident_id)
     if incident is None:
         return None
-    units = frozenset(u for u in (incident.owner_unit, incident.lead_unit, *incident.co_units) if u)
+    units = incident_units(incident)
     return units if user.sees(units) else None
 
 

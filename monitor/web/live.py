@@ -19,7 +19,7 @@ from aiohttp import web
 from monitor.changes import Subscription
 from monitor.storage.repo.changes import poll_changes, start_cursor
 from monitor.storage.repo.queue import incident_versions
-from monitor.web.keys import LIVE, SERVICES
+from monitor.web.keys import LIVE
 from monitor.web.services import WebServices
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,7 @@ class LiveHub:
 
 async def live_updates_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: run the hub's fan-out and poller for the application's lifetime."""
-    hub = LiveHub(app[SERVICES])
-    app[LIVE] = hub
+    hub = app[LIVE]
     tasks = [asyncio.create_task(hub.run_fan_out()), asyncio.create_task(hub.run_poller())]
     yield
     hub.close()
