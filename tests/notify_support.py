@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +26,15 @@ from monitor.storage.schema import notification_attempts, outbox
 
 REPO = Path(__file__).resolve().parent.parent
 ORG = load_org(REPO / "playbooks" / "org" / "demo-city.yaml")
+
+
+async def until_parked(clock: Any, count: int = 1) -> None:
+    """Let other tasks run until `count` of them wait in clock.sleep() (no real time passes)."""
+    for _ in range(100_000):
+        if clock.sleepers >= count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"expected {count} task(s) waiting on the FakeClock, found {clock.sleepers}")
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -27,6 +27,7 @@ from .notify_support import (
     notifier,
     outbox_rows,
     timeline,
+    until_parked,
 )
 
 LEADER = "jiang_wenbo"  # slack_user U0GOVOFF01, channels [slack, email]
@@ -83,8 +84,7 @@ async def test_429_with_short_retry_after_is_retried_in_place_on_the_clock(sqlit
     slack.fail_next("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"})
     async with notifier(sqlite_db, clock, slack_settings(slack)) as (n, _):
         task = asyncio.create_task(n.run_once())
-        while clock.sleepers == 0:  # the SDK's retry handler waits on our FakeClock, not on real time
-            await asyncio.sleep(0)
+        await until_parked(clock)  # the SDK's retry handler waits on our FakeClock, not on real time
         assert len(slack.posts()) == 1
         clock.advance(3.5)
         report = await asyncio.wait_for(task, 10)

@@ -91,6 +91,15 @@ def fields(alert: Alert, ctx: Context) -> list[tuple[str, str]]:
     return rows
 
 
+def message_fields(message: Message, ctx: Context) -> list[tuple[str, str]]:
+    """The first alert's fields; one alert to several people (a group chat) names them all."""
+    pairs = fields(message.alerts[0], ctx)
+    if len(message.people) > 1:
+        names = "、".join(p.name for p in message.people)
+        pairs = [(k, names if k == "提醒对象" else v) for k, v in pairs]
+    return pairs
+
+
 def digest_line(alert: Alert, ctx: Context) -> str:
     bits = [f"【{alert.label}】{alert.incident_title or alert.text.split(chr(10), 1)[0]}"]
     if alert.rule_title:
@@ -117,7 +126,7 @@ def plain_text(message: Message, ctx: Context) -> str:
         lines += [f"{i}. {digest_line(a, ctx)}" for i, a in enumerate(message.alerts, 1)]
     else:
         alert = message.alerts[0]
-        lines += [f"{k}：{v}" for k, v in fields(alert, ctx)]
+        lines += [f"{k}：{v}" for k, v in message_fields(message, ctx)]
         if alert.text and (not alert.incident_id or alert.kind in ("system_alert", "test")):
             lines.append(alert.text)
         if ctx.link(alert):
@@ -137,7 +146,7 @@ def robot_markdown(message: Message, ctx: Context, *, mention: bool, warning_col
         lines += [f"{i}. {digest_line(a, ctx)}" for i, a in enumerate(message.alerts, 1)]
     else:
         alert = message.alerts[0]
-        lines += [f"- **{k}**：{v}" for k, v in fields(alert, ctx)]
+        lines += [f"- **{k}**：{v}" for k, v in message_fields(message, ctx)]
         if alert.text and (not alert.incident_id or alert.kind in ("system_alert", "test")):
             lines.append(f"\n{alert.text}")
         link = ctx.link(alert)
