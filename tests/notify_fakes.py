@@ -200,6 +200,7 @@ class FakeWebhook:
     def __init__(self, secret: str, fail_first: int = 0) -> None:
         self.secret = secret
         self.fail_first = fail_first
+        self.fail_for: set[str] = set()  # recipients whose notifications always get 503
         self.requests: list[Received] = []
         self.processed: dict[str, Any] = {}  # Idempotency-Key -> body, each acted on once
         self.app = web.Application()
@@ -217,8 +218,9 @@ class FakeWebhook:
         )
         if not hmac.compare_digest(expected, request.headers.get("X-Monitor-Signature", "")):
             return web.json_response({"error": "bad signature"}, status=401)
-        if self.fail_first > 0:
-            self.fail_first -= 1
+        recipients = {n["recipient"] for n in received.body["notifications"]}
+        if self.fail_first > 0 or recipients & self.fail_for:
+            self.fail_first = max(0, self.fail_first - 1)
             return web.json_response({"error": "busy"}, status=503)
         key = request.headers["Idempotency-Key"]
         if key in self.processed:

@@ -286,8 +286,13 @@ class Notifier:
                 res.error,
             )
             return []
+        who = "，".join(
+            x
+            for x in (route.person.title or route.person.id, route.person.mobile and f"手机 {route.person.mobile}")
+            if x
+        )
         text = (
-            f"提醒未能送达 {route.person.name}（{route.person.title or route.person.id}）："
+            f"提醒未能送达 {route.person.name}（{who}）："
             f"{render.headline(route.alert)}。已尝试渠道：{tried}；最后错误：{res.error}。请电话通知本人并检查渠道配置。"
         )
         return [system_alert_row(f"undeliverable:{route.row.id}", text, now, route.row.incident_id)]

@@ -68,6 +68,8 @@ def role_text(alert: Alert) -> str:
 
 def headline(alert: Alert) -> str:
     subject = alert.incident_title or alert.text.split("\n", 1)[0] or "提醒"
+    if not alert.incident_title and subject.startswith("【"):
+        return subject  # the text brings its own 【…】 label
     return f"【{alert.label}】{subject}"
 
 
@@ -101,7 +103,7 @@ def message_fields(message: Message, ctx: Context) -> list[tuple[str, str]]:
 
 
 def digest_line(alert: Alert, ctx: Context) -> str:
-    bits = [f"【{alert.label}】{alert.incident_title or alert.text.split(chr(10), 1)[0]}"]
+    bits = [headline(alert)]
     if alert.rule_title:
         bits.append(alert.rule_title)
     if alert.due_at:

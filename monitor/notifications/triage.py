@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.domain import EventKind, IncidentEvent, OutboxStatus, Role
+from monitor.domain import ChannelKind, EventKind, IncidentEvent, OutboxStatus, Role
 from monitor.notifications.model import Alert
 from monitor.notifications.planning import Route, settle, start_index, system_alert_row
 from monitor.notifications.routing import Router, RoutingError
@@ -62,12 +62,24 @@ def _route(row: OutboxRow, alert: Alert, router: Router) -> Route:
     person = router.person(row.recipient)
     incident = row.payload.get("incident") or {}
     destinations = router.destinations(person, incident.get("owner_unit"))
+    asked = _asked_channel(row)
+    if asked is not None and all(d.channel != asked for d in destinations):
+        extra = router.destination(person, asked, incident.get("owner_unit"))
+        destinations = [extra, *destinations] if extra else destinations
     if row.kind == "test" and row.channel:
         destinations = [d for d in destinations if d.channel.value == row.channel]
     if not destinations:
         wanted = row.channel if row.kind == "test" and row.channel else "、".join(c.value for c in person.channels)
         raise RoutingError(f"{person.name} 没有可用的通知渠道（{wanted} 均未配置或缺少地址）")
     return Route(row, alert, person, destinations, start_index(row, destinations))
+
+
+def _asked_channel(row: OutboxRow) -> ChannelKind | None:
+    """The channel the engine asked for (a fallback sets it to one of the person's own)."""
+    try:
+        return ChannelKind(row.channel) if row.channel else None
+    except ValueError:
+        return None
 
 
 def _fan_out(out: Triage, row: OutboxRow, router: Router, now: datetime) -> None:
