@@ -154,12 +154,12 @@ def shanghai(hour, minute=0, day=24):
     return datetime(2026, 9, day, hour, minute, tzinfo=SHANGHAI)
 
 
-async def test_quiet_hours_hold_only_non_urgent_alerts_and_then_send_one_digest(sqlite_db, clock):
+async def test_quiet_hours_hold_only_non_urgent_alerts_and_then_send_one_digest(db, clock):
     lines = []
     clock.set(shanghai(23))
     now = clock.now()
     await enqueue(
-        sqlite_db,
+        db,
         alert_row(now, None, "leader", step="a", urgent=False, title="小区停水"),
         alert_row(now, None, "leader", step="b", urgent=False, title="公交改线"),
         alert_row(now, None, "leader", step="c", urgent=True, title="化工园区爆炸"),
@@ -167,10 +167,10 @@ async def test_quiet_hours_hold_only_non_urgent_alerts_and_then_send_one_digest(
     )
     directory = org(leader_channels=(ChannelKind.CONSOLE,))
     settings = make_settings(notify_console=True, notify_quiet_hours="22:00-07:30")
-    async with notifier(sqlite_db, clock, settings, org=directory, write=lines.append) as (n, _):
+    async with notifier(db, clock, settings, org=directory, write=lines.append) as (n, _):
         report = await n.run_once()
         assert (report.sent, report.deferred) == (2, 2)  # the urgent one, and the duty officer (never quiet)
-        held = [r for r in await outbox_rows(sqlite_db) if r.status == "pending"]
+        held = [r for r in await outbox_rows(db) if r.status == "pending"]
         assert {r.next_attempt_at for r in held} == {shanghai(7, 30, day=25)}
         clock.set(shanghai(7, 30, day=25))
         assert (await n.run_once()).sent == 2
@@ -179,14 +179,14 @@ async def test_quiet_hours_hold_only_non_urgent_alerts_and_then_send_one_digest(
     assert "小区停水" in lines[2] and "公交改线" in lines[2]
 
 
-async def test_webhook_is_signed_and_exactly_once_across_a_crash(sqlite_db, clock, hook):
+async def test_webhook_is_signed_and_exactly_once_across_a_crash(db, clock, hook):
     directory = org(leader_channels=(ChannelKind.WEBHOOK,))
     settings = hook_settings(hook)
-    await enqueue(sqlite_db, alert_row(START, None, "leader"))
-    async with notifier(sqlite_db, clock, settings, org=directory, worker="dies") as (n, _):
+    await enqueue(db, alert_row(START, None, "leader"))
+    async with notifier(db, clock, settings, org=directory, worker="dies") as (n, _):
         await n.send(await n.prepare(await n.claim()))  # delivered; the worker dies before recording
     clock.advance(settings.notify_lease_s + 1)
-    async with notifier(sqlite_db, clock, settings, org=directory, worker="heir") as (n, _):
+    async with notifier(db, clock, settings, org=directory, worker="heir") as (n, _):
         assert (await n.run_once()).sent == 1
     first, second = hook.requests
     assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
@@ -195,7 +195,7 @@ async def test_webhook_is_signed_and_exactly_once_across_a_crash(sqlite_db, cloc
     assert body["notifications"][0]["idempotency_key"] == "None:7:warn-1h:0:leader"
     assert body["notifications"][0]["payload"]["rule"]["id"] == "GB80-AUTH-RELEASE-5H"
     assert first.headers["X-Monitor-Timestamp"] == str(int(START.timestamp()))
-    [row] = await outbox_rows(sqlite_db)
+    [row] = await outbox_rows(db)
     assert row.status == "sent"
 
 

@@ -77,22 +77,22 @@ def burst(n: int, offset: int, incident: int):
     ]
 
 
-async def test_over_twenty_a_minute_becomes_digests_never_dropped_never_blocked(sqlite_db, clock, dingtalk):
-    incident = await add_incident(sqlite_db, START)
-    async with notifier(sqlite_db, clock, make_settings(), dingtalk.env) as (n, _):
-        await enqueue(sqlite_db, *burst(18, 0, incident))
+async def test_over_twenty_a_minute_becomes_digests_never_dropped_never_blocked(db, clock, dingtalk):
+    incident = await add_incident(db, START)
+    async with notifier(db, clock, make_settings(), dingtalk.env) as (n, _):
+        await enqueue(db, *burst(18, 0, incident))
         assert (await n.run_once()).sent == 18
         clock.advance(10)
-        await enqueue(sqlite_db, *burst(10, 18, incident))
+        await enqueue(db, *burst(10, 18, incident))
         assert (await n.run_once()).sent == 10  # budget 2 left: one digest carries all ten
         clock.advance(10)
-        await enqueue(sqlite_db, *burst(5, 28, incident))
+        await enqueue(db, *burst(5, 28, incident))
         assert (await n.run_once()).sent == 5  # budget 1: one digest
         clock.advance(10)
-        await enqueue(sqlite_db, *burst(3, 33, incident))
+        await enqueue(db, *burst(3, 33, incident))
         held = await n.run_once()
         assert (held.sent, held.deferred) == (0, 3)  # budget 0: wait for the window, do not get blocked
-        waiting = [r for r in await outbox_rows(sqlite_db) if r.status == "pending"]
+        waiting = [r for r in await outbox_rows(db) if r.status == "pending"]
         assert {r.next_attempt_at for r in waiting} == {START + timedelta(minutes=1)}
         clock.set(START + timedelta(minutes=1, seconds=1))
         assert (await n.run_once()).sent == 3
@@ -101,25 +101,25 @@ async def test_over_twenty_a_minute_becomes_digests_never_dropped_never_blocked(
     assert digests[0].startswith("### 【汇总】10 条舆情处置提醒，其中紧急 10 条")
     delivered = "\n".join(r.body["markdown"]["text"] for r in dingtalk.accepted)
     assert all(f"事件{i:02d}" in delivered for i in range(36))
-    assert all(r.status == "sent" for r in await outbox_rows(sqlite_db))
+    assert all(r.status == "sent" for r in await outbox_rows(db))
 
 
-async def test_a_robot_blocked_by_dingtalk_is_left_alone_for_ten_minutes(sqlite_db, clock, dingtalk):
-    incident = await add_incident(sqlite_db, START)
+async def test_a_robot_blocked_by_dingtalk_is_left_alone_for_ten_minutes(db, clock, dingtalk):
+    incident = await add_incident(db, START)
     dingtalk.robots["tok-emergency"].blocked_until = START + timedelta(minutes=10)  # another sender went over
-    async with notifier(sqlite_db, clock, make_settings(), dingtalk.env) as (n, _):
-        await enqueue(sqlite_db, *burst(1, 0, incident))
+    async with notifier(db, clock, make_settings(), dingtalk.env) as (n, _):
+        await enqueue(db, *burst(1, 0, incident))
         await n.run_once()
-        [row] = await outbox_rows(sqlite_db)
+        [row] = await outbox_rows(db)
         assert row.status == "pending" and row.next_attempt_at >= START + timedelta(minutes=10)
-        [attempt] = await attempt_rows(sqlite_db)
+        [attempt] = await attempt_rows(db)
         assert attempt.outcome == "rate_limited" and attempt.blocked_until == START + timedelta(minutes=10)
         clock.advance(60)
-        await enqueue(sqlite_db, *burst(2, 1, incident))
+        await enqueue(db, *burst(2, 1, incident))
         assert (await n.run_once()).deferred == 2 and len(dingtalk.requests) == 1  # no request while blocked
         clock.set(START + timedelta(minutes=10, seconds=30))
         assert (await n.run_once()).sent == 3
-    failed = [e for e in await timeline(sqlite_db, incident) if e.kind == EventKind.NOTIFICATION_FAILED]
+    failed = [e for e in await timeline(db, incident) if e.kind == EventKind.NOTIFICATION_FAILED]
     assert "钉钉限流（errcode 130101）" in failed[0].payload["error"]
 
 

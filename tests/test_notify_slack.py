@@ -140,24 +140,24 @@ async def test_invalid_token_alerts_the_duty_officers(sqlite_db, clock, slack):
     assert "xoxb-wrong-token-value" not in "\n".join(lines)
 
 
-async def test_crash_between_send_and_record_does_not_send_twice(sqlite_db, clock, slack):
-    incident = await add_incident(sqlite_db, START)
-    await enqueue(sqlite_db, alert_row(START, incident, LEADER))
+async def test_crash_between_send_and_record_does_not_send_twice(db, clock, slack):
+    incident = await add_incident(db, START)
+    await enqueue(db, alert_row(START, incident, LEADER))
     settings = slack_settings(slack)
-    async with notifier(sqlite_db, clock, settings, worker="dies") as (n, _):
+    async with notifier(db, clock, settings, worker="dies") as (n, _):
         batch = await n.prepare(await n.claim())
         await n.send(batch)  # delivered … and the worker dies before record()
     assert len(slack.posts()) == 1
-    [row] = await outbox_rows(sqlite_db)
+    [row] = await outbox_rows(db)
     assert row.status == "sending" and row.claimed_by == "dies"
     clock.advance(settings.notify_lease_s + 1)
-    async with notifier(sqlite_db, clock, settings, worker="heir") as (n, _):
+    async with notifier(db, clock, settings, worker="heir") as (n, _):
         report = await n.run_once()
     assert report.recovered == 1 and len(slack.posts()) == 1  # found by its metadata, not sent again
-    [row] = await outbox_rows(sqlite_db)
+    [row] = await outbox_rows(db)
     assert row.status == "sent"
-    assert [a.outcome for a in await attempt_rows(sqlite_db)] == ["in_doubt", "recovered"]
-    sent = [e for e in await timeline(sqlite_db, incident) if e.kind == EventKind.NOTIFICATION_SENT]
+    assert [a.outcome for a in await attempt_rows(db)] == ["in_doubt", "recovered"]
+    sent = [e for e in await timeline(db, incident) if e.kind == EventKind.NOTIFICATION_SENT]
     assert sent[0].payload["recovered"] is True
 
 
