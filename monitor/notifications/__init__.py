@@ -8,7 +8,7 @@ tests), `interactivity_handler` in `notifications.slack` (Slack buttons), `AckRe
 
 from monitor.notifications.ack import Acknowledger, AckRequest, record_ack_event
 from monitor.notifications.outbox import Notifier, PassReport
-from monitor.notifications.service import build_channels, create_notifier, run_notifier
+from monitor.notifications.service import build_channels, create_notifier, run_notifier, start_notifier, stop_notifier
 
 __all__ = [
     "AckRequest",
@@ -19,4 +19,6 @@ __all__ = [
     "create_notifier",
     "record_ack_event",
     "run_notifier",
+    "start_notifier",
+    "stop_notifier",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -115,6 +116,26 @@ def create_notifier(
         base_url=base_url(settings),
         redact=built.redact,
     )
+
+
+def start_notifier(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    org: OrgDirectory,
+    stop: asyncio.Event,
+    *,
+    write: Callable[[str], None] = print,
+) -> asyncio.Task[None]:
+    """The delivery loop as a background task (serve, demo); end it with `stop_notifier`."""
+    return asyncio.create_task(run_notifier(db, clock, settings, org, stop, write=write), name="notifier")
+
+
+async def stop_notifier(task: asyncio.Task[None]) -> None:
+    """Stop the loop: rows being sent keep their lease and are resolved by the next run (see docs)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def run_notifier(

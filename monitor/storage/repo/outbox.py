@@ -232,3 +232,11 @@ async def rows_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> list[OutboxR
         return []
     result = await conn.execute(select(*_ROW_COLUMNS, outbox.c.claimed_until).where(outbox.c.id.in_(list(ids))))
     return sorted((OutboxRow(**r._asdict()) for r in result), key=lambda r: r.id)
+
+
+async def ids_for_keys(conn: AsyncConnection, keys: Sequence[str]) -> list[int]:
+    """Row ids for idempotency keys (those that exist)."""
+    if not keys:
+        return []
+    result = await conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key.in_(list(keys))))
+    return sorted(r[0] for r in result)
