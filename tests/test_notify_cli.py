@@ -65,3 +65,11 @@ def test_quiet_hours_in_the_org_file_are_checked(tmp_path):
     org.write_text(base + '  - {id: a, name: 甲, email: a@x.example, quiet_hours: "11pm"}\n', encoding="utf-8")
     with pytest.raises(PolicyError, match=r"quiet_hours.*is not a time range"):
         load_org(org)
+
+
+def test_bench_notify_prints_result_rows(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "notify", "--n", "40"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert any("rows/s" in r for r in rows)
+    assert any("40 delivered in 1 requests" in r for r in rows)  # 40 alerts > 20/min budget: one digest
