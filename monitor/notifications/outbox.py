@@ -124,6 +124,7 @@ class Notifier:
         async with self.db.write() as conn:
             last = await repo.last_attempts(conn, [r.id for r in rows if r.claimed_until is not None])
             sorted_out = triage(rows, last, self.router, now)
+            await repo.lock_incidents(conn, [e.incident_id for e in sorted_out.events])  # before any write
             robots = [r.destination.target for r in sorted_out.all_routes if self._limited(r)]
             await repo.lock_targets(conn, robots)
             windows = await repo.target_windows(conn, robots, now, timedelta(minutes=1), ROBOT_LOOKBACK)
@@ -220,6 +221,7 @@ class Notifier:
             if res.error is not None and res.error.channel_wide:
                 alarms.append(self._broken_channel(res, now))
         async with self.db.write() as conn:
+            await repo.lock_incidents(conn, [e.incident_id for e in events])
             await repo.finish_attempts(conn, finishes)
             await repo.update_rows(conn, changes)
             await repo.insert_rows(conn, alarms)

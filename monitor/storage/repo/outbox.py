@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import OutboxStatus
 from monitor.storage.db import insert_ignore
-from monitor.storage.schema import heartbeats, notification_attempts, outbox
+from monitor.storage.schema import heartbeats, incidents, notification_attempts, outbox
 from monitor.storage.types import UTCDateTime
 
 
@@ -240,3 +240,15 @@ async def ids_for_keys(conn: AsyncConnection, keys: Sequence[str]) -> list[int]:
         return []
     result = await conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key.in_(list(keys))))
     return sorted(r[0] for r in result)
+
+
+async def lock_incidents(conn: AsyncConnection, incident_ids: Sequence[int]) -> None:
+    """Lock incidents (id order, PostgreSQL) before appending to their timelines alongside the engine.
+
+    Taken first in a transaction, so the notifier and the engine always lock in the same order.
+    """
+    ids = sorted({i for i in incident_ids if i is not None})
+    if ids and conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(incidents.c.id).where(incidents.c.id.in_(ids)).order_by(incidents.c.id).with_for_update()
+        )
