@@ -184,11 +184,11 @@ class Notifier:
         async def one(message: Message) -> Result:
             channel = self.channels[message.destination.channel]
             async with gate:
-                if message.resend:
-                    found = await channel.find_sent(message, batch.doubt_since[message.message_id])
-                    if found is not None:
-                        return Result(message, found, recovered=True)
                 try:
+                    if message.resend:
+                        found = await channel.find_sent(message, batch.doubt_since[message.message_id])
+                        if found is not None:
+                            return Result(message, found, recovered=True)
                     return Result(message, await channel.send(message, self.clock.now()))
                 except DeliveryError as exc:
                     return Result(message, error=exc)
@@ -231,18 +231,9 @@ class Notifier:
 
     def _finish(self, res: Result, now: datetime) -> dict[str, object]:
         err = res.error
-        outcome = (
-            "recovered"
-            if res.recovered
-            else "sent"
-            if err is None
-            else "rate_limited"
-            if err.rate_limited
-            else "failed"
-        )
         return {
             "id": res.message.message_id,
-            "outcome": outcome,
+            "outcome": _outcome(res),
             "error": str(err)[:1000] if err else None,
             "detail": dict(res.sent.detail) if res.sent else {"permanent": err.permanent} if err else {},
             "finished_at": now,
@@ -288,13 +279,11 @@ class Notifier:
                 res.error,
             )
             return []
-        who = "，".join(
-            x
-            for x in (route.person.title or route.person.id, route.person.mobile and f"手机 {route.person.mobile}")
-            if x
-        )
+        person = route.person
+        who = person.title or person.id
+        who += f"，手机 {person.mobile}" if person.mobile else ""
         text = (
-            f"提醒未能送达 {route.person.name}（{who}）："
+            f"提醒未能送达 {person.name}（{who}）："
             f"{render.headline(route.alert)}。已尝试渠道：{tried}；最后错误：{res.error}。请电话通知本人并检查渠道配置。"
         )
         return [system_alert_row(f"undeliverable:{route.row.id}", text, now, route.row.incident_id)]
@@ -315,6 +304,14 @@ class Notifier:
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()
+
+
+def _outcome(res: Result) -> str:
+    if res.recovered:
+        return "recovered"
+    if res.error is None:
+        return "sent"
+    return "rate_limited" if res.error.rate_limited else "failed"
 
 
 def _in_doubt(message_id: str, now: datetime) -> dict[str, object]:
