@@ -114,7 +114,7 @@ def _personal_units(group: Sequence[Route], kind: ChannelKind) -> list[list[Rout
     return urgent + ([calm] if len(calm) > 1 else [[r] for r in calm])
 
 
-def _message(unit: Sequence[Route], new_id: Callable[[], str], *, digest: bool | None = None) -> Message:
+def _message(unit: Sequence[Route], new_id: Callable[[], str]) -> Message:
     alerts = list(dict.fromkeys(r.alert.alert_key for r in unit))
     people = list({r.person.id: r.person for r in unit}.values())
     return Message(
@@ -123,7 +123,7 @@ def _message(unit: Sequence[Route], new_id: Callable[[], str], *, digest: bool |
         alerts=[next(r.alert for r in unit if r.alert.alert_key == k) for k in alerts],
         rows=[r.row for r in unit],
         people=people,
-        digest=len(alerts) > 1 if digest is None else digest,
+        digest=len(alerts) > 1,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from monitor.clock import SHANGHAI
+from monitor.config import ConfigError
 from monitor.domain import ChannelKind, OrgDirectory, Person, Role
 from monitor.notifications.model import Destination
 from monitor.notifications.secrets import RobotCredentials
@@ -35,7 +36,7 @@ class QuietHours:
             return None
         m = _RANGE.match(text.strip())
         if not m or int(m[1]) > 23 or int(m[3]) > 23 or int(m[2]) > 59 or int(m[4]) > 59:
-            raise ValueError(f"{what} {text!r} is not a time range; write HH:MM-HH:MM, e.g. 22:00-07:30")
+            raise ConfigError(f"{what} {text!r} is not a time range; write HH:MM-HH:MM, e.g. 22:00-07:30")
         return cls(time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4])))
 
     def until(self, now: datetime) -> datetime | None:
