@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from monitor.domain import EventKind, Role
 from monitor.notifications.ack import record_ack_event
-from monitor.notifications.slack import interactivity_handler
+from monitor.notifications.slack import interactivity_routes
 
 from .conftest import START
 from .notify_fakes import FakeSlack, start
@@ -204,11 +204,10 @@ def click(slack, incident: int, user: str = "U0GOVOFF01") -> str:
 async def test_button_click_is_verified_and_recorded_as_acknowledgement(sqlite_db, clock, slack):
     incident = await add_incident(sqlite_db, START)
     secret = "slack-signing-secret-123"
+    acknowledge = record_ack_event(sqlite_db)
+    assert interactivity_routes(make_settings(), clock, ORG, acknowledge) == []  # no signing secret: no endpoint
     app = web.Application()
-    app.router.add_post(
-        "/slack/interactions",
-        interactivity_handler(signing_secret=secret, clock=clock, org=ORG, acknowledge=record_ack_event(sqlite_db)),
-    )
+    app.add_routes(interactivity_routes(make_settings(slack_signing_secret=secret), clock, ORG, acknowledge))
     async with TestClient(TestServer(app)) as client:
         await _clicks(client, sqlite_db, clock, slack, incident, secret)
 

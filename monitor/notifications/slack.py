@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from monitor.clock import Clock, to_local
+from monitor.config import Settings
 from monitor.domain import ChannelKind, DomainError, OrgDirectory
 from monitor.notifications import render
 from monitor.notifications.ack import Acknowledger, AckRequest
@@ -233,6 +234,18 @@ def interactivity_handler(
         return web.Response(status=200)
 
     return handle
+
+
+def interactivity_routes(
+    settings: Settings, clock: Clock, org: OrgDirectory, acknowledge: Acknowledger
+) -> list[web.RouteDef]:
+    """`app.add_routes(...)` these: POST /slack/interactions, or nothing when no signing secret is set."""
+    if not settings.slack_signing_secret:
+        return []
+    handler = interactivity_handler(
+        signing_secret=settings.slack_signing_secret, clock=clock, org=org, acknowledge=acknowledge
+    )
+    return [web.post("/slack/interactions", handler)]
 
 
 async def _acknowledge(
