@@ -9,7 +9,9 @@ from datetime import timedelta
 import aiohttp_jinja2
 from aiohttp import web
 
+from monitor.notifications.slack import interactivity_routes
 from monitor.web import account, incidents, items, leader, org, queue, reports, sources, sse
+from monitor.web.actions.dispatch import channel_acknowledger
 from monitor.web.api import openapi
 from monitor.web.api import routes as api
 from monitor.web.auth import login
@@ -45,7 +47,16 @@ def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = Non
     app[LIVE] = LiveHub(services)
     app.cleanup_ctx.append(live_updates_ctx)
     add_routes(app)
+    _mount_slack(app, services)
     return app
+
+
+def _mount_slack(app: web.Application, services: WebServices) -> None:
+    """POST /slack/interactions (only when slack_signing_secret is set); Slack signs, so no session."""
+    routes = interactivity_routes(services.settings, services.clock, services.org, channel_acknowledger(services))
+    for route in routes:
+        assert isinstance(route, web.RouteDef)
+        app.router.add_route(route.method, route.path, public(route.handler))
 
 
 def _session_secret(configured: str) -> bytes:

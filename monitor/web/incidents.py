@@ -215,10 +215,32 @@ async def _visible_units(svc: WebServices, user: CurrentUser, incident_id: int) 
     return units if user.sees(units) else None
 
 
+PAYLOAD_LABELS = {
+    "title": "标题",
+    "reason": "原因",
+    "text": "内容",
+    "rule_id": "规则",
+    "until": "至",
+    "request_seq": "申请编号",
+    "owner_unit": "责任单位",
+    "event_level": "突发事件级别",
+    "opinion_level": "舆情级别",
+    "kind": "方式",
+    "url": "链接",
+    "approved_by": "审批人",
+    "into_id": "并入事件",
+    "item_ids": "稿件",
+    "step": "步骤",
+    "channel": "渠道",
+    "person": "人员",
+    "error": "错误",
+}
+
+
 def event_summary(event: IncidentEvent) -> str:
-    """A one-line zh-CN description of a timeline event's payload."""
+    """A one-line zh-CN description of a timeline event's payload (unknown keys shown as they are)."""
     payload: dict[str, Any] = event.payload or {}
     if event.kind == EventKind.NOTE_ADDED:
         return str(payload.get("text", ""))
-    parts = [f"{k}: {v}" for k, v in payload.items() if v not in (None, "", [], {})]
+    parts = [f"{PAYLOAD_LABELS.get(k, k)}：{v}" for k, v in payload.items() if v not in (None, "", [], {})]
     return "；".join(parts)

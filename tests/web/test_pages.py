@@ -175,3 +175,28 @@ async def test_level_colours_are_the_four_warning_colours(web_env):
     client = await web_env.login(UserRole.DUTY_OFFICER)
     html = await (await client.get("/queue")).text()
     assert [c for c in ("红", "橙", "黄", "蓝") if f">{c}</span>" in html] == ["红", "橙", "黄", "蓝"]
+
+
+async def test_slack_interactions_are_mounted_public_and_signature_checked(sqlite_db, clock):
+    from .conftest import make_env
+
+    async for env in make_env(sqlite_db, clock, slack_signing_secret="s3cret-signing"):
+        resp = await env.client.post("/slack/interactions", data={"payload": "{}"})
+        assert resp.status in (400, 401, 403) and "login" not in str(resp.url)  # Slack's signature check answered
+
+
+async def test_no_slack_route_without_a_signing_secret(web_env):
+    assert (await web_env.client.post("/slack/interactions", data={})).status == 404
+
+
+async def test_slack_acknowledgement_waits_for_the_engine(web_env):
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from monitor.domain import DomainError
+    from monitor.notifications.ack import AckRequest
+    from monitor.web.actions.dispatch import channel_acknowledger
+
+    with pytest.raises(DomainError, match="值班台"):
+        await channel_acknowledger(web_env.services)(AckRequest(1, None, "zhu_min", datetime.now(UTC), "slack"))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.domain import EventKind, IncidentEvent
+from monitor.domain import DomainError, EventKind, IncidentEvent
+from monitor.notifications.ack import Acknowledger, AckRequest
 from monitor.storage.repo.audit import AuditEntry, append_audit
 from monitor.storage.repo.incidents import append_events, get_incident
 from monitor.web.actions.forms import ValidCommand
@@ -90,3 +91,18 @@ async def _add_note(
             ],
         )
     return ActionResult("备注已添加", (event_id,))
+
+
+def channel_acknowledger(services: WebServices) -> Acknowledger:
+    """Acknowledgements arriving from a channel (Slack's 确认收到 button) take the same door.
+
+    Phase 2 executes `Acknowledge(incident_id, actor=req.actor, at=req.at, rule_id=req.rule_id)`
+    through the engine; until then the person is told to use the duty desk.
+    """
+
+    async def acknowledge(req: AckRequest) -> str:
+        if "Acknowledge" not in AVAILABLE_NOW:
+            raise DomainError("「确认收到提醒」将在时限引擎接入后开放，请先在值班台处理。")
+        raise AssertionError("unreachable until the engine is wired in")  # pragma: no cover
+
+    return acknowledge

@@ -1,15 +1,15 @@
 """web duty queue: server-side sessions, saved queue views, API token lookup index
 
-Revision ID: 0002_web_queue
-Revises: 0001
+Revision ID: 0003_web_queue
+Revises: 0002_notify_attempts
 """
 from alembic import op
 import sqlalchemy as sa
 import monitor.storage.types
 from sqlalchemy.dialects import postgresql
 
-revision = '0002_web_queue'
-down_revision = '0001'
+revision = '0003_web_queue'
+down_revision = '0002_notify_attempts'
 branch_labels = None
 depends_on = None
 
