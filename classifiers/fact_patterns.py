@@ -28,7 +28,7 @@ COUNT = (
 _COUNTER = r"(?:人次|人|名|位|具|个|例)"
 # Characters a gap between a headcount and its verb may not contain: clause punctuation,
 # another number, or words that start another statement.
-_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联]{0,10}?"
+_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
 _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿]{0,5}?"
 
 _DEATH_VERB = r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|不治|遇害|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
@@ -54,6 +54,16 @@ class FactPattern:
 
 def _p(field: str, kind: str, pattern: str) -> FactPattern:
     return FactPattern(field, kind, re.compile(pattern))
+
+
+# Only clauses containing one of these characters can state a fact; the full patterns (slow:
+# they try every position) run on those clauses alone.
+TRIGGER = re.compile(
+    r"死|亡|遇难|罹难|丧|殒|毙|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|"
+    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失"
+)
+# Patterns never span a comma or a sentence end, so clauses are cut there.
+CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
 
 
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (

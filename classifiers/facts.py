@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from classifiers.fact_patterns import (
+    CLAUSE,
     CLAUSE_START,
+    TRIGGER,
     LOSS_PATTERNS,
     MASK_PATTERN,
     PEOPLE_PATTERNS,
@@ -110,28 +112,42 @@ def _maybe_number(fact: Fact | None) -> int | float | None:
     return None if fact is None else _number(fact.value)
 
 
-def extract_facts(text: str) -> Facts:
-    """Extract casualty, loss and headcount facts from Chinese ``text`` (any script/width)."""
-    norm = normalize(text)
-    masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), norm)
-    mentions = [m for m in _scan(masked, text, PEOPLE_PATTERNS) if not _in_statistics(norm, m.start)]
-    mentions += [m for m in _scan(norm, text, LOSS_PATTERNS) if not _in_statistics(norm, m.start)]
+def extract_facts(text: str, normalized: str | None = None) -> Facts:
+    """Extract casualty, loss and headcount facts from Chinese ``text`` (any script/width).
+
+    ``normalized`` may pass ``normalize(text)`` when the caller already has it. Spans index
+    ``text`` (normalisation maps one character to one character).
+    """
+    norm = normalize(text) if normalized is None else normalized
+    mentions: list[Fact] = []
+    for clause in CLAUSE.finditer(norm):
+        if TRIGGER.search(clause.group(0)):
+            mentions += _clause_mentions(clause.group(0), clause.start(), text)
+    mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
 
 
-def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...]) -> Iterable[Fact]:
+def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
+    masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), clause)
+    found = list(_scan(masked, original, PEOPLE_PATTERNS, offset))
+    if "损" in clause:
+        found += _scan(clause, original, LOSS_PATTERNS, offset)
+    return found
+
+
+def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...], offset: int) -> Iterable[Fact]:
     seen: set[tuple[str, int]] = set()
     for pattern in patterns:
         for match in pattern.regex.finditer(haystack):
-            fact = _fact_from(pattern, match, original)
+            fact = _fact_from(pattern, match, original, offset)
             key = (fact.field if fact else "", match.start("num"))
             if fact is not None and key not in seen:
                 seen.add(key)
                 yield fact
 
 
-def _fact_from(pattern: FactPattern, match: re.Match[str], original: str) -> Fact | None:
+def _fact_from(pattern: FactPattern, match: re.Match[str], original: str, offset: int) -> Fact | None:
     parsed = _parse_count(match)
     if parsed is None:
         return None
@@ -141,9 +157,9 @@ def _fact_from(pattern: FactPattern, match: re.Match[str], original: str) -> Fac
     return Fact(
         field=name,
         value=value,
-        start=match.start(),
-        end=match.end(),
-        text=original[match.start() : match.end()],
+        start=offset + match.start(),
+        end=offset + match.end(),
+        text=original[offset + match.start() : offset + match.end()],
         kind=pattern.kind,
         qualifier=qualifier,
         upper=upper,

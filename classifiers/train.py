@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +28,10 @@ from classifiers.normalize import normalize
 from classifiers.tokenize import Tokenizer, base_user_words
 
 MAX_TERMS = {"w": 40_000, "b": 30_000, "c": 30_000}
-C_GRID = (4.0, 16.0, 64.0)
+LR_GRID = (4.0, 16.0, 64.0)
+SVM_GRID = (0.3, 1.0, 3.0)
+# Softmax temperatures tried for a linear SVM's scores (chosen by validation log loss).
+SVM_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,15 @@ class HeadSpec:
     name: str
     label: Callable[[Example], str | bool | None]
     metric: str  # "f1" (binary, positive class) or "macro_f1"
+    estimator: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM, scaled softmax)
+    select_on: str | None = None  # corpus whose validation rows choose C (None: all)
 
 
 HEAD_SPECS = (
     HeadSpec("relevance", lambda e: e.relevant, "f1"),
-    HeadSpec("incident", lambda e: e.incident, "f1"),
+    HeadSpec("incident", lambda e: e.incident, "f1", select_on="duee"),
     HeadSpec("event_type", lambda e: e.event_type, "macro_f1"),
-    HeadSpec("routing", lambda e: e.routing, "macro_f1"),
+    HeadSpec("routing", lambda e: e.routing, "macro_f1", estimator="svm"),
 )
 
 
@@ -94,21 +100,44 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
     have = np.array([lab is not None for lab in labels])
     y = np.array([str(lab) for lab in labels], dtype=object)
     fit_mask, val_mask = have & (split == "train"), have & (split == "validation")
-    scores = {c: _score(spec, _estimator(c).fit(x[fit_mask], y[fit_mask]), x[val_mask], y[val_mask]) for c in C_GRID}
+    if spec.select_on:
+        val_mask &= np.array([e.source == spec.select_on for e in examples])
+    grid = SVM_GRID if spec.estimator == "svm" else LR_GRID
+    fitted = {c: _estimator(spec, c).fit(x[fit_mask], y[fit_mask]) for c in grid}
+    scores = {c: _score(spec, m, x[val_mask], y[val_mask]) for c, m in fitted.items()}
     best_c = max(scores, key=lambda c: scores[c])
+    scale = _softmax_scale(fitted[best_c], x[val_mask], y[val_mask]) if spec.estimator == "svm" else 1.0
     final_mask = have & (split != "test")
-    model = _estimator(best_c).fit(x[final_mask], y[final_mask])
+    model = _estimator(spec, best_c).fit(x[final_mask], y[final_mask])
     test_mask = have & (split == "test")
-    report = {"C": best_c, "validation": {str(c): round(s, 4) for c, s in scores.items()},
+    report = {"estimator": spec.estimator, "C": best_c, "softmax_scale": scale,
+              "validation": {str(c): round(s, 4) for c, s in scores.items()},
               "test": round(_score(spec, model, x[test_mask], y[test_mask]), 4),
               "n_train": int(final_mask.sum()), "n_test": int(test_mask.sum())}
     return model, report
 
 
-def _estimator(c: float) -> Any:
+def _estimator(spec: HeadSpec, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
+    if spec.estimator == "svm":
+        return LinearSVC(C=c, class_weight="balanced")
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+
+def _softmax_scale(model: Any, x: sparse.csr_matrix, y: np.ndarray) -> float:
+    """Temperature that turns SVM scores into probabilities with the least validation log loss."""
+    from sklearn.metrics import log_loss
+
+    scores = model.decision_function(x)
+    best, best_loss = SVM_SCALES[0], float("inf")
+    for scale in SVM_SCALES:
+        shifted = np.exp(scale * scores - (scale * scores).max(axis=1, keepdims=True))
+        loss = log_loss(y, shifted / shifted.sum(axis=1, keepdims=True), labels=model.classes_)
+        if loss < best_loss:
+            best, best_loss = scale, loss
+    return best
 
 
 def _score(spec: HeadSpec, model: Any, x: sparse.csr_matrix, y: np.ndarray) -> float:
@@ -120,13 +149,14 @@ def _score(spec: HeadSpec, model: Any, x: sparse.csr_matrix, y: np.ndarray) -> f
     return float(f1_score(y, predicted, average="macro"))
 
 
-def stack_heads(features: FeatureSpace, fitted: dict[str, Any]) -> LinearModels:
-    """One weight matrix for all heads (binary heads keep the positive-class column)."""
+def stack_heads(features: FeatureSpace, fitted: dict[str, Any], scales: dict[str, float]) -> LinearModels:
+    """One weight matrix for all heads (binary heads keep the positive-class column); SVM
+    heads are multiplied by their softmax temperature so every head is read the same way."""
     columns, biases, heads = [], [], {}
     start = 0
     for name, model in fitted.items():
         classes = tuple(str(c) for c in model.classes_)
-        coef, bias = model.coef_.T, model.intercept_
+        coef, bias = model.coef_.T * scales[name], model.intercept_ * scales[name]
         if len(classes) == 2:
             classes = ("True",) if classes == ("False", "True") else classes[1:]
         columns.append(coef)
@@ -151,11 +181,12 @@ def train(data_dir: Path, out_dir: Path, extra: Path | None = None) -> dict[str,
     for spec in HEAD_SPECS:
         fitted[spec.name], reports[spec.name] = fit_head(spec, x, examples)
         print(f"{spec.name}: {json.dumps(reports[spec.name])}", flush=True)
-    meta = {"data": {"dir_name": data_dir.name, "sha256": corpus_hashes(data_dir),
+    meta = {"built": date.today().isoformat(), "data": {"dir_name": data_dir.name, "sha256": corpus_hashes(data_dir),
                      "extra_rows": 0 if extra is None else sum(e.source == "extra" for e in examples)},
             "training_metrics": reports, "tokenizer_backend": tokenizer.backend,
             "n_features": space.n_features, "train_seconds": round(time.perf_counter() - started, 1)}
-    return models_io.save(stack_heads(space, fitted), out_dir, meta)
+    scales = {name: float(report["softmax_scale"]) for name, report in reports.items()}
+    return models_io.save(stack_heads(space, fitted, scales), out_dir, meta)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
