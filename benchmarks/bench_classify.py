@@ -26,9 +26,11 @@ sys.path.insert(0, str(ROOT))
 from classifiers import Doc, Pipeline  # noqa: E402
 from classifiers.corpora import CORPUS_FILES, default_data_dir  # noqa: E402
 
-SAMPLE = ("今日凌晨，某市城东街道一化工厂发生爆炸，造成3人死亡、12人受伤，直接经济损失约1200万元。"
-          "我们小区物业公司长期乱收物业费，业主多次向住建局反映未果，希望政府部门尽快处理。"
-          "湖人队在昨晚的比赛中以120比110击败勇士队，詹姆斯砍下35分。")
+SAMPLE = (
+    "今日凌晨，某市城东街道一化工厂发生爆炸，造成3人死亡、12人受伤，直接经济损失约1200万元。"
+    "我们小区物业公司长期乱收物业费，业主多次向住建局反映未果，希望政府部门尽快处理。"
+    "湖人队在昨晚的比赛中以120比110击败勇士队，詹姆斯砍下35分。"
+)
 
 
 def corpus_texts(chars: int) -> list[str]:
@@ -53,8 +55,10 @@ def make_docs(n: int, chars: int) -> tuple[list[Doc], str]:
 
 
 def cold_start() -> float:
-    code = ("import time; t=time.perf_counter(); from classifiers import Pipeline, Doc; "
-            "p=Pipeline.load(); p.classify([Doc('1','标题','正文')]); print(time.perf_counter()-t)")
+    code = (
+        "import time; t=time.perf_counter(); from classifiers import Pipeline, Doc; "
+        "p=Pipeline.load(); p.classify([Doc('1','标题','正文')]); print(time.perf_counter()-t)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
 

@@ -94,22 +94,36 @@ def routing_examples(data_dir: Path) -> Iterator[Example]:
     """泰迪杯 messages: pre-segmented; joined back to unsegmented text (spaces removed)."""
     for row in _rows(data_dir, "routing"):
         text = strip_placeholders(row["text_segmented"].replace(" ", ""))
-        yield Example("routing", row["row"], text, relevant=True, incident=False,
-                      event_type=EventType.LIVELIHOOD.value, routing=row["label_level1"])
+        yield Example(
+            "routing",
+            row["row"],
+            text,
+            relevant=True,
+            incident=False,
+            event_type=EventType.LIVELIHOOD.value,
+            routing=row["label_level1"],
+        )
 
 
 def response_examples(data_dir: Path) -> Iterator[Example]:
     """Raw citizen messages (title + detail); no routing label (the reply unit is too noisy)."""
     for row in _rows(data_dir, "responses"):
         text = strip_placeholders(f"{row['title']}\n{row['detail']}")
-        yield Example("responses", row["msg_id"], text, relevant=True, incident=False,
-                      event_type=EventType.LIVELIHOOD.value)
+        yield Example(
+            "responses", row["msg_id"], text, relevant=True, incident=False, event_type=EventType.LIVELIHOOD.value
+        )
 
 
 def cec_examples(data_dir: Path) -> Iterator[Example]:
     for row in _rows(data_dir, "cec"):
-        yield Example("cec", row["doc_id"], f"{row['title']}\n{row['text']}", relevant=True,
-                      incident=True, event_type=_CEC_TYPES[row["category"]].value)
+        yield Example(
+            "cec",
+            row["doc_id"],
+            f"{row['title']}\n{row['text']}",
+            relevant=True,
+            incident=True,
+            event_type=_CEC_TYPES[row["category"]].value,
+        )
 
 
 def duee_examples(data_dir: Path) -> Iterator[Example]:
@@ -117,8 +131,14 @@ def duee_examples(data_dir: Path) -> Iterator[Example]:
         disaster = row["is_disaster_accident"] == "1"
         tops = set(row["event_top"].split("|"))
         relevant: bool | None = True if disaster else (False if tops <= _DUEE_NOT_GOV else None)
-        yield Example("duee", row["id"], row["text"], relevant=relevant, incident=disaster,
-                      event_type=_duee_type(row["event_types"], disaster, relevant))
+        yield Example(
+            "duee",
+            row["id"],
+            row["text"],
+            relevant=relevant,
+            incident=disaster,
+            event_type=_duee_type(row["event_types"], disaster, relevant),
+        )
 
 
 def _duee_type(event_types: str, disaster: bool, relevant: bool | None) -> str | None:
@@ -132,8 +152,9 @@ def _duee_type(event_types: str, disaster: bool, relevant: bool | None) -> str |
 
 def tnews_examples(data_dir: Path) -> Iterator[Example]:
     for i, row in enumerate(_rows(data_dir, "tnews")):
-        yield Example("tnews", str(i), row["sentence"], relevant=False, incident=False,
-                      event_type=EventType.NOT_GOV.value)
+        yield Example(
+            "tnews", str(i), row["sentence"], relevant=False, incident=False, event_type=EventType.NOT_GOV.value
+        )
 
 
 def load_examples(data_dir: Path) -> list[Example]:
@@ -144,7 +165,9 @@ def load_examples(data_dir: Path) -> list[Example]:
     for reader in (routing_examples, response_examples, cec_examples, duee_examples, tnews_examples):
         examples.extend(reader(data_dir))
     groups = near_duplicate_groups([e.text for e in examples])
-    return [replace(e, split=_split_of(examples[g].source + examples[g].id)) for e, g in zip(examples, groups, strict=True)]
+    return [
+        replace(e, split=_split_of(examples[g].source + examples[g].id)) for e, g in zip(examples, groups, strict=True)
+    ]
 
 
 def _split_of(key: str) -> str:

@@ -56,8 +56,11 @@ def _binary(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     from sklearn.metrics import f1_score, precision_score, recall_score
 
     kw: dict[str, Any] = {"pos_label": "True", "zero_division": 0}
-    return {"f1": f1_score(y_true, y_pred, **kw), "precision": precision_score(y_true, y_pred, **kw),
-            "recall": recall_score(y_true, y_pred, **kw)}
+    return {
+        "f1": f1_score(y_true, y_pred, **kw),
+        "precision": precision_score(y_true, y_pred, **kw),
+        "recall": recall_score(y_true, y_pred, **kw),
+    }
 
 
 def _macro(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
@@ -66,7 +69,9 @@ def _macro(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     return {"macro_f1": f1_score(y_true, y_pred, average="macro"), "accuracy": accuracy_score(y_true, y_pred)}
 
 
-def _rows(examples: Sequence[Example], label: Callable[[Example], Any], where: Callable[[Example], bool]) -> tuple[list[str], list[str]]:
+def _rows(
+    examples: Sequence[Example], label: Callable[[Example], Any], where: Callable[[Example], bool]
+) -> tuple[list[str], list[str]]:
     chosen = [e for e in examples if e.split == "test" and label(e) is not None and where(e)]
     return [e.text for e in chosen], [str(label(e)) for e in chosen]
 
@@ -74,12 +79,48 @@ def _rows(examples: Sequence[Example], label: Callable[[Example], Any], where: C
 def evaluate_heads(pipeline: Pipeline, examples: Sequence[Example]) -> list[dict[str, Any]]:
     rows = []
     tasks: list[tuple[str, str, Callable[[Example], Any], Callable[[Example], bool], str]] = [
-        ("relevance", "relevance", lambda e: e.relevant, lambda e: True, "test split, all corpora (duee 司法/组织行为 excluded)"),
-        ("relevance (titles only)", "relevance", lambda e: e.relevant, lambda e: e.source in ("responses", "tnews"), "test split: responses titles (raw) vs tnews"),
-        ("incident vs not", "incident", lambda e: e.incident, lambda e: e.source == "duee", "DuEE test split, is_disaster_accident"),
-        ("event type (model)", "event_type", lambda e: e.event_type, lambda e: True, "test split: CEC + DuEE disasters + messages + news"),
-        ("event type, emergencies only", "event_type", lambda e: e.event_type, lambda e: e.source in ("cec",) or (e.source == "duee" and bool(e.incident)), "CEC + DuEE disaster test rows"),
-        ("routing (unsegmented)", "routing", lambda e: e.routing, lambda e: True, "泰迪杯 messages test split, segmentation removed"),
+        (
+            "relevance",
+            "relevance",
+            lambda e: e.relevant,
+            lambda e: True,
+            "test split, all corpora (duee 司法/组织行为 excluded)",
+        ),
+        (
+            "relevance (titles only)",
+            "relevance",
+            lambda e: e.relevant,
+            lambda e: e.source in ("responses", "tnews"),
+            "test split: responses titles (raw) vs tnews",
+        ),
+        (
+            "incident vs not",
+            "incident",
+            lambda e: e.incident,
+            lambda e: e.source == "duee",
+            "DuEE test split, is_disaster_accident",
+        ),
+        (
+            "event type (model)",
+            "event_type",
+            lambda e: e.event_type,
+            lambda e: True,
+            "test split: CEC + DuEE disasters + messages + news",
+        ),
+        (
+            "event type, emergencies only",
+            "event_type",
+            lambda e: e.event_type,
+            lambda e: e.source in ("cec",) or (e.source == "duee" and bool(e.incident)),
+            "CEC + DuEE disaster test rows",
+        ),
+        (
+            "routing (unsegmented)",
+            "routing",
+            lambda e: e.routing,
+            lambda e: True,
+            "泰迪杯 messages test split, segmentation removed",
+        ),
     ]
     for name, head, label, where, data in tasks:
         texts, truth = _rows(examples, label, where)
@@ -101,7 +142,12 @@ def evaluate_raw_routing(pipeline: Pipeline, data_dir: Path) -> dict[str, Any]:
                 texts.append(f"{row['title']}\n{row['detail']}")
                 truth.append(classes.pop())
     predicted, _ = head_predictions(pipeline, texts, "routing")
-    return {"task": "routing (raw messages, weak labels)", "data": "responses corpus, reply-unit heuristic → class", "n": len(texts), **_macro(truth, predicted)}
+    return {
+        "task": "routing (raw messages, weak labels)",
+        "data": "responses corpus, reply-unit heuristic → class",
+        "n": len(texts),
+        **_macro(truth, predicted),
+    }
 
 
 def evaluate_facts(data_dir: Path, examples: Sequence[Example]) -> list[dict[str, Any]]:
@@ -113,16 +159,26 @@ def evaluate_facts(data_dir: Path, examples: Sequence[Example]) -> list[dict[str
     for field, column in (("deaths", "dead_annot"), ("injured", "injured_annot")):
         stated = [r for r in rows if r[column] not in ("", "0")]
         hits = sum(int(extract_facts(f"{r['title']}\n{r['text']}").value(field) or 0) == int(r[column]) for r in stated)
-        out.append({"task": f"facts: {field} exact", "data": "CEC test docs whose annotation is > 0 (doc-level, noisy)",
-                    "n": len(stated), "accuracy": hits / max(len(stated), 1)})
+        out.append(
+            {
+                "task": f"facts: {field} exact",
+                "data": "CEC test docs whose annotation is > 0 (doc-level, noisy)",
+                "n": len(stated),
+                "accuracy": hits / max(len(stated), 1),
+            }
+        )
     return out
 
 
 def evaluate_pipeline_types(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, Any]:
     chosen = [e for e in examples if e.split == "test" and e.event_type is not None]
     results = pipeline.classify([Doc(e.id, "", e.text) for e in chosen])
-    return {"task": "event type (pipeline: model + rules)", "data": "same rows as event type (model)", "n": len(chosen),
-            **_macro([str(e.event_type) for e in chosen], [r.event_type.value for r in results])}
+    return {
+        "task": "event type (pipeline: model + rules)",
+        "data": "same rows as event type (model)",
+        "n": len(chosen),
+        **_macro([str(e.event_type) for e in chosen], [r.event_type.value for r in results]),
+    }
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -135,8 +191,10 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def record(table: str, meta: dict[str, Any]) -> None:
-    header = (f"Measured {date.today().isoformat()} with `python -m classifiers.evaluate`; models built "
-              f"{meta.get('built', '?')}, corpora sha256 in classifiers/models/meta.json.\n\n")
+    header = (
+        f"Measured {date.today().isoformat()} with `python -m classifiers.evaluate`; models built "
+        f"{meta.get('built', '?')}, corpora sha256 in classifiers/models/meta.json.\n\n"
+    )
     text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     if START not in text:
         text += f"\n{START}\n{END}\n"

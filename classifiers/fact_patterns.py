@@ -87,12 +87,14 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
 )
 
-_MONEY = (
-    _PRE + rf"(?P<num>{NUMBER_PATTERN})(?P<q>余|多)?(?P<mul>千万|百万|万|亿)?(?P<q2>余|多)?"
-)
+_MONEY = _PRE + rf"(?P<num>{NUMBER_PATTERN})(?P<q>余|多)?(?P<mul>千万|百万|万|亿)?(?P<q2>余|多)?"
 _LOSS_NOUN = r"(?:直接)?(?:经济|财产)损失"
 LOSS_PATTERNS: tuple[FactPattern, ...] = (
-    _p("economic_loss_cny", "total", _LOSS_NOUN + r"(?:估计|初步估算|初步统计)?" + _SHORT_GAP + _MONEY + r"(?:人民币)?元?"),
+    _p(
+        "economic_loss_cny",
+        "total",
+        _LOSS_NOUN + r"(?:估计|初步估算|初步统计)?" + _SHORT_GAP + _MONEY + r"(?:人民币)?元?",
+    ),
     _p("economic_loss_cny", "total", _MONEY + r"(?:人民币)?元(?:的|左右的)?" + _LOSS_NOUN),
 )
 
@@ -104,8 +106,7 @@ ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤":
 
 # Numbers that are not headcounts: ages, dates, times, distances, weights, ordinals …
 MASK_PATTERN = re.compile(
-    NUMBER_PATTERN
-    + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
+    NUMBER_PATTERN + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
     r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
 )
 # A clause with one of these words reports statistics, not one event: its numbers are ignored.

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from classifiers.fact_patterns import (
     CLAUSE,
     CLAUSE_START,
-    TRIGGER,
     LOSS_PATTERNS,
     MASK_PATTERN,
     PEOPLE_PATTERNS,
     STATISTICS_PATTERN,
+    TRIGGER,
     ZERO_FIELDS,
     ZERO_PATTERN,
     FactPattern,
@@ -98,9 +98,7 @@ class Facts:
     def to_dict(self) -> dict[str, object]:
         """Numbers per field (null when not stated) and a ``spans`` map with the evidence."""
         out: dict[str, object] = {name: _maybe_number(getattr(self, name)) for name in FIELDS}
-        out["spans"] = {
-            name: getattr(self, name).to_dict() for name in FIELDS if getattr(self, name) is not None
-        }
+        out["spans"] = {name: getattr(self, name).to_dict() for name in FIELDS if getattr(self, name) is not None}
         return out
 
 

@@ -10,12 +10,12 @@ times slower and the features are the throughput bottleneck.
 from __future__ import annotations
 
 import re
-from functools import partial
-from itertools import chain, repeat
-from operator import add, is_not
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain, pairwise, repeat
+from operator import add, is_not
 
 import numpy as np
 from scipy import sparse
@@ -33,7 +33,7 @@ def feature_text(normalized: str) -> str:
 def analyze(tokens: Sequence[str], text: str) -> tuple[list[str], list[str], list[str]]:
     """Word, word-bigram and character-bigram terms of one document (for fitting)."""
     words = [t for t in tokens if t[0].isalnum()]
-    bigrams = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    bigrams = [f"{a} {b}" for a, b in pairwise(words)]
     chars = _NON_WORD.sub("", text)
     return words, bigrams, [chars[i : i + 2] for i in range(len(chars) - 1)]
 

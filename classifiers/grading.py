@@ -54,7 +54,7 @@ def _injured(f: Facts) -> float:
     return f.at_least("injured")
 
 
-I, II, III, IV = _LEVELS
+I, II, III, IV = _LEVELS  # noqa: E741 - the statutory names of the levels
 # 《生产安全事故报告和调查处理条例》(国务院令第493号) Art. 3; also 火灾 (公安部2007) and,
 # by common provincial practice, 道路交通事故 (DOMAIN.md §3.2–3.4).
 ACCIDENT = (
@@ -131,7 +131,7 @@ def _event_type(kind: EventType | EventCategory | str | None) -> EventType | Non
         return _CATEGORY_DEFAULT[kind]
     for enum in (EventType, EventCategory):
         try:
-            return _event_type(enum(kind))  # type: ignore[arg-type]
+            return _event_type(enum(kind))
         except ValueError:
             continue
     raise ValueError(f"unknown event type or category: {kind!r}")

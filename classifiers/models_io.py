@@ -68,7 +68,8 @@ class LinearModels:
     heads: dict[str, Head]
 
     def scores(self, matrix: sparse.csr_matrix) -> np.ndarray:
-        return np.asarray(matrix @ self.weights) + self.bias
+        product: np.ndarray = np.asarray(matrix @ self.weights)
+        return product + self.bias
 
 
 def library_versions() -> dict[str, str | None]:
@@ -90,13 +91,18 @@ def save(models: LinearModels, out_dir: Path, meta: Mapping[str, Any]) -> dict[s
     raw = json.dumps(vocab, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     (out_dir / VOCAB_FILE).write_bytes(gzip.compress(raw, mtime=0))
     with (out_dir / WEIGHTS_FILE).open("wb") as handle:
-        np.savez_compressed(handle, idf=models.features.idf, weights=models.weights.astype(np.float16),
-                            bias=models.bias.astype(np.float32))
+        np.savez_compressed(
+            handle,
+            idf=models.features.idf,
+            weights=models.weights.astype(np.float16),
+            bias=models.bias.astype(np.float32),
+        )
     full = dict(meta)
     full["format_version"] = FORMAT_VERSION
     full["versions"] = library_versions()
-    full["heads"] = [{"name": h.name, "classes": list(h.classes), "start": h.start, "end": h.end}
-                     for h in models.heads.values()]
+    full["heads"] = [
+        {"name": h.name, "classes": list(h.classes), "start": h.start, "end": h.end} for h in models.heads.values()
+    ]
     full["files"] = {name: _sha256(out_dir / name) for name in (VOCAB_FILE, WEIGHTS_FILE)}
     text = json.dumps(full, ensure_ascii=False, indent=2, sort_keys=True)
     (out_dir / META_FILE).write_text(text + "\n", encoding="utf-8")
@@ -114,8 +120,10 @@ def load(model_dir: Path) -> tuple[LinearModels, dict[str, Any]]:
     for name, digest in meta.get("files", {}).items():
         path = model_dir / name
         if not path.is_file() or _sha256(path) != digest:
-            raise ArtifactError(f"{path}: missing or corrupt (sha256 differs from meta.json). "
-                                f"Restore the file or retrain: {RETRAIN_COMMAND}")
+            raise ArtifactError(
+                f"{path}: missing or corrupt (sha256 differs from meta.json). "
+                f"Restore the file or retrain: {RETRAIN_COMMAND}"
+            )
     return _read_models(model_dir, meta), meta
 
 
@@ -145,8 +153,11 @@ def check_versions(meta: Mapping[str, Any], installed: Mapping[str, str | None] 
         if not same:
             problems.append(f"{name} {want} (built) vs {have} (installed)")
     if problems:
-        raise ArtifactError("model built with other library versions: " + "; ".join(problems)
-                            + f". Install the versions it was built with, or retrain: {RETRAIN_COMMAND}")
+        raise ArtifactError(
+            "model built with other library versions: "
+            + "; ".join(problems)
+            + f". Install the versions it was built with, or retrain: {RETRAIN_COMMAND}"
+        )
 
 
 def _minor(version: str) -> tuple[str, ...]:

@@ -45,8 +45,9 @@ class _Scored:
 class Pipeline:
     """Loaded models + gazetteer + opinion thresholds; ``classify`` is deterministic."""
 
-    def __init__(self, models: LinearModels, meta: Mapping[str, Any], gazetteer: Gazetteer,
-                 opinion_config: Mapping[str, Any]) -> None:
+    def __init__(
+        self, models: LinearModels, meta: Mapping[str, Any], gazetteer: Gazetteer, opinion_config: Mapping[str, Any]
+    ) -> None:
         self.models = models
         self.meta = meta
         self.gazetteer = gazetteer
@@ -56,8 +57,13 @@ class Pipeline:
         self._terms = models.features.terms()
 
     @classmethod
-    def load(cls, models_dir: Path | None = None, *, gazetteer: Gazetteer | None = None,
-             opinion_config: Mapping[str, Any] | None = None) -> Pipeline:
+    def load(
+        cls,
+        models_dir: Path | None = None,
+        *,
+        gazetteer: Gazetteer | None = None,
+        opinion_config: Mapping[str, Any] | None = None,
+    ) -> Pipeline:
         """Load the shipped models (or ``models_dir``); raises ArtifactError with the fix."""
         models, meta = models_io.load(models_dir or DEFAULT_MODELS_DIR)
         config = default_config() if opinion_config is None else validate_config(opinion_config)
@@ -73,7 +79,10 @@ class Pipeline:
         scores = self.models.scores(matrix)
         heads = self.models.heads
         probs = {name: head.probabilities(scores) for name, head in heads.items()}
-        return [self._result(doc, norm, matrix, i, probs) for i, (doc, norm) in enumerate(zip(docs, normalized, strict=True))]
+        return [
+            self._result(doc, norm, matrix, i, probs)
+            for i, (doc, norm) in enumerate(zip(docs, normalized, strict=True))
+        ]
 
     def _scored(self, i: int, probs: Mapping[str, np.ndarray]) -> _Scored:
         event_classes = self.models.heads["event_type"].classes
@@ -86,7 +95,9 @@ class Pipeline:
         routing = {c: float(p) for c, p in zip(routing_classes, probs["routing"][i], strict=True)}
         return _Scored(relevance, EventType(event_classes[best]), float(event_probs[best]), routing)
 
-    def _result(self, doc: Doc, norm: str, matrix: sparse.csr_matrix, i: int, probs: Mapping[str, np.ndarray]) -> Result:
+    def _result(
+        self, doc: Doc, norm: str, matrix: sparse.csr_matrix, i: int, probs: Mapping[str, np.ndarray]
+    ) -> Result:
         scored = self._scored(i, probs)
         relevant = scored.relevance >= RELEVANCE_THRESHOLD
         event_type, rule = type_rule(norm, scored.event_type)
@@ -95,31 +106,49 @@ class Pipeline:
             event_type, rule = EventType.NOT_GOV, None
         facts = extract_facts(doc.full_text, norm)
         category = category_of(event_type)
-        level, level_why = (grade(event_type, facts, collective_unit=bool(COLLECTIVE_UNIT.search(norm)))
-                            if category else (None, []))
+        level, level_why = (
+            grade(event_type, facts, collective_unit=bool(COLLECTIVE_UNIT.search(norm))) if category else (None, [])
+        )
         flags = tuple(flags_for(norm, facts.value("deaths"))) if relevant else ()
         opinion, opinion_why = self._opinion(doc, relevant, level, flags)
         decision = self.units.resolve(norm, event_type.value, scored.routing) if relevant else None
         why = {
-            "relevance": {"score": round(scored.relevance, 4), "by": "model" if scored.relevance >= RELEVANCE_THRESHOLD else rule,
-                          "top_terms": self._top_terms(matrix, i, "relevance", "True")},
-            "event_type": {"label": event_type.value, "by": rule or "model", "score": round(scored.event_score, 4),
-                           "top_terms": self._top_terms(matrix, i, "event_type", scored.event_type.value)},
+            "relevance": {
+                "score": round(scored.relevance, 4),
+                "by": "model" if scored.relevance >= RELEVANCE_THRESHOLD else rule,
+                "top_terms": self._top_terms(matrix, i, "relevance", "True"),
+            },
+            "event_type": {
+                "label": event_type.value,
+                "by": rule or "model",
+                "score": round(scored.event_score, 4),
+                "top_terms": self._top_terms(matrix, i, "event_type", scored.event_type.value),
+            },
             "facts": [m.to_dict() | {"field": m.field} for m in facts.mentions],
             "event_level": level_why,
             "opinion_level": opinion_why,
             "unit": list(decision.why) if decision else ["非政务舆情，不分派"],
         }
         return Result(
-            id=doc.id, relevant=relevant, relevance_score=scored.relevance, event_type=event_type,
-            event_category=category, facts=facts, event_level=level, opinion_level=opinion,
-            unit=decision.unit if decision else Unit(None), co_units=decision.co_units if decision else (),
+            id=doc.id,
+            relevant=relevant,
+            relevance_score=scored.relevance,
+            event_type=event_type,
+            event_category=category,
+            facts=facts,
+            event_level=level,
+            opinion_level=opinion,
+            unit=decision.unit if decision else Unit(None),
+            co_units=decision.co_units if decision else (),
             vertical_managed=bool(decision and decision.vertical_managed),
-            multi_region=bool(decision and decision.multi_region), flags=flags, why=why,
+            multi_region=bool(decision and decision.multi_region),
+            flags=flags,
+            why=why,
         )
 
-    def _opinion(self, doc: Doc, relevant: bool, level: EventLevel | None,
-                 flags: Sequence[str]) -> tuple[OpinionLevel, list[str]]:
+    def _opinion(
+        self, doc: Doc, relevant: bool, level: EventLevel | None, flags: Sequence[str]
+    ) -> tuple[OpinionLevel, list[str]]:
         if not relevant:
             return OpinionLevel.L4, ["非政务舆情 → L4"]
         tiers = [doc.media_tier] if doc.media_tier else []
@@ -135,4 +164,3 @@ class Pipeline:
         contributions = matrix.data[lo:hi] * self.models.weights[indices, column]
         order = np.argsort(-contributions)[:TOP_TERMS]
         return [self._terms[indices[j]] for j in order if contributions[j] > 0]
-

@@ -73,9 +73,7 @@ class Tokenizer:
     def __init__(self, extra_words: Iterable[str] = (), backend: Backend = "auto") -> None:
         words = sorted({normalize(w) for w in extra_words})
         self.backend = _resolve(backend)
-        self._segmenter: _Segmenter = (
-            _RjiebaSegmenter(words) if self.backend == "rjieba" else _JiebaSegmenter(words)
-        )
+        self._segmenter: _Segmenter = _RjiebaSegmenter(words) if self.backend == "rjieba" else _JiebaSegmenter(words)
 
     def cut(self, normalized_text: str) -> list[str]:
         """Segment text that is already normalised; whitespace tokens are dropped."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +74,16 @@ def read_extra_rows(path: Path) -> list[Example]:
             text = f"{row.get('title', '')}\n{row.get('text', '')}".strip()
         except (json.JSONDecodeError, AttributeError) as exc:
             raise SystemExit(f"{path}:{number}: not a JSON object ({exc})") from None
-        rows.append(Example("extra", f"extra-{number}", text, relevant=row.get("relevant"),
-                            event_type=row.get("event_type"), routing=class_of.get(row.get("department") or "")))
+        rows.append(
+            Example(
+                "extra",
+                f"extra-{number}",
+                text,
+                relevant=row.get("relevant"),
+                event_type=row.get("event_type"),
+                routing=class_of.get(row.get("department") or ""),
+            )
+        )
     return rows
 
 
@@ -110,10 +118,15 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
     final_mask = have & (split != "test")
     model = _estimator(spec, best_c).fit(x[final_mask], y[final_mask])
     test_mask = have & (split == "test")
-    report = {"estimator": spec.estimator, "C": best_c, "softmax_scale": scale,
-              "validation": {str(c): round(s, 4) for c, s in scores.items()},
-              "test": round(_score(spec, model, x[test_mask], y[test_mask]), 4),
-              "n_train": int(final_mask.sum()), "n_test": int(test_mask.sum())}
+    report = {
+        "estimator": spec.estimator,
+        "C": best_c,
+        "softmax_scale": scale,
+        "validation": {str(c): round(s, 4) for c, s in scores.items()},
+        "test": round(_score(spec, model, x[test_mask], y[test_mask]), 4),
+        "n_train": int(final_mask.sum()),
+        "n_test": int(test_mask.sum()),
+    }
     return model, report
 
 
@@ -181,17 +194,30 @@ def train(data_dir: Path, out_dir: Path, extra: Path | None = None) -> dict[str,
     for spec in HEAD_SPECS:
         fitted[spec.name], reports[spec.name] = fit_head(spec, x, examples)
         print(f"{spec.name}: {json.dumps(reports[spec.name])}", flush=True)
-    meta = {"built": date.today().isoformat(), "data": {"dir_name": data_dir.name, "sha256": corpus_hashes(data_dir),
-                     "extra_rows": 0 if extra is None else sum(e.source == "extra" for e in examples)},
-            "training_metrics": reports, "tokenizer_backend": tokenizer.backend,
-            "n_features": space.n_features, "train_seconds": round(time.perf_counter() - started, 1)}
+    meta = {
+        "built": date.today().isoformat(),
+        "data": {
+            "dir_name": data_dir.name,
+            "sha256": corpus_hashes(data_dir),
+            "extra_rows": 0 if extra is None else sum(e.source == "extra" for e in examples),
+        },
+        "training_metrics": reports,
+        "tokenizer_backend": tokenizer.backend,
+        "n_features": space.n_features,
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
     scales = {name: float(report["softmax_scale"]) for name, report in reports.items()}
     return models_io.save(stack_heads(space, fitted, scales), out_dir, meta)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__)
-    parser.add_argument("--data", type=Path, default=None, help="shared corpora directory (default: $CLASSIFIERS_DATA_DIR or ../shared/data)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="shared corpora directory (default: $CLASSIFIERS_DATA_DIR or ../shared/data)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "models", help="model directory to write")
     parser.add_argument("--extra", type=Path, default=None, help="JSONL of extra labelled rows to fold in")
     args = parser.parse_args(argv)

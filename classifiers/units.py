@@ -57,7 +57,9 @@ class UnitResolver:
         self.event_units = rules["event_type_units"]
         self._term_weights: dict[str, list[tuple[str, int]]] = {}
         for name, info in gazetteer.departments.items():
-            for term, weight in [(name, ALIAS_WEIGHT)] + [(a, ALIAS_WEIGHT) for a in info.aliases] + [(k, 1) for k in info.keywords]:
+            for term, weight in (
+                [(name, ALIAS_WEIGHT)] + [(a, ALIAS_WEIGHT) for a in info.aliases] + [(k, 1) for k in info.keywords]
+            ):
                 self._term_weights.setdefault(normalize(term), []).append((name, weight))
         self._terms = _alternation(list(self._term_weights))
         self._place_to_region = {normalize(a): r for r, aliases in gazetteer.regions.items() for a in [r, *aliases]}
@@ -97,7 +99,10 @@ class UnitResolver:
         if not ranked:
             return None, [], ["无可判定的主管部门"]
         lead = ranked[0][0]
-        why = [f"主管部门 {lead}：分类 {_top(routing)}" + (f"，关键词 {'、'.join(sorted(matched[lead]))}" if lead in matched else "")]
+        why = [
+            f"主管部门 {lead}：分类 {_top(routing)}"
+            + (f"，关键词 {'、'.join(sorted(matched[lead]))}" if lead in matched else "")
+        ]
         co = [d for d, s in ranked[1:4] if scores[d] >= 1 and s >= SECONDARY_FACTOR * ranked[0][1]]
         for department in co:
             why.append(f"协办 {department}：关键词 {'、'.join(sorted(matched[department]))}")

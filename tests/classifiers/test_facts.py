@@ -51,8 +51,16 @@ def test_spans_point_into_the_original_text() -> None:
 
 @pytest.mark.parametrize(
     ("text", "qualifier"),
-    [("约30人死亡", "approx"), ("30余人死亡", "more_than"), ("30多人死亡", "more_than"), ("近30人死亡", "nearly"),
-     ("超过30人死亡", "more_than"), ("3至5人死亡", "range"), ("数十人死亡", "vague"), ("30人死亡", "exact")],
+    [
+        ("约30人死亡", "approx"),
+        ("30余人死亡", "more_than"),
+        ("30多人死亡", "more_than"),
+        ("近30人死亡", "nearly"),
+        ("超过30人死亡", "more_than"),
+        ("3至5人死亡", "range"),
+        ("数十人死亡", "vague"),
+        ("30人死亡", "exact"),
+    ],
 )
 def test_qualifiers(text: str, qualifier: str) -> None:
     fact = extract_facts(text).deaths

@@ -22,8 +22,17 @@ def facts(**values: float | tuple[float, str]) -> Facts:
 ACCIDENT_BOUNDARIES = [
     ("deaths", [(2, "IV"), (3, "III"), (9, "III"), (10, "II"), (29, "II"), (30, "I")]),
     ("serious_injured", [(9, "IV"), (10, "III"), (49, "III"), (50, "II"), (99, "II"), (100, "I")]),
-    ("economic_loss_cny", [(9_999_999, "IV"), (10_000_000, "III"), (49_999_999, "III"), (50_000_000, "II"),
-                           (99_999_999, "II"), (100_000_000, "I")]),
+    (
+        "economic_loss_cny",
+        [
+            (9_999_999, "IV"),
+            (10_000_000, "III"),
+            (49_999_999, "III"),
+            (50_000_000, "II"),
+            (99_999_999, "II"),
+            (100_000_000, "I"),
+        ],
+    ),
 ]
 
 
@@ -47,8 +56,15 @@ def test_any_one_criterion_suffices_and_the_highest_wins() -> None:
 POLLUTION_BOUNDARIES = [
     ("deaths", [(2, "IV"), (3, "III"), (10, "II"), (30, "I")]),
     ("serious_injured", [(9, "IV"), (10, "III"), (50, "II"), (100, "I")]),
-    ("people_involved", [((4_999, "evacuated"), "IV"), ((5_000, "evacuated"), "III"), ((10_000, "evacuated"), "II"),
-                         ((50_000, "evacuated"), "I")]),
+    (
+        "people_involved",
+        [
+            ((4_999, "evacuated"), "IV"),
+            ((5_000, "evacuated"), "III"),
+            ((10_000, "evacuated"), "II"),
+            ((50_000, "evacuated"), "I"),
+        ],
+    ),
     ("economic_loss_cny", [(4_999_999, "IV"), (5_000_000, "III"), (20_000_000, "II"), (100_000_000, "I")]),
 ]
 
@@ -59,15 +75,27 @@ def test_pollution_thresholds(field: str, cases: list[tuple[object, str]]) -> No
         assert grade(EventType.POLLUTION, facts(**{field: value}))[0] == EventLevel(level), (field, value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("dead", "missing", "level"), [(19, 0, None), (20, 0, "IV"), (15, 5, "IV"), (49, 0, "IV"),
-                                                        (50, 0, "III"), (100, 0, "II"), (199, 0, "II"), (200, 0, "I")])
+@pytest.mark.parametrize(
+    ("dead", "missing", "level"),
+    [
+        (19, 0, None),
+        (20, 0, "IV"),
+        (15, 5, "IV"),
+        (49, 0, "IV"),
+        (50, 0, "III"),
+        (100, 0, "II"),
+        (199, 0, "II"),
+        (200, 0, "I"),
+    ],
+)
 def test_natural_disaster_counts_dead_and_missing(dead: int, missing: int, level: str | None) -> None:
     got = grade(EventType.NATURAL_DISASTER, facts(deaths=dead, missing=missing))[0]
     assert got == (None if level is None else EventLevel(level))
 
 
-@pytest.mark.parametrize(("evacuated", "level"), [(99_999, None), (100_000, "IV"), (500_000, "III"),
-                                                  (1_000_000, "II"), (2_000_000, "I")])
+@pytest.mark.parametrize(
+    ("evacuated", "level"), [(99_999, None), (100_000, "IV"), (500_000, "III"), (1_000_000, "II"), (2_000_000, "I")]
+)
 def test_natural_disaster_relocation(evacuated: int, level: str | None) -> None:
     got = grade(EventCategory.NATURAL_DISASTER, facts(people_involved=(evacuated, "evacuated")))[0]
     assert got == (None if level is None else EventLevel(level))
@@ -77,20 +105,39 @@ def test_affected_population_is_not_relocation() -> None:
     assert grade(EventType.NATURAL_DISASTER, facts(people_involved=(3_000_000, "affected")))[0] is None
 
 
-@pytest.mark.parametrize(("kwargs", "level"), [
-    ({"people_involved": (999, "participants")}, None), ({"people_involved": (1000, "participants")}, "II"),
-    ({"people_involved": (5000, "participants")}, "I"), ({"deaths": 2}, None), ({"deaths": 3}, "II"),
-    ({"deaths": 10}, "I"), ({"injured": 9}, None), ({"injured": 10}, "II"), ({"injured": 30}, "I"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "level"),
+    [
+        ({"people_involved": (999, "participants")}, None),
+        ({"people_involved": (1000, "participants")}, "II"),
+        ({"people_involved": (5000, "participants")}, "I"),
+        ({"deaths": 2}, None),
+        ({"deaths": 3}, "II"),
+        ({"deaths": 10}, "I"),
+        ({"injured": 9}, None),
+        ({"injured": 10}, "II"),
+        ({"injured": 30}, "I"),
+    ],
+)
 def test_social_security(kwargs: dict[str, object], level: str | None) -> None:
     got = grade(EventType.SOCIAL_SECURITY, facts(**kwargs))[0]  # type: ignore[arg-type]
     assert got == (None if level is None else EventLevel(level))
 
 
-@pytest.mark.parametrize(("ill", "dead", "collective", "level"), [
-    (29, 0, False, None), (30, 0, False, "IV"), (99, 0, False, "IV"), (101, 0, False, "III"), (5, 0, True, "III"),
-    (4, 0, True, None), (10, 1, False, "III"), (101, 1, False, "II"), (0, 10, False, "II"),
-])
+@pytest.mark.parametrize(
+    ("ill", "dead", "collective", "level"),
+    [
+        (29, 0, False, None),
+        (30, 0, False, "IV"),
+        (99, 0, False, "IV"),
+        (101, 0, False, "III"),
+        (5, 0, True, "III"),
+        (4, 0, True, None),
+        (10, 1, False, "III"),
+        (101, 1, False, "II"),
+        (0, 10, False, "II"),
+    ],
+)
 def test_food_poisoning(ill: int, dead: int, collective: bool, level: str | None) -> None:
     got = grade(EventType.FOOD_POISONING, facts(injured=(ill, "poisoned"), deaths=dead), collective_unit=collective)[0]
     assert got == (None if level is None else EventLevel(level))

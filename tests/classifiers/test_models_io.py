@@ -33,7 +33,7 @@ def test_refuses_other_library_versions(tmp_path: Path) -> None:
 def test_minor_versions_matter_for_numeric_libraries() -> None:
     meta = {"versions": {"numpy": "2.4.0"}}
     check_versions(meta, {"numpy": "2.4.9"})
-    with pytest.raises(ArtifactError, match="numpy 2.4.0"):
+    with pytest.raises(ArtifactError, match=r"numpy 2\.4\.0"):
         check_versions(meta, {"numpy": "2.5.0"})
 
 
@@ -46,7 +46,7 @@ def test_refuses_a_tampered_weight_file(tmp_path: Path) -> None:
 
 
 def test_missing_model_directory_says_how_to_train(tmp_path: Path) -> None:
-    with pytest.raises(ArtifactError, match="python -m classifiers.train"):
+    with pytest.raises(ArtifactError, match=r"python -m classifiers\.train"):
         Pipeline.load(tmp_path / "nowhere")
 
 

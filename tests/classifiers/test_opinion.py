@@ -16,7 +16,9 @@ def test_opinion_level_is_at_least_the_event_level(event_level: str, expected: s
     assert opinion_level(event_level, [], 1, 0.0, [])[0] == OpinionLevel(expected)
 
 
-@pytest.mark.parametrize(("tier", "expected"), [("central", "L1"), ("provincial", "L2"), ("city", "L3"), ("self_media", "L4")])
+@pytest.mark.parametrize(
+    ("tier", "expected"), [("central", "L1"), ("provincial", "L2"), ("city", "L3"), ("self_media", "L4")]
+)
 def test_media_tier(tier: str, expected: str) -> None:
     assert opinion_level(None, [tier], 1, 0.0, [])[0] == OpinionLevel(expected)
 
@@ -46,7 +48,7 @@ def test_thresholds_are_configuration() -> None:
 def test_bad_config_names_the_field() -> None:
     from classifiers.opinion import validate_config
 
-    with pytest.raises(ValueError, match="media_tier.central"):
+    with pytest.raises(ValueError, match=r"media_tier\.central"):
         validate_config({"media_tier": {"central": "L9"}})
     with pytest.raises(ValueError, match="unknown fields"):
         validate_config({"thresholds": {}})

@@ -6,16 +6,39 @@ import json
 
 from classifiers import Doc, EventLevel, EventType, Gazetteer, OpinionLevel, Pipeline
 
-EXPECTED_KEYS = {"id", "relevant", "relevance_score", "event_type", "event_category", "facts", "event_level",
-                 "opinion_level", "unit", "co_units", "vertical_managed", "multi_region", "flags", "why"}
+EXPECTED_KEYS = {
+    "id",
+    "relevant",
+    "relevance_score",
+    "event_type",
+    "event_category",
+    "facts",
+    "event_level",
+    "opinion_level",
+    "unit",
+    "co_units",
+    "vertical_managed",
+    "multi_region",
+    "flags",
+    "why",
+}
 
 
 def test_result_json_has_the_contract_fields(pipeline: Pipeline) -> None:
-    result = pipeline.classify([Doc("a", "小区物业乱收费", "物业公司乱收物业费，业主多次反映未果，希望住建局处理。")])[0]
+    result = pipeline.classify([Doc("a", "小区物业乱收费", "物业公司乱收物业费，业主多次反映未果，希望住建局处理。")])[
+        0
+    ]
     data = result.to_dict()
     assert set(data) == EXPECTED_KEYS
-    assert set(data["facts"]) == {"deaths", "missing", "injured", "serious_injured", "economic_loss_cny",
-                                  "people_involved", "spans"}
+    assert set(data["facts"]) == {
+        "deaths",
+        "missing",
+        "injured",
+        "serious_injured",
+        "economic_loss_cny",
+        "people_involved",
+        "spans",
+    }
     json.dumps(data, ensure_ascii=False)
     assert data["relevant"] is True
     assert data["unit"]["department"] == "住房和城乡建设局"
@@ -34,7 +57,9 @@ def test_emergency_is_graded_and_explained(pipeline: Pipeline) -> None:
 
 
 def test_ordinary_news_is_not_relevant(pipeline: Pipeline) -> None:
-    result = pipeline.classify([Doc("c", "湖人队击败勇士", "湖人队在昨晚的比赛中以120比110击败勇士队，詹姆斯砍下35分。")])[0]
+    result = pipeline.classify(
+        [Doc("c", "湖人队击败勇士", "湖人队在昨晚的比赛中以120比110击败勇士队，詹姆斯砍下35分。")]
+    )[0]
     assert not result.relevant
     assert result.event_type == EventType.NOT_GOV
     assert result.unit.department is None
@@ -64,7 +89,9 @@ def test_media_tier_raises_the_document_opinion_level(pipeline: Pipeline) -> Non
 
 
 def test_classify_is_deterministic_and_batch_independent(pipeline: Pipeline) -> None:
-    docs = [Doc(str(i), "", t) for i, t in enumerate(["道路塌陷致2人受伤", "欠薪讨薪无门，希望人社局处理", "新款手机发布"])]
+    docs = [
+        Doc(str(i), "", t) for i, t in enumerate(["道路塌陷致2人受伤", "欠薪讨薪无门，希望人社局处理", "新款手机发布"])
+    ]
     together = [r.to_dict() for r in pipeline.classify(docs)]
     alone = [pipeline.classify([d])[0].to_dict() for d in docs]
     assert together == alone
@@ -74,5 +101,7 @@ def test_classify_is_deterministic_and_batch_independent(pipeline: Pipeline) -> 
 def test_gazetteer_regions_reach_the_output() -> None:
     gazetteer = Gazetteer.default().with_regions({"城东街道": ["城东"]})
     pipeline = Pipeline.load(gazetteer=gazetteer)
-    result = pipeline.classify([Doc("g", "城东街道积水", "城东街道多处道路积水严重，下水道堵塞，希望水务局尽快处理。")])[0]
+    result = pipeline.classify(
+        [Doc("g", "城东街道积水", "城东街道多处道路积水严重，下水道堵塞，希望水务局尽快处理。")]
+    )[0]
     assert result.unit.region == "城东街道"

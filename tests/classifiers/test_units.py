@@ -11,8 +11,19 @@ def resolver() -> UnitResolver:
 
 def test_default_gazetteer_has_the_domain_departments() -> None:
     departments = Gazetteer.default().departments
-    for name in ("住房和城乡建设局", "应急管理局", "公安局", "税务局", "信访局", "政务服务和数据管理局", "司法局",
-                 "财政局", "商务局", "气象局", "消防救援支队"):
+    for name in (
+        "住房和城乡建设局",
+        "应急管理局",
+        "公安局",
+        "税务局",
+        "信访局",
+        "政务服务和数据管理局",
+        "司法局",
+        "财政局",
+        "商务局",
+        "气象局",
+        "消防救援支队",
+    ):
         assert name in departments
     assert departments["税务局"].vertical_managed
     assert not departments["教育局"].vertical_managed
