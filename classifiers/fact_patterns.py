@@ -31,6 +31,10 @@ _COUNTER = r"(?:人次|人|名|位|具|个|例)"
 _GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
 _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿]{0,5}?"
 
+# A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
+# must not be the count of the next statement (死亡982人受伤 is 982 injured, not dead).
+_LINK = r"(?:为|是|已经)?"
+_NOT_NEXT = r"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难))"
 _DEATH_VERB = r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|不治|遇害|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 _MISSING_VERB = r"(?:失踪|失联|下落不明)"
@@ -68,21 +72,21 @@ CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
 
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _COUNTER + _GAP + _DEATH_VERB),
-    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _SHORT_GAP + COUNT),
+    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _LINK + COUNT + _NOT_NEXT),
     _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤)"),
     _p("missing", "total", COUNT + _COUNTER + _GAP + _MISSING_VERB),
-    _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _SHORT_GAP + COUNT),
+    _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
     _p("injured", "serious", COUNT + _COUNTER + _GAP + _SERIOUS),
-    _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _SHORT_GAP + COUNT),
+    _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
     _p("injured", "minor", COUNT + _COUNTER + _GAP + _MINOR),
     _p("injured", "light", COUNT + _COUNTER + _GAP + _LIGHT),
     _p("injured", "total", COUNT + _COUNTER + _GAP + _INJURED),
-    _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _SHORT_GAP + COUNT),
+    _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + COUNT + _NOT_NEXT),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
     _p("injured", "poisoned", COUNT + _COUNTER + _GAP + _POISONED),
-    _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT),
+    _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
     _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE),
-    _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT),
+    _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
     _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER),
     _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
 )

@@ -9,6 +9,7 @@ statistics (每年 / 去年 / 同比 …) are ignored.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -118,9 +119,12 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     """
     norm = normalize(text) if normalized is None else normalized
     mentions: list[Fact] = []
-    for clause in CLAUSE.finditer(norm):
-        if TRIGGER.search(clause.group(0)):
-            mentions += _clause_mentions(clause.group(0), clause.start(), text)
+    triggers = [m.start() for m in TRIGGER.finditer(norm)]
+    if triggers:
+        for clause in CLAUSE.finditer(norm):
+            first = bisect_left(triggers, clause.start())
+            if first < len(triggers) and triggers[first] < clause.end():
+                mentions += _clause_mentions(clause.group(0), clause.start(), text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)

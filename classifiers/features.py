@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, pairwise, repeat
 from operator import add, is_not
@@ -44,6 +44,8 @@ class FeatureSpace:
 
     vocab: dict[str, dict[str, int]]
     idf: np.ndarray
+    _char_keys: np.ndarray | None = field(default=None, repr=False)
+    _char_cols: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_features(self) -> int:
@@ -57,29 +59,48 @@ class FeatureSpace:
                 names[column] = f"«{term}»" if namespace == "c" else term
         return names
 
-    def _columns(self, tokens: Sequence[str], text: str) -> list[int]:
+    def _word_columns(self, tokens: Sequence[str]) -> list[int]:
         # map/filter keep the per-term loop in C: this is the hot path of classification.
-        words_get, bigram_get, char_get = (self.vocab[n].get for n in NAMESPACES)
+        words_get, bigram_get = self.vocab["w"].get, self.vocab["b"].get
         words = [t for t in tokens if t[0].isalnum()]
         spaced = map(add, words, repeat(" "))
-        chars = _NON_WORD.sub("", text)
-        found = chain(
-            map(words_get, words),
-            map(bigram_get, map(add, spaced, words[1:])),
-            map(char_get, map(add, chars, chars[1:])),
-        )
+        found = chain(map(words_get, words), map(bigram_get, map(add, spaced, words[1:])))
         return list(filter(partial(is_not, None), found))  # type: ignore[arg-type]
+
+    def _char_table(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._char_keys is None or self._char_cols is None:
+            table = self.vocab["c"]
+            keys = np.array([(ord(t[0]) << 21) | ord(t[1]) for t in table], dtype=np.uint64)
+            order = np.argsort(keys)
+            self._char_keys = keys[order]
+            self._char_cols = np.fromiter(table.values(), dtype=np.int32, count=len(table))[order]
+        return self._char_keys, self._char_cols
+
+    def _char_entries(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every known character bigram of the batch, found with one
+        vectorised search: code points → 42-bit keys → searchsorted in the sorted vocabulary."""
+        keys_sorted, columns = self._char_table()
+        cleaned = [_NON_WORD.sub("", t) for t in texts]
+        joined = "\x00".join(cleaned)  # NUL separates documents (never inside a bigram)
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        if points.size < 2 or keys_sorted.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        keys = (points[:-1] << np.uint64(21)) | points[1:]
+        rows = np.repeat(np.arange(len(cleaned)), [len(c) + 1 for c in cleaned])[: points.size - 1]
+        where = np.minimum(np.searchsorted(keys_sorted, keys), keys_sorted.size - 1)
+        hit = (keys_sorted[where] == keys) & (points[:-1] != 0) & (points[1:] != 0)
+        return rows[hit], columns[where[hit]]
 
     def transform(self, token_lists: Sequence[Sequence[str]], texts: Sequence[str]) -> sparse.csr_matrix:
         """L2-normalised sublinear TF-IDF rows for documents given as tokens + feature text."""
-        indptr = [0]
-        indices: list[int] = []
-        for tokens, text in zip(token_lists, texts, strict=True):
-            indices.extend(self._columns(tokens, text))
-            indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float32)
-        shape = (len(indptr) - 1, self.n_features)
-        matrix = sparse.csr_matrix((data, np.asarray(indices, dtype=np.int32), indptr), shape=shape)
+        word_columns = [self._word_columns(tokens) for tokens in token_lists]
+        word_rows = np.repeat(np.arange(len(word_columns)), [len(c) for c in word_columns])
+        char_rows, char_columns = self._char_entries(texts)
+        rows = np.concatenate([word_rows, char_rows])
+        cols = np.concatenate([np.fromiter(chain.from_iterable(word_columns), dtype=np.int32), char_columns])
+        data = np.ones(rows.size, dtype=np.float32)
+        shape = (len(word_columns), self.n_features)
+        matrix = sparse.coo_matrix((data, (rows, cols)), shape=shape).tocsr()
         matrix.sum_duplicates()
         np.log(matrix.data, out=matrix.data)
         matrix.data += 1.0

@@ -69,7 +69,8 @@ class LinearModels:
 
     def scores(self, matrix: sparse.csr_matrix) -> np.ndarray:
         product: np.ndarray = np.asarray(matrix @ self.weights)
-        return product + self.bias
+        scores: np.ndarray = product + self.bias
+        return scores
 
 
 def library_versions() -> dict[str, str | None]:

@@ -28,8 +28,8 @@ from classifiers.normalize import normalize
 from classifiers.tokenize import Tokenizer, base_user_words
 
 MAX_TERMS = {"w": 40_000, "b": 30_000, "c": 30_000}
-LR_GRID = (4.0, 16.0, 64.0)
-SVM_GRID = (0.3, 1.0, 3.0)
+LR_GRID = (4.0, 16.0, 64.0, 256.0)
+SVM_GRID = (0.3, 1.0, 3.0, 10.0)
 # Softmax temperatures tried for a linear SVM's scores (chosen by validation log loss).
 SVM_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
 
