@@ -32,7 +32,7 @@ def feature_text(normalized: str) -> str:
 
 def analyze(tokens: Sequence[str], text: str) -> tuple[list[str], list[str], list[str]]:
     """Word, word-bigram and character-bigram terms of one document (for fitting)."""
-    words = [t for t in tokens if t[0].isalnum()]
+    words = list(filter(str.isalnum, tokens))
     bigrams = [f"{a} {b}" for a, b in pairwise(words)]
     chars = _NON_WORD.sub("", text)
     return words, bigrams, [chars[i : i + 2] for i in range(len(chars) - 1)]
@@ -62,7 +62,7 @@ class FeatureSpace:
     def _word_columns(self, tokens: Sequence[str]) -> list[int]:
         # map/filter keep the per-term loop in C: this is the hot path of classification.
         words_get, bigram_get = self.vocab["w"].get, self.vocab["b"].get
-        words = [t for t in tokens if t[0].isalnum()]
+        words = list(filter(str.isalnum, tokens))  # drops punctuation and whitespace tokens
         spaced = map(add, words, repeat(" "))
         found = chain(map(words_get, words), map(bigram_get, map(add, spaced, words[1:])))
         return list(filter(partial(is_not, None), found))  # type: ignore[arg-type]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from classifiers import models_io
+from classifiers.explain import top_terms
 from classifiers.facts import extract_facts
 from classifiers.features import feature_text
 from classifiers.gazetteer import Gazetteer
@@ -75,30 +75,37 @@ class Pipeline:
             return []
         normalized = [normalize(d.full_text) for d in docs]
         texts = [feature_text(n) for n in normalized]
-        matrix = self.models.features.transform([self.tokenizer.cut(t) for t in texts], texts)
+        matrix = self.models.features.transform([self.tokenizer.segment(t) for t in texts], texts)
         scores = self.models.scores(matrix)
-        heads = self.models.heads
-        probs = {name: head.probabilities(scores) for name, head in heads.items()}
+        probs = {name: head.probabilities(scores) for name, head in self.models.heads.items()}
+        scored, event_columns = self._score_batch(probs)
+        relevance_column = np.full(len(docs), self.models.heads["relevance"].start)
+        weights = self.models.weights
+        relevance_terms = top_terms(matrix, weights, relevance_column, self._terms, TOP_TERMS)
+        event_terms = top_terms(matrix, weights, event_columns, self._terms, TOP_TERMS)
         return [
-            self._result(doc, norm, matrix, i, probs)
-            for i, (doc, norm) in enumerate(zip(docs, normalized, strict=True))
+            self._result(doc, norm, s, {"relevance": rt, "event_type": et})
+            for doc, norm, s, rt, et in zip(docs, normalized, scored, relevance_terms, event_terms, strict=True)
         ]
 
-    def _scored(self, i: int, probs: Mapping[str, np.ndarray]) -> _Scored:
-        event_classes = self.models.heads["event_type"].classes
-        event_probs = probs["event_type"][i].copy()
-        relevance = float(probs["relevance"][i])
-        if relevance >= RELEVANCE_THRESHOLD and EventType.NOT_GOV.value in event_classes:
-            event_probs[event_classes.index(EventType.NOT_GOV.value)] = -1.0
-        best = int(np.argmax(event_probs))
-        routing_classes = self.models.heads["routing"].classes
-        routing = {c: float(p) for c, p in zip(routing_classes, probs["routing"][i], strict=True)}
-        return _Scored(relevance, EventType(event_classes[best]), float(event_probs[best]), routing)
+    def _score_batch(self, probs: Mapping[str, np.ndarray]) -> tuple[list[_Scored], np.ndarray]:
+        """Per-document scores; 非政务 is not a candidate type for a relevant document."""
+        event_head, routing_head = self.models.heads["event_type"], self.models.heads["routing"]
+        relevance = probs["relevance"]
+        event = probs["event_type"].copy()
+        if EventType.NOT_GOV.value in event_head.classes:
+            event[relevance >= RELEVANCE_THRESHOLD, event_head.classes.index(EventType.NOT_GOV.value)] = -1.0
+        best = event.argmax(axis=1)
+        best_score = event[np.arange(len(best)), best]
+        scored = [
+            _Scored(r, EventType(event_head.classes[b]), s, dict(zip(routing_head.classes, rp, strict=True)))
+            for r, b, s, rp in zip(
+                relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), strict=True
+            )
+        ]
+        return scored, event_head.start + best
 
-    def _result(
-        self, doc: Doc, norm: str, matrix: sparse.csr_matrix, i: int, probs: Mapping[str, np.ndarray]
-    ) -> Result:
-        scored = self._scored(i, probs)
+    def _result(self, doc: Doc, norm: str, scored: _Scored, terms: Mapping[str, list[str]]) -> Result:
         relevant = scored.relevance >= RELEVANCE_THRESHOLD
         event_type, rule = type_rule(norm, scored.event_type)
         relevant = relevant or (rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR)
@@ -116,13 +123,13 @@ class Pipeline:
             "relevance": {
                 "score": round(scored.relevance, 4),
                 "by": "model" if scored.relevance >= RELEVANCE_THRESHOLD else rule,
-                "top_terms": self._top_terms(matrix, i, "relevance", "True"),
+                "top_terms": terms["relevance"],
             },
             "event_type": {
                 "label": event_type.value,
                 "by": rule or "model",
                 "score": round(scored.event_score, 4),
-                "top_terms": self._top_terms(matrix, i, "event_type", scored.event_type.value),
+                "top_terms": terms["event_type"],
             },
             "facts": [m.to_dict() | {"field": m.field} for m in facts.mentions],
             "event_level": level_why,
@@ -153,14 +160,3 @@ class Pipeline:
             return OpinionLevel.L4, ["非政务舆情 → L4"]
         tiers = [doc.media_tier] if doc.media_tier else []
         return opinion_level(level, tiers, 1, 0.0, flags, self.opinion_config)
-
-    def _top_terms(self, matrix: sparse.csr_matrix, i: int, head_name: str, label: str) -> list[str]:
-        head = self.models.heads[head_name]
-        if label not in head.classes:
-            return []
-        column = head.start + head.classes.index(label)
-        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
-        indices = matrix.indices[lo:hi]
-        contributions = matrix.data[lo:hi] * self.models.weights[indices, column]
-        order = np.argsort(-contributions)[:TOP_TERMS]
-        return [self._terms[indices[j]] for j in order if contributions[j] > 0]

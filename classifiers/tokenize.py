@@ -79,6 +79,10 @@ class Tokenizer:
         """Segment text that is already normalised; whitespace tokens are dropped."""
         return [t for t in self._segmenter.cut(normalized_text) if not t.isspace()]
 
+    def segment(self, normalized_text: str) -> list[str]:
+        """Segment without dropping whitespace tokens (the feature pass filters them anyway)."""
+        return self._segmenter.cut(normalized_text)
+
     def tokenize(self, text: str) -> list[str]:
         """Normalise and segment ``text``."""
         return self.cut(normalize(text))

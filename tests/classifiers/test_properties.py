@@ -7,7 +7,14 @@ from hypothesis import strategies as st
 
 from classifiers import extract_facts, normalize
 
-CHINESE = st.text(alphabet=st.sampled_from(list("0123456789０１２３零一二两三四五六七八九十百千万亿约近余多人名死亡伤失踪受重轻，。、至增上升元损失直接經濟發生火災")), max_size=80)
+CHINESE = st.text(
+    alphabet=st.sampled_from(
+        list(
+            "0123456789０１２３零一二两三四五六七八九十百千万亿约近余多人名死亡伤失踪受重轻，。、至增上升元损失直接經濟發生火災"
+        )
+    ),
+    max_size=80,
+)
 
 
 @given(st.text(max_size=200))
