@@ -83,53 +83,27 @@ def _rows(
     return [e.text for e in chosen], [str(label(e)) for e in chosen]
 
 
+Task = tuple[str, str, Callable[[Example], Any], Callable[[Example], bool], str]
+# (name, head, label, which test rows, description of the data)
+HEAD_TASKS: tuple[Task, ...] = (
+    ("relevance", "relevance", lambda e: e.relevant, lambda e: True,
+     "test split, all corpora (duee 司法/组织行为 excluded)"),
+    ("relevance (titles only)", "relevance", lambda e: e.relevant, lambda e: e.source in ("responses", "tnews"),
+     "test split: responses titles (raw) vs tnews"),
+    ("incident vs not", "incident", lambda e: e.incident, lambda e: e.source == "duee",
+     "DuEE test split, is_disaster_accident"),
+    ("event type (model)", "event_type", lambda e: e.event_type, lambda e: True,
+     "test split: CEC + DuEE disasters + messages + news"),
+    ("event type, emergencies only", "event_type", lambda e: e.event_type,
+     lambda e: e.source == "cec" or (e.source == "duee" and bool(e.incident)), "CEC + DuEE disaster test rows"),
+    ("routing (unsegmented)", "routing", lambda e: e.routing, lambda e: True,
+     "泰迪杯 messages test split, segmentation removed"),
+)  # fmt: skip
+
+
 def evaluate_heads(pipeline: Pipeline, examples: Sequence[Example]) -> list[dict[str, Any]]:
     rows = []
-    tasks: list[tuple[str, str, Callable[[Example], Any], Callable[[Example], bool], str]] = [
-        (
-            "relevance",
-            "relevance",
-            lambda e: e.relevant,
-            lambda e: True,
-            "test split, all corpora (duee 司法/组织行为 excluded)",
-        ),
-        (
-            "relevance (titles only)",
-            "relevance",
-            lambda e: e.relevant,
-            lambda e: e.source in ("responses", "tnews"),
-            "test split: responses titles (raw) vs tnews",
-        ),
-        (
-            "incident vs not",
-            "incident",
-            lambda e: e.incident,
-            lambda e: e.source == "duee",
-            "DuEE test split, is_disaster_accident",
-        ),
-        (
-            "event type (model)",
-            "event_type",
-            lambda e: e.event_type,
-            lambda e: True,
-            "test split: CEC + DuEE disasters + messages + news",
-        ),
-        (
-            "event type, emergencies only",
-            "event_type",
-            lambda e: e.event_type,
-            lambda e: e.source in ("cec",) or (e.source == "duee" and bool(e.incident)),
-            "CEC + DuEE disaster test rows",
-        ),
-        (
-            "routing (unsegmented)",
-            "routing",
-            lambda e: e.routing,
-            lambda e: True,
-            "泰迪杯 messages test split, segmentation removed",
-        ),
-    ]
-    for name, head, label, where, data in tasks:
+    for name, head, label, where, data in HEAD_TASKS:
         texts, truth = _rows(examples, label, where)
         if name == "relevance (titles only)":
             texts = [t.split("\n", 1)[0] for t in texts]

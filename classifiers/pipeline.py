@@ -106,16 +106,11 @@ class Pipeline:
         return scored, event_head.start + best
 
     def _result(self, doc: Doc, norm: str, scored: _Scored, terms: Mapping[str, list[str]]) -> Result:
-        relevant = scored.relevance >= RELEVANCE_THRESHOLD
-        event_type, rule = type_rule(norm, scored.event_type)
-        relevant = relevant or (rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR)
-        if not relevant:
-            event_type, rule = EventType.NOT_GOV, None
+        relevant, event_type, rule = self._relevance_and_type(norm, scored)
         facts = extract_facts(doc.full_text, norm)
         category = category_of(event_type)
-        level, level_why = (
-            grade(event_type, facts, collective_unit=bool(COLLECTIVE_UNIT.search(norm))) if category else (None, [])
-        )
+        collective = bool(COLLECTIVE_UNIT.search(norm))
+        level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
         flags = tuple(flags_for(norm, facts.value("deaths"))) if relevant else ()
         opinion, opinion_why = self._opinion(doc, relevant, level, flags)
         decision = self.units.resolve(norm, event_type.value, scored.routing) if relevant else None
@@ -137,21 +132,23 @@ class Pipeline:
             "unit": list(decision.why) if decision else ["非政务舆情，不分派"],
         }
         return Result(
-            id=doc.id,
-            relevant=relevant,
-            relevance_score=scored.relevance,
-            event_type=event_type,
-            event_category=category,
-            facts=facts,
-            event_level=level,
-            opinion_level=opinion,
-            unit=decision.unit if decision else Unit(None),
-            co_units=decision.co_units if decision else (),
+            id=doc.id, relevant=relevant, relevance_score=scored.relevance, event_type=event_type,
+            event_category=category, facts=facts, event_level=level, opinion_level=opinion,
+            unit=decision.unit if decision else Unit(None), co_units=decision.co_units if decision else (),
             vertical_managed=bool(decision and decision.vertical_managed),
-            multi_region=bool(decision and decision.multi_region),
-            flags=flags,
-            why=why,
-        )
+            multi_region=bool(decision and decision.multi_region), flags=flags, why=why,
+        )  # fmt: skip
+
+    @staticmethod
+    def _relevance_and_type(norm: str, scored: _Scored) -> tuple[bool, EventType, str | None]:
+        """The model decides relevance; a keyword rule may change the type and, above a floor,
+        make an item relevant (§1.2 kinds the corpora do not label)."""
+        event_type, rule = type_rule(norm, scored.event_type)
+        relevant = scored.relevance >= RELEVANCE_THRESHOLD
+        relevant = relevant or (rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR)
+        if not relevant:
+            return False, EventType.NOT_GOV, None
+        return True, event_type, rule
 
     def _opinion(
         self, doc: Doc, relevant: bool, level: EventLevel | None, flags: Sequence[str]
