@@ -79,6 +79,15 @@ CORPUS_FILES = {
 }
 
 
+CORPUS_SOURCES = {
+    "routing": "第八届泰迪杯数据挖掘挑战赛 2020 C题 智慧政务 附件2 (群众留言, segmented)",
+    "responses": "第八届泰迪杯数据挖掘挑战赛 2020 C题 智慧政务 附件4 (留言与答复)",
+    "cec": "CEC 中文突发事件语料库 (上海大学语义智能实验室)",
+    "duee": "DuEE 1.0 (Li et al. 2020, 千言)",
+    "tnews": "TNEWS (CLUE) / 今日头条新闻标题",
+}
+
+
 def _rows(data_dir: Path, name: str) -> Iterator[dict[str, str]]:
     path = data_dir / CORPUS_FILES[name]
     with path.open(encoding="utf-8", newline="") as handle:

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from classifiers import models_io
-from classifiers.corpora import Example, corpus_hashes, default_data_dir, load_examples
+from classifiers.corpora import CORPUS_SOURCES, Example, corpus_hashes, default_data_dir, load_examples
 from classifiers.features import FeatureSpace, analyze, feature_text, fit_feature_space
 from classifiers.gazetteer import load_data_yaml
 from classifiers.models_io import Head, LinearModels
@@ -198,6 +198,8 @@ def train(data_dir: Path, out_dir: Path, extra: Path | None = None) -> dict[str,
         "built": date.today().isoformat(),
         "data": {
             "dir_name": data_dir.name,
+            "sources": CORPUS_SOURCES,
+            "licence": "no open licence: research and teaching use; corpora are not in the repository",
             "sha256": corpus_hashes(data_dir),
             "extra_rows": 0 if extra is None else sum(e.source == "extra" for e in examples),
         },
