@@ -28,5 +28,5 @@ def test_extra_rows_map_department_to_routing_class(tmp_path: Path) -> None:
 def test_bad_extra_row_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "extra.jsonl"
     path.write_text('{"title": "ok", "text": "ok"}\n{not json\n', encoding="utf-8")
-    with pytest.raises(SystemExit, match="extra.jsonl:2"):
+    with pytest.raises(SystemExit, match=r"extra\.jsonl:2"):
         read_extra_rows(path)
