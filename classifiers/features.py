@@ -13,9 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from itertools import chain, pairwise, repeat
-from operator import add, is_not
+from itertools import pairwise, repeat
 
 import numpy as np
 from scipy import sparse
@@ -38,12 +36,49 @@ def analyze(tokens: Sequence[str], text: str) -> tuple[list[str], list[str], lis
     return words, bigrams, [chars[i : i + 2] for i in range(len(chars) - 1)]
 
 
+@dataclass(frozen=True)
+class _WordIndex:
+    """Integer ids for every word of the word and bigram vocabularies, so that bigram look-ups
+    are integer searches: key = id(a) * n_ids + id(b)."""
+
+    ids: dict[str, int]
+    n_ids: int
+    word_columns: np.ndarray  # id → column of the word feature, −1 when the word is no feature
+    bigram_keys: np.ndarray  # sorted int64 keys
+    bigram_columns: np.ndarray  # column of each key
+
+    @classmethod
+    def build(cls, words: dict[str, int], bigrams: dict[str, int]) -> _WordIndex:
+        ids: dict[str, int] = {w: i for i, w in enumerate(words)}
+        for bigram in bigrams:
+            for word in bigram.split(" "):
+                ids.setdefault(word, len(ids))
+        word_columns = np.full(len(ids), -1, dtype=np.int64)
+        word_columns[: len(words)] = np.fromiter(words.values(), dtype=np.int64, count=len(words))
+        pairs = [bigram.split(" ") for bigram in bigrams]
+        keys = np.array([ids[a] * len(ids) + ids[b] for a, b in pairs], dtype=np.int64)
+        columns = np.fromiter(bigrams.values(), dtype=np.int32, count=len(bigrams))
+        order = np.argsort(keys)
+        return cls(ids, len(ids), word_columns, keys[order], columns[order])
+
+    def bigrams(self, ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of the known bigrams among consecutive ids (−1 never pairs)."""
+        if self.bigram_keys.size == 0 or ids.size < 2:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        left, right = ids[:-1], ids[1:]
+        keys = left * self.n_ids + right
+        where = np.minimum(np.searchsorted(self.bigram_keys, keys), self.bigram_keys.size - 1)
+        hit = (left >= 0) & (right >= 0) & (self.bigram_keys[where] == keys)
+        return rows[:-1][hit], self.bigram_columns[where[hit]]
+
+
 @dataclass
 class FeatureSpace:
     """Vocabulary (term → column per namespace) and IDF weights."""
 
     vocab: dict[str, dict[str, int]]
     idf: np.ndarray
+    _words: _WordIndex | None = field(default=None, repr=False)
     _char_keys: np.ndarray | None = field(default=None, repr=False)
     _char_cols: np.ndarray | None = field(default=None, repr=False)
 
@@ -59,13 +94,31 @@ class FeatureSpace:
                 names[column] = f"«{term}»" if namespace == "c" else term
         return names
 
-    def _word_columns(self, tokens: Sequence[str]) -> list[int]:
-        # map/filter keep the per-term loop in C: this is the hot path of classification.
-        words_get, bigram_get = self.vocab["w"].get, self.vocab["b"].get
-        words = list(filter(str.isalnum, tokens))  # drops punctuation and whitespace tokens
-        spaced = map(add, words, repeat(" "))
-        found = chain(map(words_get, words), map(bigram_get, map(add, spaced, words[1:])))
-        return list(filter(partial(is_not, None), found))  # type: ignore[arg-type]
+    def _word_index(self) -> _WordIndex:
+        if self._words is None:
+            self._words = _WordIndex.build(self.vocab["w"], self.vocab["b"])
+        return self._words
+
+    def _word_entries(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every known word and word bigram of the batch: one dict look-up per
+        token (in C via map), then integer bigram keys searched in the sorted vocabulary."""
+        index = self._word_index()
+        flat: list[int] = []
+        lengths = []
+        for tokens in token_lists:
+            ids = list(map(index.ids.get, filter(str.isalnum, tokens), repeat(-1)))
+            flat.extend(ids)
+            flat.append(-1)  # separates documents: no bigram spans two of them
+            lengths.append(len(ids) + 1)
+        ids_array = np.asarray(flat, dtype=np.int64)
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        known = ids_array >= 0
+        word_columns = np.where(known, index.word_columns[np.maximum(ids_array, 0)], -1)
+        is_word = word_columns >= 0
+        bigram_rows, bigram_columns = index.bigrams(ids_array, rows)
+        out_rows = np.concatenate([rows[is_word], bigram_rows])
+        out_cols = np.concatenate([word_columns[is_word], bigram_columns])
+        return out_rows, out_cols.astype(np.int32)
 
     def _char_table(self) -> tuple[np.ndarray, np.ndarray]:
         if self._char_keys is None or self._char_cols is None:
@@ -93,13 +146,12 @@ class FeatureSpace:
 
     def transform(self, token_lists: Sequence[Sequence[str]], texts: Sequence[str]) -> sparse.csr_matrix:
         """L2-normalised sublinear TF-IDF rows for documents given as tokens + feature text."""
-        word_columns = [self._word_columns(tokens) for tokens in token_lists]
-        word_rows = np.repeat(np.arange(len(word_columns)), [len(c) for c in word_columns])
+        word_rows, word_columns = self._word_entries(token_lists)
         char_rows, char_columns = self._char_entries(texts)
         rows = np.concatenate([word_rows, char_rows])
-        cols = np.concatenate([np.fromiter(chain.from_iterable(word_columns), dtype=np.int32), char_columns])
+        cols = np.concatenate([word_columns, char_columns])
         data = np.ones(rows.size, dtype=np.float32)
-        shape = (len(word_columns), self.n_features)
+        shape = (len(token_lists), self.n_features)
         matrix = sparse.coo_matrix((data, (rows, cols)), shape=shape).tocsr()
         matrix.sum_duplicates()
         np.log(matrix.data, out=matrix.data)
