@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from monitor.changes import ChangeFeed, LocalChangeFeed
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings, resolve_org_file
 from monitor.domain import OrgDirectory
@@ -27,6 +28,7 @@ class Services:
     clock: Clock
     db: Database
     org: OrgDirectory
+    changes: ChangeFeed = field(default_factory=LocalChangeFeed)  # call notify_changed(ids) after commit
 
 
 async def open_services(settings: Settings, *, clock: Clock | None = None, auto_migrate: bool = False) -> Services:
@@ -46,7 +48,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, auto_
 
 def create_app(services: Services) -> web.Application:
     """The aiohttp application; closes the database on shutdown."""
-    app = create_web_app(services.db, services.clock, services.settings, services.org)
+    app = create_web_app(services)
 
     async def _close_db(_app: web.Application) -> AsyncIterator[None]:
         yield

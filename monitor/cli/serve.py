@@ -14,6 +14,7 @@ from monitor.app import create_app, open_services
 from monitor.cli.common import CliError, Context, run_until_signal
 from monitor.clock import SystemClock
 from monitor.collectors.polling import Collector, CollectorConfig
+from monitor.notifications import start_notifier, stop_notifier
 from monitor.storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,14 @@ def handle(ctx: Context) -> int:
                 f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); choose another --port"
             ) from exc
         log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
+        notifier = start_notifier(services.db, services.clock, settings, services.org, stop)
         try:
             async with Collector(
                 services.db, services.clock, CollectorConfig.from_settings(settings), env=os.environ
             ) as collector:
                 await collector.run_forever(stop)
         finally:
+            await stop_notifier(notifier)
             await runner.cleanup()
 
     return run_until_signal(main)

@@ -137,10 +137,6 @@ async def record_polls(
         await conn.execute(insert(source_events), [{**e, "kind": "health_changed"} for e in health_events])
 
 
-async def update_source(conn: AsyncConnection, source_id: int, changes: dict[str, Any]) -> None:
-    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes))
-
-
 async def source_status(conn: AsyncConnection) -> list[dict[str, Any]]:
     """What the sources page shows: health, last success, last error, next poll, items in 24 h."""
     query = select(
@@ -170,3 +166,39 @@ async def source_events_for(conn: AsyncConnection, source_id: int | None = None,
     if source_id is not None:
         query = query.where(source_events.c.source_id == source_id)
     return list(await conn.execute(query))
+
+
+# --- web: the sources page ---------------------------------------------------------
+
+
+async def source_rows(conn: AsyncConnection) -> list[Any]:
+    """Every source row with its fetch state and health (for the sources page)."""
+    return list(await conn.execute(select(sources).order_by(sources.c.name, sources.c.id)))
+
+
+async def get_source_row(conn: AsyncConnection, source_id: int) -> Any | None:
+    return (await conn.execute(select(sources).where(sources.c.id == source_id))).first()
+
+
+async def source_id_for_url(conn: AsyncConnection, url: str) -> int | None:
+    row = (await conn.execute(select(sources.c.id).where(sources.c.url == url))).first()
+    return int(row.id) if row else None
+
+
+async def update_source(conn: AsyncConnection, source_id: int, changes: dict[str, Any], now: datetime) -> None:
+    """Edit a source's registration fields (name, url, kind, tier, polling bounds, enabled …)."""
+    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes, updated_at=now))
+
+
+async def latest_health_events(conn: AsyncConnection, source_ids: Sequence[int]) -> dict[int, Any]:
+    """The most recent health change of each source, in one query."""
+    if not source_ids:
+        return {}
+    latest = (
+        select(source_events.c.source_id, func.max(source_events.c.id).label("id"))
+        .where(source_events.c.source_id.in_(list(source_ids)), source_events.c.kind == "health_changed")
+        .group_by(source_events.c.source_id)
+        .subquery()
+    )
+    query = select(source_events).join(latest, latest.c.id == source_events.c.id)
+    return {row.source_id: row for row in await conn.execute(query)}

@@ -1,13 +1,13 @@
 """collectors: near-duplicate signatures and declared origin on items
 
-Revision ID: 0002_collectors_dedup
-Revises: 0001
+Revision ID: 0004_collectors_dedup
+Revises: 0003_web_queue
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0002_collectors_dedup'
-down_revision = '0001'
+revision = '0004_collectors_dedup'
+down_revision = '0003_web_queue'
 branch_labels = None
 depends_on = None
 
