@@ -14,7 +14,7 @@ from monitor.collectors.health import HealthPolicy
 from monitor.collectors.polling import Collector, CollectorConfig
 from monitor.domain import MediaTier, Source, SourceKind
 from monitor.storage.repo.items import item_spread, load_evidence
-from monitor.storage.repo.sources import add_sources, get_source, source_events_for, source_status
+from monitor.storage.repo.sources import add_sources, get_source, source_events_for
 from monitor.storage.schema import fetches, items
 
 from .feedplay import Playground, Step, rss, start
@@ -306,9 +306,7 @@ async def test_expected_volume_that_stops_arriving_makes_a_source_silent(db, clo
         await poll_due(collector, clock, sid, db)
     assert (await state(db, sid)).health == "ok"
     assert await events(db, sid) == [("ok", "silent"), ("silent", "ok")]
-    async with db.read() as conn:
-        status = {s["id"]: s for s in await source_status(conn)}
-    assert status[sid]["last_new_item_at"] == clock.now()
+    assert (await state(db, sid)).last_new_item_at == clock.now()
 
 
 async def test_per_host_minimum_interval_is_kept_on_the_clock(db, clock, play):

@@ -15,7 +15,7 @@ from monitor.collectors.sources import SourceError, parse_tier, read_opml, valid
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
 from monitor.storage.db import Database, DatabaseError
 from monitor.storage.migrate import require_current_schema
-from monitor.storage.repo.sources import add_sources, list_sources, remove_source, source_status
+from monitor.storage.repo.sources import add_sources, list_sources, remove_source, source_rows
 
 
 def register(sub: Any) -> None:
@@ -146,14 +146,10 @@ async def _export(db: Database, path: str | None) -> int:
 
 async def _list(db: Database, as_json: bool) -> int:
     async with db.read() as conn:
-        rows = await source_status(conn)
+        rows = [dict(r._mapping) for r in await source_rows(conn)]
     for row in rows:
         if as_json:
-            print(
-                json.dumps(
-                    {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}, ensure_ascii=False
-                )
-            )
+            print(json.dumps({k: _jsonable(v) for k, v in row.items() if k not in _PRIVATE}, ensure_ascii=False))
             continue
         health = SourceHealth(row["health"]).label
         tier = MediaTier(row["media_tier"]).label
@@ -165,6 +161,13 @@ async def _list(db: Database, as_json: bool) -> int:
     if not rows:
         print("no sources yet; add one with `monitor sources add URL` or `monitor sources import-opml FILE`")
     return 0
+
+
+_PRIVATE = ("etag", "last_modified", "lease_owner", "lease_expires_at")
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _when(value: Any) -> str:

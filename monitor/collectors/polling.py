@@ -121,7 +121,13 @@ class Collector:
         self.index.evict(now)
         async with self.db.write() as conn:
             rows = await claim_due_sources(conn, now, self.owner, now + LEASE, self.config.claim_limit)
-        results = await asyncio.gather(*(self.poll(row) for row in rows))
+        outcomes = await asyncio.gather(*(self.poll(row) for row in rows), return_exceptions=True)
+        results = []
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # a bug, not a feed problem: the others go on; the lease expires
+                log.error("polling source %s (%s) failed", row.id, row.url, exc_info=outcome)
+                outcome = PollSummary(0, 0, 0, True)
+            results.append(outcome)
         return PassResult(
             sources=len(rows),
             items_seen=sum(r.seen for r in results),

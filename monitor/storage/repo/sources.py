@@ -137,29 +137,6 @@ async def record_polls(
         await conn.execute(insert(source_events), [{**e, "kind": "health_changed"} for e in health_events])
 
 
-async def source_status(conn: AsyncConnection) -> list[dict[str, Any]]:
-    """What the sources page shows: health, last success, last error, next poll, items in 24 h."""
-    query = select(
-        sources.c.id,
-        sources.c.name,
-        sources.c.kind,
-        sources.c.url,
-        sources.c.media_tier,
-        sources.c.region_hint,
-        sources.c.enabled,
-        sources.c.health,
-        sources.c.health_changed_at,
-        sources.c.last_fetch_at,
-        sources.c.last_success_at,
-        sources.c.last_new_item_at,
-        sources.c.last_error,
-        sources.c.consecutive_failures,
-        sources.c.next_poll_at,
-        sources.c.expected_per_day,
-    ).order_by(sources.c.id)
-    return [dict(row._mapping) for row in await conn.execute(query)]
-
-
 async def source_events_for(conn: AsyncConnection, source_id: int | None = None, limit: int = 200) -> list[Any]:
     """Health changes (newest first), for the sources page and the audit watchdog."""
     query = select(source_events).order_by(source_events.c.at.desc(), source_events.c.id.desc()).limit(limit)
