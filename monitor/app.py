@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from monitor.clock import Clock, SystemClock
-from monitor.config import Settings, resolve_org_file
+from monitor.config import Settings, resolve_org_file, resolve_playbook_file
 from monitor.domain import OrgDirectory
+from monitor.domain.playbooks import Playbook
+from monitor.engine.calendar import WorkCalendar
 from monitor.policy import load_org
+from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate, require_current_schema
 from monitor.web.app import create_web_app
@@ -27,11 +30,14 @@ class Services:
     clock: Clock
     db: Database
     org: OrgDirectory
+    playbook: Playbook  # the current rules; incidents run under the snapshot taken when confirmed
+    calendar: WorkCalendar
 
 
 async def open_services(settings: Settings, *, clock: Clock | None = None, auto_migrate: bool = False) -> Services:
     """Open the database (migrating it when asked, else requiring the current schema) and load the org."""
     org = load_org(resolve_org_file(settings))
+    policy = load_policy(resolve_playbook_file(settings))
     db = Database.open(settings.database_url)
     try:
         if auto_migrate:
@@ -41,7 +47,14 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, auto_
     except Exception:
         await db.close()
         raise
-    return Services(settings=settings, clock=clock or SystemClock(), db=db, org=org)
+    return Services(
+        settings=settings,
+        clock=clock or SystemClock(),
+        db=db,
+        org=org,
+        playbook=policy.playbook,
+        calendar=policy.calendar,
+    )
 
 
 def create_app(services: Services) -> web.Application:

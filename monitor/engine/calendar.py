@@ -32,7 +32,10 @@ class CalendarGap(LookupError):
 
     @property
     def message_zh(self) -> str:
-        return f"缺少 {self.year} 年的工作日历数据，无法计算工作日期限。请在 {self.override_file} 中补充该年放假和调休安排。"
+        return (
+            f"缺少 {self.year} 年的工作日历数据，无法计算工作日期限。"
+            f"请在 {self.override_file} 中补充该年放假和调休安排。"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -44,7 +44,7 @@ def _date(s: Section, key: str) -> date:
             value = date.fromisoformat(value)
         except ValueError:
             raise s.error(key, f"{value!r} is not a date", "write it as YYYY-MM-DD") from None
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _days(s: Section) -> list[date]:

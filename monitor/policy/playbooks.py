@@ -140,10 +140,10 @@ def _apply_changes(root: Section, raw: dict[str, Any]) -> dict[str, Any]:
         base = by_id[rule_id]
         by_id[rule_id] = _Merged(base, changes)
     for added in root.sections("add", required=False):
-        rule_id = added.data.get("id")
-        if rule_id in by_id:
-            raise added.error("id", f"rule {rule_id!r} already exists", "use `override:` to change it, or a new id")
-        by_id[rule_id] = added
+        new_id = added.data.get("id")
+        if new_id in by_id:
+            raise added.error("id", f"rule {new_id!r} already exists", "use `override:` to change it, or a new id")
+        by_id[new_id] = added
     raw = dict(raw)
     raw["rules"] = list(by_id.values())
     raw["rule_sections"] = by_id
@@ -293,7 +293,7 @@ def _load_ladders(path: Path, files: list[tuple[str, str]]) -> dict[str, Ladder]
     section = root.section("ladders")
     assert section is not None
     ladders = {}
-    for ladder_id in section.keys():
+    for ladder_id in section.data:
         body = section.section(ladder_id)
         assert body is not None
         body.only("title", "steps")

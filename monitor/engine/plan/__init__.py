@@ -134,7 +134,9 @@ def _announce(facts: Facts, planned: list[Planned]) -> list[IncidentEvent]:
         payload, ob = _payload(p), p.obligation
         seen = facts.announced.get(p.key)
         if seen is None:
-            events.append(IncidentEvent(iid, EventKind.OBLIGATION_OPENED, p.opened_at, "system", {**payload, "status": S_OPEN}))
+            events.append(
+                IncidentEvent(iid, EventKind.OBLIGATION_OPENED, p.opened_at, "system", {**payload, "status": S_OPEN})
+            )
             seen_status, seen_due = S_OPEN, payload["due_at"]
         else:
             seen_status, seen_due = seen.status, seen.due_at
@@ -146,12 +148,16 @@ def _announce(facts: Facts, planned: list[Planned]) -> list[IncidentEvent]:
         if status in ("met", "late"):
             delay = (ob.met_at - ob.due_at).total_seconds() if ob.met_at and status == "late" else 0
             extra = {"met_at": ob.met_at and ob.met_at.isoformat(), "met_by": ob.met_by, "late_s": max(0, delay)}
-            events.append(IncidentEvent(iid, EventKind.OBLIGATION_MET, ob.met_at or p.opened_at, "system", {**payload, **extra}))
+            events.append(
+                IncidentEvent(iid, EventKind.OBLIGATION_MET, ob.met_at or p.opened_at, "system", {**payload, **extra})
+            )
         elif status == S_BREACHED:
             events.append(IncidentEvent(iid, EventKind.OBLIGATION_BREACHED, ob.due_at, "system", payload))
         elif status == "cancelled":
             extra = {"reason": ob.cancelled_reason}
-            events.append(IncidentEvent(iid, EventKind.OBLIGATION_CANCELLED, p.opened_at, "system", {**payload, **extra}))
+            events.append(
+                IncidentEvent(iid, EventKind.OBLIGATION_CANCELLED, p.opened_at, "system", {**payload, **extra})
+            )
         else:
             events.append(IncidentEvent(iid, EventKind.OBLIGATION_RESCHEDULED, p.opened_at, "system", payload))
     return events
@@ -177,7 +183,9 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
     unit_name = org.units[unit].name if unit and unit in org.units else ""
     urgent = incident.is_major_emergency or notify.kind == AlertKind.DEADLINE_BREACH
     text = alert_text(notify.kind, incident, rule, ob.due_at, now, notify.roles, unit_name)
-    return Alert(rule.id, ob.instance, notify.step, notify.kind, text, urgent, ob.due_at, tuple(recipients), notify.roles)
+    return Alert(
+        rule.id, ob.instance, notify.step, notify.kind, text, urgent, ob.due_at, tuple(recipients), notify.roles
+    )
 
 
 def _escalated(incident: Incident, notify: Notify, alert: Alert, now: datetime) -> IncidentEvent:
@@ -197,9 +205,23 @@ def _escalated(incident: Incident, notify: Notify, alert: Alert, now: datetime) 
 
 def _problem_alert(incident: Incident, problem: Problem) -> Alert:
     text = problem_text(incident, problem.message_zh)
-    return Alert(problem.rule_id, problem.instance, "problem-" + problem.key.replace(":", "-"), AlertKind.SYSTEM_ALERT, text, True, None, ())
+    return Alert(
+        problem.rule_id,
+        problem.instance,
+        "problem-" + problem.key.replace(":", "-"),
+        AlertKind.SYSTEM_ALERT,
+        text,
+        True,
+        None,
+        (),
+    )
 
 
 def _unschedulable(incident: Incident, problem: Problem, now: datetime) -> IncidentEvent:
-    payload = {"rule": problem.rule_id, "instance": problem.instance, "problem": problem.key, "message": problem.message}
+    payload = {
+        "rule": problem.rule_id,
+        "instance": problem.instance,
+        "problem": problem.key,
+        "message": problem.message,
+    }
     return IncidentEvent(incident.id or 0, EventKind.OBLIGATION_UNSCHEDULABLE, now, "system", payload)

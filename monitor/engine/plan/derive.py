@@ -59,7 +59,9 @@ class Problem:
     message_zh: str  # for duty officers
 
 
-def derive(facts: Facts, playbook: Playbook, calendar: WorkCalendar, now: datetime) -> tuple[list[Planned], list[Problem]]:
+def derive(
+    facts: Facts, playbook: Playbook, calendar: WorkCalendar, now: datetime
+) -> tuple[list[Planned], list[Problem]]:
     planned: list[Planned] = []
     problems: list[Problem] = []
     for rule in playbook.rules:
@@ -122,9 +124,7 @@ def _applicability(facts: Facts, rule: Rule) -> tuple[datetime | None, tuple[dat
     return opened_at, cancel
 
 
-def _recurring(
-    facts: Facts, rule: Rule, opened_at: datetime, cancel: tuple[datetime, str] | None
-) -> Iterator[Spec]:
+def _recurring(facts: Facts, rule: Rule, opened_at: datetime, cancel: tuple[datetime, str] | None) -> Iterator[Spec]:
     ends = [x for x in (_stop_time(facts), cancel[0] if cancel else None) if x is not None]
     stop = min(ends) if ends else None
     start = next((m for m in facts.meetings if m.token in rule.starts_after), None)

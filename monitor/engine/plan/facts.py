@@ -161,6 +161,14 @@ def _on_confirm_meeting(f: Facts, e: IncidentEvent) -> None:
     f.meetings.append(Meeting("confirm", e.at, e.seq or 0, {}))
 
 
+def _on_attached(f: Facts, e: IncidentEvent) -> None:
+    f.attached.setdefault(e.payload["rule"], (_time(e.payload, "t0", f.incident.detected_at), e.at))
+
+
+def _on_extended(f: Facts, e: IncidentEvent) -> None:
+    f.extended.setdefault(e.payload["rule"], e.at)
+
+
 _HANDLERS: dict[EventKind, Callable[[Facts, IncidentEvent], None]] = {
     EventKind.CONFIRMED: _on_confirm_meeting,
     EventKind.REGRADED: _on_regraded,
@@ -173,10 +181,8 @@ _HANDLERS: dict[EventKind, Callable[[Facts, IncidentEvent], None]] = {
     EventKind.ACKNOWLEDGED: lambda f, e: f.acks.append(Ack(e.at, e.payload.get("rule"), e.actor)),
     EventKind.PAUSE_APPROVED: _on_pause,
     EventKind.RESUMED: lambda f, e: f.resumed.add(int(e.payload["request_seq"])),
-    EventKind.RULE_ATTACHED: lambda f, e: f.attached.setdefault(
-        e.payload["rule"], (_time(e.payload, "t0", f.incident.detected_at), e.at)
-    ),
-    EventKind.DEADLINE_EXTENDED: lambda f, e: f.extended.setdefault(e.payload["rule"], e.at),
+    EventKind.RULE_ATTACHED: _on_attached,
+    EventKind.DEADLINE_EXTENDED: _on_extended,
     EventKind.OBLIGATION_OPENED: _on_obligation,
     EventKind.OBLIGATION_MET: _on_obligation,
     EventKind.OBLIGATION_BREACHED: _on_obligation,
