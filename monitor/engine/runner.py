@@ -85,6 +85,7 @@ class Engine:
         self.batch = batch
         self.instance = instance or f"{socket.gethostname()}:{id(self):x}"
         self._snapshots: dict[str, Playbook] = {}
+        self.generations: dict[int, int] = {}  # of the incidents the last replan locked
 
     async def _playbooks(self, conn: AsyncConnection, digests: Sequence[str]) -> dict[str, Playbook]:
         missing = [d for d in digests if d not in self._snapshots]
@@ -126,6 +127,7 @@ class Engine:
         """Decide for these incidents and write the result. `fenced`: only these generations count."""
         now = self.services.clock.now()
         rows = await lock_incidents(conn, ids)
+        self.generations = {inc.id or 0: inc.generation for inc, _ in rows}
         if fenced is not None:
             rows = [(inc, d) for inc, d in rows if inc.generation in fenced.get(inc.id or 0, set())]
         rows = await self._auto_confirm(conn, rows, now)
@@ -206,7 +208,7 @@ class Engine:
                 for _, iid, generation in claimed:
                     fenced.setdefault(iid, set()).add(generation)
                 decisions = await self.replan(conn, list(fenced), fenced) if fenced else {}
-            stale = sum(1 for _, iid, _ in claimed if iid not in decisions)
+            stale = sum(1 for _, iid, gen in claimed if iid not in decisions or gen != self.generations.get(iid))
             total = _add(total, TickResult(len(claimed), stale, len(decisions), _alert_count(decisions)))
             if len(claimed) < self.batch:
                 return total
