@@ -1,6 +1,6 @@
 """Working days across the 2025–2026 holidays and 调休 (DOMAIN.md §6.4), and years without data."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import chinese_calendar
 import pytest
@@ -66,7 +66,7 @@ def test_due_is_2400_shanghai_of_the_last_day_stored_in_utc():
     t0 = datetime(2026, 10, 12, 23, 30, tzinfo=CST)  # late evening still counts as 10/12
     due = CAL.working_days_due(t0, 3)
     assert due == datetime(2026, 10, 16, 0, 0, tzinfo=CST) and due.utcoffset() == timedelta(0)
-    assert end_of_day(date(2026, 10, 15)) == datetime(2026, 10, 15, 16, 0, tzinfo=timezone.utc)
+    assert end_of_day(date(2026, 10, 15)) == datetime(2026, 10, 15, 16, 0, tzinfo=UTC)
 
 
 def test_natural_days_roll_past_rest_days():

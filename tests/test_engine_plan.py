@@ -140,7 +140,7 @@ def test_t0_is_event_time_for_emergency_rules_and_detection_without_it():
 def test_upgrade_adds_stricter_rules_with_the_original_t0_and_cancels_48h():
     inc = incident("III", "L2")
     regrade = ev(EventKind.REGRADED, T + 10 * H, {"event_level": "II", "opinion_level": "L1", "reason": "死亡人数上升"})
-    final, _, timeline = run(inc, [*confirmed(inc), regrade], T + 11 * H)
+    final, _, _timeline = run(inc, [*confirmed(inc), regrade], T + 11 * H)
     got = statuses(final)
     assert got["GB80-AUTH-RELEASE-5H"] == "breached"  # t0 stayed the event time: 5 h long gone
     five = next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")

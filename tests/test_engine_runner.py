@@ -70,7 +70,7 @@ async def test_commands_bump_the_generation_and_stale_timers_are_fenced(db, cloc
             kind=ResponseKind.WEBSITE_REPLY,
             url="https://minghu.gov.example/r/1",
             approved_by="liu_fang",
-        ),  # fmt: skip
+        ),
     )
     assert result.generation == 1
     assert {o.rule_id: o.status.value for o in result.obligations}["GB61-RESPOND-48H"] == "met"
