@@ -65,7 +65,7 @@ async def simulate(
         services = SimServices(db, FakeClock(scenario.start), org, playbook, calendar)
         try:
             await Simulation(scenario, services, url).run()
-            return await _output(services.db, scenario)
+            return await output(services.db, scenario)
         finally:
             await services.db.close()
 
@@ -81,7 +81,7 @@ class Simulation:
             for action in inc.actions:
                 self._at(action.at, 10_000 + action.order, functools.partial(self._act, inc, action))
         for at in scenario.restart_at:
-            self._at(at, -1, self._restart)
+            self._at(at, -1, self.restart)
         self.todo.sort(key=lambda t: (t[0], t[1]))
 
     def _at(self, when: datetime, order: int, fn: Callable[[], Any]) -> None:
@@ -98,14 +98,15 @@ class Simulation:
                 break
             clock.set(nxt)
             while self.todo and self.todo[0][0] <= nxt:
-                await self.todo.pop(0)[2]()
+                await self.todo[0][2]()  # popped only once done: after a crash it is retried
+                self.todo.pop(0)
             await self.engine.tick()
             if nxt == until and not self.todo:
                 break
         clock.set(until)
         await self.engine.tick()
 
-    async def _restart(self) -> None:
+    async def restart(self) -> None:
         """Drop every in-memory thing the engine has and resume from the database."""
         await self.services.db.close()
         self.services.db = Database.open(self.url)
@@ -125,15 +126,18 @@ class Simulation:
             external_ref=inc.ref,
         )
         now = self.services.clock.now()
-        async with self.services.db.write() as conn:
-            (iid,) = await create_incidents(conn, [incident], now)
+        async with self.services.db.write() as conn:  # idempotent, so a retry after a crash is safe
+            found = (await conn.execute(select(incidents.c.id).where(incidents.c.external_ref == inc.ref))).scalar()
+            iid = found or (await create_incidents(conn, [incident], now))[0]
+            timeline = await list_events(conn, iid)
         self.ids[inc.ref] = iid
-        if inc.confirmed:
+        if inc.confirmed and not any(e.kind == EventKind.CONFIRMED for e in timeline):
             await execute(self.services, c.Confirm(incident_id=iid, actor="scenario", at=inc.detected_at))
+        attached = {e.payload.get("rule") for e in timeline if e.kind == EventKind.RULE_ATTACHED}
         for rule_id, t0 in inc.extra_rules:
-            await execute(
-                self.services, c.AttachRule(incident_id=iid, actor="scenario", at=now, rule_id=rule_id, t0=t0)
-            )
+            if rule_id not in attached:
+                attach = c.AttachRule(incident_id=iid, actor="scenario", at=now, rule_id=rule_id, t0=t0)
+                await execute(self.services, attach)
 
     async def _act(self, inc: ScenarioIncident, action: ScenarioAction) -> None:
         iid, now = self.ids[inc.ref], self.services.clock.now()
@@ -206,7 +210,7 @@ def _regrade(base: dict[str, Any], f: dict[str, Any]) -> c.Regrade:
     )
 
 
-async def _output(db: Database, scenario: Scenario) -> list[dict[str, Any]]:
+async def output(db: Database, scenario: Scenario) -> list[dict[str, Any]]:
     async with db.read() as conn:
         refs = {r.id: r.external_ref for r in await conn.execute(select(incidents.c.id, incidents.c.external_ref))}
         rows = list(await conn.execute(select(outbox).order_by(outbox.c.created_at, outbox.c.id)))
