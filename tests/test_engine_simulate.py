@@ -82,20 +82,6 @@ def test_bad_scenario_names_line_and_field(tmp_path, capsys):
     assert "bad.yaml:7" in err and "incidents[0].event_level" in err and "fix:" in err
 
 
-CRASH_SCENARIO = """
-start: 2026-09-24T09:00:00+08:00
-run_until: 2026-09-26T12:00:00+08:00
-incidents:
-  - {id: A, title: 化工厂爆炸, detected_at: 2026-09-24T09:00:00+08:00, occurred_at: 2026-09-24T08:30:00+08:00,
-     event_level: II, opinion_level: L1, department: 应急管理局,
-     actions: [{at: 2026-09-24T11:00:00+08:00, do: record_response, kind: authoritative_release, url: "https://a.example/1", approved_by: 张三},
-               {at: 2026-09-24T20:00:00+08:00, do: acknowledge, by: 李四}]}
-  - {id: B, title: 城北停水, detected_at: 2026-09-24T10:00:00+08:00, opinion_level: L2, department: 水务局,
-     actions: [{at: 2026-09-25T10:00:00+08:00, do: pause, rule: GB61-RESPOND-48H, until: 2026-09-25T20:00:00+08:00, reason: 核实中, approved_by: 王五}]}
-  - {id: C, title: 网传谣言, detected_at: 2026-09-24T12:00:00+08:00, opinion_level: L3, department: 公安局, confirmed: false}
-"""
-
-
 async def _simulate(path: Path, tmp: Path, crashes: list[int]) -> list[dict]:
     scenario = load_scenario(path, ORG)
     url = f"sqlite+aiosqlite:///{tmp / 'sim.db'}"
@@ -125,10 +111,8 @@ async def _simulate(path: Path, tmp: Path, crashes: list[int]) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def crash_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("crash") / "crash.yaml"
-    path.write_text(CRASH_SCENARIO, encoding="utf-8")
-    return path
+def crash_file() -> Path:
+    return REPO / "tests" / "data" / "engine-crash.yaml"
 
 
 @pytest.fixture(scope="module")
