@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from monitor.domain import (
     DomainError,
     EventKind,
@@ -31,7 +29,7 @@ from monitor.domain.incidents import TRANSITIONS
 from monitor.domain.playbooks import Attach, Playbook
 from monitor.engine.plan import Decision
 from monitor.engine.runner import Engine, EngineServices
-from monitor.storage.repo.engine import add_corrections, events_of, load_snapshots, lock_incidents
+from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
 
 MAX_PAUSE = timedelta(days=30)
@@ -93,7 +91,7 @@ async def execute(services: EngineServices, command: c.Command) -> CommandResult
 
 
 async def _apply(
-    conn: AsyncConnection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime
+    conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime
 ) -> tuple[list[IncidentEvent], str]:
     if isinstance(cmd, c.Confirm):
         if ctx.incident.status != IncidentStatus.DETECTED:
@@ -117,7 +115,7 @@ async def _apply(
     return change.events, change.message
 
 
-async def _check_merge_target(conn: AsyncConnection, ctx: Ctx, cmd: c.Merge) -> None:
+async def _check_merge_target(conn: Connection, ctx: Ctx, cmd: c.Merge) -> None:
     target = await get_incident(conn, cmd.into_id)
     if target is None or cmd.into_id == ctx.incident.id:
         raise CommandRejected(f"目标事件 #{cmd.into_id} 不存在或就是本事件，请选择另一个事件。")

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from monitor.clock import Clock
 from monitor.domain import EventKind, Incident, IncidentEvent, OrgDirectory
 from monitor.domain.playbooks import Playbook
@@ -33,6 +31,7 @@ from monitor.engine.plan.facts import levels_of
 from monitor.engine.plan.outbox import outbox_rows, step_key
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import (
+    Connection,
     add_outbox,
     beat,
     claim_due_timers,
@@ -87,14 +86,14 @@ class Engine:
         self._snapshots: dict[str, Playbook] = {}
         self.generations: dict[int, int] = {}  # of the incidents the last replan locked
 
-    async def _playbooks(self, conn: AsyncConnection, digests: Sequence[str]) -> dict[str, Playbook]:
+    async def _playbooks(self, conn: Connection, digests: Sequence[str]) -> dict[str, Playbook]:
         missing = [d for d in digests if d not in self._snapshots]
         for digest, body in (await load_snapshots(conn, missing)).items():
             self._snapshots[digest] = Playbook.from_dict(body)
         return {d: self._snapshots[d] for d in digests if d in self._snapshots}
 
     async def confirm(
-        self, conn: AsyncConnection, incident: Incident, at: datetime, actor: str, note: str
+        self, conn: Connection, incident: Incident, at: datetime, actor: str, note: str
     ) -> list[IncidentEvent]:
         """Snapshot the current playbook onto the incident and record the confirmation."""
         playbook, now = self.services.playbook, self.services.clock.now()
@@ -122,7 +121,7 @@ class Engine:
         return events
 
     async def replan(
-        self, conn: AsyncConnection, ids: Sequence[int], fenced: Mapping[int, set[int]] | None = None
+        self, conn: Connection, ids: Sequence[int], fenced: Mapping[int, set[int]] | None = None
     ) -> dict[int, Decision]:
         """Decide for these incidents and write the result. `fenced`: only these generations count."""
         now = self.services.clock.now()
@@ -143,7 +142,7 @@ class Engine:
         return decisions
 
     async def _auto_confirm(
-        self, conn: AsyncConnection, rows: list[tuple[Incident, str | None]], now: datetime
+        self, conn: Connection, rows: list[tuple[Incident, str | None]], now: datetime
     ) -> list[tuple[Incident, str | None]]:
         """Confirm detected incidents the current playbook grades high enough (original t0 kept)."""
         playbook = self.services.playbook
@@ -161,7 +160,7 @@ class Engine:
 
     async def _write(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         rows: list[tuple[Incident, str | None]],
         playbooks: Mapping[str, Playbook],
         decisions: Mapping[int, Decision],

@@ -21,8 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from monitor.clock import FakeClock, to_local
 from monitor.domain import DomainError, EventKind, EventLevel, Incident, OpinionLevel, OrgDirectory
 from monitor.domain import commands as c
@@ -34,9 +32,8 @@ from monitor.engine.runner import Engine
 from monitor.policy.scenario import Scenario, ScenarioAction, ScenarioIncident, action_error
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate
-from monitor.storage.repo.engine import list_obligations, next_timer_at
+from monitor.storage.repo.engine import all_outbox, incident_by_ref, incident_refs, list_obligations, next_timer_at
 from monitor.storage.repo.incidents import create_incidents, list_events
-from monitor.storage.schema import incidents, outbox
 
 MAX_STEPS = 200_000
 
@@ -127,7 +124,7 @@ class Simulation:
         )
         now = self.services.clock.now()
         async with self.services.db.write() as conn:  # idempotent, so a retry after a crash is safe
-            found = (await conn.execute(select(incidents.c.id).where(incidents.c.external_ref == inc.ref))).scalar()
+            found = await incident_by_ref(conn, inc.ref)
             iid = found or (await create_incidents(conn, [incident], now))[0]
             timeline = await list_events(conn, iid)
         self.ids[inc.ref] = iid
@@ -212,8 +209,8 @@ def _regrade(base: dict[str, Any], f: dict[str, Any]) -> c.Regrade:
 
 async def output(db: Database, scenario: Scenario) -> list[dict[str, Any]]:
     async with db.read() as conn:
-        refs = {r.id: r.external_ref for r in await conn.execute(select(incidents.c.id, incidents.c.external_ref))}
-        rows = list(await conn.execute(select(outbox).order_by(outbox.c.created_at, outbox.c.id)))
+        refs = await incident_refs(conn)
+        rows = await all_outbox(conn)
         obligations = await list_obligations(conn)
     lines: list[dict[str, Any]] = []
     grouped: dict[str, dict[str, Any]] = {}

@@ -30,6 +30,7 @@ from monitor.storage.schema import (
     timers,
 )
 
+Connection = AsyncConnection  # for type hints outside storage/
 ObligationIds = dict[tuple[int, str, int], int]
 
 
@@ -246,8 +247,10 @@ async def beat(conn: AsyncConnection, component: str, instance: str, now: dateti
     await conn.execute(stmt, [{"component": component, "instance": instance, "at": now, "info": info}])
 
 
-async def incident_refs(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, str | None]:
-    query = select(incidents.c.id, incidents.c.external_ref).where(incidents.c.id.in_(list(ids)))
+async def incident_refs(conn: AsyncConnection, ids: Sequence[int] | None = None) -> dict[int, str | None]:
+    query = select(incidents.c.id, incidents.c.external_ref)
+    if ids is not None:
+        query = query.where(incidents.c.id.in_(list(ids)))
     return {r.id: r.external_ref for r in await conn.execute(query)}
 
 
@@ -268,3 +271,13 @@ async def add_corrections(conn: AsyncConnection, rows: Sequence[tuple[int, str, 
                 for i, f, old, new, actor, at in rows
             ],
         )
+
+
+async def incident_by_ref(conn: AsyncConnection, ref: str) -> int | None:
+    """The id of the incident with this external reference (an imported ledger id, a scenario id)."""
+    return (await conn.execute(select(incidents.c.id).where(incidents.c.external_ref == ref))).scalar()
+
+
+async def all_outbox(conn: AsyncConnection) -> list[Any]:
+    """Every outbox row in the order written (simulation output, tests)."""
+    return list(await conn.execute(select(outbox).order_by(outbox.c.created_at, outbox.c.id)))
