@@ -14,6 +14,7 @@ from monitor.app import create_app, open_services
 from monitor.cli.common import CliError, Context, run_until_signal
 from monitor.clock import SystemClock
 from monitor.collectors.polling import collect_once, new_session
+from monitor.engine.runner import Engine
 from monitor.storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def handle(ctx: Context) -> int:
                 f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); choose another --port"
             ) from exc
         log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
+        engine = asyncio.create_task(Engine(services).run(stop, poll_s=settings.engine_tick_s))
         try:
             async with new_session() as session:
                 while not stop.is_set():
@@ -53,6 +55,8 @@ def handle(ctx: Context) -> int:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=60)
         finally:
+            stop.set()
+            await asyncio.gather(engine, return_exceptions=True)
             await runner.cleanup()
 
     return run_until_signal(main)

@@ -16,8 +16,10 @@ from monitor.clock import Clock
 from monitor.collectors.polling import collect_once, new_session
 from monitor.config import Settings
 from monitor.demo.corpus import DemoCorpus, load_corpus
+from monitor.demo.engine import print_console, seed_incidents
 from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
+from monitor.engine.runner import Engine
 from monitor.storage.repo.sources import add_sources
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,17 @@ async def run_demo(
         announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
         if on_ready:
             on_ready(info)
-        await _collect_until_stopped(services, stop, announce)
+        await seed_incidents(services)
+        engine = Engine(services)
+        tasks = [
+            asyncio.create_task(engine.run(stop, poll_s=services.settings.engine_tick_s)),
+            asyncio.create_task(print_console(services, announce, stop)),
+        ]
+        try:
+            await _collect_until_stopped(services, stop, announce)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         for runner in reversed(runners):
             await runner.cleanup()

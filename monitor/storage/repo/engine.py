@@ -281,3 +281,19 @@ async def incident_by_ref(conn: AsyncConnection, ref: str) -> int | None:
 async def all_outbox(conn: AsyncConnection) -> list[Any]:
     """Every outbox row in the order written (simulation output, tests)."""
     return list(await conn.execute(select(outbox).order_by(outbox.c.created_at, outbox.c.id)))
+
+
+async def pending_outbox(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
+    """Pending outbox rows that are due, oldest first (the demo's console printer)."""
+    query = (
+        select(outbox)
+        .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return list(await conn.execute(query))
+
+
+async def mark_outbox_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(status="sent", sent_at=now))
