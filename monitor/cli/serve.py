@@ -14,6 +14,7 @@ from monitor.app import create_app, open_services
 from monitor.cli.common import CliError, Context, run_until_signal
 from monitor.clock import SystemClock
 from monitor.collectors.polling import collect_once, new_session
+from monitor.engine.audit import Auditor
 from monitor.engine.runner import Engine
 from monitor.storage.db import DatabaseError
 
@@ -48,6 +49,7 @@ def handle(ctx: Context) -> int:
             ) from exc
         log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
         engine = asyncio.create_task(Engine(services).run(stop, poll_s=settings.engine_tick_s))
+        audit = asyncio.create_task(Auditor(services).run(stop, interval_s=settings.audit_interval_s))
         try:
             async with new_session() as session:
                 while not stop.is_set():
@@ -56,7 +58,7 @@ def handle(ctx: Context) -> int:
                         await asyncio.wait_for(stop.wait(), timeout=60)
         finally:
             stop.set()
-            await asyncio.gather(engine, return_exceptions=True)
+            await asyncio.gather(engine, audit, return_exceptions=True)
             await runner.cleanup()
 
     return run_until_signal(main)

@@ -27,6 +27,7 @@ from monitor.storage.schema import (
     obligations,
     outbox,
     playbook_snapshots,
+    sources,
     timers,
 )
 
@@ -297,3 +298,35 @@ async def pending_outbox(conn: AsyncConnection, now: datetime, limit: int) -> li
 async def mark_outbox_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
     if ids:
         await conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(status="sent", sent_at=now))
+
+
+async def audit_counts(conn: AsyncConnection, timers_before: datetime, outbox_before: datetime) -> dict[str, Any]:
+    """What the audit watchdog looks at, in a handful of aggregate queries."""
+    overdue = (
+        await conn.execute(
+            select(func.count(), func.min(timers.c.due_at)).where(
+                timers.c.fired_at.is_(None), timers.c.due_at < timers_before
+            )
+        )
+    ).one()
+    stuck = (
+        await conn.execute(
+            select(func.count(), func.min(outbox.c.next_attempt_at)).where(
+                outbox.c.status.in_(("pending", "sending")), outbox.c.next_attempt_at < outbox_before
+            )
+        )
+    ).one()
+    beats = await conn.execute(
+        select(heartbeats.c.component, func.max(heartbeats.c.at)).group_by(heartbeats.c.component)
+    )
+    unhealthy = await conn.execute(
+        select(sources.c.name, sources.c.health).where(
+            sources.c.enabled.is_(True), sources.c.health.in_(("failing", "silent"))
+        )
+    )
+    return {
+        "overdue_timers": (overdue[0], overdue[1]),
+        "stuck_outbox": (stuck[0], stuck[1]),
+        "heartbeats": {r[0]: r[1] for r in beats},
+        "unhealthy_sources": [(r.name, r.health) for r in unhealthy],
+    }
