@@ -7,6 +7,7 @@ file) says. When an incident is confirmed the engine snapshots the playbook onto
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -207,7 +208,7 @@ class Playbook:
             "files": [list(f) for f in self.files],
         }
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """sha256 of the canonical JSON: the snapshot's identity."""
         text = json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -108,7 +108,7 @@ async def _apply(
     if change.bump:
         incident = replace(incident, generation=incident.generation + 1)
     await save_incident(conn, incident, now)
-    await append_events(conn, change.events, now)
+    await append_events(conn, change.events, now, return_ids=False)
     await add_corrections(
         conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
     )

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -100,7 +100,7 @@ class Engine:
         digest = playbook.digest
         await save_snapshot(conn, digest, playbook.jurisdiction, playbook.to_dict(), now)
         self._snapshots[digest] = playbook
-        await mark_confirmed(conn, incident.id or 0, digest, at, now)
+        await mark_confirmed(conn, [incident.id or 0], digest, at, now)
         levels = {
             "event_level": incident.event_level and incident.event_level.value,
             "opinion_level": incident.opinion_level and incident.opinion_level.value,
@@ -117,7 +117,7 @@ class Engine:
                 {"digest": digest, "jurisdiction": playbook.jurisdiction, "files": [list(f) for f in playbook.files]},
             ),
         ]
-        await append_events(conn, events, now)
+        await append_events(conn, events, now, return_ids=False)
         return events
 
     async def replan(
@@ -180,7 +180,7 @@ class Engine:
             for event in decision.events:
                 key = keys.get((event.payload.get("rule"), event.payload.get("instance", 0), event.payload.get("step")))
                 events.append(_with_key(event, key) if key and event.kind == EventKind.ESCALATED else event)
-        await append_events(conn, events, now)
+        await append_events(conn, events, now, return_ids=False)
         await add_outbox(conn, outbox)
         wakeups = [
             (inc.id or 0, inc.generation, decisions[inc.id or 0].next_wake_at, "plan")
@@ -190,8 +190,8 @@ class Engine:
         await schedule_timers(conn, wakeups, now)  # type: ignore[arg-type]
         await save_plans(conn, [(inc.id or 0, decisions[inc.id or 0].next_due_at) for inc, _ in rows], now)
 
-    async def tick(self) -> TickResult:
-        """Plan new incidents, then process every due timer in batches."""
+    async def tick(self, on_batch: Callable[[int], None] | None = None) -> TickResult:
+        """Plan new incidents, then process every due timer in batches (`on_batch(n)` after each commit)."""
         db, now = self.services.db, self.services.clock.now()
         total = TickResult()
         async with db.write() as conn:
@@ -207,6 +207,8 @@ class Engine:
                 for _, iid, generation in claimed:
                     fenced.setdefault(iid, set()).add(generation)
                 decisions = await self.replan(conn, list(fenced), fenced) if fenced else {}
+            if on_batch is not None:
+                on_batch(len(claimed))
             stale = sum(1 for _, iid, gen in claimed if iid not in decisions or gen != self.generations.get(iid))
             total = _add(total, TickResult(len(claimed), stale, len(decisions), _alert_count(decisions)))
             if len(claimed) < self.batch:

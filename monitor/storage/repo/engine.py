@@ -228,11 +228,13 @@ async def save_plans(conn: AsyncConnection, plans: Sequence[tuple[int, datetime 
         await conn.execute(stmt, [{"b_id": i, "b_due": due, "b_now": now} for i, due in plans])
 
 
-async def mark_confirmed(conn: AsyncConnection, incident_id: int, digest: str, at: datetime, now: datetime) -> None:
-    """Status 研判定级 (assessed), the confirmation time and the playbook snapshot it runs under."""
+async def mark_confirmed(
+    conn: AsyncConnection, incident_ids: Sequence[int], digest: str, at: datetime, now: datetime
+) -> None:
+    """Status 研判定级 (assessed), the confirmation time and the playbook snapshot they run under."""
     await conn.execute(
         update(incidents)
-        .where(incidents.c.id == incident_id)
+        .where(incidents.c.id.in_(list(incident_ids)))
         .values(status=IncidentStatus.ASSESSED.value, confirmed_at=at, playbook_hash=digest, updated_at=now)
     )
 
