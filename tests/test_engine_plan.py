@@ -183,7 +183,11 @@ def test_closing_cancels_what_is_not_due_and_keeps_breaches():
     final, _, _ = run(inc, [*confirmed(inc), close], T + 40 * H)
     got = statuses(final)
     assert got["GB80-AUTH-RELEASE-5H"] == "breached" and got["GB61-PRESSCONF-24H"] == "cancelled"
-    assert got["YJB2015-FINAL-REPORT"] == "breached"  # 终报 applies from the close
+    assert got["YJB2015-FINAL-REPORT"] == "breached"  # 终报 applies from the close …
+    _, alerts, _ = run(inc, [*confirmed(inc), close], T + 40 * H)
+    final_steps = [a.step for at, a in alerts if a.rule_id == "YJB2015-FINAL-REPORT"]
+    assert final_steps[:2] == ["assigned", "breach"]  # … and is escalated although the incident is closed
+    assert not [a for at, a in alerts if at > T + 10 * H and a.rule_id != "YJB2015-FINAL-REPORT"]
 
 
 def test_continuous_releases_recur_from_each_release_until_closed():

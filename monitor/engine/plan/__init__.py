@@ -73,7 +73,7 @@ def decide(
             wakes.append(p.obligation.due_at)
         if p.pause is not None:
             wakes.append(p.pause.until)
-        if not active:
+        if not (active or (p.rule.applies_if.closed and facts.ended is None)):  # 终报 runs after closing
             continue
         ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
         notify, later = step_now(p, ladder, facts.fired.get(p.key, set()), relevant_acks(facts.acks, p), now)
