@@ -10,7 +10,7 @@ from monitor.domain import EventKind, ResponseKind
 from monitor.domain import commands as c
 from monitor.engine.commands import CommandRejected, execute
 from monitor.engine.runner import Engine
-from monitor.storage.repo.engine import list_obligations, request_replan
+from monitor.storage.repo.engine import list_obligations, list_pauses, request_replan
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import incidents, obligations, outbox, timers
 
@@ -114,6 +114,10 @@ async def test_command_errors_speak_chinese_and_change_nothing(db, clock):
     approved = await execute(svc, c.ApprovePause(incident_id=iid, actor="qin_hao", at=clock.now(), request_seq=seq))
     ob = next(o for o in approved.obligations if o.rule_id == "GB61-RESPOND-48H")
     assert ob.status.value == "paused" and ob.due_at == clock.now() + 72 * H
+    async with db.read() as conn:
+        (pause,) = await list_pauses(conn, clock.now() - H, clock.now() + H)
+    assert (pause.payload["requested_by"], pause.payload["approved_by"]) == ("zhu_min", "qin_hao")
+    assert pause.payload["reason"] == "征求第三方意见"
 
 
 async def test_new_incidents_from_clustering_are_auto_confirmed_or_sent_to_triage(db, clock):

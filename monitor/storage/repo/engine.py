@@ -332,3 +332,22 @@ async def audit_counts(conn: AsyncConnection, timers_before: datetime, outbox_be
         "heartbeats": {r[0]: r[1] for r in beats},
         "unhealthy_sources": [(r.name, r.health) for r in unhealthy],
     }
+
+
+async def list_pauses(conn: AsyncConnection, start: datetime, end: datetime) -> list[IncidentEvent]:
+    """Approved pauses in [start, end) — every one is listed in the monthly report."""
+    query = (
+        select(incident_events)
+        .where(
+            incident_events.c.kind == EventKind.PAUSE_APPROVED.value,
+            incident_events.c.at >= start,
+            incident_events.c.at < end,
+        )
+        .order_by(incident_events.c.at, incident_events.c.id)
+    )
+    return [
+        IncidentEvent(
+            r.incident_id, EventKind(r.kind), r.at, r.actor, dict(r.payload or {}), r.seq, r.recorded_at, r.id
+        )
+        for r in await conn.execute(query)
+    ]
