@@ -182,7 +182,7 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
                 recipients.append((person.id, role))
     unit_name = org.units[unit].name if unit and unit in org.units else ""
     urgent = incident.is_major_emergency or notify.kind == AlertKind.DEADLINE_BREACH
-    text = alert_text(notify.kind, incident, rule, ob.due_at, now, notify.roles, unit_name)
+    text = alert_text(notify.kind, incident, rule, ob.due_at, now, notify.lead_roles, unit_name)
     return Alert(
         rule.id, ob.instance, notify.step, notify.kind, text, urgent, ob.due_at, tuple(recipients), notify.roles
     )

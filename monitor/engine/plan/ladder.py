@@ -38,7 +38,8 @@ class Notify:
     step: str  # the name of the rung (part of the idempotency key)
     steps: tuple[str, ...]  # every rung this alert stands for (collapsed catch-up)
     kind: AlertKind
-    roles: tuple[Role, ...]
+    roles: tuple[Role, ...]  # everyone the collapsed rungs reach
+    lead_roles: tuple[Role, ...]  # the roles of the rung it is named after (asked to act in the text)
 
 
 def expand(ladder: Ladder, t0: datetime, due: datetime, now: datetime) -> list[Firing]:
@@ -87,5 +88,6 @@ def step_now(
     roles: list[Role] = []
     for f in due_now:
         roles.extend(r for r in f.step.roles if r not in roles)
-    notify = Notify(planned, latest.name, tuple(f.name for f in due_now), latest.step.kind, tuple(roles))
+    names = tuple(f.name for f in due_now)
+    notify = Notify(planned, latest.name, names, latest.step.kind, tuple(roles), latest.step.roles)
     return notify, later
