@@ -1,7 +1,8 @@
 """The runner and commands on real databases (SQLite and PostgreSQL via the `db` fixture)."""
 
 import asyncio
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, select
@@ -10,6 +11,7 @@ from monitor.domain import EventKind, ResponseKind
 from monitor.domain import commands as c
 from monitor.engine.commands import CommandRejected, execute
 from monitor.engine.runner import Engine
+from monitor.policy.calendar import load_calendar
 from monitor.storage.repo.engine import list_obligations, list_pauses, request_replan
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import incidents, obligations, outbox, timers
@@ -164,3 +166,30 @@ async def test_several_workers_never_duplicate_an_alert(db, clock):
     assert len(breached) == 12 and sum(r.incidents for r in results) >= 12
     breach_alerts = {k.rsplit(":", 1)[0] for k in keys if ":breach:" in k}
     assert len(breach_alerts) == 12  # one breach alert per incident, whichever worker sent it
+
+
+async def test_a_calendar_fix_is_picked_up_without_a_restart(db, clock, tmp_path):
+    holidays = tmp_path / "holidays.yaml"
+    holidays.write_text("version: 1\nyears: []\n", encoding="utf-8")
+    svc = Svc(db, clock, calendar=load_calendar(holidays))
+    clock.set(datetime(2026, 12, 28, 10, tzinfo=timezone(timedelta(hours=8))))
+    iid = await new_incident(svc, None, "L3")
+    await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
+    attach = c.AttachRule(incident_id=iid, actor="zhu_min", at=clock.now(), rule_id="GB2014-WEB-SUGGESTION-7WD")
+    first = await execute(svc, attach)
+    assert "GB2014-WEB-SUGGESTION-7WD" not in {o.rule_id for o in first.obligations}  # 2027 unknown: not guessed
+    keys = await outbox_keys(db)
+    assert any("problem-calendar" in k and k.endswith(":*") for k in keys)  # duty officers told
+    engine = Engine(svc)
+    assert not await engine.refresh_calendar()  # first look: remembers the file's state
+    holidays.write_text(
+        "version: 1\nyears: [2027]\nrest_days:\n  - {from: 2027-01-01, to: 2027-01-03, name: 元旦}\n", encoding="utf-8"
+    )
+    os.utime(holidays, ns=(1, 2))  # a different modification time, whatever the file system's resolution
+    assert await engine.refresh_calendar()
+    clock.advance(H)  # the hourly retry of unschedulable obligations
+    await engine.tick()
+    async with db.read() as conn:
+        web = next(o for o in await list_obligations(conn) if o.rule_id == "GB2014-WEB-SUGGESTION-7WD")
+    # 12/28 not counted: 12/29, 12/30, 12/31, (1/1–1/3 off) 1/4, 1/5, 1/6, 1/7 → due 2027-01-08 00:00 +08:00
+    assert web.due_at == datetime(2027, 1, 8, tzinfo=timezone(timedelta(hours=8)))

@@ -16,19 +16,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from monitor.clock import Clock
-from monitor.domain import EventKind, Incident, IncidentEvent, OrgDirectory
+from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, OrgDirectory
 from monitor.domain.playbooks import Playbook
 from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan import Decision, decide
 from monitor.engine.plan.facts import levels_of
 from monitor.engine.plan.outbox import outbox_rows, step_key
+from monitor.policy import PolicyError
+from monitor.policy.calendar import load_calendar
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import (
     Connection,
@@ -36,11 +40,13 @@ from monitor.storage.repo.engine import (
     beat,
     claim_due_timers,
     events_of,
+    incidents_with_clock,
     load_snapshots,
     lock_incidents,
     mark_confirmed,
     mark_timers_fired,
     next_timer_at,
+    request_replan,
     save_obligations,
     save_plans,
     save_snapshot,
@@ -85,6 +91,7 @@ class Engine:
         self.instance = instance or f"{socket.gethostname()}:{id(self):x}"
         self._snapshots: dict[str, Playbook] = {}
         self.generations: dict[int, int] = {}  # of the incidents the last replan locked
+        self._calendar_stamp: int | None = None
 
     async def _playbooks(self, conn: Connection, digests: Sequence[str]) -> dict[str, Playbook]:
         missing = [d for d in digests if d not in self._snapshots]
@@ -219,12 +226,37 @@ class Engine:
             info = {"timers": result.timers, "incidents": result.incidents, "alerts": result.alerts}
             await beat(conn, "engine", self.instance, self.services.clock.now(), info)
 
+    async def refresh_calendar(self) -> bool:
+        """Reload the working-day override file when it changed; re-plan working-day obligations."""
+        path = Path(self.services.calendar.override_file)
+        try:
+            stamp = (await asyncio.to_thread(os.stat, path)).st_mtime_ns
+        except OSError:
+            return False
+        if self._calendar_stamp is None or stamp == self._calendar_stamp:
+            self._calendar_stamp = stamp
+            return False
+        self._calendar_stamp = stamp
+        try:
+            fresh = await asyncio.to_thread(load_calendar, path)
+        except PolicyError as exc:
+            log.error("calendar override file has an error; keeping the previous calendar: %s", exc)
+            return False
+        self.services.calendar.adopt(fresh)
+        async with self.services.db.write() as conn:
+            await request_replan(
+                conn, await incidents_with_clock(conn, ClockType.WORKING_DAYS), self.services.clock.now(), "calendar"
+            )
+        log.info("working-day calendar reloaded from %s; covered until %s", path, fresh.covered_until())
+        return True
+
     async def run(self, stop: asyncio.Event, *, poll_s: float = 5.0) -> None:
         """Tick until `stop` is set. Errors are logged and retried; they never end the loop."""
         clock = self.services.clock
         while not stop.is_set():
             wait = poll_s
             try:
+                await self.refresh_calendar()
                 result = await self.tick()
                 await self.heartbeat(result)
                 async with self.services.db.read() as conn:

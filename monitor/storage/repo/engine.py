@@ -351,3 +351,13 @@ async def list_pauses(conn: AsyncConnection, start: datetime, end: datetime) -> 
         )
         for r in await conn.execute(query)
     ]
+
+
+async def incidents_with_clock(conn: AsyncConnection, clock: ClockType) -> list[int]:
+    """Incidents with unmet obligations counted on this clock (to re-plan after a calendar fix)."""
+    query = (
+        select(obligations.c.incident_id)
+        .where(obligations.c.clock == clock.value, obligations.c.status.in_(("open", "breached", "paused")))
+        .distinct()
+    )
+    return [r[0] for r in await conn.execute(query)]
