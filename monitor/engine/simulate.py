@@ -100,6 +100,8 @@ class Simulation:
             await self.engine.tick()
             if nxt == until and not self.todo:
                 break
+        else:
+            raise RuntimeError(f"simulation did not reach run_until within {MAX_STEPS} steps; shorten run_until")
         clock.set(until)
         await self.engine.tick()
 
