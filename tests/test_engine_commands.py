@@ -154,3 +154,22 @@ async def test_dismiss_meets_triage_and_merge_cancels(db, clock):
     assert "并入事件" in merged.message
     with pytest.raises(CommandRejected, match="暂不支持"):
         await execute(svc, c.Split(incident_id=other, actor="zhu_min", at=clock.now(), item_ids=(1,), title="x"))
+
+
+async def test_channel_acknowledgements_go_through_the_engine(db, clock):
+    from datetime import datetime
+
+    from monitor.engine.commands import acknowledger
+    from monitor.notifications.ack import AckRequest
+
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    ack = acknowledger(svc)
+    at: datetime = clock.now()
+    message = await ack(AckRequest(iid, "GB61-RESPOND-48H", "wang_chenyang", at, "slack", None))
+    assert message == "已确认收到提醒"
+    async with db.read() as conn:
+        (event,) = [e for e in await list_events(conn, iid) if e.kind == EventKind.ACKNOWLEDGED]
+    assert event.payload == {"rule": "GB61-RESPOND-48H"} and event.actor == "wang_chenyang"
+    with pytest.raises(CommandRejected):
+        await ack(AckRequest(iid, "NO-SUCH-RULE", "wang_chenyang", at, "slack", None))

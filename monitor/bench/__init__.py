@@ -42,6 +42,6 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import engine, storage
+    from monitor.bench import engine, notify, queue, storage
 
-    return {"engine": engine.run, "storage": storage.run}
+    return {"engine": engine.run, "storage": storage.run, "notify": notify.run, "queue": queue.run}

@@ -59,6 +59,7 @@ class Person:
     slack_user: str | None = None
     roles: tuple[RoleAssignment, ...] = ()
     channels: tuple[ChannelKind, ...] = (ChannelKind.EMAIL,)  # preferred order = fallback order
+    quiet_hours: str | None = None  # "HH:MM-HH:MM" (Asia/Shanghai); "" = never quiet; None = the default
 
     def has_role(self, role: Role, unit: str | None = None) -> bool:
         return any(r.role == role and (unit is None or r.unit == unit) for r in self.roles)

@@ -64,6 +64,9 @@ class WorkCalendar:
         self.override_years = override_years
         self.override_file = override_file
 
+    def copy(self) -> WorkCalendar:
+        return WorkCalendar(self.overrides, self.override_years, self.override_file)
+
     def adopt(self, other: WorkCalendar) -> None:
         """Take over another calendar's data (a corrected override file), in place."""
         self.overrides, self.override_years = dict(other.overrides), other.override_years

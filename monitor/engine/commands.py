@@ -17,10 +17,11 @@ from monitor.domain.playbooks import Playbook
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.plan import Decision
 from monitor.engine.runner import Engine, EngineServices
+from monitor.notifications.ack import Acknowledger, AckRequest
 from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
 
-__all__ = ["Change", "CommandRejected", "CommandResult", "execute"]
+__all__ = ["Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,13 @@ def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incide
         generation=incident.generation,
         message=message,
     )
+
+
+def acknowledger(services: EngineServices) -> Acknowledger:
+    """Acknowledgements from a channel (Slack's 确认收到 button) as `Acknowledge` commands."""
+
+    async def acknowledge(req: AckRequest) -> str:
+        command = c.Acknowledge(incident_id=req.incident_id, actor=req.actor, at=req.at, rule_id=req.rule_id)
+        return (await execute(services, command)).message
+
+    return acknowledge

@@ -161,6 +161,11 @@ def _on_confirm_meeting(f: Facts, e: IncidentEvent) -> None:
     f.meetings.append(Meeting("confirm", e.at, e.seq or 0, {}))
 
 
+def _on_ack(f: Facts, e: IncidentEvent) -> None:
+    rule = e.payload.get("rule", e.payload.get("rule_id"))  # rule_id: acknowledgements recorded by the notifier
+    f.acks.append(Ack(e.at, rule, e.actor))
+
+
 def _on_attached(f: Facts, e: IncidentEvent) -> None:
     f.attached.setdefault(e.payload["rule"], (_time(e.payload, "t0", f.incident.detected_at), e.at))
 
@@ -178,7 +183,7 @@ _HANDLERS: dict[EventKind, Callable[[Facts, IncidentEvent], None]] = {
     EventKind.MERGED: _on_ended("merged"),
     EventKind.CLOSED: _on_closed,
     EventKind.REOPENED: _on_reopened,
-    EventKind.ACKNOWLEDGED: lambda f, e: f.acks.append(Ack(e.at, e.payload.get("rule"), e.actor)),
+    EventKind.ACKNOWLEDGED: _on_ack,
     EventKind.PAUSE_APPROVED: _on_pause,
     EventKind.RESUMED: lambda f, e: f.resumed.add(int(e.payload["request_seq"])),
     EventKind.RULE_ATTACHED: _on_attached,

@@ -286,22 +286,6 @@ async def all_outbox(conn: AsyncConnection) -> list[Any]:
     return list(await conn.execute(select(outbox).order_by(outbox.c.created_at, outbox.c.id)))
 
 
-async def pending_outbox(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
-    """Pending outbox rows that are due, oldest first (the demo's console printer)."""
-    query = (
-        select(outbox)
-        .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
-    return list(await conn.execute(query))
-
-
-async def mark_outbox_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
-    if ids:
-        await conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(status="sent", sent_at=now))
-
-
 async def audit_counts(conn: AsyncConnection, timers_before: datetime, outbox_before: datetime) -> dict[str, Any]:
     """What the audit watchdog looks at, in a handful of aggregate queries."""
     overdue = (

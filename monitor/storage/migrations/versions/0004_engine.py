@@ -1,15 +1,15 @@
 """engine: playbook snapshots, one timer per incident wake-up
 
-Revision ID: 0002_engine
-Revises: 0001
+Revision ID: 0004_engine
+Revises: 0003_web_queue
 """
 from alembic import op
 import sqlalchemy as sa
 import monitor.storage.types
 from sqlalchemy.dialects import postgresql
 
-revision = '0002_engine'
-down_revision = '0001'
+revision = '0004_engine'
+down_revision = '0003_web_queue'
 branch_labels = None
 depends_on = None
 
