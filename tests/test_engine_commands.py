@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from monitor.domain import EventKind, EventLevel, OpinionLevel, ReportKind
 from monitor.domain import commands as c
-from monitor.engine.commands import CommandRejected, execute
+from monitor.engine.commands import CommandRejected, acknowledger, execute
+from monitor.notifications.ack import AckRequest
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import corrections
 
@@ -157,15 +158,10 @@ async def test_dismiss_meets_triage_and_merge_cancels(db, clock):
 
 
 async def test_channel_acknowledgements_go_through_the_engine(db, clock):
-    from datetime import datetime
-
-    from monitor.engine.commands import acknowledger
-    from monitor.notifications.ack import AckRequest
-
     svc = Svc(db, clock)
     iid = await confirmed(svc, "III", "L2")
     ack = acknowledger(svc)
-    at: datetime = clock.now()
+    at = clock.now()
     message = await ack(AckRequest(iid, "GB61-RESPOND-48H", "wang_chenyang", at, "slack", None))
     assert message == "已确认收到提醒"
     async with db.read() as conn:

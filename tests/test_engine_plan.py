@@ -10,6 +10,8 @@ from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, Incid
 from monitor.domain.playbooks import AlertKind
 from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan import decide
+from monitor.engine.plan.derive import paused_due
+from monitor.engine.plan.facts import Pause
 from monitor.policy import load_org
 from monitor.policy.playbooks import load_policy
 
@@ -271,3 +273,22 @@ def test_next_due_at_is_the_nearest_unmet_deadline():
     inc = incident()
     d = decide(inc, confirmed(inc), POLICY.playbook, POLICY.calendar, ORG, T)
     assert d.next_due_at == T - timedelta(minutes=20)  # the 30-minute phone report, already overdue
+
+
+def _pause(start_h, until_h):
+    return Pause("R", T + start_h * H, T + until_h * H, "x", 1)
+
+
+@pytest.mark.parametrize(
+    ("pauses", "due_h"),
+    [
+        ([], 48),
+        ([(10, 34)], 72),  # 24 h paused inside the window
+        ([(-10, 5)], 53),  # started before t0: only the part after t0 counts
+        ([(50, 60)], 48),  # after the deadline: no extension (the breach stands)
+        ([(10, 20), (15, 30)], 68),  # overlapping pauses count once
+        ([(40, 50), (55, 56)], 59),  # the first pause moves the deadline into the second one
+    ],
+)
+def test_paused_time_does_not_count(pauses, due_h):
+    assert paused_due(T, T + 48 * H, [_pause(a, b) for a, b in pauses]) == T + due_h * H
