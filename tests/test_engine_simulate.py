@@ -134,3 +134,17 @@ def test_random_crashes_never_lose_or_duplicate_a_notification(crash_file, basel
 def test_baseline_exercises_every_kind_of_alert(baseline):
     steps = {x["step"] for x in baseline if x["type"] == "notify"}
     assert {"assigned", "breach", "new"} <= steps
+
+
+def test_the_issue_example_runs_verbatim(tmp_path):
+    lines = run_cli(tmp_path, SCENARIOS / "issue-example.yaml")
+    got = {(x["rule"], x["status"]) for x in lines if x["type"] == "obligation"}
+    assert {
+        ("GB80-AUTH-RELEASE-5H", "met"),
+        ("GB61-PRESSCONF-24H", "breached"),
+        ("GB61-CONTINUOUS", "breached"),
+        ("YJB2015-PHONE-30MIN", "breached"),
+    } <= got
+    assert not any(x["rule"] == "GB61-RESPOND-48H" for x in lines)  # I–II: the 5 h / 24 h rules instead
+    notes = [x for x in lines if x["type"] == "notify"]
+    assert notes and all(x["incident"] == "A" and x["people"] and x["roles"] for x in notes)
