@@ -63,6 +63,17 @@ class Settings:
         "", "Directory with rules, escalation ladders and the org directory (default: the shipped playbooks)."
     )
     org_file: str = setting("org/demo-city.yaml", "Org directory YAML, relative to playbooks_dir unless absolute.")
+    # --- engine ------------------------------------------------------------------------
+    playbook_file: str = setting(
+        "rules.yaml",
+        "Response rules YAML, relative to playbooks_dir unless absolute; a jurisdiction's file that "
+        "`extends:` the national rules, e.g. jurisdictions/jiangsu.yaml.",
+    )
+    engine_tick_s: float = setting(
+        5.0, "Longest pause between two engine passes, in seconds (due timers wake it sooner).", minimum=0.1
+    )
+    engine_batch: int = setting(200, "Due timers the engine claims per transaction.", minimum=1)
+    audit_interval_s: float = setting(60.0, "How often the audit watchdog checks the engine and the outbox.", minimum=1)
     # --- operations --------------------------------------------------------------------
     log_level: str = setting(
         "INFO", "Minimum level of log records written to stderr.", choices=("DEBUG", "INFO", "WARNING", "ERROR")
@@ -430,6 +441,11 @@ def resolve_playbooks_dir(settings: Settings) -> Path:
     package_dir = Path(__file__).resolve().parent
     shipped = package_dir / "_playbooks"
     return shipped if shipped.is_dir() else package_dir.parent / "playbooks"
+
+
+def resolve_playbook_file(settings: Settings) -> Path:
+    path = Path(settings.playbook_file)
+    return path if path.is_absolute() else resolve_playbooks_dir(settings) / path
 
 
 def resolve_org_file(settings: Settings) -> Path:

@@ -42,6 +42,12 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import ingest, notify, queue, storage
+    from monitor.bench import engine, ingest, notify, queue, storage
 
-    return {"storage": storage.run, "notify": notify.run, "queue": queue.run, "ingest": ingest.run}
+    return {
+        "engine": engine.run,
+        "storage": storage.run,
+        "notify": notify.run,
+        "queue": queue.run,
+        "ingest": ingest.run,
+    }

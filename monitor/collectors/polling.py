@@ -28,7 +28,7 @@ from monitor.collectors.sourcing import parse_poll
 from monitor.config import Settings
 from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
-from monitor.storage.repo.heartbeats import beat
+from monitor.storage.repo.engine import beat
 from monitor.storage.repo.items import existing_keys, recent_signatures
 from monitor.storage.repo.sources import claim_due_sources, next_poll_at
 

@@ -18,8 +18,10 @@ from monitor.collectors.polling import Collector, CollectorConfig, sleep_or_stop
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
+from monitor.demo.engine import seed_incidents
 from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
+from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
 from monitor.storage.repo.sources import add_sources
 
@@ -78,7 +80,13 @@ async def run_demo(
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
-        await _collect_until_stopped(services, stop, announce)
+        await seed_incidents(services)
+        engine = asyncio.create_task(Engine(services).run(stop, poll_s=services.settings.engine_tick_s))
+        try:
+            await _collect_until_stopped(services, stop, announce)
+        finally:
+            stop.set()
+            await asyncio.gather(engine, return_exceptions=True)
     finally:
         await stop_notifier(notifier)
         for runner in reversed(runners):

@@ -266,6 +266,19 @@ timers = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 Index("ix_timers_pending", timers.c.fired_at, timers.c.due_at)
+# one wake-up per (incident, generation, time): replans that agree merge instead of piling up
+Index("ux_timers_incident_wakeup", timers.c.incident_id, timers.c.generation, timers.c.due_at, unique=True)
+
+# --- engine --------------------------------------------------------------------------
+# Playbook snapshots, shared by every incident confirmed under the same rules (incidents.playbook_hash).
+playbook_snapshots = Table(
+    "playbook_snapshots",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("jurisdiction", Text, nullable=False),
+    Column("body", JSONDoc, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
 
 outbox = Table(
     "outbox",

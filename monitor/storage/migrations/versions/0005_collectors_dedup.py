@@ -1,13 +1,13 @@
 """collectors: near-duplicate signatures and declared origin on items
 
-Revision ID: 0004_collectors_dedup
-Revises: 0003_web_queue
+Revision ID: 0005_collectors_dedup
+Revises: 0004_engine
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0004_collectors_dedup'
-down_revision = '0003_web_queue'
+revision = '0005_collectors_dedup'
+down_revision = '0004_engine'
 branch_labels = None
 depends_on = None
 
