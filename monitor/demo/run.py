@@ -67,7 +67,7 @@ async def run_demo(
     corpus = load_corpus()
     services = await open_services(settings, clock=clock, auto_migrate=True)
     runners: list[web.AppRunner] = []
-    notifier = start_notifier(services.db, clock, settings, services.org, stop, write=announce)
+    notifier = None
     try:
         feed_url = await _start(
             runners, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
@@ -75,6 +75,9 @@ async def run_demo(
         await _register_feeds(services, corpus, feed_url)
         logins = await create_demo_accounts(services)
         url = await _start(runners, create_app(services), settings.host, settings.port)
+        if not settings.public_url:  # links in alerts point at the port actually bound
+            services.settings = settings = dataclasses.replace(settings, public_url=url)
+        notifier = start_notifier(services.db, clock, settings, services.org, stop, write=announce)
         info = DemoInfo(url=url + "/", feed_url=feed_url + "/", database=db_path)
         announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
@@ -88,7 +91,8 @@ async def run_demo(
             stop.set()
             await asyncio.gather(engine, return_exceptions=True)
     finally:
-        await stop_notifier(notifier)
+        if notifier is not None:
+            await stop_notifier(notifier)
         for runner in reversed(runners):
             await runner.cleanup()
         await services.db.close()  # idempotent: the web app's cleanup may have closed it already
