@@ -1,0 +1,165 @@
+"""Charts as inline SVG (matplotlib, object API, no pyplot state) with a bundled CJK font.
+
+The font is Noto Sans SC (SIL OFL 1.1) from the `pylopdf-fonts-zh-cn` package, installed with
+the project: nothing is downloaded at run time. Glyphs are written as SVG paths, so a chart
+looks the same in every browser and mail client whether or not it has Chinese fonts; the text
+stays available to screen readers and search through the <title>/<desc> of each chart and the
+table beside it. Output is byte-for-byte reproducible (fixed hash salt, no date metadata).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import threading
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from monitor.reports.build import Chart
+
+PRIMARY, SECONDARY, GRID = "#1f5fa8", "#d9822b", "#d0d7de"
+_LOCK = threading.Lock()  # matplotlib's rcParams are process-wide
+_STRIP = re.compile(r"<\?xml.*?\?>\s*|<!DOCTYPE.*?>\s*|<metadata>.*?</metadata>\s*", re.S)
+
+
+class FontMissing(RuntimeError):
+    """The bundled CJK font is not installed (reinstall the project: it is a dependency)."""
+
+
+@functools.cache
+def font_path() -> Path:
+    try:
+        import pylopdf_fonts_zh_cn
+    except ImportError as exc:
+        raise FontMissing("package pylopdf-fonts-zh-cn is missing; run `pip install -e .` again") from exc
+    path = Path(pylopdf_fonts_zh_cn.sans_path())
+    if not path.is_file():
+        raise FontMissing(f"font file {path} is missing; reinstall pylopdf-fonts-zh-cn")
+    return path
+
+
+@functools.cache
+def _font_family() -> str:
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(font_path()))
+    return str(font_manager.FontProperties(fname=str(font_path())).get_name())
+
+
+@functools.cache
+def _cmap() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path()), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def missing_glyphs(texts: Iterable[str]) -> set[str]:
+    """Characters of `texts` the chart font cannot draw (they would show as boxes, 'tofu')."""
+    cmap = _cmap()
+    return {ch for text in texts for ch in text if not ch.isspace() and ord(ch) not in cmap}
+
+
+def render_svg(chart: Chart, prefix: str) -> str:
+    """The chart as an <svg> element for inline use; element ids start with `prefix`."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    with _LOCK, mpl.rc_context(_style(chart.key)), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph .* missing from font", category=UserWarning)
+        fig = Figure(figsize=_size(chart), layout="constrained")
+        ax = fig.add_subplot()
+        {"bar": _bar, "hbar": _hbar, "bar_line": _bar_line}[chart.kind](ax, chart)
+        ax.set_title(chart.title, loc="left", fontsize=11)
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return _inline(buffer.getvalue(), chart, prefix)
+
+
+def _style(salt: str) -> dict[str, object]:
+    return {
+        "svg.fonttype": "path",
+        "svg.hashsalt": f"monitor-report-{salt}",
+        "font.family": [_font_family()],
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.edgecolor": "#57606a",
+        "axes.grid": True,
+        "grid.color": GRID,
+        "grid.linewidth": 0.6,
+        "axes.axisbelow": True,
+        "axes.unicode_minus": False,
+    }
+
+
+def _size(chart: Chart) -> tuple[float, float]:
+    if chart.kind == "hbar":
+        return (7.5, max(2.0, 0.9 + 0.28 * len(chart.categories)))
+    return (8.0, 3.4)
+
+
+def _bar(ax: object, chart: Chart) -> None:
+    name, values = chart.series[0]
+    bars = ax.bar(chart.categories, values, color=PRIMARY, label=name)  # type: ignore[attr-defined]
+    ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=8, padding=2)  # type: ignore[attr-defined]
+    _axes(ax, chart)
+
+
+def _hbar(ax: object, chart: Chart) -> None:
+    name, values = chart.series[0]
+    positions = list(range(len(chart.categories)))[::-1]
+    bars = ax.barh(positions, values, color=PRIMARY, label=name)  # type: ignore[attr-defined]
+    labels = [f"{v * 100:.1f}%" if chart.percent else f"{v:g}" for v in values]
+    ax.bar_label(bars, labels=labels, fontsize=8, padding=2)  # type: ignore[attr-defined]
+    ax.set_yticks(positions, chart.categories)  # type: ignore[attr-defined]
+    ax.grid(axis="y", visible=False)  # type: ignore[attr-defined]
+    if chart.percent:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.set_xlim(0, 1.12)  # type: ignore[attr-defined]
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))  # type: ignore[attr-defined]
+    _axes(ax, chart)
+
+
+def _bar_line(ax: object, chart: Chart) -> None:
+    (bar_name, bars), (line_name, line) = chart.series[0], chart.series[1]
+    ax.bar(chart.categories, bars, color=PRIMARY, label=bar_name)  # type: ignore[attr-defined]
+    ax.plot(chart.categories, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)  # type: ignore[attr-defined]
+    ax.tick_params(axis="x", labelsize=7)  # type: ignore[attr-defined]
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2, fontsize=8, frameon=False)  # type: ignore[attr-defined]
+    _axes(ax, chart)
+
+
+def _axes(ax: object, chart: Chart) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    if chart.x_label:
+        ax.set_xlabel(chart.x_label)  # type: ignore[attr-defined]
+    if chart.y_label:
+        ax.set_ylabel(chart.y_label)  # type: ignore[attr-defined]
+    if chart.kind != "hbar":
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # type: ignore[attr-defined]
+        ax.grid(axis="x", visible=False)  # type: ignore[attr-defined]
+
+
+def _inline(svg: str, chart: Chart, prefix: str) -> str:
+    svg = _STRIP.sub("", svg)
+    svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    size = re.search(r'<svg[^>]*?width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if size:
+        svg = svg.replace(f'width="{size.group(1)}pt" height="{size.group(2)}pt"', "", 1)
+    width = size.group(1) if size else "576"
+    head = (
+        f'<svg role="img" aria-labelledby="{prefix}title {prefix}desc" class="chart" '
+        f'style="max-width:{width}pt;width:100%;height:auto" '
+    )
+    svg = svg.replace("<svg ", head, 1)
+    close = svg.index(">", svg.index("<svg")) + 1
+    label = f'<title id="{prefix}title">{escape(chart.title)}</title><desc id="{prefix}desc">{escape(chart.description)}</desc>'
+    return svg[:close] + label + svg[close:]

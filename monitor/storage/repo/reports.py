@@ -1,0 +1,248 @@
+"""Every database read the monthly report makes, returning the plain rows of `monitor.domain.reporting`.
+
+This is the only module that knows which columns and which timeline payload keys a report
+depends on (README "Reports → what the report reads"). Incidents and deadlines are streamed in
+batches; the detail lists are read per batch of incident ids, never one query per incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from monitor.domain import EventKind
+from monitor.domain.reporting import (
+    CorrectionFacts,
+    EscalationFacts,
+    IncidentFacts,
+    ObligationFacts,
+    PauseFacts,
+    RegradeFacts,
+    TimelineFacts,
+)
+from monitor.storage.repo.report_payloads import (
+    escalation_from,
+    fold_pauses,
+    fold_regrades,
+    response_time,
+    timeline_from,
+)
+from monitor.storage.schema import corrections, incident_events, incidents, obligations, outbox
+
+BATCH = 5000
+CHUNK = 500  # ids per IN (...) list: under SQLite's bound-parameter limit
+
+TIMELINE_KINDS = tuple(
+    k.value
+    for k in (
+        EventKind.DETECTED, EventKind.CONFIRMED, EventKind.GRADED, EventKind.REGRADED, EventKind.ASSIGNED,
+        EventKind.REASSIGNED, EventKind.ACCEPTED, EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED,
+        EventKind.PAUSE_REQUESTED, EventKind.PAUSE_APPROVED, EventKind.PAUSE_REJECTED,
+        EventKind.OBLIGATION_BREACHED, EventKind.ESCALATED, EventKind.CLOSED, EventKind.REOPENED,
+        EventKind.MERGED, EventKind.DISMISSED,
+    )
+)  # fmt: skip
+LEVEL_KINDS = ("classified", "confirmed", "graded", "regraded")
+PAUSE_KINDS = (EventKind.PAUSE_REQUESTED.value, EventKind.PAUSE_APPROVED.value, EventKind.PAUSE_REJECTED.value)
+
+
+def _chunks(ids: Iterable[int]) -> list[list[int]]:
+    unique = sorted(set(ids))
+    return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
+
+
+def _month_incidents(start: datetime, end: datetime, cutoff: datetime, unit: str | None) -> Any:
+    condition = and_(incidents.c.detected_at >= start, incidents.c.detected_at < end, incidents.c.created_at <= cutoff)
+    return and_(condition, incidents.c.owner_unit == unit) if unit else condition
+
+
+async def stream_incidents(
+    conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> AsyncIterator[list[IncidentFacts]]:
+    """Incidents detected in [start, end), known at the cut-off, with their first response."""
+    c = incidents.c
+    query = (
+        select(c.id, c.title, c.detected_at, c.status, c.event_level, c.opinion_level, c.event_type,
+               c.owner_unit, c.region, c.requires_response, c.item_count)
+        .where(_month_incidents(start, end, cutoff, unit))
+        .order_by(c.id)
+    )  # fmt: skip
+    result = await conn.stream(query.execution_options(yield_per=BATCH))
+    async for partition in result.partitions(BATCH):
+        responses = await _first_responses(conn, partition[0].id, partition[-1].id, cutoff)
+        yield [
+            IncidentFacts(
+                r.id, r.title, r.detected_at, r.status, r.event_level, r.opinion_level, r.event_type, r.owner_unit,
+                r.region, bool(r.requires_response), r.item_count, *responses.get(r.id, (None, 0)),
+            )
+            for r in partition
+        ]  # fmt: skip
+
+
+async def _first_responses(
+    conn: AsyncConnection, low: int, high: int, cutoff: datetime
+) -> dict[int, tuple[datetime | None, int]]:
+    """incident id -> (earliest publication of a response known at the cut-off, how many responses)."""
+    e = incident_events.c
+    query = select(e.incident_id, e.at, e.payload).where(
+        e.incident_id.between(low, high), e.kind == EventKind.RESPONSE_RECORDED.value, e.recorded_at <= cutoff
+    )
+    first: dict[int, tuple[datetime | None, int]] = {}
+    for row in await conn.execute(query):
+        published = response_time(row.payload, row.at)
+        if published > cutoff:
+            continue
+        earliest, count = first.get(row.incident_id, (None, 0))
+        first[row.incident_id] = (published if earliest is None or published < earliest else earliest, count + 1)
+    return first
+
+
+async def stream_obligations(
+    conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> AsyncIterator[list[ObligationFacts]]:
+    """Deadlines due in [start, end) that existed at the cut-off, with their incident's unit and levels."""
+    o, i = obligations.c, incidents.c
+    query: Select[Any] = (
+        select(o.id, o.incident_id, o.rule_id, o.instance, o.t0, o.due_at, o.status, o.met_at, o.met_by,
+               o.paused_until, i.owner_unit, i.event_level, i.opinion_level, i.title)
+        .join(incidents, incidents.c.id == o.incident_id)
+        .where(o.due_at >= start, o.due_at < end, o.created_at <= cutoff)
+        .order_by(o.id)
+    )  # fmt: skip
+    if unit:
+        query = query.where(i.owner_unit == unit)
+    result = await conn.stream(query.execution_options(yield_per=BATCH))
+    async for partition in result.partitions(BATCH):
+        yield [
+            ObligationFacts(
+                r.id, r.incident_id, r.rule_id, r.instance, r.t0, r.due_at, r.status, r.met_at,
+                _met_by_text(r.met_by), r.paused_until, r.owner_unit, r.event_level, r.opinion_level, r.title,
+            )
+            for r in partition
+        ]  # fmt: skip
+
+
+def _met_by_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v)
+    return str(value)
+
+
+async def escalations_for(
+    conn: AsyncConnection, incident_ids: Iterable[int], cutoff: datetime
+) -> list[EscalationFacts]:
+    """ESCALATED timeline events of these incidents, with the first delivery the outbox recorded."""
+    found: list[EscalationFacts] = []
+    e = incident_events.c
+    for chunk in _chunks(incident_ids):
+        delivered = await _deliveries(conn, chunk)
+        query = (
+            select(e.incident_id, e.at, e.payload)
+            .where(e.incident_id.in_(chunk), e.kind == EventKind.ESCALATED.value, e.recorded_at <= cutoff)
+            .order_by(e.incident_id, e.seq)
+        )
+        for row in await conn.execute(query):
+            found.append(escalation_from(row.incident_id, row.at, row.payload or {}, delivered))
+    return found
+
+
+async def _deliveries(conn: AsyncConnection, chunk: Sequence[int]) -> dict[tuple[int, str, str], datetime]:
+    """(incident id, rule id, step) -> earliest sent_at of the outbox rows of that alert."""
+    q = select(outbox.c.incident_id, outbox.c.payload, outbox.c.sent_at).where(
+        outbox.c.incident_id.in_(chunk), outbox.c.sent_at.is_not(None)
+    )
+    first: dict[tuple[int, str, str], datetime] = {}
+    for row in await conn.execute(q):
+        payload = row.payload or {}
+        key = (row.incident_id, str((payload.get("rule") or {}).get("id") or ""), str(payload.get("step") or ""))
+        if key not in first or row.sent_at < first[key]:
+            first[key] = row.sent_at
+    return first
+
+
+async def pauses_in(
+    conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> list[PauseFacts]:
+    """Pause requests made in [start, end) and what became of them by the cut-off."""
+    e = incident_events.c
+    requested = select(e.incident_id).where(
+        e.kind == EventKind.PAUSE_REQUESTED.value, e.at >= start, e.at < end, e.recorded_at <= cutoff
+    )
+    if unit:
+        requested = requested.join(incidents, incidents.c.id == e.incident_id).where(incidents.c.owner_unit == unit)
+    query = (
+        select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
+        .where(e.incident_id.in_(requested), e.kind.in_(PAUSE_KINDS), e.recorded_at <= cutoff)
+        .order_by(e.incident_id, e.seq)
+    )
+    rows = [(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}) for r in await conn.execute(query)]
+    return [p for p in fold_pauses(rows) if start <= p.requested_at < end]
+
+
+async def regrades_in(
+    conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> list[RegradeFacts]:
+    """Re-grades made in [start, end), with the levels before and after."""
+    e = incident_events.c
+    regraded = select(e.incident_id).where(
+        e.kind == EventKind.REGRADED.value, e.at >= start, e.at < end, e.recorded_at <= cutoff
+    )
+    if unit:
+        regraded = regraded.join(incidents, incidents.c.id == e.incident_id).where(incidents.c.owner_unit == unit)
+    query = (
+        select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
+        .where(e.incident_id.in_(regraded), e.kind.in_(LEVEL_KINDS), e.recorded_at <= cutoff)
+        .order_by(e.incident_id, e.seq)
+    )
+    rows = [(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}) for r in await conn.execute(query)]
+    return [r for r in fold_regrades(rows) if start <= r.at < end]
+
+
+async def corrections_in(
+    conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> list[CorrectionFacts]:
+    c = corrections.c
+    query: Select[Any] = select(c.incident_id, c.item_id, c.field, c.old_value, c.new_value, c.actor, c.at).where(
+        c.at >= start, c.at < end, c.at <= cutoff
+    )
+    if unit:
+        query = query.join(incidents, incidents.c.id == c.incident_id).where(incidents.c.owner_unit == unit)
+    rows = await conn.execute(query.order_by(c.at, c.id))
+    return [CorrectionFacts(r.incident_id, r.item_id, r.field, r.old_value, r.new_value, r.actor, r.at) for r in rows]
+
+
+async def timelines_for(
+    conn: AsyncConnection, incident_ids: Iterable[int], cutoff: datetime
+) -> dict[int, list[TimelineFacts]]:
+    e = incident_events.c
+    found: dict[int, list[TimelineFacts]] = {}
+    for chunk in _chunks(incident_ids):
+        query = (
+            select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
+            .where(e.incident_id.in_(chunk), e.kind.in_(TIMELINE_KINDS), e.recorded_at <= cutoff)
+            .order_by(e.incident_id, e.seq)
+        )
+        for r in await conn.execute(query):
+            found.setdefault(r.incident_id, []).append(timeline_from(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}))
+    return found
+
+
+async def incident_titles(conn: AsyncConnection, incident_ids: Iterable[int]) -> dict[int, str]:
+    titles: dict[int, str] = {}
+    for chunk in _chunks(incident_ids):
+        rows = await conn.execute(select(incidents.c.id, incidents.c.title).where(incidents.c.id.in_(chunk)))
+        titles.update({r.id: r.title for r in rows})
+    return titles
+
+
+async def unit_in_data(conn: AsyncConnection, unit: str) -> bool:
+    """Whether any incident names `unit` as its owner (for units outside the org directory, e.g. imported)."""
+    row = (await conn.execute(select(incidents.c.id).where(incidents.c.owner_unit == unit).limit(1))).first()
+    return row is not None
+
