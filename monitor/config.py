@@ -71,6 +71,22 @@ class Settings:
     # --- demo --------------------------------------------------------------------------
     demo_feed_port: int = setting(0, "Port of the demo's local feed server (0 = any free port).", minimum=0)
     demo_refresh_s: float = setting(60.0, "How often the demo polls its feeds, in seconds.", minimum=1)
+    # --- reports -----------------------------------------------------------------------
+    report_recipients: str = setting(
+        "",
+        "Who receives the monthly report: comma-separated person ids of the org directory, each optionally "
+        "with :channel (email, slack, dingtalk, wecom, webhook, console), e.g. \"chen_jun:email, wang_fang\". "
+        "Empty: reports are generated but not sent.",
+    )
+    report_hour: int = setting(
+        8, "Hour (0–23, Asia/Shanghai) on the 1st of each month from which last month's report is generated.", minimum=0
+    )
+    report_formats: str = setting(
+        "html,xlsx", "Files of the scheduled monthly report, comma-separated: html, csv, xlsx, json."
+    )
+    report_top_incidents: int = setting(
+        10, "How many 重点舆情 (top incidents) a monthly report analyses with their timelines.", minimum=0
+    )
     # --- secrets (environment or *_FILE only) ------------------------------------------
     session_secret: str = setting(
         "",

@@ -15,6 +15,8 @@ def cell_text(value: Cell, kind: Kind, *, grouping: bool = False) -> str:
     """The cell as people read it: 1,234 / 87.5% / 12.3 / 2026-10-01 08:00 (Asia/Shanghai)."""
     if value is None:
         return DASH if kind in (Kind.PCT, Kind.HOURS) else ""
+    if kind == Kind.ID:
+        return str(value)
     if kind == Kind.INT and isinstance(value, int):
         return f"{value:,}" if grouping else str(value)
     if kind == Kind.PCT and isinstance(value, float | int):

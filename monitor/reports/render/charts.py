@@ -104,7 +104,9 @@ def _size(chart: Chart) -> tuple[float, float]:
 
 def _bar(ax: object, chart: Chart) -> None:
     name, values = chart.series[0]
-    bars = ax.bar(chart.categories, values, color=PRIMARY, label=name)  # type: ignore[attr-defined]
+    positions = range(len(chart.categories))  # positions, not category strings: "1".."31" would read as numbers
+    bars = ax.bar(positions, values, color=PRIMARY, label=name)  # type: ignore[attr-defined]
+    ax.set_xticks(positions, chart.categories)  # type: ignore[attr-defined]
     ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=8, padding=2)  # type: ignore[attr-defined]
     _axes(ax, chart)
 
@@ -127,8 +129,10 @@ def _hbar(ax: object, chart: Chart) -> None:
 
 def _bar_line(ax: object, chart: Chart) -> None:
     (bar_name, bars), (line_name, line) = chart.series[0], chart.series[1]
-    ax.bar(chart.categories, bars, color=PRIMARY, label=bar_name)  # type: ignore[attr-defined]
-    ax.plot(chart.categories, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)  # type: ignore[attr-defined]
+    positions = range(len(chart.categories))
+    ax.bar(positions, bars, color=PRIMARY, label=bar_name)  # type: ignore[attr-defined]
+    ax.set_xticks(positions, chart.categories)  # type: ignore[attr-defined]
+    ax.plot(positions, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)  # type: ignore[attr-defined]
     ax.tick_params(axis="x", labelsize=7)  # type: ignore[attr-defined]
     ax.legend(loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2, fontsize=8, frameon=False)  # type: ignore[attr-defined]
     _axes(ax, chart)

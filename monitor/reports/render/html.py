@@ -23,7 +23,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters["cell"] = lambda value, kind: cell_text(value, kind, grouping=True)
     env.filters["minute"] = local_minute
-    env.globals["NUMERIC"] = (Kind.INT, Kind.PCT, Kind.HOURS)
+    env.globals["NUMERIC"] = (Kind.ID, Kind.INT, Kind.PCT, Kind.HOURS)
     return env
 
 

@@ -23,8 +23,8 @@ from monitor.clock import to_local
 from monitor.reports.build import Kind, Report, Table
 from monitor.reports.render.cells import excel_time, local_minute
 
-FORMATS = {Kind.INT: "#,##0", Kind.PCT: "0.0%", Kind.HOURS: "0.0", Kind.TIME: "yyyy-mm-dd hh:mm"}
-WIDTHS = {Kind.INT: 10, Kind.PCT: 10, Kind.HOURS: 12, Kind.TIME: 17}
+FORMATS = {Kind.ID: "0", Kind.INT: "#,##0", Kind.PCT: "0.0%", Kind.HOURS: "0.0", Kind.TIME: "yyyy-mm-dd hh:mm"}
+WIDTHS = {Kind.ID: 9, Kind.INT: 10, Kind.PCT: 10, Kind.HOURS: 12, Kind.TIME: 17}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 WRAP = Alignment(wrap_text=True, vertical="top")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import EventKind
@@ -24,6 +24,7 @@ from monitor.domain.reporting import (
     RegradeFacts,
     TimelineFacts,
 )
+from monitor.storage.db import insert_ignore
 from monitor.storage.repo.report_payloads import (
     escalation_from,
     fold_pauses,
@@ -246,3 +247,24 @@ async def unit_in_data(conn: AsyncConnection, unit: str) -> bool:
     row = (await conn.execute(select(incidents.c.id).where(incidents.c.owner_unit == unit).limit(1))).first()
     return row is not None
 
+
+
+async def existing_outbox_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = list(keys[start : start + CHUNK])
+        rows = await conn.execute(select(outbox.c.idempotency_key).where(outbox.c.idempotency_key.in_(chunk)))
+        found.update(r.idempotency_key for r in rows)
+    return found
+
+
+async def queue_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert outbox rows; a row whose idempotency key exists is skipped (both databases)."""
+    if rows:
+        await conn.execute(insert_ignore(conn, outbox, ["idempotency_key"]), list(rows))
+
+
+async def detected_range(conn: AsyncConnection) -> tuple[datetime | None, datetime | None]:
+    """The earliest and latest detection time of any incident (for a month picker)."""
+    row = (await conn.execute(select(func.min(incidents.c.detected_at), func.max(incidents.c.detected_at)))).one()
+    return row[0], row[1]
