@@ -75,7 +75,7 @@ class Settings:
     report_recipients: str = setting(
         "",
         "Who receives the monthly report: comma-separated person ids of the org directory, each optionally "
-        "with :channel (email, slack, dingtalk, wecom, webhook, console), e.g. \"chen_jun:email, wang_fang\". "
+        'with :channel (email, slack, dingtalk, wecom, webhook, console), e.g. "chen_jun:email, wang_fang". '
         "Empty: reports are generated but not sent.",
     )
     report_hour: int = setting(

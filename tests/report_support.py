@@ -58,7 +58,7 @@ INCIDENTS = [
 
 
 def _ob(key: str, rule: str, t0: datetime, due: datetime, status: str, *, met: datetime | None = None,
-        instance: int = 0, paused_until: datetime | None = None, reason: str | None = None) -> dict[str, Any]:  # fmt: skip
+        instance: int = 0, paused_until: datetime | None = None, reason: str | None = None) -> dict:  # fmt: skip
     return {"key": key, "rule_id": rule, "instance": instance, "action": "first_response", "clock": "natural_hours",
             "t0": t0, "due_at": due, "status": status, "met_at": met, "met_by": f"website_reply {key}" if met else None,
             "cancelled_reason": reason, "paused_until": paused_until}  # fmt: skip

@@ -41,7 +41,9 @@ def handle(ctx: Context) -> int:
         db = Database.open(ctx.settings.database_url)
         try:
             await require_current_schema(db)
-            return await import_ledger(db, ctx.args.file, mapping, now, dry_run=ctx.args.dry_run, rejects=ctx.args.rejects)
+            return await import_ledger(
+                db, ctx.args.file, mapping, now, dry_run=ctx.args.dry_run, rejects=ctx.args.rejects
+            )
         finally:
             await db.close()
 
@@ -57,7 +59,8 @@ def _print(result: ImportResult, dry_run: bool, rejects: Path | None) -> None:
     verb = "可导入" if dry_run else "已导入"
     print(
         f"读取 {result.rows} 行：{verb} {result.imported} 条（其中已答复 {result.responded} 条，"
-        f"含仅有日期的时间 {result.date_only} 条），此前已导入而跳过 {result.already} 条，无法导入 {len(result.errors)} 行。"
+        f"含仅有日期的时间 {result.date_only} 条），此前已导入而跳过 {result.already} 条，"
+        f"无法导入 {len(result.errors)} 行。"
     )
     if result.first_id is not None:
         print(f"新事件编号 {result.first_id}–{result.last_id}。")
@@ -65,6 +68,9 @@ def _print(result: ImportResult, dry_run: bool, rejects: Path | None) -> None:
         ident = f"（编号 {error.ledger_id}）" if error.ledger_id else ""
         print(f"  第 {error.row} 行{ident}：{error.reason}")
     if len(result.errors) > SHOWN_ERRORS:
-        print(f"  ……另有 {len(result.errors) - SHOWN_ERRORS} 行" + (f"，见 {rejects}" if rejects else "；用 --rejects FILE 导出全部"))
+        print(
+            f"  ……另有 {len(result.errors) - SHOWN_ERRORS} 行"
+            + (f"，见 {rejects}" if rejects else "；用 --rejects FILE 导出全部")
+        )
     elif rejects and result.errors:
         print(f"无法导入的行已写入 {rejects}，修改后可再次导入（已导入的不会重复）。")

@@ -110,5 +110,7 @@ async def _scheduled(ctx: Context, org: OrgDirectory, now: datetime) -> int:
     print(f"monthly report {result.run.period.key} (cut-off {result.run.cutoff.isoformat()}):")
     for path in result.files:
         print(f"  {path}")
-    print(f"queued for: {', '.join(result.queued) or 'nobody new'}; already queued: {', '.join(result.already) or 'none'}")
+    print(
+        f"queued for: {', '.join(result.queued) or 'nobody new'}; already queued: {', '.join(result.already) or 'none'}"
+    )
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from monitor.domain import EventKind, EventLevel, EventType, Incident, IncidentEvent, IncidentStatus, OpinionLevel
@@ -38,7 +38,9 @@ def field_text(mapping: LedgerMapping, row: Mapping[str, Any], name: str) -> str
     return spec.pick(str(raw))
 
 
-def parse_time(mapping: LedgerMapping, row: Mapping[str, Any], name: str, date_only: DateOnly) -> tuple[datetime | None, bool]:
+def parse_time(
+    mapping: LedgerMapping, row: Mapping[str, Any], name: str, date_only: DateOnly
+) -> tuple[datetime | None, bool]:
     """(instant, was date-only) of a time column; (None, False) when empty."""
     spec = mapping.columns.get(name)
     raw = row.get(spec.column) if spec else None
@@ -57,12 +59,14 @@ def parse_time(mapping: LedgerMapping, row: Mapping[str, Any], name: str, date_o
             continue
     for fmt in mapping.date_formats:
         try:
-            return _day(datetime.strptime(text, fmt).date(), date_only, zone), True
+            return _day(datetime.strptime(text, fmt).replace(tzinfo=zone).date(), date_only, zone), True
         except ValueError:
             continue
     assert spec is not None
     formats = "、".join(mapping.time_formats + mapping.date_formats)
-    raise RowProblem(f"{spec.column} 列的时间 {text!r} 无法识别；支持的格式：{formats}（可在映射文件 time_formats 中增加）")
+    raise RowProblem(
+        f"{spec.column} 列的时间 {text!r} 无法识别；支持的格式：{formats}（可在映射文件 time_formats 中增加）"
+    )
 
 
 def _day(day: date, how: DateOnly, zone: ZoneInfo) -> datetime:
@@ -80,14 +84,16 @@ def _enum(mapping: LedgerMapping, row: Mapping[str, Any], name: str, kind: type[
         label = getattr(kind, "from_label", None)
         if label is not None:
             try:
-                return label(text)  # type: ignore[no-any-return]
+                return cast(E, label(text))
             except ValueError:
                 pass
         allowed = "、".join(m.value for m in kind)
         raise RowProblem(f"{mapping.columns[name].column} 列的值 {text!r} 不是有效的取值；可用：{allowed}") from None
 
 
-def convert_row(mapping: LedgerMapping, number: int, row: Mapping[str, Any], now: datetime) -> ImportedIncident | RowError:
+def convert_row(
+    mapping: LedgerMapping, number: int, row: Mapping[str, Any], now: datetime
+) -> ImportedIncident | RowError:
     """Row `number` (header = 1) as an imported incident, or the reason it cannot be imported."""
     ledger_id = field_text(mapping, row, "id")
     try:
@@ -96,7 +102,9 @@ def convert_row(mapping: LedgerMapping, number: int, row: Mapping[str, Any], now
         return RowError(number, str(problem), ledger_id)
 
 
-def _convert(mapping: LedgerMapping, number: int, row: Mapping[str, Any], ledger_id: str, now: datetime) -> ImportedIncident:
+def _convert(
+    mapping: LedgerMapping, number: int, row: Mapping[str, Any], ledger_id: str, now: datetime
+) -> ImportedIncident:
     if not ledger_id:
         raise RowProblem(f"缺少编号（{mapping.columns['id'].column} 列为空），无法防止重复导入")
     received, received_day = parse_time(mapping, row, "received_at", mapping.received_date_only)
@@ -161,5 +169,3 @@ def _events(
         events.append(IncidentEvent(0, EventKind.RESPONSE_RECORDED, responded, IMPORT_ACTOR, response))
         events.append(IncidentEvent(0, EventKind.CLOSED, responded, IMPORT_ACTOR, {"reason": "历史台账导入：已答复"}))
     return tuple(events)
-
-

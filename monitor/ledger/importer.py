@@ -73,7 +73,9 @@ async def import_ledger(
     return result
 
 
-async def _write(db: Database, batch: list[ImportedIncident], now: datetime, result: ImportResult, dry_run: bool) -> None:
+async def _write(
+    db: Database, batch: list[ImportedIncident], now: datetime, result: ImportResult, dry_run: bool
+) -> None:
     if not batch:
         return
     async with db.write() as conn:

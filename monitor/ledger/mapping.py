@@ -34,8 +34,12 @@ def load_mapping(path: Path | str) -> LedgerMapping:
         columns=_columns(root),
         time_formats=_formats(root, "time_formats", DEFAULT_TIME_FORMATS),
         date_formats=_formats(root, "date_formats", DEFAULT_DATE_FORMATS),
-        received_date_only=date_only.enum("received", DateOnly, DateOnly.START_OF_DAY) if date_only else DateOnly.START_OF_DAY,
-        response_date_only=date_only.enum("response", DateOnly, DateOnly.END_OF_DAY) if date_only else DateOnly.END_OF_DAY,
+        received_date_only=date_only.enum("received", DateOnly, DateOnly.START_OF_DAY)
+        if date_only
+        else DateOnly.START_OF_DAY,
+        response_date_only=date_only.enum("response", DateOnly, DateOnly.END_OF_DAY)
+        if date_only
+        else DateOnly.END_OF_DAY,
         timezone=timezone,
         defaults=_defaults(root.section("defaults", required=False)),
         encoding=fmt.text("encoding", "auto") if fmt else "auto",
@@ -48,7 +52,9 @@ def _formats(root: Section, key: str, default: tuple[str, ...]) -> tuple[str, ..
     formats = root.strings(key, default)
     for i, f in enumerate(formats):
         if "%" not in f:
-            raise root.doc.error((*root.path, key, i), f"{f!r} is not a strptime format", "write e.g. %Y/%m/%d %H:%M:%S")
+            raise root.doc.error(
+                (*root.path, key, i), f"{f!r} is not a strptime format", "write e.g. %Y/%m/%d %H:%M:%S"
+            )
     return formats
 
 
@@ -59,7 +65,7 @@ def _columns(root: Section) -> dict[str, ColumnSpec]:
     for required in REQUIRED_FIELDS:
         if required not in section:
             raise section.error(None, f"missing required key '{required}'", f"add `{required}: <column name>`")
-    return {key: _column(section, key) for key in section.keys()}
+    return {key: _column(section, key) for key in section.data}
 
 
 def _column(section: Section, key: str) -> ColumnSpec:
@@ -76,7 +82,9 @@ def _column(section: Section, key: str) -> ColumnSpec:
 def _defaults(section: Section | None) -> Defaults:
     if section is None:
         return Defaults()
-    section.only("owner_unit", "region", "event_type", "event_level", "opinion_level", "requires_response", "response_kind")
+    section.only(
+        "owner_unit", "region", "event_type", "event_level", "opinion_level", "requires_response", "response_kind"
+    )
     return Defaults(
         owner_unit=section.text("owner_unit", None),
         region=section.text("region", None),

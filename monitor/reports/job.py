@@ -56,7 +56,8 @@ def check_recipients(recipients: list[Recipient], org: OrgDirectory) -> None:
     unknown = [r.person for r in recipients if r.person not in org.people]
     if unknown:
         raise ValueError(
-            f"report_recipients names {', '.join(unknown)}, not in the org directory; use person ids from {org.city}'s file"
+            f"report_recipients names {', '.join(unknown)}, not in the org directory; "
+            f"use person ids from {org.city}'s org file"
         )
 
 
@@ -66,9 +67,7 @@ async def run_scheduled(db: Database, settings: Settings, org: OrgDirectory, now
     check_recipients(recipients, org)
     run = scheduled_run(now, settings.report_hour)
     result = JobResult(run)
-    report = await generate(
-        db, run.period, run.cutoff, names_from_org(org), top_n=settings.report_top_incidents
-    )
+    report = await generate(db, run.period, run.cutoff, names_from_org(org), top_n=settings.report_top_incidents)
     result.files = write_report(report, report_dir(settings, run.period.key), parse_formats(settings.report_formats))
     keys = {r.idempotency_key(run.period): r for r in recipients}
     async with db.write() as conn:
@@ -97,6 +96,12 @@ def _row(
     }
 
 
+def _file(path: Path, data_dir: Path) -> dict[str, str]:
+    fmt = path.suffix.lstrip(".")
+    relative = str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
+    return {"name": path.name, "path": relative, "format": fmt, "content_type": CONTENT_TYPES.get(fmt, "")}
+
+
 def report_payload(report: Report, files: list[Path], settings: Settings, name: str, person: str) -> dict[str, Any]:
     """The outbox payload of a `report` row (docs/contracts.md §3)."""
     s = report.summary
@@ -118,11 +123,7 @@ def report_payload(report: Report, files: list[Path], settings: Settings, name: 
             "title": report.title,
             "cutoff": to_local(report.cutoff).isoformat(),
             "url": url,
-            "files": [
-                {"name": p.name, "path": str(p.relative_to(data_dir)) if p.is_relative_to(data_dir) else str(p),
-                 "format": p.suffix.lstrip("."), "content_type": CONTENT_TYPES.get(p.suffix.lstrip("."), "")}
-                for p in files
-            ],  # fmt: skip
+            "files": [_file(p, data_dir) for p in files],
             "summary": {
                 "incidents": s.incidents,
                 "response_rate": s.response_rate,

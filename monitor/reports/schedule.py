@@ -66,7 +66,9 @@ def parse_recipients(text: str) -> list[Recipient]:
             kind = ChannelKind(channel) if channel else None
         except ValueError:
             choices = ", ".join(c.value for c in ChannelKind)
-            raise ValueError(f"report_recipients: channel {channel!r} of {person} is unknown; use one of {choices}") from None
+            raise ValueError(
+                f"report_recipients: channel {channel!r} of {person} is unknown; use one of {choices}"
+            ) from None
         if all(r.person != person for r in found):
             found.append(Recipient(person, kind))
     return found

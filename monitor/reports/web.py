@@ -1,11 +1,11 @@
 """What the web UI's reports page mounts (README "Reports → in the web UI").
 
-    page = await report_page(db, org, Period.parse("2026-10"), clock.now(), unit=None,
-                             drill_url="/reports/2026-10/drill/{key}")
-    page.html              # <div class="mr-report">…</div>: styles, KPIs, charts (inline SVG), tables
-    page.drilldown[key]    # incident ids behind a figure (the links in page.html point at drill_url)
-    page.chart_drilldown   # chart key -> [(category, drill key)] to make bars clickable
-    page.contract          # the JSON contract (same as `monitor report --format json`)
+page = await report_page(db, org, Period.parse("2026-10"), clock.now(), unit=None,
+                         drill_url="/reports/2026-10/drill/{key}")
+page.html              # <div class="mr-report">…</div>: styles, KPIs, charts (inline SVG), tables
+page.drilldown[key]    # incident ids behind a figure (the links in page.html point at drill_url)
+page.chart_drilldown   # chart key -> [(category, drill key)] to make bars clickable
+page.contract          # the JSON contract (same as `monitor report --format json`)
 """
 
 from __future__ import annotations

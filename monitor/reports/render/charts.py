@@ -16,9 +16,13 @@ import threading
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 from xml.sax.saxutils import escape
 
 from monitor.reports.build import Chart
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 PRIMARY, SECONDARY, GRID = "#1f5fa8", "#d9822b", "#d0d7de"
 _LOCK = threading.Lock()  # matplotlib's rcParams are process-wide
@@ -68,7 +72,7 @@ def render_svg(chart: Chart, prefix: str) -> str:
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    with _LOCK, mpl.rc_context(_style(chart.key)), warnings.catch_warnings():
+    with _LOCK, mpl.rc_context(cast(Any, _style(chart.key))), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph .* missing from font", category=UserWarning)
         fig = Figure(figsize=_size(chart), layout="constrained")
         ax = fig.add_subplot()
@@ -102,52 +106,52 @@ def _size(chart: Chart) -> tuple[float, float]:
     return (8.0, 3.4)
 
 
-def _bar(ax: object, chart: Chart) -> None:
+def _bar(ax: Axes, chart: Chart) -> None:
     name, values = chart.series[0]
     positions = range(len(chart.categories))  # positions, not category strings: "1".."31" would read as numbers
-    bars = ax.bar(positions, values, color=PRIMARY, label=name)  # type: ignore[attr-defined]
-    ax.set_xticks(positions, chart.categories)  # type: ignore[attr-defined]
-    ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=8, padding=2)  # type: ignore[attr-defined]
+    bars = ax.bar(positions, values, color=PRIMARY, label=name)
+    ax.set_xticks(positions, chart.categories)
+    ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=8, padding=2)
     _axes(ax, chart)
 
 
-def _hbar(ax: object, chart: Chart) -> None:
+def _hbar(ax: Axes, chart: Chart) -> None:
     name, values = chart.series[0]
     positions = list(range(len(chart.categories)))[::-1]
-    bars = ax.barh(positions, values, color=PRIMARY, label=name)  # type: ignore[attr-defined]
+    bars = ax.barh(positions, values, color=PRIMARY, label=name)
     labels = [f"{v * 100:.1f}%" if chart.percent else f"{v:g}" for v in values]
-    ax.bar_label(bars, labels=labels, fontsize=8, padding=2)  # type: ignore[attr-defined]
-    ax.set_yticks(positions, chart.categories)  # type: ignore[attr-defined]
-    ax.grid(axis="y", visible=False)  # type: ignore[attr-defined]
+    ax.bar_label(bars, labels=labels, fontsize=8, padding=2)
+    ax.set_yticks(positions, chart.categories)
+    ax.grid(axis="y", visible=False)
     if chart.percent:
         from matplotlib.ticker import PercentFormatter
 
-        ax.set_xlim(0, 1.12)  # type: ignore[attr-defined]
-        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))  # type: ignore[attr-defined]
+        ax.set_xlim(0, 1.12)
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
     _axes(ax, chart)
 
 
-def _bar_line(ax: object, chart: Chart) -> None:
+def _bar_line(ax: Axes, chart: Chart) -> None:
     (bar_name, bars), (line_name, line) = chart.series[0], chart.series[1]
     positions = range(len(chart.categories))
-    ax.bar(positions, bars, color=PRIMARY, label=bar_name)  # type: ignore[attr-defined]
-    ax.set_xticks(positions, chart.categories)  # type: ignore[attr-defined]
-    ax.plot(positions, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)  # type: ignore[attr-defined]
-    ax.tick_params(axis="x", labelsize=7)  # type: ignore[attr-defined]
-    ax.legend(loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2, fontsize=8, frameon=False)  # type: ignore[attr-defined]
+    ax.bar(positions, bars, color=PRIMARY, label=bar_name)
+    ax.set_xticks(positions, chart.categories)
+    ax.plot(positions, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2, fontsize=8, frameon=False)
     _axes(ax, chart)
 
 
-def _axes(ax: object, chart: Chart) -> None:
+def _axes(ax: Axes, chart: Chart) -> None:
     from matplotlib.ticker import MaxNLocator
 
     if chart.x_label:
-        ax.set_xlabel(chart.x_label)  # type: ignore[attr-defined]
+        ax.set_xlabel(chart.x_label)
     if chart.y_label:
-        ax.set_ylabel(chart.y_label)  # type: ignore[attr-defined]
+        ax.set_ylabel(chart.y_label)
     if chart.kind != "hbar":
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # type: ignore[attr-defined]
-        ax.grid(axis="x", visible=False)  # type: ignore[attr-defined]
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="x", visible=False)
 
 
 def _inline(svg: str, chart: Chart, prefix: str) -> str:
@@ -165,5 +169,8 @@ def _inline(svg: str, chart: Chart, prefix: str) -> str:
     )
     svg = svg.replace("<svg ", head, 1)
     close = svg.index(">", svg.index("<svg")) + 1
-    label = f'<title id="{prefix}title">{escape(chart.title)}</title><desc id="{prefix}desc">{escape(chart.description)}</desc>'
+    label = (
+        f'<title id="{prefix}title">{escape(chart.title)}</title>'
+        f'<desc id="{prefix}desc">{escape(chart.description)}</desc>'
+    )
     return svg[:close] + label + svg[close:]

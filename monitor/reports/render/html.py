@@ -44,25 +44,35 @@ def render_fragment(
     `drill_url` is a template with `{key}` (e.g. "/reports/2026-10/drill/{key}"): figures that
     have incidents behind them become links to it; `report.drilldown[key]` lists those incidents.
     """
-    return _env().get_template("report.html").render(
-        report=report,
-        charts=charts if charts is not None else render_charts(report),
-        drill_url=drill_url,
-        list_limit=list_limit,
-        shown=lambda table: _shown(table, list_limit),
-        document=False,
+    return (
+        _env()
+        .get_template("report.html")
+        .render(
+            report=report,
+            charts=charts if charts is not None else render_charts(report),
+            drill_url=drill_url,
+            list_limit=list_limit,
+            shown=lambda table: _shown(table, list_limit),
+            document=False,
+        )
     )
 
 
-def render_document(report: Report, *, list_limit: int = DEFAULT_LIST_LIMIT, charts: dict[str, str] | None = None) -> str:
+def render_document(
+    report: Report, *, list_limit: int = DEFAULT_LIST_LIMIT, charts: dict[str, str] | None = None
+) -> str:
     """A complete, self-contained HTML document."""
-    return _env().get_template("report.html").render(
-        report=report,
-        charts=charts if charts is not None else render_charts(report),
-        drill_url=None,
-        list_limit=list_limit,
-        shown=lambda table: _shown(table, list_limit),
-        document=True,
+    return (
+        _env()
+        .get_template("report.html")
+        .render(
+            report=report,
+            charts=charts if charts is not None else render_charts(report),
+            drill_url=None,
+            list_limit=list_limit,
+            shown=lambda table: _shown(table, list_limit),
+            document=True,
+        )
     )
 
 
@@ -72,7 +82,9 @@ def _shown(table: Table, limit: int) -> int:
 
 def chart_drilldown(report: Report) -> dict[str, list[tuple[str, str | None]]]:
     """chart key -> [(category, drill-down key)], for making chart bars clickable in the web UI."""
-    return {c.key: list(zip(c.categories, c.drill or (None,) * len(c.categories), strict=True)) for c in _charts(report)}
+    return {
+        c.key: list(zip(c.categories, c.drill or (None,) * len(c.categories), strict=True)) for c in _charts(report)
+    }
 
 
 def _charts(report: Report) -> list[Chart]:

@@ -79,7 +79,9 @@ def _table_sheet(workbook: Workbook, table: Table, name: str) -> None:
     ws: WriteOnlyWorksheet = workbook.create_sheet(name)
     ws.freeze_panes = "A2"
     for i, column in enumerate(table.columns, 1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(column.kind, max(8, min(40, 2 * len(column.header) + 4)))
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(
+            column.kind, max(8, min(40, 2 * len(column.header) + 4))
+        )
     header = []
     for column in table.columns:
         text = f"{column.header}（北京时间）" if column.kind == Kind.TIME else column.header

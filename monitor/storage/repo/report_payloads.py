@@ -112,12 +112,16 @@ def fold_regrades(rows: Iterable[EventRow]) -> list[RegradeFacts]:
         current[incident_id] = after
         if kind == "regraded":
             found.append(
-                RegradeFacts(incident_id, at, actor, _text(p.get("reason")), event_before, after[0], opinion_before, after[1])
+                RegradeFacts(
+                    incident_id, at, actor, _text(p.get("reason")), event_before, after[0], opinion_before, after[1]
+                )
             )
     return found
 
 
-def timeline_from(incident_id: int, seq: int, kind: str, at: datetime, actor: str, p: Mapping[str, Any]) -> TimelineFacts:
+def timeline_from(
+    incident_id: int, seq: int, kind: str, at: datetime, actor: str, p: Mapping[str, Any]
+) -> TimelineFacts:
     when = response_time(p, at) if kind == "response_recorded" else at
     reason = p.get("reason") or p.get("summary") or (f"并入事件 #{p['into_id']}" if p.get("into_id") else None)
     return TimelineFacts(

@@ -230,7 +230,9 @@ async def timelines_for(
             .order_by(e.incident_id, e.seq)
         )
         for r in await conn.execute(query):
-            found.setdefault(r.incident_id, []).append(timeline_from(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}))
+            found.setdefault(r.incident_id, []).append(
+                timeline_from(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {})
+            )
     return found
 
 
@@ -246,7 +248,6 @@ async def unit_in_data(conn: AsyncConnection, unit: str) -> bool:
     """Whether any incident names `unit` as its owner (for units outside the org directory, e.g. imported)."""
     row = (await conn.execute(select(incidents.c.id).where(incidents.c.owner_unit == unit).limit(1))).first()
     return row is not None
-
 
 
 async def existing_outbox_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
