@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import re
 import threading
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -24,6 +24,7 @@ from monitor.reports.build import Chart
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+log = logging.getLogger(__name__)
 PRIMARY, SECONDARY, GRID = "#1f5fa8", "#d9822b", "#d0d7de"
 _LOCK = threading.Lock()  # matplotlib's rcParams are process-wide
 _STRIP = re.compile(r"<\?xml.*?\?>\s*|<!DOCTYPE.*?>\s*|<metadata>.*?</metadata>\s*", re.S)
@@ -72,8 +73,10 @@ def render_svg(chart: Chart, prefix: str) -> str:
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    with _LOCK, mpl.rc_context(cast(Any, _style(chart.key))), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Glyph .* missing from font", category=UserWarning)
+    missing = missing_glyphs(chart.labels())
+    if missing:  # drawn as boxes; say which, so the org directory or the font can be fixed
+        log.warning("chart %s: the font has no glyph for %s", chart.key, " ".join(sorted(missing)))
+    with _LOCK, mpl.rc_context(cast(Any, _style(chart.key))):
         fig = Figure(figsize=_size(chart), layout="constrained")
         ax = fig.add_subplot()
         {"bar": _bar, "hbar": _hbar, "bar_line": _bar_line}[chart.kind](ax, chart)

@@ -57,7 +57,12 @@ def _chunks(ids: Iterable[int]) -> list[list[int]]:
 
 
 def _month_incidents(start: datetime, end: datetime, cutoff: datetime, unit: str | None) -> Any:
-    condition = and_(incidents.c.detected_at >= start, incidents.c.detected_at < end, incidents.c.created_at <= cutoff)
+    condition = and_(
+        incidents.c.detected_at >= start,
+        incidents.c.detected_at < end,
+        incidents.c.detected_at <= cutoff,
+        incidents.c.created_at <= cutoff,
+    )
     return and_(condition, incidents.c.owner_unit == unit) if unit else condition
 
 
