@@ -44,36 +44,29 @@ def render_fragment(
     `drill_url` is a template with `{key}` (e.g. "/reports/2026-10/drill/{key}"): figures that
     have incidents behind them become links to it; `report.drilldown[key]` lists those incidents.
     """
-    return (
-        _env()
-        .get_template("report.html")
-        .render(
-            report=report,
-            charts=charts if charts is not None else render_charts(report),
-            drill_url=drill_url,
-            list_limit=list_limit,
-            shown=lambda table: _shown(table, list_limit),
-            document=False,
-        )
-    )
+    return _render(report, document=False, drill_url=drill_url, list_limit=list_limit, charts=charts)
 
 
 def render_document(
     report: Report, *, list_limit: int = DEFAULT_LIST_LIMIT, charts: dict[str, str] | None = None
 ) -> str:
     """A complete, self-contained HTML document."""
-    return (
-        _env()
-        .get_template("report.html")
-        .render(
-            report=report,
-            charts=charts if charts is not None else render_charts(report),
-            drill_url=None,
-            list_limit=list_limit,
-            shown=lambda table: _shown(table, list_limit),
-            document=True,
-        )
+    return _render(report, document=True, drill_url=None, list_limit=list_limit, charts=charts)
+
+
+def _render(
+    report: Report, *, document: bool, drill_url: str | None, list_limit: int, charts: dict[str, str] | None
+) -> str:
+    template = _env().get_template("report.html")
+    html = template.render(
+        report=report,
+        charts=charts if charts is not None else render_charts(report),
+        drill_url=drill_url,
+        list_limit=list_limit,
+        shown=lambda table: _shown(table, list_limit),
+        document=document,
     )
+    return html.strip() + "\n"
 
 
 def _shown(table: Table, limit: int) -> int:

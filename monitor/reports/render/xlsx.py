@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from monitor.clock import to_local
 from monitor.reports.build import Kind, Report, Table
@@ -33,7 +35,7 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 def write_xlsx(report: Report, path: Path) -> None:
     workbook = Workbook(write_only=True)
-    when = report.cutoff.replace(tzinfo=None)  # core properties are UTC
+    when = report.cutoff.astimezone(UTC).replace(tzinfo=None)  # core properties are naive UTC
     workbook.properties.created = workbook.properties.modified = when
     workbook.properties.creator = "minghu-monitor"
     workbook.properties.title = report.title
@@ -42,7 +44,8 @@ def write_xlsx(report: Report, path: Path) -> None:
     for table in report.tables():
         _table_sheet(workbook, table, _sheet_name(table.title, used))
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()  # not workbook.save(): that stamps "modified" with the wall clock
     path.write_bytes(_fixed_zip_times(buffer.getvalue(), report))
 
 
