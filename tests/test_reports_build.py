@@ -27,9 +27,11 @@ def test_bad_months_say_how_to_write_them(text):
         Period.parse(text)
 
 
-def ob(status="open", due=sh(10, 5), met=None, rule="GB61-RESPOND-48H", unit="housing", incident=1, oid=1):
-    return ObligationFacts(oid, incident, rule, 0, due - timedelta(hours=48), due, status, met, None, None, unit,
-                           None, "L3", f"事件{incident}")  # fmt: skip
+DUE = sh(10, 5)
+
+
+def ob(status="open", due=DUE, met=None, rule="GB61-RESPOND-48H", unit="housing", incident=1, oid=1):
+    return ObligationFacts(oid, incident, rule, 0, due, status, met, None, unit, None, "L3", f"事件{incident}")
 
 
 @pytest.mark.parametrize(

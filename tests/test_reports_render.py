@@ -7,7 +7,6 @@ import re
 import warnings
 import zipfile
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -88,7 +87,7 @@ async def test_html_csv_and_xlsx_figures_agree(report, tmp_path):
         from_xlsx = [[xlsx_text(v, k) for v, k in zip(row, kinds, strict=True)]
                      for row in sheet.iter_rows(min_row=2, values_only=True)]  # fmt: skip
         assert from_csv[0] == [c.header for c in table.columns]
-        assert [c.value for c in sheet[1]][0].startswith(table.columns[0].header)
+        assert next(c.value for c in sheet[1]).startswith(table.columns[0].header)
         if not table.rows:
             assert table.key not in html.tables and from_xlsx == [] and from_csv[1:] == []
             continue

@@ -53,11 +53,12 @@ async def test_october_figures(db, names):
         (seeded.ids["A"], "超期未履行"), (seeded.ids["C"], "超期未履行"), (seeded.ids["B"], "逾期履行"),
     ]  # fmt: skip
     assert overdue[1]["delay_h"] == pytest.approx(239.0)  # 10-22 09:00 → cut-off 11-01 08:00
-    assert "督办→钱志强（主要负责人/第一新闻发言人、政府办）" in overdue[0]["supervision"]
-    escalations = table(report, "escalations")
-    assert [e["kind"] for e in escalations] == ["超期提醒", "督办"]  # the warning before the deadline is left out
-    assert escalations[0]["delivered_at"] == sh(10, 5, 9, 1)
-    assert table(report, "late_responses")[0]["delay_h"] == pytest.approx(1.0)
+    assert overdue[0]["supervision"] == (  # the warning before the deadline is left out
+        "10-05 09:00 超期提醒→赵磊（联络员、分管领导），10-05 09:01送达；"
+        "10-06 09:00 督办→钱志强（主要负责人/第一新闻发言人、政府办）"
+    )
+    assert overdue[0]["escalations"] == 2 and overdue[2]["delay_h"] == pytest.approx(1.0)
+    assert "逾期回应（时限逾期后才履行）1 项，平均超时 1.0 小时" in report.sections[2].paragraphs[1]
 
     pause = table(report, "pauses")[0]
     assert (pause["outcome"], pause["decided_by"], pause["reason"]) == ("已批准", "孙丽华", "等待教育厅答复口径")

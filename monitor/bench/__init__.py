@@ -42,6 +42,6 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import storage
+    from monitor.bench import report, storage
 
-    return {"storage": storage.run}
+    return {"storage": storage.run, "report": report.run}

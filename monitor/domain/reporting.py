@@ -38,12 +38,10 @@ class ObligationFacts:
     incident_id: int
     rule_id: str
     instance: int
-    t0: datetime
-    due_at: datetime
+    due_at: datetime  # as stored: already moved by approved pauses
     status: str  # ObligationStatus value as stored
     met_at: datetime | None
     met_by: str | None
-    paused_until: datetime | None
     owner_unit: str | None
     event_level: str | None
     opinion_level: str | None

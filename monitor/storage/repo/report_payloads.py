@@ -38,7 +38,12 @@ def parse_time(value: Any, default: datetime | None = None) -> datetime | None:
 
 def response_time(payload: Mapping[str, Any] | None, at: datetime) -> datetime:
     """When a recorded response was published (the event time when the payload does not say)."""
-    return parse_time((payload or {}).get("published_at"), at) or at
+    return published_time((payload or {}).get("published_at"), at)
+
+
+def published_time(published_at: Any, at: datetime) -> datetime:
+    """`published_at` of a response_recorded payload, else the event time."""
+    return parse_time(published_at, at) or at
 
 
 def _text(value: Any) -> str:
