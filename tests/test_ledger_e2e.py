@@ -69,4 +69,4 @@ async def test_import_then_report_on_real_messages(sqlite_db, messages, tmp_path
 
     files = write_report(report, tmp_path, ["html", "xlsx"])
     assert all(p.stat().st_size > 10_000 for p in files)
-    assert "逾期回应清单" in files[0].read_text(encoding="utf-8")
+    assert "超期与逾期清单（含督办记录）" in files[0].read_text(encoding="utf-8")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.domain.reporting import IncidentFacts, ObligationFacts
-from monitor.reports.build import Details, Dist, MonthAccumulator, Names, Period, PeriodError, build_report, outcome_at
+from monitor.domain.reporting import IncidentFacts, ObligationFacts, ObligationTally
+from monitor.reports.build import Details, Dist, MonthAccumulator, Names, Period, PeriodError, build_report
 from monitor.reports.schedule import Recipient, parse_recipients, report_due, scheduled_run
 from tests.report_support import sh
 
@@ -30,27 +30,8 @@ def test_bad_months_say_how_to_write_them(text):
 DUE = sh(10, 5)
 
 
-def ob(status="open", due=DUE, met=None, rule="GB61-RESPOND-48H", unit="housing", incident=1, oid=1):
-    return ObligationFacts(oid, incident, rule, 0, due, status, met, None, unit, None, "L3", f"事件{incident}")
-
-
-@pytest.mark.parametrize(
-    ("row", "cutoff", "expected"),
-    [
-        (ob("met", met=sh(10, 4)), sh(11, 1), "met_on_time"),
-        (ob("met", met=sh(10, 5)), sh(11, 1), "met_on_time"),  # exactly at the deadline is on time
-        (ob("late", met=sh(10, 6)), sh(11, 1), "met_late"),
-        (ob("late", met=sh(10, 6)), sh(10, 5, 12), "breached"),  # met after the cut-off: unmet then
-        (ob("breached"), sh(11, 1), "breached"),
-        (ob("open"), sh(11, 1), "breached"),  # the engine had not ticked yet: still overdue
-        (ob("open"), sh(10, 4), "pending"),
-        (ob("paused"), sh(10, 4), "paused"),
-        (ob("paused"), sh(11, 1), "breached"),  # paused after the deadline: the deadline was missed
-        (ob("cancelled"), sh(11, 1), None),
-    ],
-)
-def test_outcome_is_judged_at_the_cutoff(row, cutoff, expected):
-    assert outcome_at(row, cutoff) == expected
+def ob(outcome, due=DUE, met=None, rule="GB61-RESPOND-48H", unit="housing", incident=1, oid=1):
+    return ObligationFacts(oid, incident, rule, 0, due, "open", met, None, unit, None, "L3", f"事件{incident}", outcome)
 
 
 def test_median_and_p90_interpolate_linearly():
@@ -77,7 +58,10 @@ def test_accumulator_counts_rates_and_drilldown_agree():
         inc(5, sh(10, 5, 9), status="dismissed"),
         inc(6, sh(10, 6, 9), requires=False, opinion="L4"),
     ])  # fmt: skip
-    acc.add_obligations([ob("met", met=sh(10, 4), oid=1), ob("breached", unit="emergency", incident=4, oid=2),
+    acc.add_tallies([ObligationTally("GB61-RESPOND-48H", "housing", "met_on_time", 1),
+                     ObligationTally("GB61-RESPOND-48H", "emergency", "breached", 1),
+                     ObligationTally("GB61-RESPOND-48H", "housing", "cancelled", 1)])  # fmt: skip
+    acc.add_obligations([ob("met_on_time", met=sh(10, 4), oid=1), ob("breached", unit="emergency", incident=4, oid=2),
                          ob("cancelled", oid=3)])  # fmt: skip
     s = acc.summary()
     assert (s.incidents, s.requiring_response, s.responded, s.responded_required) == (5, 4, 2, 2)

@@ -99,3 +99,45 @@ async def test_a_unit_report_only_counts_that_unit(db, names):
 async def test_a_month_after_the_cutoff_is_refused(sqlite_db, names):
     with pytest.raises(PeriodError, match="has not started"):
         await generate(sqlite_db, Period(2026, 12), CUTOFF, names)
+
+
+OUTCOMES = [  # (status as stored, due, met, outcome at the cut-off 11-01 08:00)
+    ("met", sh(10, 5), sh(10, 4), "met_on_time"),
+    ("met", sh(10, 5), sh(10, 5), "met_on_time"),  # exactly at the deadline is on time
+    ("late", sh(10, 5), sh(10, 6), "met_late"),
+    ("late", sh(10, 31), sh(11, 2), "breached"),  # met after the cut-off: unmet then
+    ("breached", sh(10, 5), None, "breached"),
+    ("open", sh(10, 5), None, "breached"),  # the engine had not ticked yet: overdue all the same
+    ("paused", sh(10, 5), None, "breached"),  # paused after the deadline: the deadline was missed
+    ("cancelled", sh(10, 5), None, "cancelled"),
+]
+
+
+async def test_outcomes_are_judged_in_sql_at_the_cutoff(db):
+    from sqlalchemy import insert
+
+    from monitor.domain import Incident
+    from monitor.storage.repo import reports as repo
+    from monitor.storage.repo.incidents import create_incidents
+    from monitor.storage.schema import obligations
+
+    async with db.write() as conn:
+        [iid] = await create_incidents(
+            conn, [Incident(title="t", detected_at=sh(10, 1), owner_unit="housing")], sh(10, 1)
+        )
+        await conn.execute(insert(obligations), [
+            {"incident_id": iid, "rule_id": f"R{n}", "instance": 0, "action": "a", "clock": "natural_hours",
+             "t0": sh(10, 1), "due_at": due, "status": status, "met_at": met, "created_at": sh(10, 1),
+             "updated_at": sh(10, 1)}
+            for n, (status, due, met, _) in enumerate(OUTCOMES)
+        ])  # fmt: skip
+        tallies = await repo.obligation_tallies(conn, OCT.start, OCT.end, CUTOFF)
+        missed = [
+            o for batch in [b async for b in repo.stream_obligations(conn, OCT.start, OCT.end, CUTOFF)] for o in batch
+        ]
+        mid = await repo.obligation_tallies(conn, OCT.start, OCT.end, sh(10, 4, 12))
+    assert {(t.rule_id, t.outcome) for t in tallies} == {(f"R{n}", out) for n, (*_, out) in enumerate(OUTCOMES)}
+    assert sorted(o.rule_id for o in missed) == ["R2", "R3", "R4", "R5", "R6"]
+    assert {t.rule_id: t.outcome for t in mid if t.rule_id in ("R0", "R4", "R6")} == {
+        "R0": "met_on_time", "R4": "pending", "R6": "paused",
+    }  # fmt: skip

@@ -46,6 +46,17 @@ class ObligationFacts:
     event_level: str | None
     opinion_level: str | None
     incident_title: str = ""
+    outcome: str = ""  # as at the cut-off: met_on_time | met_late | breached | paused | pending | cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationTally:
+    """How many deadlines of one rule and unit due in the period had one outcome at the cut-off."""
+
+    rule_id: str
+    owner_unit: str | None
+    outcome: str  # met_on_time | met_late | breached | paused | pending | cancelled
+    count: int
 
 
 @dataclass(frozen=True, slots=True)

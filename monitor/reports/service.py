@@ -44,23 +44,40 @@ async def generate(
     check_period(period, cutoff)
     async with db.read() as conn:
         acc = await _accumulate(conn, period, cutoff, unit, drill=drill, top_n=top_n)
-        previous = (await _accumulate(conn, period.previous(), cutoff, unit, drill=False, top_n=0)).summary()
+        previous = (
+            await _accumulate(conn, period.previous(), cutoff, unit, drill=False, top_n=0, lists=False)
+        ).summary()
         details = await _details(conn, acc, period, cutoff, unit)
     return build_report(acc, previous, details, names, unit=unit)
 
 
 async def summary_of(db: Database, period: Period, cutoff: datetime, unit: str | None = None) -> Summary:
     async with db.read() as conn:
-        return (await _accumulate(conn, period, cutoff, unit, drill=False, top_n=0)).summary()
+        return (await _accumulate(conn, period, cutoff, unit, drill=False, top_n=0, lists=False)).summary()
 
 
 async def _accumulate(
-    conn: repo.AsyncConnection, period: Period, cutoff: datetime, unit: str | None, *, drill: bool, top_n: int
+    conn: repo.AsyncConnection,
+    period: Period,
+    cutoff: datetime,
+    unit: str | None,
+    *,
+    drill: bool,
+    top_n: int,
+    lists: bool = True,
 ) -> MonthAccumulator:
-    acc = MonthAccumulator(period, cutoff, drill=drill, top_n=top_n)
-    async for batch in repo.stream_incidents(conn, period.start, period.end, cutoff, unit):
+    """One pass over the month's incidents; deadlines counted in SQL, the missed ones (all, for drill) listed.
+
+    `lists=False` (last month, for the comparison): only the totals, no breakdowns or lists.
+    """
+    acc = MonthAccumulator(period, cutoff, drill=drill, top_n=top_n, breakdowns=lists)
+    start, end = period.start, period.end
+    async for batch in repo.stream_incidents(conn, start, end, cutoff, unit):
         acc.add_incidents(batch)
-    async for obligations in repo.stream_obligations(conn, period.start, period.end, cutoff, unit):
+    acc.add_tallies(await repo.obligation_tallies(conn, start, end, cutoff, unit))
+    if not lists:
+        return acc
+    async for obligations in repo.stream_obligations(conn, start, end, cutoff, unit, missed_only=not drill):
         acc.add_obligations(obligations)
     return acc
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import EventKind
@@ -20,6 +20,7 @@ from monitor.domain.reporting import (
     EscalationFacts,
     IncidentFacts,
     ObligationFacts,
+    ObligationTally,
     PauseFacts,
     RegradeFacts,
     TimelineFacts,
@@ -75,51 +76,101 @@ async def stream_incidents(
         select(c.id, c.title, c.detected_at, c.status, c.event_level, c.opinion_level, c.event_type,
                c.owner_unit, c.region, c.requires_response, c.item_count)
         .where(_month_incidents(start, end, cutoff, unit))
-        .order_by(c.id)
+        .order_by(c.id)  # consecutive ids per batch: their responses come in one range query
     )  # fmt: skip
     result = await conn.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
-        responses = await _first_responses(conn, partition[0][0], partition[-1][0], cutoff)
+        responses = await _first_responses(conn, [r[0] for r in partition], cutoff)
         none = (None, 0)
         yield [IncidentFacts(*r, *responses.get(r[0], none)) for r in partition]  # positional: the select's order
 
 
 async def _first_responses(
-    conn: AsyncConnection, low: int, high: int, cutoff: datetime
+    conn: AsyncConnection, ids: Sequence[int], cutoff: datetime
 ) -> dict[int, tuple[datetime | None, int]]:
     """incident id -> (earliest publication of a response known at the cut-off, how many responses)."""
     e = incident_events.c
-    query = select(e.incident_id, e.at, e.payload["published_at"].as_string().label("published_at")).where(
-        e.incident_id.between(low, high), e.kind == EventKind.RESPONSE_RECORDED.value, e.recorded_at <= cutoff
-    )
+    low, high = min(ids), max(ids)
+    dense = high - low < 2 * len(ids)  # ids detected together are mostly consecutive: one range query
     first: dict[int, tuple[datetime | None, int]] = {}
-    for incident_id, at, published_text in await conn.execute(query):
-        published = published_time(published_text, at)
-        if published > cutoff:
-            continue
-        earliest, count = first.get(incident_id, (None, 0))
-        first[incident_id] = (published if earliest is None or published < earliest else earliest, count + 1)
+    for chunk in [list(ids)] if dense else _chunks(ids):
+        where = e.incident_id.between(min(chunk), max(chunk)) if dense else e.incident_id.in_(chunk)
+        query = select(e.incident_id, e.at, e.payload["published_at"].as_string()).where(
+            where, e.kind == EventKind.RESPONSE_RECORDED.value, e.recorded_at <= cutoff
+        )
+        for incident_id, at, published_text in await conn.execute(query):
+            published = published_time(published_text, at)
+            if published > cutoff:
+                continue
+            earliest, count = first.get(incident_id, (None, 0))
+            first[incident_id] = (published if earliest is None or published < earliest else earliest, count + 1)
     return first
 
 
-async def stream_obligations(
+def _outcome(cutoff: datetime) -> Any:
+    """A deadline's outcome as at the cut-off, in SQL (README "统计口径"):
+    met (not after the cut-off) on time or late; else breached once due; else paused or pending."""
+    o = obligations.c
+    met = and_(o.met_at.is_not(None), o.met_at <= cutoff)
+    return case(
+        (o.status == "cancelled", literal("cancelled")),
+        (and_(met, o.met_at <= o.due_at), literal("met_on_time")),
+        (met, literal("met_late")),
+        (o.due_at <= cutoff, literal("breached")),
+        (o.status == "paused", literal("paused")),
+        else_=literal("pending"),
+    )
+
+
+def _due_in(start: datetime, end: datetime, cutoff: datetime) -> Any:
+    o = obligations.c
+    return and_(o.due_at >= start, o.due_at < end, o.created_at <= cutoff)
+
+
+async def obligation_tallies(
     conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> list[ObligationTally]:
+    """Deadlines due in [start, end) that existed at the cut-off, counted by rule, unit and outcome."""
+    outcome = _outcome(cutoff).label("outcome")
+    query: Select[Any] = (
+        select(obligations.c.rule_id, incidents.c.owner_unit, outcome, func.count())
+        .join(incidents, incidents.c.id == obligations.c.incident_id)
+        .where(_due_in(start, end, cutoff))
+        .group_by(obligations.c.rule_id, incidents.c.owner_unit, outcome)
+    )
+    if unit:
+        query = query.where(incidents.c.owner_unit == unit)
+    return [ObligationTally(r[0], r[1], r[2], r[3]) for r in await conn.execute(query)]
+
+
+async def stream_obligations(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    cutoff: datetime,
+    unit: str | None = None,
+    *,
+    missed_only: bool = True,
 ) -> AsyncIterator[list[ObligationFacts]]:
-    """Deadlines due in [start, end) that existed at the cut-off, with their incident's unit and levels."""
+    """Deadlines due in [start, end) with their outcome and incident; only the missed ones by default."""
     o, i = obligations.c, incidents.c
+    outcome = _outcome(cutoff)
     query: Select[Any] = (
         select(o.id, o.incident_id, o.rule_id, o.instance, o.due_at, o.status, o.met_at, o.met_by,
-               i.owner_unit, i.event_level, i.opinion_level, i.title)
+               i.owner_unit, i.event_level, i.opinion_level, i.title, outcome)
         .join(incidents, incidents.c.id == o.incident_id)
-        .where(o.due_at >= start, o.due_at < end, o.created_at <= cutoff)
-        .order_by(o.id)
+        .where(_due_in(start, end, cutoff))
     )  # fmt: skip
+    if missed_only:
+        query = query.where(outcome.in_(("met_late", "breached")))
     if unit:
         query = query.where(i.owner_unit == unit)
     result = await conn.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
         yield [
-            ObligationFacts(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _met_by_text(r[7]), r[8], r[9], r[10], r[11])
+            ObligationFacts(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], _met_by_text(r[7]), r[8], r[9], r[10], r[11], r[12]
+            )
             for r in partition  # by position, in the select's order (faster than by name)
         ]
 
