@@ -63,6 +63,17 @@ class Settings:
         "", "Directory with rules, escalation ladders and the org directory (default: the shipped playbooks)."
     )
     org_file: str = setting("org/demo-city.yaml", "Org directory YAML, relative to playbooks_dir unless absolute.")
+    # --- engine ------------------------------------------------------------------------
+    playbook_file: str = setting(
+        "rules.yaml",
+        "Response rules YAML, relative to playbooks_dir unless absolute; a jurisdiction's file that "
+        "`extends:` the national rules, e.g. jurisdictions/jiangsu.yaml.",
+    )
+    engine_tick_s: float = setting(
+        5.0, "Longest pause between two engine passes, in seconds (due timers wake it sooner).", minimum=0.1
+    )
+    engine_batch: int = setting(200, "Due timers the engine claims per transaction.", minimum=1)
+    audit_interval_s: float = setting(60.0, "How often the audit watchdog checks the engine and the outbox.", minimum=1)
     # --- operations --------------------------------------------------------------------
     log_level: str = setting(
         "INFO", "Minimum level of log records written to stderr.", choices=("DEBUG", "INFO", "WARNING", "ERROR")
@@ -71,6 +82,80 @@ class Settings:
     # --- demo --------------------------------------------------------------------------
     demo_feed_port: int = setting(0, "Port of the demo's local feed server (0 = any free port).", minimum=0)
     demo_refresh_s: float = setting(60.0, "How often the demo polls its feeds, in seconds.", minimum=1)
+    # --- web: duty queue ---------------------------------------------------------------
+    trusted_proxy: bool = setting(
+        False,
+        "Set true only behind a reverse proxy that overwrites X-Forwarded-Proto and X-Forwarded-For: "
+        "then they decide Secure cookies and the client address used for rate limits and the audit log.",
+    )
+    session_max_age_h: float = setting(12.0, "Hours a web login lasts before signing in again.", minimum=0.1)
+    session_idle_min: float = setting(120.0, "Minutes without any request after which a web session ends.", minimum=1)
+    login_max_failures: int = setting(
+        5, "Consecutive wrong passwords that lock an account for login_lockout_min minutes.", minimum=1
+    )
+    login_lockout_min: float = setting(
+        15.0, "Minutes an account stays locked; also the window of the per-address login limit.", minimum=1
+    )
+    login_ip_attempts: int = setting(
+        30, "Login attempts allowed from one client address per login_lockout_min minutes.", minimum=1
+    )
+    queue_page_size: int = setting(100, "Incidents per page of the duty queue.", minimum=10)
+    leader_horizon_h: float = setting(
+        24.0, "The leader view lists obligations due within this many hours (and every overdue one).", minimum=1
+    )
+    live_poll_s: float = setting(
+        2.0,
+        "How often the web reads new timeline rows to catch changes made by other processes (live updates).",
+        minimum=0.1,
+    )
+    upload_max_mb: float = setting(
+        20.0, "Largest request body the web accepts (response documents), in MiB.", minimum=1
+    )
+    # --- notifications -----------------------------------------------------------------
+    notify_poll_s: float = setting(2.0, "How often the notifier looks for due outbox rows, in seconds.", minimum=0.1)
+    notify_batch: int = setting(100, "Outbox rows the notifier claims per pass.", minimum=1)
+    notify_lease_s: float = setting(
+        120.0,
+        "Lease on claimed outbox rows, in seconds; rows of a notifier that died mid-send are retried after it "
+        "(as 'in doubt': see docs/notifications.md).",
+        minimum=5,
+    )
+    notify_max_attempts: int = setting(
+        4, "Tries on one channel before a notification moves to the person's next (fallback) channel.", minimum=1
+    )
+    notify_backoff_base_s: float = setting(
+        30.0,
+        "First retry delay, in seconds; doubles per try (with random jitter) up to notify_backoff_max_s.",
+        minimum=0,
+    )
+    notify_backoff_max_s: float = setting(
+        900.0, "Longest delay between two tries on one channel, in seconds.", minimum=0
+    )
+    notify_quiet_hours: str = setting(
+        "22:00-07:30",
+        "Quiet hours (Asia/Shanghai, HH:MM-HH:MM) during which NON-urgent notifications are held and then sent as "
+        "one digest; urgent ones (event level I–II, breaches) are never held. Empty = no quiet hours. Duty "
+        "officers are never quiet; a person's quiet_hours in the org file overrides this.",
+    )
+    notify_console: bool = setting(
+        False,
+        "Deliver through the console (stdout) channel, also as everyone's last fallback. The demo turns it on.",
+    )
+    notify_timeout_s: float = setting(15.0, "Timeout of one delivery request (HTTP or SMTP), in seconds.", minimum=1)
+    slack_api_url: str = setting("https://slack.com/api/", "Base URL of the Slack Web API.")
+    smtp_host: str = setting("", "SMTP server for e-mail notifications and reports; empty disables e-mail.")
+    smtp_port: int = setting(587, "SMTP server port (587 for STARTTLS, 465 for SSL).", minimum=1)
+    smtp_security: str = setting(
+        "starttls", "How the SMTP connection is protected.", choices=("starttls", "ssl", "none")
+    )
+    smtp_user: str = setting("", "SMTP login (AUTH); empty = no authentication.")
+    smtp_from: str = setting("", "From address of e-mail notifications, e.g. 舆情督办 <yuqing@gov.example>.")
+    smtp_ca_file: str = setting(
+        "", "PEM file of extra CA certificates to trust for the SMTP server (for a private CA); empty = system CAs."
+    )
+    webhook_url: str = setting(
+        "", "URL of a generic webhook that receives every notification routed to channel 'webhook' (JSON, signed)."
+    )
     # --- reports -----------------------------------------------------------------------
     report_recipients: str = setting(
         "",
@@ -92,6 +177,16 @@ class Settings:
         "",
         "Key that signs web session cookies (32+ random bytes). Generated per process when empty.",
         secret=True,
+    )
+    slack_bot_token: str = setting(
+        "", "Slack bot token (xoxb-…) for Slack notifications; empty disables Slack.", secret=True
+    )
+    slack_signing_secret: str = setting(
+        "", "Slack signing secret that authenticates button clicks sent to /slack/interactions.", secret=True
+    )
+    smtp_password: str = setting("", "Password for smtp_user.", secret=True)
+    webhook_secret: str = setting(
+        "", "Key for the X-Monitor-Signature HMAC-SHA256 header of generic webhook deliveries.", secret=True
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -326,6 +421,11 @@ def resolve_playbooks_dir(settings: Settings) -> Path:
     package_dir = Path(__file__).resolve().parent
     shipped = package_dir / "_playbooks"
     return shipped if shipped.is_dir() else package_dir.parent / "playbooks"
+
+
+def resolve_playbook_file(settings: Settings) -> Path:
+    path = Path(settings.playbook_file)
+    return path if path.is_absolute() else resolve_playbooks_dir(settings) / path
 
 
 def resolve_org_file(settings: Settings) -> Path:

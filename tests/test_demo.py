@@ -73,20 +73,36 @@ async def test_demo_collects_and_serves_items(tmp_path):
     await asyncio.wait_for(collected.wait(), 30)
     corpus = load_corpus()
     visible = [i for i in corpus.items if i.published_at(START) <= START]
-    assert f"新增 {len(visible)} 条" in lines[-1]
-    async with aiohttp.ClientSession() as session, session.get(info.url) as resp:
-        page = await resp.text()
+    assert f"新增 {len(visible)} 条" in [x for x in lines if x.startswith("采集完成")][-1]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:  # cookies for 127.0.0.1
+        await _demo_login(session, info.url, "duty")
+        async with session.get(info.url) as resp:  # / is the duty queue
+            assert resp.status == 200 and "在办事件" in await resp.text()
+        async with session.get(info.url + "items") as resp:
+            page = await resp.text()
     assert resp.status == 200 and "政务舆情回应监测" in page
+    assert any("演示账户" in line for line in lines)
+    assert all(f"用户名 {name}" in "\n".join(lines) for name in ("duty", "unit", "leader", "analyst", "admin"))
     for item in visible:
         assert item.title.replace('"', "&#34;") in page or item.title in page, item.title
     collected.clear()
     clock.advance(settings.demo_refresh_s)  # the next pass finds nothing new (conditional GET)
     await asyncio.wait_for(collected.wait(), 30)
-    assert "新增 0 条" in lines[-1]
+    assert "新增 0 条" in [x for x in lines if x.startswith("采集完成")][-1]
     stop.set()
     await asyncio.wait_for(task, 30)
     assert lines[-1] == "演示已停止。"
     assert (tmp_path / "demo.db").exists()
+
+
+async def _demo_login(session: aiohttp.ClientSession, base: str, username: str) -> None:
+    from monitor.demo.accounts import DEMO_PASSWORD
+
+    async with session.get(base + "login") as resp:
+        token = (await resp.text()).split('name="_csrf" value="')[1].split('"')[0]
+    data = {"username": username, "password": DEMO_PASSWORD, "_csrf": token, "next": "/queue"}
+    async with session.post(base + "login", data=data) as resp:
+        assert resp.status == 200 and str(resp.url).endswith("/queue"), await resp.text()
 
 
 def test_monitor_demo_command_starts_and_stops_on_ctrl_c(tmp_path):
@@ -103,7 +119,11 @@ def test_monitor_demo_command_starts_and_stops_on_ctrl_c(tmp_path):
         assert proc.stdout is not None
         started = proc.stdout.readline()
         assert "演示已启动" in started, started + proc.stderr.read()
-        first_pass = proc.stdout.readline()
+        printed = []
+        while not (printed and printed[-1].startswith("采集完成")) and len(printed) < 2000:
+            printed.append(proc.stdout.readline())  # accounts, engine alerts on the console, first pass
+        assert printed[0].startswith("演示账户") and "用户名 duty" in printed[1]
+        first_pass = printed[-1]
         assert first_pass.startswith("采集完成") and "新增 0 条" not in first_pass
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)

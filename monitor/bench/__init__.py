@@ -42,6 +42,12 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import report, storage
+    from monitor.bench import engine, notify, queue, report, storage
 
-    return {"storage": storage.run, "report": report.run}
+    return {
+        "engine": engine.run,
+        "storage": storage.run,
+        "notify": notify.run,
+        "queue": queue.run,
+        "report": report.run,
+    }

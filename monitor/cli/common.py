@@ -70,8 +70,23 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self.settings)
 
 
+class _StderrHandler(logging.StreamHandler[Any]):
+    """Writes to whatever sys.stderr is at emit time (survives stream swaps, e.g. in tests)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_JsonFormatter(settings) if settings.log_format == "json" else _RedactingFormatter(settings))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -16,7 +16,7 @@ from monitor.policy import load_org
 from monitor.reports.build import Period, PeriodError
 from monitor.reports.job import parse_formats, report_dir, run_scheduled
 from monitor.reports.render.files import write_report
-from monitor.reports.service import generate, names_from_org
+from monitor.reports.service import generate, names_from_org, rule_titles
 from monitor.storage.db import Database, DatabaseError
 from monitor.storage.migrate import require_current_schema
 from monitor.storage.repo import reports as repo
@@ -85,7 +85,8 @@ async def _monthly(ctx: Context, org: OrgDirectory, now: datetime) -> int:
                 if not await repo.unit_in_data(conn, args.unit):
                     raise CliError(_unknown_unit(args.unit, org))
         top = args.top if args.top is not None else ctx.settings.report_top_incidents
-        report = await generate(db, period, now, names_from_org(org), unit=args.unit, top_n=top)
+        names = names_from_org(org, rule_titles(ctx.settings))
+        report = await generate(db, period, now, names, unit=args.unit, top_n=top)
     finally:
         await db.close()
     out = args.out or report_dir(ctx.settings, period.key)

@@ -15,9 +15,13 @@ from monitor.app import Services, create_app, open_services
 from monitor.clock import Clock
 from monitor.collectors.polling import collect_once, new_session
 from monitor.config import Settings
+from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
+from monitor.demo.engine import seed_incidents
 from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
+from monitor.engine.runner import Engine
+from monitor.notifications import start_notifier, stop_notifier
 from monitor.storage.repo.sources import add_sources
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,8 @@ class DemoInfo:
 def demo_settings(settings: Settings) -> tuple[Settings, Path]:
     """The demo always uses its own SQLite file, never the configured database."""
     path = Path(settings.data_dir) / DEMO_DB_NAME
-    return dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{path}"), path
+    demo = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{path}", notify_console=True)
+    return demo, path
 
 
 def reset_database(path: Path) -> None:
@@ -61,18 +66,28 @@ async def run_demo(
     corpus = load_corpus()
     services = await open_services(settings, clock=clock, auto_migrate=True)
     runners: list[web.AppRunner] = []
+    notifier = start_notifier(services.db, clock, settings, services.org, stop, write=announce)
     try:
         feed_url = await _start(
             runners, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
         )
         await _register_feeds(services, corpus, feed_url)
+        logins = await create_demo_accounts(services)
         url = await _start(runners, create_app(services), settings.host, settings.port)
         info = DemoInfo(url=url + "/", feed_url=feed_url + "/", database=db_path)
         announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
+        announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
-        await _collect_until_stopped(services, stop, announce)
+        await seed_incidents(services)
+        engine = asyncio.create_task(Engine(services).run(stop, poll_s=services.settings.engine_tick_s))
+        try:
+            await _collect_until_stopped(services, stop, announce)
+        finally:
+            stop.set()
+            await asyncio.gather(engine, return_exceptions=True)
     finally:
+        await stop_notifier(notifier)
         for runner in reversed(runners):
             await runner.cleanup()
         await services.db.close()  # idempotent: the web app's cleanup may have closed it already

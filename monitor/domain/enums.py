@@ -349,3 +349,4 @@ class OutboxStatus(StrEnum):
     SENT = "sent"  # 已送达
     FAILED = "failed"  # 重试用尽，已转备用渠道或告警
     CANCELLED = "cancelled"  # 不再需要（如已确认）
+    FANNED_OUT = "fanned_out"  # 面向全体值班员的告警，已拆分为每人一行

@@ -23,7 +23,8 @@ UNIT_KEYS = (
     "places",
     "robots",
 )
-PERSON_KEYS = ("id", "name", "title", "mobile", "email", "slack_user", "roles", "channels")
+PERSON_KEYS = ("id", "name", "title", "mobile", "email", "slack_user", "roles", "channels", "quiet_hours")
+_QUIET = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 ROBOT_KEYS = ("id", "kind", "name", "webhook_env", "secret_env")
 
 
@@ -117,6 +118,11 @@ def _person(s: Section) -> Person:
         r.only("role", "unit")
         roles.append(RoleAssignment(r.enum("role", Role), r.text("unit")))
     channels = tuple(_channel(s, i, c) for i, c in enumerate(s.strings("channels", ("email",))))
+    quiet = s.text("quiet_hours", None)
+    if quiet and not _QUIET.match(quiet):
+        raise s.error(
+            "quiet_hours", f"{quiet!r} is not a time range", 'write "HH:MM-HH:MM" (e.g. "22:00-07:30"), or "" for never'
+        )
     person = Person(
         id=_slug(s),
         name=s.text("name"),
@@ -126,6 +132,7 @@ def _person(s: Section) -> Person:
         slack_user=s.text("slack_user", None),
         roles=tuple(roles),
         channels=channels,
+        quiet_hours=quiet,
     )
     _check_channels(s, person)
     return person

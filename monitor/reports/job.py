@@ -19,7 +19,7 @@ from monitor.domain import OrgDirectory
 from monitor.reports.build import Report
 from monitor.reports.render.files import FORMATS, write_report
 from monitor.reports.schedule import Recipient, ScheduledRun, parse_recipients, scheduled_run
-from monitor.reports.service import generate, names_from_org
+from monitor.reports.service import generate, names_from_org, rule_titles
 from monitor.storage.db import Database
 from monitor.storage.repo import reports as repo
 
@@ -67,7 +67,8 @@ async def run_scheduled(db: Database, settings: Settings, org: OrgDirectory, now
     check_recipients(recipients, org)
     run = scheduled_run(now, settings.report_hour)
     result = JobResult(run)
-    report = await generate(db, run.period, run.cutoff, names_from_org(org), top_n=settings.report_top_incidents)
+    names = names_from_org(org, rule_titles(settings))
+    report = await generate(db, run.period, run.cutoff, names, top_n=settings.report_top_incidents)
     result.files = write_report(report, report_dir(settings, run.period.key), parse_formats(settings.report_formats))
     keys = {r.idempotency_key(run.period): r for r in recipients}
     async with db.write() as conn:

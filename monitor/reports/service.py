@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
+from monitor.config import Settings, resolve_playbook_file
 from monitor.domain import OrgDirectory
+from monitor.policy.playbooks import load_policy
 from monitor.reports.build import Details, MonthAccumulator, Names, Period, PeriodError, Report, Summary, build_report
 from monitor.storage.db import Database
 from monitor.storage.repo import reports as repo
@@ -12,14 +15,21 @@ from monitor.storage.repo import reports as repo
 DEFAULT_TOP = 10
 
 
-def names_from_org(org: OrgDirectory | None) -> Names:
+def names_from_org(org: OrgDirectory | None, rules: Mapping[str, str] | None = None) -> Names:
+    """Display names: units and people from the org directory, rule titles from the playbook."""
     if org is None:
-        return Names()
+        return Names(rules=dict(rules or {}))
     return Names(
         units={u.id: u.name for u in org.units.values()},
         people={p.id: p.name for p in org.people.values()},
+        rules=dict(rules or {}),
         city=org.city,
     )
+
+
+def rule_titles(settings: Settings) -> dict[str, str]:
+    """rule id -> title, from the deployment's playbook (the built-in titles cover the rest)."""
+    return {rule.id: rule.title for rule in load_policy(resolve_playbook_file(settings)).playbook.rules}
 
 
 def check_period(period: Period, cutoff: datetime) -> None:

@@ -10,6 +10,7 @@ page.contract          # the JSON contract (same as `monitor report --format jso
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,8 +48,11 @@ async def report_page(
     drill_url: str | None = None,
     list_limit: int = DEFAULT_LIST_LIMIT,
     top_n: int = DEFAULT_TOP,
+    rule_titles: Mapping[str, str] | None = None,
 ) -> ReportPage:
-    report = await generate(db, period, cutoff, names_from_org(org), unit=unit, drill=True, top_n=top_n)
+    """The report page; pass `rule_titles` (rule id -> title, e.g. from the loaded playbook) to name rules."""
+    names = names_from_org(org, rule_titles)
+    report = await generate(db, period, cutoff, names, unit=unit, drill=True, top_n=top_n)
     html = render_fragment(report, drill_url=drill_url, list_limit=list_limit)
     return ReportPage(report, html, report.drilldown, chart_drilldown(report))
 

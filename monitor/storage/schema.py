@@ -265,6 +265,19 @@ timers = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 Index("ix_timers_pending", timers.c.fired_at, timers.c.due_at)
+# one wake-up per (incident, generation, time): replans that agree merge instead of piling up
+Index("ux_timers_incident_wakeup", timers.c.incident_id, timers.c.generation, timers.c.due_at, unique=True)
+
+# --- engine --------------------------------------------------------------------------
+# Playbook snapshots, shared by every incident confirmed under the same rules (incidents.playbook_hash).
+playbook_snapshots = Table(
+    "playbook_snapshots",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("jurisdiction", Text, nullable=False),
+    Column("body", JSONDoc, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
 
 outbox = Table(
     "outbox",
@@ -280,6 +293,7 @@ outbox = Table(
     Column("payload", JSONDoc, nullable=False),
     Column("status", String(20), nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("channel_attempts", Integer, nullable=False, server_default="0"),  # tries on `channel` so far
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("claimed_by", String(100)),
     Column("claimed_until", UTCDateTime),
@@ -288,7 +302,31 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
 )
 Index("ix_outbox_pending", outbox.c.status, outbox.c.next_attempt_at)
-Index("ix_outbox_incident", outbox.c.incident_id)  # reports: when an incident's alerts were delivered
+Index("ix_outbox_incident", outbox.c.incident_id)
+
+# One row per outbox row per delivery attempt, written BEFORE the send (outcome 'sending') and
+# completed after it: a crash in between leaves the evidence the next worker needs to resolve the
+# doubt. Rows sent together as one message (a digest) share `message_id`. Robot rate limits are
+# counted from here, so they hold across workers.
+notification_attempts = Table(
+    "notification_attempts",
+    metadata,
+    pk(),
+    fk("outbox_id", "outbox.id", ondelete="CASCADE"),
+    Column("message_id", String(40), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("target", String(200), nullable=False),  # e.g. dingtalk:emergency-dingtalk, slack:U0…, email:a@b
+    Column("worker", String(100), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("outcome", String(20), nullable=False),  # sending | sent | failed | rate_limited | recovered
+    Column("error", Text),
+    Column("blocked_until", UTCDateTime),  # the channel said: nothing more to this target before then
+    Column("cost", Integer, nullable=False, server_default="0"),  # requests counted against the target's limit
+    Column("detail", JSONDoc, nullable=False, server_default=text("'{}'")),
+)
+Index("ix_notification_attempts_target", notification_attempts.c.target, notification_attempts.c.started_at)
+Index("ix_notification_attempts_outbox", notification_attempts.c.outbox_id)
 
 users = Table(
     "users",
@@ -307,6 +345,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+Index("ix_users_api_token_hash", users.c.api_token_hash, unique=True)
 
 audit_log = Table(
     "audit_log",
@@ -347,6 +386,32 @@ heartbeats = Table(
     Column("instance", String(100), primary_key=True),
     Column("at", UTCDateTime, nullable=False),
     Column("info", JSONDoc, nullable=False, server_default=text("'{}'")),
+)
+
+# --- web (duty queue) ---------------------------------------------------------------
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # HMAC of the cookie value; the cookie itself is never stored
+    fk("user_id", "users.id", ondelete="CASCADE"),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ip", String(64)),
+    Column("user_agent", String(300)),
+)
+Index("ix_web_sessions_user", web_sessions.c.user_id)
+
+saved_views = Table(
+    "saved_views",
+    metadata,
+    pk(),
+    fk("user_id", "users.id", ondelete="CASCADE"),
+    Column("name", String(100), nullable=False),
+    Column("query", JSONDoc, nullable=False, server_default=text("'{}'")),  # queue filter parameters
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name"),
 )
 
 APPEND_ONLY_TABLES = ("incident_events", "audit_log")

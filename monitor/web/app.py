@@ -1,71 +1,115 @@
-"""Web application factory."""
+"""Web application factory: routes, middlewares, templates, live updates."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import logging
+import secrets
+from datetime import timedelta
 
 import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
-from monitor.clock import Clock, to_local
-from monitor.config import Settings
-from monitor.domain import EventLevel, EventType, IncidentStatus, MediaTier, OpinionLevel, OrgDirectory
-from monitor.storage.db import Database
-from monitor.storage.repo.incidents import list_incidents
-from monitor.storage.repo.items import count_items, recent_items
+from monitor.notifications.slack import interactivity_routes
+from monitor.web import account, incidents, items, leader, org, queue, reports, sources, sse
+from monitor.web.actions.dispatch import channel_acknowledger
+from monitor.web.api import openapi
+from monitor.web.api import routes as api
+from monitor.web.auth import login
+from monitor.web.auth.limits import LoginLimiter
+from monitor.web.auth.passwords import PasswordHasher
+from monitor.web.auth.permissions import public
+from monitor.web.keys import HASHER, LIMITER, LIVE, SERVICES, SESSION_SECRET
+from monitor.web.live import LiveHub, close_clients, live_updates_ctx
+from monitor.web.middleware import auth_middleware, error_middleware, security_headers
+from monitor.web.rendering import STATIC, setup_templates
+from monitor.web.services import WebServices
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-DB_KEY = web.AppKey("db", Database)
-CLOCK_KEY = web.AppKey("clock", Clock)
-SETTINGS_KEY = web.AppKey("settings", Settings)
-ORG_KEY = web.AppKey("org", OrgDirectory)
+log = logging.getLogger(__name__)
 
 
-def create_web_app(db: Database, clock: Clock, settings: Settings, org: OrgDirectory) -> web.Application:
-    app = web.Application()
-    app[DB_KEY], app[CLOCK_KEY], app[SETTINGS_KEY], app[ORG_KEY] = db, clock, settings, org
-    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.filters["local"] = _local_time
-    env.filters["label"] = _label
-    app.router.add_get("/", index)
-    app.router.add_get("/healthz", healthz)
+def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = None) -> web.Application:
+    settings = services.settings
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware],
+        client_max_size=int(settings.upload_max_mb * 1024 * 1024),
+    )
+    app[SERVICES] = services
+    app[HASHER] = hasher or PasswordHasher()
+    app[SESSION_SECRET] = _session_secret(settings.session_secret)
+
+    app[LIMITER] = LoginLimiter(
+        services.clock, settings.login_ip_attempts, timedelta(minutes=settings.login_lockout_min)
+    )
+    setup_templates(app, services.org)
+    aiohttp_jinja2.get_env(app).filters["event_summary"] = incidents.event_summary
+    app.on_response_prepare.append(security_headers)
+    app.on_shutdown.append(close_clients)
+    app[LIVE] = LiveHub(services)
+    app.cleanup_ctx.append(live_updates_ctx)
+    add_routes(app)
+    _mount_slack(app, services)
     return app
 
 
-def _local_time(value: Any) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+def _mount_slack(app: web.Application, services: WebServices) -> None:
+    """POST /slack/interactions (only when slack_signing_secret is set); Slack signs, so no session."""
+    routes = interactivity_routes(services.settings, services.clock, services.org, channel_acknowledger(services))
+    for route in routes:
+        assert isinstance(route, web.RouteDef)
+        app.router.add_route(route.method, route.path, public(route.handler))
 
 
-_ENUMS: dict[str, Any] = {
-    "event_level": EventLevel,
-    "opinion_level": OpinionLevel,
-    "event_type": EventType,
-    "status": IncidentStatus,
-    "media_tier": MediaTier,
-}
+def _session_secret(configured: str) -> bytes:
+    if configured:
+        return configured.encode()
+    log.warning("session_secret is not set: using a random key, so web logins end when the process restarts")
+    return secrets.token_bytes(32)
 
 
-def _label(value: Any, kind: str) -> str:
-    if value in (None, ""):
-        return "—"
-    try:
-        return str(_ENUMS[kind](value).label)
-    except (KeyError, ValueError):
-        return str(value)
+@public
+async def index(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/queue")
 
 
-@aiohttp_jinja2.template("index.html")
-async def index(request: web.Request) -> dict[str, Any]:
-    db, org = request.app[DB_KEY], request.app[ORG_KEY]
-    async with db.read() as conn:
-        incidents = await list_incidents(conn, open_only=True, limit=200)
-        items = await recent_items(conn, limit=300)
-        total = await count_items(conn)
-    return {"incidents": incidents, "items": items, "total": total, "org": org, "now": request.app[CLOCK_KEY].now()}
-
-
+@public
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/", index)
+    r.add_get("/healthz", healthz)
+    r.add_get("/login", login.login_form)
+    r.add_post("/login", login.login_submit)
+    r.add_post("/logout", login.logout)
+    r.add_get("/queue", queue.queue)
+    r.add_get("/queue/rows", queue.queue_rows_fragment)
+    r.add_post("/queue/views", queue.create_view)
+    r.add_post("/queue/views/{view_id:\\d+}/delete", queue.remove_view)
+    r.add_get("/events", sse.events)
+    r.add_get("/incidents/{incident_id}", incidents.incident_view)
+    r.add_post("/incidents/{incident_id}/actions/{slug}", incidents.incident_action)
+    r.add_get("/incidents/{incident_id}/evidence/{sha256}", incidents.evidence_download)
+    r.add_get("/items", items.items_page)
+    r.add_get("/sources", sources.sources_page)
+    r.add_get("/sources/new", sources.new_source_form)
+    r.add_post("/sources/new", sources.save_source)
+    r.add_get("/sources/{source_id}/edit", sources.edit_source_form)
+    r.add_post("/sources/{source_id}/edit", sources.save_source)
+    r.add_get("/leader", leader.leader_view)
+    r.add_get("/org", org.org_page)
+    r.add_get("/reports", reports.reports_page)
+    r.add_get("/account", account.account_page)
+    r.add_post("/account/password", account.change_password)
+    r.add_post("/account/token", account.create_token)
+    r.add_post("/account/token/revoke", account.revoke_token)
+    r.add_get("/api/openapi.json", openapi.openapi_json)
+    r.add_get("/api/me", api.me)
+    r.add_get("/api/incidents", api.list_incidents)
+    r.add_get("/api/incidents/{incident_id}", api.get_incident)
+    for spec, handler in api.API_ACTIONS:
+        r.add_post(f"/api/incidents/{{incident_id}}/{spec.slug}", handler)
+    r.add_get("/api/sources", api.list_sources)
+    r.add_get("/api/leader/due", api.leader_due)
+    r.add_static("/static", STATIC)

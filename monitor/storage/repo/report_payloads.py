@@ -6,9 +6,9 @@ Keys read (see README "Reports → what the report reads"):
 - pause_requested: rule (or rule_id), until, reason; the actor is the requester
 - pause_approved / pause_rejected: request_seq (the seq of the request), reason; the actor decides
 - classified / confirmed / graded / regraded: event_level, opinion_level (a key present with null
-  clears the level, as in the engine's facts); regraded also reason, and optionally
-  event_level_before / opinion_level_before
-- reassigned: owner_unit, reason; closed / reopened / dismissed: reason; merged: into_id
+  clears the level, as in the engine's facts); regraded also reason and `from` {event_level,
+  opinion_level} (the levels it replaced; else they are taken from the earlier level events)
+- reassigned: to (the new owning unit), reason; closed / reopened / dismissed: reason; merged: into_id
 - obligation_breached: rule; report_recorded: report_kind, channel
 """
 
@@ -111,8 +111,10 @@ def fold_regrades(rows: Iterable[EventRow]) -> list[RegradeFacts]:
     found: list[RegradeFacts] = []
     for incident_id, _seq, kind, at, actor, p in rows:
         event_before, opinion_before = current.get(incident_id, (UNKNOWN_LEVEL, UNKNOWN_LEVEL))
-        event_before = _level(p, "event_level_before", event_before)
-        opinion_before = _level(p, "opinion_level_before", opinion_before)
+        previous = p.get("from")
+        before: Mapping[str, Any] = previous if isinstance(previous, Mapping) else {}
+        event_before = _level(before, "event_level", event_before)
+        opinion_before = _level(before, "opinion_level", opinion_before)
         after = (_level(p, "event_level", event_before), _level(p, "opinion_level", opinion_before))
         current[incident_id] = after
         if kind == "regraded":
@@ -143,5 +145,5 @@ def timeline_from(
         escalation_kind=_text(p.get("kind")) if kind == "escalated" else None,
         event_level=p.get("event_level"),
         opinion_level=p.get("opinion_level"),
-        owner_unit=p.get("owner_unit"),
+        owner_unit=p.get("to") if kind == "reassigned" else None,
     )

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
 from monitor.storage.db import insert_ignore
-from monitor.storage.schema import fetches, sources
+from monitor.storage.schema import fetches, source_events, sources
 
 
 def source_row(source: Source, now: datetime) -> dict[str, Any]:
@@ -88,3 +88,39 @@ async def record_fetch(conn: AsyncConnection, source_id: int, changes: dict[str,
 def failures_plus_one() -> Any:
     """SQL expression incrementing the consecutive failure counter atomically."""
     return sources.c.consecutive_failures + 1
+
+
+# --- web: the sources page ---------------------------------------------------------
+
+
+async def source_rows(conn: AsyncConnection) -> list[Any]:
+    """Every source row with its fetch state and health (for the sources page)."""
+    return list(await conn.execute(select(sources).order_by(sources.c.name, sources.c.id)))
+
+
+async def get_source_row(conn: AsyncConnection, source_id: int) -> Any | None:
+    return (await conn.execute(select(sources).where(sources.c.id == source_id))).first()
+
+
+async def source_id_for_url(conn: AsyncConnection, url: str) -> int | None:
+    row = (await conn.execute(select(sources.c.id).where(sources.c.url == url))).first()
+    return int(row.id) if row else None
+
+
+async def update_source(conn: AsyncConnection, source_id: int, changes: dict[str, Any], now: datetime) -> None:
+    """Edit a source's registration fields (name, url, kind, tier, polling bounds, enabled …)."""
+    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes, updated_at=now))
+
+
+async def latest_health_events(conn: AsyncConnection, source_ids: Sequence[int]) -> dict[int, Any]:
+    """The most recent health change of each source, in one query."""
+    if not source_ids:
+        return {}
+    latest = (
+        select(source_events.c.source_id, func.max(source_events.c.id).label("id"))
+        .where(source_events.c.source_id.in_(list(source_ids)), source_events.c.kind == "health_changed")
+        .group_by(source_events.c.source_id)
+        .subquery()
+    )
+    query = select(source_events).join(latest, latest.c.id == source_events.c.id)
+    return {row.source_id: row for row in await conn.execute(query)}

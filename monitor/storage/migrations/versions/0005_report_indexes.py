@@ -1,18 +1,17 @@
 """indexes the monthly report reads by
 
-Revision ID: 0002_report_indexes
-Revises: 0001
+Revision ID: 0005_report_indexes
+Revises: 0004_engine
 Create Date: 2026-11-22 17:00:00
 
 - incident_events (kind, incident_id): responses / escalations / pauses of a batch of incidents
 - obligations (due_at): deadlines due in a month
 - corrections (at): corrections made in a month
-- outbox (incident_id): deliveries of an incident's alerts
 """
 from alembic import op
 
-revision = '0002_report_indexes'
-down_revision = '0001'
+revision = '0005_report_indexes'
+down_revision = '0004_engine'
 branch_labels = None
 depends_on = None
 
@@ -24,13 +23,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_obligations_due_at', ['due_at'], unique=False)
     with op.batch_alter_table('corrections', schema=None) as batch_op:
         batch_op.create_index('ix_corrections_at', ['at'], unique=False)
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_incident', ['incident_id'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_incident')
     with op.batch_alter_table('corrections', schema=None) as batch_op:
         batch_op.drop_index('ix_corrections_at')
     with op.batch_alter_table('obligations', schema=None) as batch_op:

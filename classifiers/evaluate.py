@@ -1,0 +1,249 @@
+"""Per-task metrics on the held-out test split: ``python -m classifiers.evaluate [--data DIR]``.
+
+Prints a table and records it in ``benchmarks/README.md`` (between the evaluation markers)
+unless ``--no-record`` is given. Needs scikit-learn (metrics) and the shared corpora.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.corpora import CORPUS_FILES, Example, default_data_dir, load_examples
+from classifiers.facts import extract_facts
+from classifiers.pipeline import Pipeline
+from classifiers.types import Doc
+
+README = Path(__file__).resolve().parent.parent / "benchmarks" / "README.md"
+START, END = "<!-- evaluation:start -->", "<!-- evaluation:end -->"
+# Reply-unit heuristic of the responses corpus → routing class (weak labels, raw text).
+_REPLY_UNIT_CLASSES = (
+    (re.compile(r"教育|学校"), "教育文体"),
+    (re.compile(r"交通|运管|公路"), "交通运输"),
+    (re.compile(r"人社|人力资源|社保|劳动"), "劳动和社会保障"),
+    (re.compile(r"住建|住房|规划|城管|城市管理|自然资源|国土"), "城乡建设"),
+    (re.compile(r"环保|生态环境|环境保护"), "环境保护"),
+    (re.compile(r"卫健|卫生|卫计"), "卫生计生"),
+    (re.compile(r"商务|市场监|工商|旅游|文旅"), "商贸旅游"),
+)
+
+
+def head_predictions(pipeline: Pipeline, texts: Sequence[str], head: str) -> tuple[list[str], np.ndarray]:
+    """Argmax class and probabilities of one head for raw texts (via the shared features)."""
+    from classifiers.features import feature_text
+    from classifiers.normalize import normalize
+
+    probs_all = []
+    for start in range(0, len(texts), 2000):
+        chunk = [feature_text(normalize(t)) for t in texts[start : start + 2000]]
+        matrix = pipeline.models.features.transform([pipeline.tokenizer.cut(t) for t in chunk], chunk)
+        probs_all.append(pipeline.models.heads[head].probabilities(pipeline.models.scores(matrix)))
+    probs = np.concatenate(probs_all)
+    classes = pipeline.models.heads[head].classes
+    if probs.ndim == 1:
+        return [str(p >= 0.5) for p in probs], probs
+    return [classes[i] for i in probs.argmax(axis=1)], probs
+
+
+def _binary(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    kw: dict[str, Any] = {"pos_label": "True", "zero_division": 0}
+    return {
+        "f1": f1_score(y_true, y_pred, **kw),
+        "precision": precision_score(y_true, y_pred, **kw),
+        "recall": recall_score(y_true, y_pred, **kw),
+    }
+
+
+def _macro(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    # Macro over the reference classes: a prediction of a class the data does not label (a rule
+    # type such as 谣言) still counts as a miss of the true class.
+    labels = sorted(set(y_true))
+    return {
+        "macro_f1": f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "accuracy": accuracy_score(y_true, y_pred),
+    }
+
+
+def _rows(
+    examples: Sequence[Example], label: Callable[[Example], Any], where: Callable[[Example], bool]
+) -> tuple[list[str], list[str]]:
+    chosen = [e for e in examples if e.split == "test" and label(e) is not None and where(e)]
+    return [e.text for e in chosen], [str(label(e)) for e in chosen]
+
+
+Task = tuple[str, str, Callable[[Example], Any], Callable[[Example], bool], str]
+# (name, head, label, which test rows, description of the data)
+HEAD_TASKS: tuple[Task, ...] = (
+    ("relevance", "relevance", lambda e: e.relevant, lambda e: True,
+     "test split, all corpora (duee 司法/组织行为 excluded)"),
+    ("relevance (titles only)", "relevance", lambda e: e.relevant, lambda e: e.source in ("responses", "tnews"),
+     "test split: responses titles (raw) vs tnews"),
+    ("incident vs not", "incident", lambda e: e.incident, lambda e: e.source == "duee",
+     "DuEE test split, is_disaster_accident"),
+    ("event type (model)", "event_type", lambda e: e.event_type, lambda e: True,
+     "test split: CEC + DuEE disasters + messages + news"),
+    ("event type, emergencies only", "event_type", lambda e: e.event_type,
+     lambda e: e.source == "cec" or (e.source == "duee" and bool(e.incident)), "CEC + DuEE disaster test rows"),
+    ("routing (unsegmented)", "routing", lambda e: e.routing, lambda e: True,
+     "泰迪杯 messages test split, segmentation removed"),
+)  # fmt: skip
+
+
+def evaluate_heads(pipeline: Pipeline, examples: Sequence[Example]) -> list[dict[str, Any]]:
+    rows = []
+    for name, head, label, where, data in HEAD_TASKS:
+        texts, truth = _rows(examples, label, where)
+        if name == "relevance (titles only)":
+            texts = [t.split("\n", 1)[0] for t in texts]
+        predicted, _ = head_predictions(pipeline, texts, head)
+        metrics = _binary(truth, predicted) if pipeline.models.heads[head].binary else _macro(truth, predicted)
+        rows.append({"task": name, "data": data, "n": len(texts), **metrics})
+    return rows
+
+
+def evaluate_raw_routing(pipeline: Pipeline, data_dir: Path) -> dict[str, Any]:
+    """Routing on raw citizen messages, against the (noisy) reply-unit heuristic."""
+    texts, truth = [], []
+    with (data_dir / CORPUS_FILES["responses"]).open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            classes = {c for pattern, c in _REPLY_UNIT_CLASSES if pattern.search(row["reply_units_heuristic"])}
+            if len(classes) == 1:
+                texts.append(f"{row['title']}\n{row['detail']}")
+                truth.append(classes.pop())
+    predicted, _ = head_predictions(pipeline, texts, "routing")
+    return {
+        "task": "routing (raw messages, weak labels)",
+        "data": "responses corpus, reply-unit heuristic → class",
+        "n": len(texts),
+        **_macro(truth, predicted),
+    }
+
+
+def evaluate_facts(data_dir: Path, examples: Sequence[Example]) -> list[dict[str, Any]]:
+    """CEC test documents: extracted deaths / injured vs the corpus annotation."""
+    test_ids = {e.id for e in examples if e.source == "cec" and e.split == "test"}
+    out = []
+    with (data_dir / CORPUS_FILES["cec"]).open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["doc_id"] in test_ids]
+    for field, column in (("deaths", "dead_annot"), ("injured", "injured_annot")):
+        stated = [r for r in rows if r[column] not in ("", "0")]
+        hits = sum(int(extract_facts(f"{r['title']}\n{r['text']}").value(field) or 0) == int(r[column]) for r in stated)
+        out.append(
+            {
+                "task": f"facts: {field} exact",
+                "data": "CEC test docs whose annotation is > 0 (doc-level, noisy)",
+                "n": len(stated),
+                "accuracy": hits / max(len(stated), 1),
+            }
+        )
+    return out
+
+
+GOLD_SENTENCES = Path(__file__).resolve().parent.parent / "benchmarks" / "facts_gold.csv"
+_SENTENCE_END = re.compile(r"(?<=[。！？\n])")
+
+
+def evaluate_fact_sentences(examples: Sequence[Example], gold_path: Path = GOLD_SENTENCES) -> dict[str, Any]:
+    """Hand-labelled test-split sentences (benchmarks/facts_gold.csv holds ids and sha1s, no
+    text): a sentence counts as right when deaths, injured and missing all match exactly."""
+    with gold_path.open(encoding="utf-8") as handle:
+        gold = {(r["source"], r["doc_id"], r["sentence_sha1"]): r for r in csv.DictReader(handle)}
+    docs = {(source, doc_id) for source, doc_id, _ in gold}
+    right, seen, misses = 0, 0, []
+    for example in examples:
+        if (example.source, example.id) not in docs:
+            continue
+        for sentence in (s.strip() for s in _SENTENCE_END.split(example.text)):
+            key = (example.source, example.id, hashlib.sha1(sentence.encode("utf-8")).hexdigest())
+            if key in gold:
+                seen += 1
+                ok = _sentence_right(sentence, gold[key])
+                right += ok
+                if not ok:
+                    misses.append(sentence[:40])
+    return {
+        "task": "facts: casualty sentences exact",
+        "data": "hand-labelled test-split sentences (CEC + DuEE)",
+        "n": seen,
+        "accuracy": right / max(seen, 1),
+        "misses": misses,
+    }
+
+
+def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
+    facts = extract_facts(sentence)
+    for field in ("deaths", "injured", "missing"):
+        want = float(labels[field]) if labels[field] else None
+        if facts.value(field) != want:
+            return False
+    return True
+
+
+def evaluate_pipeline_types(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, Any]:
+    chosen = [e for e in examples if e.split == "test" and e.event_type is not None]
+    results = pipeline.classify([Doc(e.id, "", e.text) for e in chosen])
+    return {
+        "task": "event type (pipeline: model + rules)",
+        "data": "same rows as event type (model)",
+        "n": len(chosen),
+        **_macro([str(e.event_type) for e in chosen], [r.event_type.value for r in results]),
+    }
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    lines = ["| task | metric | value | n | data |", "|---|---|---|---|---|"]
+    for row in rows:
+        for metric in ("f1", "precision", "recall", "macro_f1", "accuracy"):
+            if metric in row:
+                lines.append(f"| {row['task']} | {metric} | {row[metric]:.4f} | {row['n']} | {row['data']} |")
+    return "\n".join(lines)
+
+
+def record(table: str, meta: dict[str, Any]) -> None:
+    header = (
+        f"Measured {datetime.now(UTC).date().isoformat()} with `python -m classifiers.evaluate`; models built "
+        f"{meta.get('built', '?')}, corpora sha256 in classifiers/models/meta.json.\n\n"
+    )
+    text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    if START not in text:
+        text += f"\n{START}\n{END}\n"
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    README.write_text(f"{before}{START}\n{header}{table}\n{END}{after}", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m classifiers.evaluate", description=__doc__)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--models", type=Path, default=None)
+    parser.add_argument("--no-record", action="store_true", help="print only; do not edit benchmarks/README.md")
+    args = parser.parse_args(argv)
+    data_dir = args.data or default_data_dir()
+    pipeline = Pipeline.load(args.models)
+    examples = load_examples(data_dir)
+    rows = evaluate_heads(pipeline, examples)
+    rows += [evaluate_raw_routing(pipeline, data_dir), evaluate_pipeline_types(pipeline, examples)]
+    rows += evaluate_facts(data_dir, examples)
+    sentences = evaluate_fact_sentences(examples)
+    sentences.pop("misses")
+    rows.append(sentences)
+    table = format_table(rows)
+    print(table)
+    if not args.no_record:
+        record(table, dict(pipeline.meta))
+
+
+if __name__ == "__main__":
+    main()

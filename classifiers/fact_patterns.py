@@ -1,0 +1,118 @@
+"""Regular expressions for casualty, loss and headcount statements in Chinese news.
+
+Every pattern has a ``num`` group (and optionally ``pre``, ``num2``, ``q``, ``mul``, ``q2``)
+read by :mod:`classifiers.facts`. Patterns run on a *masked* copy of the text in which ages,
+dates, times and measures (50岁, 3日, 14时, 5公里 …) are blanked out, so a number that is not a
+headcount cannot be read as one and cannot block a gap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from classifiers.numerals import NUMBER_PATTERN
+
+# Words that may stand right before a number: totals, updates, approximations.
+_PRE = (
+    r"(?P<pre>(?:[已共]|累计|共计|总计|目前|现已)?"
+    r"(?:上升至|上升到|升至|增至|增加至|增加到|攀升至|增加为|上升为|达到|高达|已达|达|"
+    r"超过|超|逾|大约|约|近|至少|不少于)?)"
+)
+_VAGUE = r"数十|几十|数百|几百|上百|上千|近百|近千"
+COUNT = (
+    _PRE + rf"(?P<num>{_VAGUE}|{NUMBER_PATTERN})"
+    rf"(?:(?:至|到|-|~|—|－)(?P<num2>{NUMBER_PATTERN}))?"
+    r"(?P<q>余|多)?(?P<mul>千万|百万|万|亿|千)?(?P<q2>余|多)?"
+)
+_COUNTER = r"(?:人次|人|名|位|具|个|例)"
+# Characters a gap between a headcount and its verb may not contain: clause punctuation,
+# another number, or words that start another statement.
+_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
+_SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿]{0,5}?"
+
+# A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
+# must not be the count of the next statement (死亡982人受伤 is 982 injured, not dead).
+_LINK = r"(?:为|是|已经)?"
+_NOT_NEXT = r"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难))"
+_DEATH_VERB = r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|不治|遇害|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
+_DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
+_MISSING_VERB = r"(?:失踪|失联|下落不明)"
+_SERIOUS = r"(?:受重伤|重伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
+_LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
+_MINOR = r"(?:轻微伤)"
+_INJURED = r"(?:不同程度受伤|受伤|负伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残]))"
+_POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适)"
+_EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤离|安置)"
+_GATHER = r"(?:聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与)"
+
+
+@dataclass(frozen=True)
+class FactPattern:
+    """One way of stating a fact: which field it fills, which kind, and the regex."""
+
+    field: str
+    kind: str
+    regex: re.Pattern[str]
+
+
+def _p(field: str, kind: str, pattern: str) -> FactPattern:
+    return FactPattern(field, kind, re.compile(pattern))
+
+
+# Only clauses containing one of these characters can state a fact; the full patterns (slow:
+# they try every position) run on those clauses alone.
+TRIGGER = re.compile(
+    r"死|亡|遇难|罹难|丧|殒|毙|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|"
+    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失"
+)
+# Patterns never span a comma or a sentence end, so clauses are cut there.
+CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
+
+
+PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
+    _p("deaths", "total", COUNT + _COUNTER + _GAP + _DEATH_VERB),
+    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _LINK + COUNT + _NOT_NEXT),
+    _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤)"),
+    _p("missing", "total", COUNT + _COUNTER + _GAP + _MISSING_VERB),
+    _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
+    _p("injured", "serious", COUNT + _COUNTER + _GAP + _SERIOUS),
+    _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
+    _p("injured", "minor", COUNT + _COUNTER + _GAP + _MINOR),
+    _p("injured", "light", COUNT + _COUNTER + _GAP + _LIGHT),
+    _p("injured", "total", COUNT + _COUNTER + _GAP + _INJURED),
+    _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + COUNT + _NOT_NEXT),
+    _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
+    _p("injured", "poisoned", COUNT + _COUNTER + _GAP + _POISONED),
+    _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
+    _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE),
+    _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
+    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER),
+    _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
+)
+
+_MONEY = _PRE + rf"(?P<num>{NUMBER_PATTERN})(?P<q>余|多)?(?P<mul>千万|百万|万|亿)?(?P<q2>余|多)?"
+_LOSS_NOUN = r"(?:直接)?(?:经济|财产)损失"
+LOSS_PATTERNS: tuple[FactPattern, ...] = (
+    _p(
+        "economic_loss_cny",
+        "total",
+        _LOSS_NOUN + r"(?:估计|初步估算|初步统计)?" + _SHORT_GAP + _MONEY + r"(?:人民币)?元?",
+    ),
+    _p("economic_loss_cny", "total", _MONEY + r"(?:人民币)?元(?:的|左右的)?" + _LOSS_NOUN),
+)
+
+# "No casualties" statements: the fields they set to zero.
+ZERO_PATTERN = re.compile(
+    r"(?:无|没有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员)?(?P<what>伤亡|死亡|受伤)"
+)
+ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤": ("injured",)}
+
+# Numbers that are not headcounts: ages, dates, times, distances, weights, ordinals …
+MASK_PATTERN = re.compile(
+    NUMBER_PATTERN + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
+    r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
+)
+# A clause with one of these words reports statistics, not one event: its numbers are ignored.
+STATISTICS_PATTERN = re.compile(r"每年|每天|每月|每日|年均|平均每|全年|去年|今年以来|年以来|同比|历年|历史上|以往")
+CLAUSE_START = re.compile(r"[。；;！？!?\n]")

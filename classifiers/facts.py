@@ -1,0 +1,267 @@
+"""Extraction of deaths, missing, injured, serious injuries, direct loss and headcounts.
+
+Each statement found becomes a :class:`Fact` with its span in the input text. When several
+statements fill one field, the last *update* (上升至 / 增至 …) wins; otherwise the largest
+stated number wins (a total is never smaller than its parts). Statements in clauses about
+statistics (每年 / 去年 / 同比 …) are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from classifiers.fact_patterns import (
+    CLAUSE,
+    CLAUSE_START,
+    LOSS_PATTERNS,
+    MASK_PATTERN,
+    PEOPLE_PATTERNS,
+    STATISTICS_PATTERN,
+    TRIGGER,
+    ZERO_FIELDS,
+    ZERO_PATTERN,
+    FactPattern,
+)
+from classifiers.normalize import normalize
+from classifiers.numerals import MULTIPLIERS, parse_adjacent_range, parse_number
+
+FIELDS = ("deaths", "missing", "injured", "serious_injured", "economic_loss_cny", "people_involved")
+_VAGUE_VALUES = {"数十": 20.0, "几十": 20.0, "数百": 200.0, "几百": 200.0, "上百": 100.0, "上千": 1000.0}
+_NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0}
+_UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One number stated in the text, with where it was stated.
+
+    ``qualifier`` is exact | approx (约) | more_than (余/多/逾/超过) | nearly (近) | range | vague
+    (数十 …); ``value`` is the stated number (the lower end of a range), ``upper`` the upper end.
+    """
+
+    field: str
+    value: float
+    start: int
+    end: int
+    text: str
+    kind: str = "total"
+    qualifier: str = "exact"
+    upper: float | None = None
+    update: bool = False
+
+    @property
+    def at_least(self) -> float:
+        """The smallest count the statement supports (近30 → 29); grading uses this."""
+        return self.value - 1 if self.qualifier == "nearly" and self.value > 0 else self.value
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "value": _number(self.value),
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "kind": self.kind,
+            "qualifier": self.qualifier,
+        }
+        if self.upper is not None:
+            out["upper"] = _number(self.upper)
+        return out
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The resolved value of each field plus every statement that was found."""
+
+    deaths: Fact | None = None
+    missing: Fact | None = None
+    injured: Fact | None = None
+    serious_injured: Fact | None = None
+    economic_loss_cny: Fact | None = None
+    people_involved: Fact | None = None
+    mentions: tuple[Fact, ...] = field(default=(), repr=False)
+
+    def value(self, name: str) -> float | None:
+        fact: Fact | None = getattr(self, name)
+        return None if fact is None else fact.value
+
+    def at_least(self, name: str, kinds: Iterable[str] | None = None) -> float:
+        """Lower bound for a field (0 when absent); ``kinds`` restricts to those statements."""
+        if kinds is None:
+            fact: Fact | None = getattr(self, name)
+            return 0.0 if fact is None else fact.at_least
+        wanted = set(kinds)
+        found = [m.at_least for m in self.mentions if m.field == name and m.kind in wanted]
+        return max(found, default=0.0)
+
+    def to_dict(self) -> dict[str, object]:
+        """Numbers per field (null when not stated) and a ``spans`` map with the evidence."""
+        out: dict[str, object] = {name: _maybe_number(getattr(self, name)) for name in FIELDS}
+        out["spans"] = {name: getattr(self, name).to_dict() for name in FIELDS if getattr(self, name) is not None}
+        return out
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _maybe_number(fact: Fact | None) -> int | float | None:
+    return None if fact is None else _number(fact.value)
+
+
+def extract_facts(text: str, normalized: str | None = None) -> Facts:
+    """Extract casualty, loss and headcount facts from Chinese ``text`` (any script/width).
+
+    ``normalized`` may pass ``normalize(text)`` when the caller already has it. Spans index
+    ``text`` (normalisation maps one character to one character).
+    """
+    norm = normalize(text) if normalized is None else normalized
+    mentions: list[Fact] = []
+    triggers = [m.start() for m in TRIGGER.finditer(norm)]
+    if triggers:
+        for clause in CLAUSE.finditer(norm):
+            first = bisect_left(triggers, clause.start())
+            if first < len(triggers) and triggers[first] < clause.end():
+                mentions += _clause_mentions(clause.group(0), clause.start(), text)
+    mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
+    mentions += list(_zero_mentions(norm))
+    return resolve(mentions)
+
+
+def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
+    masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), clause)
+    found = list(_scan(masked, original, PEOPLE_PATTERNS, offset))
+    if "损" in clause:
+        found += _scan(clause, original, LOSS_PATTERNS, offset)
+    return found
+
+
+def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...], offset: int) -> Iterable[Fact]:
+    seen: set[tuple[str, int]] = set()
+    for pattern in patterns:
+        for match in pattern.regex.finditer(haystack):
+            fact = _fact_from(pattern, match, original, offset)
+            key = (fact.field if fact else "", match.start("num"))
+            if fact is not None and key not in seen:
+                seen.add(key)
+                yield fact
+
+
+def _fact_from(pattern: FactPattern, match: re.Match[str], original: str, offset: int) -> Fact | None:
+    parsed = _parse_count(match)
+    if parsed is None:
+        return None
+    value, upper, qualifier = parsed
+    pre = match.group("pre") or ""
+    name = "serious_injured" if pattern.kind == "serious" else pattern.field
+    return Fact(
+        field=name,
+        value=value,
+        start=offset + match.start(),
+        end=offset + match.end(),
+        text=original[offset + match.start() : offset + match.end()],
+        kind=pattern.kind,
+        qualifier=qualifier,
+        upper=upper,
+        update=any(w in pre for w in _UPDATE_WORDS),
+    )
+
+
+def _parse_count(match: re.Match[str]) -> tuple[float, float | None, str] | None:
+    num = match.group("num")
+    groups = match.groupdict()
+    scale = _scale(groups.get("mul") or "")
+    base = _base_value(num)
+    if base is None:
+        return None
+    value, upper = base[0] * scale, (None if base[1] is None else base[1] * scale)
+    if groups.get("num2"):
+        high = parse_number(groups["num2"])
+        upper = None if high is None else high * scale
+    return value, upper, _qualifier(match, num, upper)
+
+
+def _base_value(num: str) -> tuple[float, float | None] | None:
+    if num in _VAGUE_VALUES:
+        return _VAGUE_VALUES[num], None
+    if num in _NEARLY_VALUES:
+        return _NEARLY_VALUES[num], None
+    adjacent = parse_adjacent_range(num)
+    if adjacent is not None:
+        return adjacent
+    value = parse_number(num)
+    return None if value is None else (value, None)
+
+
+def _scale(mul: str) -> float:
+    scale = 1.0
+    for char in mul:
+        scale *= MULTIPLIERS[char]
+    return scale
+
+
+def _qualifier(match: re.Match[str], num: str, upper: float | None) -> str:
+    pre = match.group("pre") or ""
+    groups = match.groupdict()
+    if num in _VAGUE_VALUES:
+        return "vague"
+    if upper is not None:
+        return "range"
+    if num in _NEARLY_VALUES or pre.endswith("近"):
+        return "nearly"
+    if groups.get("q") or groups.get("q2") or any(w in pre for w in ("超", "逾", "至少", "不少于")):
+        return "more_than"
+    if "约" in pre:
+        return "approx"
+    return "exact"
+
+
+def _in_statistics(text: str, position: int) -> bool:
+    starts = [m.end() for m in CLAUSE_START.finditer(text, 0, position)]
+    clause_start = starts[-1] if starts else 0
+    return STATISTICS_PATTERN.search(text, clause_start, position + 1) is not None
+
+
+def _zero_mentions(text: str) -> Iterable[Fact]:
+    for match in ZERO_PATTERN.finditer(text):
+        for name in ZERO_FIELDS[match.group("what")]:
+            yield Fact(name, 0.0, match.start(), match.end(), match.group(0), kind="zero")
+
+
+def resolve(mentions: list[Fact]) -> Facts:
+    """Choose one fact per field from all statements (see module docstring)."""
+    by_field: dict[str, list[Fact]] = {name: [] for name in FIELDS}
+    for mention in mentions:
+        by_field[mention.field].append(mention)
+    chosen = {name: _choose(facts) for name, facts in by_field.items()}
+    chosen["injured"] = _injured_total(chosen["injured"], by_field)
+    ordered = tuple(sorted(mentions, key=lambda m: (m.start, m.field)))
+    return Facts(mentions=ordered, **chosen)
+
+
+def _choose(facts: list[Fact]) -> Fact | None:
+    if not facts:
+        return None
+    updates = [f for f in facts if f.update]
+    if updates:
+        return max(updates, key=lambda f: f.start)
+    return max(facts, key=lambda f: (f.value, -f.start))
+
+
+def _injured_total(total: Fact | None, by_field: dict[str, list[Fact]]) -> Fact | None:
+    """Total injured: the stated total, or the sum of 重伤 + 轻伤 + 轻微伤 if that is larger."""
+    totals = [f for f in by_field["injured"] if f.kind in ("total", "poisoned", "zero")]
+    parts = [_choose([f for f in by_field["injured"] if f.kind == k]) for k in ("light", "minor")]
+    parts.append(_choose(by_field["serious_injured"]))
+    present = [p for p in parts if p is not None]
+    stated = _choose(totals)
+    summed = sum(p.value for p in present)
+    if stated is not None and (stated.value >= summed or stated.update):
+        return stated
+    if not present:
+        return total
+    first = min(present, key=lambda p: p.start)
+    text = "+".join(p.text for p in sorted(present, key=lambda p: p.start))
+    return Fact("injured", summed, first.start, max(p.end for p in present), text, kind="sum")

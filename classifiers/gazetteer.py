@@ -1,0 +1,79 @@
+"""The org directory the classifier routes into: departments and 属地 regions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    """One department: names that refer to it, topic keywords, and vertical management."""
+
+    aliases: Sequence[str] = ()
+    keywords: Sequence[str] = ()
+    vertical_managed: bool = False
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Regions (township/subdistrict → its place names) and departments (name → info)."""
+
+    regions: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    departments: Mapping[str, DepartmentInfo] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls) -> Gazetteer:
+        """The DOMAIN.md §7 departments shipped in ``data/departments.yaml``; no regions."""
+        return cls(regions={}, departments=dict(_default_departments()))
+
+    def with_regions(self, regions: Mapping[str, Sequence[str]]) -> Gazetteer:
+        """A copy with ``regions`` replacing this gazetteer's regions."""
+        return Gazetteer(regions=dict(regions), departments=self.departments)
+
+    def place_names(self) -> list[str]:
+        """Every region name and alias (used as tokenizer user words)."""
+        names = set(self.regions)
+        for aliases in self.regions.values():
+            names.update(aliases)
+        return sorted(n for n in names if n)
+
+    def department_terms(self) -> list[str]:
+        """Every department name, alias and keyword (used as tokenizer user words)."""
+        terms: set[str] = set()
+        for name, info in self.departments.items():
+            terms.add(name)
+            terms.update(info.aliases)
+            terms.update(info.keywords)
+        return sorted(t for t in terms if t)
+
+
+@lru_cache(maxsize=1)
+def _default_departments() -> tuple[tuple[str, DepartmentInfo], ...]:
+    raw = load_data_yaml("departments.yaml")["departments"]
+    return tuple((name, _department_from(name, spec)) for name, spec in raw.items())
+
+
+def _department_from(name: str, spec: Mapping[str, Any]) -> DepartmentInfo:
+    unknown = set(spec) - {"aliases", "keywords", "vertical_managed"}
+    if unknown:
+        raise ValueError(f"departments.yaml: {name}: unknown fields {sorted(unknown)}")
+    return DepartmentInfo(
+        aliases=tuple(str(a) for a in spec.get("aliases", ())),
+        keywords=tuple(str(k) for k in spec.get("keywords", ())),
+        vertical_managed=bool(spec.get("vertical_managed", False)),
+    )
+
+
+def load_data_yaml(name: str) -> dict[str, Any]:
+    """Parse one YAML file shipped in ``classifiers/data``."""
+    text = resources.files("classifiers").joinpath(f"data/{name}").read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"classifiers/data/{name}: expected a mapping at the top level")
+    return data

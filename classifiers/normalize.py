@@ -1,0 +1,41 @@
+"""Script and width normalisation: traditional → simplified, full width → half width.
+
+Both are single-character mappings applied with one ``str.translate`` call (C speed). The
+traditional → simplified table is OpenCC's TSCharacters (first candidate), shipped in
+``data/t2s_chars.tsv``; OpenCC's phrase table is not applied, which only matters for a few
+hundred idioms whose simplified form differs character by character from the default.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+_FULLWIDTH_START = 0xFF01  # '！'
+_FULLWIDTH_END = 0xFF5E  # '～'
+_FULLWIDTH_OFFSET = 0xFEE0
+_IDEOGRAPHIC_SPACE = 0x3000
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(_FULLWIDTH_START, _FULLWIDTH_END + 1):
+        table[code] = chr(code - _FULLWIDTH_OFFSET)
+    table[_IDEOGRAPHIC_SPACE] = " "
+    text = resources.files("classifiers").joinpath("data/t2s_chars.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        src, dst = line.split("\t")
+        table[ord(src)] = dst
+    return table
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` in simplified script with ASCII-width letters, digits and punctuation.
+
+    >>> normalize("臺北市發生火災，３人死亡")
+    '台北市发生火灾,3人死亡'
+    """
+    return text.translate(_table())

@@ -1,0 +1,159 @@
+"""All tasks over one shared feature pass: relevance, event type, facts, grade, 舆情 level, unit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers import models_io
+from classifiers.explain import top_terms
+from classifiers.facts import extract_facts
+from classifiers.features import feature_text
+from classifiers.gazetteer import Gazetteer
+from classifiers.grading import grade
+from classifiers.models_io import LinearModels
+from classifiers.normalize import normalize
+from classifiers.opinion import default_config, opinion_level, validate_config
+from classifiers.result import Result
+from classifiers.rules import COLLECTIVE_UNIT, flags_for, type_rule
+from classifiers.tokenize import Tokenizer, base_user_words
+from classifiers.types import Doc, EventLevel, EventType, OpinionLevel, category_of
+from classifiers.units import Unit, UnitResolver
+
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent / "models"
+RELEVANCE_THRESHOLD = 0.5
+# A keyword rule (谣言, 疫情, 食物中毒, 群体性事件 …) makes an item relevant when the model gives
+# it at least this much: §1.2 / 80号 categories the corpora do not label.
+RULE_RELEVANCE_FLOOR = 0.1
+TOP_TERMS = 5
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Model outputs for one document."""
+
+    relevance: float
+    event_type: EventType
+    event_score: float
+    routing: dict[str, float]
+
+
+class Pipeline:
+    """Loaded models + gazetteer + opinion thresholds; ``classify`` is deterministic."""
+
+    def __init__(
+        self, models: LinearModels, meta: Mapping[str, Any], gazetteer: Gazetteer, opinion_config: Mapping[str, Any]
+    ) -> None:
+        self.models = models
+        self.meta = meta
+        self.gazetteer = gazetteer
+        self.opinion_config = opinion_config
+        self.tokenizer = Tokenizer(base_user_words(gazetteer))
+        self.units = UnitResolver(gazetteer)
+        self._terms = models.features.terms()
+
+    @classmethod
+    def load(
+        cls,
+        models_dir: Path | None = None,
+        *,
+        gazetteer: Gazetteer | None = None,
+        opinion_config: Mapping[str, Any] | None = None,
+    ) -> Pipeline:
+        """Load the shipped models (or ``models_dir``); raises ArtifactError with the fix."""
+        models, meta = models_io.load(models_dir or DEFAULT_MODELS_DIR)
+        config = default_config() if opinion_config is None else validate_config(opinion_config)
+        return cls(models, meta, gazetteer or Gazetteer.default(), config)
+
+    def classify(self, docs: Sequence[Doc]) -> list[Result]:
+        """Classify a batch: one tokenisation and one sparse product for every task."""
+        if not docs:
+            return []
+        normalized = [normalize(d.full_text) for d in docs]
+        texts = [feature_text(n) for n in normalized]
+        matrix = self.models.features.transform([self.tokenizer.segment(t) for t in texts], texts)
+        scores = self.models.scores(matrix)
+        probs = {name: head.probabilities(scores) for name, head in self.models.heads.items()}
+        scored, event_columns = self._score_batch(probs)
+        relevance_column = np.full(len(docs), self.models.heads["relevance"].start)
+        weights = self.models.weights
+        relevance_terms = top_terms(matrix, weights, relevance_column, self._terms, TOP_TERMS)
+        event_terms = top_terms(matrix, weights, event_columns, self._terms, TOP_TERMS)
+        return [
+            self._result(doc, norm, s, {"relevance": rt, "event_type": et})
+            for doc, norm, s, rt, et in zip(docs, normalized, scored, relevance_terms, event_terms, strict=True)
+        ]
+
+    def _score_batch(self, probs: Mapping[str, np.ndarray]) -> tuple[list[_Scored], np.ndarray]:
+        """Per-document scores; 非政务 is not a candidate type for a relevant document."""
+        event_head, routing_head = self.models.heads["event_type"], self.models.heads["routing"]
+        relevance = probs["relevance"]
+        event = probs["event_type"].copy()
+        if EventType.NOT_GOV.value in event_head.classes:
+            event[relevance >= RELEVANCE_THRESHOLD, event_head.classes.index(EventType.NOT_GOV.value)] = -1.0
+        best = event.argmax(axis=1)
+        best_score = event[np.arange(len(best)), best]
+        scored = [
+            _Scored(r, EventType(event_head.classes[b]), s, dict(zip(routing_head.classes, rp, strict=True)))
+            for r, b, s, rp in zip(
+                relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), strict=True
+            )
+        ]
+        return scored, event_head.start + best
+
+    def _result(self, doc: Doc, norm: str, scored: _Scored, terms: Mapping[str, list[str]]) -> Result:
+        relevant, event_type, rule = self._relevance_and_type(norm, scored)
+        facts = extract_facts(doc.full_text, norm)
+        category = category_of(event_type)
+        collective = bool(COLLECTIVE_UNIT.search(norm))
+        level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
+        flags = tuple(flags_for(norm, facts.value("deaths"))) if relevant else ()
+        opinion, opinion_why = self._opinion(doc, relevant, level, flags)
+        decision = self.units.resolve(norm, event_type.value, scored.routing) if relevant else None
+        why = {
+            "relevance": {
+                "score": round(scored.relevance, 4),
+                "by": "model" if scored.relevance >= RELEVANCE_THRESHOLD else rule,
+                "top_terms": terms["relevance"],
+            },
+            "event_type": {
+                "label": event_type.value,
+                "by": rule or "model",
+                "score": round(scored.event_score, 4),
+                "top_terms": terms["event_type"],
+            },
+            "facts": [m.to_dict() | {"field": m.field} for m in facts.mentions],
+            "event_level": level_why,
+            "opinion_level": opinion_why,
+            "unit": list(decision.why) if decision else ["非政务舆情，不分派"],
+        }
+        return Result(
+            id=doc.id, relevant=relevant, relevance_score=scored.relevance, event_type=event_type,
+            event_category=category, facts=facts, event_level=level, opinion_level=opinion,
+            unit=decision.unit if decision else Unit(None), co_units=decision.co_units if decision else (),
+            vertical_managed=bool(decision and decision.vertical_managed),
+            multi_region=bool(decision and decision.multi_region), flags=flags, why=why,
+        )  # fmt: skip
+
+    @staticmethod
+    def _relevance_and_type(norm: str, scored: _Scored) -> tuple[bool, EventType, str | None]:
+        """The model decides relevance; a keyword rule may change the type and, above a floor,
+        make an item relevant (§1.2 kinds the corpora do not label)."""
+        event_type, rule = type_rule(norm, scored.event_type)
+        relevant = scored.relevance >= RELEVANCE_THRESHOLD
+        relevant = relevant or (rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR)
+        if not relevant:
+            return False, EventType.NOT_GOV, None
+        return True, event_type, rule
+
+    def _opinion(
+        self, doc: Doc, relevant: bool, level: EventLevel | None, flags: Sequence[str]
+    ) -> tuple[OpinionLevel, list[str]]:
+        if not relevant:
+            return OpinionLevel.L4, ["非政务舆情 → L4"]
+        tiers = [doc.media_tier] if doc.media_tier else []
+        return opinion_level(level, tiers, 1, 0.0, flags, self.opinion_config)

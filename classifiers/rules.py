@@ -1,0 +1,98 @@
+"""Keyword rules for the kinds no corpus labels (公共卫生, 政策误读, 道德底线, 谣言, 其他政务)
+and the sensitivity flags. Every rule has a name that appears in ``why``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from classifiers.types import EventType
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    event_type: EventType
+    pattern: re.Pattern[str]
+    # Model predictions this rule may override; emergencies with data keep the model's type.
+    overrides: frozenset[EventType]
+
+
+_SOFT = frozenset({EventType.LIVELIHOOD, EventType.OTHER_GOV, EventType.NOT_GOV})
+_SOFT_AND_ACCIDENTS = _SOFT | {EventType.WORK_SAFETY, EventType.SOCIAL_SECURITY, EventType.POLLUTION}
+
+
+def _rule(name: str, event_type: EventType, pattern: str, overrides: frozenset[EventType] = _SOFT) -> Rule:
+    return Rule(name, event_type, re.compile(pattern), overrides)
+
+
+# Order matters: the first matching rule whose `overrides` contains the model's type wins.
+TYPE_RULES: tuple[Rule, ...] = (
+    _rule(
+        "rumor",
+        EventType.RUMOR,
+        r"辟谣|谣言|不实信息|造谣|传谣|虚假信息|网传.{0,20}(?:不实|系谣言|不属实|假的)|(?:纯属|系)(?:谣言|捏造|虚构)",
+    ),
+    _rule(
+        "public_health",
+        EventType.PUBLIC_HEALTH,
+        r"疫情|传染病|确诊病例|疑似病例|无症状感染者|聚集性(?:病例|疫情)|不明原因(?:疾病|肺炎|发热)|"
+        r"鼠疫|霍乱|非典|禽流感|新冠|诺如病毒|手足口病|流感暴发|麻疹|结核病|炭疽",
+        _SOFT_AND_ACCIDENTS,
+    ),
+    _rule(
+        "food_poisoning",
+        EventType.FOOD_POISONING,
+        r"食物中毒|集体中毒|疑似中毒.{0,10}(?:食堂|餐厅|饭店|就餐)|(?:食堂|就餐|进食|聚餐).{0,20}(?:呕吐|腹泻|腹痛)",
+        _SOFT_AND_ACCIDENTS,
+    ),
+    _rule(
+        "policy_misread",
+        EventType.POLICY_MISREAD,
+        r"误读|误解|曲解|政策解读|网传.{0,12}(?:新规|新政|政策)|(?:新规|新政|政策).{0,12}(?:不实|误读|被误读|并非如此|答疑|释疑)",
+    ),
+    _rule(
+        "moral",
+        EventType.MORAL,
+        r"虐待|虐童|虐猫|虐狗|殴打老人|遗弃|见死不救|碰瓷|霸座|侮辱英烈|冒充烈士|拐卖|性侵|猥亵|校园霸凌|校园欺凌|"
+        r"弃婴|辱骂|殴打(?:环卫|外卖|快递)|道德底线",
+    ),
+    _rule(
+        "mass_incident",
+        EventType.SOCIAL_SECURITY,
+        r"群体性事件|聚集|围堵|围攻|堵路|打砸|冲击(?:政府|机关)|持刀|砍人|枪击|纵火|命案|恐怖袭击|暴恐",
+        frozenset({EventType.NOT_GOV, EventType.OTHER_GOV}),
+    ),
+)
+
+FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
+    "mass_incident": re.compile(r"群体性事件|聚集|围堵|围攻|堵路|上访|集体维权|打砸|冲击(?:政府|机关)|罢工|游行"),
+    "minors": re.compile(r"未成年|学生|儿童|幼儿|小学|中学|幼儿园|孩子|少年|婴儿"),
+    "moral": TYPE_RULES[4].pattern,
+    "rumor": TYPE_RULES[0].pattern,
+    "policy_misread": TYPE_RULES[3].pattern,
+    "higher_request": re.compile(
+        r"(?:上级|省委|省政府|国务院|中央).{0,10}(?:要求|责成|督办|批示).{0,10}(?:回应|调查|核查)"
+    ),
+}
+COLLECTIVE_UNIT = re.compile(r"学校|学生|幼儿园|托儿所|工地|食堂|单位|公司员工|宿舍|养老院|敬老院|部队")
+GOV_CUES = re.compile(
+    r"政府|部门|局|委|办|书记|市长|县长|镇长|街道|村委|居委|信访|投诉|举报|反映|诉求|政策|通知|条例|规定"
+)
+
+
+def type_rule(text: str, predicted: EventType) -> tuple[EventType, str | None]:
+    """The rule-decided type (and rule name) for ``text``, or the model's type unchanged."""
+    for rule in TYPE_RULES:
+        if predicted in rule.overrides and rule.pattern.search(text):
+            return rule.event_type, f"rule:{rule.name}"
+    return predicted, None
+
+
+def flags_for(text: str, deaths: float | None) -> list[str]:
+    """Sensitivity flags (names of opinion_levels.yaml ``flags``) the text raises."""
+    flags = [name for name, pattern in FLAG_PATTERNS.items() if pattern.search(text)]
+    if deaths:
+        flags.append("casualties")
+    return sorted(flags)

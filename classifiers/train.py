@@ -1,0 +1,234 @@
+"""Train every head on the shared corpora: ``python -m classifiers.train --data DIR --out DIR``.
+
+The regularisation strength of each head is chosen on the validation split; the chosen model is
+refitted on train + validation and scored once on the test split (recorded in meta.json).
+Extra labelled rows (duty officers' corrections) can be folded in with ``--extra rows.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from classifiers import models_io
+from classifiers.corpora import CORPUS_SOURCES, Example, corpus_hashes, default_data_dir, load_examples
+from classifiers.features import FeatureSpace, analyze, feature_text, fit_feature_space
+from classifiers.gazetteer import load_data_yaml
+from classifiers.models_io import Head, LinearModels
+from classifiers.normalize import normalize
+from classifiers.tokenize import Tokenizer, base_user_words
+
+MAX_TERMS = {"w": 40_000, "b": 30_000, "c": 30_000}
+LR_GRID = (4.0, 16.0, 64.0, 256.0)
+SVM_GRID = (0.3, 1.0, 3.0, 10.0)
+# Softmax temperatures tried for a linear SVM's scores (chosen by validation log loss).
+SVM_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    name: str
+    label: Callable[[Example], str | bool | None]
+    metric: str  # "f1" (binary, positive class) or "macro_f1"
+    estimator: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM, scaled softmax)
+    select_on: str | None = None  # corpus whose validation rows choose C (None: all)
+
+
+HEAD_SPECS = (
+    HeadSpec("relevance", lambda e: e.relevant, "f1"),
+    HeadSpec("incident", lambda e: e.incident, "f1", select_on="duee"),
+    HeadSpec("event_type", lambda e: e.event_type, "macro_f1"),
+    HeadSpec("routing", lambda e: e.routing, "macro_f1", estimator="svm"),
+)
+
+
+def with_title_views(examples: Sequence[Example]) -> list[Example]:
+    """Add the title alone of raw messages and news reports (not in test), so that short
+    inputs are not scored as ordinary news merely for being short."""
+    extra = [
+        replace(e, id=e.id + "#title", text=e.text.split("\n", 1)[0])
+        for e in examples
+        if e.source in ("responses", "cec") and e.split != "test"
+    ]
+    return list(examples) + extra
+
+
+def read_extra_rows(path: Path) -> list[Example]:
+    """JSONL rows {title, text, relevant?, department?, event_type?} as training examples."""
+    class_of = _routing_class_of_department()
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text = f"{row.get('title', '')}\n{row.get('text', '')}".strip()
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise SystemExit(f"{path}:{number}: not a JSON object ({exc})") from None
+        rows.append(
+            Example(
+                "extra",
+                f"extra-{number}",
+                text,
+                relevant=row.get("relevant"),
+                event_type=row.get("event_type"),
+                routing=class_of.get(row.get("department") or ""),
+            )
+        )
+    return rows
+
+
+def _routing_class_of_department() -> dict[str, str]:
+    classes = load_data_yaml("units.yaml")["routing_classes"]
+    out: dict[str, str] = {}
+    for routing_class, departments in classes.items():
+        for department in departments:
+            out.setdefault(department, routing_class)
+    return out
+
+
+def featurize(examples: Sequence[Example], tokenizer: Tokenizer) -> tuple[list[list[str]], list[str]]:
+    texts = [feature_text(normalize(e.text)) for e in examples]
+    return [tokenizer.cut(t) for t in texts], texts
+
+
+def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) -> tuple[Any, dict[str, Any]]:
+    """Pick C on validation, refit on train + validation, score on test."""
+    labels = [spec.label(e) for e in examples]
+    split = np.array([e.split for e in examples])
+    have = np.array([lab is not None for lab in labels])
+    y = np.array([str(lab) for lab in labels], dtype=object)
+    fit_mask, val_mask = have & (split == "train"), have & (split == "validation")
+    if spec.select_on:
+        val_mask &= np.array([e.source == spec.select_on for e in examples])
+    grid = SVM_GRID if spec.estimator == "svm" else LR_GRID
+    fitted = {c: _estimator(spec, c).fit(x[fit_mask], y[fit_mask]) for c in grid}
+    scores = {c: _score(spec, m, x[val_mask], y[val_mask]) for c, m in fitted.items()}
+    best_c = max(scores, key=lambda c: scores[c])
+    scale = _softmax_scale(fitted[best_c], x[val_mask], y[val_mask]) if spec.estimator == "svm" else 1.0
+    final_mask = have & (split != "test")
+    model = _estimator(spec, best_c).fit(x[final_mask], y[final_mask])
+    test_mask = have & (split == "test")
+    report = {
+        "estimator": spec.estimator,
+        "C": best_c,
+        "softmax_scale": scale,
+        "validation": {str(c): round(s, 4) for c, s in scores.items()},
+        "test": round(_score(spec, model, x[test_mask], y[test_mask]), 4),
+        "n_train": int(final_mask.sum()),
+        "n_test": int(test_mask.sum()),
+    }
+    return model, report
+
+
+def _estimator(spec: HeadSpec, c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    if spec.estimator == "svm":
+        return LinearSVC(C=c, class_weight="balanced")
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+
+def _softmax_scale(model: Any, x: sparse.csr_matrix, y: np.ndarray) -> float:
+    """Temperature that turns SVM scores into probabilities with the least validation log loss."""
+    from sklearn.metrics import log_loss
+
+    scores = model.decision_function(x)
+    best, best_loss = SVM_SCALES[0], float("inf")
+    for scale in SVM_SCALES:
+        shifted = np.exp(scale * scores - (scale * scores).max(axis=1, keepdims=True))
+        loss = log_loss(y, shifted / shifted.sum(axis=1, keepdims=True), labels=model.classes_)
+        if loss < best_loss:
+            best, best_loss = scale, loss
+    return best
+
+
+def _score(spec: HeadSpec, model: Any, x: sparse.csr_matrix, y: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    predicted = model.predict(x)
+    if spec.metric == "f1":
+        return float(f1_score(y, predicted, pos_label="True"))
+    return float(f1_score(y, predicted, average="macro"))
+
+
+def stack_heads(features: FeatureSpace, fitted: dict[str, Any], scales: dict[str, float]) -> LinearModels:
+    """One weight matrix for all heads (binary heads keep the positive-class column); SVM
+    heads are multiplied by their softmax temperature so every head is read the same way."""
+    columns, biases, heads = [], [], {}
+    start = 0
+    for name, model in fitted.items():
+        classes = tuple(str(c) for c in model.classes_)
+        coef, bias = model.coef_.T * scales[name], model.intercept_ * scales[name]
+        if len(classes) == 2:
+            classes = ("True",) if classes == ("False", "True") else classes[1:]
+        columns.append(coef)
+        biases.append(bias)
+        heads[name] = Head(name, classes, start, start + coef.shape[1])
+        start += coef.shape[1]
+    weights = np.hstack(columns).astype(np.float32)
+    return LinearModels(features, weights, np.concatenate(biases).astype(np.float32), heads)
+
+
+def train(data_dir: Path, out_dir: Path, extra: Path | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    examples = with_title_views(load_examples(data_dir))
+    if extra is not None:
+        examples += read_extra_rows(extra)
+    tokenizer = Tokenizer(base_user_words())
+    tokens, texts = featurize(examples, tokenizer)
+    fit_rows = [i for i, e in enumerate(examples) if e.split != "test"]
+    space = fit_feature_space((analyze(tokens[i], texts[i]) for i in fit_rows), MAX_TERMS)
+    x = space.transform(tokens, texts)
+    fitted, reports = {}, {}
+    for spec in HEAD_SPECS:
+        fitted[spec.name], reports[spec.name] = fit_head(spec, x, examples)
+        print(f"{spec.name}: {json.dumps(reports[spec.name])}", flush=True)
+    meta = {
+        "built": datetime.now(UTC).date().isoformat(),
+        "data": {
+            "dir_name": data_dir.name,
+            "sources": CORPUS_SOURCES,
+            "licence": "no open licence: research and teaching use; corpora are not in the repository",
+            "sha256": corpus_hashes(data_dir),
+            "extra_rows": 0 if extra is None else sum(e.source == "extra" for e in examples),
+        },
+        "training_metrics": reports,
+        "tokenizer_backend": tokenizer.backend,
+        "n_features": space.n_features,
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    scales = {name: float(report["softmax_scale"]) for name, report in reports.items()}
+    return models_io.save(stack_heads(space, fitted, scales), out_dir, meta)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="shared corpora directory (default: $CLASSIFIERS_DATA_DIR or ../shared/data)",
+    )
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "models", help="model directory to write")
+    parser.add_argument("--extra", type=Path, default=None, help="JSONL of extra labelled rows to fold in")
+    args = parser.parse_args(argv)
+    data_dir = args.data or default_data_dir()
+    if not data_dir.is_dir():
+        raise SystemExit(f"{data_dir}: corpora not found; pass --data or set CLASSIFIERS_DATA_DIR")
+    meta = train(data_dir, args.out, args.extra)
+    print(f"wrote {args.out} ({meta['n_features']} features, {meta['train_seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Execute domain commands: `await execute(services, command)` — one transaction, returns what changed.
+
+Called by the web duty queue for every action, by the CLI and by the simulation. A command that
+breaks a rule raises `CommandRejected` (a `DomainError`) whose message tells the person, in
+zh-CN, what was wrong and what to do. Commands that change deadlines or acknowledge alerts bump
+`incidents.generation` (the fencing token), so timers scheduled before them are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from monitor.domain import Incident, IncidentEvent, IncidentStatus, Obligation
+from monitor.domain import commands as c
+from monitor.domain.playbooks import Playbook
+from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
+from monitor.engine.plan import Decision
+from monitor.engine.runner import Engine, EngineServices
+from monitor.notifications.ack import Acknowledger, AckRequest
+from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
+from monitor.storage.repo.incidents import append_events, get_incident, save_incident
+
+__all__ = ["Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    incident_id: int
+    events: tuple[IncidentEvent, ...]  # written by the command, then by the re-plan
+    obligations: tuple[Obligation, ...]  # the incident's obligations now
+    alerts: int  # alerts queued by the re-plan
+    generation: int
+    message: str  # zh-CN, e.g. for a flash message
+
+
+async def execute(services: EngineServices, command: c.Command) -> CommandResult:
+    """Validate and apply `command`, re-plan the incident, and return what changed."""
+    engine = Engine(services)
+    now = services.clock.now()
+    async with services.db.write() as conn:
+        rows = await lock_incidents(conn, [command.incident_id])
+        if not rows:
+            raise CommandRejected(f"事件 #{command.incident_id} 不存在，请刷新后重试。")
+        incident, digest = rows[0]
+        timeline = (await events_of(conn, [command.incident_id])).get(command.incident_id, [])
+        snapshots = await load_snapshots(conn, [digest] if digest else [])
+        playbook = Playbook.from_dict(snapshots[digest]) if digest in snapshots else services.playbook
+        ctx = Ctx(incident, timeline, playbook, services)
+        written = await _apply(conn, engine, ctx, command, now)
+        decision = (await engine.replan(conn, [command.incident_id]))[command.incident_id]
+        after = await get_incident(conn, command.incident_id)
+    return _result(written, decision, after or incident)
+
+
+async def _apply(
+    conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime
+) -> tuple[list[IncidentEvent], str]:
+    if isinstance(cmd, c.Confirm):
+        if ctx.incident.status != IncidentStatus.DETECTED:
+            raise CommandRejected(f"事件当前状态为「{ctx.incident.status.label}」，无需再次确认。")
+        events = await engine.confirm(conn, ctx.incident, cmd.at, cmd.actor, cmd.note)
+        return events, "已确认，处置时限已按事发/发现时间起算"
+    if isinstance(cmd, c.Merge):
+        await _check_merge_target(conn, ctx, cmd)
+    handler = HANDLERS.get(type(cmd))
+    if handler is None:
+        raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
+    change = handler(ctx, cmd)
+    incident = change.incident
+    if change.bump:
+        incident = replace(incident, generation=incident.generation + 1)
+    await save_incident(conn, incident, now)
+    await append_events(conn, change.events, now, return_ids=False)
+    await add_corrections(
+        conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
+    )
+    return change.events, change.message
+
+
+async def _check_merge_target(conn: Connection, ctx: Ctx, cmd: c.Merge) -> None:
+    target = await get_incident(conn, cmd.into_id)
+    if target is None or cmd.into_id == ctx.incident.id:
+        raise CommandRejected(f"目标事件 #{cmd.into_id} 不存在或就是本事件，请选择另一个事件。")
+    if not target.is_open:
+        raise CommandRejected(f"目标事件 #{cmd.into_id} 已{target.status.label}，不能并入。")
+
+
+def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident) -> CommandResult:
+    events, message = written
+    return CommandResult(
+        incident_id=incident.id or 0,
+        events=tuple(events) + decision.events,
+        obligations=decision.obligations,
+        alerts=len(decision.alerts),
+        generation=incident.generation,
+        message=message,
+    )
+
+
+def acknowledger(services: EngineServices) -> Acknowledger:
+    """Acknowledgements from a channel (Slack's 确认收到 button) as `Acknowledge` commands."""
+
+    async def acknowledge(req: AckRequest) -> str:
+        command = c.Acknowledge(incident_id=req.incident_id, actor=req.actor, at=req.at, rule_id=req.rule_id)
+        return (await execute(services, command)).message
+
+    return acknowledge

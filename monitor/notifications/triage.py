@@ -1,0 +1,121 @@
+"""First look at claimed rows: fan out alerts for all duty officers, route the rest, hold quiet ones.
+
+Pure: returns what to send and which row changes, new rows and timeline events to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from monitor.domain import ChannelKind, EventKind, IncidentEvent, OutboxStatus, Role
+from monitor.notifications.model import Alert
+from monitor.notifications.planning import Route, settle, start_index, system_alert_row
+from monitor.notifications.routing import Router, RoutingError
+from monitor.storage.repo.outbox import LastAttempt, OutboxRow
+
+
+@dataclass
+class Triage:
+    ready: list[Route] = field(default_factory=list)
+    doubt: dict[str, list[Route]] = field(default_factory=dict)  # previous message id -> its rows
+    deferred: list[tuple[Route, datetime]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # rows settled here (fanned out, failed)
+    new_rows: list[dict[str, Any]] = field(default_factory=list)
+    events: list[IncidentEvent] = field(default_factory=list)
+
+    @property
+    def all_routes(self) -> list[Route]:
+        return [*self.ready, *(r for routes in self.doubt.values() for r in routes)]
+
+
+def triage(rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: Router, now: datetime) -> Triage:
+    out = Triage()
+    for row in rows:
+        if row.recipient is None:
+            _fan_out(out, row, router, now)
+            continue
+        alert = Alert.from_row(row)
+        try:
+            route = _route(row, alert, router)
+        except RoutingError as exc:
+            _unroutable(out, row, str(exc), now)
+            continue
+        previous = last.get(row.id)
+        if previous is not None and previous.outcome == "sending":
+            route.index = next(
+                (i for i, d in enumerate(route.destinations) if d.target == previous.target), route.index
+            )
+            out.doubt.setdefault(previous.message_id, []).append(route)
+            continue
+        quiet_until = None if row.urgent or row.kind == "test" else router.quiet_until(route.person, now)
+        if quiet_until is not None:
+            out.deferred.append((route, quiet_until))
+        else:
+            out.ready.append(route)
+    return out
+
+
+def _route(row: OutboxRow, alert: Alert, router: Router) -> Route:
+    person = router.person(row.recipient)
+    incident = row.payload.get("incident") or {}
+    destinations = router.destinations(person, incident.get("owner_unit"))
+    asked = _asked_channel(row)
+    if asked is not None and all(d.channel != asked for d in destinations):
+        extra = router.destination(person, asked, incident.get("owner_unit"))
+        destinations = [extra, *destinations] if extra else destinations
+    if row.kind == "test" and row.channel:
+        destinations = [d for d in destinations if d.channel.value == row.channel]
+    if not destinations:
+        wanted = row.channel if row.kind == "test" and row.channel else "、".join(c.value for c in person.channels)
+        raise RoutingError(f"{person.name} 没有可用的通知渠道（{wanted} 均未配置或缺少地址）")
+    return Route(row, alert, person, destinations, start_index(row, destinations))
+
+
+def _asked_channel(row: OutboxRow) -> ChannelKind | None:
+    """The channel the engine asked for (a fallback sets it to one of the person's own)."""
+    try:
+        return ChannelKind(row.channel) if row.channel else None
+    except ValueError:
+        return None
+
+
+def _fan_out(out: Triage, row: OutboxRow, router: Router, now: datetime) -> None:
+    officers = router.duty_officers()
+    if not officers:
+        _unroutable(out, row, "通讯录中没有值班员（duty_officer），系统告警无人可送", now)
+        return
+    for person in officers:
+        out.new_rows.append(
+            {
+                "idempotency_key": f"{row.idempotency_key}:{person.id}",
+                "incident_id": row.incident_id,
+                "obligation_id": row.obligation_id,
+                "kind": row.kind,
+                "urgent": row.urgent,
+                "recipient": person.id,
+                "channel": row.channel,
+                "payload": {
+                    **row.payload,
+                    "person": {"id": person.id, "name": person.name},
+                    "role": Role.DUTY_OFFICER.value,
+                },
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    out.changes.append(settle(row, OutboxStatus.FANNED_OUT, now, sent_at=now))
+
+
+def _unroutable(out: Triage, row: OutboxRow, reason: str, now: datetime) -> None:
+    out.changes.append(settle(row, OutboxStatus.FAILED, now, attempts=row.attempts, last_error=reason))
+    if row.incident_id:
+        payload = {"outbox_id": row.id, "kind": row.kind, "person_id": row.recipient, "error": reason, "gave_up": True}
+        out.events.append(IncidentEvent(row.incident_id, EventKind.NOTIFICATION_FAILED, now, "notifier", payload))
+    if row.kind not in ("system_alert", "test"):
+        headline = Alert.from_row(row)
+        subject = headline.incident_title or headline.text[:60]
+        text = f"提醒无法投递（{reason}）：{subject}。请人工通知相关人员并修正通讯录。"
+        out.new_rows.append(system_alert_row(f"undeliverable:{row.id}", text, now, row.incident_id))

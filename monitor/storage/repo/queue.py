@@ -1,0 +1,276 @@
+"""Read models of the duty queue: filtered pages of open incidents, trends, and what is due.
+
+A page costs a fixed number of statements (rows, total, counts per level, trends for the page),
+whatever the number of incidents: nothing here runs one query per incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ARRAY, Text, and_, bindparam, case, column, exists, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.domain import IncidentStatus, ObligationStatus
+from monitor.storage.schema import incident_events, incident_items, incidents, obligations
+
+OPEN_STATUSES = tuple(s.value for s in IncidentStatus if s.is_open)
+TREND_WINDOW = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows. `scope` limits a unit handler to incidents of their units."""
+
+    opinion_levels: tuple[str, ...] = ()
+    unit: str | None = None
+    region: str | None = None
+    statuses: tuple[str, ...] = ()  # empty = every open status
+    overdue: bool = False
+    mine_units: frozenset[str] = frozenset()  # "mine": incidents of these units …
+    mine_actor: str | None = None  # … or that this user acted on
+    scope: frozenset[str] | None = None  # None = every unit
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    id: int
+    title: str
+    status: str
+    event_type: str | None
+    event_level: str | None
+    opinion_level: str | None
+    owner_unit: str | None
+    lead_unit: str | None
+    co_units: tuple[str, ...]
+    region: str | None
+    item_count: int
+    source_count: int
+    detected_at: datetime
+    next_due_at: datetime | None
+    updated_at: datetime
+    trend: tuple[int, int] = (0, 0)  # items attached in the last window, in the window before
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(u for u in (self.owner_unit, self.lead_unit, *self.co_units) if u)
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    level_counts: dict[str, int] = field(default_factory=dict)
+
+
+def units_condition(conn: AsyncConnection, units: Collection[str]) -> ColumnElement[bool]:
+    """Incidents owned, led or co-handled by any of `units`."""
+    wanted = sorted(units)
+    if not wanted:
+        return literal(False)
+    return or_(incidents.c.owner_unit.in_(wanted), incidents.c.lead_unit.in_(wanted), _co_units_any(conn, wanted))
+
+
+def _co_units_any(conn: AsyncConnection, wanted: list[str]) -> ColumnElement[bool]:
+    if conn.dialect.name == "postgresql":
+        return incidents.c.co_units.op("?|")(literal(wanted, ARRAY(Text)))
+    members = func.json_each(incidents.c.co_units).table_valued("value").alias("co")
+    return exists(select(literal(1)).select_from(members).where(column("value").in_(wanted)))
+
+
+def _conditions(conn: AsyncConnection, flt: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [incidents.c.status.in_(flt.statuses or OPEN_STATUSES)]
+    if flt.scope is not None:
+        conds.append(units_condition(conn, flt.scope))
+    if flt.opinion_levels:
+        conds.append(incidents.c.opinion_level.in_(flt.opinion_levels))
+    if flt.unit:
+        conds.append(units_condition(conn, [flt.unit]))
+    if flt.region:
+        conds.append(incidents.c.region == flt.region)
+    if flt.overdue:
+        conds.append(incidents.c.next_due_at < now)
+    if flt.mine_units or flt.mine_actor:
+        acted = incidents.c.id.in_(
+            select(incident_events.c.incident_id).where(incident_events.c.actor == (flt.mine_actor or ""))
+        )
+        conds.append(or_(units_condition(conn, flt.mine_units), acted))
+    return conds
+
+
+_LEVEL_ORDER = case({"L1": 1, "L2": 2, "L3": 3, "L4": 4}, value=incidents.c.opinion_level, else_=5)
+_COLUMNS = (
+    incidents.c.id,
+    incidents.c.title,
+    incidents.c.status,
+    incidents.c.event_type,
+    incidents.c.event_level,
+    incidents.c.opinion_level,
+    incidents.c.owner_unit,
+    incidents.c.lead_unit,
+    incidents.c.co_units,
+    incidents.c.region,
+    incidents.c.item_count,
+    incidents.c.source_count,
+    incidents.c.detected_at,
+    incidents.c.next_due_at,
+    incidents.c.updated_at,
+)
+
+
+def _row(r: Any, trend: tuple[int, int] = (0, 0)) -> QueueRow:
+    return QueueRow(
+        id=r.id,
+        title=r.title,
+        status=r.status,
+        event_type=r.event_type,
+        event_level=r.event_level,
+        opinion_level=r.opinion_level,
+        owner_unit=r.owner_unit,
+        lead_unit=r.lead_unit,
+        co_units=tuple(r.co_units or ()),
+        region=r.region,
+        item_count=r.item_count,
+        source_count=r.source_count,
+        detected_at=r.detected_at,
+        next_due_at=r.next_due_at,
+        updated_at=r.updated_at,
+        trend=trend,
+    )
+
+
+async def queue_page(
+    conn: AsyncConnection, flt: QueueFilter, now: datetime, *, limit: int = 100, offset: int = 0
+) -> QueuePage:
+    """One page of the queue, nearest deadline first (incidents without a deadline last)."""
+    conds = _conditions(conn, flt, now)
+    query = (
+        select(*_COLUMNS)
+        .where(and_(*conds))
+        .order_by(incidents.c.next_due_at.asc().nulls_last(), _LEVEL_ORDER, incidents.c.detected_at.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = list(await conn.execute(query))
+    count_query = (
+        select(incidents.c.opinion_level, func.count()).where(and_(*conds)).group_by(incidents.c.opinion_level)
+    )
+    counts = {(level or ""): int(n) for level, n in await conn.execute(count_query)}
+    trends = await item_trends(conn, [r.id for r in rows], now)
+    return QueuePage(
+        rows=[_row(r, trends.get(r.id, (0, 0))) for r in rows],
+        total=sum(counts.values()),
+        level_counts=counts,
+    )
+
+
+async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter, now: datetime) -> list[QueueRow]:
+    """The rows among `ids` that the filter still shows (for live updates of an open page)."""
+    if not ids:
+        return []
+    query = select(*_COLUMNS).where(incidents.c.id.in_(list(ids)), *_conditions(conn, flt, now))
+    rows = list(await conn.execute(query))
+    trends = await item_trends(conn, [r.id for r in rows], now)
+    return [_row(r, trends.get(r.id, (0, 0))) for r in rows]
+
+
+async def item_trends(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """Per incident: items attached within TREND_WINDOW before now, and in the window before that."""
+    if not ids:
+        return {}
+    recent_start, previous_start = now - TREND_WINDOW, now - 2 * TREND_WINDOW
+    ii = incident_items
+    query = (
+        select(
+            ii.c.incident_id,
+            func.sum(case((ii.c.attached_at >= recent_start, 1), else_=0)),
+            func.sum(case((ii.c.attached_at < recent_start, 1), else_=0)),
+        )
+        .where(ii.c.incident_id.in_(list(ids)), ii.c.attached_at >= previous_start, ii.c.attached_at <= now)
+        .group_by(ii.c.incident_id)
+    )
+    return {int(i): (int(a or 0), int(b or 0)) for i, a, b in await conn.execute(query)}
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentVersion:
+    """What a live view needs to decide who may see a change, and whether anything changed."""
+
+    id: int
+    units: frozenset[str]
+    version: tuple[str, int]  # (updated_at, last timeline event id)
+
+
+async def incident_versions(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, IncidentVersion]:
+    if not ids:
+        return {}
+    last_event = (
+        select(func.max(incident_events.c.id)).where(incident_events.c.incident_id == incidents.c.id).scalar_subquery()
+    )
+    query = select(
+        incidents.c.id,
+        incidents.c.owner_unit,
+        incidents.c.lead_unit,
+        incidents.c.co_units,
+        incidents.c.updated_at,
+        last_event.label("last_event_id"),
+    ).where(incidents.c.id.in_(list(ids)))
+    found = {}
+    for r in await conn.execute(query):
+        units = frozenset(u for u in (r.owner_unit, r.lead_unit, *(r.co_units or ())) if u)
+        found[r.id] = IncidentVersion(r.id, units, (r.updated_at.isoformat(), int(r.last_event_id or 0)))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class DueObligation:
+    obligation_id: int
+    incident_id: int
+    incident_title: str
+    opinion_level: str | None
+    event_level: str | None
+    owner_unit: str | None
+    rule_id: str
+    action: str
+    due_at: datetime
+    status: str
+
+
+async def obligations_due(
+    conn: AsyncConnection, units: Collection[str] | None, now: datetime, horizon: timedelta
+) -> list[DueObligation]:
+    """Unmet obligations of open incidents due before now + horizon (overdue ones included)."""
+    unmet = (ObligationStatus.OPEN.value, ObligationStatus.BREACHED.value, ObligationStatus.PAUSED.value)
+    o, i = obligations, incidents
+    query = (
+        select(
+            o.c.id,
+            o.c.incident_id,
+            i.c.title,
+            i.c.opinion_level,
+            i.c.event_level,
+            i.c.owner_unit,
+            o.c.rule_id,
+            o.c.action,
+            o.c.due_at,
+            o.c.status,
+        )
+        .join(i, i.c.id == o.c.incident_id)
+        .where(o.c.status.in_(unmet), o.c.due_at <= now + horizon, i.c.status.in_(OPEN_STATUSES))
+        .order_by(o.c.due_at, o.c.id)
+    )
+    if units is not None:
+        query = query.where(units_condition(conn, units))
+    return [DueObligation(*r) for r in await conn.execute(query)]  # type: ignore[call-arg]
+
+
+async def set_next_due(conn: AsyncConnection, due: dict[int, datetime | None]) -> None:
+    """Set incidents' nearest deadline in one executemany (the engine keeps it current; seeding uses it too)."""
+    if not due:
+        return
+    statement = update(incidents).where(incidents.c.id == bindparam("incident_id")).values(next_due_at=bindparam("due"))
+    await conn.execute(statement, [{"incident_id": i, "due": d} for i, d in due.items()])

@@ -1,0 +1,160 @@
+"""The actions people take on an incident, one per domain command (docs/contracts.md §2).
+
+Each spec names the command, its URL slug, who may use it and its fields. Field names are the
+command's keyword arguments, so the dispatcher can build `monitor.domain.commands.<command>`
+from validated values without a translation table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.web.auth.permissions import Permission
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str  # form field name = command keyword argument
+    label: str  # zh-CN
+    kind: str  # text | textarea | choice | multi | int | datetime | url | file
+    required: bool = True
+    max_length: int = 2000
+    choices: str | None = None  # name of a choice list (see forms.choices)
+    future: bool | None = None  # datetime: must be in the future (True) / not in the future (False)
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    command: str  # domain command class name
+    slug: str  # /incidents/{id}/actions/{slug} and /api/incidents/{id}/{slug}
+    label: str  # zh-CN button text
+    permission: Permission
+    fields: tuple[FieldSpec, ...] = ()
+    description: str = ""
+
+
+REASON = FieldSpec("reason", "原因", "textarea", max_length=1000)
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "Confirm", "confirm", "确认为政务舆情", Permission.ACT_TRIAGE, description="确认后锁定处置规则并开始计时。"
+    ),
+    ActionSpec(
+        "Dismiss",
+        "dismiss",
+        "排除（非政务舆情）",
+        Permission.ACT_TRIAGE,
+        (REASON,),
+        description="排除结果将作为纠错样本用于研判模型再训练。",
+    ),
+    ActionSpec(
+        "Merge", "merge", "合并到其他事件", Permission.ACT_TRIAGE, (FieldSpec("into_id", "目标事件编号", "int"),)
+    ),
+    ActionSpec(
+        "Split",
+        "split",
+        "拆分出新事件",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("item_ids", "要拆出的稿件", "multi", choices="item"),
+            FieldSpec("title", "新事件标题", "text", max_length=200),
+        ),
+    ),
+    ActionSpec(
+        "Reassign",
+        "reassign",
+        "改派责任单位",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("owner_unit", "新的责任单位", "choice", choices="unit"),
+            REASON,
+        ),
+    ),
+    ActionSpec(
+        "Regrade",
+        "regrade",
+        "调整级别",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("event_level", "突发事件级别", "choice", required=False, choices="event_level"),
+            FieldSpec("opinion_level", "舆情级别", "choice", required=False, choices="opinion_level"),
+            REASON,
+        ),
+        description="升级时按原始起算时间补充更严格的时限；降级须说明原因。",
+    ),
+    ActionSpec(
+        "RecordResponse",
+        "responses",
+        "登记回应",
+        Permission.ACT_RESPOND,
+        (
+            FieldSpec("kind", "回应方式", "choice", choices="response_kind"),
+            FieldSpec("url", "回应链接", "url", required=False, max_length=2000),
+            FieldSpec("document", "回应文件", "file", required=False, help="链接与文件至少提供一项"),
+            FieldSpec("approved_by", "审批人", "text", max_length=100),
+            FieldSpec(
+                "published_at", "发布时间", "datetime", required=False, future=False, help="北京时间，留空为现在"
+            ),
+        ),
+        description="回应须有证据（链接或文件）和审批人，才能解除相应时限。",
+    ),
+    ActionSpec(
+        "RecordReport",
+        "reports",
+        "登记信息报告",
+        Permission.ACT_RESPOND,
+        (
+            FieldSpec("report_kind", "报告类型", "choice", choices="report_kind"),
+            FieldSpec("channel", "报告方式", "choice", choices="report_channel"),
+            FieldSpec("signer", "签发人", "text", max_length=100),
+        ),
+    ),
+    ActionSpec(
+        "Acknowledge",
+        "acknowledge",
+        "确认收到提醒",
+        Permission.ACT_ACK,
+        (FieldSpec("rule_id", "时限要求", "choice", required=False, choices="rule", help="留空表示确认全部提醒"),),
+    ),
+    ActionSpec(
+        "RequestPause",
+        "pause-requests",
+        "申请暂停计时",
+        Permission.ACT_PAUSE_REQUEST,
+        (
+            FieldSpec("rule_id", "时限要求", "choice", choices="rule"),
+            FieldSpec("until", "暂停至", "datetime", future=True, help="北京时间"),
+            REASON,
+        ),
+        description="暂停须经第二人批准，并计入月度报告。",
+    ),
+    ActionSpec(
+        "ApprovePause",
+        "pause-approvals",
+        "批准暂停",
+        Permission.ACT_PAUSE_DECIDE,
+        (FieldSpec("request_seq", "暂停申请", "choice", choices="pause_request"),),
+    ),
+    ActionSpec(
+        "RejectPause",
+        "pause-rejections",
+        "驳回暂停",
+        Permission.ACT_PAUSE_DECIDE,
+        (
+            FieldSpec("request_seq", "暂停申请", "choice", choices="pause_request"),
+            REASON,
+        ),
+    ),
+    ActionSpec(
+        "AddNote",
+        "notes",
+        "添加备注",
+        Permission.ACT_NOTE,
+        (FieldSpec("text", "备注内容", "textarea", max_length=5000),),
+    ),
+    ActionSpec("Close", "close", "办结", Permission.ACT_TRIAGE, (REASON,)),
+    ActionSpec("Reopen", "reopen", "重新打开", Permission.ACT_TRIAGE, (REASON,)),
+)
+BY_SLUG = {spec.slug: spec for spec in ACTIONS}
+BY_COMMAND = {spec.command: spec for spec in ACTIONS}

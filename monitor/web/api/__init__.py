@@ -1,0 +1,1 @@
+"""The JSON API under /api/: token auth (Authorization: Bearer …), OpenAPI at /api/openapi.json."""

@@ -1,0 +1,125 @@
+"""GET /api/openapi.json: the API described from the same action specs the handlers use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from monitor import __version__
+from monitor.web.actions.specs import ACTIONS, ActionSpec, FieldSpec
+from monitor.web.auth.permissions import public
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+FILTER_PARAMS = [
+    ("level", "舆情级别 L1–L4（可重复）"),
+    ("unit", "责任单位 id（主责、牵头或协办）"),
+    ("region", "属地（镇/街道 id）"),
+    ("status", "状态（可重复，默认全部在办状态）"),
+    ("overdue", "1 = 只看已超期"),
+    ("mine", "1 = 只看与我相关"),
+    ("page", "页码，从 1 开始"),
+    ("limit", "每页条数，最多 500"),
+]
+
+
+def _field_schema(spec_field: FieldSpec) -> dict[str, Any]:
+    kinds: dict[str, dict[str, Any]] = {
+        "int": {"type": "integer", "minimum": 1},
+        "multi": {"type": "array", "items": {"type": "integer"}},
+        "datetime": {"type": "string", "format": "date-time", "description": "无时区时按北京时间理解"},
+        "url": {"type": "string", "format": "uri"},
+    }
+    schema = dict(kinds.get(spec_field.kind, {"type": "string", "maxLength": spec_field.max_length}))
+    schema["title"] = spec_field.label
+    if spec_field.help:
+        schema["description"] = spec_field.help
+    return schema
+
+
+def _action_operation(spec: ActionSpec) -> dict[str, Any]:
+    fields = [f for f in spec.fields if f.kind != "file"]  # documents are uploaded through the web form
+    body = {
+        "type": "object",
+        "properties": {f.name: _field_schema(f) for f in fields},
+        "required": [f.name for f in fields if f.required],
+        "additionalProperties": False,
+    }
+    return {
+        "summary": spec.label,
+        "description": f"领域命令 {spec.command}。{spec.description}",
+        "operationId": f"incident_{spec.slug.replace('-', '_')}",
+        "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "201": {"description": "已执行", "content": {"application/json": {"schema": {"type": "object"}}}},
+            **{
+                code: {"description": text, "content": {"application/json": {"schema": ERROR}}}
+                for code, text in (
+                    ("400", "输入有误（field 指出字段）"),
+                    ("401", "缺少或无效的令牌"),
+                    ("403", "角色无权执行"),
+                    ("404", "事件不存在或无权查看"),
+                    ("409", "事件当前状态不允许"),
+                    ("501", "尚未开放"),
+                )
+            },
+        },
+    }
+
+
+def _get(summary: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [
+                {"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}}
+                for n, d in params or []
+            ],
+            "responses": {
+                "200": {"description": "成功"},
+                "401": {"description": "缺少或无效的令牌", "content": {"application/json": {"schema": ERROR}}},
+            },
+        }
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/api/me": _get("当前用户"),
+        "/api/incidents": _get("在办事件（按最近截止时间排序）", FILTER_PARAMS),
+        "/api/incidents/{incident_id}": _get("事件详情：稿件、时限要求、时间线"),
+        "/api/sources": _get("信息源及其健康状况"),
+        "/api/leader/due": _get("领导视图：即将到期与已超期的时限要求", [("hours", "时间范围（小时）")]),
+    }
+    paths["/api/incidents/{incident_id}"]["get"]["parameters"] = [
+        {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ]
+    for spec in ACTIONS:
+        paths[f"/api/incidents/{{incident_id}}/{spec.slug}"] = {"post": _action_operation(spec)}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "政务舆情回应监测与督办 API",
+            "version": __version__,
+            "description": "令牌在「我的账户」页面或 `monitor users token` 生成。错误响应为 {message, field}。",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["message", "field"],
+                    "properties": {"message": {"type": "string"}, "field": {"type": ["string", "null"]}},
+                }
+            },
+        },
+    }
+
+
+@public
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())

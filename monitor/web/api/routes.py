@@ -1,0 +1,190 @@
+"""JSON endpoints. Errors are {"message": zh-CN text, "field": the offending field or null}."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from monitor.storage.repo.queue import QueueRow, obligations_due, queue_page
+from monitor.storage.repo.sources import source_rows
+from monitor.web.actions.dispatch import ActionRejected, ActionUnavailable, perform
+from monitor.web.actions.forms import validate
+from monitor.web.actions.specs import ACTIONS, ActionSpec
+from monitor.web.auth.permissions import Permission, requires
+from monitor.web.incidents import audit_context, form_context, load_incident_page
+from monitor.web.leader import horizon_hours
+from monitor.web.middleware import json_error
+from monitor.web.queue import parse_filters
+from monitor.web.requests import services, user_of
+
+MAX_LIMIT = 500
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, frozenset | set | tuple):
+        return sorted(value) if isinstance(value, frozenset | set) else list(value)
+    return getattr(value, "value", str(value))
+
+
+def _row_json(row: QueueRow) -> dict[str, Any]:
+    data = asdict(row)
+    data["trend"] = {"recent": row.trend[0], "previous": row.trend[1]}
+    return data
+
+
+@requires(Permission.ACCOUNT)
+async def me(request: web.Request) -> web.Response:
+    user = user_of(request)
+    return _json(
+        {
+            "username": user.username,
+            "display_name": user.record.display_name,
+            "role": user.role.value,
+            "units": sorted(user.units),
+            "permissions": sorted(p.value for p in user.permissions),
+        }
+    )
+
+
+@requires(Permission.VIEW_QUEUE)
+async def list_incidents(request: web.Request) -> web.Response:
+    svc, user = services(request), user_of(request)
+    parsed = parse_filters(request.query, user, svc.org)
+    page = _positive(request, "page", 1)
+    limit = min(_positive(request, "limit", svc.settings.queue_page_size), MAX_LIMIT)
+    async with svc.db.read() as conn:
+        result = await queue_page(conn, parsed.flt, svc.clock.now(), limit=limit, offset=(page - 1) * limit)
+    return _json(
+        {
+            "total": result.total,
+            "page": page,
+            "limit": limit,
+            "level_counts": result.level_counts,
+            "warnings": parsed.warnings,
+            "incidents": [_row_json(r) for r in result.rows],
+        }
+    )
+
+
+def _positive(request: web.Request, key: str, default: int) -> int:
+    raw = request.query.get(key)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"message": f"参数 {key} 应为正整数", "field": key}), content_type="application/json"
+        )
+    return int(raw)
+
+
+@requires(Permission.VIEW_QUEUE)
+async def get_incident(request: web.Request) -> web.Response:
+    svc, user = services(request), user_of(request)
+    raw = request.match_info["incident_id"]
+    if not raw.isdigit():
+        return json_error(404, "事件不存在，或您无权查看", "incident_id")
+    try:
+        page = await load_incident_page(svc, user, int(raw))
+    except web.HTTPNotFound:
+        return json_error(404, "事件不存在，或您无权查看", "incident_id")
+    incident = {**asdict(page.incident), "next_due_at": page.next_due_at}
+    return _json(
+        {
+            "incident": incident,
+            "items": [{k: v for k, v in asdict(i).items() if k != "text"} for i in page.items],
+            "obligations": [asdict(o) for o in page.obligations],
+            "timeline": [asdict(e) for e in page.events],
+        }
+    )
+
+
+def action_handler(spec: ActionSpec) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """POST /api/incidents/{id}/{slug}: the same validation and dispatcher as the web form."""
+
+    @requires(Permission.VIEW_QUEUE)
+    async def handle(request: web.Request) -> web.Response:
+        svc, user = services(request), user_of(request)
+        if not user.can(spec.permission):
+            return json_error(403, f"您的角色（{user.role.label}）不能执行「{spec.label}」")
+        body = await _json_body(request)
+        raw = request.match_info["incident_id"]
+        try:
+            page = await load_incident_page(svc, user, int(raw) if raw.isdigit() else -1)
+        except web.HTTPNotFound:
+            return json_error(404, "事件不存在，或您无权查看", "incident_id")
+        result = validate(spec, body, form_context(svc, page))
+        if result.command is None:
+            field, message = next(iter(result.errors.items()))
+            return _json({"message": message, "field": field, "errors": result.errors}, status=400)
+        try:
+            outcome = await perform(svc, user, page.incident.id or 0, result.command, audit_context(request))
+        except ActionUnavailable:
+            return json_error(501, f"「{spec.label}」尚未开放：该操作将在时限引擎接入后提供")
+        except ActionRejected as exc:
+            return json_error(409, exc.message, exc.field)
+        return _json({"message": outcome.message, "event_ids": list(outcome.event_ids)}, status=201)
+
+    handle.__name__ = f"api_{spec.slug.replace('-', '_')}"
+    return handle
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            text=json.dumps({"message": "请求体应为 JSON（Content-Type: application/json）", "field": None}),
+            content_type="application/json",
+        )
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"message": "请求体应为 JSON 对象", "field": None}), content_type="application/json"
+        )
+    return body
+
+
+@requires(Permission.VIEW_SOURCES)
+async def list_sources(request: web.Request) -> web.Response:
+    async with services(request).db.read() as conn:
+        rows = await source_rows(conn)
+    keys = (
+        "id",
+        "name",
+        "url",
+        "kind",
+        "media_tier",
+        "enabled",
+        "health",
+        "last_success_at",
+        "last_error",
+        "next_poll_at",
+        "consecutive_failures",
+    )
+    return _json({"sources": [{k: getattr(r, k) for k in keys} for r in rows]})
+
+
+@requires(Permission.LEADER_VIEW)
+async def leader_due(request: web.Request) -> web.Response:
+    svc, user = services(request), user_of(request)
+    hours, warning = horizon_hours(request, svc.settings.leader_horizon_h)
+    if warning:
+        return json_error(400, warning, "hours")
+    async with svc.db.read() as conn:
+        due = await obligations_due(conn, user.leader_units, svc.clock.now(), timedelta(hours=hours))
+    return _json({"hours": hours, "obligations": [asdict(d) for d in due]})
+
+
+API_ACTIONS = [(spec, action_handler(spec)) for spec in ACTIONS]

@@ -1,0 +1,1 @@
+"""Authentication and authorisation: passwords, sessions, API tokens, roles, CSRF, login limits."""

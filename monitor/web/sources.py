@@ -1,0 +1,233 @@
+"""Sources: health (正常/降级/失败/静默), last success, last error, next poll; add and edit."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from monitor.domain import MediaTier, OrgDirectory, Source, SourceKind
+from monitor.storage.repo.audit import append_audit
+from monitor.storage.repo.sources import (
+    add_sources,
+    get_source_row,
+    latest_health_events,
+    source_id_for_url,
+    source_rows,
+    update_source,
+)
+from monitor.web.auth.login import redirect
+from monitor.web.auth.permissions import Permission, requires
+from monitor.web.labels import SOURCE_KIND_LABELS
+from monitor.web.rendering import render
+from monitor.web.requests import audit_entry, services, user_of
+
+EDITABLE = (
+    "name",
+    "url",
+    "kind",
+    "media_tier",
+    "region_hint",
+    "poll_min_s",
+    "poll_max_s",
+    "expected_per_day",
+    "credentials_ref",
+    "enabled",
+    "options",
+)
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@requires(Permission.VIEW_SOURCES)
+async def sources_page(request: web.Request) -> web.Response:
+    svc = services(request)
+    async with svc.db.read() as conn:
+        rows = await source_rows(conn)
+        health_events = await latest_health_events(conn, [r.id for r in rows])
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.health] = counts.get(row.health, 0) + 1
+    return render(
+        request,
+        "sources.html",
+        {
+            "rows": rows,
+            "health_events": health_events,
+            "counts": counts,
+            "can_edit": user_of(request).can(Permission.EDIT_SOURCES),
+        },
+    )
+
+
+def _form_context(
+    org: OrgDirectory, values: Mapping[str, Any], errors: Mapping[str, str], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "tiers": list(MediaTier),
+        "kinds": [(k.value, SOURCE_KIND_LABELS[k]) for k in SourceKind],
+        "regions": org.localities(),
+        **extra,
+    }
+
+
+def _row_values(row: Any) -> dict[str, Any]:
+    values = {key: getattr(row, key) for key in EDITABLE}
+    values["options"] = json.dumps(row.options or {}, ensure_ascii=False)
+    return values
+
+
+@requires(Permission.EDIT_SOURCES)
+async def new_source_form(request: web.Request) -> web.Response:
+    defaults = {
+        "kind": "feed",
+        "media_tier": "city",
+        "poll_min_s": 300,
+        "poll_max_s": 3600,
+        "enabled": True,
+        "options": "{}",
+    }
+    return render(request, "source_form.html", _form_context(services(request).org, defaults, {}, source_id=None))
+
+
+@requires(Permission.EDIT_SOURCES)
+async def edit_source_form(request: web.Request) -> web.Response:
+    svc = services(request)
+    async with svc.db.read() as conn:
+        row = await get_source_row(conn, _source_id(request))
+    if row is None:
+        raise web.HTTPNotFound()
+    return render(request, "source_form.html", _form_context(svc.org, _row_values(row), {}, source_id=row.id))
+
+
+def _source_id(request: web.Request) -> int:
+    raw = request.match_info["source_id"]
+    if not raw.isdigit():
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+@requires(Permission.EDIT_SOURCES)
+async def save_source(request: web.Request) -> web.StreamResponse:
+    """Create (POST /sources/new) or update (POST /sources/{id}/edit) a source."""
+    svc = services(request)
+    source_id = _source_id(request) if "source_id" in request.match_info else None
+    form = await request.post()
+    raw: dict[str, Any] = {key: str(form.get(key, "")).strip() for key in EDITABLE}
+    raw["enabled"] = form.get("enabled") in ("on", "1", "true")
+    clean, errors = validate_source(raw, svc.org)
+    async with svc.db.write() as conn:
+        before = await get_source_row(conn, source_id) if source_id is not None else None
+        if source_id is not None and before is None:
+            raise web.HTTPNotFound()
+        other = await source_id_for_url(conn, str(clean.get("url", raw["url"])))
+        if other is not None and other != source_id:
+            errors.setdefault("url", f"「地址」已被信息源 #{other} 登记，同一地址只能登记一次")
+        if errors:
+            return render(
+                request, "source_form.html", _form_context(svc.org, raw, errors, source_id=source_id), status=400
+            )
+        source_id = await _write(conn, source_id, clean, svc.clock.now())
+        await append_audit(
+            conn,
+            [
+                audit_entry(
+                    request,
+                    "source.update" if before is not None else "source.create",
+                    "source",
+                    source_id,
+                    before=_row_values(before) if before is not None else None,
+                    after=_audit_values(clean),
+                )
+            ],
+        )
+    return redirect(f"/sources?saved={source_id}")
+
+
+async def _write(conn: Any, source_id: int | None, clean: dict[str, Any], now: Any) -> int:
+    if source_id is None:
+        ids = await add_sources(conn, [Source(**clean)], now)
+        return ids[clean["url"]]
+    changes = {**clean, "kind": clean["kind"].value, "media_tier": clean["media_tier"].value}
+    await update_source(conn, source_id, changes, now)
+    return source_id
+
+
+def _audit_values(clean: dict[str, Any]) -> dict[str, Any]:
+    values = {k: getattr(v, "value", v) for k, v in clean.items()}
+    values["options"] = json.dumps(clean.get("options") or {}, ensure_ascii=False)
+    return values
+
+
+def validate_source(raw: Mapping[str, Any], org: OrgDirectory) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check the form; returns the clean values and zh-CN errors keyed by field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {"enabled": bool(raw.get("enabled"))}
+    name = str(raw.get("name", ""))
+    if not name or len(name) > 200:
+        errors["name"] = "「名称」为必填项，且不能超过 200 个字符"
+    clean["name"] = name
+    url = str(raw.get("url", ""))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        errors["url"] = "「地址」应为以 http:// 或 https:// 开头的完整网址"
+    clean["url"] = url
+    _enum_field(raw, "kind", SourceKind, "类型", clean, errors)
+    _enum_field(raw, "media_tier", MediaTier, "媒体层级", clean, errors)
+    region = str(raw.get("region_hint", "")) or None
+    if region is not None and region not in {u.id for u in org.localities()}:
+        errors["region_hint"] = "「属地」应从列表中选择（镇/街道），或留空"
+    clean["region_hint"] = region
+    _numbers(raw, clean, errors)
+    ref = str(raw.get("credentials_ref", "")) or None
+    if ref is not None and not ENV_NAME.match(ref):
+        errors["credentials_ref"] = "「凭据变量名」应为环境变量名（大写字母、数字和下划线），不要填写密钥本身"
+    clean["credentials_ref"] = ref
+    clean["options"] = _options(str(raw.get("options", "") or "{}"), errors)
+    return clean, errors
+
+
+def _enum_field(
+    raw: Mapping[str, Any], key: str, enum: Any, what: str, clean: dict[str, Any], errors: dict[str, str]
+) -> None:
+    try:
+        clean[key] = enum(str(raw.get(key, "")))
+    except ValueError:
+        errors[key] = f"「{what}」应从列表中选择"
+
+
+def _numbers(raw: Mapping[str, Any], clean: dict[str, Any], errors: dict[str, str]) -> None:
+    for key, what in (("poll_min_s", "最短轮询间隔"), ("poll_max_s", "最长轮询间隔")):
+        text = str(raw.get(key, ""))
+        if not text.isdigit() or int(text) <= 0:
+            errors[key] = f"「{what}」应为正整数（秒），例如 300"
+        else:
+            clean[key] = int(text)
+    if "poll_min_s" in clean and "poll_max_s" in clean and clean["poll_max_s"] < clean["poll_min_s"]:
+        errors["poll_max_s"] = "「最长轮询间隔」不能小于「最短轮询间隔」"
+    expected = str(raw.get("expected_per_day", ""))
+    clean["expected_per_day"] = None
+    if expected:
+        try:
+            clean["expected_per_day"] = float(expected)
+            if clean["expected_per_day"] < 0:
+                raise ValueError(expected)
+        except ValueError:
+            errors["expected_per_day"] = "「每日预期条数」应为非负数字，或留空"
+
+
+def _options(text: str, errors: dict[str, str]) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        errors["options"] = f"「选项」不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}"
+        return {}
+    if not isinstance(value, dict):
+        errors["options"] = '「选项」应为 JSON 对象，例如 {"item": "li.news a"}'
+        return {}
+    return value

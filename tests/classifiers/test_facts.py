@@ -1,0 +1,82 @@
+"""Table tests of fact extraction: numerals, qualifiers, multipliers, ranges, updates, spans."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers import extract_facts
+
+CASES = [
+    ("事故共造成3人死亡，2人受伤", {"deaths": 3, "injured": 2}),
+    ("已确认3人死亡，87人受伤", {"deaths": 3, "injured": 87}),
+    ("造成二死二伤", {"deaths": 2, "injured": 2}),
+    ("苏州三车追尾造成4死3伤", {"deaths": 4, "injured": 3}),
+    ("一名50岁男子当场死亡", {"deaths": 1}),
+    ("共造成17人死亡、1人重伤，4人轻伤，28人轻微伤", {"deaths": 17, "serious_injured": 1, "injured": 33}),
+    ("造成3人死亡、12人重伤", {"deaths": 3, "serious_injured": 12, "injured": 12}),
+    ("事故造成十二人遇难、三十余人受伤", {"deaths": 12, "injured": 30}),
+    ("死亡人数上升至12人", {"deaths": 12}),
+    ("此前已有5人死亡。截至今日，死亡人数已增至18人，受伤人数增至24人", {"deaths": 18, "injured": 24}),
+    ("造成直接经济损失约1200万元", {"economic_loss_cny": 12_000_000}),
+    ("直接經濟損失3.5億元，３人死亡", {"economic_loss_cny": 350_000_000, "deaths": 3}),
+    ("造成约500万元的经济损失", {"economic_loss_cny": 5_000_000}),
+    ("3至5人失踪", {"missing": 3}),
+    ("另有2人下落不明", {"missing": 2}),
+    ("疏散220余名民众", {"people_involved": 220}),
+    ("约300余人聚集在市政府门口", {"people_involved": 300}),
+    ("紧急转移安置1.2万人", {"people_involved": 12_000}),
+    ("近30人死亡", {"deaths": 30}),
+    ("目前暂无人员伤亡", {"deaths": 0, "injured": 0}),
+    ("学校58名学生出现呕吐、腹泻等症状", {"injured": 58}),
+    ("据统计，该国每年约有1800人死于道路交通事故。", {}),
+    ("大楼坍塌已致42人死伤", {}),
+    ("男子从三楼坠落，3日凌晨送医", {}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_extracts_numbers(text: str, expected: dict[str, float]) -> None:
+    facts = extract_facts(text).to_dict()
+    got = {k: v for k, v in facts.items() if k != "spans" and v is not None}
+    assert got == expected
+
+
+def test_spans_point_into_the_original_text() -> None:
+    text = "據報道，事故已致３人死亡、十二人受傷"
+    facts = extract_facts(text)
+    assert facts.deaths is not None and facts.injured is not None
+    assert text[facts.deaths.start : facts.deaths.end] == facts.deaths.text == "３人死亡"
+    assert facts.injured.text == "十二人受傷"
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("约30人死亡", "approx"),
+        ("30余人死亡", "more_than"),
+        ("30多人死亡", "more_than"),
+        ("近30人死亡", "nearly"),
+        ("超过30人死亡", "more_than"),
+        ("3至5人死亡", "range"),
+        ("数十人死亡", "vague"),
+        ("30人死亡", "exact"),
+    ],
+)
+def test_qualifiers(text: str, qualifier: str) -> None:
+    fact = extract_facts(text).deaths
+    assert fact is not None and fact.qualifier == qualifier
+
+
+def test_nearly_counts_one_below_for_grading() -> None:
+    facts = extract_facts("近30人死亡")
+    assert facts.at_least("deaths") == 29
+
+
+def test_range_keeps_upper_bound() -> None:
+    fact = extract_facts("3至5人死亡").deaths
+    assert fact is not None and (fact.value, fact.upper) == (3, 5)
+
+
+def test_update_wins_over_larger_earlier_number() -> None:
+    facts = extract_facts("初步统计20人受伤。经核实，受伤人数下调，后受伤人数升至15人")
+    assert facts.value("injured") == 15

@@ -1,0 +1,107 @@
+"""End-to-end behaviour of the shipped models through the public API."""
+
+from __future__ import annotations
+
+import json
+
+from classifiers import Doc, EventLevel, EventType, Gazetteer, OpinionLevel, Pipeline
+
+EXPECTED_KEYS = {
+    "id",
+    "relevant",
+    "relevance_score",
+    "event_type",
+    "event_category",
+    "facts",
+    "event_level",
+    "opinion_level",
+    "unit",
+    "co_units",
+    "vertical_managed",
+    "multi_region",
+    "flags",
+    "why",
+}
+
+
+def test_result_json_has_the_contract_fields(pipeline: Pipeline) -> None:
+    result = pipeline.classify([Doc("a", "小区物业乱收费", "物业公司乱收物业费，业主多次反映未果，希望住建局处理。")])[
+        0
+    ]
+    data = result.to_dict()
+    assert set(data) == EXPECTED_KEYS
+    assert set(data["facts"]) == {
+        "deaths",
+        "missing",
+        "injured",
+        "serious_injured",
+        "economic_loss_cny",
+        "people_involved",
+        "spans",
+    }
+    json.dumps(data, ensure_ascii=False)
+    assert data["relevant"] is True
+    assert data["unit"]["department"] == "住房和城乡建设局"
+
+
+def test_emergency_is_graded_and_explained(pipeline: Pipeline) -> None:
+    doc = Doc("b", "化工厂发生爆炸", "今日凌晨某化工厂发生爆炸，造成12人死亡、3人重伤，直接经济损失约6000万元。")
+    result = pipeline.classify([doc])[0]
+    assert result.relevant
+    assert result.event_type == EventType.WORK_SAFETY
+    assert result.event_level == EventLevel.II
+    assert result.opinion_level == OpinionLevel.L1
+    assert result.unit.department == "应急管理局"
+    assert result.why["relevance"]["top_terms"]
+    assert any(f["text"] == "12人死亡" for f in result.why["facts"])
+
+
+def test_ordinary_news_is_not_relevant(pipeline: Pipeline) -> None:
+    result = pipeline.classify(
+        [Doc("c", "湖人队击败勇士", "湖人队在昨晚的比赛中以120比110击败勇士队，詹姆斯砍下35分。")]
+    )[0]
+    assert not result.relevant
+    assert result.event_type == EventType.NOT_GOV
+    assert result.unit.department is None
+
+
+def test_traditional_script_input_gives_the_same_decision(pipeline: Pipeline) -> None:
+    simplified = Doc("s", "学校食堂发生食物中毒", "某中学食堂发生疑似食物中毒，共有58名学生出现呕吐症状，已送医治疗。")
+    traditional = Doc("t", "學校食堂發生食物中毒", "某中學食堂發生疑似食物中毒，共有58名學生出現嘔吐症狀，已送醫治療。")
+    a, b = pipeline.classify([simplified, traditional])
+    assert a.event_type == b.event_type == EventType.FOOD_POISONING
+    assert a.event_level == b.event_level == EventLevel.III
+    assert a.facts.value("injured") == b.facts.value("injured") == 58
+
+
+def test_rumour_rule_makes_an_item_relevant(pipeline: Pipeline) -> None:
+    result = pipeline.classify([Doc("r", "网传某镇发生疫情系谣言", "网传某镇出现新冠确诊病例，经核实系谣言。")])[0]
+    assert result.relevant
+    assert result.event_type == EventType.RUMOR
+    assert result.why["event_type"]["by"] == "rule:rumor"
+
+
+def test_media_tier_raises_the_document_opinion_level(pipeline: Pipeline) -> None:
+    text = "我们小区物业公司乱收物业费，业主多次反映未果。"
+    low, high = pipeline.classify([Doc("1", "", text), Doc("2", "", text, media_tier="central")])
+    assert low.opinion_level == OpinionLevel.L4
+    assert high.opinion_level == OpinionLevel.L1
+
+
+def test_classify_is_deterministic_and_batch_independent(pipeline: Pipeline) -> None:
+    docs = [
+        Doc(str(i), "", t) for i, t in enumerate(["道路塌陷致2人受伤", "欠薪讨薪无门，希望人社局处理", "新款手机发布"])
+    ]
+    together = [r.to_dict() for r in pipeline.classify(docs)]
+    alone = [pipeline.classify([d])[0].to_dict() for d in docs]
+    assert together == alone
+    assert pipeline.classify([]) == []
+
+
+def test_gazetteer_regions_reach_the_output() -> None:
+    gazetteer = Gazetteer.default().with_regions({"城东街道": ["城东"]})
+    pipeline = Pipeline.load(gazetteer=gazetteer)
+    result = pipeline.classify(
+        [Doc("g", "城东街道积水", "城东街道多处道路积水严重，下水道堵塞，希望水务局尽快处理。")]
+    )[0]
+    assert result.unit.region == "城东街道"

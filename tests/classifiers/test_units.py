@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from classifiers import DepartmentInfo, Gazetteer
+from classifiers.units import UnitResolver
+
+
+def resolver() -> UnitResolver:
+    gazetteer = Gazetteer.default().with_regions({"城东街道": ["城东"], "西湖镇": ["西湖"]})
+    return UnitResolver(gazetteer)
+
+
+def test_default_gazetteer_has_the_domain_departments() -> None:
+    departments = Gazetteer.default().departments
+    for name in (
+        "住房和城乡建设局",
+        "应急管理局",
+        "公安局",
+        "税务局",
+        "信访局",
+        "政务服务和数据管理局",
+        "司法局",
+        "财政局",
+        "商务局",
+        "气象局",
+        "消防救援支队",
+    ):
+        assert name in departments
+    assert departments["税务局"].vertical_managed
+    assert not departments["教育局"].vertical_managed
+    assert Gazetteer.default().regions == {}
+
+
+def test_event_type_names_the_lead_unit() -> None:
+    decision = resolver().resolve("城东一仓库发生火灾", "火灾", {})
+    assert decision.unit.department == "消防救援支队"
+    assert decision.unit.region == "城东街道"
+    assert [u.department for u in decision.co_units] == ["应急管理局"]
+
+
+def test_keywords_choose_within_the_routing_class() -> None:
+    decision = resolver().resolve("街边占道经营和流动摊贩严重影响市容", "民生诉求", {"城乡建设": 0.9, "环境保护": 0.1})
+    assert decision.unit.department == "城市管理局"
+
+
+def test_routing_class_default_when_no_keyword() -> None:
+    decision = resolver().resolve("希望尽快解决这个问题", "民生诉求", {"劳动和社会保障": 0.8, "教育文体": 0.2})
+    assert decision.unit.department == "人力资源和社会保障局"
+
+
+def test_multi_region_escalates_to_higher_authority() -> None:
+    decision = resolver().resolve("城东和西湖两地河道出现大面积污染", "环境污染", {})
+    assert decision.multi_region
+    assert decision.unit.region is None
+    assert {u.region for u in decision.co_units} >= {"城东街道", "西湖镇"}
+    assert any("上级政府主管部门" in line for line in decision.why)
+
+
+def test_vertical_management_is_flagged() -> None:
+    decision = resolver().resolve("个税退税迟迟不到账，税务局电话打不通", "民生诉求", {"劳动和社会保障": 0.3})
+    assert decision.unit.department == "税务局"
+    assert decision.vertical_managed
+
+
+def test_custom_directory() -> None:
+    gazetteer = Gazetteer(regions={}, departments={"轨道交通局": DepartmentInfo(aliases=["轨道局"], keywords=["地铁"])})
+    decision = UnitResolver(gazetteer).resolve("地铁站台太挤", "民生诉求", {})
+    assert decision.unit.department == "轨道交通局"

@@ -1,0 +1,142 @@
+"""Helpers shared by the notification tests: settings, outbox rows as the engine writes them, lookups."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from monitor.clock import Clock
+from monitor.config import Settings, load_settings
+from monitor.domain import EventLevel, Incident, IncidentStatus, OrgDirectory
+from monitor.notifications.outbox import Notifier
+from monitor.notifications.service import Channels, build_channels, create_notifier
+from monitor.policy import load_org
+from monitor.storage.db import Database
+from monitor.storage.repo.incidents import create_incidents, list_events
+from monitor.storage.repo.outbox import insert_rows
+from monitor.storage.schema import notification_attempts, outbox
+
+REPO = Path(__file__).resolve().parent.parent
+ORG = load_org(REPO / "playbooks" / "org" / "demo-city.yaml")
+
+
+async def until_parked(clock: Any, count: int = 1) -> None:
+    """Let other tasks run until `count` of them wait in clock.sleep() (no real time passes)."""
+    for _ in range(100_000):
+        if clock.sleepers >= count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"expected {count} task(s) waiting on the FakeClock, found {clock.sleepers}")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    base = load_settings(env={}).settings
+    defaults = {"public_url": "https://yuqing.minghu.gov.example", "notify_console": False, "notify_quiet_hours": ""}
+    return dataclasses.replace(base, **{**defaults, **overrides})
+
+
+async def add_incident(db: Database, now: datetime, title: str = "东港化工园区爆炸") -> int:
+    incident = Incident(
+        title=title,
+        status=IncidentStatus.ASSIGNED,
+        detected_at=now - timedelta(hours=4),
+        event_level=EventLevel.II,
+        owner_unit="emergency",
+    )
+    async with db.write() as conn:
+        return (await create_incidents(conn, [incident], now))[0]
+
+
+def alert_row(
+    now: datetime,
+    incident_id: int | None,
+    person_id: str | None,
+    *,
+    step: str = "warn-1h",
+    kind: str = "deadline_warning",
+    urgent: bool = True,
+    channel: str | None = None,
+    due_in: timedelta = timedelta(hours=1),
+    title: str = "东港化工园区爆炸",
+    owner_unit: str = "emergency",
+) -> dict[str, Any]:
+    """An outbox row exactly as docs/contracts.md §3 says the engine writes it."""
+    person = ORG.people.get(person_id) if person_id else None
+    return {
+        "idempotency_key": f"{incident_id}:7:{step}:0:{person_id}",
+        "incident_id": incident_id,
+        "obligation_id": None,
+        "kind": kind,
+        "urgent": urgent,
+        "recipient": person_id,
+        "channel": channel,
+        "next_attempt_at": now,
+        "created_at": now,
+        "payload": {
+            "template": kind,
+            "text": f"【预警】{title}：5小时内发布权威信息，剩余1小时",
+            "incident": {
+                "id": incident_id,
+                "title": title,
+                "event_level": "II",
+                "opinion_level": "L1",
+                "owner_unit": owner_unit,
+                "owner_unit_name": ORG.units[owner_unit].name,
+                "region": "donggang",
+            },
+            "rule": {"id": "GB80-AUTH-RELEASE-5H", "title": "5小时内发布权威信息", "source": "国办发〔2016〕80号"},
+            "due_at": (now + due_in).isoformat(),
+            "step": step,
+            "role": "liaison",
+            "person": {"id": person_id, "name": person.name if person else ""},
+        },
+    }
+
+
+async def enqueue(db: Database, *rows: dict[str, Any]) -> None:
+    async with db.write() as conn:
+        await insert_rows(conn, list(rows))
+
+
+async def outbox_rows(db: Database) -> list[Any]:
+    async with db.read() as conn:
+        return list((await conn.execute(select(outbox).order_by(outbox.c.id))).all())
+
+
+async def attempt_rows(db: Database) -> list[Any]:
+    async with db.read() as conn:
+        query = select(notification_attempts).order_by(notification_attempts.c.id)
+        return list((await conn.execute(query)).all())
+
+
+async def timeline(db: Database, incident_id: int) -> list[Any]:
+    async with db.read() as conn:
+        return await list_events(conn, incident_id)
+
+
+@asynccontextmanager
+async def notifier(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    env: dict[str, str] | None = None,
+    *,
+    org: OrgDirectory = ORG,
+    write: Callable[[str], None] | None = None,
+    worker: str = "w1",
+    seed: int = 7,
+) -> AsyncIterator[tuple[Notifier, Channels]]:
+    rng = random.Random(seed)
+    built = build_channels(settings, org, env or {}, clock, rng, write or (lambda _line: None))
+    try:
+        yield create_notifier(db, clock, settings, built, rng=rng, worker=worker), built
+    finally:
+        await built.close()

@@ -1,0 +1,40 @@
+"""The demo delivers what lands in its outbox through the console channel."""
+
+import asyncio
+import dataclasses
+
+from monitor.clock import FakeClock
+from monitor.config import load_settings
+from monitor.demo.run import run_demo
+from monitor.storage.db import Database
+
+from .conftest import START
+from .notify_support import alert_row, enqueue, until_parked
+
+
+async def test_demo_prints_outbox_alerts_on_the_console(tmp_path):
+    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
+    clock = FakeClock(START)
+    stop, delivered = asyncio.Event(), asyncio.Event()
+    lines: list[str] = []
+    ready: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    def announce(line: str) -> None:
+        lines.append(line)
+        if line.startswith("[通知 → 朱敏]"):
+            delivered.set()
+
+    task = asyncio.create_task(run_demo(settings, clock=clock, stop=stop, announce=announce, on_ready=ready.set_result))
+    info = await asyncio.wait_for(ready, 30)
+    db = Database.open(f"sqlite+aiosqlite:///{info.database}")
+    try:
+        await enqueue(db, alert_row(START, None, "zhu_min", kind="deadline_breach"))  # as the engine will
+    finally:
+        await db.close()
+    await until_parked(clock, 2)  # the collector and the notifier both wait on the clock
+    clock.advance(settings.notify_poll_s)
+    await asyncio.wait_for(delivered.wait(), 30)
+    alert = next(line for line in lines if line.startswith("[通知 → 朱敏]"))
+    assert "【超期】东港化工园区爆炸" in alert and "截止时间：2026-09-24 10:00（北京时间）" in alert
+    stop.set()
+    await asyncio.wait_for(task, 30)

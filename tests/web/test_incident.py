@@ -1,0 +1,172 @@
+"""The incident page, evidence downloads and actions: AddNote end to end, validation errors that keep
+the input, and the actions that wait for the clock engine (501, input kept)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from monitor.domain import EventKind, IncidentEvent, UserRole
+from monitor.storage.repo.incidents import append_events, list_events
+from monitor.storage.schema import incident_events
+from monitor.web.actions.specs import ACTIONS
+
+from .conftest import add_incident, add_item_with_evidence, post_form
+
+WHY = {"why": ["命中关键词：爆炸、化工园区", "死亡 3 人 → 较大（III）"], "event_level": "III"}
+
+
+async def test_page_shows_items_sources_evidence_classification_obligations_timeline(web_env):
+    env = web_env
+    now = env.clock.now()
+    incident = await add_incident(env.db, now, obligation=True, co_units=["ecology"])
+    sha = await add_item_with_evidence(env.db, now, incident, body=b"<rss>evidence</rss>", classification=WHY)
+    client = await env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get(f"/incidents/{incident}")).text()
+    for expected in (
+        "东港化工园区爆炸",
+        "东港化工园区爆炸的摘要",
+        "化工园区爆炸现场报道1",
+        "明湖日报",
+        "市媒体",
+        f"/incidents/{incident}/evidence/{sha}",
+        "命中关键词：爆炸、化工园区",
+        "死亡 3 人 → 较大（III）",
+        "GB80-AUTH-RELEASE-5H",
+        "发布权威信息",
+        "自然小时",
+        "计时中",
+        "剩余 3小时0分",
+        "2026-09-24 12:00",
+        "明湖市应急管理局",
+        "明湖市生态环境局",
+        "监测发现",
+    ):
+        assert expected in html, expected
+
+
+async def test_evidence_is_a_plain_text_download_never_html(web_env):
+    env = web_env
+    now = env.clock.now()
+    incident = await add_incident(env.db, now)
+    other = await add_incident(env.db, now, title="另一事件")
+    body = b"<html><script>alert(1)</script></html>"
+    sha = await add_item_with_evidence(env.db, now, incident, body=body)
+    client = await env.login(UserRole.ANALYST)
+    resp = await client.get(f"/incidents/{incident}/evidence/{sha}")
+    assert resp.status == 200 and await resp.read() == body
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in resp.headers["Content-Security-Policy"]
+    assert (await client.get(f"/incidents/{other}/evidence/{sha}")).status == 404  # not this incident's item
+    assert (await client.get(f"/incidents/{incident}/evidence/../../etc")).status == 404
+
+
+async def test_add_note_appends_to_the_timeline_audits_and_announces(web_env):
+    env = web_env
+    incident = await add_incident(env.db, env.clock.now())
+    client = await env.login(UserRole.DUTY_OFFICER)
+    with env.services.changes.subscribe() as changes:
+        resp = await post_form(client, f"/incidents/{incident}/actions/notes", {"text": "已电话联系应急局值班室"})
+        assert resp.status == 303 and resp.headers["Location"] == f"/incidents/{incident}?done=notes#timeline"
+        assert await changes.next() == {incident}
+    async with env.db.read() as conn:
+        events = await list_events(conn, incident)
+    note = events[-1]
+    assert (
+        note.kind.value == "note_added" and note.actor == "duty" and note.payload == {"text": "已电话联系应急局值班室"}
+    )
+    [entry] = await env.audit("incident.add_note")
+    assert entry.target_id == str(incident) and entry.before is None
+    assert entry.after == {"event_id": note.id, "text": "已电话联系应急局值班室"}
+    html = await (await client.get(f"/incidents/{incident}?done=notes")).text()
+    assert "「添加备注」已完成" in html and "已电话联系应急局值班室" in html
+
+
+async def test_bad_input_is_named_and_kept(web_env):
+    env = web_env
+    incident = await add_incident(env.db, env.clock.now())
+    client = await env.login(UserRole.DUTY_OFFICER)
+    resp = await post_form(client, f"/incidents/{incident}/actions/notes", {"text": "x" * 5001})
+    html = await resp.text()
+    assert resp.status == 400 and "「备注内容」不能超过 5000 个字符（当前 5001 个）" in html
+    assert "x" * 5001 in html and 'id="action-notes" open' in html
+    resp = await post_form(client, f"/incidents/{incident}/actions/regrade", {"reason": "媒体报道升级"})
+    html = await resp.text()
+    assert resp.status == 400 and "「突发事件级别」与「舆情级别」至少选择一项" in html and "媒体报道升级" in html
+    resp = await post_form(
+        client, f"/incidents/{incident}/actions/pause-requests", {"rule_id": "", "until": "昨天", "reason": ""}
+    )
+    html = await resp.text()
+    assert resp.status == 400 and "「时限要求」为必填项" in html and "「原因」为必填项" in html
+    assert "「暂停至」不是有效的时间" in html and 'value="昨天"' in html
+    async with env.db.read() as conn:
+        kinds = [r.kind for r in await conn.execute(select(incident_events.c.kind))]
+    assert kinds == ["detected"]  # nothing was written
+
+
+@pytest.mark.parametrize("spec", [s for s in ACTIONS if s.command != "AddNote"], ids=lambda s: s.command)
+async def test_actions_waiting_for_the_engine_answer_501_and_keep_the_input(web_env, spec):
+    env = web_env
+    incident = await add_incident(env.db, env.clock.now(), obligation=True)
+    await add_item_with_evidence(env.db, env.clock.now(), incident, body=b"a", n=1)
+    await add_item_with_evidence(env.db, env.clock.now(), incident, body=b"b", n=2)
+    client = await env.login(UserRole.ADMIN)
+    valid = {
+        "Dismiss": {"reason": "广告"},
+        "Merge": {"into_id": "99"},
+        "Split": {"item_ids": "1", "title": "新事件"},
+        "Reassign": {"owner_unit": "housing", "reason": "属住建"},
+        "Regrade": {"opinion_level": "L2", "reason": "升温"},
+        "RecordResponse": {
+            "kind": "authoritative_release",
+            "url": "https://fabu.minghu.gov.example/1",
+            "approved_by": "马振华",
+        },
+        "RecordReport": {"report_kind": "first", "channel": "phone", "signer": "马振华"},
+        "Acknowledge": {},
+        "RequestPause": {
+            "rule_id": "GB80-AUTH-RELEASE-5H",
+            "reason": "等待核实",
+            "until": (env.clock.now() + timedelta(hours=30)).isoformat(),
+        },
+        "ApprovePause": {"request_seq": "2"},
+        "RejectPause": {"request_seq": "2", "reason": "理由不足"},
+        "Close": {"reason": "已回应"},
+        "Reopen": {"reason": "再起"},
+        "Confirm": {},
+    }[spec.command]
+    if spec.command in ("ApprovePause", "RejectPause"):  # the engine will write requests; here, storage does
+        now = env.clock.now()
+        request = IncidentEvent(
+            incident, EventKind.PAUSE_REQUESTED, now, "unit", {"rule_id": "GB80-AUTH-RELEASE-5H", "reason": "等待核实"}
+        )
+        async with env.db.write() as conn:
+            await append_events(conn, [request], now)
+    resp = await post_form(client, f"/incidents/{incident}/actions/{spec.slug}", valid)
+    html = await resp.text()
+    assert resp.status == 501, re.findall(r"class=\"error\" role=\"alert\">([^<]*)", html)
+    assert f"「{spec.label}」暂未开放" in html
+    for value in valid.values():
+        assert str(value).split("T")[0] in html
+
+
+async def test_roles_without_the_action_get_403(web_env):
+    incident = await add_incident(web_env.db, web_env.clock.now())
+    analyst = await web_env.login(UserRole.ANALYST)
+    assert (await post_form(analyst, f"/incidents/{incident}/actions/notes", {"text": "分析员不能写"})).status == 403
+    assert "您的角色只能查看本事件" in await (await analyst.get(f"/incidents/{incident}")).text()
+    leader = await web_env.login(UserRole.LEADER)
+    html = await (await leader.get(f"/incidents/{incident}")).text()
+    assert "确认收到提醒" in html and "批准暂停" in html and "确认为政务舆情" not in html
+    assert (await post_form(leader, f"/incidents/{incident}/actions/confirm")).status == 403
+
+
+async def test_missing_incident_is_404(web_env):
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    assert (await client.get("/incidents/424242")).status == 404
+    assert (await client.get("/incidents/abc")).status == 404
+    assert (await post_form(client, "/incidents/424242/actions/notes", {"text": "x"})).status == 404
+    assert (await post_form(client, "/incidents/1/actions/no-such-action", {})).status == 404

@@ -1,0 +1,202 @@
+"""Sources (health, add, edit), the leader view, org and people, reports, items, security headers."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, update
+
+from monitor.domain import OpinionLevel, UserRole
+from monitor.storage.schema import source_events, sources
+
+from .conftest import add_incident, post_form
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "monitor/web/templates"
+SOURCE = {
+    "name": "明湖日报",
+    "url": "https://news.minghu.example/rss.xml",
+    "kind": "feed",
+    "media_tier": "city",
+    "region_hint": "",
+    "poll_min_s": "300",
+    "poll_max_s": "3600",
+    "expected_per_day": "20",
+    "credentials_ref": "",
+    "options": "{}",
+    "enabled": "on",
+}
+
+
+async def test_add_and_edit_sources_with_named_errors_and_audit(web_env):
+    env = web_env
+    client = await env.login(UserRole.DUTY_OFFICER)
+    bad = {**SOURCE, "url": "ftp://x", "poll_min_s": "0", "options": "{bad", "credentials_ref": "secret value"}
+    resp = await post_form(client, "/sources/new", bad)
+    html = await resp.text()
+    assert resp.status == 400
+    for message in (
+        "「地址」应为以 http:// 或 https:// 开头",
+        "「最短轮询间隔」应为正整数",
+        "「选项」不是有效的 JSON",
+        "「凭据变量名」应为环境变量名",
+    ):
+        assert message in html
+    assert 'value="ftp://x"' in html and "{bad" in html  # nothing typed is lost
+    assert (await post_form(client, "/sources/new", SOURCE)).status == 303
+    resp = await post_form(client, "/sources/new", {**SOURCE, "name": "重复"})
+    assert resp.status == 400 and "已被信息源 #1 登记" in await resp.text()
+    resp = await post_form(client, "/sources/1/edit", {**SOURCE, "name": "明湖日报（改）", "poll_max_s": "100"})
+    assert resp.status == 400 and "「最长轮询间隔」不能小于「最短轮询间隔」" in await resp.text()
+    edited = {**SOURCE, "name": "明湖日报（改）", "media_tier": "county"}
+    edited.pop("enabled")
+    assert (await post_form(client, "/sources/1/edit", edited)).status == 303
+    html = await (await client.get("/sources")).text()
+    assert "明湖日报（改）" in html and "已停用" in html
+    create, change = await env.audit("source.create"), await env.audit("source.update")
+    assert create[0].after["name"] == "明湖日报" and change[0].before["name"] == "明湖日报"
+    assert change[0].after["media_tier"] == "county" and change[0].after["enabled"] is False
+    assert (await client.get("/sources/999/edit")).status == 404
+
+
+async def test_sources_page_shows_health_error_and_last_change(web_env):
+    env = web_env
+    now = env.clock.now()
+    client = await env.login(UserRole.DUTY_OFFICER)
+    await post_form(client, "/sources/new", SOURCE)
+    async with env.db.write() as conn:
+        await conn.execute(
+            update(sources).values(
+                health="failing",
+                last_error="HTTP 503",
+                consecutive_failures=4,
+                last_success_at=now - timedelta(hours=2),
+                next_poll_at=now,
+            )
+        )
+        await conn.execute(
+            insert(source_events).values(
+                source_id=1, at=now, kind="health_changed", from_health="degraded", to_health="failing", detail={}
+            )
+        )
+    analyst = await env.login(UserRole.ANALYST)
+    html = await (await analyst.get("/sources")).text()
+    assert "HTTP 503" in html and "连续失败 4 次" in html and "降级 → 失败" in html and "2026-09-24 07:00" in html
+    assert "/sources/new" not in html  # analysts only read
+
+
+async def test_leader_view_lists_what_falls_due_for_their_units(web_env):
+    env = web_env
+    now = env.clock.now()
+    await add_incident(env.db, now, title="两小时后到期", due_in=timedelta(hours=2), obligation=True)
+    await add_incident(env.db, now, title="已超期事件", due_in=timedelta(hours=-1), obligation=True)
+    await add_incident(env.db, now, title="三天后到期", due_in=timedelta(days=3), obligation=True)
+    leader = await env.login(UserRole.LEADER)  # a 副市长 of the 人民政府: city-wide
+    html = await (await leader.get("/leader")).text()
+    assert "两小时后到期" in html and "已超期事件" in html and "三天后到期" not in html and "已超期 1 项" in html
+    assert "范围：全市各单位" in html
+    html = await (await leader.get("/leader?hours=100")).text()
+    assert "三天后到期" in html
+    html = await (await leader.get("/leader?hours=abc")).text()
+    assert "「时间范围」应为小时数" in html
+
+
+async def test_org_page_lists_units_people_channels_and_accounts(web_env):
+    admin = await web_env.login(UserRole.ADMIN)
+    html = await (await admin.get("/org")).text()
+    for expected in (
+        "明湖市住房和城乡建设局",
+        "垂直管理",
+        "何建平",
+        "主要负责人/第一新闻发言人",
+        "dingtalk",
+        "duty",
+        "单位处置人",
+    ):
+        assert expected in html, expected
+
+
+async def test_reports_page_promises_nothing_it_does_not_have(web_env):
+    analyst = await web_env.login(UserRole.ANALYST)
+    html = await (await analyst.get("/reports")).text()
+    assert "将随报告模块提供" in html and "%" not in html
+
+
+async def test_items_page_lists_collected_items(web_env):
+    leader = await web_env.login(UserRole.LEADER)
+    assert "尚未采集到稿件" in await (await leader.get("/items")).text()
+
+
+async def test_security_headers_on_pages_errors_and_static_files(web_env):
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    for path in ("/queue", "/login", "/no-such-page", "/static/app.css", "/api/openapi.json"):
+        resp = await client.get(path)
+        csp = resp.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, path
+        assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "same-origin" and resp.headers["X-Request-Id"]
+    assert (await client.get("/queue")).headers["Cache-Control"] == "no-store"
+    resp = await client.get("/no-such-page")
+    assert resp.status == 404 and "页面不存在" in await resp.text()
+
+
+async def test_hsts_and_secure_cookies_behind_a_trusted_proxy(sqlite_db, clock):
+    from .conftest import make_env
+
+    async for env in make_env(sqlite_db, clock, trusted_proxy=True):
+        client = await env.new_client()
+        resp = await client.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "Secure" in resp.headers["Set-Cookie"]
+        page = await (await client.get("/login")).text()
+        token = page.split('name="_csrf" value="')[1].split('"')[0]
+        resp = await client.post(
+            "/login",
+            data={"username": "duty", "password": "wrong-password", "_csrf": token},
+            headers={"X-Forwarded-For": "203.0.113.9, 10.0.0.1"},
+        )
+        assert resp.status == 401
+        [entry] = await env.audit("login.failure")
+        assert entry.ip == "203.0.113.9"
+
+
+def test_templates_have_no_inline_script_style_or_handlers():
+    for template in TEMPLATES.glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
+        assert "<style" not in text and " style=" not in text, template.name
+        assert not re.search(r"\son[a-z]+=", text), template.name
+        assert "javascript:" not in text, template.name
+
+
+async def test_level_colours_are_the_four_warning_colours(web_env):
+    now = web_env.clock.now()
+    for level in OpinionLevel:
+        await add_incident(web_env.db, now, title=f"级别{level.value}", opinion_level=level)
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get("/queue")).text()
+    assert [c for c in ("红", "橙", "黄", "蓝") if f">{c}</span>" in html] == ["红", "橙", "黄", "蓝"]
+
+
+async def test_slack_interactions_are_mounted_public_and_signature_checked(sqlite_db, clock):
+    from .conftest import make_env
+
+    async for env in make_env(sqlite_db, clock, slack_signing_secret="s3cret-signing"):
+        resp = await env.client.post("/slack/interactions", data={"payload": "{}"})
+        assert resp.status in (400, 401, 403) and "login" not in str(resp.url)  # Slack's signature check answered
+
+
+async def test_no_slack_route_without_a_signing_secret(web_env):
+    assert (await web_env.client.post("/slack/interactions", data={})).status == 404
+
+
+async def test_slack_acknowledgement_waits_for_the_engine(web_env):
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from monitor.domain import DomainError
+    from monitor.notifications.ack import AckRequest
+    from monitor.web.actions.dispatch import channel_acknowledger
+
+    with pytest.raises(DomainError, match="值班台"):
+        await channel_acknowledger(web_env.services)(AckRequest(1, None, "zhu_min", datetime.now(UTC), "slack"))

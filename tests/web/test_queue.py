@@ -1,0 +1,149 @@
+"""The duty queue: order, filters, counts, paging, saved views, live rows — and a fixed number of
+statements per page, whatever the number of incidents."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from monitor.domain import EventKind, IncidentEvent, IncidentStatus, OpinionLevel, UserRole
+from monitor.storage.repo.incidents import append_events
+
+from .conftest import add_incident, post_form
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'<a href="/incidents/\d+">([^<]+)</a>', html)
+
+
+async def test_sorted_by_nearest_deadline_with_colours_units_and_countdowns(web_env):
+    now = web_env.clock.now()
+    await add_incident(web_env.db, now, title="无时限", due_in=None, opinion_level=OpinionLevel.L4)
+    await add_incident(web_env.db, now, title="三小时后", due_in=timedelta(hours=3), opinion_level=OpinionLevel.L2)
+    await add_incident(web_env.db, now, title="已超期", due_in=timedelta(minutes=-20), opinion_level=OpinionLevel.L1)
+    await add_incident(web_env.db, now, title="已办结", status=IncidentStatus.CLOSED)
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get("/queue")).text()
+    assert titles(html) == ["已超期", "三小时后", "无时限"]
+    assert "已超期 20分" in html and "剩余 3小时0分" in html and "无时限</span>" in html
+    assert 'class="badge lvl-L1"' in html and ">红<" in html and ">橙<" in html
+    assert "明湖市应急管理局" in html and "东港镇" in html
+    assert '<span id="total">3</span>' in html
+
+
+async def test_filters_by_level_unit_region_status_overdue_and_mine(web_env_any):
+    env = web_env_any
+    now = env.clock.now()
+    await add_incident(env.db, now, title="红色应急", opinion_level=OpinionLevel.L1, owner_unit="emergency")
+    await add_incident(
+        env.db,
+        now,
+        title="住建协办",
+        opinion_level=OpinionLevel.L3,
+        owner_unit="emergency",
+        co_units=["housing", "ecology"],
+        region="nanshan",
+        status=IncidentStatus.HANDLING,
+    )
+    await add_incident(
+        env.db, now, title="超期住建", opinion_level=OpinionLevel.L2, owner_unit="housing", due_in=timedelta(hours=-1)
+    )
+    noted = await add_incident(env.db, now, title="我备注过", opinion_level=OpinionLevel.L4, owner_unit="ecology")
+    client = await env.login(UserRole.DUTY_OFFICER)
+
+    async def shown(query: str) -> list[str]:
+        return sorted(titles(await (await client.get("/queue?" + query)).text()))
+
+    assert await shown("level=L1&level=L2") == ["红色应急", "超期住建"]
+    assert await shown("unit=housing") == ["住建协办", "超期住建"]
+    assert await shown("region=nanshan") == ["住建协办"]
+    assert await shown("status=handling") == ["住建协办"]
+    assert await shown("overdue=1") == ["超期住建"]
+    assert await shown("mine=1") == []
+    async with env.db.write() as conn:
+        await append_events(conn, [IncidentEvent(noted, EventKind.NOTE_ADDED, now, "duty", {"text": "跟进"})], now)
+    assert await shown("mine=1") == ["我备注过"]
+    unit = await env.login(UserRole.UNIT_HANDLER)
+    assert sorted(titles(await (await unit.get("/queue?mine=1")).text())) == ["住建协办", "超期住建"]
+    html = await (await client.get("/queue?level=L9&unit=nowhere")).text()
+    assert "筛选条件「舆情级别」的值 L9 无效，已忽略" in html and "「责任单位」的值 nowhere 无效" in html
+    assert len(titles(html)) == 4
+
+
+async def test_level_counts_and_paging(web_env):
+    env = web_env
+    now = env.clock.now()
+    for i in range(env.services.settings.queue_page_size + 5):
+        await add_incident(
+            env.db,
+            now,
+            title=f"事件{i:03d}",
+            due_in=timedelta(minutes=i),
+            opinion_level=OpinionLevel.L3 if i % 2 else OpinionLevel.L1,
+        )
+    client = await env.login(UserRole.ANALYST)
+    first = await (await client.get("/queue")).text()
+    assert len(titles(first)) == env.services.settings.queue_page_size and "第 1 / 2 页" in first
+    assert '红 重大 <span data-level-count="L1">53</span>' in first
+    assert '黄 一般 <span data-level-count="L3">52</span>' in first
+    second = await (await client.get("/queue?page=2")).text()
+    assert titles(second) == [f"事件{i:03d}" for i in range(100, 105)]
+
+
+async def test_a_page_costs_the_same_statements_for_5_or_50_incidents(web_env):
+    env = web_env
+    client = await env.login(UserRole.DUTY_OFFICER)
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+    async def count_for(n: int) -> int:
+        for i in range(n):
+            await add_incident(env.db, env.clock.now(), title=f"批量{i}")
+        statements.clear()
+        event.listen(env.db.engine.sync_engine, "before_cursor_execute", listener)
+        try:
+            assert (await client.get("/queue")).status == 200
+        finally:
+            event.remove(env.db.engine.sync_engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    assert await count_for(5) == await count_for(45)
+
+
+async def test_saved_views_are_per_user_and_audited(web_env):
+    env = web_env
+    now = env.clock.now()
+    await add_incident(env.db, now, title="红色应急", opinion_level=OpinionLevel.L1)
+    await add_incident(env.db, now, title="黄色住建", opinion_level=OpinionLevel.L3, owner_unit="housing")
+    client = await env.login(UserRole.DUTY_OFFICER)
+    resp = await post_form(client, "/queue/views", [("name", "红色事件"), ("level", "L1"), ("level", "bogus")])
+    assert resp.status == 303
+    location = resp.headers["Location"]
+    html = await (await client.get(location)).text()
+    assert titles(html) == ["红色应急"] and "红色事件" in html
+    [entry] = await env.audit("saved_view.save")
+    assert entry.after == {"name": "红色事件", "query": {"level": ["L1"]}}
+    other = await env.login(UserRole.LEADER)
+    assert sorted(titles(await (await other.get(location)).text())) == ["红色应急", "黄色住建"]  # not their view
+    assert "红色事件" not in await (await other.get("/queue")).text()
+    resp = await post_form(client, "/queue/views", {"name": "", "level": "L3"})
+    text = await resp.text()
+    assert resp.status == 400 and "「视图名称」为必填项" in text and 'value="L3" checked' in text
+    view_id = location.split("=")[1]
+    assert (await post_form(other, f"/queue/views/{view_id}/delete")).status == 404
+    assert (await post_form(client, f"/queue/views/{view_id}/delete")).status == 303
+    assert "红色事件" not in await (await client.get("/queue")).text()
+    [deleted] = await env.audit("saved_view.delete")
+    assert deleted.before["name"] == "红色事件"
+
+
+async def test_rows_fragment_renders_changed_rows_and_names_the_gone(web_env):
+    env = web_env
+    now = env.clock.now()
+    red = await add_incident(env.db, now, title="红色应急", opinion_level=OpinionLevel.L1)
+    yellow = await add_incident(env.db, now, title="黄色住建", opinion_level=OpinionLevel.L3)
+    client = await env.login(UserRole.DUTY_OFFICER)
+    data = await (await client.get(f"/queue/rows?ids={red},{yellow},999&level=L1")).json()
+    assert list(data["rows"]) == [str(red)] and sorted(data["gone"]) == [yellow, 999]
+    assert data["total"] == 1 and data["level_counts"] == {"L1": 1}
+    assert data["rows"][str(red)].startswith(f'<tr data-id="{red}"') and "红色应急" in data["rows"][str(red)]
