@@ -8,7 +8,7 @@ from datetime import datetime
 from monitor.config import Settings, resolve_playbook_file
 from monitor.domain import OrgDirectory
 from monitor.policy.playbooks import load_policy
-from monitor.reports.build import Details, MonthAccumulator, Names, Period, PeriodError, Report, Summary, build_report
+from monitor.reports.build import Details, MonthAccumulator, Names, Period, PeriodError, Report, build_report
 from monitor.storage.db import Database
 from monitor.storage.repo import reports as repo
 
@@ -59,11 +59,6 @@ async def generate(
         ).summary()
         details = await _details(conn, acc, period, cutoff, unit)
     return build_report(acc, previous, details, names, unit=unit)
-
-
-async def summary_of(db: Database, period: Period, cutoff: datetime, unit: str | None = None) -> Summary:
-    async with db.read() as conn:
-        return (await _accumulate(conn, period, cutoff, unit, drill=False, top_n=0, lists=False)).summary()
 
 
 async def _accumulate(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from monitor.reports.build import Chart, Kind, Report, Table
+from monitor.reports.build import Kind, Report, Table
 from monitor.reports.render.cells import cell_text, local_minute
 from monitor.reports.render.charts import render_svg
 
@@ -76,9 +76,5 @@ def _shown(table: Table, limit: int) -> int:
 def chart_drilldown(report: Report) -> dict[str, list[tuple[str, str | None]]]:
     """chart key -> [(category, drill-down key)], for making chart bars clickable in the web UI."""
     return {
-        c.key: list(zip(c.categories, c.drill or (None,) * len(c.categories), strict=True)) for c in _charts(report)
+        c.key: list(zip(c.categories, c.drill or (None,) * len(c.categories), strict=True)) for c in report.charts()
     }
-
-
-def _charts(report: Report) -> list[Chart]:
-    return report.charts()
