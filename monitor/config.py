@@ -156,6 +156,42 @@ class Settings:
     webhook_url: str = setting(
         "", "URL of a generic webhook that receives every notification routed to channel 'webhook' (JSON, signed)."
     )
+    # --- collectors --------------------------------------------------------------------
+    collector_concurrency: int = setting(16, "Most HTTP requests the collectors run at once (all hosts).", minimum=1)
+    collector_per_host: int = setting(2, "Most concurrent requests to one host.", minimum=1)
+    collector_host_interval_s: float = setting(
+        1.0, "Minimum seconds between the starts of two requests to the same host.", minimum=0
+    )
+    collector_connect_timeout_s: float = setting(10.0, "Connect timeout of one fetch, in seconds.", minimum=0.1)
+    collector_read_timeout_s: float = setting(
+        30.0, "Longest wait for the next bytes of a response, in seconds.", minimum=0.1
+    )
+    collector_total_timeout_s: float = setting(60.0, "Longest a whole fetch may take, in seconds.", minimum=0.1)
+    collector_max_body_mb: float = setting(
+        10.0, "Largest response body accepted, in MiB; bigger responses are abandoned and recorded.", minimum=0.01
+    )
+    collector_max_redirects: int = setting(5, "Most redirects followed by one fetch.", minimum=0)
+    collector_backoff_cap_h: float = setting(
+        6.0, "Longest backoff after repeated failures, in hours (sources are never disabled).", minimum=0.01
+    )
+    collector_failing_after: int = setting(
+        3, "Consecutive failures after which a source is FAILING (before that: DEGRADED).", minimum=1
+    )
+    collector_max_articles: int = setting(
+        20, "Most article pages fetched per poll of a source that asks for full text.", minimum=0
+    )
+    dedup_window_h: float = setting(
+        72.0, "Hours a story stays in the near-duplicate index (reposts later than this are new items).", minimum=1
+    )
+    dedup_threshold: float = setting(
+        0.6, "Estimated Jaccard similarity of character 3-grams from which an item is a repost.", minimum=0.1
+    )
+    cluster_window_h: float = setting(
+        72.0, "Hours after an incident's last item within which a new item may still join it.", minimum=1
+    )
+    cluster_threshold: float = setting(
+        0.25, "Title/lead similarity (character bigrams, cosine) from which an item joins an incident.", minimum=0.01
+    )
     # --- reports -----------------------------------------------------------------------
     report_recipients: str = setting(
         "",

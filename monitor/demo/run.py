@@ -7,13 +7,14 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
 
 from monitor.app import Services, create_app, open_services
 from monitor.clock import Clock
-from monitor.collectors.polling import collect_once, new_session
+from monitor.collectors.polling import Collector, CollectorConfig, sleep_or_stop
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
@@ -109,15 +110,15 @@ async def _start(runners: list[web.AppRunner], app: web.Application, host: str, 
 
 
 async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str) -> None:
-    refresh = max(1, int(services.settings.demo_refresh_s))
+    interval = max(1, int(services.settings.demo_refresh_s / 2))  # due again at every demo pass
     sources = [
         Source(
             name=feed.title,
             url=feed_url + feed.path,
             kind=SourceKind.FEED,
             media_tier=feed.media_tier,
-            poll_min_s=refresh,
-            poll_max_s=max(refresh, 3600),
+            poll_min_s=interval,
+            poll_max_s=interval,
         )
         for feed in corpus.feeds.values()
     ]
@@ -126,21 +127,14 @@ async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str)
 
 
 async def _collect_until_stopped(services: Services, stop: asyncio.Event, announce: Callable[[str], None]) -> None:
-    async with new_session() as session:
+    config = CollectorConfig.from_settings(services.settings)
+    # The demo's feed server is our own, on loopback: no need to space requests to it.
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
+    async with Collector(services.db, services.clock, config) as collector:
         while not stop.is_set():
-            result = await collect_once(services.db, services.clock, session)
+            result = await collector.run_once()
             announce(
                 f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
                 + (f"，失败 {result.errors} 个来源" if result.errors else "")
             )
-            await _sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)
-
-
-async def _sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
+            await sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)

@@ -145,6 +145,8 @@ items = Table(
     Column("raw_sha256", String(64)),  # evidence.sha256 of the bytes it was parsed from
     Column("title_hash", String(16)),
     Column("simhash", BigInteger),
+    Column("minhash", LargeBinary),  # MinHash signature (uint32 LE) for near-duplicate detection
+    Column("origin", String(200)),  # outlet a repost names as its source (来源：…)
     Column("media_tier", String(20)),
     Column("region_hint", String(100)),
     fk("duplicate_of", "items.id", nullable=True, ondelete="SET NULL"),
@@ -165,6 +167,7 @@ Index("ix_items_fetched_at", items.c.fetched_at)
 Index("ix_items_published_at", items.c.published_at)
 Index("ix_items_title_hash", items.c.title_hash)
 Index("ix_items_unclassified", items.c.classified_at, items.c.id)
+Index("ix_items_duplicate_of", items.c.duplicate_of)
 
 incidents = Table(
     "incidents",

@@ -1,7 +1,7 @@
 """indexes the monthly report reads by
 
-Revision ID: 0005_report_indexes
-Revises: 0004_engine
+Revision ID: 0006_report_indexes
+Revises: 0005_collectors_dedup
 Create Date: 2026-11-22 17:00:00
 
 - incident_events (kind, incident_id): responses / escalations / pauses of a batch of incidents
@@ -10,8 +10,8 @@ Create Date: 2026-11-22 17:00:00
 """
 from alembic import op
 
-revision = '0005_report_indexes'
-down_revision = '0004_engine'
+revision = '0006_report_indexes'
+down_revision = '0005_collectors_dedup'
 branch_labels = None
 depends_on = None
 
