@@ -192,6 +192,22 @@ class Settings:
     cluster_threshold: float = setting(
         0.25, "Title/lead similarity (character bigrams, cosine) from which an item joins an incident.", minimum=0.01
     )
+    # --- reports -----------------------------------------------------------------------
+    report_recipients: str = setting(
+        "",
+        "Who receives the monthly report: comma-separated person ids of the org directory, each optionally "
+        'with :channel (email, slack, dingtalk, wecom, webhook, console), e.g. "chen_jun:email, wang_fang". '
+        "Empty: reports are generated but not sent.",
+    )
+    report_hour: int = setting(
+        8, "Hour (0–23, Asia/Shanghai) on the 1st of each month from which last month's report is generated.", minimum=0
+    )
+    report_formats: str = setting(
+        "html,xlsx", "Files of the scheduled monthly report, comma-separated: html, csv, xlsx, json."
+    )
+    report_top_incidents: int = setting(
+        10, "How many 重点舆情 (top incidents) a monthly report analyses with their timelines.", minimum=0
+    )
     # --- secrets (environment or *_FILE only) ------------------------------------------
     session_secret: str = setting(
         "",

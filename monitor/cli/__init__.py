@@ -8,13 +8,43 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.cli import bench, check, collect, configcmd, db, demo, notify, parse, serve, simulate, sources, users
+from monitor.cli import (
+    bench,
+    check,
+    collect,
+    configcmd,
+    db,
+    demo,
+    ledger,
+    notify,
+    parse,
+    report,
+    serve,
+    simulate,
+    sources,
+    users,
+)
 from monitor.cli.common import CliError, Context, settings_overrides, setup_logging
 from monitor.config import ConfigError, load_settings
 from monitor.policy import PolicyError
 
 # Each module exposes register(subparsers) and sets `handler` on its parser.
-COMMAND_MODULES = (demo, serve, db, configcmd, check, bench, notify, users, simulate, parse, sources, collect)
+COMMAND_MODULES = (
+    demo,
+    serve,
+    db,
+    configcmd,
+    check,
+    bench,
+    notify,
+    users,
+    simulate,
+    parse,
+    sources,
+    collect,
+    report,
+    ledger,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

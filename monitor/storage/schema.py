@@ -229,6 +229,7 @@ incident_events = Table(
     UniqueConstraint("incident_id", "seq"),
 )
 Index("ix_incident_events_kind_at", incident_events.c.kind, incident_events.c.at)
+Index("ix_incident_events_kind_incident", incident_events.c.kind, incident_events.c.incident_id)  # reports
 
 obligations = Table(
     "obligations",
@@ -251,6 +252,7 @@ obligations = Table(
     UniqueConstraint("incident_id", "rule_id", "instance"),
 )
 Index("ix_obligations_status_due", obligations.c.status, obligations.c.due_at)
+Index("ix_obligations_due_at", obligations.c.due_at)  # reports: deadlines due in a month
 
 timers = Table(
     "timers",
@@ -378,6 +380,7 @@ corrections = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("used_in_model", String(64)),  # model version that folded it in
 )
+Index("ix_corrections_at", corrections.c.at)  # reports: corrections made in a month
 
 heartbeats = Table(
     "heartbeats",
