@@ -62,9 +62,19 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, auto_
         clock=clock or SystemClock(),
         db=db,
         org=org,
+        changes=change_feed(settings, db),
         playbook=policy.playbook,
         calendar=policy.calendar,
     )
+
+
+def change_feed(settings: Settings, db: Database) -> ChangeFeed:
+    """In-process fan-out on SQLite; LISTEN/NOTIFY on PostgreSQL, so every process's writes reach every web node."""
+    if db.is_sqlite:
+        return LocalChangeFeed()
+    from monitor.storage.changefeed import PgChangeFeed  # asyncpg is the [postgres] extra
+
+    return PgChangeFeed(settings.database_url, clock=SystemClock())  # connection timing is wall time
 
 
 def create_app(services: Services) -> web.Application:

@@ -7,7 +7,8 @@ blocked on and never grows without bound: pending ids coalesce into one set.
 
 `LocalChangeFeed` is the in-process implementation (SQLite, one process). Writers in other
 processes are picked up by the web's polling fallback, which reads new `incident_events` rows by
-id and feeds them in here; PostgreSQL LISTEN/NOTIFY can replace both with the same interface.
+id and feeds them in here. On PostgreSQL, `monitor.storage.changefeed.PgChangeFeed` implements the
+same interface over LISTEN/NOTIFY, so writes of every process reach every web node at once.
 
 Call `notify_changed` from the event loop's thread (it wakes asyncio waiters).
 """
@@ -71,6 +72,10 @@ class ChangeFeed(Protocol):
 
     def unsubscribe(self, subscription: Subscription) -> None: ...
 
+    async def close(self) -> None:
+        """Release connections and background tasks (when the process stops)."""
+        ...
+
 
 class LocalChangeFeed:
     """In-process fan-out to every subscriber."""
@@ -92,6 +97,10 @@ class LocalChangeFeed:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
+
+    async def close(self) -> None:
+        for subscription in list(self._subscribers):
+            subscription.close()
 
     @property
     def subscribers(self) -> int:

@@ -14,6 +14,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -90,6 +91,77 @@ class FakeClock:
     def sleepers(self) -> int:
         """How many callers are parked in `sleep()` (useful to wait for a loop to settle)."""
         return sum(1 for _, _, f in self._sleepers if not f.done())
+
+
+TEST_CLOCK_ENV = "MONITOR_TEST_CLOCK"
+TEST_CLOCK_GUARD = "MONITOR_TESTING"
+TEST_CLOCK_GUARD_VALUE = "accelerated-clock"
+
+
+class ClockConfigError(ValueError):
+    """The test clock was asked for in a way this process refuses; the message says why."""
+
+
+class AcceleratedClock:
+    """Simulated time running `speed` times faster than wall time from a shared anchor — TESTS ONLY.
+
+    Several processes built from the same spec (`START@ANCHORxSPEED`: the simulated instant at
+    wall-clock Unix time ANCHOR, and the speed-up) agree on "now", so the scale-out test can run
+    real `monitor worker` processes through hours of simulated deadlines in a minute. A process
+    only uses it through `clock_from_env`, which refuses unless a second, test-only variable is set.
+    """
+
+    def __init__(self, start: datetime, anchor: float, speed: float) -> None:
+        if speed <= 0:
+            raise ClockConfigError(f"{TEST_CLOCK_ENV}: speed must be positive, got {speed}")
+        self.start, self.anchor, self.speed = require_aware(start).astimezone(UTC), anchor, speed
+
+    @classmethod
+    def starting_now(cls, start: datetime, speed: float) -> AcceleratedClock:
+        """A clock whose simulated `start` is this very moment."""
+        return cls(start, time.time(), speed)
+
+    @classmethod
+    def parse(cls, spec: str) -> AcceleratedClock:
+        try:
+            start_text, rest = spec.strip().split("@", 1)
+            anchor_text, speed_text = rest.split("x", 1)
+            return cls(datetime.fromisoformat(start_text), float(anchor_text), float(speed_text))
+        except ValueError as exc:
+            raise ClockConfigError(
+                f"{TEST_CLOCK_ENV}={spec!r} is not START@ANCHORxSPEED, "
+                "e.g. 2026-09-01T01:00:00+00:00@1767225600.0x120 ({exc})"
+            ) from exc
+
+    @property
+    def spec(self) -> str:
+        return f"{self.start.isoformat()}@{self.anchor!r}x{self.speed!r}"
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.time() - self.anchor) * self.speed)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
+def clock_from_env(env: Mapping[str, str]) -> Clock:
+    """The process clock: `SystemClock`, unless a test asks for an `AcceleratedClock`.
+
+    The accelerated clock needs BOTH `MONITOR_TEST_CLOCK` (its spec) and
+    `MONITOR_TESTING=accelerated-clock`; either alone is an error, so a stray variable in a
+    production environment stops the process instead of silently bending its deadlines.
+    """
+    spec, guard = env.get(TEST_CLOCK_ENV), env.get(TEST_CLOCK_GUARD)
+    if spec is None and guard is None:
+        return SystemClock()
+    if spec is None or guard != TEST_CLOCK_GUARD_VALUE:
+        raise ClockConfigError(
+            f"{TEST_CLOCK_ENV} and {TEST_CLOCK_GUARD}={TEST_CLOCK_GUARD_VALUE} select a simulated clock for "
+            f"tests and must be set together; this process has "
+            f"{TEST_CLOCK_ENV}={'set' if spec is not None else 'unset'}, {TEST_CLOCK_GUARD}={guard!r}. "
+            "In production unset both."
+        )
+    return AcceleratedClock.parse(spec)
 
 
 class Stopwatch:

@@ -208,6 +208,28 @@ class Settings:
     report_top_incidents: int = setting(
         10, "How many 重点舆情 (top incidents) a monthly report analyses with their timelines.", minimum=0
     )
+    # --- operations: deployment and scale-out ------------------------------------------
+    serve_roles: str = setting(
+        "collector,engine,notifier,scheduler",
+        "Background roles `monitor serve` runs beside the web interface, comma-separated: collector, engine "
+        "(with the audit watchdog), notifier, scheduler (monthly reports). Empty: web only — a stateless web "
+        "node in front of PostgreSQL workers (`monitor worker`).",
+    )
+    ops_listen: str = setting(
+        "",
+        "host:port of a separate listener for /metrics, /healthz and /readyz, e.g. 127.0.0.1:9108. `monitor "
+        "worker` serves them only there; `monitor serve` then keeps /metrics off its public port (health "
+        "and readiness stay on both). Empty: serve answers all three on its own port, workers none.",
+    )
+    heartbeat_stale_s: float = setting(
+        180.0,
+        "A loop of this process (collector, engine, audit, notifier, scheduler) whose last completed pass is "
+        "older than this (or than 3 of its intervals) makes /readyz answer 503.",
+        minimum=1,
+    )
+    scheduler_interval_s: float = setting(
+        300.0, "How often the scheduler role checks whether the monthly report is due, in seconds.", minimum=1
+    )
     # --- secrets (environment or *_FILE only) ------------------------------------------
     session_secret: str = setting(
         "",
@@ -223,6 +245,9 @@ class Settings:
     smtp_password: str = setting("", "Password for smtp_user.", secret=True)
     webhook_secret: str = setting(
         "", "Key for the X-Monitor-Signature HMAC-SHA256 header of generic webhook deliveries.", secret=True
+    )
+    metrics_token: str = setting(
+        "", "Bearer token that /metrics requires (Authorization: Bearer …); empty = no token.", secret=True
     )
 
     def to_dict(self) -> dict[str, Any]:

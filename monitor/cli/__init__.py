@@ -23,6 +23,7 @@ from monitor.cli import (
     simulate,
     sources,
     users,
+    worker,
 )
 from monitor.cli.common import CliError, Context, settings_overrides, setup_logging
 from monitor.config import ConfigError, load_settings
@@ -32,6 +33,7 @@ from monitor.policy import PolicyError
 COMMAND_MODULES = (
     demo,
     serve,
+    worker,
     db,
     configcmd,
     check,

@@ -44,21 +44,31 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def record_extras(record: logging.LogRecord) -> dict[str, Any]:
+    """The structured fields a caller passed with `extra={...}` (event, role, instance, counts …)."""
+    return {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS and not k.startswith("_")}
+
+
 class _JsonFormatter(logging.Formatter):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,
             "msg": redact(record.getMessage(), self.settings),
         }
+        entry.update(record_extras(record))
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info), self.settings)
-        return json.dumps(entry, ensure_ascii=False)
+        return redact(json.dumps(entry, ensure_ascii=False, default=str), self.settings)
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -1,29 +1,24 @@
-"""`monitor serve`: the web interface and the collectors in one process."""
+"""`monitor serve`: the web interface and the background roles of `serve_roles` in one process."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import os
 from typing import Any
 
-from aiohttp import web
-
-from monitor.app import create_app, open_services
 from monitor.cli.common import CliError, Context, run_until_signal
-from monitor.clock import SystemClock
-from monitor.collectors.polling import Collector, CollectorConfig
-from monitor.engine.audit import Auditor
-from monitor.engine.runner import Engine
-from monitor.notifications import start_notifier, stop_notifier
-from monitor.storage.db import DatabaseError
+from monitor.cli.processes import open_for_runtime, process_clock, serve_ops, serve_web
+from monitor.runtime import RoleError, Runtime, RuntimeCrashed, parse_roles
+from monitor.storage.lock import EngineLockError
 
 log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("serve", help="serve the web interface and run the collectors")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "serve", help="serve the web interface and run the background roles (serve_roles)"
+    )
     parser.add_argument("--host", help="listen address (default: the host setting)")
     parser.add_argument("--port", type=int, help="listen port (default: the port setting)")
     parser.add_argument("--migrate", action="store_true", help="apply database migrations before starting")
@@ -32,35 +27,23 @@ def register(sub: Any) -> None:
 
 def handle(ctx: Context) -> int:
     settings = ctx.settings
+    try:
+        roles = parse_roles([settings.serve_roles])
+    except RoleError as exc:
+        raise CliError(f"serve_roles: {exc}") from exc
 
     async def main(stop: asyncio.Event) -> None:
+        services = await open_for_runtime(settings, process_clock(), migrate=ctx.args.migrate)
+        runtime = Runtime(services, stop)
         try:
-            services = await open_services(settings, clock=SystemClock(), auto_migrate=ctx.args.migrate)
-        except DatabaseError as exc:
+            await runtime.start(roles)
+            port = await serve_web(runtime, settings.host, settings.port)
+            await serve_ops(runtime, settings.ops_listen)
+            log.info("serving on http://%s:%s/", settings.host, port, extra={"event": "web.listen", "port": port})
+            await runtime.wait()
+        except (EngineLockError, RuntimeCrashed) as exc:
             raise CliError(str(exc)) from exc
-        runner = web.AppRunner(create_app(services), handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise CliError(
-                f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); choose another --port"
-            ) from exc
-        log.info("serving on http://%s:%s/", settings.host, runner.addresses[0][1])
-        engine = asyncio.create_task(Engine(services).run(stop, poll_s=settings.engine_tick_s))
-        audit = asyncio.create_task(Auditor(services).run(stop, interval_s=settings.audit_interval_s))
-        notifier = start_notifier(services.db, services.clock, settings, services.org, stop)
-        try:
-            async with Collector(
-                services.db, services.clock, CollectorConfig.from_settings(settings), env=os.environ
-            ) as collector:
-                await collector.run_forever(stop)
         finally:
-            stop.set()
-            await asyncio.gather(engine, audit, return_exceptions=True)
-            await stop_notifier(notifier)
-            await runner.cleanup()
+            await runtime.close()
 
     return run_until_signal(main)

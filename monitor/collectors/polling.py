@@ -11,13 +11,13 @@ import asyncio
 import logging
 import random
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from monitor.clock import Clock
-from monitor.collectors.cluster import cluster_pending, policy_from_settings
+from monitor.clock import Clock, Stopwatch
+from monitor.collectors.cluster import ClusterResult, cluster_pending, policy_from_settings
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
 from monitor.collectors.health import HealthPolicy, Outcome
@@ -136,13 +136,27 @@ class Collector:
             duplicates=sum(r.duplicates for r in results),
         )
 
-    async def run_forever(self, stop: asyncio.Event, *, idle_s: float = 30.0) -> None:
-        """Poll due sources until `stop` is set; a failing pass is logged, never fatal."""
+    async def run_forever(
+        self,
+        stop: asyncio.Event,
+        *,
+        idle_s: float = 30.0,
+        before_cluster: Callable[[], Awaitable[object]] | None = None,
+        on_pass: Callable[[PassResult, ClusterResult, float], None] | None = None,
+    ) -> None:
+        """Poll due sources until `stop` is set; a failing pass is logged, never fatal.
+
+        After each pass `before_cluster()` (classification of the new items) runs, then clustering;
+        `on_pass(result, clustered, seconds)` is called when all three committed.
+        """
         while not stop.is_set():
             try:
+                watch = Stopwatch()
                 result = await self.run_once()
+                await _run_hook(before_cluster)
                 clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
-                log.debug("collector pass: %s; clustering: %s", result, clustered)
+                if on_pass is not None:
+                    on_pass(result, clustered, watch.elapsed())
                 async with self.db.write() as conn:
                     await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})
                     due = await next_poll_at(conn)
@@ -201,6 +215,16 @@ class Collector:
     async def _known(self, keys: list[str]) -> set[str]:
         async with self.db.read() as conn:
             return set(await existing_keys(conn, keys))
+
+
+async def _run_hook(hook: Callable[[], Awaitable[object]] | None) -> None:
+    """Classification between collection and clustering: its failure must not stop clustering."""
+    if hook is None:
+        return
+    try:
+        await hook()
+    except Exception:
+        log.exception("classification after the collector pass failed; clustering what is classified")
 
 
 async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:

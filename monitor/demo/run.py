@@ -14,16 +14,16 @@ from aiohttp import web
 
 from monitor.app import Services, create_app, open_services
 from monitor.clock import Clock
-from monitor.collectors.polling import Collector, CollectorConfig, sleep_or_stop
+from monitor.collectors.polling import CollectorConfig, PassResult
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
 from monitor.demo.engine import seed_incidents
 from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
-from monitor.engine.runner import Engine
-from monitor.notifications import start_notifier, stop_notifier
+from monitor.runtime import Role, Runtime, RuntimeHooks
 from monitor.storage.repo.sources import add_sources
+from monitor.web.ops import OPS_PROBE
 
 log = logging.getLogger(__name__)
 
@@ -66,51 +66,58 @@ async def run_demo(
     reset_database(db_path)
     corpus = load_corpus()
     services = await open_services(settings, clock=clock, auto_migrate=True)
-    runners: list[web.AppRunner] = []
-    notifier = None
+    runtime = Runtime(services, stop, _hooks(settings, announce))
     try:
         feed_url = await _start(
-            runners, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
+            runtime, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
         )
         await _register_feeds(services, corpus, feed_url)
         logins = await create_demo_accounts(services)
-        url = await _start(runners, create_app(services), settings.host, settings.port)
+        app = create_app(services)
+        app[OPS_PROBE] = runtime
+        url = await _start(runtime, app, settings.host, settings.port, web_role=True)
         if not settings.public_url:  # links in alerts point at the port actually bound
             services.settings = settings = dataclasses.replace(settings, public_url=url)
-        notifier = start_notifier(services.db, clock, settings, services.org, stop, write=announce)
+        await runtime.start([Role.NOTIFIER])
         info = DemoInfo(url=url + "/", feed_url=feed_url + "/", database=db_path)
         announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
         await seed_incidents(services)
-        engine = asyncio.create_task(Engine(services).run(stop, poll_s=services.settings.engine_tick_s))
-        try:
-            await _collect_until_stopped(services, stop, announce)
-        finally:
-            stop.set()
-            await asyncio.gather(engine, return_exceptions=True)
+        await runtime.start([Role.ENGINE, Role.COLLECTOR])
+        await runtime.wait()
     finally:
-        if notifier is not None:
-            await stop_notifier(notifier)
-        for runner in reversed(runners):
-            await runner.cleanup()
-        await services.db.close()  # idempotent: the web app's cleanup may have closed it already
+        await runtime.close()
     announce("演示已停止。")
 
 
-async def _start(runners: list[web.AppRunner], app: web.Application, host: str, port: int) -> str:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    runners.append(runner)
-    site = web.TCPSite(runner, host, port)
+def _hooks(settings: Settings, announce: Callable[[str], None]) -> RuntimeHooks:
+    config = CollectorConfig.from_settings(settings)
+    # The demo's feed server is our own, on loopback: no need to space requests to it.
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
+
+    def on_collect(result: PassResult) -> None:
+        announce(
+            f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
+            + (f"，失败 {result.errors} 个来源" if result.errors else "")
+        )
+
+    return RuntimeHooks(
+        collector_config=config, collector_idle_s=settings.demo_refresh_s, on_collect=on_collect, write=announce
+    )
+
+
+async def _start(runtime: Runtime, app: web.Application, host: str, port: int, *, web_role: bool = False) -> str:
     try:
-        await site.start()
+        if web_role:
+            bound = await runtime.serve_web(app, host, port)
+        else:
+            bound = (await runtime.serve_app(app, host, port))[1]
     except OSError as exc:
         raise DemoError(f"无法监听 {host}:{port}（{exc.strerror}）。请换一个端口，例如 --port 0 自动选择。") from exc
-    bound = runner.addresses[0]
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    return f"http://{shown_host}:{bound[1]}"
+    return f"http://{shown_host}:{bound}"
 
 
 async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str) -> None:
@@ -128,17 +135,3 @@ async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str)
     ]
     async with services.db.write() as conn:
         await add_sources(conn, sources, services.clock.now())
-
-
-async def _collect_until_stopped(services: Services, stop: asyncio.Event, announce: Callable[[str], None]) -> None:
-    config = CollectorConfig.from_settings(services.settings)
-    # The demo's feed server is our own, on loopback: no need to space requests to it.
-    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
-    async with Collector(services.db, services.clock, config) as collector:
-        while not stop.is_set():
-            result = await collector.run_once()
-            announce(
-                f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
-                + (f"，失败 {result.errors} 个来源" if result.errors else "")
-            )
-            await sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,10 +131,18 @@ class Auditor:
             log.error("audit: %s", f.detail)
         return found
 
-    async def run(self, stop: asyncio.Event, *, interval_s: float = 60.0) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        interval_s: float = 60.0,
+        on_check: Callable[[list[Finding]], None] | None = None,
+    ) -> None:
         while not stop.is_set():
             try:
-                await self.check()
+                found = await self.check()
+                if on_check is not None:
+                    on_check(found)
             except Exception:
                 log.exception("audit check failed")
             await sleep_or_stop(self.services.clock, interval_s, stop)

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from monitor.clock import Clock
+from monitor.clock import Clock, Stopwatch
 from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, OrgDirectory
 from monitor.domain.playbooks import Playbook
 from monitor.engine.calendar import WorkCalendar
@@ -250,15 +250,23 @@ class Engine:
         log.info("working-day calendar reloaded from %s; covered until %s", path, fresh.covered_until())
         return True
 
-    async def run(self, stop: asyncio.Event, *, poll_s: float = 5.0) -> None:
-        """Tick until `stop` is set. Errors are logged and retried; they never end the loop."""
+    async def run(
+        self, stop: asyncio.Event, *, poll_s: float = 5.0, on_tick: Callable[[TickResult, float], None] | None = None
+    ) -> None:
+        """Tick until `stop` is set. Errors are logged and retried; they never end the loop.
+
+        `on_tick(result, seconds)` is called after each tick that committed (logs, readiness).
+        """
         clock = self.services.clock
         while not stop.is_set():
             wait = poll_s
             try:
                 await self.refresh_calendar()
+                watch = Stopwatch()
                 result = await self.tick()
                 await self.heartbeat(result)
+                if on_tick is not None:
+                    on_tick(result, watch.elapsed())
                 async with self.services.db.read() as conn:
                     nxt = await next_timer_at(conn)
                 if nxt is not None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.clock import Clock
+from monitor.clock import Clock, Stopwatch
 from monitor.domain import ChannelKind, EventKind, IncidentEvent, OutboxStatus
 from monitor.notifications import render
 from monitor.notifications.model import Alert, Channel, DeliveryError, Message, Sent
@@ -93,11 +93,17 @@ class Notifier:
     def new_id(self) -> str:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4).hex
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; a failing pass is logged and retried after the poll interval."""
+    async def run(self, stop: asyncio.Event, on_pass: Callable[[PassReport, float], None] | None = None) -> None:
+        """Deliver until `stop` is set; a failing pass is logged and retried after the poll interval.
+
+        `on_pass(report, seconds)` is called after each pass that completed (logs, readiness).
+        """
         while not stop.is_set():
             try:
+                watch = Stopwatch()
                 report = await self.run_once()
+                if on_pass is not None:
+                    on_pass(report, watch.elapsed())
             except Exception as exc:  # the loop must outlive a database hiccup
                 log.error("notifier pass failed: %s", self.redact(f"{type(exc).__name__}: {exc}"))
                 report = PassReport()

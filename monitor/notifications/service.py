@@ -21,7 +21,7 @@ from monitor.notifications.dingtalk import DingTalkChannel
 from monitor.notifications.email import EmailChannel
 from monitor.notifications.http import new_session
 from monitor.notifications.model import Channel
-from monitor.notifications.outbox import Notifier
+from monitor.notifications.outbox import Notifier, PassReport
 from monitor.notifications.planning import Policy
 from monitor.notifications.routing import QuietHours, Router
 from monitor.notifications.secrets import Redactor, build_redactor, robot_credentials
@@ -147,11 +147,13 @@ async def run_notifier(
     *,
     env: Mapping[str, str] | None = None,
     write: Callable[[str], None] = print,
+    worker: str | None = None,
+    on_pass: Callable[[PassReport, float], None] | None = None,
 ) -> None:
     """The delivery loop until `stop` is set (for `monitor serve`, `monitor worker` and the demo)."""
     rng = random.Random()
     built = build_channels(settings, org, os.environ if env is None else env, clock, rng, write)
     try:
-        await create_notifier(db, clock, settings, built, rng=rng).run(stop)
+        await create_notifier(db, clock, settings, built, rng=rng, worker=worker).run(stop, on_pass)
     finally:
         await built.close()

@@ -81,6 +81,19 @@ async def run_scheduled(db: Database, settings: Settings, org: OrgDirectory, now
     return result
 
 
+async def scheduled_done(db: Database, settings: Settings, run: ScheduledRun) -> bool:
+    """True when this run's files exist and every recipient is queued (a restart need not redo it)."""
+    folder, base = report_dir(settings, run.period.key), f"report-{run.period.key}"
+    for fmt in parse_formats(settings.report_formats):
+        found = any(folder.glob(f"{base}-*.csv")) if fmt == "csv" else (folder / f"{base}.{fmt}").exists()
+        if not found:
+            return False
+    keys = [r.idempotency_key(run.period) for r in parse_recipients(settings.report_recipients)]
+    async with db.read() as conn:
+        existing = await repo.existing_outbox_keys(conn, keys)
+    return len(existing) == len(keys)
+
+
 def _row(
     report: Report, r: Recipient, files: list[Path], settings: Settings, org: OrgDirectory, now: datetime
 ) -> dict[str, Any]:

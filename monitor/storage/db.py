@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -98,6 +98,28 @@ class Database:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
             async with conn.begin():
                 yield conn
+
+    @asynccontextmanager
+    async def singleton(self, name: str) -> AsyncIterator[bool]:
+        """Yield True in at most one process at a time for `name` (PostgreSQL session advisory lock).
+
+        For jobs that several workers could start but one should run (the monthly report). The
+        lock belongs to a pooled connection held for the duration, so a worker that dies releases
+        it with its connection. SQLite (one process) always yields True.
+        """
+        if self.is_sqlite:
+            yield True
+            return
+        async with self.engine.connect() as conn:
+            key = text("SELECT pg_try_advisory_lock(hashtext(:name))")
+            acquired = bool((await conn.execute(key, {"name": name})).scalar())
+            await conn.commit()
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
+                    await conn.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

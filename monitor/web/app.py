@@ -21,6 +21,7 @@ from monitor.web.auth.permissions import public
 from monitor.web.keys import HASHER, LIMITER, LIVE, SERVICES, SESSION_SECRET
 from monitor.web.live import LiveHub, close_clients, live_updates_ctx
 from monitor.web.middleware import auth_middleware, error_middleware, security_headers
+from monitor.web.ops import add_ops_routes
 from monitor.web.rendering import STATIC, setup_templates
 from monitor.web.services import WebServices
 
@@ -71,15 +72,10 @@ async def index(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/queue")
 
 
-@public
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", index)
-    r.add_get("/healthz", healthz)
+    add_ops_routes(app)  # /healthz /readyz /metrics (the last moves to ops_listen when that is set)
     r.add_get("/login", login.login_form)
     r.add_post("/login", login.login_submit)
     r.add_post("/logout", login.logout)

@@ -17,6 +17,8 @@ P = Permission
 ROUTES = [
     ("GET", "/", "/", None),
     ("GET", "/healthz", "/healthz", None),
+    ("GET", "/readyz", "/readyz", None),
+    ("GET", "/metrics", "/metrics", None),
     ("GET", "/login", "/login", None),
     ("POST", "/login", "/login", None),
     ("POST", "/logout", "/logout", P.ACCOUNT),
