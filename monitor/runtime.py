@@ -98,6 +98,7 @@ class RuntimeHooks:
     collector_config: CollectorConfig | None = None  # default: from settings
     collector_idle_s: float = 30.0  # longest pause between collector passes
     on_collect: Callable[[PassResult], None] | None = None  # after each collector pass (the demo prints it)
+    on_pass: Callable[[str, dict[str, Any]], None] | None = None  # after every loop's pass: (loop, fields)
     write: Callable[[str], None] = print  # where the console channel writes
     env: Mapping[str, str] | None = None  # credentials and robot secrets (default: os.environ)
 
@@ -114,6 +115,7 @@ class Runtime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runners: list[web.AppRunner] = []
         self._engine_lock: EngineLock | None = None
+        self._engine_ticked = asyncio.Event()  # the audit waits for it: no "engine never ran" at start-up
 
     # --- what /readyz and /metrics read ----------------------------------------------
     def loop_statuses(self) -> list[LoopStatus]:
@@ -219,6 +221,8 @@ class Runtime:
             extra={"event": f"{name}.pass", "role": name, "instance": self.instance,
                    "duration_ms": round(seconds * 1000, 1), **fields},
         )  # fmt: skip
+        if self.hooks.on_pass is not None:
+            self.hooks.on_pass(name, fields)
 
     # --- the loops -------------------------------------------------------------------------
     async def _collector(self) -> None:
@@ -246,6 +250,7 @@ class Runtime:
             fields = {"timers": result.timers, "stale": result.stale, "incidents": result.incidents,
                       "alerts": result.alerts}  # fmt: skip
             self.passed("engine", seconds, fields, busy=result.timers > 0 or result.incidents > 0)
+            self._engine_ticked.set()
 
         engine = Engine(s, batch=s.settings.engine_batch, instance=self.instance)
         await engine.run(self.stop, poll_s=s.settings.engine_tick_s, on_tick=on_tick)
@@ -254,6 +259,10 @@ class Runtime:
         def on_check(found: list[Finding]) -> None:
             self.passed("audit", 0.0, {"findings": ",".join(f.check for f in found) or "none"}, busy=bool(found))
 
+        waiting = [asyncio.ensure_future(e.wait()) for e in (self._engine_ticked, self.stop)]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiting:
+            task.cancel()
         auditor = Auditor(self.services, instance=self.instance)
         await auditor.run(self.stop, interval_s=self.services.settings.audit_interval_s, on_check=on_check)
 

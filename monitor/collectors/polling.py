@@ -155,11 +155,11 @@ class Collector:
                 result = await self.run_once()
                 await _run_hook(before_cluster)
                 clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
-                if on_pass is not None:
-                    on_pass(result, clustered, watch.elapsed())
                 async with self.db.write() as conn:
                     await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})
                     due = await next_poll_at(conn)
+                if on_pass is not None:
+                    on_pass(result, clustered, watch.elapsed())
             except Exception:
                 log.exception("collector pass failed; retrying in %.0f s", idle_s)
                 due = None

@@ -70,6 +70,8 @@ class PgChangeFeed:
         self._wake = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closed = False
+        self.sessions = 0  # LISTEN sessions established so far (1 + reconnects)
+        self._session_changed = asyncio.Condition()
 
     # --- ChangeFeed --------------------------------------------------------------------
     def notify_changed(self, incident_ids: Iterable[int]) -> None:
@@ -128,15 +130,24 @@ class PgChangeFeed:
                 with contextlib.suppress(Exception):
                     await conn.close(timeout=2)
 
+    async def wait_sessions(self, count: int) -> None:
+        """Until the listener has (re)connected `count` times in all (tests)."""
+        async with self._session_changed:
+            await self._session_changed.wait_for(lambda: self.sessions >= count)
+
     async def _listen_on(self, conn: Any) -> None:
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _c: lost.set())
         await conn.add_listener(CHANNEL, self._on_notify)
         self.connected.set()
-        log.info("change feed: listening on %s", CHANNEL, extra={"event": "changefeed.listen"})
+        async with self._session_changed:
+            self.sessions += 1
+            self._session_changed.notify_all()
+        log.info("change feed: listening on %s", CHANNEL, extra={"event": "changefeed.listen", "session": self.sessions})
         while not lost.is_set():
-            await self.clock.sleep(self.ping_s)
-            await conn.fetchval("SELECT 1", timeout=10)  # raises when the connection died silently
+            await _first(lost.wait(), self.clock.sleep(self.ping_s))
+            if not lost.is_set():
+                await conn.fetchval("SELECT 1", timeout=10)  # raises when the connection died silently
 
     async def _send_forever(self) -> None:
         conn: Any = None
@@ -160,3 +171,13 @@ class PgChangeFeed:
             if conn is not None:
                 with contextlib.suppress(Exception):
                     await conn.close(timeout=2)
+
+
+async def _first(*aws: Any) -> None:
+    """Wait until the first of these awaitables finishes; cancel the rest."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
