@@ -117,9 +117,10 @@ class AcceleratedClock:
         self.start, self.anchor, self.speed = require_aware(start).astimezone(UTC), anchor, speed
 
     @classmethod
-    def starting_now(cls, start: datetime, speed: float) -> AcceleratedClock:
-        """A clock whose simulated `start` is this very moment."""
-        return cls(start, time.time(), speed)
+    def starting_now(cls, start: datetime, speed: float, *, delay_s: float = 0.0) -> AcceleratedClock:
+        """A clock whose simulated `start` is this very moment, or `delay_s` wall seconds from now
+        (before then it reads earlier instants: processes can start up before the run begins)."""
+        return cls(start, time.time() + delay_s, speed)
 
     @classmethod
     def parse(cls, spec: str) -> AcceleratedClock:

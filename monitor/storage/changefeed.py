@@ -143,7 +143,9 @@ class PgChangeFeed:
         async with self._session_changed:
             self.sessions += 1
             self._session_changed.notify_all()
-        log.info("change feed: listening on %s", CHANNEL, extra={"event": "changefeed.listen", "session": self.sessions})
+        log.info(
+            "change feed: listening on %s", CHANNEL, extra={"event": "changefeed.listen", "session": self.sessions}
+        )
         while not lost.is_set():
             await _first(lost.wait(), self.clock.sleep(self.ping_s))
             if not lost.is_set():

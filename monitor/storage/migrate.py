@@ -64,3 +64,12 @@ async def require_current_schema(db: Database) -> None:
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(f"the database schema is {state} but this version needs {head}; run `monitor migrate`")
+
+
+async def reset_schema(db: Database) -> None:
+    """Drop every table (PostgreSQL: the public schema) — for benchmark databases only."""
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            raise DatabaseError("reset_schema is for PostgreSQL benchmark databases; delete the SQLite file instead")
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))

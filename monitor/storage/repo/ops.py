@@ -81,3 +81,25 @@ async def forget_heartbeats(conn: AsyncConnection, instances: list[tuple[str, st
     if instances:
         match = [and_(heartbeats.c.component == c, heartbeats.c.instance == i) for c, i in instances]
         await conn.execute(delete(heartbeats).where(or_(*match)))
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    idempotency_key: str
+    kind: str
+    status: str
+    in_doubt: bool  # an attempt was left unresolved by a worker that died (resent with the same key)
+
+
+async def delivery_records(conn: AsyncConnection) -> list[DeliveryRecord]:
+    """Every outbox row with whether a dead worker left one of its attempts in doubt (scale-out checks)."""
+    doubt = (
+        select(notification_attempts.c.outbox_id)
+        .where(notification_attempts.c.outcome == "in_doubt")
+        .group_by(notification_attempts.c.outbox_id)
+        .subquery()
+    )
+    query = select(outbox.c.idempotency_key, outbox.c.kind, outbox.c.status, doubt.c.outbox_id).outerjoin(
+        doubt, doubt.c.outbox_id == outbox.c.id
+    )
+    return [DeliveryRecord(r[0], r[1], r[2], r[3] is not None) for r in await conn.execute(query)]

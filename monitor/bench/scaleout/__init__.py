@@ -1,0 +1,133 @@
+"""`monitor bench scaleout` and the scale-out test: workers on PostgreSQL, a worker killed mid-run.
+
+`run_scenario(plan, kills)` seeds the database, starts the workers, SIGKILLs one worker of each
+role in `kills` once that fraction of the reminders was delivered, waits for every reminder and
+for the end of the simulated window, lets the notifiers drain the outbox, stops everything and
+returns what happened; `checks` judges it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.bench import BenchOptions, BenchResult
+from monitor.bench.scaleout.checks import delivery_problems, fetch_problems
+from monitor.bench.scaleout.harness import Harness, Plan, liaison_units
+from monitor.clock import Stopwatch
+from monitor.storage.db import Database
+from monitor.storage.migrate import migrate, reset_schema
+from monitor.storage.repo.ops import DeliveryRecord, delivery_records, ops_snapshot
+
+SIM_START = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+
+
+@dataclass
+class Report:
+    plan: Plan
+    records: list[DeliveryRecord]
+    sink: dict[str, list[str]]
+    fetches: dict[int, list[datetime]]
+    kills: dict[str, datetime] = field(default_factory=dict)  # role -> simulated time of the SIGKILL
+    delivered_s: float = 0.0  # wall seconds from launch until every reminder was delivered
+    first_delivery_s: float = 0.0  # wall seconds from launch to the first / last webhook request
+    last_delivery_s: float = 0.0
+    worker_logs: dict[str, str] = field(default_factory=dict)  # "role-index" -> log text
+
+    reminders: int = 0  # distinct reminders (warn-half keys) delivered
+    seed_s: float = 0.0  # wall seconds spent seeding the obligations
+
+    def delivery_problems(self) -> list[str]:
+        return delivery_problems(self.sink, self.records)
+
+    def fetch_problems(self) -> list[str]:
+        span = (self.plan.start, self.plan.due_until)
+        collector_kills = [t for role, t in self.kills.items() if role == "collector"]
+        return fetch_problems(self.fetches, self.plan.sources, self.plan.poll_interval, span, collector_kills)
+
+
+async def run_scenario(plan: Plan, kills: dict[str, float] | None = None) -> Report:
+    """Run the plan against its (migrated, empty) database; `kills`: role -> fraction delivered."""
+    db = Database.open(plan.database_url)
+    try:
+        async with Harness(plan) as harness:
+            org = harness.write_org()
+            watch = Stopwatch()
+            await harness.seed(db, liaison_units(org))
+            seed_s = watch.restart()
+            harness.launch(org)
+            report = Report(plan, [], harness.sink.deliveries, harness.feeds.requests, seed_s=seed_s)
+            wall = plan.startup_s + (plan.lead + plan.window + plan.poll_interval).total_seconds() / plan.speed + 90
+            for role, fraction in sorted((kills or {}).items(), key=lambda kv: kv[1]):
+                await harness.until(_delivered(harness, fraction * plan.obligations), wall)
+                report.kills[role] = (await harness.kill(role)).killed_at or plan.start
+            await harness.until(_finished(report, harness), wall)
+            report.delivered_s = watch.elapsed()
+            report.first_delivery_s, report.last_delivery_s = harness.sink.first_s, harness.sink.last_s
+            report.reminders = harness.sink.reminders
+            await harness.stop(roles=("collector", "engine", "scheduler"))  # no new outbox rows after this
+            await harness.until(_drained(db, harness), 120)
+            await harness.stop()
+            report.worker_logs = {f"{w.role}-{w.index}": w.log.read_text(errors="replace") for w in harness.workers}
+        async with db.read() as conn:
+            report.records = await delivery_records(conn)
+        return report
+    finally:
+        await db.close()
+
+
+def _delivered(harness: Harness, count: float):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        return harness.sink.reminders >= count
+
+    return check
+
+
+def _finished(report: Report, harness: Harness):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        end = report.plan.due_until + report.plan.poll_interval
+        return harness.sink.reminders >= report.plan.obligations and harness.clock.now() >= end
+
+    return check
+
+
+def _drained(db: Database, harness: Harness):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        async with db.read() as conn:
+            snap = await ops_snapshot(conn, harness.clock.now())
+        return snap.outbox.get("pending", 0) + snap.outbox.get("sending", 0) == 0
+
+    return check
+
+
+async def run(options: BenchOptions) -> BenchResult:
+    """Throughput of 1 vs 3 workers per role on a burst of due reminders (PostgreSQL only)."""
+    if not options.database_url or not options.database_url.startswith("postgres"):
+        raise ValueError("monitor bench scaleout needs --on postgresql://… (a database it may empty)")
+    n = options.n or 10_000
+    result = BenchResult("scaleout")
+    for workers in (1, 3):
+        db = Database.open(options.database_url)
+        try:
+            await _reset(db)
+        finally:
+            await db.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            plan = Plan(options.database_url, Path(tmp), SIM_START, obligations=n, window=timedelta(0),
+                        lead=timedelta(seconds=30), sources=0, speed=60.0, workers=workers,
+                        roles=("engine", "notifier"))  # fmt: skip
+            report = await run_scenario(plan)
+        bad = report.delivery_problems()
+        label = f"{n:,} reminders due at once → delivered, {workers} engine + {workers} notifier worker(s)"
+        busy = report.last_delivery_s - report.first_delivery_s
+        figure = f"{busy:,.1f} s from first to last delivery ({n / max(busy, 1e-9):,.0f}/s)"
+        result.figures[label] = figure + (f", {len(bad)} problems" if bad else "")
+    return result
+
+
+async def _reset(db: Database) -> None:
+    """Drop everything and migrate again: the bench database starts empty."""
+    await reset_schema(db)
+    await migrate(db)
