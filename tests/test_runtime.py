@@ -256,7 +256,8 @@ def test_engine_lock_refuses_a_second_runner_and_frees_on_exit(tmp_path: Path):
     first.acquire(START)
     second = EngineLock.for_database(url)
     assert second is not None
-    with pytest.raises(EngineLockError, match=rf"another engine runner is already using .*m\.db \(pid {os.getpid()}"):
+    held = rf"another engine runner is already using .*m\.db \(engine: pid {os.getpid()}"
+    with pytest.raises(EngineLockError, match=held):
         second.acquire(START)
     first.release()
     second.acquire(START)  # free again

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.cli import (
+    backup,
     bench,
     check,
     collect,
@@ -35,6 +36,7 @@ COMMAND_MODULES = (
     serve,
     worker,
     db,
+    backup,
     configcmd,
     check,
     bench,

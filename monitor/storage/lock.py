@@ -42,23 +42,32 @@ class EngineLock:
             return None
         return cls(Path(database).expanduser().resolve().with_name(Path(database).name + ".engine.lock"))
 
-    def acquire(self, now: datetime) -> None:
-        """Take the lock or raise `EngineLockError` naming the process that holds it."""
+    def acquire(self, now: datetime | None = None, *, restoring: bool = False) -> None:
+        """Take the lock or raise `EngineLockError` naming the process that holds it.
+
+        `restoring`: taken by `monitor restore`, which must not replace the file under a running engine.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read(fd)
+            holder = _read(fd) or "holder unknown"
             os.close(fd)
             database = self.path.with_name(self.path.name.removesuffix(".engine.lock"))
+            if restoring:
+                raise EngineLockError(
+                    f"{database} is in use by an engine runner ({holder}); stop `monitor serve` before restoring"
+                ) from None
             raise EngineLockError(
-                f"another engine runner is already using {database} ({holder or 'holder unknown'}). "
+                f"another engine runner is already using {database} ({holder}). "
                 "SQLite allows one engine runner per database file: stop the other `monitor serve` first, "
                 "or move to PostgreSQL to run several workers (`monitor worker --role engine`)."
             ) from None
+        since = f" since {now.isoformat()}" if now else ""
+        what = "restore" if restoring else "engine"
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {now.isoformat()}\n".encode(), 0)
+        os.pwrite(fd, f"{what}: pid {os.getpid()} on {socket.gethostname()}{since}\n".encode(), 0)
         self._fd = fd
 
     def release(self) -> None:

@@ -1,0 +1,106 @@
+"""Backup and restore of either database, consistent while the service runs.
+
+- SQLite: `VACUUM INTO` writes a consistent, compacted copy from one read transaction, so
+  `monitor serve` keeps running (writers wait at most for the copy). Restore replaces the file
+  (and drops its -wal/-shm) and is refused while an engine runner holds the database.
+- PostgreSQL: `pg_dump --format=custom` (one snapshot, the service keeps running) and
+  `pg_restore --clean --if-exists --single-transaction` (all or nothing). The password goes to
+  the tools through PGPASSWORD, never on their command line (it would show in `ps`).
+
+After a restore, run `monitor migrate`: a backup from an older version is upgraded in place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from monitor.storage.db import DatabaseError, normalize_url
+from monitor.storage.lock import EngineLock
+
+PG_TOOLS_HINT = "install the PostgreSQL client tools of the server's major version (Debian: postgresql-client-15)"
+
+
+def backup(database_url: str, out: Path) -> Path:
+    """Write a consistent backup of the database to `out` (refuses to overwrite)."""
+    if out.exists():
+        raise DatabaseError(f"{out} exists; choose a new file name (backups are never overwritten)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    url = normalize_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        _sqlite_backup(_sqlite_path(url), out)
+    else:
+        _run("pg_dump", ["--format=custom", "--no-owner", "--file", str(out)], url)
+    return out
+
+
+def restore(database_url: str, source: Path) -> None:
+    """Replace the database's contents with the backup in `source`."""
+    if not source.is_file():
+        raise DatabaseError(f"backup file {source} does not exist")
+    url = normalize_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        _sqlite_restore(source, _sqlite_path(url), database_url)
+    else:
+        args = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", str(source)]
+        _run("pg_restore", args, url)
+
+
+def _sqlite_path(url: URL) -> Path:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise DatabaseError(f"cannot back up or restore the SQLite database {database or '(memory)'!r}")
+    return Path(database).expanduser()
+
+
+def _sqlite_backup(path: Path, out: Path) -> None:
+    if not path.is_file():
+        raise DatabaseError(f"SQLite database {path} does not exist")
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        conn.execute("VACUUM INTO ?", (str(out),))
+    finally:
+        conn.close()
+
+
+def _sqlite_restore(source: Path, target: Path, database_url: str) -> None:
+    check = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        ok = check.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{source} is not a SQLite database backup: {exc}") from exc
+    finally:
+        check.close()
+    if ok != "ok":
+        raise DatabaseError(f"{source} fails SQLite's integrity check ({ok}); use another backup")
+    lock = EngineLock.for_database(database_url)
+    if lock is not None:
+        lock.acquire(restoring=True)  # refuses while `monitor serve` runs an engine on the file
+    try:
+        temporary = target.with_name(target.name + ".restoring")
+        shutil.copyfile(source, temporary)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(temporary, target)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(tool: str, args: list[str], url: URL) -> None:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise DatabaseError(f"{tool} not found; {PG_TOOLS_HINT}")
+    conn = ["--host", url.host or "localhost", "--port", str(url.port or 5432), "--dbname", url.database or ""]
+    if url.username:
+        conn += ["--username", url.username]
+    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+    done = subprocess.run([exe, *conn, *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise DatabaseError(f"{tool} failed ({done.returncode}): {' | '.join(detail)}")

@@ -1,0 +1,122 @@
+"""Backup while the service writes, restore into a fresh database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.cli import main
+from monitor.domain import Incident
+from monitor.storage.db import Database
+from monitor.storage.lock import EngineLock
+from monitor.storage.migrate import require_current_schema
+from monitor.storage.repo.incidents import create_incidents
+from monitor.storage.schema import incidents
+
+from .conftest import PG_ENV, START, PgServer
+
+
+async def _add(db: Database, n: int, prefix: str = "事件") -> None:
+    async with db.write() as conn:
+        await create_incidents(conn, [Incident(title=f"{prefix}{i}", detected_at=START) for i in range(n)], START)
+
+
+async def _count(url: str) -> int:
+    db = Database.open(url)
+    try:
+        await require_current_schema(db)  # the restored database is usable as it is
+        async with db.read() as conn:
+            return int((await conn.execute(select(func.count()).select_from(incidents))).scalar_one())
+    finally:
+        await db.close()
+
+
+async def test_sqlite_backup_while_writing_and_restore(tmp_path: Path, sqlite_template: Path, capsys):
+    path = tmp_path / "monitor.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    db = Database.open(url)
+    await _add(db, 50)
+    stop = asyncio.Event()
+
+    async def keep_writing() -> int:
+        batches = 0
+        while not stop.is_set():
+            await _add(db, 10, "写入中")
+            batches += 1
+            await asyncio.sleep(0)
+        return batches
+
+    writer = asyncio.create_task(keep_writing())
+    backup_file = tmp_path / "backups/monitor-1.db"
+    assert await asyncio.to_thread(main, ["--database-url", url, "backup", "--out", str(backup_file)]) == 0
+    stop.set()
+    batches = await writer
+    await db.close()
+    assert "backup written to" in capsys.readouterr().out
+    copied = await _count(f"sqlite+aiosqlite:///{backup_file}")
+    assert 50 <= copied <= 50 + 10 * batches and (copied - 50) % 10 == 0  # whole transactions only
+    # restore into a fresh file, then over the live one
+    fresh = tmp_path / "fresh.db"
+    assert (
+        await asyncio.to_thread(
+            main, ["--database-url", f"sqlite+aiosqlite:///{fresh}", "restore", str(backup_file), "--yes"]
+        )
+        == 0
+    )
+    assert await _count(f"sqlite+aiosqlite:///{fresh}") == copied
+    assert await asyncio.to_thread(main, ["--database-url", url, "restore", str(backup_file), "--yes"]) == 0
+    assert await _count(url) == copied
+    assert await asyncio.to_thread(main, ["--database-url", url, "backup", "--out", str(backup_file)]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+
+
+def test_sqlite_restore_is_refused_under_a_running_engine(tmp_path: Path, sqlite_template: Path, capsys):
+    path = tmp_path / "monitor.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    lock = EngineLock.for_database(url)
+    assert lock is not None
+    lock.acquire(START)
+    try:
+        assert main(["--database-url", url, "restore", str(sqlite_template), "--yes"]) == 2
+        assert "is in use by an engine runner" in capsys.readouterr().err
+    finally:
+        lock.release()
+    assert main(["--database-url", url, "restore", str(sqlite_template)]) == 2
+    assert "add --yes" in capsys.readouterr().err
+    bad = tmp_path / "not-a-db"
+    bad.write_text("hello")
+    assert main(["--database-url", url, "restore", str(bad), "--yes"]) == 2
+    assert "not a SQLite database backup" in capsys.readouterr().err
+
+
+@pytest.mark.pg
+async def test_postgresql_dump_and_restore_into_a_fresh_database(pg_server: PgServer | None, tmp_path: Path, capsys):
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    source = await pg_server.create(template=pg_server.template)
+    url = pg_server.url_for(source)
+    db = Database.open(url)
+    try:
+        await _add(db, 120)
+    finally:
+        await db.close()
+    dump = tmp_path / "monitor.dump"
+    assert await asyncio.to_thread(main, ["--database-url", url, "backup", "--out", str(dump)]) == 0
+    target = await pg_server.create(template="template0")  # an empty database
+    target_url = pg_server.url_for(target)
+    assert await asyncio.to_thread(main, ["--database-url", target_url, "restore", str(dump), "--yes"]) == 0
+    assert await _count(target_url) == 120
+    # restoring again over the same database replaces, not appends
+    assert await asyncio.to_thread(main, ["--database-url", target_url, "restore", str(dump), "--yes"]) == 0
+    assert await _count(target_url) == 120
+    capsys.readouterr()
+    assert (
+        await asyncio.to_thread(main, ["--database-url", url, "restore", str(tmp_path / "missing.dump"), "--yes"]) == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
