@@ -439,7 +439,7 @@ def dump(loaded: LoadedSettings) -> str:
     lines = ["# merged settings (defaults < file < env < cli); secrets are redacted"]
     for info in settings_table():
         value = getattr(loaded.settings, info.name)
-        shown = (REDACTED if value else "") if info.secret else value
+        shown = (REDACTED if value else "") if info.secret else _hide_url_password(value)
         lines.append(f"# {info.help} [from {loaded.origins[info.name]}]")
         lines.append(f"{info.name} = {_toml_literal(shown)}")
     return "\n".join(lines) + "\n"
@@ -463,6 +463,17 @@ def example_toml() -> str:
             lines.append(f"# (environment: {info.env})")
             lines.append(f"# {info.name} = {_toml_literal(info.default)}")
     return "\n".join(lines) + "\n"
+
+
+def _hide_url_password(value: Any) -> Any:
+    """`scheme://user:password@host` → `scheme://user:***@host` (database_url may carry a password)."""
+    if isinstance(value, str) and "://" in value and "@" in value:
+        scheme, _, rest = value.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        user, colon, _password = credentials.partition(":")
+        if colon:
+            return f"{scheme}://{user}:{REDACTED}{at}{host}"
+    return value
 
 
 def markdown_table() -> str:
