@@ -30,7 +30,10 @@ def handle(ctx: Context) -> int:
     if name not in benchmarks:
         raise CliError(f"unknown benchmark {name!r}; available: {', '.join(sorted(benchmarks))}")
     options = BenchOptions(settings=ctx.settings, n=ctx.args.n, database_url=ctx.args.bench_db)
-    result = asyncio.run(benchmarks[name](options))
+    try:
+        result = asyncio.run(benchmarks[name](options))
+    except ValueError as exc:  # a benchmark that cannot run with these options says why
+        raise CliError(str(exc)) from exc
     command = "monitor " + " ".join(sys.argv[1:]) if sys.argv[1:] else f"monitor bench {name}"
     for row in result.table_rows(command):
         print(row)
