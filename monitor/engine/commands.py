@@ -8,6 +8,7 @@ zh-CN, what was wrong and what to do. Commands that change deadlines or acknowle
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,10 +19,17 @@ from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.plan import Decision
 from monitor.engine.runner import Engine, EngineServices
 from monitor.notifications.ack import Acknowledger, AckRequest
-from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
+from monitor.storage.repo.engine import (
+    Connection,
+    add_corrections,
+    events_of,
+    list_obligations,
+    load_snapshots,
+    lock_incidents,
+)
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
 
-__all__ = ["Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
+__all__ = ["Change", "CommandRejected", "CommandResult", "CommandTrace", "Within", "acknowledger", "execute"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,27 @@ class CommandResult:
     message: str  # zh-CN, e.g. for a flash message
 
 
-async def execute(services: EngineServices, command: c.Command) -> CommandResult:
-    """Validate and apply `command`, re-plan the incident, and return what changed."""
+@dataclass(frozen=True)
+class CommandTrace:
+    """The state around one command, for writers that must record it in the same transaction (audit)."""
+
+    command: c.Command
+    before: Incident
+    after: Incident
+    obligations_before: tuple[Obligation, ...]
+    result: CommandResult
+
+
+# Called inside execute()'s transaction after the command and the re-plan (e.g. to write an audit row).
+Within = Callable[[Connection, CommandTrace], Awaitable[None]]
+
+
+async def execute(services: EngineServices, command: c.Command, *, within: Within | None = None) -> CommandResult:
+    """Validate and apply `command`, re-plan the incident, and return what changed.
+
+    `within`, when given, runs in the same transaction once the command is applied, so what it
+    writes commits or rolls back together with the command.
+    """
     engine = Engine(services)
     now = services.clock.now()
     async with services.db.write() as conn:
@@ -47,10 +74,14 @@ async def execute(services: EngineServices, command: c.Command) -> CommandResult
         snapshots = await load_snapshots(conn, [digest] if digest else [])
         playbook = Playbook.from_dict(snapshots[digest]) if digest in snapshots else services.playbook
         ctx = Ctx(incident, timeline, playbook, services)
+        before = tuple(await list_obligations(conn, [command.incident_id])) if within else ()
         written = await _apply(conn, engine, ctx, command, now)
         decision = (await engine.replan(conn, [command.incident_id]))[command.incident_id]
-        after = await get_incident(conn, command.incident_id)
-    return _result(written, decision, after or incident)
+        after = await get_incident(conn, command.incident_id) or incident
+        result = _result(written, decision, after)
+        if within is not None:
+            await within(conn, CommandTrace(command, incident, after, before, result))
+    return result
 
 
 async def _apply(
@@ -83,7 +114,7 @@ async def _check_merge_target(conn: Connection, ctx: Ctx, cmd: c.Merge) -> None:
     if target is None or cmd.into_id == ctx.incident.id:
         raise CommandRejected(f"目标事件 #{cmd.into_id} 不存在或就是本事件，请选择另一个事件。")
     if not target.is_open:
-        raise CommandRejected(f"目标事件 #{cmd.into_id} 已{target.status.label}，不能并入。")
+        raise CommandRejected(f"目标事件 #{cmd.into_id} 当前状态为「{target.status.label}」，不能并入。")
 
 
 def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident) -> CommandResult:
@@ -98,11 +129,11 @@ def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incide
     )
 
 
-def acknowledger(services: EngineServices) -> Acknowledger:
+def acknowledger(services: EngineServices, *, within: Within | None = None) -> Acknowledger:
     """Acknowledgements from a channel (Slack's 确认收到 button) as `Acknowledge` commands."""
 
     async def acknowledge(req: AckRequest) -> str:
         command = c.Acknowledge(incident_id=req.incident_id, actor=req.actor, at=req.at, rule_id=req.rule_id)
-        return (await execute(services, command)).message
+        return (await execute(services, command, within=within)).message
 
     return acknowledge
