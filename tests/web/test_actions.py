@@ -97,8 +97,8 @@ def test_every_engine_command_has_a_form_and_every_form_a_command():
 
 
 @pytest.mark.parametrize("command", sorted(EXPECTED_EVENT))
-async def test_each_action_runs_through_the_engine_flashes_its_message_audits_and_announces(web_env, command):
-    env = web_env
+async def test_each_action_runs_through_the_engine_flashes_its_message_audits_and_announces(web_env_any, command):
+    env = web_env_any
     incident, form = await _scene(env, command)
     spec = BY_COMMAND[command]
     client = await env.login(UserRole.ADMIN)
@@ -120,8 +120,8 @@ async def test_each_action_runs_through_the_engine_flashes_its_message_audits_an
     assert f'id="flash">{entry.after["message"]}</p>' in html
 
 
-async def test_audit_rows_carry_what_changed(web_env):
-    env = web_env
+async def test_audit_rows_carry_what_changed(web_env_any):
+    env = web_env_any
     incident = await confirmed_incident(env)
     client = await env.login(UserRole.DUTY_OFFICER)
     form = {"kind": "authoritative_release", "url": "https://www.minghu.gov.example/tb/2", "approved_by": "马振华"}
@@ -134,8 +134,8 @@ async def test_audit_rows_carry_what_changed(web_env):
     assert entry.ip == "127.0.0.1" and entry.request_id
 
 
-async def test_corrections_are_written_once_for_dismiss_reassign_and_regrade(web_env):
-    env = web_env
+async def test_corrections_are_written_once_for_dismiss_reassign_and_regrade(web_env_any):
+    env = web_env_any
     client = await env.login(UserRole.DUTY_OFFICER)
     detected = await add_incident(env.db, env.clock.now(), status=IncidentStatus.DETECTED, due_in=None)
     await post_form(client, f"/incidents/{detected}/actions/dismiss", {"reason": "广告"})
@@ -239,8 +239,8 @@ async def test_the_engine_refuses_a_self_approval_sent_around_the_form(web_env):
         await run_command(env, c.ApprovePause, incident, "leader", request_seq=seq)
 
 
-async def test_leader_view_acknowledges_in_one_click_and_returns(web_env):
-    env = web_env
+async def test_leader_view_acknowledges_in_one_click_and_returns(web_env_any):
+    env = web_env_any
     incident = await confirmed_incident(env, owner_unit="emergency")
     leader = await env.login(UserRole.LEADER)
     html = await (await leader.get("/leader?hours=6")).text()
@@ -257,8 +257,8 @@ async def test_leader_view_acknowledges_in_one_click_and_returns(web_env):
     assert resp.headers["Location"] == f"/incidents/{incident}#timeline"  # never an open redirect
 
 
-async def test_queue_overdue_filter_and_row_follow_the_obligations(web_env):
-    env = web_env
+async def test_queue_overdue_filter_and_row_follow_the_obligations(web_env_any):
+    env = web_env_any
     late = await confirmed_incident(env, title="已超期事件")
     await confirmed_incident(env, title="未超期事件", event_level=EventLevel.IV, opinion_level=OpinionLevel.L3)
     env.clock.advance(timedelta(hours=4, minutes=1))  # the 5-hour release of II级 incidents is now overdue

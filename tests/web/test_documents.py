@@ -63,8 +63,8 @@ def test_documents_are_recognised_by_their_bytes(name, body, expected):
     assert sniff(name, body) == expected
 
 
-async def test_an_uploaded_document_is_evidence_and_meets_the_obligation(web_env):
-    env = web_env
+async def test_an_uploaded_document_is_evidence_and_meets_the_obligation(web_env_any):
+    env = web_env_any
     incident = await confirmed_incident(env)
     client = await env.login(UserRole.UNIT_HANDLER)  # 王晨阳 of 住建局 cannot see an 应急局 incident …
     assert (await client.get(f"/incidents/{incident}")).status == 404

@@ -122,3 +122,12 @@ async def test_missing_incident_is_404(web_env):
     assert (await client.get("/incidents/abc")).status == 404
     assert (await post_form(client, "/incidents/424242/actions/notes", {"text": "x"})).status == 404
     assert (await post_form(client, "/incidents/1/actions/no-such-action", {})).status == 404
+
+
+def test_every_rule_action_and_event_kind_has_a_chinese_label():
+    from monitor.domain import EventKind
+    from monitor.web.labels import EVENT_KIND_LABELS, OBLIGATION_ACTION_LABELS
+    from tests.engine_support import POLICY  # the shipped rules
+
+    assert {r.action for r in POLICY.playbook.rules} <= set(OBLIGATION_ACTION_LABELS)
+    assert set(EventKind) == set(EVENT_KIND_LABELS)
