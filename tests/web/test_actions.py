@@ -16,6 +16,7 @@ from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import corrections
 from monitor.web.actions.dispatch import COMMANDS, snake_case
 from monitor.web.actions.specs import ACTIONS, BY_COMMAND
+from monitor.web.auth.accounts import issue_token
 
 from .conftest import add_incident, add_item_with_evidence, confirmed_incident, post_form, run_command
 
@@ -218,6 +219,13 @@ async def test_pause_needs_a_second_person(web_env):
         [request] = [e for e in await list_events(conn, incident) if e.kind == EventKind.PAUSE_REQUESTED]
     resp = await post_form(admin, f"/incidents/{incident}/actions/pause-approvals", {"request_seq": str(request.seq)})
     assert resp.status == 400 and "是您本人提出的：暂停须由申请人以外的另一人批准" in await resp.text()
+    token = await issue_token(env.db, env.clock, "admin", actor="test")
+    resp = await env.client.post(
+        f"/api/incidents/{incident}/pause-approvals",
+        json={"request_seq": request.seq},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.status == 400 and (await resp.json())["field"] == "request_seq"
     leader = await env.login(UserRole.LEADER)
     html = await (await leader.get(f"/incidents/{incident}")).text()
     assert f"#{request.seq} admin 申请暂停 {RELEASE}" in html
