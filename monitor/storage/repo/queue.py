@@ -199,21 +199,35 @@ async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter
 async def obligation_summaries(
     conn: AsyncConnection, ids: Sequence[int], now: datetime
 ) -> dict[int, tuple[str | None, int]]:
-    """Per incident: the action of its nearest unmet obligation, and how many are overdue."""
+    """Per incident: the action of its nearest unmet obligation, and how many are overdue.
+
+    Selected by incident id only (the unique index), filtered here: a status condition would make
+    the planner scan the status index, which holds most obligations.
+    """
     o = obligations
-    unmet = (ObligationStatus.OPEN.value, ObligationStatus.BREACHED.value, ObligationStatus.PAUSED.value)
-    query = (
-        select(o.c.incident_id, o.c.action, o.c.status, overdue_obligation(now).label("overdue"))
-        .where(o.c.incident_id.in_(list(ids)), o.c.status.in_(unmet))
-        .order_by(o.c.incident_id, o.c.due_at, o.c.id)
+    query = select(o.c.incident_id, o.c.action, o.c.status, o.c.due_at, o.c.paused_until, o.c.id).where(
+        o.c.incident_id.in_(list(ids))
     )
+    rows = sorted(await conn.execute(query), key=lambda r: (r.incident_id, r.due_at, r.id))
     found: dict[int, tuple[str | None, int]] = {}
-    for r in await conn.execute(query):
+    for r in rows:
+        status = ObligationStatus(r.status)
+        if status.is_final:
+            continue
         action, overdue = found.get(r.incident_id, (None, 0))
-        if action is None and r.status != ObligationStatus.PAUSED.value:
+        if action is None and status != ObligationStatus.PAUSED:
             action = r.action
-        found[r.incident_id] = (action, overdue + (1 if r.overdue else 0))
+        found[r.incident_id] = (action, overdue + _is_overdue(status, r.due_at, r.paused_until, now))
     return found
+
+
+def _is_overdue(status: ObligationStatus, due_at: datetime, paused_until: datetime | None, now: datetime) -> bool:
+    """The same test as `overdue_obligation` (and `Obligation.status_at(now) == BREACHED`), in Python."""
+    if status == ObligationStatus.BREACHED:
+        return True
+    if status == ObligationStatus.PAUSED:
+        return paused_until is not None and paused_until <= now and due_at <= now
+    return status == ObligationStatus.OPEN and due_at <= now
 
 
 async def item_trends(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
