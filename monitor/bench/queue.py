@@ -2,9 +2,10 @@
 
 Seeds N open incidents (default 10,000) across levels, units and regions, each with three
 obligations (some overdue), serves the real web application on loopback, then measures (1) the
-queue page, unfiltered and filtered, as a signed-in duty officer sees it (p50/p95 over many requests) and (2) the delay from a committed change plus
-`notify_changed` until every one of C connected SSE clients (default 100) has received it, and
-the same for a change only the polling fallback can see.
+queue page, unfiltered and filtered, as a signed-in duty officer sees it (p50/p95 over many
+requests) and (2) the delay from a committed change plus `notify_changed` until every one of C
+connected SSE clients (default 100) has received it, and the same for a change only the polling
+fallback can see.
 """
 
 from __future__ import annotations
