@@ -42,6 +42,6 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import notify, queue, storage
+    from monitor.bench import classify, notify, queue, storage
 
-    return {"storage": storage.run, "notify": notify.run, "queue": queue.run}
+    return {"storage": storage.run, "notify": notify.run, "queue": queue.run, "classify": classify.run}
