@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 from classifiers import Pipeline
-
 from monitor.classify import Classifier, ItemClassifier, OrgMapping, PipelineSpec, org_mapping
 from monitor.classify.models import SHIPPED_MODELS_DIR
 from monitor.config import load_settings, resolve_org_file

@@ -20,9 +20,17 @@ from monitor.classify import (
 )
 from monitor.classify.models import SHIPPED_MODELS_DIR
 from monitor.clock import FakeClock
-from monitor.domain import EventLevel, EventType, Incident, IncidentStatus, MediaTier, OpinionLevel, OrgDirectory
+from monitor.domain import (
+    EventLevel,
+    EventType,
+    Incident,
+    IncidentStatus,
+    MediaTier,
+    OpinionLevel,
+    OrgDirectory,
+    UnitKind,
+)
 from monitor.domain import Unit as OrgUnit
-from monitor.domain import UnitKind
 from monitor.storage.db import Database
 from monitor.storage.repo.incidents import create_incidents
 from monitor.storage.repo.items import insert_items
@@ -31,8 +39,14 @@ from monitor.storage.schema import incident_items, items
 from .classify_support import demo_mapping, demo_org, item_classifier, item_row
 from .conftest import START
 
-EXPLOSION = ("东港化工园区一企业发生爆炸", "东港镇东港化工园区一化工厂今日发生爆炸，造成10人死亡、31人受伤，另有3人失联。")
-PROPERTY = ("翠柳小区物业撤场两个月", "城西翠柳小区物业公司撤场两个月，电梯停运，垃圾无人清运，业主多次向住建局反映未果。")
+EXPLOSION = (
+    "东港化工园区一企业发生爆炸",
+    "东港镇东港化工园区一化工厂今日发生爆炸，造成10人死亡、31人受伤，另有3人失联。",
+)
+PROPERTY = (
+    "翠柳小区物业撤场两个月",
+    "城西翠柳小区物业公司撤场两个月，电梯停运，垃圾无人清运，业主多次向住建局反映未果。",
+)
 SPORT = ("湖人队击败勇士队", "湖人队昨晚在主场以120比110击败勇士队，詹姆斯砍下35分。")
 
 
@@ -41,7 +55,7 @@ def test_org_mapping_files_departments_under_the_classifier_names() -> None:
     assert mapping.department_units["应急管理局"] == "emergency"
     assert mapping.department_units["住房和城乡建设局"] == "housing"
     assert mapping.region_units["东港镇"] == "donggang"
-    assert "东港化工园区" in mapping.gazetteer.regions["东港镇"]
+    assert "东港" in mapping.gazetteer.regions["东港镇"] and "东港化工园区" in mapping.gazetteer.places["东港镇"]
     assert mapping.gazetteer.departments["税务局"].vertical_managed
     # the directory's own keywords and names join the shipped ones
     housing = mapping.gazetteer.departments["住房和城乡建设局"]

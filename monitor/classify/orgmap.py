@@ -7,7 +7,7 @@ for 自然资源和规划局): a unit whose short name, full name or alias is a 
 of its aliases is filed under that canonical name, so routing still reaches it. Every name the
 directory knows is added as an alias; keywords are the union of the shipped ones and the
 directory's. Townships and subdistricts become regions with their short name, aliases and
-places (their gazetteer).
+places (their gazetteer: weaker evidence than the region's own name).
 """
 
 from __future__ import annotations
@@ -50,9 +50,12 @@ def org_mapping(org: OrgDirectory, defaults: Gazetteer | None = None) -> OrgMapp
             continue  # two units claim one name: the first in directory order owns it
         department_units[canonical] = unit.id
         departments[canonical] = _department_info(canonical, unit, defaults.departments.get(canonical))
-    regions = {u.short_name: _unique((*u.aliases, *u.places)) for u in org.localities()}
-    region_units = {u.short_name: u.id for u in org.localities()}
-    return OrgMapping(Gazetteer(regions=regions, departments=departments), department_units, region_units)
+    localities = org.localities()
+    regions = {u.short_name: _unique((u.name, *u.aliases)) for u in localities}
+    places = {u.short_name: _unique(u.places) for u in localities}
+    region_units = {u.short_name: u.id for u in localities}
+    gazetteer = Gazetteer(regions=regions, departments=departments, places=places)
+    return OrgMapping(gazetteer, department_units, region_units)
 
 
 def _canonical_name(unit: Unit, known: Mapping[str, DepartmentInfo]) -> str:
