@@ -26,14 +26,15 @@ def demo_mapping() -> OrgMapping:
 
 
 @lru_cache(maxsize=1)
-def _pipeline() -> Pipeline:
+def shipped_pipeline() -> Pipeline:
+    """The shipped models with the demo org's gazetteer (loaded once per test session)."""
     return Pipeline.load(SHIPPED_MODELS_DIR, gazetteer=demo_mapping().gazetteer)
 
 
 def item_classifier() -> ItemClassifier:
     """An in-process classifier over the demo org (the pipeline is loaded once per test session)."""
     spec = PipelineSpec(SHIPPED_MODELS_DIR, demo_mapping().gazetteer)
-    return ItemClassifier(Classifier.in_process(spec, _pipeline()), demo_mapping())
+    return ItemClassifier(Classifier.in_process(spec, shipped_pipeline()), demo_mapping())
 
 
 def item_row(n: int, title: str, text: str, at: datetime, **extra: Any) -> dict[str, Any]:
