@@ -27,13 +27,40 @@ def _rule(name: str, event_type: EventType, pattern: str, overrides: frozenset[E
     return Rule(name, event_type, re.compile(pattern), overrides)
 
 
+def _alts(*alternatives: str | tuple[tuple[str, ...], str]) -> str:
+    """A regex whose every top-level alternative starts with literal text: ``(("新规", "新政"),
+    rest)`` expands to ``新规rest|新政rest``. Python's re then skips ahead to the next possible
+    first character instead of trying each alternative at every position (~15x faster here).
+    Lookbehinds go after the literal (``误解(?<!引人误解)``) for the same reason."""
+    out: list[str] = []
+    for alternative in alternatives:
+        if isinstance(alternative, str):
+            out.append(alternative)
+        else:
+            heads, rest = alternative
+            out.extend(head + rest for head in heads)
+    return "|".join(out)
+
+
+_MEALS = ("食堂", "就餐", "进食", "聚餐", "用餐", "午饭", "午餐", "晚饭", "晚餐", "早餐", "饭菜", "婚宴", "宴席")
+_PERSONS = ("工人", "农民工", "村民", "业主", "群众", "居民", "员工", "家长")
+_VICTIMS = r"(?:老人|儿童|幼儿|孩子|婴儿|学生|患者|残疾人|环卫|英烈)"
+
 # Order matters: the first matching rule whose `overrides` contains the model's type wins.
 TYPE_RULES: tuple[Rule, ...] = (
     _rule(
         "rumor",
         EventType.RUMOR,
-        r"辟谣|谣言|不实信息|造谣|传谣|(?:散布|编造|传播)虚假信息|网传.{0,20}(?:不实|系谣言|不属实|假的)|"
-        r"(?:纯属|系)(?:谣言|捏造|虚构)",
+        _alts(
+            "辟谣",
+            "谣言",
+            "不实信息",
+            "造谣",
+            "传谣",
+            r"网传.{0,20}(?:不实|系谣言|不属实|假的)",
+            (("散布", "编造", "传播"), "虚假信息"),
+            (("纯属", "系"), "(?:谣言|捏造|虚构)"),
+        ),
     ),
     _rule(
         "public_health",
@@ -45,25 +72,55 @@ TYPE_RULES: tuple[Rule, ...] = (
     _rule(
         "food_poisoning",
         EventType.FOOD_POISONING,
-        r"食物中毒|集体中毒|疑似中毒.{0,10}(?:食堂|餐厅|饭店|就餐)|"
-        r"(?:食堂|就餐|进食|聚餐|用餐|午饭|午餐|晚饭|晚餐|早餐|饭菜|婚宴|宴席)[^。？！?!]{0,20}(?:上吐下泻|呕吐|腹泻|腹痛)",
+        _alts(
+            "食物中毒",
+            "集体中毒",
+            r"疑似中毒.{0,10}(?:食堂|餐厅|饭店|就餐)",
+            (_MEALS, r"[^。？！?!]{0,20}(?:上吐下泻|呕吐|腹泻|腹痛)"),
+        ),
         _SOFT_AND_ACCIDENTS,
     ),
     _rule(
         "policy_misread",
         EventType.POLICY_MISREAD,
-        r"误读|(?<!引人)误解|曲解|政策解读|网传.{0,12}(?:新规|新政|政策)|"
-        r"(?:新规|新政|政策).{0,12}(?:不实|误读|被误读|并非如此|答疑|释疑)|"
-        r"(?:(?<!有)没有|并无|并未|不存在)[^，。？?]{0,10}(?:的规定|的政策|这项规定|这一规定)|"
-        r"(?:方案|新规|新政|调整)[^，。]{0,4}(?:引|遭|引发)[^，。]{0,4}(?:质疑|误解|疑虑)",
+        _alts(
+            "误读",
+            "误解(?<!引人误解)",
+            "曲解",
+            "政策解读",
+            r"网传.{0,12}(?:新规|新政|政策)",
+            (("新规", "新政", "政策"), r".{0,12}(?:不实|误读|被误读|并非如此|答疑|释疑)"),
+            (("没有(?<!有没有)", "并无", "并未", "不存在"), r"[^，。？?]{0,10}(?:的规定|的政策|这项规定|这一规定)"),
+            (("方案", "新规", "新政", "调整"), r"[^，。]{0,4}(?:引|遭|引发)[^，。]{0,4}(?:质疑|误解|疑虑)"),
+        ),
     ),
     _rule(
         "moral",
         EventType.MORAL,
-        r"虐待|虐童|虐猫|虐狗|殴打老人|遗弃(?:老人|儿童|婴儿|子女|父母|病人)|见死不救|碰瓷|霸座|侮辱英烈|冒充烈士|"
-        r"拐卖|性侵(?!财)|猥亵|校园霸凌|校园欺凌|"
-        r"弃婴|辱骂[^，。]{0,4}(?:老人|儿童|幼儿|学生|孩子|患者|残疾人|环卫|英烈)|殴打(?:环卫|外卖|快递)|道德底线|"
-        r"(?:打骂|扇|掌掴|殴打|体罚|推搡)[^，。]{0,6}(?:老人|儿童|幼儿|孩子|婴儿|患者|残疾人)",
+        _alts(
+            "虐待",
+            "虐童",
+            "虐猫",
+            "虐狗",
+            "殴打老人",
+            "遗弃(?:老人|儿童|婴儿|子女|父母|病人)",
+            "见死不救",
+            "碰瓷",
+            "霸座",
+            "侮辱英烈",
+            "冒充烈士",
+            "拐卖",
+            "性侵(?!财)",
+            "猥亵",
+            "校园霸凌",
+            "校园欺凌",
+            "弃婴",
+            "殴打(?:环卫|外卖|快递)",
+            "道德底线",
+            (("辱骂",), f"[^，。]{{0,4}}{_VICTIMS}"),
+            (("打骂", "掌掴", "殴打", "体罚", "推搡"), f"[^，。]{{0,6}}{_VICTIMS}"),
+            r"扇[^，。]{0,10}耳光",
+        ),
     ),
     _rule(
         "mass_incident",
@@ -71,12 +128,11 @@ TYPE_RULES: tuple[Rule, ...] = (
         r"群体性事件|聚集|围堵|围攻|堵路|打砸|冲击(?:政府|机关)|持刀|砍人|枪击|纵火|命案|恐怖袭击|暴恐",
         frozenset({EventType.NOT_GOV, EventType.OTHER_GOV}),
     ),
-    # A stated crowd that gathers or blocks (两百多工人堵门讨薪): 涉稳, even in a livelihood complaint.
+    # A crowd that gathers or blocks (两百多工人堵门讨薪): 涉稳, even in a livelihood complaint.
     _rule(
         "collective_action",
         EventType.SOCIAL_SECURITY,
-        r"(?:\d+|[一二两三四五六七八九十百千数几上]+)[余多]?[名位个]?(?:工人|农民工|村民|业主|群众|居民|员工|家长)"
-        r"[^，。]{0,6}(?:聚集|堵门|围堵|堵路|拉横幅|静坐|冲击)",
+        _alts((_PERSONS, r"[^，。]{0,6}(?:聚集(?![地场处区点的])|堵门|围堵|堵路|拉横幅|静坐|冲击)")),
     ),
 )
 # A title that says the news is a rumour (网传……系谣言 / 不实) makes it a rumour whatever the
