@@ -18,8 +18,10 @@ from monitor.classify import (
     incident_opinion_levels,
     org_mapping,
 )
-from monitor.classify.models import SHIPPED_MODELS_DIR
+from monitor.classify.models import SHIPPED_MODELS_DIR, activate, is_shipped, resolve_models_dir
+from monitor.classify.service import load_opinion_config
 from monitor.clock import FakeClock
+from monitor.config import load_settings
 from monitor.domain import (
     EventLevel,
     EventType,
@@ -187,3 +189,31 @@ async def test_missing_models_fail_before_any_worker_starts(tmp_path: Path) -> N
     spec = PipelineSpec(tmp_path / "nowhere", demo_org() and demo_mapping().gazetteer)
     with pytest.raises(ClassifierError, match=r"nowhere.*python -m classifiers.train"):
         await Classifier.start(spec, workers=2)
+
+
+def test_models_dir_resolution_and_activation(tmp_path: Path) -> None:
+    settings = load_settings(env={}, cli={"data_dir": str(tmp_path)}).settings
+    assert resolve_models_dir(settings) == SHIPPED_MODELS_DIR
+    version = tmp_path / "models" / "2026-11-22-abc"
+    version.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"no meta\.json"):
+        activate(settings, version.name)
+    (version / "meta.json").write_text("{}", encoding="utf-8")
+    assert activate(settings, version.name) == version == resolve_models_dir(settings)
+    pinned = load_settings(env={}, cli={"data_dir": str(tmp_path), "models_dir": "/srv/models"}).settings
+    assert resolve_models_dir(pinned) == Path("/srv/models")
+    assert activate(settings, None) == SHIPPED_MODELS_DIR == resolve_models_dir(settings)
+    assert is_shipped(SHIPPED_MODELS_DIR / "x") and not is_shipped(version)
+
+
+def test_opinion_thresholds_come_from_the_configured_file(tmp_path: Path) -> None:
+    good = tmp_path / "levels.yaml"
+    good.write_text("default_level: L3\nmedia_tier: {city: L2}\n", encoding="utf-8")
+    settings = load_settings(env={}, cli={"opinion_levels_file": str(good)}).settings
+    assert load_opinion_config(settings) == {"default_level": "L3", "media_tier": {"city": "L2"}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("media_tier: {city: L9}\n", encoding="utf-8")
+    with pytest.raises(ClassifierError, match=r"bad\.yaml.*media_tier\.city = 'L9'"):
+        load_opinion_config(load_settings(env={}, cli={"opinion_levels_file": str(bad)}).settings)
+    with pytest.raises(ClassifierError, match="cannot be read"):
+        load_opinion_config(load_settings(env={}, cli={"opinion_levels_file": str(tmp_path / "none")}).settings)

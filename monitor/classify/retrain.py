@@ -25,11 +25,10 @@ from typing import Any
 from classifiers import Doc, Pipeline
 from monitor.classify.orgmap import OrgMapping
 from monitor.classify.runner import model_version
-from monitor.domain import EventType, OrgDirectory
+from monitor.domain import EventType
 from monitor.storage.db import Database
 from monitor.storage.repo.classify import correction_rows
 
-TRAINABLE = ("relevant", "department", "event_type")
 HELD_OUT_SHARE = 0.2
 MIN_HELD_OUT_ITEMS = 5  # with fewer corrected items, all of them are trained on
 # Corpus metrics compared between the models: task → metric (classifiers.evaluate rows).
@@ -52,7 +51,7 @@ class CorrectionSet:
     ignored: dict[str, int] = field(default_factory=dict)  # field → corrections not learnable
 
 
-async def load_corrections(db: Database, org: OrgDirectory, mapping: OrgMapping) -> CorrectionSet:
+async def load_corrections(db: Database, mapping: OrgMapping) -> CorrectionSet:
     """Read every correction (one query) and turn it into labelled rows, latest value winning."""
     async with db.read() as conn:
         rows = await correction_rows(conn)

@@ -10,7 +10,7 @@ from typing import Any
 from classifiers.corpora import default_data_dir
 from monitor.app import Services, open_services
 from monitor.classify import org_mapping
-from monitor.classify.models import SHIPPED, activate, models_root, resolve_models_dir
+from monitor.classify.models import SHIPPED, activate, is_shipped, models_root, resolve_models_dir
 from monitor.classify.retrain import CorrectionSet, RetrainReport, load_corrections, retrain
 from monitor.cli.common import CliError, Context
 from monitor.clock import SystemClock
@@ -45,6 +45,11 @@ def handle(ctx: Context) -> int:
     data_dir = ctx.args.data or default_data_dir()
     if not ctx.args.dry_run and not (data_dir / "routing").is_dir():
         raise CliError(f"{data_dir}: the shared corpora are not there; pass --data DIR or set CLASSIFIERS_DATA_DIR")
+    if is_shipped(models_root(ctx.settings)):
+        raise CliError(
+            f"data_dir {ctx.settings.data_dir} would put retrained models inside the shipped classifiers/models; "
+            "choose another data_dir"
+        )
     return asyncio.run(_retrain(ctx, data_dir))
 
 
@@ -78,7 +83,7 @@ async def _retrain(ctx: Context, data_dir: Path) -> int:
 async def _run(ctx: Context, services: Services, data_dir: Path) -> int:
     settings = services.settings
     mapping = org_mapping(services.org)
-    corrections = await load_corrections(services.db, services.org, mapping)
+    corrections = await load_corrections(services.db, mapping)
     _print_corrections(corrections)
     if ctx.args.dry_run:
         return 0

@@ -1,4 +1,4 @@
-"""Agreement of the classifier with the demo corpus's gold labels: ``python -m monitor.classify.demo_eval``.
+"""Agreement of the classifier with the demo corpus's gold labels: ``python -m monitor.demo.classify_eval``.
 
 The demo corpus (``monitor/demo/corpus.yaml``) was written for the project with an ``expected``
 block per item (relevance, event type, statutory level, department, region). It is the only
@@ -95,7 +95,7 @@ def _fmt(value: float | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argparse.ArgumentParser(prog="python -m monitor.classify.demo_eval", description=__doc__).parse_args(argv)
+    argparse.ArgumentParser(prog="python -m monitor.demo.classify_eval", description=__doc__).parse_args(argv)
     print(report())
 
 
