@@ -217,3 +217,30 @@ def test_opinion_thresholds_come_from_the_configured_file(tmp_path: Path) -> Non
         load_opinion_config(load_settings(env={}, cli={"opinion_levels_file": str(bad)}).settings)
     with pytest.raises(ClassifierError, match="cannot be read"):
         load_opinion_config(load_settings(env={}, cli={"opinion_levels_file": str(tmp_path / "none")}).settings)
+
+
+class _Exploding:
+    """Fault injection: the real classifier, except that it raises on any batch holding 💥."""
+
+    def __init__(self) -> None:
+        self.inner = item_classifier()
+        self.version = self.inner.version
+
+    async def classify(self, docs, text_basis=None):  # type: ignore[no-untyped-def]
+        if any("💥" in d.full_text for d in docs):
+            raise ValueError("unparseable input 💥")
+        return await self.inner.classify(docs, text_basis)
+
+
+async def test_an_item_the_classifier_fails_on_does_not_block_the_queue(sqlite_db: Database) -> None:
+    rows = [item_row(1, *PROPERTY, START), item_row(2, "💥", "坏数据", START), item_row(3, *SPORT, START)]
+    async with sqlite_db.write() as conn:
+        await insert_items(conn, rows)
+    result = await classify_pending(sqlite_db, FakeClock(START), _Exploding(), batch=10)  # type: ignore[arg-type]
+    assert (result.items, result.failed, result.relevant) == (3, 1, 1)
+    async with sqlite_db.read() as conn:
+        stored = {r.title: r for r in await conn.execute(select(items))}
+    assert stored["💥"].classified_at is not None and stored["💥"].relevant is None
+    assert stored["💥"].classification == {"error": "ValueError: unparseable input 💥"}
+    assert stored[PROPERTY[0]].department == "housing" and stored[SPORT[0]].relevant is False
+    assert (await classify_pending(sqlite_db, FakeClock(START), _Exploding())).items == 0  # type: ignore[arg-type]

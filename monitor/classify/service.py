@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from monitor.config import Settings
 from monitor.domain import OrgDirectory
 from monitor.storage.db import Database
 from monitor.storage.repo.classify import pending_items, save_classifications
+
+log = logging.getLogger(__name__)
 
 
 class ItemClassifier:
@@ -95,6 +99,7 @@ class PendingResult:
     items: int = 0
     relevant: int = 0
     batches: int = 0
+    failed: int = 0  # items the classifier raised on: stored with the error, relevant left NULL
 
 
 async def classify_pending(
@@ -102,25 +107,58 @@ async def classify_pending(
 ) -> PendingResult:
     """Classify up to ``limit`` items with ``classified_at IS NULL``, ``batch`` at a time: per
     batch one read, the classification (in the worker pool, outside any transaction) and one
-    executemany UPDATE. Returns counts; call it after each collection pass, before clustering."""
-    done = relevant = batches = 0
+    executemany UPDATE. Returns counts; call it after each collection pass, before clustering.
+
+    An item the classifier raises on does not block the queue: the batch is retried item by
+    item, and the failing item is stored as classified with ``classification = {"error": …}`` and
+    ``relevant`` NULL (clustering skips it; it stays listed for people). A dead worker pool
+    (``BrokenProcessPool``) or a closed classifier is not an item's fault and propagates."""
+    done = relevant = batches = failed = 0
     while done < limit:
         async with db.read() as conn:
             rows = await pending_items(conn, min(batch, limit - done))
         if not rows:
             break
-        prepared = [item_doc(row) for row in rows]
-        values = await classifier.classify([d for d, _ in prepared], [b for _, b in prepared])
+        outcomes = await _classify_rows(classifier, rows)
         now = clock.now()
         updates = [
-            {"item_id": row.id, **v.columns(), "classified_at": now, "model_version": classifier.version}
-            for row, v in zip(rows, values, strict=True)
+            {"item_id": row.id, **_columns(outcome), "classified_at": now, "model_version": classifier.version}
+            for row, outcome in zip(rows, outcomes, strict=True)
         ]
         async with db.write() as conn:
             await save_classifications(conn, updates)
         done += len(rows)
-        relevant += sum(v.relevant for v in values)
+        relevant += sum(isinstance(o, ItemClassification) and o.relevant for o in outcomes)
+        failed += sum(isinstance(o, str) for o in outcomes)
         batches += 1
         if len(rows) < batch:
             break
-    return PendingResult(done, relevant, batches)
+    return PendingResult(done, relevant, batches, failed)
+
+
+async def _classify_rows(classifier: ItemClassifier, rows: Sequence[Any]) -> list[ItemClassification | str]:
+    """The classification of each row, or the error message for a row the classifier raised on."""
+    prepared = [item_doc(row) for row in rows]
+    try:
+        return list(await classifier.classify([d for d, _ in prepared], [b for _, b in prepared]))
+    except (BrokenProcessPool, ClassifierError):
+        raise
+    except Exception:
+        log.exception("classifying a batch of %d items failed; retrying them one by one", len(rows))
+    outcomes: list[ItemClassification | str] = []
+    for row, (doc, basis) in zip(rows, prepared, strict=True):
+        try:
+            outcomes.extend(await classifier.classify([doc], [basis]))
+        except (BrokenProcessPool, ClassifierError):
+            raise
+        except Exception as exc:
+            log.exception("item %s could not be classified", row.id)
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    return outcomes
+
+
+def _columns(outcome: ItemClassification | str) -> dict[str, Any]:
+    if isinstance(outcome, ItemClassification):
+        return outcome.columns()
+    empty = dict.fromkeys(("relevant", "relevance_score", "event_type", "event_level", "opinion_level"))
+    return {**empty, "department": None, "region": None, "classification": {"error": outcome}}
