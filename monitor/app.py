@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -10,14 +11,22 @@ from aiohttp import web
 
 from monitor.changes import ChangeFeed, LocalChangeFeed
 from monitor.clock import Clock, SystemClock
-from monitor.config import Settings, resolve_org_file
+from monitor.config import Settings, resolve_org_file, resolve_playbook_file
 from monitor.domain import OrgDirectory
+from monitor.domain.playbooks import Playbook
+from monitor.engine.calendar import WorkCalendar
 from monitor.policy import load_org
+from monitor.policy.playbooks import LoadedPolicy, load_policy
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate, require_current_schema
 from monitor.web.app import create_web_app
 
 log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_policy() -> LoadedPolicy:
+    return load_policy(resolve_playbook_file(Settings()))
 
 
 @dataclass
@@ -29,11 +38,16 @@ class Services:
     db: Database
     org: OrgDirectory
     changes: ChangeFeed = field(default_factory=LocalChangeFeed)  # call notify_changed(ids) after commit
+    # The current rules (incidents run under the snapshot taken when confirmed) and the working-day
+    # calendar. open_services() loads the configured ones; the defaults are the shipped files.
+    playbook: Playbook = field(default_factory=lambda: _shipped_policy().playbook)
+    calendar: WorkCalendar = field(default_factory=lambda: _shipped_policy().calendar.copy())
 
 
 async def open_services(settings: Settings, *, clock: Clock | None = None, auto_migrate: bool = False) -> Services:
     """Open the database (migrating it when asked, else requiring the current schema) and load the org."""
     org = load_org(resolve_org_file(settings))
+    policy = load_policy(resolve_playbook_file(settings))
     db = Database.open(settings.database_url)
     try:
         if auto_migrate:
@@ -43,7 +57,14 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, auto_
     except Exception:
         await db.close()
         raise
-    return Services(settings=settings, clock=clock or SystemClock(), db=db, org=org)
+    return Services(
+        settings=settings,
+        clock=clock or SystemClock(),
+        db=db,
+        org=org,
+        playbook=policy.playbook,
+        calendar=policy.calendar,
+    )
 
 
 def create_app(services: Services) -> web.Application:

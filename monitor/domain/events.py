@@ -45,6 +45,10 @@ class EventKind(StrEnum):
     OBLIGATION_BREACHED = "obligation_breached"  # 时限要求已超期
     OBLIGATION_CANCELLED = "obligation_cancelled"  # 时限要求取消
     ESCALATED = "escalated"  # 升级提醒/督办
+    OBLIGATION_RESCHEDULED = "obligation_rescheduled"  # 期限变化（暂停顺延、延期、日历更正）
+    OBLIGATION_UNSCHEDULABLE = "obligation_unschedulable"  # 无法计算期限（如缺少工作日历数据）
+    RULE_ATTACHED = "rule_attached"  # 人工附加规则（如网民留言 7 个工作日）
+    DEADLINE_EXTENDED = "deadline_extended"  # 经批准延期
     # delivery
     NOTIFICATION_QUEUED = "notification_queued"  # 提醒已进入发送队列
     NOTIFICATION_SENT = "notification_sent"  # 提醒已送达

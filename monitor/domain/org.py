@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -125,7 +126,16 @@ class OrgDirectory:
 
     def people_with(self, role: Role, unit: str | None = None) -> list[Person]:
         """People holding `role` (in `unit`, when given), in directory order."""
-        return [p for p in self.people.values() if p.has_role(role, unit)]
+        return list(self._by_role.get((role, unit), ()))
+
+    @functools.cached_property
+    def _by_role(self) -> dict[tuple[Role, str | None], tuple[Person, ...]]:
+        """(role, unit) and (role, None) -> holders, in directory order (built once: the engine asks often)."""
+        index: dict[tuple[Role, str | None], list[Person]] = {}
+        for person in self.people.values():
+            for key in {(a.role, a.unit) for a in person.roles} | {(a.role, None) for a in person.roles}:
+                index.setdefault(key, []).append(person)
+        return {k: tuple(v) for k, v in index.items()}
 
     def resolve(self, role: Role, unit: str | None) -> list[Person]:
         """Who a ladder step targeting `role` reaches for an incident owned by `unit`.

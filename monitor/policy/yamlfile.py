@@ -120,7 +120,8 @@ def _build(node: Node, path: KeyPath, lines: dict[KeyPath, int], name: str, ctor
     return ctor.construct_object(node, deep=True)
 
 
-_MISSING = object()
+MISSING = object()
+_MISSING = MISSING
 
 
 class Section:

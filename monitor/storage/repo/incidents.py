@@ -122,8 +122,13 @@ async def list_incidents(conn: AsyncConnection, *, open_only: bool = True, limit
     return [incident_from_row(r) for r in await conn.execute(query)]
 
 
-async def append_events(conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime) -> list[int]:
+async def append_events(
+    conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime, *, return_ids: bool = True
+) -> list[int]:
     """Append timeline events, numbering them per incident.
+
+    With `return_ids=False` the insert is one plain executemany (hot paths: SQLite returns ids
+    only row by row).
 
     Callers writing to an incident concurrently must hold its row lock (PostgreSQL) or a
     write transaction (SQLite); the (incident_id, seq) unique key rejects any race.
@@ -152,6 +157,9 @@ async def append_events(conn: AsyncConnection, events: Sequence[IncidentEvent], 
                 "payload": event.payload,
             }
         )
+    if not return_ids:
+        await conn.execute(insert(incident_events), rows)
+        return []
     inserted = await conn.execute(
         insert(incident_events).returning(incident_events.c.id, sort_by_parameter_order=True), rows
     )

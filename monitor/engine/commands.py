@@ -1,0 +1,102 @@
+"""Execute domain commands: `await execute(services, command)` — one transaction, returns what changed.
+
+Called by the web duty queue for every action, by the CLI and by the simulation. A command that
+breaks a rule raises `CommandRejected` (a `DomainError`) whose message tells the person, in
+zh-CN, what was wrong and what to do. Commands that change deadlines or acknowledge alerts bump
+`incidents.generation` (the fencing token), so timers scheduled before them are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from monitor.domain import Incident, IncidentEvent, IncidentStatus, Obligation
+from monitor.domain import commands as c
+from monitor.domain.playbooks import Playbook
+from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
+from monitor.engine.plan import Decision
+from monitor.engine.regroup import Applied, apply_merge, apply_split
+from monitor.engine.runner import Engine, EngineServices
+from monitor.notifications.ack import Acknowledger, AckRequest
+from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
+from monitor.storage.repo.incidents import append_events, get_incident, save_incident
+
+__all__ = ["Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    incident_id: int
+    events: tuple[IncidentEvent, ...]  # written by the command, then by the re-plan
+    obligations: tuple[Obligation, ...]  # the incident's obligations now
+    alerts: int  # alerts queued by the re-plan
+    generation: int
+    message: str  # zh-CN, e.g. for a flash message
+
+
+async def execute(services: EngineServices, command: c.Command) -> CommandResult:
+    """Validate and apply `command`, re-plan the incident, and return what changed."""
+    engine = Engine(services)
+    now = services.clock.now()
+    async with services.db.write() as conn:
+        also = [command.into_id] if isinstance(command, c.Merge) else []
+        rows = {inc.id: (inc, d) for inc, d in await lock_incidents(conn, [command.incident_id, *also])}
+        if command.incident_id not in rows:
+            raise CommandRejected(f"事件 #{command.incident_id} 不存在，请刷新后重试。")
+        incident, digest = rows[command.incident_id]
+        timeline = (await events_of(conn, [command.incident_id])).get(command.incident_id, [])
+        snapshots = await load_snapshots(conn, [digest] if digest else [])
+        playbook = Playbook.from_dict(snapshots[digest]) if digest in snapshots else services.playbook
+        ctx = Ctx(incident, timeline, playbook, services)
+        events, message, others = await _apply(conn, engine, ctx, command, now)
+        decision = (await engine.replan(conn, [command.incident_id, *others]))[command.incident_id]
+        after = await get_incident(conn, command.incident_id)
+    return _result((events, message), decision, after or incident)
+
+
+async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime) -> Applied:
+    if isinstance(cmd, c.Confirm):
+        if ctx.incident.status != IncidentStatus.DETECTED:
+            raise CommandRejected(f"事件当前状态为「{ctx.incident.status.label}」，无需再次确认。")
+        events = await engine.confirm(conn, ctx.incident, cmd.at, cmd.actor, cmd.note)
+        return events, "已确认，处置时限已按事发/发现时间起算", []
+    if isinstance(cmd, c.Merge):
+        return await apply_merge(conn, ctx, cmd, now)
+    if isinstance(cmd, c.Split):
+        return await apply_split(conn, engine, ctx, cmd, now)
+    handler = HANDLERS.get(type(cmd))
+    if handler is None:
+        raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
+    change = handler(ctx, cmd)
+    incident = change.incident
+    if change.bump:
+        incident = replace(incident, generation=incident.generation + 1)
+    await save_incident(conn, incident, now)
+    await append_events(conn, change.events, now, return_ids=False)
+    await add_corrections(
+        conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
+    )
+    return change.events, change.message, []
+
+
+def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident) -> CommandResult:
+    events, message = written
+    return CommandResult(
+        incident_id=incident.id or 0,
+        events=tuple(events) + decision.events,
+        obligations=decision.obligations,
+        alerts=len(decision.alerts),
+        generation=incident.generation,
+        message=message,
+    )
+
+
+def acknowledger(services: EngineServices) -> Acknowledger:
+    """Acknowledgements from a channel (Slack's 确认收到 button) as `Acknowledge` commands."""
+
+    async def acknowledge(req: AckRequest) -> str:
+        command = c.Acknowledge(incident_id=req.incident_id, actor=req.actor, at=req.at, rule_id=req.rule_id)
+        return (await execute(services, command)).message
+
+    return acknowledge

@@ -1,0 +1,312 @@
+"""Command handlers: validate a command against the incident and say what to record (no I/O).
+
+Each handler takes the incident's context and the command and returns a `Change` (the updated
+incident row, timeline events, corrections) or raises `CommandRejected` with a zh-CN message.
+`monitor.engine.commands.execute` does the I/O around them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.domain import DomainError, EventKind, Incident, IncidentEvent, IncidentStatus, InvalidTransition
+from monitor.domain import commands as c
+from monitor.domain.enums import ReportKind, ResponseKind
+from monitor.domain.incidents import TRANSITIONS
+from monitor.domain.playbooks import Attach, Playbook
+from monitor.engine.runner import EngineServices
+
+MAX_PAUSE = timedelta(days=30)
+
+
+class CommandRejected(DomainError):
+    """A command a person sent cannot be carried out; str() is a zh-CN message saying why and what to do."""
+
+
+@dataclass
+class Change:
+    incident: Incident
+    events: list[IncidentEvent] = field(default_factory=list)
+    corrections: list[tuple[str, Any, Any]] = field(default_factory=list)
+    bump: bool = True
+    message: str = "已保存"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    incident: Incident
+    timeline: list[IncidentEvent]
+    playbook: Playbook
+    services: EngineServices
+
+    def event(
+        self, kind: EventKind, cmd: c.Command, payload: dict[str, Any], at: datetime | None = None
+    ) -> IncidentEvent:
+        return IncidentEvent(self.incident.id or 0, kind, at or cmd.at, cmd.actor, payload)
+
+
+def _require(value: object, what: str) -> None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise CommandRejected(f"请填写{what}。")
+
+
+def _move(ctx: Ctx, target: IncidentStatus, at: datetime, action: str) -> tuple[Incident, list[IncidentEvent]]:
+    """Walk the state machine to `target` along the shortest allowed path (e.g. 处置中 → 已回应 → 办结)."""
+    path = _path(ctx.incident.status, target)
+    if path is None:
+        raise CommandRejected(f"事件当前状态为「{ctx.incident.status.label}」，不能{action}。")
+    incident = ctx.incident
+    try:
+        for step in path:
+            incident = incident.transition(step, at)
+    except InvalidTransition as exc:  # pragma: no cover - _path only yields allowed steps
+        raise CommandRejected(f"不能{action}：{exc}") from exc
+    payload = {"from": ctx.incident.status.value, "to": target.value, "path": [s.value for s in path]}
+    return incident, [IncidentEvent(incident.id or 0, EventKind.STATUS_CHANGED, at, "system", payload)]
+
+
+def _path(start: IncidentStatus, target: IncidentStatus) -> list[IncidentStatus] | None:
+    seen = {start}
+    queue: deque[tuple[IncidentStatus, list[IncidentStatus]]] = deque([(start, [])])
+    while queue:
+        state, path = queue.popleft()
+        for nxt in sorted(TRANSITIONS[state], key=lambda s: s.value):
+            if nxt == target:
+                return [*path, nxt]
+            if nxt not in seen and nxt.is_open:
+                seen.add(nxt)
+                queue.append((nxt, [*path, nxt]))
+    return None
+
+
+def _try_move(ctx: Ctx, target: IncidentStatus, at: datetime) -> tuple[Incident, list[IncidentEvent]]:
+    """Move when the state machine allows it directly; otherwise stay (the obligations still count)."""
+    if target in TRANSITIONS[ctx.incident.status]:
+        return _move(ctx, target, at, "")
+    return ctx.incident, []
+
+
+def _dismiss(ctx: Ctx, cmd: c.Dismiss) -> Change:
+    _require(cmd.reason, "排除理由")
+    incident, moved = _move(ctx, IncidentStatus.DISMISSED, cmd.at, "判定为非政务舆情")
+    event = ctx.event(EventKind.DISMISSED, cmd, {"reason": cmd.reason})
+    return Change(incident, [event, *moved], [("relevant", True, False)], message="已判定为非政务舆情，相关时限已取消")
+
+
+def _merge(ctx: Ctx, cmd: c.Merge) -> Change:
+    incident, moved = _move(ctx, IncidentStatus.MERGED, cmd.at, "合并")
+    event = ctx.event(EventKind.MERGED, cmd, {"into_id": cmd.into_id})
+    return Change(incident, [event, *moved], message=f"已并入事件 #{cmd.into_id}")
+
+
+def _reassign(ctx: Ctx, cmd: c.Reassign) -> Change:
+    _require(cmd.reason, "改派理由")
+    if cmd.owner_unit not in ctx.services.org.units:
+        raise CommandRejected(f"通讯录中没有单位「{cmd.owner_unit}」，请从单位列表中选择。")
+    old = ctx.incident.owner_unit
+    payload = {"from": old, "to": cmd.owner_unit, "reason": cmd.reason}
+    incident = replace(ctx.incident, owner_unit=cmd.owner_unit)
+    return Change(
+        incident,
+        [ctx.event(EventKind.REASSIGNED, cmd, payload)],
+        [("department", old, cmd.owner_unit)],
+        message="已改派",
+    )
+
+
+def _regrade(ctx: Ctx, cmd: c.Regrade) -> Change:
+    _require(cmd.reason, "调整级别的原因")
+    inc = ctx.incident
+    event_level = None if cmd.clear_event_level else (cmd.event_level or inc.event_level)
+    opinion = cmd.opinion_level or inc.opinion_level
+    requires = inc.requires_response if cmd.requires_response is None else cmd.requires_response
+    if (event_level, opinion, requires) == (inc.event_level, inc.opinion_level, inc.requires_response):
+        raise CommandRejected("级别没有变化，请选择新的级别。")
+    before = {
+        "event_level": inc.event_level and inc.event_level.value,
+        "opinion_level": inc.opinion_level and inc.opinion_level.value,
+    }
+    payload = {
+        "event_level": event_level and event_level.value,
+        "opinion_level": opinion and opinion.value,
+        "requires_response": requires,
+        "from": before,
+        "reason": cmd.reason,
+    }
+    corrections = [(f, before[f], payload[f]) for f in ("event_level", "opinion_level") if before[f] != payload[f]]
+    incident = replace(inc, event_level=event_level, opinion_level=opinion, requires_response=requires)
+    return Change(
+        incident,
+        [ctx.event(EventKind.REGRADED, cmd, payload)],
+        corrections,
+        message="已调整级别，时限已按原起算时间重算",
+    )
+
+
+def _record_response(ctx: Ctx, cmd: c.RecordResponse) -> Change:
+    if not (cmd.url or cmd.document):
+        raise CommandRejected("登记回应须提供证据：发布网址或文件（文号/附件名）。")
+    _require(cmd.approved_by, "审核/签发人")
+    published = cmd.published_at or cmd.at
+    if published > ctx.services.clock.now() + timedelta(minutes=5):
+        raise CommandRejected("发布时间不能晚于当前时间，请核对。")
+    kind = ResponseKind(cmd.kind)
+    payload = {
+        "kind": kind.value,
+        "url": cmd.url,
+        "document": cmd.document,
+        "approved_by": cmd.approved_by,
+        "published_at": published.isoformat(),
+        "summary": cmd.summary,
+    }
+    incident, moved = _try_move(ctx, IncidentStatus.RESPONDED, cmd.at)
+    event = ctx.event(EventKind.RESPONSE_RECORDED, cmd, payload)
+    return Change(incident, [event, *moved], message=f"已登记{kind.label}")
+
+
+def _record_report(ctx: Ctx, cmd: c.RecordReport) -> Change:
+    if cmd.channel not in c.ReportChannel.ALL:
+        raise CommandRejected("报告方式须为电话（phone）或书面（written）。")
+    _require(cmd.signer, "签发人")
+    kind = ReportKind(cmd.report_kind)
+    reported = cmd.reported_at or cmd.at
+    payload = {
+        "report_kind": kind.value,
+        "channel": cmd.channel,
+        "signer": cmd.signer,
+        "reported_at": reported.isoformat(),
+    }
+    return Change(ctx.incident, [ctx.event(EventKind.REPORT_RECORDED, cmd, payload)], message="已登记报告")
+
+
+def _known_rule(ctx: Ctx, rule_id: str) -> None:
+    if ctx.playbook.rule(rule_id) is None:
+        known = "、".join(r.id for r in ctx.playbook.rules)
+        raise CommandRejected(f"没有规则 {rule_id}。可选：{known}")
+
+
+def _acknowledge(ctx: Ctx, cmd: c.Acknowledge) -> Change:
+    if cmd.rule_id is not None:
+        _known_rule(ctx, cmd.rule_id)
+    return Change(
+        ctx.incident, [ctx.event(EventKind.ACKNOWLEDGED, cmd, {"rule": cmd.rule_id})], message="已确认收到提醒"
+    )
+
+
+def _request_pause(ctx: Ctx, cmd: c.RequestPause) -> Change:
+    _known_rule(ctx, cmd.rule_id)
+    _require(cmd.reason, "暂停理由")
+    if not cmd.at < cmd.until <= cmd.at + MAX_PAUSE:
+        raise CommandRejected(f"暂停截止时间须晚于现在，且不超过{MAX_PAUSE.days}天。")
+    payload = {"rule": cmd.rule_id, "until": cmd.until.isoformat(), "reason": cmd.reason}
+    return Change(
+        ctx.incident,
+        [ctx.event(EventKind.PAUSE_REQUESTED, cmd, payload)],
+        bump=False,
+        message="已提交暂停申请，待另一人批准",
+    )
+
+
+def _pause_request(ctx: Ctx, seq: int) -> IncidentEvent:
+    request = next((e for e in ctx.timeline if e.seq == seq and e.kind == EventKind.PAUSE_REQUESTED), None)
+    if request is None:
+        raise CommandRejected(f"找不到暂停申请（序号 {seq}）。")
+    decided = {EventKind.PAUSE_APPROVED, EventKind.PAUSE_REJECTED}
+    if any(e.kind in decided and e.payload.get("request_seq") == seq for e in ctx.timeline):
+        raise CommandRejected("该暂停申请已处理过。")
+    return request
+
+
+def _approve_pause(ctx: Ctx, cmd: c.ApprovePause) -> Change:
+    request = _pause_request(ctx, cmd.request_seq)
+    if request.actor == cmd.actor:
+        raise CommandRejected(f"暂停须由申请人以外的另一人批准（申请人：{request.actor}）。")
+    until = datetime.fromisoformat(request.payload["until"])
+    if until <= cmd.at:
+        raise CommandRejected("申请的暂停截止时间已过，请重新申请。")
+    payload = {
+        **request.payload,
+        "request_seq": cmd.request_seq,
+        "requested_by": request.actor,
+        "approved_by": cmd.actor,
+    }
+    return Change(ctx.incident, [ctx.event(EventKind.PAUSE_APPROVED, cmd, payload)], message="已批准暂停，期限相应顺延")
+
+
+def _reject_pause(ctx: Ctx, cmd: c.RejectPause) -> Change:
+    _pause_request(ctx, cmd.request_seq)
+    _require(cmd.reason, "驳回理由")
+    payload = {"request_seq": cmd.request_seq, "reason": cmd.reason}
+    return Change(
+        ctx.incident, [ctx.event(EventKind.PAUSE_REJECTED, cmd, payload)], bump=False, message="已驳回暂停申请"
+    )
+
+
+def _attach_rule(ctx: Ctx, cmd: c.AttachRule) -> Change:
+    _known_rule(ctx, cmd.rule_id)
+    rule = ctx.playbook.rule(cmd.rule_id)
+    assert rule is not None
+    if rule.attach != Attach.MANUAL:
+        raise CommandRejected(f"规则 {rule.id} 按级别自动适用，无需手工附加。")
+    if any(e.kind == EventKind.RULE_ATTACHED and e.payload.get("rule") == rule.id for e in ctx.timeline):
+        raise CommandRejected(f"规则 {rule.id} 已附加。")
+    t0 = cmd.t0 or ctx.incident.detected_at
+    payload = {"rule": rule.id, "t0": t0.isoformat(), "reason": cmd.reason}
+    return Change(ctx.incident, [ctx.event(EventKind.RULE_ATTACHED, cmd, payload)], message=f"已附加：{rule.title}")
+
+
+def _extend(ctx: Ctx, cmd: c.ExtendDeadline) -> Change:
+    _known_rule(ctx, cmd.rule_id)
+    rule = ctx.playbook.rule(cmd.rule_id)
+    assert rule is not None
+    if rule.extension_limit is None:
+        raise CommandRejected(f"规则 {rule.id} 不允许延期。")
+    _require(cmd.reason, "延期理由")
+    _require(cmd.approved_by, "批准人")
+    if any(e.kind == EventKind.DEADLINE_EXTENDED and e.payload.get("rule") == rule.id for e in ctx.timeline):
+        raise CommandRejected(f"规则 {rule.id} 已延期过一次。")
+    payload = {"rule": rule.id, "reason": cmd.reason, "approved_by": cmd.approved_by, "limit": rule.extension_limit}
+    return Change(ctx.incident, [ctx.event(EventKind.DEADLINE_EXTENDED, cmd, payload)], message="已延期")
+
+
+def _add_note(ctx: Ctx, cmd: c.AddNote) -> Change:
+    _require(cmd.text, "备注内容")
+    return Change(
+        ctx.incident, [ctx.event(EventKind.NOTE_ADDED, cmd, {"text": cmd.text})], bump=False, message="已添加备注"
+    )
+
+
+def _close(ctx: Ctx, cmd: c.Close) -> Change:
+    incident, moved = _move(ctx, IncidentStatus.CLOSED, cmd.at, "办结")
+    event = ctx.event(EventKind.CLOSED, cmd, {"reason": cmd.reason})
+    return Change(incident, [event, *moved], message="已办结；未到期的时限已取消，已超期的保留记录")
+
+
+def _reopen(ctx: Ctx, cmd: c.Reopen) -> Change:
+    _require(cmd.reason, "重新打开的理由")
+    target = IncidentStatus.DETECTED if ctx.incident.status == IncidentStatus.DISMISSED else IncidentStatus.HANDLING
+    incident, moved = _move(ctx, target, cmd.at, "重新打开")
+    return Change(incident, [ctx.event(EventKind.REOPENED, cmd, {"reason": cmd.reason}), *moved], message="已重新打开")
+
+
+HANDLERS: dict[type, Callable[[Ctx, Any], Change]] = {
+    c.Dismiss: _dismiss,
+    c.Merge: _merge,
+    c.Reassign: _reassign,
+    c.Regrade: _regrade,
+    c.RecordResponse: _record_response,
+    c.RecordReport: _record_report,
+    c.Acknowledge: _acknowledge,
+    c.RequestPause: _request_pause,
+    c.ApprovePause: _approve_pause,
+    c.RejectPause: _reject_pause,
+    c.AttachRule: _attach_rule,
+    c.ExtendDeadline: _extend,
+    c.AddNote: _add_note,
+    c.Close: _close,
+    c.Reopen: _reopen,
+}

@@ -1,0 +1,227 @@
+"""The pure planner: `decide(incident, events, playbook, calendar, org, now) -> Decision`.
+
+It derives every obligation from the incident's timeline (facts.py, derive.py), picks the
+ladder rungs due now (ladder.py) and returns what to record and send — nothing else. The
+runner applies the decision in one transaction. Deciding twice on the same state returns
+nothing new (the timeline already holds what was announced and sent), so a crash or a second
+worker can never duplicate an alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.domain import EventKind, Incident, IncidentEvent, IncidentStatus, Obligation, OrgDirectory, Role
+from monitor.domain.playbooks import AlertKind, Playbook
+from monitor.engine.calendar import WorkCalendar
+from monitor.engine.plan.derive import Planned, Problem, derive
+from monitor.engine.plan.facts import Facts, fold
+from monitor.engine.plan.ladder import Notify, relevant_acks, step_now
+from monitor.engine.plan.text import alert_text, problem_text
+
+S_OPEN, S_BREACHED = "open", "breached"
+PROBLEM_RETRY = timedelta(hours=1)
+
+__all__ = ["Alert", "Decision", "Facts", "Planned", "decide", "fold"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert to write to the outbox: a ladder rung (per person) or a system alert."""
+
+    rule_id: str | None
+    instance: int
+    step: str
+    kind: AlertKind
+    text: str
+    urgent: bool
+    due_at: datetime | None
+    recipients: tuple[tuple[str, Role], ...]  # (person id, the role that reached them); () = duty officers
+    roles: tuple[Role, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    obligations: tuple[Obligation, ...]
+    events: tuple[IncidentEvent, ...]
+    alerts: tuple[Alert, ...]
+    next_wake_at: datetime | None  # when the engine must look at this incident again
+    next_due_at: datetime | None  # nearest unmet deadline (the duty queue sorts by it)
+    auto_confirm: bool = False
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+
+
+def decide(
+    incident: Incident,
+    events: Sequence[IncidentEvent],
+    playbook: Playbook,
+    calendar: WorkCalendar,
+    org: OrgDirectory,
+    now: datetime,
+) -> Decision:
+    facts = fold(incident, events)
+    planned, problems = derive(facts, playbook, calendar, now)
+    out: list[IncidentEvent] = _announce(facts, planned) + _resumed(facts, now)
+    alerts: list[Alert] = []
+    wakes: list[datetime] = []
+    active = facts.closed is None and facts.ended is None
+    for p in planned:
+        if p.obligation.status.value == S_OPEN:
+            wakes.append(p.obligation.due_at)
+        if p.pause is not None:
+            wakes.append(p.pause.until)
+        if not (active or (p.rule.applies_if.closed and facts.ended is None)):  # 终报 runs after closing
+            continue
+        ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
+        notify, later = step_now(p, ladder, facts.fired.get(p.key, set()), relevant_acks(facts.acks, p), now)
+        if later is not None:
+            wakes.append(later)
+        if notify is not None:
+            alert = _alert(incident, notify, org, now)
+            alerts.append(alert)
+            out.append(_escalated(incident, notify, alert, now))
+    for problem in problems:
+        wakes.append(now + PROBLEM_RETRY)
+        if problem.key not in facts.problems:
+            alerts.append(_problem_alert(incident, problem))
+            out.append(_unschedulable(incident, problem, now))
+    wakes.extend(p.until for p in facts.pauses if p.request_seq not in facts.resumed and p.until > now)
+    return Decision(
+        obligations=tuple(p.obligation for p in planned),
+        events=tuple(out),
+        alerts=tuple(alerts),
+        next_wake_at=min((w for w in wakes if w > now), default=None),
+        next_due_at=_next_due(planned) if active else None,
+        auto_confirm=_auto_confirm(facts, playbook),
+        problems=tuple(problems),
+    )
+
+
+def _auto_confirm(facts: Facts, playbook: Playbook) -> bool:
+    incident = facts.incident
+    return (
+        facts.confirmed_at is None
+        and incident.status == IncidentStatus.DETECTED
+        and playbook.auto_confirm.matches(facts.current_levels())
+    )
+
+
+def _next_due(planned: list[Planned]) -> datetime | None:
+    unmet = [p.obligation.due_at for p in planned if p.obligation.status.value in (S_OPEN, S_BREACHED)]
+    return min(unmet, default=None)
+
+
+def _payload(p: Planned) -> dict[str, Any]:
+    ob = p.obligation
+    return {
+        "rule": ob.rule_id,
+        "instance": ob.instance,
+        "title": p.rule.title,
+        "status": p.base_status.value,
+        "t0": ob.t0.isoformat(),
+        "due_at": ob.due_at.isoformat(),
+    }
+
+
+def _announce(facts: Facts, planned: list[Planned]) -> list[IncidentEvent]:
+    """Timeline events for every change between what was announced and what is derived now."""
+    iid = facts.incident.id or 0
+    events: list[IncidentEvent] = []
+    for p in planned:
+        payload, ob = _payload(p), p.obligation
+        seen = facts.announced.get(p.key)
+        if seen is None:
+            events.append(
+                IncidentEvent(iid, EventKind.OBLIGATION_OPENED, p.opened_at, "system", {**payload, "status": S_OPEN})
+            )
+            seen_status, seen_due = S_OPEN, payload["due_at"]
+        else:
+            seen_status, seen_due = seen.status, seen.due_at
+        status = payload["status"]
+        if status == seen_status:
+            if payload["due_at"] != seen_due:
+                events.append(IncidentEvent(iid, EventKind.OBLIGATION_RESCHEDULED, p.opened_at, "system", payload))
+            continue
+        if status in ("met", "late"):
+            delay = (ob.met_at - ob.due_at).total_seconds() if ob.met_at and status == "late" else 0
+            extra = {"met_at": ob.met_at and ob.met_at.isoformat(), "met_by": ob.met_by, "late_s": max(0, delay)}
+            events.append(
+                IncidentEvent(iid, EventKind.OBLIGATION_MET, ob.met_at or p.opened_at, "system", {**payload, **extra})
+            )
+        elif status == S_BREACHED:
+            events.append(IncidentEvent(iid, EventKind.OBLIGATION_BREACHED, ob.due_at, "system", payload))
+        elif status == "cancelled":
+            extra = {"reason": ob.cancelled_reason}
+            events.append(
+                IncidentEvent(iid, EventKind.OBLIGATION_CANCELLED, p.opened_at, "system", {**payload, **extra})
+            )
+        else:
+            events.append(IncidentEvent(iid, EventKind.OBLIGATION_RESCHEDULED, p.opened_at, "system", payload))
+    return events
+
+
+def _resumed(facts: Facts, now: datetime) -> list[IncidentEvent]:
+    iid = facts.incident.id or 0
+    return [
+        IncidentEvent(iid, EventKind.RESUMED, p.until, "system", {"rule": p.rule_id, "request_seq": p.request_seq})
+        for p in facts.pauses
+        if p.until <= now and p.request_seq not in facts.resumed
+    ]
+
+
+def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime) -> Alert:
+    ob, rule = notify.planned.obligation, notify.planned.rule
+    unit = incident.owner_unit
+    recipients: list[tuple[str, Role]] = []
+    for role in notify.roles:
+        for person in org.resolve(role, unit):
+            if all(person.id != pid for pid, _ in recipients):
+                recipients.append((person.id, role))
+    unit_name = org.units[unit].name if unit and unit in org.units else ""
+    urgent = incident.is_major_emergency or notify.kind == AlertKind.DEADLINE_BREACH
+    text = alert_text(notify.kind, incident, rule, ob.due_at, now, notify.lead_roles, unit_name)
+    return Alert(
+        rule.id, ob.instance, notify.step, notify.kind, text, urgent, ob.due_at, tuple(recipients), notify.roles
+    )
+
+
+def _escalated(incident: Incident, notify: Notify, alert: Alert, now: datetime) -> IncidentEvent:
+    ob = notify.planned.obligation
+    payload = {
+        "rule": ob.rule_id,
+        "instance": ob.instance,
+        "step": notify.step,
+        "steps": list(notify.steps),
+        "kind": notify.kind.value,
+        "roles": [r.value for r in notify.roles],
+        "people": [pid for pid, _ in alert.recipients],
+        "due_at": ob.due_at.isoformat(),
+    }
+    return IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload)
+
+
+def _problem_alert(incident: Incident, problem: Problem) -> Alert:
+    text = problem_text(incident, problem.message_zh)
+    return Alert(
+        problem.rule_id,
+        problem.instance,
+        "problem-" + problem.key.replace(":", "-"),
+        AlertKind.SYSTEM_ALERT,
+        text,
+        True,
+        None,
+        (),
+    )
+
+
+def _unschedulable(incident: Incident, problem: Problem, now: datetime) -> IncidentEvent:
+    payload = {
+        "rule": problem.rule_id,
+        "instance": problem.instance,
+        "problem": problem.key,
+        "message": problem.message,
+    }
+    return IncidentEvent(incident.id or 0, EventKind.OBLIGATION_UNSCHEDULABLE, now, "system", payload)

@@ -1,0 +1,209 @@
+"""Fold an incident's append-only timeline into the facts obligations are derived from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from monitor.clock import parse_instant
+from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, OpinionLevel
+from monitor.domain.playbooks import Levels
+
+ObligationKey = tuple[str, int]  # (rule id, instance)
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """Something that can meet an obligation: a response, a report, or a triage outcome."""
+
+    token: str  # response kind, report token, "confirm" or "dismiss"
+    at: datetime  # when it was published / made
+    seq: int
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelState:
+    at: datetime
+    levels: Levels
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    at: datetime
+    rule_id: str | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    rule_id: str
+    start: datetime
+    until: datetime
+    reason: str
+    request_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Announced:
+    status: str
+    due_at: str
+
+
+@dataclass
+class Facts:
+    """What the timeline says, in the terms obligations need."""
+
+    incident: Incident
+    confirmed_at: datetime | None = None
+    ended: tuple[datetime, str, str] | None = None  # (at, kind: dismissed | merged, reason)
+    closed: tuple[datetime, str] | None = None  # current close (None once reopened)
+    levels: list[LevelState] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    acks: list[Ack] = field(default_factory=list)
+    pauses: list[Pause] = field(default_factory=list)
+    attached: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)  # rule -> (t0, at)
+    extended: dict[str, datetime] = field(default_factory=dict)
+    announced: dict[ObligationKey, Announced] = field(default_factory=dict)
+    fired: dict[ObligationKey, set[str]] = field(default_factory=dict)
+    resumed: set[int] = field(default_factory=set)
+    problems: set[str] = field(default_factory=set)
+
+    @property
+    def triage_needed(self) -> bool:
+        """Incidents confirmed at the moment of detection (e.g. entered by hand) skip 研判."""
+        return self.confirmed_at is None or self.confirmed_at > self.incident.detected_at
+
+    def current_levels(self) -> Levels:
+        if self.levels:
+            return self.levels[-1].levels
+        return levels_of(self.incident)
+
+
+def levels_of(incident: Incident) -> Levels:
+    return Levels(incident.event_level, incident.opinion_level, incident.requires_response)
+
+
+def _levels_from(payload: dict[str, Any], before: Levels) -> Levels:
+    event = payload.get("event_level", before.event_level and before.event_level.value)
+    opinion = payload.get("opinion_level", before.opinion_level and before.opinion_level.value)
+    return Levels(
+        EventLevel(event) if event else None,
+        OpinionLevel(opinion) if opinion else None,
+        bool(payload.get("requires_response", before.requires_response)),
+    )
+
+
+def _time(payload: dict[str, Any], key: str, default: datetime) -> datetime:
+    value = payload.get(key)
+    return parse_instant(value) if value else default
+
+
+def _on_confirmed(f: Facts, e: IncidentEvent) -> None:
+    f.confirmed_at = e.at
+    f.levels = [LevelState(e.at, _levels_from(e.payload, levels_of(f.incident)), "确认")]
+
+
+def _on_regraded(f: Facts, e: IncidentEvent) -> None:
+    f.levels.append(LevelState(e.at, _levels_from(e.payload, f.current_levels()), e.payload.get("reason", "")))
+
+
+def _on_response(f: Facts, e: IncidentEvent) -> None:
+    f.meetings.append(Meeting(e.payload["kind"], _time(e.payload, "published_at", e.at), e.seq or 0, e.payload))
+
+
+def _on_report(f: Facts, e: IncidentEvent) -> None:
+    kind, channel = e.payload["report_kind"], e.payload.get("channel")
+    token = f"report_first_{channel}" if kind == "first" else f"report_{kind}"
+    f.meetings.append(Meeting(token, _time(e.payload, "reported_at", e.at), e.seq or 0, e.payload))
+
+
+def _on_ended(kind: str) -> Callable[[Facts, IncidentEvent], None]:
+    def handle(f: Facts, e: IncidentEvent) -> None:
+        if kind == "dismissed":
+            f.meetings.append(Meeting("dismiss", e.at, e.seq or 0, e.payload))
+        reason = e.payload.get("reason") or (f"并入事件 #{e.payload.get('into_id')}" if kind == "merged" else "")
+        f.ended = (e.at, kind, reason)
+
+    return handle
+
+
+def _on_closed(f: Facts, e: IncidentEvent) -> None:
+    f.closed = (e.at, e.payload.get("reason", ""))
+
+
+def _on_reopened(f: Facts, e: IncidentEvent) -> None:
+    f.closed = None
+    if f.ended and f.ended[1] == "dismissed":
+        f.ended = None
+
+
+def _on_pause(f: Facts, e: IncidentEvent) -> None:
+    p = e.payload
+    f.pauses.append(Pause(p["rule"], e.at, parse_instant(p["until"]), p.get("reason", ""), p["request_seq"]))
+
+
+def _on_obligation(f: Facts, e: IncidentEvent) -> None:
+    key = (e.payload["rule"], int(e.payload.get("instance", 0)))
+    f.announced[key] = Announced(e.payload["status"], e.payload["due_at"])
+
+
+def _on_escalated(f: Facts, e: IncidentEvent) -> None:
+    key = (e.payload["rule"], int(e.payload.get("instance", 0)))
+    f.fired.setdefault(key, set()).update(e.payload.get("steps", [e.payload["step"]]))
+
+
+def _on_confirm_meeting(f: Facts, e: IncidentEvent) -> None:
+    _on_confirmed(f, e)
+    f.meetings.append(Meeting("confirm", e.at, e.seq or 0, {}))
+
+
+def _on_ack(f: Facts, e: IncidentEvent) -> None:
+    rule = e.payload.get("rule", e.payload.get("rule_id"))  # rule_id: acknowledgements recorded by the notifier
+    f.acks.append(Ack(e.at, rule, e.actor))
+
+
+def _on_attached(f: Facts, e: IncidentEvent) -> None:
+    f.attached.setdefault(e.payload["rule"], (_time(e.payload, "t0", f.incident.detected_at), e.at))
+
+
+def _on_extended(f: Facts, e: IncidentEvent) -> None:
+    f.extended.setdefault(e.payload["rule"], e.at)
+
+
+_HANDLERS: dict[EventKind, Callable[[Facts, IncidentEvent], None]] = {
+    EventKind.CONFIRMED: _on_confirm_meeting,
+    EventKind.REGRADED: _on_regraded,
+    EventKind.RESPONSE_RECORDED: _on_response,
+    EventKind.REPORT_RECORDED: _on_report,
+    EventKind.DISMISSED: _on_ended("dismissed"),
+    EventKind.MERGED: _on_ended("merged"),
+    EventKind.CLOSED: _on_closed,
+    EventKind.REOPENED: _on_reopened,
+    EventKind.ACKNOWLEDGED: _on_ack,
+    EventKind.PAUSE_APPROVED: _on_pause,
+    EventKind.RESUMED: lambda f, e: f.resumed.add(int(e.payload["request_seq"])),
+    EventKind.RULE_ATTACHED: _on_attached,
+    EventKind.DEADLINE_EXTENDED: _on_extended,
+    EventKind.OBLIGATION_OPENED: _on_obligation,
+    EventKind.OBLIGATION_MET: _on_obligation,
+    EventKind.OBLIGATION_BREACHED: _on_obligation,
+    EventKind.OBLIGATION_CANCELLED: _on_obligation,
+    EventKind.OBLIGATION_RESCHEDULED: _on_obligation,
+    EventKind.ESCALATED: _on_escalated,
+    EventKind.OBLIGATION_UNSCHEDULABLE: lambda f, e: f.problems.add(e.payload["problem"]),
+}
+
+
+def fold(incident: Incident, events: Sequence[IncidentEvent]) -> Facts:
+    """The facts of `incident` after applying its timeline in order."""
+    facts = Facts(incident)
+    for event in events:
+        handler = _HANDLERS.get(event.kind)
+        if handler is not None:
+            handler(facts, event)
+    facts.meetings.sort(key=lambda m: (m.at, m.seq))
+    return facts

@@ -1,0 +1,44 @@
+"""zh-CN alert texts (the plain fallback every channel can show)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.clock import to_local
+from monitor.domain import Incident, Role
+from monitor.domain.playbooks import AlertKind, Rule
+
+
+def local_time(at: datetime) -> str:
+    """e.g. 9月24日 14:10 (Asia/Shanghai)."""
+    t = to_local(at)
+    return f"{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def span(delta: timedelta) -> str:
+    """A duration as people say it: 2小时15分钟, 3天4小时, 20分钟."""
+    minutes = max(0, round(delta.total_seconds() / 60))
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分钟" if mins and not days else ""]
+    return "".join(parts) or "不到1分钟"
+
+
+def alert_text(
+    kind: AlertKind, incident: Incident, rule: Rule, due: datetime, now: datetime, roles: tuple[Role, ...], unit: str
+) -> str:
+    owner = f"责任单位：{unit}。" if unit else ""
+    head = f"「{incident.title}」{rule.title}"
+    basis = f"依据：{rule.source}。"
+    if kind == AlertKind.DEADLINE_WARNING:
+        left = f"剩余{span(due - now)}" if due > now else "已到期"
+        return f"【预警】{head}，期限 {local_time(due)}（{left}）。{owner}{basis}"
+    if kind == AlertKind.DEADLINE_BREACH:
+        return f"【超期】{head}已于 {local_time(due)} 到期，尚未履行。{owner}请立即处置并登记回应及证据。{basis}"
+    who = "、".join(r.label for r in roles)
+    label = "督办" if kind == AlertKind.SUPERVISION else "升级提醒"
+    return f"【{label}】{head}已超期{span(now - due)}（期限 {local_time(due)}）。{owner}请{who}督促落实。{basis}"
+
+
+def problem_text(incident: Incident, message_zh: str) -> str:
+    return f"【系统告警】「{incident.title}」{message_zh}在补齐之前该时限不会提醒，请值班员人工跟踪。"

@@ -1,0 +1,50 @@
+"""The demo runs the clock engine: backdated incidents get obligations and the console shows alerts."""
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+
+from monitor.clock import FakeClock
+from monitor.config import load_settings
+from monitor.demo.run import run_demo
+from monitor.storage.db import Database
+from monitor.storage.repo.engine import list_obligations
+
+from .conftest import START
+
+
+async def test_demo_console_shows_warnings_then_breaches_as_deadlines_pass(tmp_path):
+    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
+    clock, stop, lines = FakeClock(START), asyncio.Event(), []
+    ready: asyncio.Future = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        run_demo(settings, clock=clock, stop=stop, announce=lines.append, on_ready=ready.set_result)
+    )
+    info = await asyncio.wait_for(ready, 30)
+
+    async def wait_for(*texts: str) -> None:
+        for _ in range(600):
+            if any(all(t in line for t in texts) for line in lines):
+                return
+            await asyncio.sleep(0.05)
+            if clock.sleepers >= 3:  # engine, console and collector loops are all waiting
+                clock.advance(1)  # let them go round again (seconds: deadlines are minutes away)
+        raise AssertionError(f"{texts!r} never shown; console: {lines[-10:]}")
+
+    explosion = "东港化工园区一企业发生爆炸事故"
+    await wait_for("[通知 → ")  # through the outbox and the notifier's console channel
+    await wait_for("【预警】" + explosion, "5小时内发布权威信息", "还剩 10分钟")
+    await wait_for("【督办】" + explosion, "30分钟内电话报告")  # long overdue: caught up in one alert
+    await wait_for("网传明湖放开限购", "1小时内完成研判", "朱敏")  # the duty officers
+    assert not any("【超期】" + explosion in line and "5小时内发布权威信息" in line for line in lines)
+    clock.advance(timedelta(minutes=11))  # the 5 h deadline passes
+    await wait_for("【超期】" + explosion, "5小时内发布权威信息")
+    db = Database.open(f"sqlite+aiosqlite:///{info.database}")
+    try:
+        async with db.read() as conn:
+            rules = {o.rule_id for o in await list_obligations(conn)}
+    finally:
+        await db.close()
+    assert {"GB80-AUTH-RELEASE-5H", "GB61-RESPOND-48H", "PRJ-TRIAGE-1H"} <= rules
+    stop.set()
+    await asyncio.wait_for(task, 30)

@@ -1,0 +1,171 @@
+"""Commands the duty queue sends: what they change, what they refuse (zh-CN), what they record."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from monitor.domain import EventKind, EventLevel, OpinionLevel, ReportKind
+from monitor.domain import commands as c
+from monitor.engine.commands import CommandRejected, acknowledger, execute
+from monitor.notifications.ack import AckRequest
+from monitor.storage.repo.incidents import get_incident, list_events
+from monitor.storage.schema import corrections
+
+from .engine_support import Svc, new_incident
+
+H = timedelta(hours=1)
+
+
+async def confirmed(svc, *args, **kw) -> int:
+    iid = await new_incident(svc, *args, **kw)
+    await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=svc.clock.now()))
+    return iid
+
+
+async def test_regrade_and_reassign_record_corrections_and_change_recipients(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    up = await execute(
+        svc,
+        c.Regrade(
+            incident_id=iid,
+            actor="zhu_min",
+            at=clock.now(),
+            event_level=EventLevel.II,
+            opinion_level=OpinionLevel.L1,
+            reason="死亡人数上升",
+        ),
+    )
+    rules = {o.rule_id: o.status.value for o in up.obligations}
+    assert rules["GB61-RESPOND-48H"] == "cancelled" and rules["GB80-AUTH-RELEASE-5H"] == "open"
+    with pytest.raises(CommandRejected, match="没有变化"):
+        await execute(
+            svc, c.Regrade(incident_id=iid, actor="zhu_min", at=clock.now(), event_level=EventLevel.II, reason="x")
+        )
+    with pytest.raises(CommandRejected, match="通讯录中没有单位"):
+        await execute(
+            svc, c.Reassign(incident_id=iid, actor="zhu_min", at=clock.now(), owner_unit="nowhere", reason="x")
+        )
+    moved = await execute(
+        svc, c.Reassign(incident_id=iid, actor="zhu_min", at=clock.now(), owner_unit="water", reason="属水务")
+    )
+    assert moved.generation == 2
+    async with db.read() as conn:
+        fixes = {(r.field, r.old_value, r.new_value) for r in await conn.execute(select(corrections))}
+    assert {("event_level", "III", "II"), ("opinion_level", "L2", "L1"), ("department", "emergency", "water")} <= fixes
+
+
+async def test_reports_meet_the_reporting_rules(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "II", "L1", occurred_at=clock.now() - 10 * timedelta(minutes=1))
+    result = await execute(
+        svc,
+        c.RecordReport(
+            incident_id=iid,
+            actor="zhu_min",
+            at=clock.now(),
+            report_kind=ReportKind.FIRST,
+            channel="phone",
+            signer="赵磊",
+        ),
+    )
+    statuses = {o.rule_id: o.status.value for o in result.obligations}
+    assert statuses["YJB2015-PHONE-30MIN"] == "met" and statuses["YJB2015-WRITTEN-1H"] == "open"
+    assert statuses["YJB2015-FOLLOWUP-REPORT"] == "open"  # 续报 clock starts at the first report
+    with pytest.raises(CommandRejected, match="电话"):
+        await execute(
+            svc,
+            c.RecordReport(
+                incident_id=iid,
+                actor="zhu_min",
+                at=clock.now(),
+                report_kind=ReportKind.FIRST,
+                channel="fax",
+                signer="x",
+            ),
+        )
+
+
+async def test_manual_rules_attach_once_and_extend_once(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, None, "L3")
+    attach = c.AttachRule(
+        incident_id=iid, actor="zhu_min", at=clock.now(), rule_id="GB2014-WEB-SUGGESTION-7WD", reason="网民留言"
+    )
+    first = await execute(svc, attach)
+    web = next(o for o in first.obligations if o.rule_id == "GB2014-WEB-SUGGESTION-7WD")
+    with pytest.raises(CommandRejected, match="已附加"):
+        await execute(svc, attach)
+    with pytest.raises(CommandRejected, match="自动适用"):
+        await execute(svc, c.AttachRule(incident_id=iid, actor="zhu_min", at=clock.now(), rule_id="GB61-RESPOND-48H"))
+    extended = await execute(
+        svc,
+        c.ExtendDeadline(
+            incident_id=iid,
+            actor="zhu_min",
+            at=clock.now(),
+            rule_id="GB2014-WEB-SUGGESTION-7WD",
+            reason="情况复杂",
+            approved_by="liu_fang",
+        ),
+    )
+    longer = next(o for o in extended.obligations if o.rule_id == "GB2014-WEB-SUGGESTION-7WD")
+    assert longer.due_at > web.due_at + 8 * 24 * H  # 7 → 15 working days
+    with pytest.raises(CommandRejected, match="不允许延期"):
+        await execute(
+            svc,
+            c.ExtendDeadline(
+                incident_id=iid,
+                actor="zhu_min",
+                at=clock.now(),
+                rule_id="GB61-RESPOND-48H",
+                reason="x",
+                approved_by="y",
+            ),
+        )
+
+
+async def test_close_walks_the_workflow_and_reopen_brings_deadlines_back(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    closed = await execute(svc, c.Close(incident_id=iid, actor="zhu_min", at=clock.now(), reason="已回应"))
+    assert {o.rule_id: o.status.value for o in closed.obligations}["GB61-RESPOND-48H"] == "cancelled"
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).status.value == "closed"
+    reopened = await execute(svc, c.Reopen(incident_id=iid, actor="zhu_min", at=clock.now() + H, reason="舆情反弹"))
+    assert {o.rule_id: o.status.value for o in reopened.obligations}["GB61-RESPOND-48H"] == "open"
+    async with db.read() as conn:
+        kinds = [e.kind for e in await list_events(conn, iid)]
+    assert EventKind.CLOSED in kinds and EventKind.REOPENED in kinds and EventKind.STATUS_CHANGED in kinds
+
+
+async def test_dismiss_meets_triage_and_merge_cancels(db, clock):
+    svc = Svc(db, clock)
+    rumour = await new_incident(svc, None, "L3")
+    other = await confirmed(svc, "III", "L2", title="另一事件")
+    clock.advance(H / 2)
+    dismissed = await execute(svc, c.Dismiss(incident_id=rumour, actor="zhu_min", at=clock.now(), reason="非政务舆情"))
+    assert [(o.rule_id, o.status.value) for o in dismissed.obligations] == [("PRJ-TRIAGE-1H", "met")]
+    with pytest.raises(CommandRejected, match="不存在或就是本事件"):
+        await execute(svc, c.Merge(incident_id=other, actor="zhu_min", at=clock.now(), into_id=other))
+    dup = await confirmed(svc, "III", "L2", title="重复事件")
+    merged = await execute(svc, c.Merge(incident_id=dup, actor="zhu_min", at=clock.now(), into_id=other))
+    assert {o.status.value for o in merged.obligations} == {"cancelled"}
+    assert "并入事件" in merged.message
+    with pytest.raises(CommandRejected, match="不属于事件"):
+        await execute(svc, c.Split(incident_id=other, actor="zhu_min", at=clock.now(), item_ids=(1,), title="x"))
+
+
+async def test_channel_acknowledgements_go_through_the_engine(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    ack = acknowledger(svc)
+    at = clock.now()
+    message = await ack(AckRequest(iid, "GB61-RESPOND-48H", "wang_chenyang", at, "slack", None))
+    assert message == "已确认收到提醒"
+    async with db.read() as conn:
+        (event,) = [e for e in await list_events(conn, iid) if e.kind == EventKind.ACKNOWLEDGED]
+    assert event.payload == {"rule": "GB61-RESPOND-48H"} and event.actor == "wang_chenyang"
+    with pytest.raises(CommandRejected):
+        await ack(AckRequest(iid, "NO-SUCH-RULE", "wang_chenyang", at, "slack", None))

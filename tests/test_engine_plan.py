@@ -1,0 +1,294 @@
+"""Table-driven tests of the pure planner: decide(incident, timeline, playbook, calendar, org, now)."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, IncidentStatus, OpinionLevel
+from monitor.domain.playbooks import AlertKind
+from monitor.engine.calendar import WorkCalendar
+from monitor.engine.plan import decide
+from monitor.engine.plan.derive import paused_due
+from monitor.engine.plan.facts import Pause
+from monitor.policy import load_org
+from monitor.policy.playbooks import load_policy
+
+REPO = Path(__file__).resolve().parent.parent
+POLICY = load_policy(REPO / "playbooks" / "rules.yaml")
+ORG = load_org(REPO / "playbooks" / "org" / "demo-city.yaml")
+CST = timezone(timedelta(hours=8))
+T = datetime(2026, 9, 24, 9, 0, tzinfo=CST)  # detection
+H = timedelta(hours=1)
+
+
+def incident(level="II", opinion="L1", **kw):
+    base = Incident(
+        id=1,
+        title="东港化工园区爆炸",
+        detected_at=T,
+        occurred_at=T - timedelta(minutes=50),
+        event_level=EventLevel(level) if level else None,
+        opinion_level=OpinionLevel(opinion) if opinion else None,
+        owner_unit="emergency",
+        status=IncidentStatus.ASSESSED,
+    )
+    return replace(base, **kw)
+
+
+def ev(kind, at, payload=None, actor="duty"):
+    return IncidentEvent(1, kind, at, actor, payload or {})
+
+
+def confirmed(inc, at=T):
+    levels = {
+        "event_level": inc.event_level and inc.event_level.value,
+        "opinion_level": inc.opinion_level and inc.opinion_level.value,
+        "requires_response": inc.requires_response,
+    }
+    return [ev(EventKind.DETECTED, inc.detected_at), ev(EventKind.CONFIRMED, at, levels)]
+
+
+def response(at, kind="authoritative_release"):
+    return ev(EventKind.RESPONSE_RECORDED, at, {"kind": kind, "url": "https://x.gov.example/1", "approved_by": "张三"})
+
+
+def run(inc, timeline, until, calendar=POLICY.calendar, step=None):
+    """Drive decide() like the runner: apply its events, wake when it asks, until `until`."""
+    timeline, alerts = list(timeline), []
+    now = max(e.at for e in timeline)
+    for _ in range(500):
+        d = decide(inc, timeline, POLICY.playbook, calendar, ORG, now)
+        timeline += d.events
+        alerts += [(now, a) for a in d.alerts]
+        if d.next_wake_at is None or d.next_wake_at > until:
+            break
+        now = d.next_wake_at
+    final = decide(inc, timeline, POLICY.playbook, calendar, ORG, until)
+    return final, alerts, timeline
+
+
+def statuses(decision):
+    return {o.rule_id: o.status.value for o in decision.obligations if o.instance == 0}
+
+
+CASES = [
+    # (name, incident kwargs, timeline after confirmation, until, expected statuses)
+    (
+        "major event, nothing done",
+        {},
+        [],
+        T + 30 * H,
+        {"GB80-AUTH-RELEASE-5H": "breached", "GB61-PRESSCONF-24H": "breached", "YJB2015-PHONE-30MIN": "breached"},
+    ),
+    (
+        "release in time meets 5 h only; a briefing does not meet the press conference",
+        {},
+        [response(T + 3 * H), response(T + 4 * H, "briefing")],
+        T + 30 * H,
+        {"GB80-AUTH-RELEASE-5H": "met", "GB61-PRESSCONF-24H": "breached"},
+    ),
+    (
+        "press conference meets both; late release is late",
+        {},
+        [response(T + 6 * H, "press_conference")],
+        T + 30 * H,
+        {"GB80-AUTH-RELEASE-5H": "late", "GB61-PRESSCONF-24H": "met"},
+    ),
+    (
+        "ordinary opinion gets 48 h from the earliest publication",
+        {"event_level": "III", "opinion_level": "L2", "first_published_at": T - 10 * H},
+        [],
+        T + 40 * H,
+        {"GB61-RESPOND-48H": "breached"},
+    ),
+    (
+        "no response needed, no 48 h clock",
+        {"event_level": None, "opinion_level": "L4", "requires_response": False},
+        [],
+        T + 60 * H,
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kw", "more", "until", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_obligations_by_case(name, kw, more, until, expected):
+    kw = dict(kw)
+    level, opinion = kw.pop("event_level", "II"), kw.pop("opinion_level", "L1")
+    inc = incident(level, opinion, **kw)
+    final, _, _ = run(inc, confirmed(inc) + more, until)
+    got = statuses(final)
+    for rule, status in expected.items():
+        assert got.get(rule) == status, (rule, got)
+    if not expected:
+        assert got == {}
+    if "first_published_at" in kw:
+        ob = next(o for o in final.obligations if o.rule_id == "GB61-RESPOND-48H")
+        assert ob.t0 == T - 10 * H and ob.due_at == T + 38 * H
+
+
+def test_t0_is_event_time_for_emergency_rules_and_detection_without_it():
+    inc = incident()
+    final, _, _ = run(inc, confirmed(inc), T)
+    five = next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    assert five.t0 == T - timedelta(minutes=50) and five.due_at == T + timedelta(hours=4, minutes=10)
+    inc2 = incident(occurred_at=None)
+    final2, _, _ = run(inc2, confirmed(inc2), T)
+    assert next(o for o in final2.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H").t0 == T
+
+
+def test_upgrade_adds_stricter_rules_with_the_original_t0_and_cancels_48h():
+    inc = incident("III", "L2")
+    regrade = ev(EventKind.REGRADED, T + 10 * H, {"event_level": "II", "opinion_level": "L1", "reason": "死亡人数上升"})
+    final, _, _timeline = run(inc, [*confirmed(inc), regrade], T + 11 * H)
+    got = statuses(final)
+    assert got["GB80-AUTH-RELEASE-5H"] == "breached"  # t0 stayed the event time: 5 h long gone
+    five = next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    assert five.t0 == T - timedelta(minutes=50)
+    assert got["GB61-RESPOND-48H"] == "cancelled"
+    cancelled = next(o for o in final.obligations if o.rule_id == "GB61-RESPOND-48H")
+    assert "死亡人数上升" in cancelled.cancelled_reason
+
+
+def test_downgrade_cancels_the_extra_obligations_with_the_reason():
+    inc = incident()
+    regrade = ev(EventKind.REGRADED, T + 1 * H, {"event_level": "III", "opinion_level": "L2", "reason": "核实后为较大"})
+    final, _, timeline = run(inc, [*confirmed(inc), regrade], T + 2 * H)
+    got = statuses(final)
+    assert got["GB80-AUTH-RELEASE-5H"] == "cancelled" and got["GB61-PRESSCONF-24H"] == "cancelled"
+    assert got["GB61-RESPOND-48H"] == "open"
+    reasons = [e.payload.get("reason") for e in timeline if e.kind == EventKind.OBLIGATION_CANCELLED]
+    assert any("核实后为较大" in (r or "") for r in reasons)
+
+
+def test_approved_pause_stops_the_clock_and_silences_alerts():
+    inc = incident("III", "L2")
+    pause = ev(
+        EventKind.PAUSE_APPROVED,
+        T + 10 * H,
+        {"rule": "GB61-RESPOND-48H", "until": (T + 34 * H).isoformat(), "reason": "征求意见", "request_seq": 5},
+    )
+    during, alerts, _ = run(inc, [*confirmed(inc), pause], T + 20 * H)
+    ob = next(o for o in during.obligations if o.rule_id == "GB61-RESPOND-48H")
+    assert ob.status.value == "paused" and ob.due_at == T + 72 * H and ob.paused_until == T + 34 * H
+    assert not [a for at, a in alerts if T + 10 * H < at < T + 34 * H]
+    after, _, timeline = run(inc, [*confirmed(inc), pause], T + 35 * H)
+    assert statuses(after)["GB61-RESPOND-48H"] == "open"
+    assert [e for e in timeline if e.kind == EventKind.RESUMED]
+
+
+def test_closing_cancels_what_is_not_due_and_keeps_breaches():
+    inc = incident()
+    close = ev(EventKind.CLOSED, T + 10 * H, {"reason": "处置完毕"})
+    final, _, _ = run(inc, [*confirmed(inc), close], T + 40 * H)
+    got = statuses(final)
+    assert got["GB80-AUTH-RELEASE-5H"] == "breached" and got["GB61-PRESSCONF-24H"] == "cancelled"
+    assert got["YJB2015-FINAL-REPORT"] == "breached"  # 终报 applies from the close …
+    _, alerts, _ = run(inc, [*confirmed(inc), close], T + 40 * H)
+    final_steps = [a.step for at, a in alerts if a.rule_id == "YJB2015-FINAL-REPORT"]
+    assert final_steps[:2] == ["assigned", "breach"]  # … and is escalated although the incident is closed
+    assert not [a for at, a in alerts if at > T + 10 * H and a.rule_id != "YJB2015-FINAL-REPORT"]
+
+
+def test_continuous_releases_recur_from_each_release_until_closed():
+    inc = incident("III", "L2")
+    timeline = [*confirmed(inc), response(T + 2 * H), response(T + 20 * H), ev(EventKind.CLOSED, T + 60 * H, {})]
+    final, _, _ = run(inc, timeline, T + 70 * H)
+    cont = sorted((o for o in final.obligations if o.rule_id == "GB61-CONTINUOUS"), key=lambda o: o.instance)
+    assert [(o.instance, o.status.value) for o in cont] == [(1, "met"), (2, "breached")]
+    assert cont[1].t0 == T + 20 * H and cont[1].due_at == T + 44 * H
+
+
+def test_acknowledging_after_breach_stops_escalation_but_not_before():
+    inc = incident()
+    base = confirmed(inc)
+    _, alerts, _ = run(inc, base, T + 12 * H)
+    steps = [a.step for _, a in alerts if a.rule_id == "GB80-AUTH-RELEASE-5H"]
+    assert steps[:4] == ["assigned", "warn-half", "warn-1h", "breach"] and "supervise#3" in steps
+    ack_after = ev(EventKind.ACKNOWLEDGED, T + 5 * H, {"rule": "GB80-AUTH-RELEASE-5H"}, actor="李四")
+    _, alerts2, _ = run(inc, [*base, ack_after], T + 12 * H)
+    steps2 = [a.step for at, a in alerts2 if a.rule_id == "GB80-AUTH-RELEASE-5H"]
+    assert "breach" in steps2 and not any(s.startswith("supervise") for s in steps2)
+    ack_before = ev(EventKind.ACKNOWLEDGED, T + 1 * H, {"rule": None}, actor="李四")
+    _, alerts3, _ = run(inc, [*base, ack_before], T + 6 * H)
+    steps3 = [a.step for _, a in alerts3 if a.rule_id == "GB80-AUTH-RELEASE-5H"]
+    assert steps3 == ["assigned", "breach", "supervise"]
+
+
+def test_late_planning_collapses_missed_rungs_into_one_alert_to_everyone():
+    inc = incident("III", "L2")
+    timeline = [
+        ev(EventKind.DETECTED, T),
+        ev(EventKind.CONFIRMED, T + 50 * H, {"event_level": "III", "opinion_level": "L2"}),
+    ]
+    d = decide(inc, timeline, POLICY.playbook, POLICY.calendar, ORG, T + 50 * H)
+    respond = [a for a in d.alerts if a.rule_id == "GB61-RESPOND-48H"]
+    assert len(respond) == 1 and respond[0].step == "breach" and respond[0].kind == AlertKind.DEADLINE_BREACH
+    assert {r.value for r in respond[0].roles} == {"liaison", "deputy_leader"}
+    escalated = next(e for e in d.events if e.kind == EventKind.ESCALATED and e.payload["rule"] == "GB61-RESPOND-48H")
+    assert escalated.payload["steps"] == ["assigned", "warn-half", "warn-final", "breach"]
+
+
+def test_deciding_again_on_the_same_state_adds_nothing():
+    inc = incident()
+    _, _, timeline = run(inc, confirmed(inc), T + 8 * H)
+    again = decide(inc, timeline, POLICY.playbook, POLICY.calendar, ORG, T + 8 * H)
+    assert again.events == () and again.alerts == ()
+
+
+def test_unconfirmed_incidents_get_a_triage_deadline_for_duty_officers():
+    inc = incident("III", "L3", status=IncidentStatus.DETECTED)
+    d = decide(inc, [ev(EventKind.DETECTED, T)], POLICY.playbook, POLICY.calendar, ORG, T)
+    assert statuses(d) == {"PRJ-TRIAGE-1H": "open"} and not d.auto_confirm
+    (alert,) = d.alerts
+    assert {role.value for _, role in alert.recipients} == {"duty_officer"}
+    major = incident("II", "L1", status=IncidentStatus.DETECTED)
+    assert decide(major, [ev(EventKind.DETECTED, T)], POLICY.playbook, POLICY.calendar, ORG, T).auto_confirm
+    dismissed = [ev(EventKind.DETECTED, T), ev(EventKind.DISMISSED, T + 2 * H, {"reason": "非政务"})]
+    d2 = decide(inc, dismissed, POLICY.playbook, POLICY.calendar, ORG, T + 3 * H)
+    assert statuses(d2) == {"PRJ-TRIAGE-1H": "late"}
+
+
+def test_working_day_rule_in_a_year_without_data_alerts_once_and_keeps_running():
+    inc = incident("III", "L3", detected_at=datetime(2026, 12, 28, 10, tzinfo=CST), occurred_at=None)
+    attach = ev(
+        EventKind.RULE_ATTACHED,
+        inc.detected_at,
+        {"rule": "GB2014-WEB-SUGGESTION-7WD", "t0": inc.detected_at.isoformat()},
+    )
+    timeline = [*confirmed(inc, inc.detected_at), attach]
+    cal = WorkCalendar(override_file="playbooks/calendar/holidays.yaml")
+    d = decide(inc, timeline, POLICY.playbook, cal, ORG, inc.detected_at)
+    assert "GB2014-WEB-SUGGESTION-7WD" not in statuses(d)
+    (system,) = [a for a in d.alerts if a.kind == AlertKind.SYSTEM_ALERT]
+    assert "holidays.yaml" in system.text and "2027" in system.text and system.recipients == ()
+    assert d.next_wake_at == inc.detected_at + H  # retried: a calendar fix takes effect without a restart of state
+    again = decide(inc, [*timeline, *d.events], POLICY.playbook, cal, ORG, inc.detected_at + H)
+    assert not [a for a in again.alerts if a.kind == AlertKind.SYSTEM_ALERT]
+
+
+def test_next_due_at_is_the_nearest_unmet_deadline():
+    inc = incident()
+    d = decide(inc, confirmed(inc), POLICY.playbook, POLICY.calendar, ORG, T)
+    assert d.next_due_at == T - timedelta(minutes=20)  # the 30-minute phone report, already overdue
+
+
+def _pause(start_h, until_h):
+    return Pause("R", T + start_h * H, T + until_h * H, "x", 1)
+
+
+@pytest.mark.parametrize(
+    ("pauses", "due_h"),
+    [
+        ([], 48),
+        ([(10, 34)], 72),  # 24 h paused inside the window
+        ([(-10, 5)], 53),  # started before t0: only the part after t0 counts
+        ([(50, 60)], 48),  # after the deadline: no extension (the breach stands)
+        ([(10, 20), (15, 30)], 68),  # overlapping pauses count once
+        ([(40, 50), (55, 56)], 59),  # the first pause moves the deadline into the second one
+    ],
+)
+def test_paused_time_does_not_count(pauses, due_h):
+    assert paused_due(T, T + 48 * H, [_pause(a, b) for a, b in pauses]) == T + due_h * H
