@@ -159,6 +159,81 @@ class Settings:
     webhook_url: str = setting(
         "", "URL of a generic webhook that receives every notification routed to channel 'webhook' (JSON, signed)."
     )
+    # --- collectors --------------------------------------------------------------------
+    collector_concurrency: int = setting(16, "Most HTTP requests the collectors run at once (all hosts).", minimum=1)
+    collector_per_host: int = setting(2, "Most concurrent requests to one host.", minimum=1)
+    collector_host_interval_s: float = setting(
+        1.0, "Minimum seconds between the starts of two requests to the same host.", minimum=0
+    )
+    collector_connect_timeout_s: float = setting(10.0, "Connect timeout of one fetch, in seconds.", minimum=0.1)
+    collector_read_timeout_s: float = setting(
+        30.0, "Longest wait for the next bytes of a response, in seconds.", minimum=0.1
+    )
+    collector_total_timeout_s: float = setting(60.0, "Longest a whole fetch may take, in seconds.", minimum=0.1)
+    collector_max_body_mb: float = setting(
+        10.0, "Largest response body accepted, in MiB; bigger responses are abandoned and recorded.", minimum=0.01
+    )
+    collector_max_redirects: int = setting(5, "Most redirects followed by one fetch.", minimum=0)
+    collector_backoff_cap_h: float = setting(
+        6.0, "Longest backoff after repeated failures, in hours (sources are never disabled).", minimum=0.01
+    )
+    collector_failing_after: int = setting(
+        3, "Consecutive failures after which a source is FAILING (before that: DEGRADED).", minimum=1
+    )
+    collector_max_articles: int = setting(
+        20, "Most article pages fetched per poll of a source that asks for full text.", minimum=0
+    )
+    dedup_window_h: float = setting(
+        72.0, "Hours a story stays in the near-duplicate index (reposts later than this are new items).", minimum=1
+    )
+    dedup_threshold: float = setting(
+        0.6, "Estimated Jaccard similarity of character 3-grams from which an item is a repost.", minimum=0.1
+    )
+    cluster_window_h: float = setting(
+        72.0, "Hours after an incident's last item within which a new item may still join it.", minimum=1
+    )
+    cluster_threshold: float = setting(
+        0.25, "Title/lead similarity (character bigrams, cosine) from which an item joins an incident.", minimum=0.01
+    )
+    # --- reports -----------------------------------------------------------------------
+    report_recipients: str = setting(
+        "",
+        "Who receives the monthly report: comma-separated person ids of the org directory, each optionally "
+        'with :channel (email, slack, dingtalk, wecom, webhook, console), e.g. "chen_jun:email, wang_fang". '
+        "Empty: reports are generated but not sent.",
+    )
+    report_hour: int = setting(
+        8, "Hour (0–23, Asia/Shanghai) on the 1st of each month from which last month's report is generated.", minimum=0
+    )
+    report_formats: str = setting(
+        "html,xlsx", "Files of the scheduled monthly report, comma-separated: html, csv, xlsx, json."
+    )
+    report_top_incidents: int = setting(
+        10, "How many 重点舆情 (top incidents) a monthly report analyses with their timelines.", minimum=0
+    )
+    # --- classifiers -------------------------------------------------------------------
+    models_dir: str = setting(
+        "",
+        "Classifier model directory. Empty = the model `monitor retrain` last activated under "
+        "<data_dir>/models, else the models shipped in classifiers/models (never overwritten).",
+    )
+    opinion_levels_file: str = setting(
+        "",
+        "YAML with the 舆情 level (L1–L4) thresholds, same fields as classifiers/opinion_levels.yaml; "
+        "empty = the shipped defaults.",
+    )
+    classify_workers: int = setting(
+        1, "Worker processes that run the classifier (0 = a thread of the calling process).", minimum=0
+    )
+    classify_batch: int = setting(
+        200, "Items classified per batch (one read and one UPDATE round trip each).", minimum=1
+    )
+    retrain_max_drop: float = setting(
+        0.01,
+        "Largest drop of a held-out metric (e.g. 0.01 = one point of F1) `monitor retrain` accepts "
+        "before it refuses to activate the new model without --force.",
+        minimum=0,
+    )
     # --- secrets (environment or *_FILE only) ------------------------------------------
     session_secret: str = setting(
         "",

@@ -153,7 +153,7 @@ async def test_dismiss_meets_triage_and_merge_cancels(db, clock):
     merged = await execute(svc, c.Merge(incident_id=dup, actor="zhu_min", at=clock.now(), into_id=other))
     assert {o.status.value for o in merged.obligations} == {"cancelled"}
     assert "并入事件" in merged.message
-    with pytest.raises(CommandRejected, match="暂不支持"):
+    with pytest.raises(CommandRejected, match="不属于事件"):
         await execute(svc, c.Split(incident_id=other, actor="zhu_min", at=clock.now(), item_ids=(1,), title="x"))
 
 

@@ -42,6 +42,14 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import engine, notify, queue, storage
+    from monitor.bench import classify, engine, ingest, notify, queue, report, storage
 
-    return {"engine": engine.run, "storage": storage.run, "notify": notify.run, "queue": queue.run}
+    return {
+        "engine": engine.run,
+        "storage": storage.run,
+        "notify": notify.run,
+        "queue": queue.run,
+        "ingest": ingest.run,
+        "report": report.run,
+        "classify": classify.run,
+    }

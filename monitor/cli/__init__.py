@@ -8,13 +8,47 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.cli import bench, check, configcmd, db, demo, notify, serve, simulate, users
+from monitor.cli import (
+    bench,
+    check,
+    classify,
+    collect,
+    configcmd,
+    db,
+    demo,
+    ledger,
+    notify,
+    parse,
+    report,
+    retrain,
+    serve,
+    simulate,
+    sources,
+    users,
+)
 from monitor.cli.common import CliError, Context, settings_overrides, setup_logging
 from monitor.config import ConfigError, load_settings
 from monitor.policy import PolicyError
 
 # Each module exposes register(subparsers) and sets `handler` on its parser.
-COMMAND_MODULES = (demo, serve, db, configcmd, check, bench, notify, users, simulate)
+COMMAND_MODULES = (
+    demo,
+    serve,
+    db,
+    configcmd,
+    check,
+    bench,
+    notify,
+    users,
+    simulate,
+    parse,
+    sources,
+    collect,
+    report,
+    ledger,
+    classify,
+    retrain,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

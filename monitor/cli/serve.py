@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
+import os
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +13,7 @@ from aiohttp import web
 from monitor.app import create_app, open_services
 from monitor.cli.common import CliError, Context, run_until_signal
 from monitor.clock import SystemClock
-from monitor.collectors.polling import collect_once, new_session
+from monitor.collectors.polling import Collector, CollectorConfig
 from monitor.engine.audit import Auditor
 from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
@@ -53,11 +53,10 @@ def handle(ctx: Context) -> int:
         audit = asyncio.create_task(Auditor(services).run(stop, interval_s=settings.audit_interval_s))
         notifier = start_notifier(services.db, services.clock, settings, services.org, stop)
         try:
-            async with new_session() as session:
-                while not stop.is_set():
-                    await collect_once(services.db, services.clock, session)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=60)
+            async with Collector(
+                services.db, services.clock, CollectorConfig.from_settings(settings), env=os.environ
+            ) as collector:
+                await collector.run_forever(stop)
         finally:
             stop.set()
             await asyncio.gather(engine, audit, return_exceptions=True)

@@ -1,28 +1,69 @@
-"""One collection pass: fetch each enabled source, keep the bytes as evidence, store new items."""
+"""The poller: lease due sources, fetch them politely, store what is new, keep health honest.
+
+Polls that finish together are written in ONE transaction (group commit, `recording.py`):
+evidence, items, each source's new state, fetch log rows and, when health changed, the
+`source_events` rows the duty queue and the audit watchdog read (docs/contracts.md §4).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import random
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-import aiohttp
-
 from monitor.clock import Clock
-from monitor.collectors.feeds import ParsedEntry, parse_feed
-from monitor.collectors.urls import canonical_url, dedup_key
+from monitor.collectors.cluster import cluster_pending, policy_from_settings
+from monitor.collectors.dedup import DedupConfig, NearDupIndex
+from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
+from monitor.collectors.health import HealthPolicy, Outcome
+from monitor.collectors.pipeline import SourceInfo, entry_row, prepare
+from monitor.collectors.recording import PollSummary, PollWork, record_polls_batch
+from monitor.collectors.sources import SourceError, auth_header
+from monitor.collectors.sourcing import parse_poll
+from monitor.config import Settings
+from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
-from monitor.storage.repo.items import Evidence, insert_items, store_evidence
-from monitor.storage.repo.sources import enabled_sources, failures_plus_one, record_fetch
+from monitor.storage.repo.engine import beat
+from monitor.storage.repo.items import existing_keys, recent_signatures
+from monitor.storage.repo.sources import claim_due_sources, next_poll_at
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
-USER_AGENT = "MinghuMonitor/0.1 (+政务舆情回应监测; polite crawler)"
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorConfig:
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    health: HealthPolicy = field(default_factory=HealthPolicy)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    max_articles: int = 20
+    cluster: ClusterPolicy = field(default_factory=ClusterPolicy)
+    claim_limit: int = 500  # sources leased per pass (bounds the memory of one pass)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CollectorConfig:
+        limits = FetchLimits(
+            concurrency=settings.collector_concurrency,
+            per_host=settings.collector_per_host,
+            host_min_interval=timedelta(seconds=settings.collector_host_interval_s),
+            connect_timeout_s=settings.collector_connect_timeout_s,
+            read_timeout_s=settings.collector_read_timeout_s,
+            total_timeout_s=settings.collector_total_timeout_s,
+            max_body_bytes=int(settings.collector_max_body_mb * 1024 * 1024),
+            max_redirects=settings.collector_max_redirects,
+        )
+        health = HealthPolicy(
+            failing_after=settings.collector_failing_after,
+            backoff_cap=timedelta(hours=settings.collector_backoff_cap_h),
+        )
+        dedup = DedupConfig(threshold=settings.dedup_threshold, window=timedelta(hours=settings.dedup_window_h))
+        return cls(limits, health, dedup, settings.collector_max_articles, policy_from_settings(settings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,146 +72,143 @@ class PassResult:
     items_seen: int
     items_new: int
     errors: int
+    duplicates: int = 0
 
 
-def new_session() -> aiohttp.ClientSession:
-    timeout = aiohttp.ClientTimeout(total=60, connect=10, sock_read=30)
-    return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT})
+class Collector:
+    """Owns the fetcher, the near-duplicate index and the schedule. `async with` it, then poll."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: CollectorConfig | None = None,
+        *,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.db, self.clock = db, clock
+        self.config = config or CollectorConfig()
+        self.rng = rng or random.Random()
+        self.owner = owner or f"{socket.gethostname()}:{id(self):x}"
+        self.fetcher = Fetcher(clock, self.config.limits)
+        self.index = NearDupIndex(self.config.dedup)
+        self._store_lock = asyncio.Lock()
+        self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
+        self._env = env or {}  # where credentials references are resolved (os.environ in production)
+
+    async def __aenter__(self) -> Collector:
+        await self.fetcher.__aenter__()
+        await self.rebuild_index()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.fetcher.__aexit__(*exc)
+
+    async def rebuild_index(self) -> int:
+        """Reload recent originals' signatures from the database (after a restart)."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            rows = await recent_signatures(conn, now - self.config.dedup.window, self.config.dedup.max_entries)
+        self.index = NearDupIndex(self.config.dedup)
+        self.index.load(rows)
+        return len(self.index)
+
+    async def run_once(self) -> PassResult:
+        """Poll every source that is due now (concurrently, within the politeness limits)."""
+        now = self.clock.now()
+        self.index.evict(now)
+        async with self.db.write() as conn:
+            rows = await claim_due_sources(conn, now, self.owner, now + LEASE, self.config.claim_limit)
+        outcomes = await asyncio.gather(*(self.poll(row) for row in rows), return_exceptions=True)
+        results = []
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # a bug, not a feed problem: the others go on; the lease expires
+                log.error("polling source %s (%s) failed", row.id, row.url, exc_info=outcome)
+                outcome = PollSummary(0, 0, 0, True)
+            results.append(outcome)
+        return PassResult(
+            sources=len(rows),
+            items_seen=sum(r.seen for r in results),
+            items_new=sum(r.new for r in results),
+            errors=sum(1 for r in results if r.failed),
+            duplicates=sum(r.duplicates for r in results),
+        )
+
+    async def run_forever(self, stop: asyncio.Event, *, idle_s: float = 30.0) -> None:
+        """Poll due sources until `stop` is set; a failing pass is logged, never fatal."""
+        while not stop.is_set():
+            try:
+                result = await self.run_once()
+                clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
+                log.debug("collector pass: %s; clustering: %s", result, clustered)
+                async with self.db.write() as conn:
+                    await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})
+                    due = await next_poll_at(conn)
+            except Exception:
+                log.exception("collector pass failed; retrying in %.0f s", idle_s)
+                due = None
+            wait = idle_s if due is None else (due - self.clock.now()).total_seconds()
+            await sleep_or_stop(self.clock, min(max(wait, 1.0), idle_s), stop)
+
+    async def poll(self, source: Any) -> PollSummary:
+        """Fetch one source (a leased row), store its items and its new state."""
+        try:
+            auth = auth_header(source.credentials_ref, self._env)
+        except SourceError as exc:
+            now = self.clock.now()
+            result = FetchResult(source.url, Outcome.NETWORK, now, now, error=str(exc))
+        else:
+            result = await self.fetcher.get(
+                source.url, etag=source.etag, last_modified=source.last_modified, extra_headers=auth
+            )
+        parsed = None
+        if result.outcome is Outcome.OK:
+            parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known)
+        outcome = result.outcome
+        if parsed is not None and parsed.unusable:
+            outcome = Outcome.UNPARSEABLE
+        prepared = None
+        if parsed is not None:  # CPU work (normalising, signing) happens before the write
+            info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
+            rows = [entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries]
+            prepared = prepare(rows, self.index)
+        return await self._write(PollWork(source, result, outcome, parsed, prepared))
+
+    async def _write(self, work: PollWork) -> PollSummary:
+        """Group commit: whoever holds the lock writes every poll that is waiting, in one transaction."""
+        future: asyncio.Future[PollSummary] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, future))
+        async with self._store_lock:
+            if not future.done():
+                group, self._waiting = self._waiting, []
+                try:
+                    async with self.db.write() as conn:
+                        summaries = await record_polls_batch(
+                            conn, [w for w, _ in group], self.index, self.rng, self.config.health, self.clock.now()
+                        )
+                except BaseException as exc:
+                    for _, waiting in group:
+                        if not waiting.done():
+                            waiting.set_exception(exc)
+                    await self.rebuild_index()  # the rolled-back items must not stay in the index
+                    raise
+                for (_, waiting), summary in zip(group, summaries, strict=True):
+                    waiting.set_result(summary)
+        return await future
+
+    async def _known(self, keys: list[str]) -> set[str]:
+        async with self.db.read() as conn:
+            return set(await existing_keys(conn, keys))
 
 
-async def collect_once(db: Database, clock: Clock, session: aiohttp.ClientSession) -> PassResult:
-    """Fetch every enabled source once (concurrently) and store what is new."""
-    async with db.read() as conn:
-        rows = await enabled_sources(conn)
-    results = await asyncio.gather(*(_collect_source(db, clock, session, row) for row in rows))
-    return PassResult(
-        sources=len(rows),
-        items_seen=sum(r[0] for r in results),
-        items_new=sum(r[1] for r in results),
-        errors=sum(r[2] for r in results),
-    )
-
-
-async def _collect_source(
-    db: Database, clock: Clock, session: aiohttp.ClientSession, source: Any
-) -> tuple[int, int, int]:
-    started = clock.now()
-    headers = {}
-    if source.etag:
-        headers["If-None-Match"] = source.etag
-    if source.last_modified:
-        headers["If-Modified-Since"] = source.last_modified
+async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
+    """Sleep on `clock`, waking early when `stop` is set."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
     try:
-        async with session.get(source.url, headers=headers, max_redirects=5) as response:
-            body = await response.content.read(MAX_BODY_BYTES + 1)
-            status, response_headers = response.status, dict(response.headers)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        await _record_failure(db, clock, source, started, f"{type(exc).__name__}: {exc}")
-        return 0, 0, 1
-    if status == 304:
-        await _record_fetch(db, clock, source, started, status, "not_modified", 0, 0, None, {})
-        return 0, 0, 0
-    if status != 200 or len(body) > MAX_BODY_BYTES:
-        problem = f"HTTP {status}" if status != 200 else f"body larger than {MAX_BODY_BYTES} bytes"
-        await _record_failure(db, clock, source, started, problem, status)
-        return 0, 0, 1
-    parsed = parse_feed(body, url=source.url, content_type=response_headers.get("Content-Type"))
-    sha = hashlib.sha256(body).hexdigest()
-    evidence = Evidence(
-        sha, source.url, started, body, status, response_headers.get("Content-Type"), parsed.encoding, response_headers
-    )
-    rows = [_item_row(entry, source, sha, started, parsed.warnings) for entry in parsed.entries]
-    async with db.write() as conn:
-        await store_evidence(conn, [evidence])
-        stored = await insert_items(conn, rows)
-    new = sum(1 for _, is_new in stored.values() if is_new)
-    validators = {"etag": response_headers.get("ETag"), "last_modified": response_headers.get("Last-Modified")}
-    await _record_fetch(db, clock, source, started, status, "ok", len(rows), new, sha, validators, len(body))
-    return len(rows), new, 0
-
-
-def _item_row(entry: ParsedEntry, source: Any, sha: str, now: datetime, warnings: Sequence[str]) -> dict[str, Any]:
-    canonical = canonical_url(entry.link) if entry.link else None
-    return {
-        "source_id": source.id,
-        "dedup_key": dedup_key(canonical, entry.guid, entry.title),
-        "guid": entry.guid,
-        "url": entry.link or source.url,
-        "canonical_url": canonical,
-        "title": entry.title,
-        "text": entry.text,
-        "author": entry.author,
-        "published_at": entry.published,
-        "fetched_at": now,
-        "raw_sha256": sha,
-        "media_tier": source.media_tier,
-        "region_hint": source.region_hint,
-        "warnings": list(warnings),
-        "created_at": now,
-    }
-
-
-async def _record_fetch(
-    db: Database,
-    clock: Clock,
-    source: Any,
-    started: datetime,
-    status: int,
-    outcome: str,
-    seen: int,
-    new: int,
-    sha: str | None,
-    validators: dict[str, str | None],
-    size: int = 0,
-) -> None:
-    now = clock.now()
-    changes: dict[str, Any] = {
-        "last_fetch_at": now,
-        "last_success_at": now,
-        "last_error": None,
-        "consecutive_failures": 0,
-        "next_poll_at": now + timedelta(seconds=source.poll_min_s),
-        "updated_at": now,
-    }
-    if status == 200:  # validators change only on a full response
-        changes.update(etag=validators.get("etag"), last_modified=validators.get("last_modified"))
-    if new:
-        changes["last_new_item_at"] = now
-    fetch = {
-        "started_at": started,
-        "finished_at": now,
-        "url": source.url,
-        "http_status": status,
-        "outcome": outcome,
-        "bytes": size,
-        "items_seen": seen,
-        "items_new": new,
-        "evidence_sha256": sha,
-    }
-    async with db.write() as conn:
-        await record_fetch(conn, source.id, changes, fetch)
-
-
-async def _record_failure(
-    db: Database, clock: Clock, source: Any, started: datetime, error: str, status: int | None = None
-) -> None:
-    now = clock.now()
-    log.warning("fetch failed for source %s (%s): %s", source.id, source.url, error)
-    backoff = min(source.poll_max_s, source.poll_min_s * 2 ** min(source.consecutive_failures + 1, 10))
-    changes = {
-        "last_fetch_at": now,
-        "last_error": error,
-        "consecutive_failures": failures_plus_one(),
-        "next_poll_at": now + timedelta(seconds=backoff),
-        "updated_at": now,
-    }
-    fetch = {
-        "started_at": started,
-        "finished_at": now,
-        "url": source.url,
-        "http_status": status,
-        "outcome": "error",
-        "error": error,
-    }
-    async with db.write() as conn:
-        await record_fetch(conn, source.id, changes, fetch)
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()

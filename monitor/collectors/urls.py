@@ -23,9 +23,15 @@ def canonical_url(url: str) -> str:
         and not (parts.scheme == "https" and parts.port == 443)
     ):
         host = f"{host}:{parts.port}"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith(TRACKING_PREFIXES)
-    ]
+    query = (
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not k.lower().startswith(TRACKING_PREFIXES)
+        ]
+        if parts.query
+        else []
+    )
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower() or "http", host, path, urlencode(sorted(query)), ""))
 

@@ -7,13 +7,14 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
 
 from monitor.app import Services, create_app, open_services
 from monitor.clock import Clock
-from monitor.collectors.polling import collect_once, new_session
+from monitor.collectors.polling import Collector, CollectorConfig, sleep_or_stop
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
@@ -66,7 +67,7 @@ async def run_demo(
     corpus = load_corpus()
     services = await open_services(settings, clock=clock, auto_migrate=True)
     runners: list[web.AppRunner] = []
-    notifier = start_notifier(services.db, clock, settings, services.org, stop, write=announce)
+    notifier = None
     try:
         feed_url = await _start(
             runners, create_feed_app(corpus, clock, clock.now()), "127.0.0.1", settings.demo_feed_port
@@ -74,6 +75,9 @@ async def run_demo(
         await _register_feeds(services, corpus, feed_url)
         logins = await create_demo_accounts(services)
         url = await _start(runners, create_app(services), settings.host, settings.port)
+        if not settings.public_url:  # links in alerts point at the port actually bound
+            services.settings = settings = dataclasses.replace(settings, public_url=url)
+        notifier = start_notifier(services.db, clock, settings, services.org, stop, write=announce)
         info = DemoInfo(url=url + "/", feed_url=feed_url + "/", database=db_path)
         announce(f"演示已启动：{info.url}  （演示数据库 {db_path}，每次启动重建；按 Ctrl-C 停止）")
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
@@ -87,7 +91,8 @@ async def run_demo(
             stop.set()
             await asyncio.gather(engine, return_exceptions=True)
     finally:
-        await stop_notifier(notifier)
+        if notifier is not None:
+            await stop_notifier(notifier)
         for runner in reversed(runners):
             await runner.cleanup()
         await services.db.close()  # idempotent: the web app's cleanup may have closed it already
@@ -109,15 +114,15 @@ async def _start(runners: list[web.AppRunner], app: web.Application, host: str, 
 
 
 async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str) -> None:
-    refresh = max(1, int(services.settings.demo_refresh_s))
+    interval = max(1, int(services.settings.demo_refresh_s / 2))  # due again at every demo pass
     sources = [
         Source(
             name=feed.title,
             url=feed_url + feed.path,
             kind=SourceKind.FEED,
             media_tier=feed.media_tier,
-            poll_min_s=refresh,
-            poll_max_s=max(refresh, 3600),
+            poll_min_s=interval,
+            poll_max_s=interval,
         )
         for feed in corpus.feeds.values()
     ]
@@ -126,21 +131,14 @@ async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str)
 
 
 async def _collect_until_stopped(services: Services, stop: asyncio.Event, announce: Callable[[str], None]) -> None:
-    async with new_session() as session:
+    config = CollectorConfig.from_settings(services.settings)
+    # The demo's feed server is our own, on loopback: no need to space requests to it.
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
+    async with Collector(services.db, services.clock, config) as collector:
         while not stop.is_set():
-            result = await collect_once(services.db, services.clock, session)
+            result = await collector.run_once()
             announce(
                 f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
                 + (f"，失败 {result.errors} 个来源" if result.errors else "")
             )
-            await _sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)
-
-
-async def _sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
+            await sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)

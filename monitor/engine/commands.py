@@ -17,6 +17,7 @@ from monitor.domain import commands as c
 from monitor.domain.playbooks import Playbook
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.plan import Decision
+from monitor.engine.regroup import Applied, apply_merge, apply_split
 from monitor.engine.runner import Engine, EngineServices
 from monitor.notifications.ack import Acknowledger, AckRequest
 from monitor.storage.repo.engine import (
@@ -40,6 +41,7 @@ class CommandResult:
     alerts: int  # alerts queued by the re-plan
     generation: int
     message: str  # zh-CN, e.g. for a flash message
+    touched: tuple[int, ...] = ()  # every incident the command changed (the merge target, the split-off one)
 
 
 @dataclass(frozen=True)
@@ -66,34 +68,35 @@ async def execute(services: EngineServices, command: c.Command, *, within: Withi
     engine = Engine(services)
     now = services.clock.now()
     async with services.db.write() as conn:
-        rows = await lock_incidents(conn, [command.incident_id])
-        if not rows:
+        also = [command.into_id] if isinstance(command, c.Merge) else []
+        rows = {inc.id: (inc, d) for inc, d in await lock_incidents(conn, [command.incident_id, *also])}
+        if command.incident_id not in rows:
             raise CommandRejected(f"事件 #{command.incident_id} 不存在，请刷新后重试。")
-        incident, digest = rows[0]
+        incident, digest = rows[command.incident_id]
         timeline = (await events_of(conn, [command.incident_id])).get(command.incident_id, [])
         snapshots = await load_snapshots(conn, [digest] if digest else [])
         playbook = Playbook.from_dict(snapshots[digest]) if digest in snapshots else services.playbook
         ctx = Ctx(incident, timeline, playbook, services)
         before = tuple(await list_obligations(conn, [command.incident_id])) if within else ()
-        written = await _apply(conn, engine, ctx, command, now)
-        decision = (await engine.replan(conn, [command.incident_id]))[command.incident_id]
+        events, message, others = await _apply(conn, engine, ctx, command, now)
+        decision = (await engine.replan(conn, [command.incident_id, *others]))[command.incident_id]
         after = await get_incident(conn, command.incident_id) or incident
-        result = _result(written, decision, after)
+        result = _result((events, message), decision, after, others)
         if within is not None:
             await within(conn, CommandTrace(command, incident, after, before, result))
     return result
 
 
-async def _apply(
-    conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime
-) -> tuple[list[IncidentEvent], str]:
+async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime) -> Applied:
     if isinstance(cmd, c.Confirm):
         if ctx.incident.status != IncidentStatus.DETECTED:
             raise CommandRejected(f"事件当前状态为「{ctx.incident.status.label}」，无需再次确认。")
         events = await engine.confirm(conn, ctx.incident, cmd.at, cmd.actor, cmd.note)
-        return events, "已确认，处置时限已按事发/发现时间起算"
+        return events, "已确认，处置时限已按事发/发现时间起算", []
     if isinstance(cmd, c.Merge):
-        await _check_merge_target(conn, ctx, cmd)
+        return await apply_merge(conn, ctx, cmd, now)
+    if isinstance(cmd, c.Split):
+        return await apply_split(conn, engine, ctx, cmd, now)
     handler = HANDLERS.get(type(cmd))
     if handler is None:
         raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
@@ -106,21 +109,16 @@ async def _apply(
     await add_corrections(
         conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
     )
-    return change.events, change.message
+    return change.events, change.message, []
 
 
-async def _check_merge_target(conn: Connection, ctx: Ctx, cmd: c.Merge) -> None:
-    target = await get_incident(conn, cmd.into_id)
-    if target is None or cmd.into_id == ctx.incident.id:
-        raise CommandRejected(f"目标事件 #{cmd.into_id} 不存在或就是本事件，请选择另一个事件。")
-    if not target.is_open:
-        raise CommandRejected(f"目标事件 #{cmd.into_id} 当前状态为「{target.status.label}」，不能并入。")
-
-
-def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident) -> CommandResult:
+def _result(
+    written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident, others: list[int]
+) -> CommandResult:
     events, message = written
     return CommandResult(
         incident_id=incident.id or 0,
+        touched=(incident.id or 0, *others),
         events=tuple(events) + decision.events,
         obligations=decision.obligations,
         alerts=len(decision.alerts),

@@ -145,6 +145,8 @@ items = Table(
     Column("raw_sha256", String(64)),  # evidence.sha256 of the bytes it was parsed from
     Column("title_hash", String(16)),
     Column("simhash", BigInteger),
+    Column("minhash", LargeBinary),  # MinHash signature (uint32 LE) for near-duplicate detection
+    Column("origin", String(200)),  # outlet a repost names as its source (来源：…)
     Column("media_tier", String(20)),
     Column("region_hint", String(100)),
     fk("duplicate_of", "items.id", nullable=True, ondelete="SET NULL"),
@@ -165,6 +167,7 @@ Index("ix_items_fetched_at", items.c.fetched_at)
 Index("ix_items_published_at", items.c.published_at)
 Index("ix_items_title_hash", items.c.title_hash)
 Index("ix_items_unclassified", items.c.classified_at, items.c.id)
+Index("ix_items_duplicate_of", items.c.duplicate_of)
 
 incidents = Table(
     "incidents",
@@ -226,6 +229,7 @@ incident_events = Table(
     UniqueConstraint("incident_id", "seq"),
 )
 Index("ix_incident_events_kind_at", incident_events.c.kind, incident_events.c.at)
+Index("ix_incident_events_kind_incident", incident_events.c.kind, incident_events.c.incident_id)  # reports
 
 obligations = Table(
     "obligations",
@@ -248,6 +252,7 @@ obligations = Table(
     UniqueConstraint("incident_id", "rule_id", "instance"),
 )
 Index("ix_obligations_status_due", obligations.c.status, obligations.c.due_at)
+Index("ix_obligations_due_at", obligations.c.due_at)  # reports: deadlines due in a month
 
 timers = Table(
     "timers",
@@ -375,6 +380,7 @@ corrections = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("used_in_model", String(64)),  # model version that folded it in
 )
+Index("ix_corrections_at", corrections.c.at)  # reports: corrections made in a month
 
 heartbeats = Table(
     "heartbeats",

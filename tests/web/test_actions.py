@@ -91,7 +91,7 @@ EXPECTED_EVENT = {
 
 def test_every_engine_command_has_a_form_and_every_form_a_command():
     assert {s.command for s in ACTIONS} == set(COMMANDS)
-    assert set(EXPECTED_EVENT) == set(COMMANDS) - {"Split"}
+    assert set(EXPECTED_EVENT) == set(COMMANDS) - {"Split"}  # Split: test_split_moves_items…
     for spec in ACTIONS:  # form field names are the command's keyword arguments
         fields = set(COMMANDS[spec.command].__dataclass_fields__)
         assert {f.name for f in spec.fields} <= fields, spec.command
@@ -194,15 +194,28 @@ async def test_merge_into_a_closed_incident_is_refused_and_both_pages_update_on_
         assert await changes.next() == {incident, target}
 
 
-async def test_split_keeps_its_form_and_shows_the_engine_message(web_env):
+async def test_split_moves_items_into_a_new_incident_and_announces_both(web_env):
     env = web_env
     incident = await confirmed_incident(env)
     await add_item_with_evidence(env.db, env.clock.now(), incident, body=b"a", n=1)
     await add_item_with_evidence(env.db, env.clock.now(), incident, body=b"b", n=2)
     client = await env.login(UserRole.DUTY_OFFICER)
-    resp = await post_form(client, f"/incidents/{incident}/actions/split", [("item_ids", "1"), ("title", "新事件")])
-    html = await resp.text()
-    assert resp.status == 409 and "暂不支持该操作（Split）" in html and 'value="新事件"' in html
+    form = [("item_ids", "2"), ("title", "园区周边道路塌陷")]
+    resp = await post_form(
+        client, f"/incidents/{incident}/actions/split", [("item_ids", "1"), ("item_ids", "2"), ("title", "x")]
+    )
+    assert resp.status == 400 and "不能是全部稿件" in await resp.text()
+    with env.services.changes.subscribe() as changes:
+        assert (await post_form(client, f"/incidents/{incident}/actions/split", form)).status == 303
+        announced = await changes.next()
+    [child] = announced - {incident}
+    assert incident in announced
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert f"已拆分出新事件 #{child}" in page and "化工园区爆炸现场报道2" not in page
+    child_page = await (await client.get(f"/incidents/{child}")).text()
+    assert "园区周边道路塌陷" in child_page and "化工园区爆炸现场报道2" in child_page
+    [entry] = await env.audit("incident.split")
+    assert entry.after["input"] == {"item_ids": [2], "title": "园区周边道路塌陷"}
 
 
 async def test_pause_needs_a_second_person(web_env):

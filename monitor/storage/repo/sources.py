@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
@@ -74,20 +74,75 @@ async def remove_source(conn: AsyncConnection, ident: str) -> int:
     return int(result.rowcount or 0)
 
 
-async def enabled_sources(conn: AsyncConnection) -> list[Any]:
-    """Enabled source rows (with their fetch state: validators, failures, next poll)."""
-    return list(await conn.execute(select(sources).where(sources.c.enabled).order_by(sources.c.id)))
+async def get_source(conn: AsyncConnection, ident: str) -> Any | None:
+    """A source row (with its fetch state) by id or URL."""
+    condition = sources.c.id == int(ident) if ident.isdigit() else sources.c.url == ident
+    return (await conn.execute(select(sources).where(condition))).first()
 
 
-async def record_fetch(conn: AsyncConnection, source_id: int, changes: dict[str, Any], fetch: dict[str, Any]) -> None:
-    """Update a source's fetch state and append one row to the fetch log."""
-    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes))
-    await conn.execute(insert(fetches).values(source_id=source_id, **fetch))
+async def claim_due_sources(
+    conn: AsyncConnection, now: datetime, owner: str, lease_until: datetime, limit: int = 500
+) -> list[Any]:
+    """Lease enabled sources whose poll is due (none leased by a live worker); returns their rows.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so several collectors share the work. SQLite runs inside
+    a BEGIN IMMEDIATE transaction, which already serialises claimers.
+    """
+    due = (
+        select(sources.c.id)
+        .where(sources.c.enabled)
+        .where((sources.c.next_poll_at.is_(None)) | (sources.c.next_poll_at <= now))
+        .where((sources.c.lease_expires_at.is_(None)) | (sources.c.lease_expires_at <= now))
+        .order_by(sources.c.next_poll_at.asc().nulls_first(), sources.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(due)).scalars())
+    if not ids:
+        return []
+    await conn.execute(
+        update(sources).where(sources.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=lease_until)
+    )
+    return list(await conn.execute(select(sources).where(sources.c.id.in_(ids)).order_by(sources.c.id)))
 
 
-def failures_plus_one() -> Any:
-    """SQL expression incrementing the consecutive failure counter atomically."""
-    return sources.c.consecutive_failures + 1
+async def next_poll_at(conn: AsyncConnection) -> datetime | None:
+    """The earliest scheduled poll of any enabled source."""
+    query = select(func.min(sources.c.next_poll_at)).where(sources.c.enabled)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def record_polls(
+    conn: AsyncConnection,
+    updates: Sequence[dict[str, Any]],
+    fetch_rows: Sequence[dict[str, Any]],
+    health_events: Sequence[dict[str, Any]],
+) -> None:
+    """After a group of polls: new source states (leases released), fetch log rows, health changes.
+
+    Every update dict has the same keys (`source_id` plus columns), so each table gets one statement.
+    """
+    if updates:
+        columns = [k for k in updates[0] if k != "source_id"]
+        statement = (
+            update(sources)
+            .where(sources.c.id == bindparam("b_source_id"))
+            .values({**{c: bindparam(f"b_{c}") for c in columns}, "lease_owner": None, "lease_expires_at": None})
+        )
+        await conn.execute(statement, [{f"b_{k}": v for k, v in u.items()} for u in updates])
+    if fetch_rows:
+        await conn.execute(insert(fetches), list(fetch_rows))
+    if health_events:
+        await conn.execute(insert(source_events), [{**e, "kind": "health_changed"} for e in health_events])
+
+
+async def source_events_for(conn: AsyncConnection, source_id: int | None = None, limit: int = 200) -> list[Any]:
+    """Health changes (newest first), for the sources page and the audit watchdog."""
+    query = select(source_events).order_by(source_events.c.at.desc(), source_events.c.id.desc()).limit(limit)
+    if source_id is not None:
+        query = query.where(source_events.c.source_id == source_id)
+    return list(await conn.execute(query))
 
 
 # --- web: the sources page ---------------------------------------------------------

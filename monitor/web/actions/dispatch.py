@@ -92,7 +92,7 @@ async def perform(
         result = await execute(services, cmd, within=within)
     except DomainError as exc:
         raise ActionRejected(str(exc)) from exc
-    services.changes.notify_changed(touched(cmd))
+    services.changes.notify_changed(result.touched or [incident_id])
     return ActionResult(
         message=result.message,
         incident_id=result.incident_id,
@@ -104,11 +104,6 @@ async def perform(
 
 def build_command(name: str, incident_id: int, actor: str, at: datetime, values: dict[str, Any]) -> c.Command:
     return COMMANDS[name](incident_id=incident_id, actor=actor, at=at, **values)
-
-
-def touched(cmd: c.Command) -> list[int]:
-    """Incidents whose pages change: the incident, and for a merge the one it went into."""
-    return [cmd.incident_id, cmd.into_id] if isinstance(cmd, c.Merge) else [cmd.incident_id]
 
 
 def _within(audit: AuditContext, document: UploadedDocument | None) -> Within:

@@ -1,0 +1,115 @@
+"""Clustering adapter: attach classified relevant items to incidents (docs/contracts.md §1).
+
+Reads pending items and the open incidents active within the window, asks the pure
+`monitor.domain.clustering.assign` where each item goes, and writes the result in ONE
+transaction: new incidents (with their DETECTED event), incident_items rows with the reason,
+one ITEM_ATTACHED timeline event per item, and refreshed spread statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.domain import EventKind, IncidentEvent
+from monitor.domain.clustering import Assignment, Candidate, ClusterPolicy, ItemFacts, assign, join, new_incident
+from monitor.storage.db import Connection, Database
+from monitor.storage.repo.clusters import attach, open_incident_items, pending_relevant_items, refresh_incident_stats
+from monitor.storage.repo.incidents import append_events, create_incidents
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterResult:
+    items: int
+    joined: int
+    opened: int
+
+
+def policy_from_settings(settings: Settings) -> ClusterPolicy:
+    return ClusterPolicy(window=timedelta(hours=settings.cluster_window_h), threshold=settings.cluster_threshold)
+
+
+async def cluster_pending(db: Database, clock: Clock, policy: ClusterPolicy, *, limit: int = 500) -> ClusterResult:
+    """Attach every pending relevant item (up to `limit`); returns counts."""
+    now = clock.now()
+    async with db.write() as conn:
+        pending = await pending_relevant_items(conn, limit)
+        if not pending:
+            return ClusterResult(0, 0, 0)
+        candidates = _candidates(await open_incident_items(conn, now - policy.window))
+        opened, joined = await _apply(conn, pending, candidates, policy, now)
+    return ClusterResult(len(pending), joined, opened)
+
+
+def _facts(row: Any) -> ItemFacts:
+    return ItemFacts(
+        id=row.id,
+        title=row.title,
+        text=row.text_norm or row.text or "",
+        at=row.published_at or row.fetched_at,
+        region=row.region,
+        event_type=row.event_type,
+        duplicate_of=row.duplicate_of,
+    )
+
+
+def _candidates(rows: list[Any]) -> list[Candidate]:
+    by_id: dict[int, Candidate] = {}
+    for row in rows:
+        candidate = by_id.get(row.incident_id)
+        if candidate is None:
+            candidate = Candidate(row.incident_id, row.incident_region, row.incident_event_type, row.at)
+            by_id[row.incident_id] = candidate
+        join(candidate, ItemFacts(row.id, row.title, row.lead or "", row.at))
+    return list(by_id.values())
+
+
+async def _apply(
+    conn: Connection, pending: list[Any], candidates: list[Candidate], policy: ClusterPolicy, now: Any
+) -> tuple[int, int]:
+    """Assign in order (items later in the batch may join incidents opened earlier in it)."""
+    attachments: list[tuple[Any, Assignment]] = []
+    openers: list[Any] = []  # rows that open an incident; temporary id -(index + 1) until stored
+    for row in pending:
+        facts = _facts(row)
+        decision = assign(facts, candidates, policy)
+        if decision.incident_id is None:
+            openers.append(row)
+            decision = Assignment(row.id, -len(openers), decision.reason)
+            candidates.append(Candidate(-len(openers), row.region, row.event_type, facts.at))
+        join(next(c for c in candidates if c.incident_id == decision.incident_id), facts)
+        attachments.append((row, decision))
+    real = await create_incidents(conn, [new_incident(row, row.fetched_at) for row in openers], now)
+    resolved = [(row, _resolve(d, real)) for row, d in attachments]
+    await attach(conn, [_attachment(row, d, now) for row, d in resolved])
+    await append_events(conn, [_event(row, d, now) for row, d in resolved], now)
+    await refresh_incident_stats(conn, [d.incident_id for _, d in resolved if d.incident_id is not None], now)
+    return len(openers), len(attachments) - len(openers)
+
+
+def _resolve(decision: Assignment, real_ids: list[int]) -> Assignment:
+    incident_id = decision.incident_id
+    if incident_id is not None and incident_id < 0:
+        return Assignment(decision.item_id, real_ids[-incident_id - 1], decision.reason)
+    return decision
+
+
+def _attachment(row: Any, decision: Assignment, now: Any) -> dict[str, Any]:
+    return {"incident_id": decision.incident_id, "item_id": row.id, "attached_at": now, "reason": decision.reason}
+
+
+def _event(row: Any, decision: Assignment, now: Any) -> IncidentEvent:
+    assert decision.incident_id is not None
+    payload = {
+        "item_id": row.id,
+        "title": row.title,
+        "url": row.url,
+        "media_tier": row.media_tier,
+        "event_level": row.event_level,
+        "opinion_level": row.opinion_level,
+        "reason": decision.reason,
+    }
+    return IncidentEvent(decision.incident_id, EventKind.ITEM_ATTACHED, now, "system", payload)

@@ -1,0 +1,249 @@
+"""Incident clustering, merge and split: pure decisions (stdlib only, no I/O, time as an argument).
+
+An item the classifier marks relevant joins an open incident about the same event, else opens a
+new one (status DETECTED). "The same event" is decided in this order, and the reason is recorded:
+
+1. repost   — the item is a repost of an item already in an open incident (items.duplicate_of);
+2. similar  — an open incident whose latest item is within the window, whose region and event
+              type do not contradict the item's (unknown on either side never contradicts),
+              and whose title/lead profile (character bigrams, cosine) is similar enough;
+3. new      — otherwise.
+
+Merge and split are the duty officer's corrections (domain commands `Merge` / `Split`); the
+functions here validate them and say what changes; the engine persists that in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.domain.enums import EventLevel, EventType, MediaTier, OpinionLevel
+from monitor.domain.errors import DomainError
+from monitor.domain.events import EventKind, IncidentEvent
+from monitor.domain.incidents import Incident, IncidentStatus
+
+_WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
+LEAD_CHARS = 160  # the lead of the text, where reports of the same event overlap most
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPolicy:
+    window: timedelta = timedelta(hours=72)
+    threshold: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What clustering needs to know about one classified item."""
+
+    id: int
+    title: str
+    text: str  # normalised text (items.text_norm); only its lead is used
+    at: datetime  # publication time, else fetch time
+    region: str | None = None
+    event_type: str | None = None
+    duplicate_of: int | None = None
+
+
+@dataclass(slots=True)
+class Candidate:
+    """An open incident as clustering sees it (its profile grows as items join)."""
+
+    incident_id: int
+    region: str | None
+    event_type: str | None
+    last_at: datetime
+    profile: Counter[str] = field(default_factory=Counter)
+    item_ids: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    item_id: int
+    incident_id: int | None  # None: open a new incident
+    reason: dict[str, Any]
+
+
+def profile(title: str, text: str) -> Counter[str]:
+    """Character bigrams of the title (weighted twice) and the lead."""
+    counts: Counter[str] = Counter()
+    for weight, part in ((2, title), (1, text[:LEAD_CHARS])):
+        for word in _WORD.findall(part):
+            grams = [word[i : i + 2] for i in range(len(word) - 1)] or [word]
+            for gram in grams:
+                counts[gram] += weight
+    return counts
+
+
+def cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    dot = sum(v * large.get(k, 0) for k, v in small.items())
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def _contradicts(item: ItemFacts, candidate: Candidate) -> str | None:
+    if item.region and candidate.region and item.region != candidate.region:
+        return "region"
+    if item.event_type and candidate.event_type and item.event_type != candidate.event_type:
+        return "event_type"
+    return None
+
+
+def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPolicy) -> Assignment:
+    """Where one item goes, and why (the reason is stored on incident_items and in the timeline)."""
+    if item.duplicate_of is not None:
+        for candidate in candidates:
+            if item.duplicate_of in candidate.item_ids:
+                return Assignment(item.id, candidate.incident_id, {"rule": "repost", "original": item.duplicate_of})
+    mine = profile(item.title, item.text)
+    best: tuple[float, Candidate] | None = None
+    for candidate in candidates:
+        if item.at - candidate.last_at > policy.window or _contradicts(item, candidate):
+            continue
+        score = cosine(mine, candidate.profile)
+        if score >= policy.threshold and (best is None or score > best[0]):
+            best = (score, candidate)
+    if best is None:
+        return Assignment(item.id, None, {"rule": "new", "compared": len(candidates), "threshold": policy.threshold})
+    score, chosen = best
+    reason = {
+        "rule": "similar",
+        "similarity": round(score, 3),
+        "threshold": policy.threshold,
+        "window_h": policy.window / timedelta(hours=1),
+        "region": chosen.region,
+        "event_type": chosen.event_type,
+    }
+    return Assignment(item.id, chosen.incident_id, reason)
+
+
+def join(candidate: Candidate, item: ItemFacts) -> None:
+    """Fold an attached item into the candidate so later items in the batch see it."""
+    candidate.profile.update(profile(item.title, item.text))
+    candidate.item_ids.add(item.id)
+    candidate.last_at = max(candidate.last_at, item.at)
+    candidate.region = candidate.region or item.region
+    candidate.event_type = candidate.event_type or item.event_type
+
+
+def new_incident(item: Any, detected_at: datetime) -> Incident:
+    """A DETECTED incident opened by one relevant item (an items row or anything with those fields)."""
+    return Incident(
+        title=item.title,
+        detected_at=detected_at,
+        event_type=EventType(item.event_type) if item.event_type else None,
+        event_level=EventLevel(item.event_level) if item.event_level else None,
+        opinion_level=OpinionLevel(item.opinion_level) if item.opinion_level else None,
+        owner_unit=item.department,
+        region=item.region,
+        media_tiers=(MediaTier(item.media_tier),) if item.media_tier else (),
+        first_published_at=item.published_at,
+        item_count=1,
+        source_count=1 if item.source_id is not None else 0,
+    )
+
+
+# --- merge and split -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MergePlan:
+    source: Incident  # now MERGED
+    target: Incident  # with the union of spread facts
+    events: tuple[IncidentEvent, ...]
+    regrade: tuple[EventLevel | None, OpinionLevel | None] | None  # when the merged-in one was graver
+
+
+def _max_level(a: Any, b: Any, order: Iterable[Any]) -> Any:
+    ranked = list(order)
+    present = [x for x in (a, b) if x is not None]
+    return min(present, key=ranked.index) if present else None
+
+
+def plan_merge(source: Incident, target: Incident, at: datetime, actor: str, reason: str = "") -> MergePlan:
+    """Merge `source` into `target`: validate, and say what each becomes."""
+    if source.id is None or target.id is None:
+        raise DomainError("merge needs two stored incidents")
+    if source.id == target.id:
+        raise DomainError(f"incident {source.id} cannot be merged into itself; choose another target")
+    if not target.is_open:
+        raise DomainError(f"incident {target.id} is {target.status.value}; reopen it or merge into an open incident")
+    merged = source.transition(IncidentStatus.MERGED, at)
+    tiers = tuple(sorted({*source.media_tiers, *target.media_tiers}, key=lambda t: t.rank))
+    firsts = [t for t in (source.first_published_at, target.first_published_at) if t is not None]
+    occurred = [t for t in (source.occurred_at, target.occurred_at) if t is not None]
+    grown = dataclasses.replace(
+        target,
+        media_tiers=tiers,
+        item_count=target.item_count + source.item_count,
+        first_published_at=min(firsts) if firsts else None,
+        occurred_at=min(occurred) if occurred else None,
+        co_units=tuple(dict.fromkeys([*target.co_units, *source.co_units])),
+    )
+    level = _max_level(source.event_level, target.event_level, EventLevel)
+    opinion = _max_level(source.opinion_level, target.opinion_level, OpinionLevel)
+    regrade = (level, opinion) if (level, opinion) != (target.event_level, target.opinion_level) else None
+    events = (
+        IncidentEvent(source.id, EventKind.MERGED, at, actor, {"into": target.id, "reason": reason}),
+        IncidentEvent(
+            target.id,
+            EventKind.ITEM_ATTACHED,
+            at,
+            actor,
+            {"rule": "merge", "from": source.id, "items": source.item_count, "reason": reason},
+        ),
+    )
+    return MergePlan(merged, grown, events, regrade)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitPlan:
+    parent: Incident
+    child: Incident  # not yet stored
+    item_ids: tuple[int, ...]
+    parent_event: IncidentEvent
+
+
+def plan_split(
+    parent: Incident, item_ids: Sequence[int], parent_items: Iterable[int], title: str, at: datetime, actor: str
+) -> SplitPlan:
+    """Split `item_ids` off `parent` into a new incident titled `title`."""
+    moving, present = tuple(dict.fromkeys(item_ids)), set(parent_items)
+    if parent.id is None:
+        raise DomainError("split needs a stored incident")
+    if not title.strip():
+        raise DomainError("a split needs a title for the new incident")
+    if not moving:
+        raise DomainError("a split needs at least one item to move")
+    stray = [i for i in moving if i not in present]
+    if stray:
+        raise DomainError(
+            f"items {', '.join(map(str, stray))} are not in incident {parent.id}; choose items of that incident"
+        )
+    if len(moving) >= len(present):
+        raise DomainError(
+            f"cannot split every item off incident {parent.id}; keep at least one (or dismiss/merge it instead)"
+        )
+    child = Incident(
+        title=title.strip(),
+        detected_at=parent.detected_at,  # the event was detected then; splitting does not restart clocks
+        event_type=parent.event_type,
+        event_level=parent.event_level,
+        opinion_level=parent.opinion_level,
+        owner_unit=parent.owner_unit,
+        region=parent.region,
+        item_count=len(moving),
+    )
+    remaining = dataclasses.replace(parent, item_count=max(0, parent.item_count - len(moving)))
+    event = IncidentEvent(parent.id, EventKind.SPLIT, at, actor, {"items": list(moving), "title": child.title})
+    return SplitPlan(remaining, child, moving, event)

@@ -1,0 +1,171 @@
+"""One ledger row → an imported incident with its response and deadline, or a reason it cannot be (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
+
+from monitor.domain import EventKind, EventLevel, EventType, Incident, IncidentEvent, IncidentStatus, OpinionLevel
+from monitor.domain.ledger import ImportedIncident
+from monitor.ledger.model import DateOnly, LedgerMapping, RowError
+from monitor.ledger.plan import plan_first_response
+
+IMPORT_ACTOR = "ledger-import"
+TITLE_FROM_TEXT = 40  # characters of the text used as title when the title is empty
+E = TypeVar("E", bound=StrEnum)
+
+
+class RowProblem(ValueError):
+    """A row cannot be imported; the message (zh-CN) says which column and why."""
+
+
+def external_ref(mapping: LedgerMapping, ledger_id: str) -> str:
+    return f"import:{mapping.name}:{ledger_id}"
+
+
+def field_text(mapping: LedgerMapping, row: Mapping[str, Any], name: str) -> str:
+    spec = mapping.columns.get(name)
+    if spec is None:
+        return ""
+    raw = row.get(spec.column)
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # spreadsheet ids read as 25582.0
+    return spec.pick(str(raw))
+
+
+def parse_time(
+    mapping: LedgerMapping, row: Mapping[str, Any], name: str, date_only: DateOnly
+) -> tuple[datetime | None, bool]:
+    """(instant, was date-only) of a time column; (None, False) when empty."""
+    spec = mapping.columns.get(name)
+    raw = row.get(spec.column) if spec else None
+    zone = ZoneInfo(mapping.timezone)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, False
+    if isinstance(raw, datetime):
+        return (raw if raw.tzinfo else raw.replace(tzinfo=zone)), False
+    if isinstance(raw, date):
+        return _day(raw, date_only, zone), True
+    text = str(raw).strip()
+    for fmt in mapping.time_formats:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=zone), False
+        except ValueError:
+            continue
+    for fmt in mapping.date_formats:
+        try:
+            return _day(datetime.strptime(text, fmt).replace(tzinfo=zone).date(), date_only, zone), True
+        except ValueError:
+            continue
+    assert spec is not None
+    formats = "、".join(mapping.time_formats + mapping.date_formats)
+    raise RowProblem(
+        f"{spec.column} 列的时间 {text!r} 无法识别；支持的格式：{formats}（可在映射文件 time_formats 中增加）"
+    )
+
+
+def _day(day: date, how: DateOnly, zone: ZoneInfo) -> datetime:
+    at = {DateOnly.START_OF_DAY: time(0, 0), DateOnly.NOON: time(12, 0), DateOnly.END_OF_DAY: time(23, 59, 59)}[how]
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+def _enum(mapping: LedgerMapping, row: Mapping[str, Any], name: str, kind: type[E], default: E | None) -> E | None:
+    text = field_text(mapping, row, name)
+    if not text:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        label = getattr(kind, "from_label", None)
+        if label is not None:
+            try:
+                return cast(E, label(text))
+            except ValueError:
+                pass
+        allowed = "、".join(m.value for m in kind)
+        raise RowProblem(f"{mapping.columns[name].column} 列的值 {text!r} 不是有效的取值；可用：{allowed}") from None
+
+
+def convert_row(
+    mapping: LedgerMapping, number: int, row: Mapping[str, Any], now: datetime
+) -> ImportedIncident | RowError:
+    """Row `number` (header = 1) as an imported incident, or the reason it cannot be imported."""
+    ledger_id = field_text(mapping, row, "id")
+    try:
+        return _convert(mapping, number, row, ledger_id, now)
+    except RowProblem as problem:
+        return RowError(number, str(problem), ledger_id)
+
+
+def _convert(
+    mapping: LedgerMapping, number: int, row: Mapping[str, Any], ledger_id: str, now: datetime
+) -> ImportedIncident:
+    if not ledger_id:
+        raise RowProblem(f"缺少编号（{mapping.columns['id'].column} 列为空），无法防止重复导入")
+    received, received_day = parse_time(mapping, row, "received_at", mapping.received_date_only)
+    if received is None:
+        raise RowProblem(f"缺少收到时间（{mapping.columns['received_at'].column} 列为空）")
+    responded, responded_day = parse_time(mapping, row, "response_at", mapping.response_date_only)
+    response_text = field_text(mapping, row, "response_text")
+    if responded is None and response_text:
+        raise RowProblem(f"有答复内容但缺少答复时间（{mapping.columns['response_at'].column} 列为空）")
+    if responded is not None and responded < received:
+        raise RowProblem(f"答复时间 {responded:%Y-%m-%d %H:%M} 早于收到时间 {received:%Y-%m-%d %H:%M}，请核对")
+    text = field_text(mapping, row, "text")
+    title = field_text(mapping, row, "title") or text[:TITLE_FROM_TEXT]
+    if not title:
+        raise RowProblem("标题和正文都为空")
+    d = mapping.defaults
+    incident = Incident(
+        title=title,
+        summary=text,
+        detected_at=received,
+        first_published_at=received,
+        status=IncidentStatus.CLOSED if responded is not None and responded <= now else IncidentStatus.HANDLING,
+        closed_at=responded if responded is not None and responded <= now else None,
+        event_type=_enum(mapping, row, "event_type", EventType, d.event_type),
+        event_level=_enum(mapping, row, "event_level", EventLevel, d.event_level),
+        opinion_level=_enum(mapping, row, "opinion_level", OpinionLevel, d.opinion_level),
+        requires_response=d.requires_response,
+        owner_unit=field_text(mapping, row, "owner_unit") or d.owner_unit,
+        region=field_text(mapping, row, "region") or d.region,
+        external_ref=external_ref(mapping, ledger_id),
+        tags=("import",),
+    )
+    events = _events(mapping, incident, ledger_id, responded, response_text, field_text(mapping, row, "response_url"),
+                     received_day, responded_day, now)  # fmt: skip
+    obligation = plan_first_response(received, responded, now, d.response_kind.value, external_ref(mapping, ledger_id))
+    return ImportedIncident(number, incident, events, (obligation,))
+
+
+def _events(
+    mapping: LedgerMapping, incident: Incident, ledger_id: str, responded: datetime | None, reply: str, url: str,
+    received_day: bool, responded_day: bool, now: datetime,
+) -> tuple[IncidentEvent, ...]:  # fmt: skip
+    source = f"{mapping.name}:{ledger_id}"
+    levels = {
+        "event_level": incident.event_level and incident.event_level.value,
+        "opinion_level": incident.opinion_level and incident.opinion_level.value,
+        "requires_response": incident.requires_response,
+        "source": f"import:{source}",
+        "date_only": received_day,
+    }
+    events = [IncidentEvent(0, EventKind.CONFIRMED, incident.detected_at, IMPORT_ACTOR, levels)]
+    if responded is not None and responded <= now:
+        response = {
+            "kind": mapping.defaults.response_kind.value,
+            "published_at": responded.isoformat(),
+            "url": url or None,
+            "document": f"台账 {source}",
+            "approved_by": IMPORT_ACTOR,
+            "summary": reply[:500],
+            "date_only": responded_day,
+        }
+        events.append(IncidentEvent(0, EventKind.RESPONSE_RECORDED, responded, IMPORT_ACTOR, response))
+        events.append(IncidentEvent(0, EventKind.CLOSED, responded, IMPORT_ACTOR, {"reason": "历史台账导入：已答复"}))
+    return tuple(events)

@@ -1,0 +1,100 @@
+"""`monitor import-ledger`: existing 舆情台账 / 留言 exports → historical incidents with their responses.
+
+Rows are converted (pure), checked against each other and against what is already imported
+(incidents.external_ref = import:<mapping>:<id>), and written in batches, one transaction per
+batch, so an interrupted import can simply be run again. Rows that cannot be read are
+reported with their row number and reason — and, with `rejects`, written to a CSV to fix and
+import again.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.domain.ledger import ImportedIncident
+from monitor.ledger.convert import convert_row
+from monitor.ledger.model import LedgerMapping, RowError
+from monitor.ledger.read import read_rows
+from monitor.storage.db import Database
+from monitor.storage.repo.ledger import existing_refs, insert_imported
+
+BATCH = 500
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0  # data rows read
+    imported: int = 0
+    already: int = 0  # imported before (same mapping name and id)
+    errors: list[RowError] = field(default_factory=list)
+    date_only: int = 0  # rows with a date-only received or reply time (read as the mapping says)
+    responded: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+
+
+async def import_ledger(
+    db: Database,
+    path: Path,
+    mapping: LedgerMapping,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    rejects: Path | None = None,
+) -> ImportResult:
+    result = ImportResult()
+    seen: dict[str, int] = {}
+    pending: list[ImportedIncident] = []
+    rejected: list[tuple[RowError, dict[str, Any]]] = []
+    for number, row in read_rows(path, mapping):
+        result.rows += 1
+        outcome = convert_row(mapping, number, row, now)
+        if isinstance(outcome, ImportedIncident):
+            ref = outcome.incident.external_ref or ""
+            if ref in seen:
+                outcome = RowError(number, f"编号与第 {seen[ref]} 行重复，只导入第一行", ref.rsplit(":", 1)[-1])
+            else:
+                seen[ref] = number
+        if isinstance(outcome, RowError):
+            result.errors.append(outcome)
+            rejected.append((outcome, row))
+            continue
+        pending.append(outcome)
+        if len(pending) >= BATCH:
+            await _write(db, pending, now, result, dry_run)
+            pending = []
+    await _write(db, pending, now, result, dry_run)
+    if rejects is not None and rejected:
+        _write_rejects(rejects, rejected)
+    return result
+
+
+async def _write(
+    db: Database, batch: list[ImportedIncident], now: datetime, result: ImportResult, dry_run: bool
+) -> None:
+    if not batch:
+        return
+    async with db.write() as conn:
+        known = await existing_refs(conn, [b.incident.external_ref or "" for b in batch])
+        fresh = [b for b in batch if b.incident.external_ref not in known]
+        ids = [] if dry_run else await insert_imported(conn, fresh, now)
+    result.already += len(batch) - len(fresh)
+    result.imported += len(fresh)
+    result.responded += sum(1 for b in fresh if b.obligations[0].met_at is not None)
+    result.date_only += sum(1 for b in fresh if any(e.payload.get("date_only") for e in b.events))
+    if ids:
+        result.first_id = result.first_id or ids[0]
+        result.last_id = ids[-1]
+
+
+def _write_rejects(path: Path, rejected: list[tuple[RowError, dict[str, Any]]]) -> None:
+    columns = list(dict.fromkeys(c for _, row in rejected for c in row))
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["行号", "原因", *columns])
+        for error, row in rejected:
+            writer.writerow([error.row, error.reason, *("" if row.get(c) is None else row.get(c) for c in columns)])

@@ -1,0 +1,166 @@
+"""zh-CN names of the things a report mentions: rules, levels, statuses, event kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from monitor.domain import EventKind, EventLevel, EventType, OpinionLevel, ResponseKind, Role
+from monitor.domain.reporting import UNKNOWN_LEVEL
+
+NONE_LABEL = "未填写"
+
+# Titles of the rules of DOMAIN.md §8 (and the engine's playbooks/rules.yaml). A deployment's own
+# rule titles, when known, are passed in `Names.rules` and take precedence.
+RULE_TITLES: dict[str, str] = {
+    "PRJ-TRIAGE-1H": "1小时内完成研判",
+    "GB80-AUTH-RELEASE-5H": "5小时内发布权威信息",
+    "GB61-PRESSCONF-24H": "24小时内举行新闻发布会",
+    "GB61-RESPOND-48H": "48小时内予以回应",
+    "GB61-CONTINUOUS": "持续发布权威信息",
+    "YJB2015-PHONE-30MIN": "30分钟内电话报告",
+    "YJB2015-WRITTEN-1H": "1小时内书面报告",
+    "YJB2015-FOLLOWUP-REPORT": "处置期间定时续报",
+    "YJB2015-FINAL-REPORT": "处置结束后及时终报",
+    "LOCAL-INTERPRETATION-3WD": "3个工作日内发布政策解读",
+    "GB2014-WEB-SUGGESTION-7WD": "7个工作日内反馈网民意见建议",
+    "GB2014-WEB-COMPLAINT-15WD": "15个工作日内答复网民咨询投诉",
+    "OGI-REPLY-20WD": "20个工作日内答复政府信息公开申请",
+    "OGI-SUPPLEMENT-NOTICE-7WD": "7个工作日内一次性告知补正",
+}
+RULE_ORDER = tuple(RULE_TITLES)
+
+OUTCOME_LABELS = {
+    "met_on_time": "按时履行",
+    "met_late": "逾期履行",
+    "breached": "超期未履行",
+    "paused": "暂停计时",
+    "pending": "未到期",
+}
+
+ESCALATION_KIND_LABELS = {
+    "deadline_warning": "预警",
+    "deadline_breach": "超期提醒",
+    "escalation": "升级",
+    "supervision": "督办",
+}
+
+PAUSE_OUTCOME_LABELS = {"approved": "已批准", "rejected": "已驳回", "pending": "待审批"}
+
+CORRECTION_FIELD_LABELS = {
+    "relevant": "是否政务舆情",
+    "department": "责任单位",
+    "event_level": "突发事件级别",
+    "event_type": "事件类型",
+    "region": "属地",
+    "opinion_level": "舆情级别",
+}
+
+EVENT_KIND_LABELS = {
+    EventKind.DETECTED: "监测发现",
+    EventKind.CONFIRMED: "研判确认",
+    EventKind.GRADED: "定级",
+    EventKind.REGRADED: "调整级别",
+    EventKind.ASSIGNED: "交办",
+    EventKind.REASSIGNED: "改派",
+    EventKind.ACCEPTED: "认领",
+    EventKind.RESPONSE_RECORDED: "公开回应",
+    EventKind.REPORT_RECORDED: "信息报告",
+    EventKind.ACKNOWLEDGED: "确认收到提醒",
+    EventKind.PAUSE_REQUESTED: "申请暂停计时",
+    EventKind.PAUSE_APPROVED: "批准暂停计时",
+    EventKind.PAUSE_REJECTED: "驳回暂停申请",
+    EventKind.OBLIGATION_BREACHED: "时限超期",
+    EventKind.ESCALATED: "升级/督办",
+    EventKind.CLOSED: "办结",
+    EventKind.REOPENED: "重新打开",
+    EventKind.MERGED: "合并",
+    EventKind.DISMISSED: "不予处置",
+}
+
+
+def event_level_label(value: str | None) -> str:
+    if value == UNKNOWN_LEVEL:
+        return "未记录"
+    if not value:
+        return "非突发事件"
+    try:
+        level = EventLevel(value)
+    except ValueError:
+        return value
+    return f"{level.value}级（{level.label}）"
+
+
+def opinion_level_label(value: str | None) -> str:
+    if value == UNKNOWN_LEVEL:
+        return "未记录"
+    if not value:
+        return NONE_LABEL
+    try:
+        level = OpinionLevel(value)
+    except ValueError:
+        return value
+    return f"{level.value}（{level.label}·{level.color}）"
+
+
+def event_type_label(value: str | None) -> str:
+    if not value:
+        return "未分类"
+    try:
+        return EventType(value).label
+    except ValueError:
+        return value
+
+
+def response_kind_label(value: str) -> str:
+    try:
+        return ResponseKind(value).label
+    except ValueError:
+        return value
+
+
+def role_label(value: str) -> str:
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
+
+
+def event_kind_label(value: str) -> str:
+    try:
+        return EVENT_KIND_LABELS.get(EventKind(value), value)
+    except ValueError:
+        return value
+
+
+LEVEL_ORDER = {"I": 1, "II": 2, "III": 3, "IV": 4, "L1": 1, "L2": 2, "L3": 3, "L4": 4}
+
+
+def level_sort_key(value: str | None) -> tuple[int, str]:
+    return (LEVEL_ORDER.get(value or "", 9), value or "")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names for ids found in the data (from the org directory and the playbooks)."""
+
+    units: Mapping[str, str] = field(default_factory=dict)  # unit id -> full name
+    people: Mapping[str, str] = field(default_factory=dict)  # person id -> name
+    rules: Mapping[str, str] = field(default_factory=dict)  # rule id -> title
+    city: str = ""
+
+    def unit(self, unit_id: str | None) -> str:
+        if not unit_id:
+            return "未明确责任单位"
+        return self.units.get(unit_id, unit_id)
+
+    def region(self, region_id: str | None) -> str:
+        if not region_id:
+            return "未明确属地"
+        return self.units.get(region_id, region_id)
+
+    def person(self, person_id: str) -> str:
+        return self.people.get(person_id, person_id)
+
+    def rule(self, rule_id: str) -> str:
+        return self.rules.get(rule_id) or RULE_TITLES.get(rule_id, rule_id)

@@ -1,0 +1,80 @@
+"""The report as HTML: a self-contained zh-CN document (inline CSS and SVG, no external assets),
+or a fragment the web UI mounts in its reports page (same markup, with drill-down links)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jinja2
+
+from monitor.reports.build import Kind, Report, Table
+from monitor.reports.render.cells import cell_text, local_minute
+from monitor.reports.render.charts import render_svg
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_LIST_LIMIT = 200  # rows of a long list shown in HTML; CSV and XLSX carry them all
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    env.filters["cell"] = lambda value, kind: cell_text(value, kind, grouping=True)
+    env.filters["minute"] = local_minute
+    env.globals["NUMERIC"] = (Kind.ID, Kind.INT, Kind.PCT, Kind.HOURS)
+    return env
+
+
+def render_charts(report: Report) -> dict[str, str]:
+    """chart key -> inline <svg> markup (ids unique within the page)."""
+    return {chart.key: render_svg(chart, f"mr{i}-") for i, chart in enumerate(report.charts(), 1)}
+
+
+def render_fragment(
+    report: Report,
+    *,
+    drill_url: str | None = None,
+    list_limit: int = DEFAULT_LIST_LIMIT,
+    charts: dict[str, str] | None = None,
+) -> str:
+    """The report body as one <div class="mr-report"> (styles included, scoped to it).
+
+    `drill_url` is a template with `{key}` (e.g. "/reports/2026-10/drill/{key}"): figures that
+    have incidents behind them become links to it; `report.drilldown[key]` lists those incidents.
+    """
+    return _render(report, document=False, drill_url=drill_url, list_limit=list_limit, charts=charts)
+
+
+def render_document(
+    report: Report, *, list_limit: int = DEFAULT_LIST_LIMIT, charts: dict[str, str] | None = None
+) -> str:
+    """A complete, self-contained HTML document."""
+    return _render(report, document=True, drill_url=None, list_limit=list_limit, charts=charts)
+
+
+def _render(
+    report: Report, *, document: bool, drill_url: str | None, list_limit: int, charts: dict[str, str] | None
+) -> str:
+    template = _env().get_template("report.html")
+    html = template.render(
+        report=report,
+        charts=charts if charts is not None else render_charts(report),
+        drill_url=drill_url,
+        list_limit=list_limit,
+        shown=lambda table: _shown(table, list_limit),
+        document=document,
+    )
+    return html.strip() + "\n"
+
+
+def _shown(table: Table, limit: int) -> int:
+    return min(len(table.rows), limit) if table.long_list else len(table.rows)
+
+
+def chart_drilldown(report: Report) -> dict[str, list[tuple[str, str | None]]]:
+    """chart key -> [(category, drill-down key)], for making chart bars clickable in the web UI."""
+    return {
+        c.key: list(zip(c.categories, c.drill or (None,) * len(c.categories), strict=True)) for c in report.charts()
+    }

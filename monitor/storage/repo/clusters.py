@@ -1,0 +1,156 @@
+"""What clustering reads and writes: pending relevant items, open incident profiles, attachments.
+
+Every function works on a batch (a few statements, never one per item). The engine's Merge and
+Split commands use `move_items` and `refresh_incident_stats` inside their own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from monitor.domain import IncidentStatus, MediaTier
+from monitor.storage.schema import incident_items, incidents, items
+
+_OPEN = [s.value for s in IncidentStatus if s.is_open]
+
+
+async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> list[Any]:
+    """Classified relevant items not yet in any incident, oldest first."""
+    query = (
+        select(items)
+        .outerjoin(incident_items, incident_items.c.item_id == items.c.id)
+        .where(incident_items.c.item_id.is_(None))
+        .where(items.c.relevant.is_(True))
+        .where(items.c.classified_at.is_not(None))
+        .order_by(items.c.id)
+        .limit(limit)
+    )
+    return list(await conn.execute(query))
+
+
+async def open_incident_items(conn: AsyncConnection, since: datetime) -> list[Any]:
+    """Items of open incidents active since `since` (incident id, region, type, item facts)."""
+    active = (
+        select(incident_items.c.incident_id)
+        .join(items, items.c.id == incident_items.c.item_id)
+        .group_by(incident_items.c.incident_id)
+        .having(func.max(func.coalesce(items.c.published_at, items.c.fetched_at)) >= since)
+    )
+    query = (
+        select(
+            incidents.c.id.label("incident_id"),
+            incidents.c.region.label("incident_region"),
+            incidents.c.event_type.label("incident_event_type"),
+            items.c.id,
+            items.c.title,
+            func.substr(func.coalesce(items.c.text_norm, items.c.text), 1, 400).label("lead"),
+            func.coalesce(items.c.published_at, items.c.fetched_at).label("at"),
+        )
+        .join(incident_items, incident_items.c.incident_id == incidents.c.id)
+        .join(items, items.c.id == incident_items.c.item_id)
+        .where(incidents.c.status.in_(_OPEN))
+        .where(incidents.c.id.in_(active))
+        .order_by(incidents.c.id, items.c.id)
+    )
+    return list(await conn.execute(query))
+
+
+async def attach(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert incident_items rows: {incident_id, item_id, attached_at, reason} (one statement)."""
+    if rows:
+        await conn.execute(insert(incident_items), [dict(r) for r in rows])
+
+
+async def move_items(
+    conn: AsyncConnection,
+    from_incident: int,
+    to_incident: int,
+    item_ids: Sequence[int] | None,
+    reason: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Re-attach items (all of them when `item_ids` is None) to another incident, recording why."""
+    query = (
+        update(incident_items)
+        .where(incident_items.c.incident_id == from_incident)
+        .values(incident_id=to_incident, attached_at=now, reason=reason)
+    )
+    if item_ids is not None:
+        query = query.where(incident_items.c.item_id.in_(list(item_ids)))
+    result = await conn.execute(query)
+    return int(result.rowcount or 0)
+
+
+async def incident_item_ids(conn: AsyncConnection, incident_id: int) -> list[int]:
+    query = select(incident_items.c.item_id).where(incident_items.c.incident_id == incident_id)
+    return list((await conn.execute(query.order_by(incident_items.c.item_id))).scalars())
+
+
+async def refresh_incident_stats(conn: AsyncConnection, incident_ids: Sequence[int], now: datetime) -> None:
+    """Recompute item_count, source_count, media_tiers and first_published_at from the items.
+
+    Spread counts the attached items and every repost of them (items.duplicate_of), so a story
+    reposted by a 自媒体 account and a provincial paper reaches those tiers even when the reposts
+    themselves were not classified relevant.
+    """
+    ids = sorted(set(incident_ids))
+    if not ids:
+        return
+    attached = select(incident_items.c.incident_id, incident_items.c.item_id).where(
+        incident_items.c.incident_id.in_(ids)
+    )
+    rows = list(await conn.execute(attached))
+    members = {row.item_id: row.incident_id for row in rows}
+    facts = await _spread_facts(conn, list(members))
+    stats: dict[int, dict[str, Any]] = {i: {"items": 0, "sources": set(), "tiers": set(), "first": None} for i in ids}
+    for fact in facts:
+        root = fact.duplicate_of if fact.duplicate_of in members else fact.id
+        stat = stats[members[root]]
+        stat["items"] += 1 if fact.id in members else 0
+        if fact.source_id is not None:
+            stat["sources"].add(fact.source_id)
+        if fact.media_tier:
+            stat["tiers"].add(fact.media_tier)
+        if fact.id in members and fact.published_at is not None:
+            stat["first"] = min(filter(None, (stat["first"], fact.published_at)))
+    await conn.execute(
+        update(incidents)
+        .where(incidents.c.id == bindparam("incident_id"))
+        .values(
+            item_count=bindparam("item_count"),
+            source_count=bindparam("source_count"),
+            media_tiers=bindparam("tiers"),
+            first_published_at=bindparam("first"),
+            updated_at=bindparam("now"),
+        ),
+        [
+            {
+                "incident_id": i,
+                "item_count": s["items"],
+                "source_count": len(s["sources"]),
+                "tiers": _tier_order(s["tiers"]),
+                "first": s["first"],
+                "now": now,
+            }
+            for i, s in stats.items()
+        ],
+    )
+
+
+async def _spread_facts(conn: AsyncConnection, item_ids: list[int]) -> list[Any]:
+    found: list[Any] = []
+    cols = (items.c.id, items.c.duplicate_of, items.c.source_id, items.c.media_tier, items.c.published_at)
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        query = select(*cols).where(items.c.id.in_(chunk) | items.c.duplicate_of.in_(chunk))
+        found.extend(await conn.execute(query))
+    return found
+
+
+def _tier_order(tiers: set[str]) -> list[str]:
+    return [t.value for t in MediaTier if t.value in tiers]

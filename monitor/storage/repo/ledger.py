@@ -1,0 +1,55 @@
+"""Writing imported ledger rows: incidents, their timelines and deadlines, in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from monitor.domain import EventKind, IncidentEvent
+from monitor.domain.ledger import ImportedIncident
+from monitor.storage.repo.incidents import append_events, incident_row
+from monitor.storage.schema import incidents, obligations
+
+CHUNK = 500
+
+
+async def existing_refs(conn: AsyncConnection, refs: Iterable[str]) -> set[str]:
+    """The external refs among `refs` that are already incidents (imported before)."""
+    wanted = sorted(set(refs))
+    found: set[str] = set()
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        rows = await conn.execute(select(incidents.c.external_ref).where(incidents.c.external_ref.in_(chunk)))
+        found.update(r.external_ref for r in rows)
+    return found
+
+
+async def insert_imported(conn: AsyncConnection, batch: Sequence[ImportedIncident], now: datetime) -> list[int]:
+    """Insert incidents with DETECTED + their events and obligations: four statements per batch."""
+    if not batch:
+        return []
+    rows = [{**incident_row(b.incident), "created_at": now, "updated_at": now} for b in batch]
+    result = await conn.execute(insert(incidents).returning(incidents.c.id, sort_by_parameter_order=True), rows)
+    ids = [r[0] for r in result]
+    events: list[IncidentEvent] = []
+    for incident_id, b in zip(ids, batch, strict=True):
+        detected = {"title": b.incident.title, "source": b.incident.external_ref}
+        events.append(IncidentEvent(incident_id, EventKind.DETECTED, b.incident.detected_at, "ledger-import", detected))
+        events.extend(IncidentEvent(incident_id, e.kind, e.at, e.actor, e.payload) for e in b.events)
+    await append_events(conn, events, now)
+    ob_rows = [
+        {
+            "incident_id": incident_id, "rule_id": o.rule_id, "instance": o.instance, "action": o.action,
+            "clock": o.clock.value, "t0": o.t0, "due_at": o.due_at, "status": o.status.value, "met_at": o.met_at,
+            "met_by": o.met_by, "cancelled_reason": o.cancelled_reason, "paused_until": o.paused_until,
+            "created_at": now, "updated_at": now,
+        }
+        for incident_id, b in zip(ids, batch, strict=True)
+        for o in b.obligations
+    ]  # fmt: skip
+    if ob_rows:
+        await conn.execute(insert(obligations), ob_rows)
+    return ids

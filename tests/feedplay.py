@@ -1,0 +1,126 @@
+"""A local aiohttp server that plays what real news and government sites do to a collector.
+
+Routes (state in `Playground` attributes, changed by tests between polls):
+  /feed/{name}.xml   a feed whose responses follow `scripts[name]` (a list of steps, the last one repeats)
+  /slow              never answers (the client's read timeout fires)
+  /big               streams a body larger than any sane limit
+  /loop/{n}          redirects forever
+  /list.html         an HTML list page; /articles/{n}.html its article pages
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from .conftest import START
+
+
+@dataclass
+class Step:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/rss+xml; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    validators: bool = True  # send ETag/Last-Modified and honour If-None-Match with 304
+
+
+def rss(items: list[dict[str, str]], *, encoding: str = "utf-8", declared: str | None = None) -> bytes:
+    entries = "".join(
+        f"<item><title>{i['title']}</title><link>{i['link']}</link>"
+        f"<guid>{i.get('guid', i['link'])}</guid>"
+        f"<pubDate>{i.get('date', format_datetime(START))}</pubDate>"
+        f"<description>{i.get('text', '')}</description></item>"
+        for i in items
+    )
+    head = f'<?xml version="1.0" encoding="{declared or encoding}"?>\n'
+    doc = f'{head}<rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
+    return doc.encode(encoding)
+
+
+class Playground:
+    def __init__(self) -> None:
+        self.scripts: dict[str, list[Step]] = {}
+        self.hits: dict[str, int] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.never = asyncio.Event()
+        self.list_page = b""
+        self.articles: dict[str, bytes] = {}
+        self.server: TestServer | None = None
+
+    def url(self, path: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(path))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/feed/{name}.xml", self.feed)
+        app.router.add_get("/slow", self.slow)
+        app.router.add_get("/big", self.big)
+        app.router.add_get("/loop/{n}", self.loop)
+        app.router.add_get("/list.html", self.listing)
+        app.router.add_get("/articles/{n}.html", self.article)
+        return app
+
+    def _hit(self, request: web.Request) -> None:
+        self.hits[request.path] = self.hits.get(request.path, 0) + 1
+        self.requests.append((request.path, dict(request.headers)))
+
+    async def feed(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        script = self.scripts[request.match_info["name"]]
+        step = script.pop(0) if len(script) > 1 else script[0]
+        headers = dict(step.headers)
+        if step.status == 200 and step.validators:
+            etag = '"' + hashlib.sha256(step.body).hexdigest()[:16] + '"'
+            headers.update({"ETag": etag, "Last-Modified": format_datetime(START, usegmt=True)})
+            if request.headers.get("If-None-Match") == etag:
+                return web.Response(status=304, headers=headers)
+        if step.status == 200:
+            headers["Content-Type"] = step.content_type
+            return web.Response(status=200, body=step.body, headers=headers)
+        return web.Response(status=step.status, headers=headers)
+
+    async def slow(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        await self.never.wait()  # released at teardown
+        return web.Response(text="too late")
+
+    async def big(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        chunk = b"<!-- " + b"x" * 65536 + b" -->"
+        for _ in range(64):  # 4 MiB, far above the limit the tests set
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    async def loop(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        n = int(request.match_info["n"])
+        raise web.HTTPFound(f"/loop/{(n + 1) % 2}")
+
+    async def listing(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        return web.Response(body=self.list_page, headers={"Content-Type": "text/html; charset=gbk"})
+
+    async def article(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        body = self.articles.get(request.match_info["n"])
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+async def start(play: Playground) -> Any:
+    server = TestServer(play.app(), host="127.0.0.1")
+    await server.start_server()
+    play.server = server
+    return server

@@ -1,0 +1,231 @@
+"""Clustering of classified items into incidents, and the merge/split plans the engine executes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from monitor.collectors.cluster import cluster_pending
+from monitor.domain import DomainError, EventKind, EventLevel, Incident, IncidentStatus, MediaTier, OpinionLevel, Source
+from monitor.domain.clustering import ClusterPolicy, plan_merge, plan_split
+from monitor.storage.repo.clusters import incident_item_ids, move_items, refresh_incident_stats
+from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, list_events, save_incident
+from monitor.storage.repo.items import insert_items
+from monitor.storage.repo.sources import add_sources
+from monitor.storage.schema import incident_items
+
+from .conftest import START
+
+BLAST = "东港化工园区一企业今晨发生爆炸，已造成3人受伤，市应急管理局正在组织救援，事故原因正在调查。"
+POLICY = ClusterPolicy(window=timedelta(hours=72), threshold=0.25)
+
+
+def row(n, title, text, *, source=1, tier="city", relevant=True, region="donggang", event_type="work_safety",
+        published=None, duplicate_of=None, level="III"):  # fmt: skip
+    return {
+        "source_id": source,
+        "dedup_key": f"{n:064d}",
+        "url": f"https://news.example/{n}",
+        "title": title,
+        "text": text,
+        "text_norm": f"{title}\n{text}",
+        "fetched_at": START,
+        "published_at": published or START - timedelta(minutes=n),
+        "media_tier": tier,
+        "duplicate_of": duplicate_of,
+        "relevant": relevant,
+        "event_type": event_type if relevant else "not_gov",
+        "event_level": level if relevant else None,
+        "opinion_level": "L3" if relevant else None,
+        "department": "emergency",
+        "region": region,
+        "classified_at": START,
+        "created_at": START,
+    }
+
+
+async def setup_sources(db):
+    async with db.write() as conn:
+        await add_sources(
+            conn,
+            [
+                Source(name="明湖日报", url="https://a.example/rss", media_tier=MediaTier.CITY),
+                Source(name="江南日报", url="https://b.example/rss", media_tier=MediaTier.PROVINCIAL),
+                Source(name="新华社", url="https://c.example/rss", media_tier=MediaTier.CENTRAL),
+            ],
+            START,
+        )
+
+
+async def store(db, rows):
+    async with db.write() as conn:
+        stored = await insert_items(conn, rows)
+    return {key: item_id for key, (item_id, _) in stored.items()}
+
+
+async def reasons(db):
+    async with db.read() as conn:
+        return {r.item_id: (r.incident_id, r.reason) for r in await conn.execute(select(incident_items))}
+
+
+async def test_relevant_items_cluster_by_event_with_recorded_reasons(db, clock):
+    await setup_sources(db)
+    ids = await store(
+        db,
+        [
+            row(1, "东港化工园区发生爆炸 3人受伤", BLAST),
+            row(
+                2,
+                "东港化工园区爆炸事故致3人受伤 应急管理局救援",
+                "记者从市应急管理局获悉，东港化工园区爆炸已致3人受伤。",
+                source=2,
+                tier="provincial",
+            ),
+            row(
+                3,
+                "北湖镇老旧小区改造引发居民不满",
+                "北湖镇多名居民反映小区改造工程拖延。",
+                region="beihu",
+                event_type="livelihood",
+            ),
+            row(4, "东港化工园区发生爆炸 3人受伤", BLAST, region="xiling"),  # same words, other place
+            row(5, "明星八卦", "与政务无关", relevant=False),
+            row(6, "东港化工园区再次发生爆炸", BLAST, published=START + timedelta(days=5)),  # outside the window
+        ],
+    )
+    i = {n: ids[f"{n:064d}"] for n in range(1, 7)}
+    result = await cluster_pending(db, clock, POLICY)
+    assert (result.items, result.opened, result.joined) == (5, 4, 1)
+    found = await reasons(db)
+    assert i[5] not in found
+    assert found[i[2]][0] == found[i[1]][0] and found[i[2]][1]["rule"] == "similar"
+    assert found[i[2]][1]["similarity"] >= 0.25
+    assert len({found[i[n]][0] for n in (1, 3, 4, 6)}) == 4
+    assert found[i[3]][1]["rule"] == "new"
+    async with db.read() as conn:
+        blast = await get_incident(conn, found[i[1]][0])
+        kinds = [e.kind for e in await list_events(conn, blast.id)]
+    assert blast.status == IncidentStatus.DETECTED and blast.detected_at == START
+    assert (blast.item_count, blast.source_count) == (2, 2)
+    assert blast.media_tiers == (MediaTier.PROVINCIAL, MediaTier.CITY)
+    assert blast.first_published_at == START - timedelta(minutes=2)
+    assert (blast.event_level, blast.owner_unit, blast.region) == (EventLevel.III, "emergency", "donggang")
+    assert kinds == [EventKind.DETECTED, EventKind.ITEM_ATTACHED, EventKind.ITEM_ATTACHED]
+    again = await cluster_pending(db, clock, POLICY)
+    assert again.items == 0
+
+
+async def test_reposts_join_the_originals_incident_and_widen_its_spread(db, clock):
+    await setup_sources(db)
+    ids = await store(db, [row(1, "东港化工园区发生爆炸 3人受伤", BLAST)])
+    original = ids[f"{1:064d}"]
+    await cluster_pending(db, clock, POLICY)
+    more = await store(
+        db,
+        [
+            row(
+                2,
+                "转载：某地化工厂出事了",
+                "来源：明湖日报\n" + BLAST,
+                source=2,
+                tier="provincial",
+                duplicate_of=original,
+            ),
+            # a repost the classifier did not mark relevant still counts toward spread
+            row(3, "化工园区爆炸", BLAST, source=3, tier="central", relevant=False, duplicate_of=original),
+        ],
+    )
+    await cluster_pending(db, clock, POLICY)
+    found = await reasons(db)
+    incident_id = found[original][0]
+    assert found[more[f"{2:064d}"]] == (incident_id, {"rule": "repost", "original": original})
+    async with db.read() as conn:
+        incident = await get_incident(conn, incident_id)
+    assert (incident.item_count, incident.source_count) == (2, 3)
+    assert incident.media_tiers == (MediaTier.CENTRAL, MediaTier.PROVINCIAL, MediaTier.CITY)
+
+
+def stored(n: int, **kw) -> Incident:
+    base = Incident(title=f"事件{n}", detected_at=START, id=n, item_count=2, media_tiers=(MediaTier.CITY,))
+    return dataclasses.replace(base, **kw)
+
+
+def test_merge_plan_validates_and_suggests_regrade():
+    source = stored(1, event_level=EventLevel.II, opinion_level=OpinionLevel.L2, media_tiers=(MediaTier.CENTRAL,))
+    target = stored(2, event_level=EventLevel.III, opinion_level=OpinionLevel.L3)
+    plan = plan_merge(source, target, START, "duty1", "同一起爆炸")
+    assert plan.source.status == IncidentStatus.MERGED and plan.target.item_count == 4
+    assert plan.target.media_tiers == (MediaTier.CENTRAL, MediaTier.CITY)
+    assert plan.regrade == (EventLevel.II, OpinionLevel.L2)
+    assert [e.kind for e in plan.events] == [EventKind.MERGED, EventKind.ITEM_ATTACHED]
+    assert plan.events[0].payload["into"] == 2
+    with pytest.raises(DomainError, match="into itself"):
+        plan_merge(source, source, START, "duty1")
+    with pytest.raises(DomainError, match="reopen it"):
+        plan_merge(source, stored(3, status=IncidentStatus.CLOSED), START, "duty1")
+    with pytest.raises(DomainError, match="cannot move from merged"):
+        plan_merge(stored(4, status=IncidentStatus.MERGED), target, START, "duty1")
+
+
+def test_split_plan_validates():
+    parent = stored(1, event_level=EventLevel.III)
+    plan = plan_split(parent, [11], [10, 11], " 北湖镇火灾 ", START, "duty1")
+    assert plan.child.title == "北湖镇火灾" and plan.child.detected_at == parent.detected_at
+    assert plan.child.event_level == EventLevel.III and plan.parent.item_count == 1
+    assert plan.parent_event.kind == EventKind.SPLIT and plan.parent_event.payload["items"] == [11]
+    for items, title, message in (
+        ([], "x", "at least one item"),
+        ([99], "x", "not in incident 1"),
+        ([10, 11], "x", "cannot split every item"),
+        ([11], " ", "needs a title"),
+    ):
+        with pytest.raises(DomainError, match=message):
+            plan_split(parent, items, [10, 11], title, START, "duty1")
+
+
+async def test_merge_and_split_persisted_the_way_the_engine_will(db, clock):
+    """The recipe for engine.commands: plan (pure) -> move_items -> save -> events -> refresh, one transaction."""
+    await setup_sources(db)
+    ids = await store(
+        db,
+        [
+            row(1, "东港化工园区发生爆炸 3人受伤", BLAST),
+            row(
+                2, "北湖镇老旧小区改造引发居民不满", "北湖镇居民反映改造拖延。", region="beihu", event_type="livelihood"
+            ),
+            row(
+                3, "北湖镇小区改造工程停工", "北湖镇一小区改造停工。", source=2, region="beihu", event_type="livelihood"
+            ),
+        ],
+    )
+    await cluster_pending(db, clock, POLICY)
+    found = await reasons(db)
+    blast, reform = found[ids[f"{1:064d}"]][0], found[ids[f"{2:064d}"]][0]
+    async with db.write() as conn:  # Merge(reform into blast)
+        source, target = await get_incident(conn, reform), await get_incident(conn, blast)
+        plan = plan_merge(source, target, clock.now(), "duty1", "误判为两起")
+        await move_items(conn, reform, blast, None, {"rule": "merge", "from": reform, "by": "duty1"}, clock.now())
+        await save_incident(conn, plan.source, clock.now())
+        await save_incident(conn, plan.target, clock.now())
+        await append_events(conn, plan.events, clock.now())
+        await refresh_incident_stats(conn, [blast, reform], clock.now())
+    async with db.write() as conn:  # Split(item 3 off blast)
+        parent = await get_incident(conn, blast)
+        split = plan_split(
+            parent, [ids[f"{3:064d}"]], await incident_item_ids(conn, blast), "北湖镇改造停工", clock.now(), "duty1"
+        )
+        (child,) = await create_incidents(conn, [split.child], clock.now(), actor="duty1")
+        await move_items(
+            conn, blast, child, split.item_ids, {"rule": "split", "from": blast, "by": "duty1"}, clock.now()
+        )
+        await save_incident(conn, split.parent, clock.now())
+        await append_events(conn, [split.parent_event], clock.now())
+        await refresh_incident_stats(conn, [blast, child], clock.now())
+    async with db.read() as conn:
+        merged, kept, new = [await get_incident(conn, i) for i in (reform, blast, child)]
+        assert sorted(await incident_item_ids(conn, blast)) == sorted([ids[f"{1:064d}"], ids[f"{2:064d}"]])
+    assert merged.status == IncidentStatus.MERGED and merged.item_count == 0
+    assert (kept.item_count, new.item_count, new.source_count) == (2, 1, 1)

@@ -1,0 +1,196 @@
+"""Importing an existing ledger: mapping, row conversion, CSV/XLSX reading, idempotency, errors."""
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from monitor.cli import main
+from monitor.clock import SHANGHAI
+from monitor.domain import ObligationStatus
+from monitor.domain.ledger import ImportedIncident
+from monitor.ledger.convert import convert_row
+from monitor.ledger.importer import import_ledger
+from monitor.ledger.mapping import load_mapping
+from monitor.ledger.model import RowError
+from monitor.ledger.read import LedgerFileError
+from monitor.policy import PolicyError
+from monitor.storage.repo.incidents import list_events
+from monitor.storage.schema import incidents, obligations
+from tests.conftest import REPO
+
+MAPPING = load_mapping(REPO / "playbooks/import/message-board.yaml")
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+HEADER = ["msg_id", "user_id", "title", "time", "detail", "reply", "reply_time"]
+
+
+def row(msg_id="1", time="2016/2/19 8:43:00", reply_time="2016/2/19 9:13:53", reply="已收到", title="请求增加地铁站点"):
+    return dict(zip(HEADER, [msg_id, "UU1", title, time, "正文", reply, reply_time], strict=True))
+
+
+def local(*args):
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("time", "expected"),
+    [
+        ("2016/2/19 8:43:00", local(2016, 2, 19, 8, 43)),
+        ("2016/02/19 08:43:00", local(2016, 2, 19, 8, 43)),
+        ("2019-01-09 10:00:00", local(2019, 1, 9, 10)),
+        ("2016/2/19 8:43", local(2016, 2, 19, 8, 43)),
+        ("2017/5/16", local(2017, 5, 16, 0, 0)),  # date only: received from the start of the day
+    ],
+)
+def test_received_times_in_several_spellings(time, expected):
+    out = convert_row(MAPPING, 2, row(time=time, reply_time="2019/12/31 23:00:00"), NOW)
+    assert isinstance(out, ImportedIncident)
+    assert out.incident.detected_at == expected and out.incident.external_ref == "import:message-board:1"
+
+
+def test_a_date_only_reply_counts_from_the_end_of_its_day():
+    out = convert_row(MAPPING, 2, row(time="2017/5/14 10:00:00", reply_time="2017/5/16"), NOW)
+    assert isinstance(out, ImportedIncident)
+    ob = out.obligations[0]
+    assert ob.met_at == local(2017, 5, 16, 23, 59, 59) and ob.due_at == local(2017, 5, 16, 10)
+    assert ob.status == ObligationStatus.LATE  # not credited as on time: the data cannot prove it
+    response = out.events[1]
+    assert response.payload["date_only"] is True and response.payload["published_at"] == "2017-05-16T23:59:59+08:00"
+
+
+@pytest.mark.parametrize(
+    ("reply_time", "status"),
+    [("2016/2/20 8:00:00", ObligationStatus.MET), ("2016/2/21 8:43:00", ObligationStatus.MET),
+     ("2016/2/21 8:44:00", ObligationStatus.LATE), ("", ObligationStatus.BREACHED)],
+)  # fmt: skip
+def test_the_48_hour_deadline(reply_time, status):
+    out = convert_row(MAPPING, 2, row(reply_time=reply_time, reply="已收到" if reply_time else ""), NOW)
+    assert isinstance(out, ImportedIncident)
+    ob = out.obligations[0]
+    assert (ob.rule_id, ob.status, ob.due_at) == ("GB61-RESPOND-48H", status, local(2016, 2, 21, 8, 43))
+    kinds = [e.kind.value for e in out.events]
+    assert kinds == (["confirmed", "response_recorded", "closed"] if reply_time else ["confirmed"])
+    assert out.incident.status.value == ("closed" if reply_time else "handling")
+
+
+def test_an_unanswered_recent_message_is_still_open():
+    out = convert_row(MAPPING, 2, row(time="2026/10/31 20:00:00", reply_time="", reply=""), NOW)
+    assert isinstance(out, ImportedIncident) and out.obligations[0].status == ObligationStatus.OPEN
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"msg_id": ""}, "缺少编号"),
+        ({"time": ""}, "缺少收到时间"),
+        ({"time": "2016年2月30日"}, "time 列的时间 '2016年2月30日' 无法识别"),
+        ({"reply_time": "昨天"}, "reply_time 列的时间 '昨天' 无法识别"),
+        ({"reply_time": ""}, "有答复内容但缺少答复时间"),
+        ({"reply_time": "2016/2/18 8:00:00"}, "答复时间 2016-02-18 08:00 早于收到时间"),
+        ({"title": "", "detail": ""}, "标题和正文都为空"),
+    ],
+)
+def test_rows_that_cannot_be_read_say_why(changes, reason):
+    out = convert_row(MAPPING, 7, row() | changes, NOW)
+    assert isinstance(out, RowError) and out.row == 7 and reason in out.reason
+
+
+def test_title_falls_back_to_the_text():
+    out = convert_row(MAPPING, 2, row(title="") | {"detail": "小区门口路灯坏了三个月没人修"}, NOW)
+    assert isinstance(out, ImportedIncident) and out.incident.title == "小区门口路灯坏了三个月没人修"
+
+
+def write_csv(path: Path, rows, encoding="utf-8-sig"):
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows([[r[h] for h in HEADER] for r in rows])
+    return path
+
+
+ROWS = [row("1"), row("2", time="2016/3/1 10:00:00", reply_time="2016/3/9 10:00:00"), row("3", time="不知道"),
+        row("1", title="重复的编号"), row("4", time="2016/3/2", reply_time="2016/3/2")]  # fmt: skip
+
+
+async def test_import_is_idempotent_and_reports_bad_rows(db, tmp_path):
+    source = write_csv(tmp_path / "board.csv", ROWS)
+    rejects = tmp_path / "rejects.csv"
+    first = await import_ledger(db, source, MAPPING, NOW, rejects=rejects)
+    assert (first.rows, first.imported, first.already, first.date_only) == (5, 3, 0, 1)
+    assert [(e.row, e.ledger_id) for e in first.errors] == [(4, "3"), (5, "1")]
+    assert "与第 2 行重复" in first.errors[1].reason
+    with rejects.open(encoding="utf-8-sig") as handle:
+        rejected = list(csv.reader(handle))
+    assert rejected[0][:2] == ["行号", "原因"] and [r[0] for r in rejected[1:]] == ["4", "5"]
+    second = await import_ledger(db, source, MAPPING, NOW)
+    assert (second.imported, second.already) == (0, 3)
+    async with db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(incidents))).scalar_one() == 3
+        statuses = dict(
+            (await conn.execute(select(obligations.c.status, func.count()).group_by(obligations.c.status))).all()
+        )
+        first_id = (
+            await conn.execute(select(incidents.c.id).where(incidents.c.external_ref == "import:message-board:1"))
+        ).scalar_one()
+        events = await list_events(conn, first_id)
+    assert statuses == {"met": 2, "late": 1}
+    assert [e.kind.value for e in events] == ["detected", "confirmed", "response_recorded", "closed"]
+    assert events[2].payload["summary"] == "已收到" and events[2].actor == "ledger-import"
+
+
+async def test_xlsx_and_gb18030_csv_read_the_same(sqlite_db, tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append([25582, "UU1", "标题", datetime(2016, 2, 19, 8, 43), "正文", "答复", "2016/2/19 9:13:53"])
+    sheet.append([25583, "UU2", "另一条", "2016/2/20", "正文", "答复", datetime(2016, 2, 20, 18)])
+    workbook.save(tmp_path / "board.xlsx")
+    from_xlsx = await import_ledger(sqlite_db, tmp_path / "board.xlsx", MAPPING, NOW)
+    assert (from_xlsx.imported, from_xlsx.errors) == (2, [])
+    gbk = write_csv(tmp_path / "gbk.csv", [row("25582"), row("25583")], encoding="gb18030")
+    again = await import_ledger(sqlite_db, gbk, MAPPING, NOW)
+    assert (again.imported, again.already) == (0, 2)  # same ids: the numeric cell 25582 reads as "25582"
+
+
+async def test_file_problems_are_clear(sqlite_db, tmp_path):
+    bad = tmp_path / "other.csv"
+    bad.write_text("id,标题\n1,x\n", encoding="utf-8")
+    with pytest.raises(
+        LedgerFileError,
+        match=r"columns msg_id, title, detail, time, reply, reply_time named by mapping 'message-board' are not",
+    ):
+        await import_ledger(sqlite_db, bad, MAPPING, NOW)
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(LedgerFileError, match=r"export the ledger as \.csv or \.xlsx"):
+        await import_ledger(sqlite_db, tmp_path / "x.pdf", MAPPING, NOW)
+    with pytest.raises(LedgerFileError, match="no such file"):
+        await import_ledger(sqlite_db, tmp_path / "missing.csv", MAPPING, NOW)
+
+
+def test_mapping_errors_name_line_and_fix(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("name: board\ncolumns:\n  id: msg_id\n  recieved_at: time\n", encoding="utf-8")
+    with pytest.raises(
+        PolicyError, match=r"m.yaml:4 columns.recieved_at: unknown key 'recieved_at'\n  fix: did you mean 'received_at'"
+    ):
+        load_mapping(path)
+    path.write_text("name: board\ncolumns: {id: a, received_at: b}\ndefaults: {opinion_level: L9}\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"defaults\.opinion_level: 'L9' is not allowed"):
+        load_mapping(path)
+
+
+def test_import_ledger_command(tmp_path, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    assert main(["--database-url", url, "migrate"]) == 0
+    source = write_csv(tmp_path / "board.csv", ROWS)
+    mapping = str(REPO / "playbooks/import/message-board.yaml")
+    args = ["--database-url", url, "import-ledger", str(source), "--mapping", mapping,
+            "--rejects", str(tmp_path / "rej.csv"), "--now", "2026-11-01T08:00"]  # fmt: skip
+    assert main(args) == 1  # some rows could not be imported
+    out = capsys.readouterr().out
+    assert "读取 5 行：已导入 3 条" in out and "第 4 行（编号 3）：time 列的时间 '不知道' 无法识别" in out
+    assert main(args) == 1
+    assert "此前已导入而跳过 3 条" in capsys.readouterr().out

@@ -1,0 +1,115 @@
+"""The pure report builder: months, outcomes at the cut-off, percentiles, counting, schedule."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.domain.reporting import IncidentFacts, ObligationFacts, ObligationTally
+from monitor.reports.build import Details, Dist, MonthAccumulator, Names, Period, PeriodError, build_report
+from monitor.reports.schedule import Recipient, parse_recipients, report_due, scheduled_run
+from tests.report_support import sh
+
+
+def test_month_boundaries_are_asia_shanghai_midnights():
+    p = Period.parse("2026-10")
+    assert p.start == datetime(2026, 9, 30, 16, tzinfo=UTC)
+    assert p.end == datetime(2026, 10, 31, 16, tzinfo=UTC)
+    assert p.days == 31 and p.label == "2026年10月"
+    assert Period.parse("2026-01").previous() == Period(2025, 12)
+    assert Period.parse("2025-12").next() == Period(2026, 1)
+    assert Period.containing(sh(11, 1, 0)) == Period(2026, 11)  # 00:00 on the 1st belongs to the new month
+    assert Period.containing(sh(11, 1, 0) - timedelta(seconds=1)) == Period(2026, 10)
+
+
+@pytest.mark.parametrize("text", ["2026-13", "202610", "26-10", "2026/10", ""])
+def test_bad_months_say_how_to_write_them(text):
+    with pytest.raises(PeriodError, match="YYYY-MM"):
+        Period.parse(text)
+
+
+DUE = sh(10, 5)
+
+
+def ob(outcome, due=DUE, met=None, rule="GB61-RESPOND-48H", unit="housing", incident=1, oid=1):
+    return ObligationFacts(oid, incident, rule, 0, due, "open", met, None, unit, None, "L3", f"事件{incident}", outcome)
+
+
+def test_median_and_p90_interpolate_linearly():
+    assert Dist.of([]) == Dist(0, None, None)
+    assert Dist.of([3.0]) == Dist(1, 3.0, 3.0)
+    d = Dist.of([float(x) for x in range(1, 11)])
+    assert d.median == 5.5 and d.p90 == pytest.approx(9.1)
+
+
+def inc(i, detected, responded=None, *, unit="housing", level=None, opinion="L3", status="handling",
+        requires=True, items=1):  # fmt: skip
+    return IncidentFacts(i, f"事件{i}", detected, status, level, opinion, "livelihood", unit, "chengdong", requires,
+                         items, responded, int(responded is not None))  # fmt: skip
+
+
+def test_accumulator_counts_rates_and_drilldown_agree():
+    cutoff = sh(11, 1, 8)
+    acc = MonthAccumulator(Period(2026, 10), cutoff, drill=True, top_n=2)
+    acc.add_incidents([
+        inc(1, sh(10, 1, 9), sh(10, 1, 19)),                 # 10 h
+        inc(2, sh(10, 2, 9), sh(10, 1, 9)),                  # published before detection: 0 h
+        inc(3, sh(10, 3, 9), sh(11, 2, 9)),                  # answered after the cut-off: unanswered
+        inc(4, sh(10, 4, 9), unit="emergency", level="II", opinion="L1", items=20),
+        inc(5, sh(10, 5, 9), status="dismissed"),
+        inc(6, sh(10, 6, 9), requires=False, opinion="L4"),
+    ])  # fmt: skip
+    acc.add_tallies([ObligationTally("GB61-RESPOND-48H", "housing", "met_on_time", 1),
+                     ObligationTally("GB61-RESPOND-48H", "emergency", "breached", 1),
+                     ObligationTally("GB61-RESPOND-48H", "housing", "cancelled", 1)])  # fmt: skip
+    acc.add_obligations([ob("met_on_time", met=sh(10, 4), oid=1), ob("breached", unit="emergency", incident=4, oid=2),
+                         ob("cancelled", oid=3)])  # fmt: skip
+    s = acc.summary()
+    assert (s.incidents, s.requiring_response, s.responded, s.responded_required) == (5, 4, 2, 2)
+    assert s.response_rate == 0.5 and s.excluded == {"dismissed": 1}
+    assert (s.ttr.n, s.ttr.median) == (2, 5.0)
+    assert (s.tally.due, s.tally.met_on_time, s.tally.breached, acc.cancelled) == (2, 1, 1, 1)
+    assert acc.daily[0] == 1 and acc.daily_responded[:3] == [1, 1, 0]
+    assert acc.buckets == {"5–24小时": 1, "≤1小时": 1, "未回应": 2}
+    drill = acc.drilldown()
+    assert drill["incidents"] == (1, 2, 3, 4, 6)
+    assert drill["unanswered"] == (3, 4)
+    assert drill["incidents:unit:emergency"] == (4,)
+    assert drill["ob:breached:unit:emergency"] == (4,)
+    assert [f.id for f in acc.top_incidents()] == [4, 1]  # 重大 first, then the earliest
+
+
+def test_an_empty_month_still_builds_a_report():
+    acc = MonthAccumulator(Period(2026, 10), sh(11, 1, 8))
+    previous = MonthAccumulator(Period(2026, 9), sh(11, 1, 8)).summary()
+    report = build_report(acc, previous, Details(), Names(city="明湖市"))
+    assert report.contract["incidents"] == 0 and report.contract["response_rate"] is None
+    assert "未监测到" in report.sections[0].paragraphs[0]
+    assert report.title == "明湖市政务舆情回应情况月报（2026年10月）"
+
+
+@pytest.mark.parametrize(
+    ("now", "month", "cutoff"),
+    [
+        (sh(11, 1, 8), "2026-10", sh(11, 1, 8)),
+        (sh(11, 20, 15), "2026-10", sh(11, 1, 8)),  # any time in the month: the same run (catch-up)
+        (sh(11, 1, 7, 59), "2026-09", sh(10, 1, 8)),  # before the hour: still last month's run
+        (datetime(2027, 1, 1, 0, 30, tzinfo=UTC), "2026-12", datetime(2027, 1, 1, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_scheduled_run_is_last_month_cut_off_on_the_first(now, month, cutoff):
+    run = scheduled_run(now, 8)
+    assert (run.period.key, run.cutoff) == (month, cutoff)
+    assert report_due(now, 8, {month}) is None
+    assert report_due(now, 8, {"2020-01"}) == run
+
+
+def test_recipients_parse_with_optional_channels_and_name_bad_entries():
+    assert parse_recipients(" chen_jun:email, wang_fang ,,chen_jun") == [
+        Recipient("chen_jun", parse_recipients("x:email")[0].channel),
+        Recipient("wang_fang"),
+    ]
+    assert Recipient("a").idempotency_key(Period(2026, 10)) == "report:2026-10:a"
+    with pytest.raises(ValueError, match="pigeon"):
+        parse_recipients("chen_jun:pigeon")
+    with pytest.raises(ValueError, match="not a person id"):
+        parse_recipients("陈军")

@@ -1,0 +1,178 @@
+"""HTML, CSV, XLSX and JSON say the same thing, reproducibly, with Chinese that renders."""
+
+import csv
+import io
+import json
+import re
+import warnings
+import zipfile
+from html.parser import HTMLParser
+
+import pytest
+from openpyxl import load_workbook
+
+from monitor.policy import load_org
+from monitor.reports.build import Chart, Kind, Period
+from monitor.reports.render.cells import cell_text
+from monitor.reports.render.charts import font_path, missing_glyphs, render_svg
+from monitor.reports.render.files import write_report
+from monitor.reports.render.html import render_fragment
+from monitor.reports.service import generate, names_from_org
+from monitor.reports.web import report_months, report_page
+from tests.conftest import REPO
+from tests.report_support import CUTOFF, seed
+
+ORG = REPO / "playbooks/org/demo-city.yaml"
+
+
+class Tables(HTMLParser):
+    """table key -> rows of cell texts, read from data-table / td."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.current, self.row, self.cell = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.current = self.tables.setdefault(a["data-table"], [])
+        elif tag == "tr" and self.current is not None:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.current.append(self.row)
+            self.row = None
+        elif tag == "table":
+            self.current = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+@pytest.fixture
+async def report(sqlite_db):
+    await seed(sqlite_db)
+    return await generate(sqlite_db, Period(2026, 10), CUTOFF, names_from_org(load_org(ORG)), drill=True)
+
+
+def xlsx_text(value, kind):
+    """An XLSX cell as the CSV would write it."""
+    if value is None:
+        return cell_text(None, kind)
+    if kind == Kind.TIME:
+        return value.strftime("%Y-%m-%d %H:%M")  # already the Beijing wall time
+    return cell_text(value, kind)
+
+
+async def test_html_csv_and_xlsx_figures_agree(report, tmp_path):
+    files = write_report(report, tmp_path, ["html", "csv", "xlsx", "json"], list_limit=10_000)
+    html = Tables()
+    html.feed((tmp_path / "report-2026-10.html").read_text(encoding="utf-8"))
+    workbook = load_workbook(tmp_path / "report-2026-10.xlsx")
+    assert workbook.sheetnames[0] == "说明" and len(workbook.sheetnames) == len(report.tables()) + 1
+    sheets = iter(workbook.sheetnames[1:])
+    compared = 0
+    for table in report.tables():
+        kinds = [c.kind for c in table.columns]
+        with (tmp_path / f"report-2026-10-{table.key}.csv").open(encoding="utf-8-sig", newline="") as handle:
+            from_csv = list(csv.reader(handle))
+        sheet = workbook[next(sheets)]
+        from_xlsx = [[xlsx_text(v, k) for v, k in zip(row, kinds, strict=True)]
+                     for row in sheet.iter_rows(min_row=2, values_only=True)]  # fmt: skip
+        assert from_csv[0] == [c.header for c in table.columns]
+        assert next(c.value for c in sheet[1]).startswith(table.columns[0].header)
+        if not table.rows:
+            assert table.key not in html.tables and from_xlsx == [] and from_csv[1:] == []
+            continue
+        from_html = [[cell.replace(",", "") if k in (Kind.INT,) else cell for cell, k in zip(row, kinds, strict=True)]
+                     for row in html.tables[table.key][1:]]  # fmt: skip
+        assert from_html == from_csv[1:] == from_xlsx, table.key
+        compared += len(table.rows)
+    assert compared > 40
+    contract = json.loads((tmp_path / "report-2026-10.json").read_text(encoding="utf-8"))
+    overview = html.tables["overview"][1]
+    assert overview[1] == str(contract["incidents"]) and overview[4] == f"{contract['response_rate'] * 100:.1f}%"
+    assert contract["tables"]["rules"]["rows"][-1][0] == "合计"
+    assert len(files) == 2 + len(report.tables()) + 1
+
+
+async def test_the_same_data_give_the_same_bytes(sqlite_db, tmp_path):
+    await seed(sqlite_db)
+    names = names_from_org(load_org(ORG))
+    outputs = []
+    for run in ("one", "two"):
+        report = await generate(sqlite_db, Period(2026, 10), CUTOFF, names)
+        write_report(report, tmp_path / run, ["html", "xlsx", "json", "csv"])
+        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
+    assert outputs[0] == outputs[1]
+    xlsx = zipfile.ZipFile(io.BytesIO(outputs[0]["report-2026-10.xlsx"]))
+    core = xlsx.read("docProps/core.xml").decode()
+    assert "2026-11-01T00:00:00Z" in core  # the cut-off (08:00 Beijing), not the time it was written
+    assert {info.date_time for info in xlsx.infolist()} == {(2026, 11, 1, 8, 0, 0)}
+    html = outputs[0]["report-2026-10.html"].decode()
+    assert "数据截至：2026-11-01 08:00（北京时间）" in html
+
+
+async def test_html_is_self_contained_and_zh_cn(report):
+    from monitor.reports.render.html import render_document
+
+    html = render_document(report)
+    assert html.startswith("<!doctype html>") and '<html lang="zh-CN">' in html
+    assert "<script" not in html and "<link" not in html and not re.search(r'\ssrc="', html)
+    external = re.findall(r'(?:href|src)="(https?:[^"]+)"', html)
+    assert external == []
+    assert html.count("<svg") == len(report.charts()) == 3
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "element ids must be unique across the inline charts"
+
+
+def test_the_bundled_font_draws_every_chinese_label(tmp_path):
+    org = load_org(ORG)
+    labels = [u.name for u in org.units.values()] + [p.name for p in org.people.values()]
+    labels += ["各责任单位回应及时率", "首次回应时长分布", "≤1小时", "1–5小时", "48小时–7天", ">7天", "未回应",
+               "2026年10月每日新增政务舆情", "新增舆情", "其中已回应", "起数", "日期", "回应及时率"]  # fmt: skip
+    assert font_path().name == "NotoSansSC-Regular.otf"
+    assert missing_glyphs(labels) == set()
+    assert missing_glyphs(["𠀀"]) == {"𠀀"}  # the check itself can fail
+    units = tuple(u.name for u in org.units.values())
+    chart = Chart("units", "各责任单位回应及时率", "hbar", units, (("回应及时率", tuple(0.5 for _ in units)),),
+                  x_label="回应及时率", percent=True, description="测试")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)" for tofu
+        svg = render_svg(chart, "t-")
+    glyphs = set(re.findall(r'<path id="t-NotoSansSC-Regular-([0-9a-f]+)"', svg))
+    distinct = {ch for label in [*units, chart.title, chart.x_label] for ch in label if not ch.isspace()}
+    assert len(glyphs) >= len({ch for ch in distinct if ord(ch) > 127}), "every Chinese character drawn as a path"
+    assert '<title id="t-title">各责任单位回应及时率</title>' in svg
+    assert "DejaVu" not in svg  # no fallback font was used
+
+
+async def test_long_lists_are_cut_in_html_only(report):
+    html = render_fragment(report, list_limit=1)
+    assert "共 3 条，此处显示前 1 条" in html  # the overdue list
+
+
+async def test_the_web_page_links_figures_to_the_incidents_behind_them(sqlite_db):
+    seeded = await seed(sqlite_db)
+    page = await report_page(
+        sqlite_db, load_org(ORG), Period(2026, 10), CUTOFF, drill_url="/reports/2026-10/drill/{key}"
+    )
+    assert page.html.startswith('<div class="mr-report"') and "<html" not in page.html
+    keys = set(re.findall(r'data-drill="([^"]+)"', page.html))
+    assert {"incidents", "responded", "ob:breached", "incidents:unit:housing"} <= keys
+    assert keys <= set(page.drilldown)
+    assert 'href="/reports/2026-10/drill/incidents%3Aunit%3Ahousing"' in page.html  # keys are URL-encoded
+    assert len(page.incidents_behind("incidents")) == page.contract["incidents"] == 5
+    assert page.incidents_behind("unanswered") == (seeded.ids["C"], seeded.ids["D"])
+    assert set(page.incidents_behind("ob:breached")) == {seeded.ids["A"], seeded.ids["C"]}
+    assert page.chart_drilldown["daily"][2] == ("3", "day:3")
+    assert page.incidents_behind("day:3") == (seeded.ids["A"],)
+    months = await report_months(sqlite_db, CUTOFF)
+    assert [m.key for m in months] == ["2026-11", "2026-10", "2026-09"]

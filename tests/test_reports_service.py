@@ -1,0 +1,143 @@
+"""Reading a month from the database (SQLite and PostgreSQL) gives the hand-checked figures."""
+
+from pathlib import Path
+
+import pytest
+
+from monitor.policy import load_org
+from monitor.reports.build import Period, PeriodError
+from monitor.reports.service import generate, names_from_org
+from tests.conftest import REPO
+from tests.report_support import CUTOFF, seed, sh
+
+OCT = Period(2026, 10)
+
+
+@pytest.fixture(scope="module")
+def names():
+    return names_from_org(load_org(Path(REPO / "playbooks/org/demo-city.yaml")))
+
+
+def table(report, key):
+    t = next(t for t in report.tables() if t.key == key)
+    return [dict(zip([c.key for c in t.columns], row, strict=True)) for row in t.rows]
+
+
+async def test_october_figures(db, names):
+    seeded = await seed(db)
+    report = await generate(db, OCT, CUTOFF, names, drill=True)
+    c = report.contract
+    # A B C D H detected in October (E dismissed; F G in September; I at 00:00 on 1 November)
+    assert (c["incidents"], c["requiring_response"], c["responded"], c["response_rate"]) == (5, 4, 2, 0.5)
+    assert c["excluded"] == {"dismissed": 1, "merged": 0}
+    # first responses: A 23 h, B 5.5 h (its 13:30 release, published before it was recorded)
+    assert c["time_to_first_response_h"] == {"n": 2, "median": 14.25, "p90": 21.25}
+    # due in October: A-48H met, A-CONT breached, B-5H late, B-24H met, B-30MIN met, C-48H breached, F-48H met;
+    # D's 48 h paused to 3 November is not due in October; E's was cancelled
+    assert c["obligations"] == {"due": 7, "met_on_time": 4, "met_late": 1, "breached": 2, "paused": 0,
+                                "pending": 0, "timeliness_rate": 0.5714}  # fmt: skip
+    assert c["cancelled_obligations"] == 1
+    assert c["rules"]["GB61-RESPOND-48H"] | {"title": ""} == {
+        "title": "", "due": 3, "met_on_time": 2, "met_late": 0, "breached": 1, "paused": 0, "pending": 0,
+        "timeliness_rate": 0.6667,
+    }  # fmt: skip
+    assert c["rules"]["GB80-AUTH-RELEASE-5H"]["met_late"] == 1
+    assert c["units"]["housing"]["incidents"] == 2 and c["units"]["housing"]["breached"] == 1
+    assert c["units"]["water"]["incidents"] == 0 and c["units"]["water"]["met_on_time"] == 1
+    assert c["previous"]["incidents"] == 2 and c["previous"]["obligations"]["met_late"] == 1
+    assert c["previous"]["time_to_first_response_h"]["median"] == 44.0
+    assert c["cutoff"] == "2026-11-01T08:00:00+08:00" and c["month"] == "2026-10"
+
+    overdue = table(report, "overdue")
+    assert [(r["incident_id"], r["outcome"]) for r in overdue] == [
+        (seeded.ids["A"], "超期未履行"), (seeded.ids["C"], "超期未履行"), (seeded.ids["B"], "逾期履行"),
+    ]  # fmt: skip
+    assert overdue[1]["delay_h"] == pytest.approx(239.0)  # 10-22 09:00 → cut-off 11-01 08:00
+    assert overdue[0]["supervision"] == (  # the warning before the deadline is left out
+        "10-05 09:00 超期提醒→赵磊（联络员、分管领导），10-05 09:01送达；"
+        "10-06 09:00 督办→钱志强（主要负责人/第一新闻发言人、政府办）"
+    )
+    assert overdue[0]["escalations"] == 2 and overdue[2]["delay_h"] == pytest.approx(1.0)
+    assert "逾期回应（时限逾期后才履行）1 项，平均超时 1.0 小时" in report.sections[2].paragraphs[1]
+
+    pause = table(report, "pauses")[0]
+    assert (pause["outcome"], pause["decided_by"], pause["reason"]) == ("已批准", "孙丽华", "等待教育厅答复口径")
+    assert pause["length_h"] == pytest.approx(95.0)
+    regrade = table(report, "regrades")[0]
+    assert (regrade["before"], regrade["after"]) == ("III级（较大）／L1（重大·红）", "II级（重大）／L1（重大·红）")
+    assert [r["field"] for r in table(report, "corrections")] == ["责任单位", "是否政务舆情"]
+    assert table(report, "corrections")[0]["new"] == "明湖市住房和城乡建设局"
+    assert [r["incident_id"] for r in table(report, "top_incidents")][:2] == [seeded.ids["B"], seeded.ids["C"]]
+    timeline = [what for _, what, _ in report.sections[-1].timelines[0].entries]
+    assert any(what.startswith("公开回应：发布权威信息") for what in timeline)
+    assert any(what.startswith("调整级别") and "原因：死亡人数升至10人" in what for what in timeline)
+    ranking = table(report, "ranking")
+    assert ranking[0]["unit"] == "明湖市水务局" and ranking[-1]["timeliness"] in (None, 0.0)
+
+
+async def test_the_cutoff_decides_what_is_known(db, names):
+    await seed(db, recorded=sh(10, 21))
+    mid = await generate(db, OCT, sh(10, 21), names)
+    c = mid.contract
+    # at 10-21 00:00: C's 48 h is not due yet; A's continued release already overdue; B responded
+    assert c["rules"]["GB61-RESPOND-48H"]["pending"] == 1
+    assert c["obligations"]["breached"] == 1 and c["obligations"]["pending"] == 1
+    assert c["incidents"] == 3  # A B C; D and H come later
+    before = await generate(db, OCT, sh(10, 20, 23), names)
+    assert before.contract["incidents"] == 0  # nothing had been recorded yet
+
+
+async def test_a_unit_report_only_counts_that_unit(db, names):
+    await seed(db)
+    report = await generate(db, OCT, CUTOFF, names, unit="housing")
+    c = report.contract
+    assert (c["incidents"], c["obligations"]["due"], c["unit"]) == (2, 2, "housing")
+    assert set(c["units"]) == {"housing"}
+    assert report.title.startswith("明湖市住房和城乡建设局") and report.contract["excluded"]["dismissed"] == 1
+
+
+async def test_a_month_after_the_cutoff_is_refused(sqlite_db, names):
+    with pytest.raises(PeriodError, match="has not started"):
+        await generate(sqlite_db, Period(2026, 12), CUTOFF, names)
+
+
+OUTCOMES = [  # (status as stored, due, met, outcome at the cut-off 11-01 08:00)
+    ("met", sh(10, 5), sh(10, 4), "met_on_time"),
+    ("met", sh(10, 5), sh(10, 5), "met_on_time"),  # exactly at the deadline is on time
+    ("late", sh(10, 5), sh(10, 6), "met_late"),
+    ("late", sh(10, 31), sh(11, 2), "breached"),  # met after the cut-off: unmet then
+    ("breached", sh(10, 5), None, "breached"),
+    ("open", sh(10, 5), None, "breached"),  # the engine had not ticked yet: overdue all the same
+    ("paused", sh(10, 5), None, "breached"),  # paused after the deadline: the deadline was missed
+    ("cancelled", sh(10, 5), None, "cancelled"),
+]
+
+
+async def test_outcomes_are_judged_in_sql_at_the_cutoff(db):
+    from sqlalchemy import insert
+
+    from monitor.domain import Incident
+    from monitor.storage.repo import reports as repo
+    from monitor.storage.repo.incidents import create_incidents
+    from monitor.storage.schema import obligations
+
+    async with db.write() as conn:
+        [iid] = await create_incidents(
+            conn, [Incident(title="t", detected_at=sh(10, 1), owner_unit="housing")], sh(10, 1)
+        )
+        await conn.execute(insert(obligations), [
+            {"incident_id": iid, "rule_id": f"R{n}", "instance": 0, "action": "a", "clock": "natural_hours",
+             "t0": sh(10, 1), "due_at": due, "status": status, "met_at": met, "created_at": sh(10, 1),
+             "updated_at": sh(10, 1)}
+            for n, (status, due, met, _) in enumerate(OUTCOMES)
+        ])  # fmt: skip
+        tallies = await repo.obligation_tallies(conn, OCT.start, OCT.end, CUTOFF)
+        missed = [
+            o for batch in [b async for b in repo.stream_obligations(conn, OCT.start, OCT.end, CUTOFF)] for o in batch
+        ]
+        mid = await repo.obligation_tallies(conn, OCT.start, OCT.end, sh(10, 4, 12))
+    assert {(t.rule_id, t.outcome) for t in tallies} == {(f"R{n}", out) for n, (*_, out) in enumerate(OUTCOMES)}
+    assert sorted(o.rule_id for o in missed) == ["R2", "R3", "R4", "R5", "R6"]
+    assert {t.rule_id: t.outcome for t in mid if t.rule_id in ("R0", "R4", "R6")} == {
+        "R0": "met_on_time", "R4": "pending", "R6": "paused",
+    }  # fmt: skip
