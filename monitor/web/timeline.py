@@ -26,6 +26,7 @@ PAYLOAD_LABELS = {
     "owner_unit": "责任单位",
     "event_level": "突发事件级别",
     "opinion_level": "舆情级别",
+    "event_type": "类别",
     "requires_response": "需要回应",
     "kind": "方式",
     "url": "链接",
@@ -50,6 +51,7 @@ _VALUE_KINDS = {
     "report_kind": "report_kind",
     "event_level": "event_level",
     "opinion_level": "opinion_level",
+    "event_type": "event_type",
 }
 _CHANNELS = {"phone": "电话", "written": "书面"}
 _HIDDEN = {"from", "to", "path", "via", "outbox_id", "instance", "status", "limit", "key", "digest", "files", "steps"}

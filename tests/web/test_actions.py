@@ -144,6 +144,10 @@ async def test_corrections_are_written_once_for_dismiss_reassign_and_regrade(web
     await post_form(client, f"/incidents/{incident}/actions/reassign", {"owner_unit": "housing", "reason": "工地"})
     form = {"event_level": "III", "opinion_level": "L2", "reason": "核实"}
     await post_form(client, f"/incidents/{incident}/actions/regrade", form)
+    form = {"event_type": "fire", "reason": "系仓库火灾，非生产安全事故"}
+    resp = await post_form(client, f"/incidents/{incident}/actions/regrade", form)
+    assert resp.status == 303
+    assert 'id="flash">已更正事件类别</p>' in await (await client.get(f"/incidents/{incident}")).text()
     async with env.db.read() as conn:
         rows = [
             (r.incident_id, r.field, r.old_value, r.new_value, r.actor) for r in await conn.execute(select(corrections))
@@ -154,6 +158,7 @@ async def test_corrections_are_written_once_for_dismiss_reassign_and_regrade(web
             (incident, "department", "emergency", "housing", "duty"),
             (incident, "event_level", "II", "III", "duty"),
             (incident, "opinion_level", "L1", "L2", "duty"),
+            (incident, "event_type", None, "fire", "duty"),
         ]
     )
 
@@ -176,7 +181,7 @@ async def test_an_engine_refusal_keeps_the_input_and_shows_the_reason(web_env):
     form = {"opinion_level": "L1", "reason": "与原级别相同"}  # the engine: 级别没有变化
     resp = await post_form(client, f"/incidents/{incident}/actions/regrade", form)
     html = await resp.text()
-    assert resp.status == 409 and "级别没有变化，请选择新的级别。" in html
+    assert resp.status == 409 and "级别没有变化，请选择新的级别或类别。" in html
     assert "与原级别相同" in html and 'id="action-regrade" open' in html
     assert await env.audit("incident.regrade") == []  # nothing committed, no audit row
 

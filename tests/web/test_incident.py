@@ -92,7 +92,7 @@ async def test_bad_input_is_named_and_kept(web_env):
     assert "x" * 5001 in html and 'id="action-notes" open' in html
     resp = await post_form(client, f"/incidents/{incident}/actions/regrade", {"reason": "媒体报道升级"})
     html = await resp.text()
-    assert resp.status == 400 and "「突发事件级别」「舆情级别」与「是否需要回应」至少选择一项" in html
+    assert resp.status == 400 and "「突发事件级别」「舆情级别」「事件类别」与「是否需要回应」至少选择一项" in html
     assert "媒体报道升级" in html
     resp = await post_form(
         client, f"/incidents/{incident}/actions/pause-requests", {"rule_id": "", "until": "昨天", "reason": ""}

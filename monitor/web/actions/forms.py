@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.clock import parse_instant
-from monitor.domain import EventLevel, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
+from monitor.domain import EventLevel, EventType, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
 from monitor.domain.commands import ReportChannel
 from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
 from monitor.web.actions.specs import ActionSpec, FieldSpec
@@ -24,6 +24,7 @@ NO_EVENT_LEVEL = "none"  # Regrade: "not a 突发事件" (clears the event level
 _TYPED_CHOICES: dict[str, Any] = {
     "event_level": EventLevel,
     "opinion_level": OpinionLevel,
+    "event_type": EventType,
     "response_kind": ResponseKind,
     "report_kind": ReportKind,
 }
@@ -82,6 +83,7 @@ _FIXED_CHOICES: dict[str, list[Choice]] = {
         (NO_EVENT_LEVEL, "非突发事件（清除级别）"),
     ],
     "opinion_level": [(lvl.value, f"{lvl.label}（{lvl.color}）") for lvl in OpinionLevel],
+    "event_type": [(t.value, t.label) for t in EventType],
     "response_kind": [(k.value, k.label) for k in ResponseKind],
     "report_kind": [(k.value, REPORT_KIND_LABELS[k]) for k in ReportKind],
     "report_channel": [(ReportChannel.PHONE, "电话"), (ReportChannel.WRITTEN, "书面")],
@@ -231,9 +233,9 @@ def _document(raw: Any, ctx: FormContext) -> tuple[Any, str | None]:
 def _cross_checks(spec: ActionSpec, values: dict[str, Any], ctx: FormContext, errors: dict[str, str]) -> None:
     if spec.command == "RecordResponse" and not values.get("url") and not values.get("document"):
         errors["url"] = "「回应链接」与「回应文件」至少提供一项：回应须有证据"
-    regrade_fields = ("event_level", "opinion_level", "requires_response")
+    regrade_fields = ("event_level", "opinion_level", "event_type", "requires_response")
     if spec.command == "Regrade" and not any(values.get(k) for k in regrade_fields):
-        errors["event_level"] = "「突发事件级别」「舆情级别」与「是否需要回应」至少选择一项"
+        errors["event_level"] = "「突发事件级别」「舆情级别」「事件类别」与「是否需要回应」至少选择一项"
     if spec.command == "Merge" and values.get("into_id") == ctx.incident_id:
         errors["into_id"] = "「目标事件编号」不能是本事件"
     if spec.command == "Split" and len(values.get("item_ids") or ()) >= len(ctx.items):

@@ -85,15 +85,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "Regrade",
         "regrade",
-        "调整级别",
+        "调整级别/类别",
         Permission.ACT_TRIAGE,
         (
             FieldSpec("event_level", "突发事件级别", "choice", required=False, choices="event_level"),
             FieldSpec("opinion_level", "舆情级别", "choice", required=False, choices="opinion_level"),
+            FieldSpec("event_type", "事件类别", "choice", required=False, choices="event_type"),
             FieldSpec("requires_response", "是否需要回应", "choice", required=False, choices="requires_response"),
             REASON,
         ),
-        description="升级时按原始起算时间补充更严格的时限；降级取消多出的时限并记录原因。调整将作为纠错样本。",
+        description="升级时按原始起算时间补充更严格的时限；降级取消多出的时限并记录原因。"
+        "级别与类别的更正将作为纠错样本用于研判模型再训练。",
     ),
     ActionSpec(
         "RecordResponse",
