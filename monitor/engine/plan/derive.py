@@ -76,8 +76,11 @@ def derive(
 
 def rule_t0(facts: Facts, rule: Rule) -> datetime:
     incident = facts.incident
-    if rule.t0 == T0Source.OCCURRED and incident.occurred_at is not None:
-        return incident.occurred_at
+    if rule.t0 == T0Source.OCCURRED:
+        if incident.occurred_at is not None:
+            return incident.occurred_at
+        if incident.first_published_at is not None:  # it happened no later than its first report
+            return min(incident.detected_at, incident.first_published_at)
     if rule.t0 == T0Source.EARLIEST_PUBLICATION and incident.first_published_at is not None:
         return min(incident.detected_at, incident.first_published_at)
     if rule.t0 == T0Source.CLOSED and facts.closed is not None:
