@@ -18,7 +18,7 @@ from monitor.collectors.polling import Collector, CollectorConfig
 from monitor.engine.audit import Auditor
 from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
-from monitor.pipeline import classification_hook
+from monitor.pipeline import Pipeline
 from monitor.storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,15 @@ def handle(ctx: Context) -> int:
         audit = asyncio.create_task(Auditor(services).run(stop, interval_s=settings.audit_interval_s))
         notifier = start_notifier(services.db, services.clock, settings, services.org, stop)
         classifier = await open_classifier(settings, services.org)
-        hook = classification_hook(services.db, services.clock, settings, classifier)
+        pipeline = Pipeline(services, settings, classifier)
         try:
             async with Collector(
                 services.db,
                 services.clock,
                 CollectorConfig.from_settings(settings),
                 env=os.environ,
-                before_cluster=hook,
+                before_cluster=pipeline.classify,
+                after_cluster=pipeline.regrade,
             ) as collector:
                 await collector.run_forever(stop)
         finally:

@@ -88,6 +88,7 @@ class Collector:
         owner: str | None = None,
         env: Mapping[str, str] | None = None,
         before_cluster: Callable[[], Awaitable[object]] | None = None,
+        after_cluster: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.db, self.clock = db, clock
         self.config = config or CollectorConfig()
@@ -98,8 +99,9 @@ class Collector:
         self._store_lock = asyncio.Lock()
         self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
         self._env = env or {}  # where credentials references are resolved (os.environ in production)
-        # Runs after each pass, before clustering: the composition root plugs classification in here.
-        self.before_cluster = before_cluster
+        # Run after each pass, around clustering: the composition root plugs classification in
+        # before it and the 舆情 regrade by spread after it (monitor/pipeline.py).
+        self.before_cluster, self.after_cluster = before_cluster, after_cluster
 
     async def __aenter__(self) -> Collector:
         await self.fetcher.__aenter__()
@@ -147,6 +149,8 @@ class Collector:
                 if self.before_cluster is not None:
                     await self.before_cluster()
                 clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
+                if self.after_cluster is not None:
+                    await self.after_cluster()
                 log.debug("collector pass: %s; clustering: %s", result, clustered)
                 async with self.db.write() as conn:
                     await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})

@@ -23,7 +23,7 @@ from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
 from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
-from monitor.pipeline import analyse_new_items
+from monitor.pipeline import Pipeline
 from monitor.storage.repo.sources import add_sources
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ async def _collect_until_stopped(services: Services, stop: asyncio.Event, announ
     # The demo's feed server is our own, on loopback: no need to space requests to it.
     config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
     classifier = await open_classifier(services.settings, services.org)
+    pipeline = Pipeline(services, services.settings, classifier)
     try:
         async with Collector(services.db, services.clock, config) as collector:
             while not stop.is_set():
@@ -143,11 +144,12 @@ async def _collect_until_stopped(services: Services, stop: asyncio.Event, announ
                     f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
                     + (f"，失败 {result.errors} 个来源" if result.errors else "")
                 )
-                analysis = await analyse_new_items(services.db, services.clock, services.settings, classifier)
+                analysis = await pipeline.run()
                 if analysis.classified.items:
                     announce(
                         f"研判完成：{analysis.classified.items} 条稿件中 {analysis.classified.relevant} 条为政务舆情，"
                         f"新建事件 {analysis.clustered.opened} 个，归入已有事件 {analysis.clustered.joined} 条"
+                        + (f"，{analysis.regraded} 个事件因传播扩大上调舆情级别" if analysis.regraded else "")
                     )
                 await sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)
     finally:
