@@ -41,8 +41,9 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
         incident = await add_incident(env.db, now, status=IncidentStatus.DETECTED, due_in=None)
         return incident, {"note": "媒体已广泛报道"} if command == "Confirm" else {"reason": "商业广告，与政务无关"}
     incident = await confirmed_incident(env)
+    if command == "Merge":
+        return incident, {"into_id": str(await confirmed_incident(env, title="东港化工园区爆炸（另一报道）"))}
     forms: dict[str, dict[str, Any]] = {
-        "Merge": {"into_id": str(await confirmed_incident(env, title="东港化工园区爆炸（另一报道）"))},
         "Reassign": {"owner_unit": "housing", "reason": "涉事为住建工地"},
         "Regrade": {"event_level": "III", "opinion_level": "L2", "reason": "核实死亡人数为 3 人"},
         "RecordResponse": {
