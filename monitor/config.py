@@ -110,7 +110,10 @@ class Settings:
         minimum=0.1,
     )
     upload_max_mb: float = setting(
-        20.0, "Largest request body the web accepts (response documents), in MiB.", minimum=1
+        20.0,
+        "Largest response document (登记回应 file upload) the web accepts, in MiB; request bodies may be twice "
+        "that, so a file just over the limit gets a form error that keeps what was typed.",
+        minimum=1,
     )
     # --- notifications -----------------------------------------------------------------
     notify_poll_s: float = setting(2.0, "How often the notifier looks for due outbox rows, in seconds.", minimum=0.1)
@@ -208,6 +211,29 @@ class Settings:
     )
     report_top_incidents: int = setting(
         10, "How many 重点舆情 (top incidents) a monthly report analyses with their timelines.", minimum=0
+    )
+    # --- classifiers -------------------------------------------------------------------
+    models_dir: str = setting(
+        "",
+        "Classifier model directory. Empty = the model `monitor retrain` last activated under "
+        "<data_dir>/models, else the models shipped in classifiers/models (never overwritten).",
+    )
+    opinion_levels_file: str = setting(
+        "",
+        "YAML with the 舆情 level (L1–L4) thresholds, same fields as classifiers/opinion_levels.yaml; "
+        "empty = the shipped defaults.",
+    )
+    classify_workers: int = setting(
+        1, "Worker processes that run the classifier (0 = a thread of the calling process).", minimum=0
+    )
+    classify_batch: int = setting(
+        200, "Items classified per batch (one read and one UPDATE round trip each).", minimum=1
+    )
+    retrain_max_drop: float = setting(
+        0.01,
+        "Largest drop of a held-out metric (e.g. 0.01 = one point of F1) `monitor retrain` accepts "
+        "before it refuses to activate the new model without --force.",
+        minimum=0,
     )
     # --- operations: deployment and scale-out ------------------------------------------
     serve_roles: str = setting(

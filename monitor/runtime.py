@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -33,11 +34,13 @@ from typing import Any
 from aiohttp import web
 
 from monitor.app import Services
+from monitor.classify import PendingResult, open_classifier
 from monitor.collectors.cluster import ClusterResult
 from monitor.collectors.polling import Collector, CollectorConfig, PassResult, sleep_or_stop
 from monitor.engine.audit import Auditor, Finding
 from monitor.engine.runner import Engine, TickResult
 from monitor.notifications import PassReport, run_notifier
+from monitor.pipeline import Analysis, Pipeline
 from monitor.reports.job import run_scheduled, scheduled_done
 from monitor.reports.schedule import report_due
 from monitor.storage.lock import EngineLock
@@ -91,13 +94,14 @@ def parse_roles(values: Iterable[str], allowed: Iterable[Role] = WORKER_ROLES) -
 class RuntimeHooks:
     """What a caller may add to or change in the loops."""
 
-    # Called by the collector role after each collection pass, before clustering: classify the
-    # new items (e.g. `lambda: classify_pending(db, clock, classifier)`). Its failure is logged
-    # and clustering goes on with what is classified.
+    # The collector role classifies new items after each pass, before clustering, with the
+    # classifier of `monitor.classify` (monitor/pipeline.py: classify → cluster → regrade by
+    # spread). A callable here replaces that step (tests, another classifier); its failure is
+    # logged and clustering goes on with what is classified.
     classify: Callable[[], Awaitable[object]] | None = None
     collector_config: CollectorConfig | None = None  # default: from settings
     collector_idle_s: float = 30.0  # longest pause between collector passes
-    on_collect: Callable[[PassResult], None] | None = None  # after each collector pass (the demo prints it)
+    on_collect: Callable[[PassResult, Analysis], None] | None = None  # after each collector pass (the demo prints it)
     on_pass: Callable[[str, dict[str, Any]], None] | None = None  # after every loop's pass: (loop, fields)
     write: Callable[[str], None] = print  # where the console channel writes
     env: Mapping[str, str] | None = None  # credentials and robot secrets (default: os.environ)
@@ -228,20 +232,40 @@ class Runtime:
     async def _collector(self) -> None:
         s, hooks = self.services, self.hooks
         config = hooks.collector_config or CollectorConfig.from_settings(s.settings)
+        classifier = await open_classifier(s.settings, s.org) if hooks.classify is None else None
+        pipeline = Pipeline(s, s.settings, classifier) if classifier is not None else None
+        last = Analysis(PendingResult(), ClusterResult(0, 0, 0), 0)
+
+        async def classify() -> None:
+            nonlocal last
+            found = await (pipeline.classify() if pipeline is not None else hooks.classify())  # type: ignore[misc]
+            last = dataclasses.replace(last, classified=found if isinstance(found, PendingResult) else PendingResult())
+
+        async def regrade() -> None:
+            nonlocal last
+            last = dataclasses.replace(last, regraded=await pipeline.regrade() if pipeline is not None else 0)
 
         def on_pass(result: PassResult, clustered: ClusterResult, seconds: float) -> None:
+            nonlocal last
+            analysis, last = dataclasses.replace(last, clustered=clustered), Analysis(PendingResult(), clustered, 0)
             fields = {"sources": result.sources, "items_seen": result.items_seen, "items_new": result.items_new,
-                      "duplicates": result.duplicates, "errors": result.errors, "clustered": clustered.items,
-                      "incidents_opened": clustered.opened}  # fmt: skip
+                      "duplicates": result.duplicates, "errors": result.errors,
+                      "classified": analysis.classified.items, "relevant": analysis.classified.relevant,
+                      "clustered": clustered.items, "incidents_opened": clustered.opened,
+                      "regraded": analysis.regraded}  # fmt: skip
             self.passed("collector", seconds, fields, busy=result.sources > 0 or clustered.items > 0)
             if hooks.on_collect is not None:
-                hooks.on_collect(result)
+                hooks.on_collect(result, analysis)
 
         env = os.environ if hooks.env is None else hooks.env
-        async with Collector(s.db, s.clock, config, owner=self.instance, env=env) as collector:
-            await collector.run_forever(
-                self.stop, idle_s=hooks.collector_idle_s, before_cluster=hooks.classify, on_pass=on_pass
-            )
+        try:
+            async with Collector(
+                s.db, s.clock, config, owner=self.instance, env=env, before_cluster=classify, after_cluster=regrade
+            ) as collector:
+                await collector.run_forever(self.stop, idle_s=hooks.collector_idle_s, on_pass=on_pass)
+        finally:
+            if classifier is not None:
+                await classifier.close()
 
     async def _engine(self) -> None:
         s = self.services

@@ -12,6 +12,7 @@ from monitor.cli import (
     backup,
     bench,
     check,
+    classify,
     collect,
     configcmd,
     db,
@@ -20,6 +21,7 @@ from monitor.cli import (
     notify,
     parse,
     report,
+    retrain,
     serve,
     simulate,
     sources,
@@ -48,6 +50,8 @@ COMMAND_MODULES = (
     collect,
     report,
     ledger,
+    classify,
+    retrain,
 )
 
 

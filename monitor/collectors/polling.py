@@ -87,6 +87,8 @@ class Collector:
         rng: random.Random | None = None,
         owner: str | None = None,
         env: Mapping[str, str] | None = None,
+        before_cluster: Callable[[], Awaitable[object]] | None = None,
+        after_cluster: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.db, self.clock = db, clock
         self.config = config or CollectorConfig()
@@ -97,6 +99,9 @@ class Collector:
         self._store_lock = asyncio.Lock()
         self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
         self._env = env or {}  # where credentials references are resolved (os.environ in production)
+        # Run after each pass, around clustering: the composition root plugs classification in
+        # before it and the 舆情 regrade by spread after it (monitor/pipeline.py).
+        self.before_cluster, self.after_cluster = before_cluster, after_cluster
 
     async def __aenter__(self) -> Collector:
         await self.fetcher.__aenter__()
@@ -141,20 +146,21 @@ class Collector:
         stop: asyncio.Event,
         *,
         idle_s: float = 30.0,
-        before_cluster: Callable[[], Awaitable[object]] | None = None,
         on_pass: Callable[[PassResult, ClusterResult, float], None] | None = None,
     ) -> None:
         """Poll due sources until `stop` is set; a failing pass is logged, never fatal.
 
-        After each pass `before_cluster()` (classification of the new items) runs, then clustering;
-        `on_pass(result, clustered, seconds)` is called when all three committed.
+        After each pass: `before_cluster` (classification), clustering, `after_cluster` (regrade by
+        spread); a failing hook is logged and the pass goes on. `on_pass(result, clustered, seconds)`
+        is called when the pass and the heartbeat committed.
         """
         while not stop.is_set():
             try:
                 watch = Stopwatch()
                 result = await self.run_once()
-                await _run_hook(before_cluster)
+                await _run_hook(self.before_cluster, "classification")
                 clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
+                await _run_hook(self.after_cluster, "the step after clustering")
                 async with self.db.write() as conn:
                     await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})
                     due = await next_poll_at(conn)
@@ -217,14 +223,14 @@ class Collector:
             return set(await existing_keys(conn, keys))
 
 
-async def _run_hook(hook: Callable[[], Awaitable[object]] | None) -> None:
-    """Classification between collection and clustering: its failure must not stop clustering."""
+async def _run_hook(hook: Callable[[], Awaitable[object]] | None, what: str) -> None:
+    """A step around clustering: its failure is logged and must not stop clustering or the heartbeat."""
     if hook is None:
         return
     try:
         await hook()
     except Exception:
-        log.exception("classification after the collector pass failed; clustering what is classified")
+        log.exception("%s after the collector pass failed; going on with the pass", what)
 
 
 async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:

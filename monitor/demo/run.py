@@ -18,9 +18,9 @@ from monitor.collectors.polling import CollectorConfig, PassResult
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
-from monitor.demo.engine import seed_incidents
 from monitor.demo.feedserver import create_feed_app
 from monitor.domain import Source, SourceKind
+from monitor.pipeline import Analysis
 from monitor.runtime import Role, Runtime, RuntimeHooks
 from monitor.storage.repo.sources import add_sources
 from monitor.web.ops import OPS_PROBE
@@ -84,7 +84,6 @@ async def run_demo(
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
-        await seed_incidents(services)
         await runtime.start([Role.ENGINE, Role.COLLECTOR])
         await runtime.wait()
     finally:
@@ -97,11 +96,17 @@ def _hooks(settings: Settings, announce: Callable[[str], None]) -> RuntimeHooks:
     # The demo's feed server is our own, on loopback: no need to space requests to it.
     config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
 
-    def on_collect(result: PassResult) -> None:
+    def on_collect(result: PassResult, analysis: Analysis) -> None:
         announce(
             f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
             + (f"，失败 {result.errors} 个来源" if result.errors else "")
         )
+        if analysis.classified.items:
+            announce(
+                f"研判完成：{analysis.classified.items} 条稿件中 {analysis.classified.relevant} 条为政务舆情，"
+                f"新建事件 {analysis.clustered.opened} 个，归入已有事件 {analysis.clustered.joined} 条"
+                + (f"，{analysis.regraded} 个事件因传播扩大上调舆情级别" if analysis.regraded else "")
+            )
 
     return RuntimeHooks(
         collector_config=config, collector_idle_s=settings.demo_refresh_s, on_collect=on_collect, write=announce
