@@ -182,12 +182,12 @@ class Runtime:
         stopper = asyncio.ensure_future(self.stop.wait())
         try:
             while not self.stop.is_set():
-                names: dict[asyncio.Future[Any], str] = {t: n for n, t in self._tasks.items() if not t.done()}
+                names: dict[asyncio.Future[Any], str] = {t: n for n, t in self._tasks.items()}
                 done, _ = await asyncio.wait({stopper, *names}, return_when=asyncio.FIRST_COMPLETED)
                 for task in done - {stopper}:
                     if self.stop.is_set():
                         break
-                    exc = task.exception()
+                    exc = None if task.cancelled() else task.exception()
                     log.critical("loop %s ended: %r", names[task], exc, exc_info=exc)
                     raise RuntimeCrashed(f"the {names[task]} loop stopped unexpectedly: {exc!r}")
         finally:

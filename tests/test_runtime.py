@@ -24,7 +24,7 @@ from monitor.cli.common import setup_logging
 from monitor.clock import FakeClock
 from monitor.config import Settings, load_settings
 from monitor.domain import Source, SourceKind
-from monitor.runtime import Role, RoleError, Runtime, RuntimeHooks, parse_roles
+from monitor.runtime import Role, RoleError, Runtime, RuntimeCrashed, RuntimeHooks, parse_roles
 from monitor.storage.lock import EngineLock, EngineLockError
 from monitor.storage.repo.items import insert_items
 from monitor.storage.repo.sources import add_sources
@@ -285,3 +285,14 @@ def test_a_killed_runner_never_blocks_the_next(tmp_path: Path):
     finally:
         child.kill()
         child.wait(30)
+
+
+async def test_a_loop_that_dies_ends_the_process_with_its_reason(services: Services, tmp_path: Path):
+    services.settings = dataclasses.replace(services.settings, models_dir=str(tmp_path / "no-models-here"))
+    runtime = Runtime(services, asyncio.Event())
+    try:
+        await runtime.start([Role.COLLECTOR])  # the collector cannot open its classifier
+        with pytest.raises(RuntimeCrashed, match=r"the collector loop stopped unexpectedly: .*no-models-here"):
+            await asyncio.wait_for(runtime.wait(), 60)
+    finally:
+        await runtime.close()

@@ -223,6 +223,7 @@ class Harness:
             "DATABASE_URL": self.plan.database_url, "DATA_DIR": str(self.plan.workdir), "ORG_FILE": str(org_file),
             "WEBHOOK_URL": f"{self.base_url}/hook", "NOTIFY_QUIET_HOURS": "", "LOG_FORMAT": "json",
             "COLLECTOR_PER_HOST": "16", "COLLECTOR_HOST_INTERVAL_S": "0",
+            "CLASSIFY_WORKERS": "0",  # classify in the collector's own process: no extra pool per worker
             **self.plan.settings,
         }  # fmt: skip
         env.update({f"MONITOR_{k}": v for k, v in settings.items()})
