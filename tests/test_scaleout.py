@@ -2,7 +2,8 @@
 
 Runs `monitor worker` subprocesses on an accelerated clock (120× wall time: the simulated hour of
 due reminders passes in 30 s) and proves every notification was delivered exactly once and every
-source fetched once per interval (monitor/bench/scaleout/checks.py says precisely what that means
+source fetched once per interval — from the collectors' fetch log, which must account for every
+request the feed server answered (monitor/bench/scaleout/checks.py says precisely what that means
 when a worker dies).
 """
 

@@ -9,19 +9,21 @@ returns what happened; `checks` judges it.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.bench import BenchOptions, BenchResult
-from monitor.bench.scaleout.checks import delivery_problems, fetch_problems
+from monitor.bench.scaleout.checks import delivery_problems, fetch_problems, lost_fetch_problems
 from monitor.bench.scaleout.harness import Harness, Plan, liaison_units
 from monitor.clock import Stopwatch
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate, reset_schema
-from monitor.storage.repo.ops import DeliveryRecord, delivery_records, ops_snapshot
+from monitor.storage.repo.ops import DeliveryRecord, delivery_records, fetch_log, ops_snapshot
 
 SIM_START = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+Check = Callable[[], Awaitable[bool]]
 
 
 @dataclass
@@ -29,7 +31,9 @@ class Report:
     plan: Plan
     records: list[DeliveryRecord]
     sink: dict[str, list[str]]
-    fetches: dict[int, list[datetime]]
+    fetches: dict[int, list[datetime]]  # by the feed server, when it handled each request
+    fetch_log: dict[int, list[datetime]] = field(default_factory=dict)  # by the collectors, when each fetch began
+    collectors_stopped_at: datetime | None = None  # simulated time the collectors were told to stop
     kills: dict[str, datetime] = field(default_factory=dict)  # role -> simulated time of the SIGKILL
     delivered_s: float = 0.0  # wall seconds from launch until every reminder was delivered
     first_delivery_s: float = 0.0  # wall seconds from launch to the first / last webhook request
@@ -43,13 +47,20 @@ class Report:
         return delivery_problems(self.sink, self.records)
 
     def fetch_problems(self) -> list[str]:
-        span = (self.plan.start, self.plan.due_until)
+        # From the first fetch (a loaded machine may start the collectors late) until one interval
+        # before the collectors were stopped: every source must have been fetched regularly in it.
+        firsts = [times[0] for times in self.fetch_log.values() if times]
+        if not firsts or self.collectors_stopped_at is None:
+            return ["no fetch was logged"]
+        span = (min(firsts), self.collectors_stopped_at - self.plan.poll_interval)
+        if span[1] - span[0] < 3 * self.plan.poll_interval:
+            return [f"the collectors ran too briefly to judge their schedule: {span[0]} to {span[1]}"]
         collector_kills = [t for role, t in self.kills.items() if role == "collector"]
         # A loaded machine wakes a collector late by a second or two of wall time: minutes at 120×.
-        latency = max(timedelta(seconds=90), timedelta(seconds=2.5 * self.plan.speed))
+        latency = max(timedelta(seconds=90), timedelta(seconds=4 * self.plan.speed))
         return fetch_problems(
-            self.fetches, self.plan.sources, self.plan.poll_interval, span, collector_kills, latency=latency
-        )
+            self.fetch_log, self.plan.sources, self.plan.poll_interval, span, collector_kills, latency=latency
+        ) + lost_fetch_problems(self.fetches, self.fetch_log, bool(collector_kills))
 
 
 async def run_scenario(plan: Plan, kills: dict[str, float] | None = None) -> Report:
@@ -71,25 +82,27 @@ async def run_scenario(plan: Plan, kills: dict[str, float] | None = None) -> Rep
             report.delivered_s = watch.elapsed()
             report.first_delivery_s, report.last_delivery_s = harness.sink.first_s, harness.sink.last_s
             report.reminders = harness.sink.reminders
+            report.collectors_stopped_at = harness.clock.now()
             await harness.stop(roles=("collector", "engine", "scheduler"))  # no new outbox rows after this
             await harness.until(_drained(db, harness), 120)
             await harness.stop()
             report.worker_logs = {f"{w.role}-{w.index}": w.log.read_text(errors="replace") for w in harness.workers}
         async with db.read() as conn:
             report.records = await delivery_records(conn)
+            report.fetch_log = {int(url.rsplit("/", 1)[1]): times for url, times in (await fetch_log(conn)).items()}
         return report
     finally:
         await db.close()
 
 
-def _delivered(harness: Harness, count: float):  # type: ignore[no-untyped-def]
+def _delivered(harness: Harness, count: float) -> Check:
     async def check() -> bool:
         return harness.sink.reminders >= count
 
     return check
 
 
-def _finished(report: Report, harness: Harness):  # type: ignore[no-untyped-def]
+def _finished(report: Report, harness: Harness) -> Check:
     async def check() -> bool:
         end = report.plan.due_until + report.plan.poll_interval
         return harness.sink.reminders >= report.plan.obligations and harness.clock.now() >= end
@@ -97,7 +110,7 @@ def _finished(report: Report, harness: Harness):  # type: ignore[no-untyped-def]
     return check
 
 
-def _drained(db: Database, harness: Harness):  # type: ignore[no-untyped-def]
+def _drained(db: Database, harness: Harness) -> Check:
     async def check() -> bool:
         async with db.read() as conn:
             snap = await ops_snapshot(conn, harness.clock.now())

@@ -45,6 +45,8 @@ def fetch_problems(
 ) -> list[str]:
     """Each source fetched once per interval (±10 % jitter, + `latency`) over `span`.
 
+    `requests`: when each fetch started, by the collectors' clock (the fetch log).
+
     A gap may be shorter only when a collector was killed inside it (its fetch was lost with it and
     the source was fetched again when the lease ran out), and longer by at most the lease then.
     """
@@ -62,4 +64,17 @@ def fetch_problems(
                 problems.append(f"source {n}: fetched twice within {gap} at {before:%H:%M:%S}")
             if gap > (longest + SOURCE_LEASE if crash else longest):
                 problems.append(f"source {n}: not fetched for {gap} after {before:%H:%M:%S}")
+    return problems
+
+
+def lost_fetch_problems(
+    served: Mapping[int, Sequence[datetime]], recorded: Mapping[int, Sequence[datetime]], collector_killed: bool
+) -> list[str]:
+    """Every request the feed server answered is in the fetch log, except (at most one per source)
+    a fetch in flight in a collector that was killed: nothing was fetched behind the log's back."""
+    problems = []
+    for n in sorted(set(served) | set(recorded)):
+        lost = len(served.get(n, [])) - len(recorded.get(n, []))
+        if lost < 0 or lost > int(collector_killed):
+            problems.append(f"source {n}: {len(served.get(n, []))} requests served, {len(recorded.get(n, []))} logged")
     return problems

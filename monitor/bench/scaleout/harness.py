@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -249,7 +250,7 @@ class Harness:
         """Workers that exited on their own (a crash), not killed or stopped by us."""
         return [w for w in self.workers if w.killed_at is None and w.process.poll() not in (None, 0, -signal.SIGTERM)]
 
-    async def until(self, done: Any, timeout_s: float) -> None:
+    async def until(self, done: Callable[[], Awaitable[bool]], timeout_s: float) -> None:
         """Wait (wall time) until `await done()` is true, re-checking on each delivery or every second."""
 
         async def loop() -> None:

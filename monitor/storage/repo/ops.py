@@ -12,7 +12,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.storage.schema import heartbeats, items, notification_attempts, obligations, outbox, sources, timers
+from monitor.storage.schema import (
+    fetches,
+    heartbeats,
+    items,
+    notification_attempts,
+    obligations,
+    outbox,
+    sources,
+    timers,
+)
 
 HEARTBEAT_HORIZON = timedelta(days=1)  # instances silent for longer are not reported
 
@@ -103,3 +112,16 @@ async def delivery_records(conn: AsyncConnection) -> list[DeliveryRecord]:
         doubt, doubt.c.outbox_id == outbox.c.id
     )
     return [DeliveryRecord(r[0], r[1], r[2], r[3] is not None) for r in await conn.execute(query)]
+
+
+async def fetch_log(conn: AsyncConnection) -> dict[str, list[datetime]]:
+    """Source URL → when each recorded fetch started (the collector's clock), oldest first."""
+    query = (
+        select(sources.c.url, fetches.c.started_at)
+        .join(fetches, fetches.c.source_id == sources.c.id)
+        .order_by(sources.c.url, fetches.c.started_at)
+    )
+    found: dict[str, list[datetime]] = {}
+    for url, started in await conn.execute(query):
+        found.setdefault(url, []).append(started)
+    return found
