@@ -32,8 +32,11 @@ async def insert_imported(conn: AsyncConnection, batch: Sequence[ImportedInciden
     if not batch:
         return []
     rows = [{**incident_row(b.incident), "created_at": now, "updated_at": now} for b in batch]
-    result = await conn.execute(insert(incidents).returning(incidents.c.id, sort_by_parameter_order=True), rows)
-    ids = [r[0] for r in result]
+    # Ids matched through the unique external_ref: RETURNING in parameter order would make
+    # SQLite insert one row per statement (see append_events).
+    result = await conn.execute(insert(incidents).returning(incidents.c.id, incidents.c.external_ref), rows)
+    by_ref = {r[1]: r[0] for r in result}
+    ids = [by_ref[row["external_ref"]] for row in rows]
     events: list[IncidentEvent] = []
     for incident_id, b in zip(ids, batch, strict=True):
         detected = {"title": b.incident.title, "source": b.incident.external_ref}
