@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import EventKind, IncidentEvent
 from monitor.domain.ledger import ImportedIncident
+from monitor.domain.playbooks import Playbook
+from monitor.storage.repo.engine import save_snapshot, schedule_timers
 from monitor.storage.repo.incidents import append_events, incident_row
 from monitor.storage.schema import incidents, obligations
 
@@ -27,11 +29,16 @@ async def existing_refs(conn: AsyncConnection, refs: Iterable[str]) -> set[str]:
     return found
 
 
-async def insert_imported(conn: AsyncConnection, batch: Sequence[ImportedIncident], now: datetime) -> list[int]:
-    """Insert incidents with DETECTED + their events and obligations: four statements per batch."""
+async def insert_imported(
+    conn: AsyncConnection, batch: Sequence[ImportedIncident], now: datetime, playbook: Playbook
+) -> list[int]:
+    """Insert incidents (confirmed under `playbook`'s snapshot) with DETECTED + their events and
+    obligations, and a wake-up now for those with a running deadline: a handful of statements per batch."""
     if not batch:
         return []
-    rows = [{**incident_row(b.incident), "created_at": now, "updated_at": now} for b in batch]
+    await save_snapshot(conn, playbook.digest, playbook.jurisdiction, playbook.to_dict(), now)
+    confirmed = {"playbook_hash": playbook.digest, "created_at": now, "updated_at": now}
+    rows = [{**incident_row(b.incident), **confirmed, "confirmed_at": b.incident.detected_at} for b in batch]
     # Ids matched through the unique external_ref: RETURNING in parameter order would make
     # SQLite insert one row per statement (see append_events).
     result = await conn.execute(insert(incidents).returning(incidents.c.id, incidents.c.external_ref), rows)
@@ -55,4 +62,7 @@ async def insert_imported(conn: AsyncConnection, batch: Sequence[ImportedInciden
     ]  # fmt: skip
     if ob_rows:
         await conn.execute(insert(obligations), ob_rows)
+    await schedule_timers(
+        conn, [(i, b.incident.generation, now, "import") for i, b in zip(ids, batch, strict=True) if b.live], now
+    )
     return ids
