@@ -20,6 +20,7 @@ from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
 from monitor.demo.engine import seed_incidents
 from monitor.demo.feedserver import create_feed_app
+from monitor.demo.ledger import import_demo_ledger
 from monitor.domain import Source, SourceKind
 from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
@@ -83,6 +84,8 @@ async def run_demo(
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
+        history = await import_demo_ledger(services)
+        announce(f"已导入演示用历史留言台账 {history.imported} 条（合成数据，标题带【演示】），月报见 {url}/reports")
         await seed_incidents(services)
         engine = asyncio.create_task(Engine(services).run(stop, poll_s=services.settings.engine_tick_s))
         try:
