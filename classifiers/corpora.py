@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -59,6 +60,7 @@ class Example:
     event_type: str | None = None
     routing: str | None = None
     split: str = "train"  # train | validation | test
+    tags: tuple[str, ...] = ()  # DuEE: the row's event_top values (for evaluation subsets)
 
 
 def default_data_dir(repo_root: Path | None = None) -> Path:
@@ -147,6 +149,7 @@ def duee_examples(data_dir: Path) -> Iterator[Example]:
             relevant=relevant,
             incident=disaster,
             event_type=_duee_type(row["event_types"], disaster, relevant),
+            tags=tuple(sorted(tops)),
         )
 
 
@@ -166,17 +169,44 @@ def tnews_examples(data_dir: Path) -> Iterator[Example]:
         )
 
 
-def load_examples(data_dir: Path) -> list[Example]:
-    """All corpora with their train/validation/test split assigned."""
-    from classifiers.dedup import near_duplicate_groups
+def load_examples(data_dir: Path, cache_dir: Path | None = None) -> list[Example]:
+    """All corpora with their train/validation/test split assigned.
 
+    The near-duplicate grouping behind the split takes ~30 s; its result is cached in
+    ``cache_dir`` (default ``$CLASSIFIERS_CACHE_DIR`` or ``~/.cache/minghu-classifiers``) under
+    the corpora's sha256, so a cached split is exactly the split those files produce.
+    """
     examples: list[Example] = []
     for reader in (routing_examples, response_examples, cec_examples, duee_examples, tnews_examples):
         examples.extend(reader(data_dir))
+    splits = _cached_splits(data_dir, examples, cache_dir)
+    return [replace(e, split=s) for e, s in zip(examples, splits, strict=True)]
+
+
+def _cached_splits(data_dir: Path, examples: list[Example], cache_dir: Path | None) -> list[str]:
+    from classifiers.dedup import near_duplicate_groups
+
+    digest = hashlib.sha256(json.dumps(corpus_hashes(data_dir), sort_keys=True).encode()).hexdigest()[:16]
+    path = (cache_dir or _default_cache_dir()) / f"splits-{digest}.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, list) and len(cached) == len(examples):
+            return [str(s) for s in cached]
+    except (OSError, ValueError):
+        pass
     groups = near_duplicate_groups([e.text for e in examples])
-    return [
-        replace(e, split=_split_of(examples[g].source + examples[g].id)) for e, g in zip(examples, groups, strict=True)
-    ]
+    splits = [_split_of(examples[g].source + examples[g].id) for g in groups]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(splits), encoding="utf-8")
+    except OSError:
+        pass  # a read-only home only costs the 30 s next time
+    return splits
+
+
+def _default_cache_dir() -> Path:
+    env = os.environ.get("CLASSIFIERS_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "minghu-classifiers"
 
 
 def _split_of(key: str) -> str:

@@ -26,6 +26,12 @@ COUNT = (
     r"(?P<q>余|多)?(?P<mul>千万|百万|万|亿|千)?(?P<q2>余|多)?"
 )
 _COUNTER = r"(?:人次|人|名|位|具|个|例)"
+# People named by what they are stand in for a counter (两男子受重伤, 一环卫工被撞身亡, 一家六口).
+_PERSON = (
+    r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
+    r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|警察|消防员|士兵|军人|矿工|船员|渔民|路人)"
+)
+_WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
 # Characters a gap between a headcount and its verb may not contain: clause punctuation,
 # another number, or words that start another statement.
 _GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
@@ -35,16 +41,23 @@ _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八
 # must not be the count of the next statement (死亡982人受伤 is 982 injured, not dead).
 _LINK = r"(?:为|是|已经)?"
 _NOT_NEXT = r"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难))"
-_DEATH_VERB = r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|不治|遇害|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
+_DEATH_VERB = (
+    r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
+    r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
+)
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 _MISSING_VERB = r"(?:失踪|失联|下落不明)"
 _SERIOUS = r"(?:受重伤|重伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
-_INJURED = r"(?:不同程度受伤|受伤|负伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残]))"
-_POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适)"
+_INJURED = r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残]))"
+_POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
 _EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤离|安置)"
 _GATHER = r"(?:聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与)"
+# Verb first: 撞伤6名行人, 砸死2人.
+_HURT_FIRST = r"(?:撞伤|砸伤|烧伤|刺伤|砍伤|打伤|咬伤|炸伤|击伤|致伤)(?:了)?"
+_KILL_FIRST = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|致死)(?:了)?"
+_ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ def _p(field: str, kind: str, pattern: str) -> FactPattern:
 # Only clauses containing one of these characters can state a fact; the full patterns (slow:
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
-    r"死|亡|遇难|罹难|丧|殒|毙|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|"
+    r"死|亡|遇难|罹难|丧|殒|毙|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
     r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
@@ -71,19 +84,24 @@ CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
 
 
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
-    _p("deaths", "total", COUNT + _COUNTER + _GAP + _DEATH_VERB),
+    _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB),
+    _p("deaths", "total", _KILL_FIRST + COUNT + _WHO),
+    # 无生命体征 is unambiguous: the gap may hold words the general gap refuses (2人被救出时已无生命体征).
+    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征"),
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _LINK + COUNT + _NOT_NEXT),
     _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤)"),
-    _p("missing", "total", COUNT + _COUNTER + _GAP + _MISSING_VERB),
+    _p("missing", "total", COUNT + _WHO + _GAP + _MISSING_VERB),
     _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
-    _p("injured", "serious", COUNT + _COUNTER + _GAP + _SERIOUS),
+    _p("injured", "serious", COUNT + _WHO + _GAP + _SERIOUS),
     _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
-    _p("injured", "minor", COUNT + _COUNTER + _GAP + _MINOR),
-    _p("injured", "light", COUNT + _COUNTER + _GAP + _LIGHT),
-    _p("injured", "total", COUNT + _COUNTER + _GAP + _INJURED),
+    _p("injured", "minor", COUNT + _WHO + _GAP + _MINOR),
+    _p("injured", "light", COUNT + _WHO + _GAP + _LIGHT),
+    _p("injured", "total", COUNT + _WHO + _GAP + _INJURED),
+    _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
+    _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
     _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + COUNT + _NOT_NEXT),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
-    _p("injured", "poisoned", COUNT + _COUNTER + _GAP + _POISONED),
+    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
     _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE),
     _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
@@ -104,7 +122,7 @@ LOSS_PATTERNS: tuple[FactPattern, ...] = (
 
 # "No casualties" statements: the fields they set to zero.
 ZERO_PATTERN = re.compile(
-    r"(?:无|没有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员)?(?P<what>伤亡|死亡|受伤)"
+    r"(?:无|没有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?P<what>伤亡|死亡|受伤)"
 )
 ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤": ("injured",)}
 

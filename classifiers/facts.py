@@ -256,6 +256,10 @@ def _injured_total(total: Fact | None, by_field: dict[str, list[Fact]]) -> Fact 
     parts = [_choose([f for f in by_field["injured"] if f.kind == k]) for k in ("light", "minor")]
     parts.append(_choose(by_field["serious_injured"]))
     present = [p for p in parts if p is not None]
+    # Each hospital's intake (A医院收治4名伤者，B医院收治3名) is a part of the total.
+    admitted = [f for f in by_field["injured"] if f.kind == "admitted"]
+    if admitted and not present:
+        present = admitted
     stated = _choose(totals)
     summed = sum(p.value for p in present)
     if stated is not None and (stated.value >= summed or stated.update):

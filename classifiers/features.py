@@ -18,14 +18,15 @@ from itertools import pairwise, repeat
 import numpy as np
 from scipy import sparse
 
-_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+_NONZERO_DIGIT = re.compile("[1-9]")
 _NON_WORD = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff]+")
 NAMESPACES = ("w", "b", "c")  # words, word bigrams, character bigrams
 
 
 def feature_text(normalized: str) -> str:
-    """The text features are read from: normalised, digits folded to 0."""
-    return normalized.translate(_DIGITS_TO_ZERO)
+    """The text features are read from: normalised, digits folded to 0 (a regex substitution:
+    several times faster than ``str.translate`` on CJK text)."""
+    return _NONZERO_DIGIT.sub("0", normalized)
 
 
 def analyze(tokens: Sequence[str], text: str) -> tuple[list[str], list[str], list[str]]:

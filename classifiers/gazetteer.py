@@ -22,24 +22,30 @@ class DepartmentInfo:
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Regions (township/subdistrict → its place names) and departments (name → info)."""
+    """Regions (township/subdistrict → the names it goes by), departments (name → info), and
+    optionally each region's places (villages, streets, schools, plants …): weaker evidence of
+    属地 than the region's own name, and never on their own a sign that several regions are
+    involved (a victim taken to a hospital in another district does not move the event)."""
 
     regions: Mapping[str, Sequence[str]] = field(default_factory=dict)
     departments: Mapping[str, DepartmentInfo] = field(default_factory=dict)
+    places: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @classmethod
     def default(cls) -> Gazetteer:
         """The DOMAIN.md §7 departments shipped in ``data/departments.yaml``; no regions."""
         return cls(regions={}, departments=dict(_default_departments()))
 
-    def with_regions(self, regions: Mapping[str, Sequence[str]]) -> Gazetteer:
-        """A copy with ``regions`` replacing this gazetteer's regions."""
-        return Gazetteer(regions=dict(regions), departments=self.departments)
+    def with_regions(
+        self, regions: Mapping[str, Sequence[str]], places: Mapping[str, Sequence[str]] | None = None
+    ) -> Gazetteer:
+        """A copy with ``regions`` (and ``places``) replacing this gazetteer's."""
+        return Gazetteer(regions=dict(regions), departments=self.departments, places=dict(places or {}))
 
     def place_names(self) -> list[str]:
-        """Every region name and alias (used as tokenizer user words)."""
-        names = set(self.regions)
-        for aliases in self.regions.values():
+        """Every region name, alias and place (used as tokenizer user words)."""
+        names = set(self.regions) | set(self.places)
+        for aliases in (*self.regions.values(), *self.places.values()):
             names.update(aliases)
         return sorted(n for n in names if n)
 

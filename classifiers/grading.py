@@ -94,8 +94,14 @@ SCHEMES: dict[EventType, Scheme] = {
     EventType.TRAFFIC: Scheme(ACCIDENT, IV, "国务院令第493号 第三条(道路交通事故按省级预案参照)"),
     EventType.FIRE: Scheme(ACCIDENT, IV, "公安部2007年《关于调整火灾等级标准的通知》"),
     EventType.POLLUTION: Scheme(POLLUTION, IV, "《国家突发环境事件应急预案》(2014)"),
-    EventType.NATURAL_DISASTER: Scheme(NATURAL_DISASTER, None, "《国家自然灾害救助应急预案》响应条件"),
-    EventType.SOCIAL_SECURITY: Scheme(SOCIAL_SECURITY, None, "《特别重大、重大突发公共事件分级标准（试行）》"),
+    # Below the national thresholds these are handled at county level as 一般 (Ⅳ) events: the
+    # national figures are response levels (§3.5) or stop at 重大 (§3.9); Ⅲ/Ⅳ are local rules.
+    EventType.NATURAL_DISASTER: Scheme(
+        NATURAL_DISASTER, IV, "《国家自然灾害救助应急预案》响应条件；未达国家标准的按地方预案一般(IV)级"
+    ),
+    EventType.SOCIAL_SECURITY: Scheme(
+        SOCIAL_SECURITY, IV, "《特别重大、重大突发公共事件分级标准（试行）》；较大/一般为地方标准，未达的按一般(IV)级"
+    ),
 }
 _CATEGORY_DEFAULT = {
     EventCategory.ACCIDENT: EventType.WORK_SAFETY,
@@ -148,7 +154,7 @@ def _apply(scheme: Scheme, facts: Facts) -> tuple[EventLevel | None, list[str]]:
             best = reached if best is None or reached.rank < best.rank else best
     if best is None and scheme.floor is not None:
         best = scheme.floor
-        reasons.append(f"未达较大以上标准 → {best.value}级")
+        reasons.append(f"未达更高等级标准 → {best.value}级")
     if best is None:
         reasons.append("未达分级标准的最低档")
     reasons.append(f"依据：{scheme.source}")
@@ -167,4 +173,4 @@ def grade_food_poisoning(facts: Facts, *, collective_unit: bool = False) -> tupl
         return EventLevel.III, [f"中毒{ill:g}人、死亡{dead:g}人{where} → III级", source]
     if ill >= 30:
         return EventLevel.IV, [f"中毒{ill:g}人、无死亡 → IV级", source]
-    return None, [f"中毒{ill:g}人，不足30人，未达突发公共卫生事件标准", source]
+    return EventLevel.IV, [f"中毒{ill:g}人，不足30人，按一般(IV)级食品安全事件处置", source]

@@ -116,6 +116,12 @@ def _sha256(path: Path) -> str:
 
 def load(model_dir: Path) -> tuple[LinearModels, dict[str, Any]]:
     """Load and verify a model directory; raises :class:`ArtifactError` with the fix."""
+    meta = verify(model_dir)
+    return _read_models(model_dir, meta), meta
+
+
+def verify(model_dir: Path) -> dict[str, Any]:
+    """Check meta.json, the library versions and the files' sha256 without loading the weights."""
     meta = read_meta(model_dir)
     check_versions(meta)
     for name, digest in meta.get("files", {}).items():
@@ -125,7 +131,7 @@ def load(model_dir: Path) -> tuple[LinearModels, dict[str, Any]]:
                 f"{path}: missing or corrupt (sha256 differs from meta.json). "
                 f"Restore the file or retrain: {RETRAIN_COMMAND}"
             )
-    return _read_models(model_dir, meta), meta
+    return meta
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:

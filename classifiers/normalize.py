@@ -8,8 +8,11 @@ hundred idioms whose simplified form differs character by character from the def
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+
+import numpy as np
 
 _FULLWIDTH_START = 0xFF01  # '！'
 _FULLWIDTH_END = 0xFF5E  # '～'
@@ -39,3 +42,22 @@ def normalize(text: str) -> str:
     '台北市发生火灾,3人死亡'
     """
     return text.translate(_table())
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> np.ndarray:
+    """The same mapping as an array over every code point (each mapping is one character to one
+    character), for normalising a whole batch with one indexing operation."""
+    lut = np.arange(0x110000, dtype=np.uint32)
+    for source, target in _table().items():
+        lut[source] = ord(target)
+    return lut
+
+
+def normalize_many(texts: Sequence[str]) -> list[str]:
+    """``[normalize(t) for t in texts]``, vectorised: one encode, one table look-up, one decode."""
+    if not texts:
+        return []
+    joined = "\x00".join(texts)  # NUL maps to itself, so it still separates the texts afterwards
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    return _lookup()[points].astype("<u4").tobytes().decode("utf-32-le").split("\x00")

@@ -16,10 +16,10 @@ from classifiers.features import feature_text
 from classifiers.gazetteer import Gazetteer
 from classifiers.grading import grade
 from classifiers.models_io import LinearModels
-from classifiers.normalize import normalize
+from classifiers.normalize import normalize_many
 from classifiers.opinion import default_config, opinion_level, validate_config
 from classifiers.result import Result
-from classifiers.rules import COLLECTIVE_UNIT, flags_for, type_rule
+from classifiers.rules import COLLECTIVE_UNIT, Searched, flags_for, type_rule
 from classifiers.tokenize import Tokenizer, base_user_words
 from classifiers.types import Doc, EventLevel, EventType, OpinionLevel, category_of
 from classifiers.units import Unit, UnitResolver
@@ -73,7 +73,7 @@ class Pipeline:
         """Classify a batch: one tokenisation and one sparse product for every task."""
         if not docs:
             return []
-        normalized = [normalize(d.full_text) for d in docs]
+        normalized = normalize_many([d.full_text for d in docs])
         texts = [feature_text(n) for n in normalized]
         matrix = self.models.features.transform([self.tokenizer.segment(t) for t in texts], texts)
         scores = self.models.scores(matrix)
@@ -106,14 +106,16 @@ class Pipeline:
         return scored, event_head.start + best
 
     def _result(self, doc: Doc, norm: str, scored: _Scored, terms: Mapping[str, list[str]]) -> Result:
-        relevant, event_type, rule = self._relevance_and_type(norm, scored)
+        searched = Searched(norm)
+        relevant, event_type, rule = self._relevance_and_type(searched, scored)
         facts = extract_facts(doc.full_text, norm)
         category = category_of(event_type)
         collective = bool(COLLECTIVE_UNIT.search(norm))
         level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
-        flags = tuple(flags_for(norm, facts.value("deaths"))) if relevant else ()
+        flags = tuple(flags_for(searched, facts.value("deaths"))) if relevant else ()
         opinion, opinion_why = self._opinion(doc, relevant, level, flags)
-        decision = self.units.resolve(norm, event_type.value, scored.routing) if relevant else None
+        rule_name = rule.removeprefix("rule:") if rule else None
+        decision = self.units.resolve(norm, event_type.value, scored.routing, rule_name) if relevant else None
         why = {
             "relevance": {
                 "score": round(scored.relevance, 4),
@@ -140,10 +142,10 @@ class Pipeline:
         )  # fmt: skip
 
     @staticmethod
-    def _relevance_and_type(norm: str, scored: _Scored) -> tuple[bool, EventType, str | None]:
+    def _relevance_and_type(searched: Searched, scored: _Scored) -> tuple[bool, EventType, str | None]:
         """The model decides relevance; a keyword rule may change the type and, above a floor,
         make an item relevant (§1.2 kinds the corpora do not label)."""
-        event_type, rule = type_rule(norm, scored.event_type)
+        event_type, rule = type_rule(searched, scored.event_type)
         relevant = scored.relevance >= RELEVANCE_THRESHOLD
         relevant = relevant or (rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR)
         if not relevant:

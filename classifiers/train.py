@@ -180,9 +180,13 @@ def stack_heads(features: FeatureSpace, fitted: dict[str, Any], scales: dict[str
     return LinearModels(features, weights, np.concatenate(biases).astype(np.float32), heads)
 
 
-def train(data_dir: Path, out_dir: Path, extra: Path | None = None) -> dict[str, Any]:
+def train(
+    data_dir: Path, out_dir: Path, extra: Path | None = None, examples: Sequence[Example] | None = None
+) -> dict[str, Any]:
+    """Fit every head and write the model; ``examples`` may pass ``load_examples(data_dir)``
+    when the caller already has them (the split is the same)."""
     started = time.perf_counter()
-    examples = with_title_views(load_examples(data_dir))
+    examples = with_title_views(load_examples(data_dir) if examples is None else examples)
     if extra is not None:
         examples += read_extra_rows(extra)
     tokenizer = Tokenizer(base_user_words())

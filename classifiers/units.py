@@ -8,16 +8,19 @@ owner to the higher-level 主管部门 (61号 §1.1), and vertical management is
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import ahocorasick_rs
+
 from classifiers.gazetteer import Gazetteer, load_data_yaml
 from classifiers.normalize import normalize
 
 ALIAS_WEIGHT = 2  # a text naming the unit itself counts double
+NAME_WEIGHT = 2  # a region named by its own name or alias …
+PLACE_WEIGHT = 1  # … counts double a place inside it
 KEYWORD_WEIGHT = 0.25  # score added per keyword point (capped) to the routing probability
 KEYWORD_CAP = 4
 SECONDARY_FACTOR = 0.5  # non-default departments of a routing class start at half its probability
@@ -41,26 +44,21 @@ class UnitDecision:
     why: tuple[str, ...] = field(default=())
 
 
-def _alternation(terms: Sequence[str]) -> re.Pattern[str] | None:
-    """A regex matching the longest of ``terms`` at each position, built as a character trie
-    (Python's re does not factor a flat alternation of hundreds of words; a trie is ~5x faster)."""
-    trie: dict[str, Any] = {}
-    for term in {normalize(t) for t in terms if t}:
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return re.compile(_trie_pattern(trie)) if trie else None
+class _Matcher:
+    """Leftmost-longest, non-overlapping occurrences of many terms (Aho-Corasick, in Rust):
+    the same matches as a regex alternation preferring the longest term, ~5x faster than even a
+    trie-shaped regex on 300-character documents."""
 
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms = sorted({t for t in terms if t})
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(self.terms, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+            if self.terms
+            else None
+        )
 
-def _trie_pattern(node: dict[str, Any]) -> str:
-    branches = [re.escape(char) + _trie_pattern(child) for char, child in sorted(node.items()) if char]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    if "" in node:  # a term ends here: the longer continuation is optional (greedy = longest)
-        return f"(?:{body})?"
-    return body
+    def findall(self, text: str) -> list[str]:
+        return [] if self._automaton is None else self._automaton.find_matches_as_strings(text)
 
 
 class UnitResolver:
@@ -72,46 +70,78 @@ class UnitResolver:
         known = set(gazetteer.departments)
         self.classes = {c: [d for d in ds if d in known] for c, ds in rules["routing_classes"].items()}
         self.event_units = rules["event_type_units"]
+        self.rule_units = rules.get("rule_units") or {}
         self._term_weights: dict[str, list[tuple[str, int]]] = {}
         for name, info in gazetteer.departments.items():
             for term, weight in (
                 [(name, ALIAS_WEIGHT)] + [(a, ALIAS_WEIGHT) for a in info.aliases] + [(k, 1) for k in info.keywords]
             ):
                 self._term_weights.setdefault(normalize(term), []).append((name, weight))
-        self._terms = _alternation(list(self._term_weights))
-        self._place_to_region = {normalize(a): r for r, aliases in gazetteer.regions.items() for a in [r, *aliases]}
-        self._places = _alternation(list(self._place_to_region))
+        self._terms = _Matcher(list(self._term_weights))
+        # term → (region, weight): the region's own names count double, its places once.
+        self._place_to_region: dict[str, tuple[str, int]] = {}
+        for region, places in gazetteer.places.items():
+            self._place_to_region.update({normalize(p): (region, PLACE_WEIGHT) for p in places if p})
+        for region, aliases in gazetteer.regions.items():
+            self._place_to_region.update({normalize(a): (region, NAME_WEIGHT) for a in [region, *aliases] if a})
+        self._places = _Matcher(list(self._place_to_region))
 
     def keyword_scores(self, text: str) -> tuple[Counter[str], dict[str, list[str]]]:
         """Per department: weighted count of distinct names/keywords found, and which."""
         scores: Counter[str] = Counter()
         matched: dict[str, list[str]] = {}
-        if self._terms is None:
-            return scores, matched
         for term in set(self._terms.findall(text)):
             for department, weight in self._term_weights[term]:
                 scores[department] += weight
                 matched.setdefault(department, []).append(term)
         return scores, matched
 
-    def regions(self, text: str) -> list[str]:
-        if self._places is None:
-            return []
-        return sorted({self._place_to_region[m] for m in self._places.findall(text)})
+    def regions(self, text: str) -> tuple[list[str], bool]:
+        """The regions ``text`` is about, most mentioned first, and whether several are involved:
+        the lead region has the most weighted mentions (names 2, places 1; ties go to the first
+        mentioned); several regions are involved only when at least two are named by their own
+        name and the runner-up has at least half the lead's weight."""
+        scores: dict[str, int] = {}
+        named: set[str] = set()
+        for match in self._places.findall(text):
+            region, weight = self._place_to_region[match]
+            scores[region] = scores.get(region, 0) + weight
+            if weight == NAME_WEIGHT:
+                named.add(region)
+        ranked = sorted(scores, key=lambda r: -scores[r])  # stable: first mentioned wins a tie
+        several = len(named) >= 2 and len(ranked) >= 2 and scores[ranked[1]] * 2 >= scores[ranked[0]]
+        return ([r for r in ranked if r in named] if several else ranked), several
 
-    def resolve(self, text: str, event_type: str | None, routing: Mapping[str, float]) -> UnitDecision:
-        """Decide the owning unit for normalised ``text`` (see module docstring)."""
+    def resolve(
+        self, text: str, event_type: str | None, routing: Mapping[str, float], rule: str | None = None
+    ) -> UnitDecision:
+        """Decide the owning unit for normalised ``text`` (see module docstring); ``rule`` names
+        the keyword rule that set the type, if any (``rule_units`` of units.yaml)."""
         scores, matched = self.keyword_scores(text)
-        lead, co, why = self._departments(event_type, routing, scores, matched)
+        unit_rule = self.rule_units.get(rule or "") or self.event_units.get(event_type or "") or {}
+        lead, co, why = self._departments(event_type, unit_rule, routing, scores, matched)
         return self._with_locality(text, lead, co, why)
 
     def _departments(
-        self, event_type: str | None, routing: Mapping[str, float], scores: Counter[str], matched: dict[str, list[str]]
+        self,
+        event_type: str | None,
+        rule: Mapping[str, Any],
+        routing: Mapping[str, float],
+        scores: Counter[str],
+        matched: dict[str, list[str]],
     ) -> tuple[str | None, list[str], list[str]]:
-        rule = self.event_units.get(event_type or "")
-        if rule and rule["lead"] in self.gazetteer.departments:
-            co = [d for d in rule.get("co", []) if d in self.gazetteer.departments]
-            return rule["lead"], co, [f"事件类型 {event_type} → {rule['lead']} 牵头（谁主管谁负责）"]
+        rule_co = [d for d in rule.get("co", []) if d in self.gazetteer.departments]
+        if rule.get("lead") in self.gazetteer.departments:
+            return rule["lead"], rule_co, [f"事件类型 {event_type} → {rule['lead']} 牵头（谁主管谁负责）"]
+        lead, co, why = self._by_topic(routing, scores, matched)
+        extra = [d for d in rule_co if d != lead and d not in co]
+        if extra:
+            why.append(f"事件类型 {event_type} → 协办 {'、'.join(extra)}")
+        return lead, co + extra, why
+
+    def _by_topic(
+        self, routing: Mapping[str, float], scores: Counter[str], matched: dict[str, list[str]]
+    ) -> tuple[str | None, list[str], list[str]]:
         ranked = self._rank(routing, scores)
         if not ranked:
             return None, [], ["无可判定的主管部门"]
@@ -137,19 +167,20 @@ class UnitResolver:
         return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
 
     def _with_locality(self, text: str, lead: str | None, co: list[str], why: list[str]) -> UnitDecision:
-        regions = self.regions(text)
+        regions, several = self.regions(text)
         info = self.gazetteer.departments.get(lead or "")
         vertical = bool(info and info.vertical_managed)
         if vertical:
             why.append(f"{lead} 实行垂直管理：上级部门办公厅(室)会同宣传部门组织协调")
-        region = regions[0] if len(regions) == 1 else None
+        region = None if several or not regions else regions[0]
         co_units = [Unit(d, region) for d in co]
-        if len(regions) > 1:
+        if several:
             why.append(f"涉及多个地方（{'、'.join(regions)}）：上级政府主管部门为第一责任主体，各地按属地回应")
             co_units += [Unit(lead, r) for r in regions]
         elif region:
-            why.append(f"属地：{region}")
-        return UnitDecision(Unit(lead, region), tuple(co_units), vertical, len(regions) > 1, tuple(why))
+            others = f"（另提及 {'、'.join(regions[1:])}）" if len(regions) > 1 else ""
+            why.append(f"属地：{region}{others}")
+        return UnitDecision(Unit(lead, region), tuple(co_units), vertical, several, tuple(why))
 
 
 def _top(routing: Mapping[str, float]) -> str:

@@ -214,6 +214,29 @@ class Settings:
         "and the mail links to the report page instead (most mail servers refuse messages over 10–25 MB).",
         minimum=0,
     )
+    # --- classifiers -------------------------------------------------------------------
+    models_dir: str = setting(
+        "",
+        "Classifier model directory. Empty = the model `monitor retrain` last activated under "
+        "<data_dir>/models, else the models shipped in classifiers/models (never overwritten).",
+    )
+    opinion_levels_file: str = setting(
+        "",
+        "YAML with the 舆情 level (L1–L4) thresholds, same fields as classifiers/opinion_levels.yaml; "
+        "empty = the shipped defaults.",
+    )
+    classify_workers: int = setting(
+        1, "Worker processes that run the classifier (0 = a thread of the calling process).", minimum=0
+    )
+    classify_batch: int = setting(
+        200, "Items classified per batch (one read and one UPDATE round trip each).", minimum=1
+    )
+    retrain_max_drop: float = setting(
+        0.01,
+        "Largest drop of a held-out metric (e.g. 0.01 = one point of F1) `monitor retrain` accepts "
+        "before it refuses to activate the new model without --force.",
+        minimum=0,
+    )
     # --- secrets (environment or *_FILE only) ------------------------------------------
     session_secret: str = setting(
         "",

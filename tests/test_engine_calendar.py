@@ -111,3 +111,25 @@ def test_bad_override_files_name_line_and_key(tmp_path, body, where):
     with pytest.raises(PolicyError) as exc:
         load_calendar(path)
     assert where in str(exc.value) and "fix:" in str(exc.value)
+
+
+def test_a_pause_on_a_working_day_clock_stops_working_days_not_hours():
+    from monitor.engine.plan.derive import paused_working_days_due
+    from monitor.engine.plan.facts import Pause
+
+    calendar = CAL
+    t0 = datetime(2026, 9, 21, 10, tzinfo=CST)  # Monday; 中秋 9/25–27 and 国庆 10/1–7 ahead
+    assert calendar.working_days_due(t0, 7) == datetime(2026, 10, 9, 0, tzinfo=CST)  # 7th working day: 10/8
+    pause = Pause(
+        "GB2014-WEB-SUGGESTION-7WD",
+        datetime(2026, 9, 23, 10, tzinfo=CST),
+        datetime(2026, 9, 29, 10, tzinfo=CST),
+        "征求意见",
+        5,
+    )
+    # 9/24, 9/28 and 9/29 were paused: three more working days — 10/9, 10/10 (调休上班) and 10/12
+    assert paused_working_days_due(t0, 7, [pause], calendar) == datetime(2026, 10, 13, 0, tzinfo=CST)
+    late = Pause(
+        "GB2014-WEB-SUGGESTION-7WD", datetime(2026, 10, 9, 1, tzinfo=CST), datetime(2026, 10, 20, tzinfo=CST), "x", 6
+    )
+    assert paused_working_days_due(t0, 7, [late], calendar) == datetime(2026, 10, 9, 0, tzinfo=CST)  # after the due

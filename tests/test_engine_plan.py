@@ -137,6 +137,11 @@ def test_t0_is_event_time_for_emergency_rules_and_detection_without_it():
     inc2 = incident(occurred_at=None)
     final2, _, _ = run(inc2, confirmed(inc2), T)
     assert next(o for o in final2.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H").t0 == T
+    # without an event time, a first report published before detection bounds it: the clock starts there
+    inc3 = incident(occurred_at=None, first_published_at=T - 4 * H)
+    final3, _, _ = run(inc3, confirmed(inc3), T)
+    five = next(o for o in final3.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    assert five.t0 == T - 4 * H and five.due_at == T + H
 
 
 def test_upgrade_adds_stricter_rules_with_the_original_t0_and_cancels_48h():

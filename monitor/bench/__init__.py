@@ -42,7 +42,7 @@ BenchFn = Callable[[BenchOptions], Coroutine[Any, Any, BenchResult]]
 
 def registry() -> dict[str, BenchFn]:
     """Name -> benchmark. Imported lazily so `monitor --help` stays fast."""
-    from monitor.bench import engine, ingest, notify, queue, report, storage
+    from monitor.bench import classify, engine, ingest, notify, queue, report, storage
 
     return {
         "engine": engine.run,
@@ -51,4 +51,5 @@ def registry() -> dict[str, BenchFn]:
         "queue": queue.run,
         "ingest": ingest.run,
         "report": report.run,
+        "classify": classify.run,
     }

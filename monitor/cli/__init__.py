@@ -11,6 +11,7 @@ from monitor import __version__
 from monitor.cli import (
     bench,
     check,
+    classify,
     collect,
     configcmd,
     db,
@@ -19,6 +20,7 @@ from monitor.cli import (
     notify,
     parse,
     report,
+    retrain,
     serve,
     simulate,
     sources,
@@ -44,6 +46,8 @@ COMMAND_MODULES = (
     collect,
     report,
     ledger,
+    classify,
+    retrain,
 )
 
 

@@ -11,12 +11,14 @@ from typing import Any
 from aiohttp import web
 
 from monitor.app import create_app, open_services
+from monitor.classify import open_classifier
 from monitor.cli.common import CliError, Context, run_until_signal
 from monitor.clock import SystemClock
 from monitor.collectors.polling import Collector, CollectorConfig
 from monitor.engine.audit import Auditor
 from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
+from monitor.pipeline import Pipeline
 from monitor.storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -52,13 +54,21 @@ def handle(ctx: Context) -> int:
         engine = asyncio.create_task(Engine(services).run(stop, poll_s=settings.engine_tick_s))
         audit = asyncio.create_task(Auditor(services).run(stop, interval_s=settings.audit_interval_s))
         notifier = start_notifier(services.db, services.clock, settings, services.org, stop)
+        classifier = await open_classifier(settings, services.org)
+        pipeline = Pipeline(services, settings, classifier)
         try:
             async with Collector(
-                services.db, services.clock, CollectorConfig.from_settings(settings), env=os.environ
+                services.db,
+                services.clock,
+                CollectorConfig.from_settings(settings),
+                env=os.environ,
+                before_cluster=pipeline.classify,
+                after_cluster=pipeline.regrade,
             ) as collector:
                 await collector.run_forever(stop)
         finally:
             stop.set()
+            await classifier.close()
             await asyncio.gather(engine, audit, return_exceptions=True)
             await stop_notifier(notifier)
             await runner.cleanup()

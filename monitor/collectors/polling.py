@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -87,6 +87,8 @@ class Collector:
         rng: random.Random | None = None,
         owner: str | None = None,
         env: Mapping[str, str] | None = None,
+        before_cluster: Callable[[], Awaitable[object]] | None = None,
+        after_cluster: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.db, self.clock = db, clock
         self.config = config or CollectorConfig()
@@ -97,6 +99,9 @@ class Collector:
         self._store_lock = asyncio.Lock()
         self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
         self._env = env or {}  # where credentials references are resolved (os.environ in production)
+        # Run after each pass, around clustering: the composition root plugs classification in
+        # before it and the 舆情 regrade by spread after it (monitor/pipeline.py).
+        self.before_cluster, self.after_cluster = before_cluster, after_cluster
 
     async def __aenter__(self) -> Collector:
         await self.fetcher.__aenter__()
@@ -141,7 +146,11 @@ class Collector:
         while not stop.is_set():
             try:
                 result = await self.run_once()
+                if self.before_cluster is not None:
+                    await self.before_cluster()
                 clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
+                if self.after_cluster is not None:
+                    await self.after_cluster()
                 log.debug("collector pass: %s; clustering: %s", result, clustered)
                 async with self.db.write() as conn:
                     await beat(conn, "collector", self.owner, self.clock.now(), {"sources": result.sources})

@@ -13,17 +13,18 @@ from pathlib import Path
 from aiohttp import web
 
 from monitor.app import Services, create_app, open_services
+from monitor.classify import open_classifier
 from monitor.clock import Clock
 from monitor.collectors.polling import Collector, CollectorConfig, sleep_or_stop
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
-from monitor.demo.engine import seed_incidents
 from monitor.demo.feedserver import create_feed_app
 from monitor.demo.ledger import import_demo_ledger
 from monitor.domain import Source, SourceKind
 from monitor.engine.runner import Engine
 from monitor.notifications import start_notifier, stop_notifier
+from monitor.pipeline import Pipeline
 from monitor.storage.repo.sources import add_sources
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,6 @@ async def run_demo(
             on_ready(info)
         history = await import_demo_ledger(services)
         announce(f"已导入演示用历史留言台账 {history.imported} 条（合成数据，标题带【演示】），月报见 {url}/reports")
-        await seed_incidents(services)
         engine = asyncio.create_task(Engine(services).run(stop, poll_s=services.settings.engine_tick_s))
         try:
             await _collect_until_stopped(services, stop, announce)
@@ -137,11 +137,23 @@ async def _collect_until_stopped(services: Services, stop: asyncio.Event, announ
     config = CollectorConfig.from_settings(services.settings)
     # The demo's feed server is our own, on loopback: no need to space requests to it.
     config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, host_min_interval=timedelta(0)))
-    async with Collector(services.db, services.clock, config) as collector:
-        while not stop.is_set():
-            result = await collector.run_once()
-            announce(
-                f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
-                + (f"，失败 {result.errors} 个来源" if result.errors else "")
-            )
-            await sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)
+    classifier = await open_classifier(services.settings, services.org)
+    pipeline = Pipeline(services, services.settings, classifier)
+    try:
+        async with Collector(services.db, services.clock, config) as collector:
+            while not stop.is_set():
+                result = await collector.run_once()
+                announce(
+                    f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
+                    + (f"，失败 {result.errors} 个来源" if result.errors else "")
+                )
+                analysis = await pipeline.run()
+                if analysis.classified.items:
+                    announce(
+                        f"研判完成：{analysis.classified.items} 条稿件中 {analysis.classified.relevant} 条为政务舆情，"
+                        f"新建事件 {analysis.clustered.opened} 个，归入已有事件 {analysis.clustered.joined} 条"
+                        + (f"，{analysis.regraded} 个事件因传播扩大上调舆情级别" if analysis.regraded else "")
+                    )
+                await sleep_or_stop(services.clock, services.settings.demo_refresh_s, stop)
+    finally:
+        await classifier.close()

@@ -103,6 +103,15 @@ class WorkCalendar:
                 counted += 1
         return day
 
+    def working_days_in(self, after: date, through: date) -> int:
+        """Working days d with after < d <= through (the pause's start day is not counted)."""
+        count, day = 0, after
+        while day < through:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                count += 1
+        return count
+
     def working_days_due(self, t0: datetime, n: int) -> datetime:
         """Due at 24:00 (Asia/Shanghai) of the n-th working day after t0's local date; UTC."""
         last = self.add_working_days(require_aware(t0).astimezone(SHANGHAI).date(), n)

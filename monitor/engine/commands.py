@@ -22,7 +22,9 @@ from monitor.notifications.ack import Acknowledger, AckRequest
 from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
 
-__all__ = ["Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
+__all__ = ["SYSTEM_ACTOR", "Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
+
+SYSTEM_ACTOR = "system"  # commands the service issues itself (e.g. a regrade as an incident spreads)
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,10 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         incident = replace(incident, generation=incident.generation + 1)
     await save_incident(conn, incident, now)
     await append_events(conn, change.events, now, return_ids=False)
-    await add_corrections(
-        conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
-    )
+    if not cmd.actor.startswith(SYSTEM_ACTOR):  # only people correct the classifier
+        await add_corrections(
+            conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
+        )
     return change.events, change.message, []
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from classifiers import Pipeline
 from classifiers.corpora import Example, load_examples
-from classifiers.evaluate import evaluate_facts, evaluate_heads
+from classifiers.evaluate import HELD_OUT_SENTENCES, evaluate_fact_sentences, evaluate_facts, evaluate_heads
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,12 @@ def test_relevance(head_rows: dict[str, dict[str, float]]) -> None:
 
 def test_incident_vs_not(head_rows: dict[str, dict[str, float]]) -> None:
     assert head_rows["incident vs not"]["f1"] >= 0.82
+    assert head_rows["incident vs not (curated)"]["f1"] >= 0.88
+
+
+def test_casualty_sentences(examples: list[Example]) -> None:
+    assert evaluate_fact_sentences(examples)["accuracy"] >= 0.90
+    assert evaluate_fact_sentences(examples, HELD_OUT_SENTENCES, "explicit")["accuracy"] >= 0.80
 
 
 def test_casualty_extraction_on_cec(data_dir: Path, examples: list[Example]) -> None:

@@ -31,6 +31,22 @@ CASES = [
     ("据统计，该国每年约有1800人死于道路交通事故。", {}),
     ("大楼坍塌已致42人死伤", {}),
     ("男子从三楼坠落，3日凌晨送医", {}),
+    # counts without a counter word: the person noun stands in for it
+    ("两男子受重伤", {"serious_injured": 2, "injured": 2}),
+    ("一环卫工被撞身亡", {"deaths": 1}),
+    ("一家六口全部遇难", {"deaths": 6}),
+    ("四口人被严重烧伤", {"injured": 4}),
+    # deaths implied by the state of the victim
+    ("2人被救出时已无生命体征", {"deaths": 2}),
+    ("3人送医后经抢救无效", {"deaths": 3}),
+    ("4名被困人员中3人因伤势过重死亡", {"deaths": 3}),
+    # verb before the count
+    ("轿车失控冲上人行道撞伤6名行人", {"injured": 6}),
+    ("货车侧翻砸死2人", {"deaths": 2}),
+    # counts spread over clauses: each hospital's intake adds up
+    ("市人民医院收治7名伤者，中医院收治4名伤者", {"injured": 11}),
+    ("共有11人受伤，其中市人民医院收治7名伤者", {"injured": 11}),
+    ("火灾无人伤亡", {"deaths": 0, "injured": 0}),
 ]
 
 

@@ -78,7 +78,8 @@ def test_pollution_thresholds(field: str, cases: list[tuple[object, str]]) -> No
 @pytest.mark.parametrize(
     ("dead", "missing", "level"),
     [
-        (19, 0, None),
+        (0, 0, "IV"),  # below every national threshold: handled as 一般 (IV) by local plans
+        (19, 0, "IV"),
         (20, 0, "IV"),
         (15, 5, "IV"),
         (49, 0, "IV"),
@@ -94,7 +95,7 @@ def test_natural_disaster_counts_dead_and_missing(dead: int, missing: int, level
 
 
 @pytest.mark.parametrize(
-    ("evacuated", "level"), [(99_999, None), (100_000, "IV"), (500_000, "III"), (1_000_000, "II"), (2_000_000, "I")]
+    ("evacuated", "level"), [(99_999, "IV"), (100_000, "IV"), (500_000, "III"), (1_000_000, "II"), (2_000_000, "I")]
 )
 def test_natural_disaster_relocation(evacuated: int, level: str | None) -> None:
     got = grade(EventCategory.NATURAL_DISASTER, facts(people_involved=(evacuated, "evacuated")))[0]
@@ -102,19 +103,19 @@ def test_natural_disaster_relocation(evacuated: int, level: str | None) -> None:
 
 
 def test_affected_population_is_not_relocation() -> None:
-    assert grade(EventType.NATURAL_DISASTER, facts(people_involved=(3_000_000, "affected")))[0] is None
+    assert grade(EventType.NATURAL_DISASTER, facts(people_involved=(3_000_000, "affected")))[0] == EventLevel.IV
 
 
 @pytest.mark.parametrize(
     ("kwargs", "level"),
     [
-        ({"people_involved": (999, "participants")}, None),
+        ({"people_involved": (999, "participants")}, "IV"),
         ({"people_involved": (1000, "participants")}, "II"),
         ({"people_involved": (5000, "participants")}, "I"),
-        ({"deaths": 2}, None),
+        ({"deaths": 2}, "IV"),
         ({"deaths": 3}, "II"),
         ({"deaths": 10}, "I"),
-        ({"injured": 9}, None),
+        ({"injured": 9}, "IV"),
         ({"injured": 10}, "II"),
         ({"injured": 30}, "I"),
     ],
@@ -127,12 +128,12 @@ def test_social_security(kwargs: dict[str, object], level: str | None) -> None:
 @pytest.mark.parametrize(
     ("ill", "dead", "collective", "level"),
     [
-        (29, 0, False, None),
+        (29, 0, False, "IV"),
         (30, 0, False, "IV"),
         (99, 0, False, "IV"),
         (101, 0, False, "III"),
         (5, 0, True, "III"),
-        (4, 0, True, None),
+        (4, 0, True, "IV"),
         (10, 1, False, "III"),
         (101, 1, False, "II"),
         (0, 10, False, "II"),

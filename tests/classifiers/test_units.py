@@ -65,3 +65,29 @@ def test_custom_directory() -> None:
     gazetteer = Gazetteer(regions={}, departments={"轨道交通局": DepartmentInfo(aliases=["轨道局"], keywords=["地铁"])})
     decision = UnitResolver(gazetteer).resolve("地铁站台太挤", "民生诉求", {})
     assert decision.unit.department == "轨道交通局"
+
+
+def place_resolver() -> UnitResolver:
+    gazetteer = Gazetteer.default().with_regions(
+        {"东港镇": ["东港"], "城东街道": ["城东"], "南山镇": ["南山"]},
+        places={"东港镇": ["东港化工园区", "海塘村"], "城东街道": ["市人民医院"], "南山镇": ["竹林桥"]},
+    )
+    return UnitResolver(gazetteer)
+
+
+def test_a_place_in_another_district_does_not_move_the_event() -> None:
+    text = "东港化工园区一企业发生爆炸，东港镇海塘村群众已疏散，伤员送往市人民医院救治"
+    decision = place_resolver().resolve(text, "生产安全", {})
+    assert decision.unit.region == "东港镇" and not decision.multi_region
+    assert any("属地：东港镇（另提及 城东街道）" in line for line in decision.why)
+
+
+def test_the_most_mentioned_region_leads_and_ties_go_to_the_first() -> None:
+    assert place_resolver().resolve("竹林桥附近塌方，竹林桥封闭，城东方向绕行", "民生诉求", {}).unit.region == "南山镇"
+    assert place_resolver().resolve("城东和东港", "民生诉求", {}).multi_region
+
+
+def test_two_named_regions_with_unequal_weight_are_not_multi_region() -> None:
+    text = "东港镇东港化工园区海塘村发生泄漏，东港镇正在处置，城东有居民闻到异味"
+    decision = place_resolver().resolve(text, "环境污染", {})
+    assert decision.unit.region == "东港镇" and not decision.multi_region

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from monitor.clock import SHANGHAI
 from monitor.domain import ClockType, Obligation, ObligationStatus
 from monitor.domain.playbooks import Attach, Playbook, Rule, T0Source
 from monitor.engine.calendar import CalendarGap, WorkCalendar
@@ -76,8 +77,11 @@ def derive(
 
 def rule_t0(facts: Facts, rule: Rule) -> datetime:
     incident = facts.incident
-    if rule.t0 == T0Source.OCCURRED and incident.occurred_at is not None:
-        return incident.occurred_at
+    if rule.t0 == T0Source.OCCURRED:
+        if incident.occurred_at is not None:
+            return incident.occurred_at
+        if incident.first_published_at is not None:  # it happened no later than its first report
+            return min(incident.detected_at, incident.first_published_at)
     if rule.t0 == T0Source.EARLIEST_PUBLICATION and incident.first_published_at is not None:
         return min(incident.detected_at, incident.first_published_at)
     if rule.t0 == T0Source.CLOSED and facts.closed is not None:
@@ -167,9 +171,34 @@ def paused_due(t0: datetime, due: datetime, pauses: list[Pause]) -> datetime:
     return cursor + remaining
 
 
+def local_date(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
+
+
+def paused_working_days_due(t0: datetime, limit: int, pauses: list[Pause], calendar: WorkCalendar) -> datetime:
+    """A working-day deadline once approved pauses stop it: every working day a pause covers
+    (after its start day, through its end day) is not counted, so the limit grows by that many."""
+    extra, due = 0, calendar.working_days_due(t0, limit)
+    for p in sorted(pauses, key=lambda p: p.start):
+        if p.start >= due or p.until <= p.start:
+            continue
+        start, until = (local_date(x) for x in (max(p.start, t0), p.until))
+        extra += calendar.working_days_in(start, until)
+        due = calendar.working_days_due(t0, limit + extra)
+    return due
+
+
+def _due(rule: Rule, spec: Spec, facts: Facts, calendar: WorkCalendar, pauses: list[Pause]) -> datetime:
+    extended = rule.id in facts.extended
+    if rule.clock == ClockType.WORKING_DAYS and pauses:
+        limit = rule.extension_limit if extended and rule.extension_limit else rule.limit
+        return paused_working_days_due(spec.t0, int(limit), pauses, calendar)
+    return paused_due(spec.t0, base_due(rule, spec.t0, calendar, extended), pauses)
+
+
 def _plan(facts: Facts, rule: Rule, spec: Spec, calendar: WorkCalendar, now: datetime) -> Planned:
     pauses = [p for p in facts.pauses if p.rule_id == rule.id]
-    due = paused_due(spec.t0, base_due(rule, spec.t0, calendar, rule.id in facts.extended), pauses)
+    due = _due(rule, spec, facts, calendar, pauses)
     after = spec.t0 if (rule.recurring or rule.t0 in (T0Source.CLOSED, T0Source.ATTACHED)) else None
     met = _first_meeting(facts, rule, after)
     status, cancelled = _status(facts, rule, spec, due, met, now)

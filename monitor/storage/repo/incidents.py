@@ -203,3 +203,14 @@ async def attach_items(
             insert(incident_items),
             [{"incident_id": incident_id, "item_id": i, "attached_at": now, "reason": reason} for i in item_ids],
         )
+
+
+async def open_incidents_changed_since(conn: AsyncConnection, since: datetime, limit: int = 2000) -> list[Incident]:
+    """Open incidents whose row changed at or after `since` (e.g. items attached in this pass)."""
+    query = (
+        select(incidents)
+        .where(incidents.c.status.in_(_OPEN), incidents.c.updated_at >= since)
+        .order_by(incidents.c.id)
+        .limit(limit)
+    )
+    return [incident_from_row(r) for r in await conn.execute(query)]

@@ -1,0 +1,137 @@
+"""``monitor classify``: classify a JSON Lines file, one document per line.
+
+Input lines are ``{"id", "title", "text"}`` with optional ``source``, ``published_at`` (ISO 8601)
+and ``media_tier`` (central | provincial | city | county | self_media). Each output line is the
+input object with the classifier's fields added (``relevant``, ``relevance_score``,
+``event_type``, ``facts``, ``event_level``, ``opinion_level``, ``unit``, ``co_units``, ``why`` …
+plus ``unit_ids`` / ``co_unit_ids``, the org directory's unit ids). A line that cannot be read
+is reported with its number and the reason, copied to the rejects file when one is given, and
+skipped: it never stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from classifiers import Doc
+from monitor.classify.service import ItemClassifier
+from monitor.clock import parse_instant
+from monitor.domain import MediaTier
+
+_TIERS = ", ".join(t.value for t in MediaTier)
+
+
+class LineError(ValueError):
+    """One input line is unusable; the message says what to fix."""
+
+
+@dataclass
+class FileReport:
+    lines: int = 0
+    classified: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def parse_line(raw: bytes | str) -> tuple[Doc, dict[str, Any]]:
+    """The document of one input line and the input object (echoed in the output)."""
+    line = _decode(raw)
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise LineError('expected a JSON object such as {"id": "1", "title": "…", "text": "…"}')
+    doc_id = obj.get("id")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int) or doc_id == "":
+        raise LineError('"id" is missing or not a string/number; give every line an id')
+    title, text = obj.get("title", ""), obj.get("text", "")
+    for name, value in (("title", title), ("text", text)):
+        if not isinstance(value, str):
+            raise LineError(f'"{name}" must be a string, got {type(value).__name__}')
+    if not (title.strip() or text.strip()):
+        raise LineError('"title" and "text" are both empty; nothing to classify')
+    tier = obj.get("media_tier")
+    if tier is not None and tier not in {t.value for t in MediaTier}:
+        raise LineError(f'"media_tier" {tier!r} is not one of {_TIERS}')
+    published = obj.get("published_at")
+    published_at = None
+    if published is not None:
+        try:
+            published_at = parse_instant(str(published))
+        except ValueError:
+            raise LineError(
+                f'"published_at" {published!r} is not an ISO 8601 time, e.g. 2026-09-24T08:30:00+08:00'
+            ) from None
+    return Doc(str(doc_id), title, text, media_tier=tier, published_at=published_at), obj
+
+
+def _decode(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LineError(
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8"
+        ) from None
+
+
+def _numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, line
+
+
+async def classify_file(
+    source: Iterable[bytes],
+    sink: IO[str],
+    classifier: ItemClassifier,
+    *,
+    batch: int = 500,
+    on_reject: Callable[[int, str, bytes], None] | None = None,
+) -> FileReport:
+    """Stream the lines of ``source`` (bytes, UTF-8) to ``sink`` in batches;
+    ``on_reject(number, reason, raw line)`` is called for every line that cannot be used.
+    With a worker pool, up to one batch per worker is in flight; output keeps the input order."""
+    report = FileReport()
+    window = max(1, classifier.classifier.workers)
+    pending: list[tuple[list[Doc], list[dict[str, Any]]]] = []
+    docs: list[Doc] = []
+    objects: list[dict[str, Any]] = []
+    for number, line in _numbered(source):
+        report.lines += 1
+        try:
+            doc, obj = parse_line(line)
+        except LineError as exc:
+            report.rejected.append((number, str(exc)))
+            if on_reject:
+                on_reject(number, str(exc), line)
+            continue
+        docs.append(doc)
+        objects.append(obj)
+        if len(docs) >= batch:
+            pending.append((docs, objects))
+            docs, objects = [], []
+        if len(pending) >= window:
+            report.classified += await _flush(pending, sink, classifier)
+    if docs:
+        pending.append((docs, objects))
+    report.classified += await _flush(pending, sink, classifier)
+    return report
+
+
+async def _flush(
+    pending: list[tuple[list[Doc], list[dict[str, Any]]]], sink: IO[str], classifier: ItemClassifier
+) -> int:
+    results = await asyncio.gather(*(classifier.classify_raw(docs) for docs, _ in pending))
+    written = 0
+    for (_, objects), batch_results in zip(pending, results, strict=True):
+        for obj, result in zip(objects, batch_results, strict=True):
+            sink.write(json.dumps({**obj, **result, "id": obj["id"]}, ensure_ascii=False) + "\n")
+            written += 1
+    pending.clear()
+    return written
