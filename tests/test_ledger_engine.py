@@ -16,6 +16,7 @@ from monitor.ledger.mapping import load_mapping
 from monitor.ledger.plan import ImportRules
 from monitor.reports.build import Period
 from monitor.reports.service import generate, names_from_org
+from monitor.storage.repo.engine import list_obligations
 from monitor.storage.schema import incidents, obligations, outbox, timers
 from tests.conftest import REPO
 from tests.engine_support import ORG, POLICY, Svc, outbox_keys
@@ -64,8 +65,10 @@ async def test_historical_deadlines_never_alert_and_live_ones_escalate(db, tmp_p
     async with db.read() as conn:
         woken = set((await conn.execute(select(timers.c.incident_id))).scalars())
         statuses = dict((await conn.execute(select(obligations.c.incident_id, obligations.c.status))).all())
+        stored = {o.incident_id: o for o in await list_obligations(conn)}  # read back as the engine reads them
     assert woken == {recent}  # only the running deadline is handed to the engine
     assert statuses == {old: "breached", recent: "open", replied: "late"}
+    assert stored[replied].met_by == "website_reply 台账 message-board:old-replied"
 
     svc = Svc(db, FakeClock(IMPORTED_AT))
     await Engine(svc).tick()
