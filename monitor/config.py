@@ -109,7 +109,10 @@ class Settings:
         minimum=0.1,
     )
     upload_max_mb: float = setting(
-        20.0, "Largest request body the web accepts (response documents), in MiB.", minimum=1
+        20.0,
+        "Largest response document (登记回应 file upload) the web accepts, in MiB; request bodies may be twice "
+        "that, so a file just over the limit gets a form error that keeps what was typed.",
+        minimum=1,
     )
     # --- notifications -----------------------------------------------------------------
     notify_poll_s: float = setting(2.0, "How often the notifier looks for due outbox rows, in seconds.", minimum=0.1)

@@ -169,3 +169,48 @@ async def test_channel_acknowledgements_go_through_the_engine(db, clock):
     assert event.payload == {"rule": "GB61-RESPOND-48H"} and event.actor == "wang_chenyang"
     with pytest.raises(CommandRejected):
         await ack(AckRequest(iid, "NO-SUCH-RULE", "wang_chenyang", at, "slack", None))
+
+
+async def test_correcting_the_event_type_is_recorded_without_touching_the_clocks(db, clock):
+    from monitor.domain import EventType
+
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "II", "L1")
+    before = await execute(svc, c.AddNote(incident_id=iid, actor="zhu_min", at=clock.now(), text="x"))
+    fixed = await execute(
+        svc, c.Regrade(incident_id=iid, actor="zhu_min", at=clock.now(), event_type=EventType.FIRE, reason="系火灾")
+    )
+    assert fixed.message == "已更正事件类别" and fixed.generation == before.generation
+    assert [o.status for o in fixed.obligations] == [o.status for o in before.obligations]
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).event_type == EventType.FIRE
+        fixes = [(r.field, r.old_value, r.new_value) for r in await conn.execute(select(corrections))]
+    assert fixes == [("event_type", None, "fire")]
+    with pytest.raises(CommandRejected, match="级别没有变化"):
+        await execute(
+            svc, c.Regrade(incident_id=iid, actor="zhu_min", at=clock.now(), event_type=EventType.FIRE, reason="x")
+        )
+
+
+async def test_a_response_moves_an_assessed_incident_forward_to_responded(db, clock):
+    from monitor.domain import IncidentStatus, ResponseKind
+
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).status == IncidentStatus.ASSESSED
+    await execute(
+        svc,
+        c.RecordResponse(
+            incident_id=iid,
+            actor="zhu_min",
+            at=clock.now(),
+            kind=ResponseKind.AUTHORITATIVE_RELEASE,
+            url="https://www.minghu.gov.example/1",
+            approved_by="王五",
+        ),
+    )
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).status == IncidentStatus.RESPONDED
+        kinds = [e.kind for e in await list_events(conn, iid)]
+    assert EventKind.STATUS_CHANGED in kinds  # 研判定级 → 已交办 → 已回应, on the timeline

@@ -1,10 +1,11 @@
 """`monitor bench queue`: the duty queue page and live fan-out with many open incidents and clients.
 
-Seeds N open incidents (default 10,000) across levels, units and regions, serves the real web
-application on loopback, then measures (1) the queue page, unfiltered and filtered, as a signed-in
-duty officer sees it (p50/p95 over many requests) and (2) the delay from a committed change plus
-`notify_changed` until every one of C connected SSE clients (default 100) has received it, and
-the same for a change only the polling fallback can see.
+Seeds N open incidents (default 10,000) across levels, units and regions, each with three
+obligations (some overdue), serves the real web application on loopback, then measures (1) the
+queue page, unfiltered and filtered, as a signed-in duty officer sees it (p50/p95 over many
+requests) and (2) the delay from a committed change plus `notify_changed` until every one of C
+connected SSE clients (default 100) has received it, and the same for a change only the polling
+fallback can see.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import json
 import statistics
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,21 @@ from monitor.bench import BenchOptions, BenchResult, peak_rss_mb
 from monitor.changes import LocalChangeFeed
 from monitor.clock import Clock, Stopwatch, SystemClock
 from monitor.config import resolve_org_file
-from monitor.domain import EventKind, Incident, IncidentEvent, IncidentStatus, OpinionLevel, UserRole
+from monitor.domain import (
+    ClockType,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Obligation,
+    ObligationStatus,
+    OpinionLevel,
+    UserRole,
+)
 from monitor.policy import load_org
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate
+from monitor.storage.repo.engine import save_obligations
 from monitor.storage.repo.incidents import append_events, create_incidents
 from monitor.storage.repo.queue import set_next_due
 from monitor.web.app import create_web_app
@@ -81,9 +93,12 @@ async def _seed(services: Services, n: int) -> None:
         ]
         async with services.db.write() as conn:
             ids = await create_incidents(conn, batch, now)
-            await set_next_due(
-                conn, {inc_id: now + timedelta(minutes=(k * 7) % 2880 - 120) for k, inc_id in enumerate(ids, start)}
-            )
+            due: dict[int, datetime | None] = {
+                inc_id: now + timedelta(minutes=(k * 7) % 2880 - 120) for k, inc_id in enumerate(ids, start)
+            }
+            await set_next_due(conn, due)
+            planned = [ob for inc_id, at in due.items() if at for ob in _obligations(inc_id, at, now)]
+            await save_obligations(conn, planned, now)
     await add_account(
         services.db,
         PasswordHasher(),
@@ -93,6 +108,27 @@ async def _seed(services: Services, n: int) -> None:
         PASSWORD,
         actor="bench",
     )
+
+
+def _obligations(incident_id: int, due: datetime, now: datetime) -> list[Obligation]:
+    """Three obligations like a confirmed incident's (the nearest is incidents.next_due_at)."""
+    t0 = due - timedelta(hours=5)
+    return [
+        Obligation(
+            incident_id=incident_id,
+            rule_id=rule,
+            action=action,
+            clock=ClockType.NATURAL_HOURS,
+            t0=t0,
+            due_at=due + extra,
+            status=ObligationStatus.BREACHED if due + extra <= now else ObligationStatus.OPEN,
+        )
+        for rule, action, extra in (
+            ("GB80-AUTH-RELEASE-5H", "authoritative_release", timedelta(0)),
+            ("GB61-PRESSCONF-24H", "press_conference", timedelta(hours=19)),
+            ("GB61-RESPOND-48H", "first_response", timedelta(hours=43)),
+        )
+    ]
 
 
 async def _measure(services: Services, n: int) -> BenchResult:

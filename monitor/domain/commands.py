@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.domain.enums import EventLevel, OpinionLevel, ReportKind, ResponseKind
+from monitor.domain.enums import EventLevel, EventType, OpinionLevel, ReportKind, ResponseKind
 
 
 class ReportChannel:
@@ -74,6 +74,7 @@ class Regrade(Command):
     opinion_level: OpinionLevel | None = None
     requires_response: bool | None = None  # None: unchanged
     clear_event_level: bool = False  # set the event level to none (not a 突发事件)
+    event_type: EventType | None = None  # 更正事件类别 (a classifier correction; deadlines do not depend on it)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

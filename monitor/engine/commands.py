@@ -8,6 +8,7 @@ zh-CN, what was wrong and what to do. Commands that change deadlines or acknowle
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -19,10 +20,26 @@ from monitor.engine.plan import Decision
 from monitor.engine.regroup import Applied, apply_merge, apply_split
 from monitor.engine.runner import Engine, EngineServices
 from monitor.notifications.ack import Acknowledger, AckRequest
-from monitor.storage.repo.engine import Connection, add_corrections, events_of, load_snapshots, lock_incidents
+from monitor.storage.repo.engine import (
+    Connection,
+    add_corrections,
+    events_of,
+    list_obligations,
+    load_snapshots,
+    lock_incidents,
+)
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
 
-__all__ = ["SYSTEM_ACTOR", "Change", "CommandRejected", "CommandResult", "acknowledger", "execute"]
+__all__ = [
+    "SYSTEM_ACTOR",
+    "Change",
+    "CommandRejected",
+    "CommandResult",
+    "CommandTrace",
+    "Within",
+    "acknowledger",
+    "execute",
+]
 
 SYSTEM_ACTOR = "system"  # commands the service issues itself (e.g. a regrade as an incident spreads)
 
@@ -35,10 +52,30 @@ class CommandResult:
     alerts: int  # alerts queued by the re-plan
     generation: int
     message: str  # zh-CN, e.g. for a flash message
+    touched: tuple[int, ...] = ()  # every incident the command changed (the merge target, the split-off one)
 
 
-async def execute(services: EngineServices, command: c.Command) -> CommandResult:
-    """Validate and apply `command`, re-plan the incident, and return what changed."""
+@dataclass(frozen=True)
+class CommandTrace:
+    """The state around one command, for writers that must record it in the same transaction (audit)."""
+
+    command: c.Command
+    before: Incident
+    after: Incident
+    obligations_before: tuple[Obligation, ...]
+    result: CommandResult
+
+
+# Called inside execute()'s transaction after the command and the re-plan (e.g. to write an audit row).
+Within = Callable[[Connection, CommandTrace], Awaitable[None]]
+
+
+async def execute(services: EngineServices, command: c.Command, *, within: Within | None = None) -> CommandResult:
+    """Validate and apply `command`, re-plan the incident, and return what changed.
+
+    `within`, when given, runs in the same transaction once the command is applied, so what it
+    writes commits or rolls back together with the command.
+    """
     engine = Engine(services)
     now = services.clock.now()
     async with services.db.write() as conn:
@@ -51,10 +88,14 @@ async def execute(services: EngineServices, command: c.Command) -> CommandResult
         snapshots = await load_snapshots(conn, [digest] if digest else [])
         playbook = Playbook.from_dict(snapshots[digest]) if digest in snapshots else services.playbook
         ctx = Ctx(incident, timeline, playbook, services)
+        before = tuple(await list_obligations(conn, [command.incident_id])) if within else ()
         events, message, others = await _apply(conn, engine, ctx, command, now)
         decision = (await engine.replan(conn, [command.incident_id, *others]))[command.incident_id]
-        after = await get_incident(conn, command.incident_id)
-    return _result((events, message), decision, after or incident)
+        after = await get_incident(conn, command.incident_id) or incident
+        result = _result((events, message), decision, after, others)
+        if within is not None:
+            await within(conn, CommandTrace(command, incident, after, before, result))
+    return result
 
 
 async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime) -> Applied:
@@ -76,17 +117,20 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         incident = replace(incident, generation=incident.generation + 1)
     await save_incident(conn, incident, now)
     await append_events(conn, change.events, now, return_ids=False)
-    if not cmd.actor.startswith(SYSTEM_ACTOR):  # only people correct the classifier
+    if cmd.actor != SYSTEM_ACTOR:  # only people correct the classifier
         await add_corrections(
             conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
         )
     return change.events, change.message, []
 
 
-def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident) -> CommandResult:
+def _result(
+    written: tuple[list[IncidentEvent], str], decision: Decision, incident: Incident, others: list[int]
+) -> CommandResult:
     events, message = written
     return CommandResult(
         incident_id=incident.id or 0,
+        touched=(incident.id or 0, *others),
         events=tuple(events) + decision.events,
         obligations=decision.obligations,
         alerts=len(decision.alerts),
@@ -95,11 +139,11 @@ def _result(written: tuple[list[IncidentEvent], str], decision: Decision, incide
     )
 
 
-def acknowledger(services: EngineServices) -> Acknowledger:
+def acknowledger(services: EngineServices, *, within: Within | None = None) -> Acknowledger:
     """Acknowledgements from a channel (Slack's 确认收到 button) as `Acknowledge` commands."""
 
     async def acknowledge(req: AckRequest) -> str:
         command = c.Acknowledge(incident_id=req.incident_id, actor=req.actor, at=req.at, rule_id=req.rule_id)
-        return (await execute(services, command)).message
+        return (await execute(services, command, within=within)).message
 
     return acknowledge

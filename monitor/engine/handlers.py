@@ -83,9 +83,26 @@ def _path(start: IncidentStatus, target: IncidentStatus) -> list[IncidentStatus]
     return None
 
 
+# Working stages before the first public response: recording one moves the incident forward to
+# RESPONDED along the workflow (e.g. 研判定级 → 已交办 → 已回应). Unconfirmed incidents (DETECTED)
+# and those already past RESPONDED stay where they are; the obligations count either way.
+_BEFORE_RESPONSE = frozenset(
+    {
+        IncidentStatus.ASSESSED,
+        IncidentStatus.REPORTED,
+        IncidentStatus.ASSIGNED,
+        IncidentStatus.HANDLING,
+        IncidentStatus.REASSIGNED,
+        IncidentStatus.ESCALATED,
+        IncidentStatus.OVERDUE,
+        IncidentStatus.SUPERVISED,
+    }
+)
+
+
 def _try_move(ctx: Ctx, target: IncidentStatus, at: datetime) -> tuple[Incident, list[IncidentEvent]]:
-    """Move when the state machine allows it directly; otherwise stay (the obligations still count)."""
-    if target in TRANSITIONS[ctx.incident.status]:
+    """Move forward to `target` when the incident is still before it; otherwise stay."""
+    if ctx.incident.status in _BEFORE_RESPONSE and _path(ctx.incident.status, target) is not None:
         return _move(ctx, target, at, "")
     return ctx.incident, []
 
@@ -118,33 +135,40 @@ def _reassign(ctx: Ctx, cmd: c.Reassign) -> Change:
     )
 
 
+_GRADED = ("event_level", "opinion_level", "event_type")
+
+
 def _regrade(ctx: Ctx, cmd: c.Regrade) -> Change:
     _require(cmd.reason, "调整级别的原因")
     inc = ctx.incident
-    event_level = None if cmd.clear_event_level else (cmd.event_level or inc.event_level)
-    opinion = cmd.opinion_level or inc.opinion_level
-    requires = inc.requires_response if cmd.requires_response is None else cmd.requires_response
-    if (event_level, opinion, requires) == (inc.event_level, inc.opinion_level, inc.requires_response):
-        raise CommandRejected("级别没有变化，请选择新的级别。")
-    before = {
-        "event_level": inc.event_level and inc.event_level.value,
-        "opinion_level": inc.opinion_level and inc.opinion_level.value,
-    }
-    payload = {
-        "event_level": event_level and event_level.value,
-        "opinion_level": opinion and opinion.value,
-        "requires_response": requires,
-        "from": before,
-        "reason": cmd.reason,
-    }
-    corrections = [(f, before[f], payload[f]) for f in ("event_level", "opinion_level") if before[f] != payload[f]]
-    incident = replace(inc, event_level=event_level, opinion_level=opinion, requires_response=requires)
-    return Change(
-        incident,
-        [ctx.event(EventKind.REGRADED, cmd, payload)],
-        corrections,
-        message="已调整级别，时限已按原起算时间重算",
+    new = replace(
+        inc,
+        event_level=None if cmd.clear_event_level else (cmd.event_level or inc.event_level),
+        opinion_level=cmd.opinion_level or inc.opinion_level,
+        event_type=cmd.event_type or inc.event_type,
+        requires_response=inc.requires_response if cmd.requires_response is None else cmd.requires_response,
     )
+    before = {f: _plain(getattr(inc, f)) for f in _GRADED}
+    after = {f: _plain(getattr(new, f)) for f in _GRADED}
+    clocks_change = (before["event_level"], before["opinion_level"], inc.requires_response) != (
+        after["event_level"],
+        after["opinion_level"],
+        new.requires_response,
+    )
+    if not clocks_change and before == after:
+        raise CommandRejected("级别没有变化，请选择新的级别或类别。")
+    payload = {**after, "requires_response": new.requires_response, "from": before, "reason": cmd.reason}
+    return Change(
+        new,
+        [ctx.event(EventKind.REGRADED, cmd, payload)],
+        [(f, before[f], after[f]) for f in _GRADED if before[f] != after[f]],
+        bump=clocks_change,
+        message="已调整级别，时限已按原起算时间重算" if clocks_change else "已更正事件类别",
+    )
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
 
 
 def _record_response(ctx: Ctx, cmd: c.RecordResponse) -> Change:

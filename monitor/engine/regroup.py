@@ -29,7 +29,7 @@ async def apply_merge(conn: Connection, ctx: Ctx, cmd: c.Merge, now: datetime) -
     if target is None or cmd.into_id == source_id:
         raise CommandRejected(f"目标事件 #{cmd.into_id} 不存在或就是本事件，请选择另一个事件。")
     if not target.is_open:
-        raise CommandRejected(f"目标事件 #{cmd.into_id} 已{target.status.label}，不能并入。")
+        raise CommandRejected(f"目标事件 #{cmd.into_id} 当前状态为「{target.status.label}」，不能并入。")
     plan = plan_merge(ctx.incident, target, cmd.at, cmd.actor, reason=f"由 {cmd.actor} 合并")
     closed = HANDLERS[c.Merge](ctx, cmd)  # walks the state machine and cancels the source's clocks
     await move_items(conn, source_id, cmd.into_id, None, {"rule": "merge", "from": source_id, "by": cmd.actor}, now)

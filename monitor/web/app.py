@@ -10,7 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from monitor.notifications.slack import interactivity_routes
-from monitor.web import account, incidents, items, leader, org, queue, reports, sources, sse
+from monitor.web import account, evidence, incidents, items, leader, org, queue, reports, sources, sse
 from monitor.web.actions.dispatch import channel_acknowledger
 from monitor.web.api import openapi
 from monitor.web.api import routes as api
@@ -23,6 +23,7 @@ from monitor.web.live import LiveHub, close_clients, live_updates_ctx
 from monitor.web.middleware import auth_middleware, error_middleware, security_headers
 from monitor.web.rendering import STATIC, setup_templates
 from monitor.web.services import WebServices
+from monitor.web.timeline import event_document, event_summary, met_by_text
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = Non
     settings = services.settings
     app = web.Application(
         middlewares=[error_middleware, auth_middleware],
-        client_max_size=int(settings.upload_max_mb * 1024 * 1024),
+        # Twice the document limit: a file somewhat over it gets a form error that keeps the input.
+        client_max_size=int(settings.upload_max_mb * 2 * 1024 * 1024) + 1024 * 1024,
     )
     app[SERVICES] = services
     app[HASHER] = hasher or PasswordHasher()
@@ -40,8 +42,11 @@ def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = Non
     app[LIMITER] = LoginLimiter(
         services.clock, settings.login_ip_attempts, timedelta(minutes=settings.login_lockout_min)
     )
-    setup_templates(app, services.org)
-    aiohttp_jinja2.get_env(app).filters["event_summary"] = incidents.event_summary
+    setup_templates(app, services.org, services.playbook)
+    env = aiohttp_jinja2.get_env(app)
+    env.filters["event_summary"] = lambda event: event_summary(event, services.org)
+    env.filters["event_document"] = event_document
+    env.filters["met_by"] = met_by_text
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_clients)
     app[LIVE] = LiveHub(services)
@@ -89,8 +94,9 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/queue/views/{view_id:\\d+}/delete", queue.remove_view)
     r.add_get("/events", sse.events)
     r.add_get("/incidents/{incident_id}", incidents.incident_view)
+    r.add_get("/incidents/{incident_id}/live", incidents.incident_live)
     r.add_post("/incidents/{incident_id}/actions/{slug}", incidents.incident_action)
-    r.add_get("/incidents/{incident_id}/evidence/{sha256}", incidents.evidence_download)
+    r.add_get("/incidents/{incident_id}/evidence/{sha256}", evidence.evidence_download)
     r.add_get("/items", items.items_page)
     r.add_get("/sources", sources.sources_page)
     r.add_get("/sources/new", sources.new_source_form)

@@ -51,6 +51,10 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.OBLIGATION_BREACHED: "时限要求已超期",
     EventKind.OBLIGATION_CANCELLED: "时限要求取消",
     EventKind.ESCALATED: "升级提醒/督办",
+    EventKind.OBLIGATION_RESCHEDULED: "期限变化",
+    EventKind.OBLIGATION_UNSCHEDULABLE: "无法计算期限",
+    EventKind.RULE_ATTACHED: "附加时限规则",
+    EventKind.DEADLINE_EXTENDED: "经批准延期",
     EventKind.NOTIFICATION_QUEUED: "提醒进入发送队列",
     EventKind.NOTIFICATION_SENT: "提醒已送达",
     EventKind.NOTIFICATION_FAILED: "提醒发送失败",
@@ -65,13 +69,24 @@ OBLIGATION_STATUS_LABELS = {
     ObligationStatus.PAUSED: "已暂停",
 }
 CLOCK_LABELS = {ClockType.NATURAL_HOURS: "自然小时", ClockType.WORKING_DAYS: "工作日", ClockType.NATURAL_DAYS: "自然日"}
-OBLIGATION_ACTION_LABELS = {
+OBLIGATION_ACTION_LABELS = {  # the `action` of the rules in playbooks/rules.yaml
+    "triage": "研判（确认或排除）",
     "authoritative_release": "发布权威信息",
     "press_conference": "举行新闻发布会",
     "first_response": "首次回应",
     "continued_release": "持续发布",
+    "follow_up_release": "持续发布权威信息",
     "policy_interpretation": "政策解读",
+    "publish_interpretation": "发布政策解读",
     "report": "信息报告",
+    "report_phone": "电话报告",
+    "report_written": "书面报告",
+    "report_follow_up": "续报",
+    "report_final": "终报",
+    "reply_suggestion": "反馈网民意见建议",
+    "reply_complaint": "答复网民咨询投诉",
+    "foi_reply": "答复政府信息公开申请",
+    "notify_supplement": "一次性告知补正",
 }
 REPORT_KIND_LABELS = {ReportKind.FIRST: "首报", ReportKind.FOLLOW_UP: "续报", ReportKind.FINAL: "终报"}
 SOURCE_KIND_LABELS = {SourceKind.FEED: "RSS/Atom 订阅", SourceKind.HTML_LIST: "网页列表"}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from monitor.storage.repo.queue import obligations_due
+from monitor.storage.repo.queue import latest_acknowledgements, obligations_due
 from monitor.web.auth.permissions import Permission, requires
 from monitor.web.rendering import render
 from monitor.web.requests import services, user_of
@@ -35,6 +35,8 @@ async def leader_view(request: web.Request) -> web.Response:
     now = svc.clock.now()
     async with svc.db.read() as conn:
         due = await obligations_due(conn, units, now, timedelta(hours=hours))
+        acks = await latest_acknowledgements(conn, [d.incident_id for d in due])
+    acked = {d.obligation_id: acks.get((d.incident_id, d.rule_id), acks.get((d.incident_id, None))) for d in due}
     return render(
         request,
         "leader.html",
@@ -44,5 +46,8 @@ async def leader_view(request: web.Request) -> web.Response:
             "warning": warning,
             "units": sorted(units) if units is not None else None,
             "overdue": sum(1 for d in due if d.due_at <= now),
+            "acks": acked,
+            "can_ack": user.can(Permission.ACT_ACK),
+            "return_to": request.path_qs if not warning else "/leader",
         },
     )

@@ -14,7 +14,9 @@ from aiohttp import web
 
 from monitor.clock import to_local
 from monitor.domain import OpinionLevel, OrgDirectory
+from monitor.domain.playbooks import Playbook
 from monitor.web.auth.permissions import CurrentUser, Permission
+from monitor.web.flash import clear_flash, read_flash
 from monitor.web.keys import SERVICES, USER
 from monitor.web.labels import label
 
@@ -30,7 +32,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
 )
 
 
-def setup_templates(app: web.Application, org: OrgDirectory) -> None:
+def setup_templates(app: web.Application, org: OrgDirectory, playbook: Playbook) -> None:
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -43,6 +45,7 @@ def setup_templates(app: web.Application, org: OrgDirectory) -> None:
     env.filters["level_class"] = level_class
     env.filters["duration"] = duration_text
     env.globals["unit_name"] = lambda unit_id: unit_name(org, unit_id)
+    env.globals["rule_title"] = lambda rule_id: rule_title(playbook, rule_id)
     env.globals["level_color"] = level_color
     env.globals["countdown"] = countdown
     env.globals["static"] = static_url
@@ -81,6 +84,11 @@ def unit_name(org: OrgDirectory, unit_id: str | None) -> str:
     return unit.name if unit else unit_id
 
 
+def rule_title(playbook: Playbook, rule_id: str | None) -> str:
+    rule = playbook.rule(rule_id) if rule_id else None
+    return rule.title if rule else ""
+
+
 def duration_text(value: timedelta) -> str:
     minutes = int(abs(value.total_seconds()) // 60)
     days, rest = divmod(minutes, 1440)
@@ -104,6 +112,7 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, stat
     """Render a page with the signed-in user, CSRF token, navigation and the server time."""
     services = request.app[SERVICES]
     user: CurrentUser | None = request.get(USER)
+    flash = read_flash(request, user.username if user else None)
     base = {
         "user": user,
         "csrf_token": (user.csrf_token if user else None) or context.get("csrf_token") or "",
@@ -112,7 +121,9 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, stat
         "now": services.clock.now(),
         "city": services.org.city,
         "Permission": Permission,
+        "flash": flash,
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     response.headers["Cache-Control"] = "no-store"
+    clear_flash(request, response)
     return response

@@ -8,6 +8,8 @@ from monitor.changes import ChangeFeed
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.domain import OrgDirectory
+from monitor.domain.playbooks import Playbook
+from monitor.engine.calendar import WorkCalendar
 from monitor.storage.db import Database
 
 
@@ -17,3 +19,5 @@ class WebServices(Protocol):
     db: Database
     org: OrgDirectory
     changes: ChangeFeed
+    playbook: Playbook  # the current rules (the engine executes the web's commands with these services)
+    calendar: WorkCalendar

@@ -21,6 +21,8 @@ from monitor.changes import LocalChangeFeed
 from monitor.clock import FakeClock
 from monitor.config import load_settings
 from monitor.domain import EventLevel, Incident, IncidentStatus, OpinionLevel, UserRole
+from monitor.domain import commands as c
+from monitor.engine.commands import execute
 from monitor.policy import load_org
 from monitor.storage.db import Database
 from monitor.storage.repo.incidents import attach_items, create_incidents
@@ -153,10 +155,11 @@ async def add_incident(
     status: IncidentStatus = IncidentStatus.ASSIGNED,
     due_in: timedelta | None = timedelta(hours=3),
     obligation: bool = False,
+    detected_ago: timedelta = timedelta(hours=1),
 ) -> int:
     incident = Incident(
         title=title,
-        detected_at=now - timedelta(hours=1),
+        detected_at=now - detected_ago,
         status=status,
         owner_unit=owner_unit,
         co_units=tuple(co_units),
@@ -186,6 +189,19 @@ async def add_incident(
                 )
             )
     return incident_id
+
+
+async def confirmed_incident(env: WebEnv, **kwargs: Any) -> int:
+    """An incident opened as detected and confirmed through the clock engine, so its obligations
+    are planned (II级/L1 detected an hour ago: the 5-hour release is due in 4 hours)."""
+    incident = await add_incident(env.db, env.clock.now(), status=IncidentStatus.DETECTED, due_in=None, **kwargs)
+    await execute(env.services, c.Confirm(incident_id=incident, actor="system", at=env.clock.now()))
+    return incident
+
+
+async def run_command(env: WebEnv, command: type[c.Command], incident: int, actor: str, **values: Any) -> None:
+    """Execute a command directly through the engine (setting the scene for a web action)."""
+    await execute(env.services, command(incident_id=incident, actor=actor, at=env.clock.now(), **values))
 
 
 async def add_item_with_evidence(

@@ -4,7 +4,7 @@ from monitor.domain import OpinionLevel, UserRole
 from monitor.web.actions.specs import ACTIONS
 from monitor.web.auth.accounts import issue_token
 
-from .conftest import add_incident, csrf_of
+from .conftest import add_incident, confirmed_incident, csrf_of
 
 
 async def _token(env, role):
@@ -49,9 +49,12 @@ async def test_actions_validate_and_run_through_the_same_dispatcher(web_env):
     assert resp.status == 400 and (await resp.json())["field"] == "text"
     resp = await env.client.post(f"/api/incidents/{incident}/notes", json={"text": "API 备注"}, headers=headers)
     body = await resp.json()
-    assert resp.status == 201 and body["message"] == "备注已添加" and len(body["event_ids"]) == 1
+    assert resp.status == 201 and body["message"] == "已添加备注" and "note_added" in body["events"]
     resp = await env.client.post(f"/api/incidents/{incident}/confirm", json={}, headers=headers)
-    assert resp.status == 501 and "尚未开放" in (await resp.json())["message"]
+    assert resp.status == 409 and (await resp.json()) == {
+        "message": "事件当前状态为「已交办」，无需再次确认。",
+        "field": None,
+    }
     resp = await env.client.post(f"/api/incidents/{incident}/notes", data="not json", headers=headers)
     assert resp.status == 415 and (await resp.json())["field"] is None
     resp = await env.client.post(
@@ -62,7 +65,29 @@ async def test_actions_validate_and_run_through_the_same_dispatcher(web_env):
     resp = await env.client.post(f"/api/incidents/{incident}/notes", json={"text": "x"}, headers=analyst)
     assert resp.status == 403 and "分析员" in (await resp.json())["message"]
     [entry] = await env.audit("incident.add_note")
-    assert entry.actor == "duty"
+    assert entry.actor == "duty" and entry.after["via"] == "api"
+
+
+async def test_each_action_route_answers_with_the_engine_result(web_env):
+    env = web_env
+    incident = await confirmed_incident(env)
+    headers = await _token(env, UserRole.DUTY_OFFICER)
+    detail = await (await env.client.get(f"/api/incidents/{incident}", headers=headers)).json()
+    pause = next(a for a in detail["actions"] if a["slug"] == "pause-requests")
+    assert ["GB80-AUTH-RELEASE-5H", "GB80-AUTH-RELEASE-5H · 发布权威信息 · 截止 09-24 13:00"] in pause["choices"][
+        "rule_id"
+    ]
+    body = {"rule_id": "GB80-AUTH-RELEASE-5H", "until": "2026-09-24 14:00", "reason": "等待调查组通报"}
+    resp = await env.client.post(f"/api/incidents/{incident}/pause-requests", json=body, headers=headers)
+    data = await resp.json()
+    assert resp.status == 201 and data["message"] == "已提交暂停申请，待另一人批准" and data["incident_id"] == incident
+    assert data["events"] == ["pause_requested"] and data["generation"] == detail["incident"]["generation"]  # no bump
+    resp = await env.client.post(
+        f"/api/incidents/{incident}/pause-requests", json={**body, "until": "2026-09-23 14:00"}, headers=headers
+    )
+    assert resp.status == 400 and (await resp.json())["field"] == "until"
+    resp = await env.client.post(f"/api/incidents/{incident}/merge", json={"into_id": 9999}, headers=headers)
+    assert resp.status == 409 and "目标事件 #9999 不存在" in (await resp.json())["message"]
 
 
 async def test_cookie_callers_need_the_csrf_header(web_env):
@@ -98,9 +123,17 @@ async def test_openapi_document_describes_every_action(web_env):
     for spec in ACTIONS:
         operation = doc["paths"][f"/api/incidents/{{incident_id}}/{spec.slug}"]["post"]
         assert operation["summary"] == spec.label and spec.command in operation["description"]
-        assert "501" in operation["responses"] and "400" in operation["responses"]
+        assert {"201", "400", "403", "404", "409"} <= set(operation["responses"]) and "501" not in operation[
+            "responses"
+        ]
+        assert spec.permission.value in operation["description"]
     note = doc["paths"]["/api/incidents/{incident_id}/notes"]["post"]["requestBody"]["content"]["application/json"]
     assert note["schema"]["required"] == ["text"]
+    response = doc["paths"]["/api/incidents/{incident_id}/responses"]["post"]["requestBody"]["content"]
+    assert response["multipart/form-data"]["schema"]["properties"]["document"]["format"] == "binary"
+    assert "document" not in response["application/json"]["schema"]["properties"]
+    kinds = response["application/json"]["schema"]["properties"]["kind"]["enum"]
+    assert "authoritative_release" in kinds and "press_conference" in kinds
     assert doc["components"]["schemas"]["Error"]["required"] == ["message", "field"]
 
 

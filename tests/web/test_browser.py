@@ -1,6 +1,7 @@
 """End to end in real headless Chromium (Playwright driving the system browser, no downloads):
-log in, watch an incident arrive live, watch its countdown tick, add a note. Screenshots go to
-test-artifacts/ (gitignored; CI keeps them as artefacts)."""
+log in, watch an incident arrive live, acknowledge its alerts, record a response in another tab and
+watch the obligation's countdown stop without a reload. Screenshots go to test-artifacts/
+(gitignored; CI keeps them as artefacts)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from monitor.domain import OpinionLevel
-
-from .conftest import PASSWORD, add_incident
+from .conftest import PASSWORD, add_incident, confirmed_incident
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
+RELEASE = "GB80-AUTH-RELEASE-5H"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -75,52 +75,77 @@ async def shot(page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-async def test_duty_officer_sees_an_incident_arrive_watches_the_countdown_and_adds_a_note(web_env, browser_page):
-    page, problems = browser_page
-    base = str(web_env.client.make_url("/")).rstrip("/")
-    await page.goto(base + "/queue")
+async def _login(page, base: str, next_path: str = "/queue") -> None:
+    await page.goto(base + next_path)
     assert "/login" in page.url
     await page.fill('input[name="username"]', "duty")
     await page.fill('input[name="password"]', PASSWORD)
     await page.click('button[type="submit"]')
-    await page.wait_for_url("**/queue")
+    await page.wait_for_url("**" + next_path)
+
+
+async def test_duty_officer_sees_an_incident_arrive_acknowledges_responds_and_the_countdown_stops(
+    web_env, browser_page
+):
+    page, problems = browser_page
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base)
     await page.wait_for_selector('#live[data-state="online"]')
     await shot(page, "01-queue-empty")
 
-    incident = await add_incident(
-        web_env.db,
-        web_env.clock.now(),
-        title="东港化工园区爆炸（实时到达）",
-        opinion_level=OpinionLevel.L1,
-        due_in=timedelta(hours=4, minutes=30),
-    )
+    # An incident arrives: detected, confirmed by the clock engine (obligations planned), announced.
+    incident = await confirmed_incident(web_env, title="东港化工园区爆炸（实时到达）", detected_ago=timedelta(0))
     web_env.services.changes.notify_changed([incident])
     row = page.locator(f'tr[data-id="{incident}"]')
     await row.wait_for()
-    assert "东港化工园区爆炸（实时到达）" in await row.inner_text()
+    assert "东港化工园区爆炸（实时到达）" in await row.inner_text() and "电话报告" in await row.inner_text()
     assert "红" in await row.locator(".badge").first.inner_text()
     assert await page.inner_text("#total") == "1" and await page.inner_text('[data-level-count="L1"]') == "1"
-    await shot(page, "02-queue-incident-arrived")
-
     countdown = row.locator(".countdown")
     first = await countdown.inner_text()
-    assert first.startswith("剩余 4小时")
+    assert first.startswith(("剩余 30分", "剩余 29分"))  # the 30-minute phone report
     await page.wait_for_function(
         "([sel, before]) => document.querySelector(sel).textContent !== before",
         arg=[f'tr[data-id="{incident}"] .countdown', first],
     )
-    assert (await countdown.inner_text()).startswith("剩余 4小时")
-    await shot(page, "03-countdown-ticking")
+    await shot(page, "02-queue-incident-arrived")
 
+    # Acknowledge the alerts the confirmation raised (a real POST form with its CSRF token).
     await row.locator("a").first.click()
     await page.wait_for_url(f"**/incidents/{incident}")
-    await page.click("#action-notes summary")
-    await page.fill('#action-notes textarea[name="text"]', "已电话通知应急管理局值班室核实")
-    await page.click('#action-notes button[type="submit"]')
-    await page.wait_for_url(f"**/incidents/{incident}?done=notes#timeline")
-    assert "已电话通知应急管理局值班室核实" in await page.locator("#timeline").inner_text()
-    assert "「添加备注」已完成" in await page.content()
-    await shot(page, "04-note-added")
+    assert await page.locator("#timeline").get_by_text("升级提醒/督办").count() >= 1
+    await page.click("#action-acknowledge summary")
+    await page.click('#action-acknowledge button[type="submit"]')
+    await page.wait_for_url(f"**/incidents/{incident}#timeline")
+    assert await page.inner_text("#flash") == "已确认收到提醒"
+    assert "确认收到提醒" in await page.locator("#timeline").inner_text()
+    await shot(page, "03-alert-acknowledged")
+
+    # This tab stays open; the response is recorded in a second tab.
+    release = f'#obligations tr[data-rule="{RELEASE}"]'
+    assert await page.get_attribute(release, "data-status") == "open"
+    assert await page.locator(f"{release} .countdown").count() == 1
+    await page.evaluate("window.__notReloaded = true")
+    other = await page.context.new_page()
+    other.on("pageerror", lambda exc: problems.append(str(exc)))
+    await other.goto(base + f"/incidents/{incident}")
+    await other.click("#action-responses summary")
+    await other.select_option('#action-responses select[name="kind"]', "authoritative_release")
+    await other.fill('#action-responses input[name="url"]', "https://www.minghu.gov.example/tb/2026-001")
+    await other.fill('#action-responses input[name="approved_by"]', "马振华")
+    await other.click('#action-responses button[type="submit"]')
+    await other.wait_for_url(f"**/incidents/{incident}#timeline")
+    assert await other.inner_text("#flash") == "已登记发布权威信息"
+    await shot(other, "04-response-recorded")
+
+    # The first tab's obligation row turns 按时履行 and its countdown stops, without a reload.
+    await page.wait_for_selector(f'{release}[data-status="met"]')
+    assert "按时履行" in await page.inner_text(f"{release} .ob-status")
+    assert await page.locator(f"{release} .countdown").count() == 0
+    assert "履行于" in await page.inner_text(release)
+    assert await page.evaluate("window.__notReloaded === true")
+    assert not await page.is_hidden("#changed")
+    await shot(page, "05-countdown-stopped-live")
     assert problems == [], problems  # no script errors, no CSP violations
 
 
@@ -139,5 +164,5 @@ async def test_validation_error_keeps_the_text_in_the_browser(web_env, browser_p
     await page.wait_for_selector("#action-regrade[open] .error")
     assert "至少选择一项" in await page.locator("#action-regrade").inner_text()
     assert await page.input_value('#action-regrade textarea[name="reason"]') == "央视报道后热度上升"
-    await shot(page, "05-validation-error")
+    await shot(page, "06-validation-error")
     assert [p for p in problems if "status of 400" not in p] == []  # the re-rendered form is answered with 400

@@ -112,3 +112,48 @@ async def test_unchanged_incidents_are_not_sent_twice(web_env):
         second = await add_incident(env.db, env.clock.now(), title="新事件")
         env.services.changes.notify_changed([second])
         assert await next_ids(stream) == [second]  # only the new one: the note was not repeated
+
+
+async def test_incident_page_parts_for_live_replacement(web_env):
+    from monitor.domain import commands as c
+
+    from .conftest import confirmed_incident, run_command
+
+    env = web_env
+    incident = await confirmed_incident(env)
+    client = await env.login(UserRole.DUTY_OFFICER)
+    before = await (await client.get(f"/incidents/{incident}/live")).json()
+    assert set(before) == {"facts", "obligations", "timeline", "status"}
+    assert 'data-rule="GB80-AUTH-RELEASE-5H" data-instance="0" data-status="open"' in before["obligations"]
+    assert 'class="countdown' in before["obligations"].split('data-rule="GB80-AUTH-RELEASE-5H"')[1].split("</tr>")[0]
+    await run_command(
+        env,
+        c.RecordResponse,
+        incident,
+        "unit",
+        kind="authoritative_release",
+        url="https://x.example/1",
+        approved_by="马振华",
+    )
+    after = await (await client.get(f"/incidents/{incident}/live")).json()
+    row = after["obligations"].split('data-rule="GB80-AUTH-RELEASE-5H"')[1].split("</tr>")[0]
+    assert 'data-status="met"' in row and "按时履行" in row and "countdown" not in row and "履行于" in row
+    assert "登记回应" in after["timeline"] and "马振华" in after["timeline"]
+    unit = await env.login(UserRole.UNIT_HANDLER)  # 住建局: the 应急局 incident does not exist for them
+    assert (await unit.get(f"/incidents/{incident}/live")).status == 404
+
+
+async def test_flash_messages_cannot_be_forged_or_shown_to_someone_else(web_env):
+    env = web_env
+    incident = await add_incident(env.db, env.clock.now())
+    duty = await env.login(UserRole.DUTY_OFFICER)
+    resp = await post_form(duty, f"/incidents/{incident}/actions/notes", {"text": "备注"})
+    cookie = resp.cookies["monitor_flash"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    leader = await env.login(UserRole.LEADER)
+    leader.session.cookie_jar.update_cookies({"monitor_flash": cookie.value})
+    assert 'id="flash"' not in await (await leader.get("/queue")).text()  # someone else's message
+    body, _, _sig = cookie.value.partition(".")
+    leader.session.cookie_jar.update_cookies({"monitor_flash": f"{body}.{'0' * 64}"})
+    assert 'id="flash"' not in await (await leader.get("/queue")).text()  # a forged signature
+    assert 'id="flash">已添加备注</p>' in await (await duty.get("/queue")).text()

@@ -183,14 +183,48 @@ async def test_no_slack_route_without_a_signing_secret(web_env):
     assert (await web_env.client.post("/slack/interactions", data={})).status == 404
 
 
-async def test_slack_acknowledgement_waits_for_the_engine(web_env):
-    from datetime import UTC, datetime
+async def test_slack_button_acknowledges_through_the_engine_audits_and_announces(sqlite_db, clock):
+    """A signed 确认收到 click from Slack becomes the engine's Acknowledge, like the web button."""
+    import hashlib
+    import hmac
+    import json
+    from urllib.parse import urlencode
 
-    import pytest
+    from monitor.domain import EventKind
+    from monitor.storage.repo.incidents import list_events
+    from tests.notify_fakes import FakeSlack, start
 
-    from monitor.domain import DomainError
-    from monitor.notifications.ack import AckRequest
-    from monitor.web.actions.dispatch import channel_acknowledger
+    from .conftest import confirmed_incident, make_env
 
-    with pytest.raises(DomainError, match="值班台"):
-        await channel_acknowledger(web_env.services)(AckRequest(1, None, "zhu_min", datetime.now(UTC), "slack"))
+    fake = FakeSlack()
+    server = await start(fake.app)
+    try:
+        async for env in make_env(sqlite_db, clock, slack_signing_secret="s3cret-signing"):
+            incident = await confirmed_incident(env)
+            value = {"incident": incident, "rule": "GB80-AUTH-RELEASE-5H", "outbox": None}
+            payload = {
+                "type": "block_actions",
+                "user": {"id": "U0GOVOFF01"},  # 蒋文博 in the demo org directory
+                "response_url": str(server.make_url("/response/1")),
+                "actions": [{"action_id": "ack", "block_id": "alert-1", "value": json.dumps(value)}],
+                "message": {"blocks": []},
+            }
+            body = urlencode({"payload": json.dumps(payload)})
+            ts = int(clock.now().timestamp())
+            signature = hmac.new(b"s3cret-signing", f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+            headers = {
+                "X-Slack-Request-Timestamp": str(ts),
+                "X-Slack-Signature": f"v0={signature}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            with env.services.changes.subscribe() as changes:
+                resp = await env.client.post("/slack/interactions", data=body, headers=headers)
+                assert resp.status == 200
+                assert await changes.next() == {incident}
+            async with env.db.read() as conn:
+                acks = [e for e in await list_events(conn, incident) if e.kind == EventKind.ACKNOWLEDGED]
+            assert [(a.actor, a.payload) for a in acks] == [("jiang_wenbo", {"rule": "GB80-AUTH-RELEASE-5H"})]
+            [entry] = await env.audit("incident.acknowledge")
+            assert entry.actor == "jiang_wenbo" and entry.after["via"] == "slack"
+    finally:
+        await server.close()

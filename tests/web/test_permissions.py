@@ -5,7 +5,7 @@ import pytest
 from aiohttp import web
 
 from monitor.domain import UserRole
-from monitor.web.actions.specs import ACTIONS
+from monitor.web.actions.specs import ACTIONS, BY_COMMAND
 from monitor.web.app import add_routes
 from monitor.web.auth.accounts import issue_token
 from monitor.web.auth.permissions import ROLE_PERMISSIONS, Permission, is_public, required_permission
@@ -26,6 +26,7 @@ ROUTES = [
     ("POST", "/queue/views/{view_id}/delete", "/queue/views/999/delete", P.VIEW_QUEUE),
     ("GET", "/events", "/events", P.VIEW_QUEUE),
     ("GET", "/incidents/{incident_id}", "/incidents/{housing}", P.VIEW_QUEUE),
+    ("GET", "/incidents/{incident_id}/live", "/incidents/{housing}/live", P.VIEW_QUEUE),
     ("GET", "/incidents/{incident_id}/evidence/{sha256}", "/incidents/{housing}/evidence/" + "0" * 64, P.VIEW_QUEUE),
     ("GET", "/items", "/items", P.VIEW_ITEMS),
     ("GET", "/sources", "/sources", P.VIEW_SOURCES),
@@ -173,3 +174,66 @@ async def test_unit_handlers_see_only_their_units(web_env):
     assert list(rows["rows"]) == [str(own)] and rows["gone"] == [other]
     duty = await web_env.login(UserRole.DUTY_OFFICER)
     assert "应急局独办的事件" in await (await duty.get("/queue")).text()
+
+
+EXPECTED_ACTIONS = {  # the README's permission table
+    UserRole.DUTY_OFFICER: set(BY_COMMAND) - {"ApprovePause", "RejectPause"},
+    UserRole.UNIT_HANDLER: {
+        "RecordResponse",
+        "RecordReport",
+        "ExtendDeadline",
+        "Acknowledge",
+        "RequestPause",
+        "AddNote",
+    },
+    UserRole.LEADER: {"ExtendDeadline", "Acknowledge", "ApprovePause", "RejectPause", "AddNote"},
+    UserRole.ANALYST: set(),
+    UserRole.ADMIN: set(BY_COMMAND),
+}
+
+
+@pytest.mark.parametrize("role", list(UserRole))
+async def test_each_role_sees_and_may_use_exactly_its_actions(web_env, role):
+    env = web_env
+    incident = await add_incident(env.db, env.clock.now(), owner_unit="housing")
+    client = await env.login(role)
+    html = await (await client.get(f"/incidents/{incident}")).text()
+    shown = {spec.command for spec in ACTIONS if f'id="action-{spec.slug}"' in html}
+    assert shown == EXPECTED_ACTIONS[role]
+    token = await issue_token(env.db, env.clock, ACCOUNTS[role].username, actor="test")
+    for spec in ACTIONS:
+        if spec.command in EXPECTED_ACTIONS[role]:
+            continue
+        form = await post_form(client, f"/incidents/{incident}/actions/{spec.slug}", {})
+        api = await env.client.post(
+            f"/api/incidents/{incident}/{spec.slug}", json={}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert form.status == 403 and api.status == 403, spec.command
+        assert role.label in (await api.json())["message"]
+
+
+async def test_unit_handlers_act_only_on_their_units_incidents(web_env):
+    env = web_env
+    own = await add_incident(env.db, env.clock.now(), title="住建局事件", owner_unit="housing")
+    other = await add_incident(env.db, env.clock.now(), title="应急局事件", owner_unit="emergency")
+    unit = await env.login(UserRole.UNIT_HANDLER)
+    form = {"report_kind": "first", "channel": "written", "signer": "王晨阳"}
+    assert (await post_form(unit, f"/incidents/{own}/actions/reports", form)).status == 303
+    assert (await post_form(unit, f"/incidents/{other}/actions/reports", form)).status == 404
+    token = await issue_token(env.db, env.clock, "unit", actor="test")
+    resp = await env.client.post(
+        f"/api/incidents/{other}/reports", json=form, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status == 404 and (await resp.json())["field"] == "incident_id"
+    assert [e.target_id for e in await env.audit("incident.record_report")] == [str(own)]
+
+
+async def test_actions_without_a_csrf_token_are_refused(web_env):
+    env = web_env
+    incident = await add_incident(env.db, env.clock.now())
+    client = await env.login(UserRole.DUTY_OFFICER)
+    resp = await client.post(f"/incidents/{incident}/actions/acknowledge", data={}, allow_redirects=False)
+    assert resp.status == 403
+    resp = await client.post(f"/incidents/{incident}/actions/acknowledge", data={"_csrf": "forged"})
+    assert resp.status == 403
+    assert await env.audit("incident.acknowledge") == []

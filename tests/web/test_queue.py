@@ -45,8 +45,14 @@ async def test_filters_by_level_unit_region_status_overdue_and_mine(web_env_any)
         region="nanshan",
         status=IncidentStatus.HANDLING,
     )
-    await add_incident(
-        env.db, now, title="超期住建", opinion_level=OpinionLevel.L2, owner_unit="housing", due_in=timedelta(hours=-1)
+    await add_incident(  # an unmet obligation past its deadline: what the overdue filter looks for
+        env.db,
+        now,
+        title="超期住建",
+        opinion_level=OpinionLevel.L2,
+        owner_unit="housing",
+        due_in=timedelta(hours=-1),
+        obligation=True,
     )
     noted = await add_incident(env.db, now, title="我备注过", opinion_level=OpinionLevel.L4, owner_unit="ecology")
     client = await env.login(UserRole.DUTY_OFFICER)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Text, cast, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.domain import ClockType, Obligation, ObligationStatus
-from monitor.storage.schema import evidence, incident_items, incidents, items, obligations, sources
+from monitor.domain import ClockType, EventKind, Obligation, ObligationStatus
+from monitor.storage.schema import evidence, incident_events, incident_items, incidents, items, obligations, sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ def _met_by_text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, dict):
-        return "，".join(f"{k}: {v}" for k, v in value.items())
+        return str(value["ref"]) if "ref" in value else "，".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
 
 
@@ -143,17 +143,26 @@ class EvidenceRecord:
     content_type: str | None
     encoding: str | None
     body: bytes
+    headers: dict[str, Any]
 
 
 async def incident_evidence(conn: AsyncConnection, incident_id: int, sha256: str) -> EvidenceRecord | None:
-    """The stored bytes, only when an item of this incident was parsed from them."""
-    belongs = exists().where(
+    """The stored bytes, only when an item of this incident was parsed from them or a response
+    recorded on it names them as its document (`… sha256:<hex>`)."""
+    parsed_item = exists().where(
         incident_items.c.incident_id == incident_id,
         incident_items.c.item_id == items.c.id,
         items.c.raw_sha256 == sha256,
     )
-    row = (await conn.execute(select(evidence).where(evidence.c.sha256 == sha256, belongs))).first()
+    response_document = exists().where(
+        incident_events.c.incident_id == incident_id,
+        incident_events.c.kind == EventKind.RESPONSE_RECORDED.value,
+        cast(incident_events.c.payload, Text).contains(f"sha256:{sha256}"),
+    )
+    query = select(evidence).where(evidence.c.sha256 == sha256, or_(parsed_item, response_document))
+    row = (await conn.execute(query)).first()
     if row is None:
         return None
     body = zlib.decompress(row.body) if row.compression == "zlib" else bytes(row.body)
-    return EvidenceRecord(row.sha256, row.url, row.fetched_at, row.content_type, row.encoding, body)
+    headers = dict(row.headers or {})
+    return EvidenceRecord(row.sha256, row.url, row.fetched_at, row.content_type, row.encoding, body, headers)

@@ -15,7 +15,7 @@ from sqlalchemy import ARRAY, Text, and_, bindparam, case, column, exists, func,
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.domain import IncidentStatus, ObligationStatus
+from monitor.domain import EventKind, IncidentStatus, ObligationStatus
 from monitor.storage.schema import incident_events, incident_items, incidents, obligations
 
 OPEN_STATUSES = tuple(s.value for s in IncidentStatus if s.is_open)
@@ -54,6 +54,8 @@ class QueueRow:
     next_due_at: datetime | None
     updated_at: datetime
     trend: tuple[int, int] = (0, 0)  # items attached in the last window, in the window before
+    next_action: str | None = None  # what the nearest unmet obligation asks for (e.g. authoritative_release)
+    overdue: int = 0  # obligations past their deadline and not met
 
     @property
     def units(self) -> frozenset[str]:
@@ -93,13 +95,24 @@ def _conditions(conn: AsyncConnection, flt: QueueFilter, now: datetime) -> list[
     if flt.region:
         conds.append(incidents.c.region == flt.region)
     if flt.overdue:
-        conds.append(incidents.c.next_due_at < now)
+        overdue = select(obligations.c.incident_id).where(overdue_obligation(now))
+        conds.append(incidents.c.id.in_(overdue))
     if flt.mine_units or flt.mine_actor:
         acted = incidents.c.id.in_(
             select(incident_events.c.incident_id).where(incident_events.c.actor == (flt.mine_actor or ""))
         )
         conds.append(or_(units_condition(conn, flt.mine_units), acted))
     return conds
+
+
+def overdue_obligation(now: datetime) -> ColumnElement[bool]:
+    """Obligations past their deadline and not met (`Obligation.status_at(now)` is BREACHED)."""
+    o = obligations
+    return or_(
+        o.c.status == ObligationStatus.BREACHED.value,
+        and_(o.c.status == ObligationStatus.OPEN.value, o.c.due_at <= now),
+        and_(o.c.status == ObligationStatus.PAUSED.value, o.c.paused_until <= now, o.c.due_at <= now),
+    )
 
 
 _LEVEL_ORDER = case({"L1": 1, "L2": 2, "L3": 3, "L4": 4}, value=incidents.c.opinion_level, else_=5)
@@ -122,7 +135,7 @@ _COLUMNS = (
 )
 
 
-def _row(r: Any, trend: tuple[int, int] = (0, 0)) -> QueueRow:
+def _row(r: Any, trend: tuple[int, int], summary: tuple[str | None, int]) -> QueueRow:
     return QueueRow(
         id=r.id,
         title=r.title,
@@ -140,6 +153,8 @@ def _row(r: Any, trend: tuple[int, int] = (0, 0)) -> QueueRow:
         next_due_at=r.next_due_at,
         updated_at=r.updated_at,
         trend=trend,
+        next_action=summary[0],
+        overdue=summary[1],
     )
 
 
@@ -160,12 +175,17 @@ async def queue_page(
         select(incidents.c.opinion_level, func.count()).where(and_(*conds)).group_by(incidents.c.opinion_level)
     )
     counts = {(level or ""): int(n) for level, n in await conn.execute(count_query)}
-    trends = await item_trends(conn, [r.id for r in rows], now)
-    return QueuePage(
-        rows=[_row(r, trends.get(r.id, (0, 0))) for r in rows],
-        total=sum(counts.values()),
-        level_counts=counts,
-    )
+    return QueuePage(rows=await _rows(conn, rows, now), total=sum(counts.values()), level_counts=counts)
+
+
+async def _rows(conn: AsyncConnection, rows: list[Any], now: datetime) -> list[QueueRow]:
+    """Queue rows with their trends and obligation summaries (two statements for the whole page)."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    trends = await item_trends(conn, ids, now)
+    summaries = await obligation_summaries(conn, ids, now)
+    return [_row(r, trends.get(r.id, (0, 0)), summaries.get(r.id, (None, 0))) for r in rows]
 
 
 async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter, now: datetime) -> list[QueueRow]:
@@ -173,9 +193,41 @@ async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter
     if not ids:
         return []
     query = select(*_COLUMNS).where(incidents.c.id.in_(list(ids)), *_conditions(conn, flt, now))
-    rows = list(await conn.execute(query))
-    trends = await item_trends(conn, [r.id for r in rows], now)
-    return [_row(r, trends.get(r.id, (0, 0))) for r in rows]
+    return await _rows(conn, list(await conn.execute(query)), now)
+
+
+async def obligation_summaries(
+    conn: AsyncConnection, ids: Sequence[int], now: datetime
+) -> dict[int, tuple[str | None, int]]:
+    """Per incident: the action of its nearest unmet obligation, and how many are overdue.
+
+    Selected by incident id only (the unique index), filtered here: a status condition would make
+    the planner scan the status index, which holds most obligations.
+    """
+    o = obligations
+    query = select(o.c.incident_id, o.c.action, o.c.status, o.c.due_at, o.c.paused_until, o.c.id).where(
+        o.c.incident_id.in_(list(ids))
+    )
+    rows = sorted(await conn.execute(query), key=lambda r: (r.incident_id, r.due_at, r.id))
+    found: dict[int, tuple[str | None, int]] = {}
+    for r in rows:
+        status = ObligationStatus(r.status)
+        if status.is_final:
+            continue
+        action, overdue = found.get(r.incident_id, (None, 0))
+        if action is None and status != ObligationStatus.PAUSED:
+            action = r.action
+        found[r.incident_id] = (action, overdue + _is_overdue(status, r.due_at, r.paused_until, now))
+    return found
+
+
+def _is_overdue(status: ObligationStatus, due_at: datetime, paused_until: datetime | None, now: datetime) -> bool:
+    """The same test as `overdue_obligation` (and `Obligation.status_at(now) == BREACHED`), in Python."""
+    if status == ObligationStatus.BREACHED:
+        return True
+    if status == ObligationStatus.PAUSED:
+        return paused_until is not None and paused_until <= now and due_at <= now
+    return status == ObligationStatus.OPEN and due_at <= now
 
 
 async def item_trends(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
@@ -274,3 +326,28 @@ async def set_next_due(conn: AsyncConnection, due: dict[int, datetime | None]) -
         return
     statement = update(incidents).where(incidents.c.id == bindparam("incident_id")).values(next_due_at=bindparam("due"))
     await conn.execute(statement, [{"incident_id": i, "due": d} for i, d in due.items()])
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    actor: str
+    at: datetime
+
+
+async def latest_acknowledgements(
+    conn: AsyncConnection, incident_ids: Sequence[int]
+) -> dict[tuple[int, str | None], Acknowledgement]:
+    """The latest 确认收到 per (incident, rule); rule None = an acknowledgement of every alert."""
+    if not incident_ids:
+        return {}
+    e = incident_events
+    query = (
+        select(e.c.incident_id, e.c.actor, e.c.at, e.c.payload)
+        .where(e.c.incident_id.in_(sorted(set(incident_ids))), e.c.kind == EventKind.ACKNOWLEDGED.value)
+        .order_by(e.c.id)
+    )
+    found: dict[tuple[int, str | None], Acknowledgement] = {}
+    for r in await conn.execute(query):
+        rule = (r.payload or {}).get("rule")
+        found[(r.incident_id, rule)] = Acknowledgement(r.actor, r.at)
+    return found

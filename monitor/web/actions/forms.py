@@ -6,7 +6,6 @@ again exactly as the person filled it in.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,34 +13,55 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.clock import parse_instant
-from monitor.domain import EventLevel, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
+from monitor.domain import EventLevel, EventType, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
+from monitor.domain.commands import ReportChannel
+from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
 from monitor.web.actions.specs import ActionSpec, FieldSpec
 from monitor.web.labels import REPORT_KIND_LABELS
 
 Choice = tuple[str, str]
+NO_EVENT_LEVEL = "none"  # Regrade: "not a 突发事件" (clears the event level)
+_TYPED_CHOICES: dict[str, Any] = {
+    "event_level": EventLevel,
+    "opinion_level": OpinionLevel,
+    "event_type": EventType,
+    "response_kind": ResponseKind,
+    "report_kind": ReportKind,
+}
+
+__all__ = [
+    "FormContext",
+    "FormResult",
+    "PauseRequest",
+    "UploadedDocument",
+    "ValidCommand",
+    "choices",
+    "fixed_choices",
+    "validate",
+]
 
 
 @dataclass(frozen=True)
-class UploadedDocument:
-    filename: str
-    content_type: str
-    data: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+class PauseRequest:
+    seq: int  # timeline seq of the PAUSE_REQUESTED event
+    requester: str
+    label: str
 
 
 @dataclass(frozen=True)
 class FormContext:
-    """What validation needs to know about the incident the action is for."""
+    """What validation needs to know about the incident the action is for, and who is acting."""
 
     incident_id: int
     org: OrgDirectory
     now: datetime
+    actor: str = ""
+    max_document_bytes: int = 20 * 1024 * 1024
     items: tuple[Choice, ...] = ()  # (item id, title)
-    rules: tuple[Choice, ...] = ()  # (rule id, label)
-    pause_requests: tuple[Choice, ...] = ()  # (timeline seq, label)
+    rules: tuple[Choice, ...] = ()  # (rule id, label): rules with unmet obligations
+    manual_rules: tuple[Choice, ...] = ()  # rules an operator may attach
+    extendable_rules: tuple[Choice, ...] = ()  # unmet obligations whose rule allows one extension
+    pause_requests: tuple[PauseRequest, ...] = ()  # not yet approved or rejected
 
 
 @dataclass(frozen=True)
@@ -57,20 +77,39 @@ class FormResult:
     command: ValidCommand | None = None
 
 
+_FIXED_CHOICES: dict[str, list[Choice]] = {
+    "event_level": [
+        *((lvl.value, f"{lvl.value}级（{lvl.label}）") for lvl in EventLevel),
+        (NO_EVENT_LEVEL, "非突发事件（清除级别）"),
+    ],
+    "opinion_level": [(lvl.value, f"{lvl.label}（{lvl.color}）") for lvl in OpinionLevel],
+    "event_type": [(t.value, t.label) for t in EventType],
+    "response_kind": [(k.value, k.label) for k in ResponseKind],
+    "report_kind": [(k.value, REPORT_KIND_LABELS[k]) for k in ReportKind],
+    "report_channel": [(ReportChannel.PHONE, "电话"), (ReportChannel.WRITTEN, "书面")],
+    "requires_response": [("yes", "需要回应"), ("no", "无需回应")],
+}
+
+
+def fixed_choices(name: str | None) -> list[Choice] | None:
+    """The choices that do not depend on the incident (enums), or None."""
+    return _FIXED_CHOICES.get(name or "")
+
+
 def choices(name: str, ctx: FormContext) -> list[Choice]:
-    if name == "event_level":
-        return [(lvl.value, f"{lvl.value}级（{lvl.label}）") for lvl in EventLevel]
-    if name == "opinion_level":
-        return [(lvl.value, f"{lvl.label}（{lvl.color}）") for lvl in OpinionLevel]
-    if name == "response_kind":
-        return [(k.value, k.label) for k in ResponseKind]
-    if name == "report_kind":
-        return [(k.value, REPORT_KIND_LABELS[k]) for k in ReportKind]
-    if name == "report_channel":
-        return [("phone", "电话"), ("written", "书面")]
+    if name in _FIXED_CHOICES:
+        return _FIXED_CHOICES[name]
     if name == "unit":
         return [(u.id, u.name) for u in ctx.org.units.values()]
-    table = {"item": ctx.items, "rule": ctx.rules, "pause_request": ctx.pause_requests}
+    if name.startswith("pause_request"):
+        others_only = name == "pause_request_to_approve"
+        return [(str(p.seq), p.label) for p in ctx.pause_requests if not (others_only and p.requester == ctx.actor)]
+    table = {
+        "item": ctx.items,
+        "rule": ctx.rules,
+        "manual_rule": ctx.manual_rules,
+        "extendable_rule": ctx.extendable_rules,
+    }
     return list(table[name])
 
 
@@ -87,8 +126,21 @@ def validate(spec: ActionSpec, data: Mapping[str, Any], ctx: FormContext) -> For
     if not result.errors:
         _cross_checks(spec, values, ctx, result.errors)
     if not result.errors:
-        result.command = ValidCommand(spec, values)
+        result.command = ValidCommand(spec, _command_kwargs(values))
     return result
+
+
+def _command_kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """Validated values as the command's keyword arguments (absent optional fields keep their defaults)."""
+    kwargs = {k: v for k, v in values.items() if v is not None}
+    if kwargs.get("event_level") == NO_EVENT_LEVEL:
+        del kwargs["event_level"]
+        kwargs["clear_event_level"] = True
+    if "requires_response" in kwargs:
+        kwargs["requires_response"] = kwargs["requires_response"] == "yes"
+    if "item_ids" in kwargs:
+        kwargs["item_ids"] = tuple(kwargs["item_ids"])
+    return kwargs
 
 
 def _raw(data: Mapping[str, Any], spec_field: FieldSpec) -> Any:
@@ -98,7 +150,9 @@ def _raw(data: Mapping[str, Any], spec_field: FieldSpec) -> Any:
         return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
     value = data.get(spec_field.name)
     if spec_field.kind == "file":
-        return value if hasattr(value, "file") or isinstance(value, UploadedDocument) else None
+        if hasattr(value, "file"):
+            return value if getattr(value, "filename", "") else None  # an empty file input arrives unnamed
+        return value or None
     return "" if value is None else str(value).strip() if not isinstance(value, bool) else str(value)
 
 
@@ -106,7 +160,7 @@ def _clean(spec_field: FieldSpec, raw: Any, ctx: FormContext) -> tuple[Any, str 
     if raw in ("", None, []):
         return None, "为必填项" if spec_field.required else None
     if spec_field.kind == "file":
-        return _document(raw)
+        return _document(raw, ctx)
     if spec_field.kind == "multi":
         allowed = {v for v, _ in choices(spec_field.choices or "", ctx)}
         unknown = [v for v in raw if v not in allowed]
@@ -118,10 +172,18 @@ def _clean(spec_field: FieldSpec, raw: Any, ctx: FormContext) -> tuple[Any, str 
 
 
 def _choice(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | None]:
-    allowed = dict(choices(spec_field.choices or "", ctx))
-    if raw not in allowed:
+    name = spec_field.choices or ""
+    if raw not in dict(choices(name, ctx)):
+        own = name == "pause_request_to_approve" and any(
+            str(p.seq) == raw and p.requester == ctx.actor for p in ctx.pause_requests
+        )
+        if own:
+            return None, "是您本人提出的：暂停须由申请人以外的另一人批准"
         return None, "不是可选的值，请从列表中选择"
-    return (int(raw) if spec_field.choices == "pause_request" else raw), None
+    if name.startswith("pause_request"):
+        return int(raw), None
+    typed = _TYPED_CHOICES.get(name)
+    return (typed(raw) if typed and raw != NO_EVENT_LEVEL else raw), None
 
 
 def _int(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | None]:
@@ -153,22 +215,27 @@ def _datetime(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, s
 _CLEANERS = {"choice": _choice, "int": _int, "url": _url, "datetime": _datetime}
 
 
-def _document(raw: Any) -> tuple[Any, str | None]:
-    if isinstance(raw, UploadedDocument):
-        return (raw, None) if raw.data else (None, "是空文件")
-    data = raw.file.read()
-    if not data:
+def _document(raw: Any, ctx: FormContext) -> tuple[Any, str | None]:
+    if hasattr(raw, "file"):
+        data = raw.file.read(ctx.max_document_bytes + 1)
+        raw = UploadedDocument(str(raw.filename or "document"), str(raw.content_type or ""), data)
+    if not isinstance(raw, UploadedDocument):
+        return None, "应为上传的文件（multipart/form-data 的文件字段），不能是文本；文号等说明请写在「内容摘要」中"
+    if not raw.data:
         return None, "是空文件"
-    return UploadedDocument(
-        str(raw.filename or "document"), str(raw.content_type or "application/octet-stream"), data
-    ), None
+    if len(raw.data) > ctx.max_document_bytes:
+        return None, f"超过 {ctx.max_document_bytes / 1024 / 1024:g} MiB 的上限，请压缩或改为提供发布链接"
+    if sniff(raw.filename, raw.data) is None:
+        return None, f"不是可接受的文件类型：只接受 {ACCEPTED_TEXT}"
+    return raw, None
 
 
 def _cross_checks(spec: ActionSpec, values: dict[str, Any], ctx: FormContext, errors: dict[str, str]) -> None:
     if spec.command == "RecordResponse" and not values.get("url") and not values.get("document"):
         errors["url"] = "「回应链接」与「回应文件」至少提供一项：回应须有证据"
-    if spec.command == "Regrade" and not values.get("event_level") and not values.get("opinion_level"):
-        errors["event_level"] = "「突发事件级别」与「舆情级别」至少选择一项"
+    regrade_fields = ("event_level", "opinion_level", "event_type", "requires_response")
+    if spec.command == "Regrade" and not any(values.get(k) for k in regrade_fields):
+        errors["event_level"] = "「突发事件级别」「舆情级别」「事件类别」与「是否需要回应」至少选择一项"
     if spec.command == "Merge" and values.get("into_id") == ctx.incident_id:
         errors["into_id"] = "「目标事件编号」不能是本事件"
     if spec.command == "Split" and len(values.get("item_ids") or ()) >= len(ctx.items):

@@ -38,7 +38,12 @@ REASON = FieldSpec("reason", "原因", "textarea", max_length=1000)
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        "Confirm", "confirm", "确认为政务舆情", Permission.ACT_TRIAGE, description="确认后锁定处置规则并开始计时。"
+        "Confirm",
+        "confirm",
+        "确认为政务舆情",
+        Permission.ACT_TRIAGE,
+        (FieldSpec("note", "研判意见", "textarea", required=False, max_length=1000),),
+        description="确认后锁定处置规则并按事发/发现时间开始计时。",
     ),
     ActionSpec(
         "Dismiss",
@@ -46,10 +51,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "排除（非政务舆情）",
         Permission.ACT_TRIAGE,
         (REASON,),
-        description="排除结果将作为纠错样本用于研判模型再训练。",
+        description="排除结果将作为纠错样本用于研判模型再训练；相关时限随之取消。",
     ),
     ActionSpec(
-        "Merge", "merge", "合并到其他事件", Permission.ACT_TRIAGE, (FieldSpec("into_id", "目标事件编号", "int"),)
+        "Merge",
+        "merge",
+        "合并到其他事件",
+        Permission.ACT_TRIAGE,
+        (FieldSpec("into_id", "目标事件编号", "int"),),
+        description="本事件的时限取消，由目标事件继续计时。",
     ),
     ActionSpec(
         "Split",
@@ -70,18 +80,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
             FieldSpec("owner_unit", "新的责任单位", "choice", choices="unit"),
             REASON,
         ),
+        description="改派结果将作为纠错样本用于研判模型再训练；此后的提醒发给新单位。",
     ),
     ActionSpec(
         "Regrade",
         "regrade",
-        "调整级别",
+        "调整级别/类别",
         Permission.ACT_TRIAGE,
         (
             FieldSpec("event_level", "突发事件级别", "choice", required=False, choices="event_level"),
             FieldSpec("opinion_level", "舆情级别", "choice", required=False, choices="opinion_level"),
+            FieldSpec("event_type", "事件类别", "choice", required=False, choices="event_type"),
+            FieldSpec("requires_response", "是否需要回应", "choice", required=False, choices="requires_response"),
             REASON,
         ),
-        description="升级时按原始起算时间补充更严格的时限；降级须说明原因。",
+        description="升级时按原始起算时间补充更严格的时限；降级取消多出的时限并记录原因。"
+        "级别与类别的更正将作为纠错样本用于研判模型再训练。",
     ),
     ActionSpec(
         "RecordResponse",
@@ -91,11 +105,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         (
             FieldSpec("kind", "回应方式", "choice", choices="response_kind"),
             FieldSpec("url", "回应链接", "url", required=False, max_length=2000),
-            FieldSpec("document", "回应文件", "file", required=False, help="链接与文件至少提供一项"),
-            FieldSpec("approved_by", "审批人", "text", max_length=100),
+            FieldSpec(
+                "document",
+                "回应文件",
+                "file",
+                required=False,
+                help="链接与文件至少提供一项；文件限 PDF、OFD、Word、Excel、PNG/JPEG 图片或纯文本",
+            ),
+            FieldSpec("approved_by", "审批人", "text", max_length=100, help="审核签发本次回应的负责人"),
             FieldSpec(
                 "published_at", "发布时间", "datetime", required=False, future=False, help="北京时间，留空为现在"
             ),
+            FieldSpec("summary", "内容摘要", "textarea", required=False, max_length=2000),
         ),
         description="回应须有证据（链接或文件）和审批人，才能解除相应时限。",
     ),
@@ -108,6 +129,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
             FieldSpec("report_kind", "报告类型", "choice", choices="report_kind"),
             FieldSpec("channel", "报告方式", "choice", choices="report_channel"),
             FieldSpec("signer", "签发人", "text", max_length=100),
+            FieldSpec("reported_at", "报告时间", "datetime", required=False, future=False, help="北京时间，留空为现在"),
         ),
     ),
     ActionSpec(
@@ -116,6 +138,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "确认收到提醒",
         Permission.ACT_ACK,
         (FieldSpec("rule_id", "时限要求", "choice", required=False, choices="rule", help="留空表示确认全部提醒"),),
+        description="确认后，本阶段的重复提醒停止；超期后的督办仍会按阶梯继续。",
     ),
     ActionSpec(
         "RequestPause",
@@ -124,17 +147,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Permission.ACT_PAUSE_REQUEST,
         (
             FieldSpec("rule_id", "时限要求", "choice", choices="rule"),
-            FieldSpec("until", "暂停至", "datetime", future=True, help="北京时间"),
+            FieldSpec("until", "暂停至", "datetime", future=True, help="北京时间，最长 30 天"),
             REASON,
         ),
-        description="暂停须经第二人批准，并计入月度报告。",
+        description="暂停须经申请人以外的另一人（领导或管理员）批准后才生效，并计入月度报告。",
     ),
     ActionSpec(
         "ApprovePause",
         "pause-approvals",
         "批准暂停",
         Permission.ACT_PAUSE_DECIDE,
-        (FieldSpec("request_seq", "暂停申请", "choice", choices="pause_request"),),
+        (FieldSpec("request_seq", "暂停申请", "choice", choices="pause_request_to_approve"),),
+        description="暂停须由申请人以外的另一人批准：您本人提出的申请不会列在这里。",
     ),
     ActionSpec(
         "RejectPause",
@@ -147,13 +171,39 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
     ),
     ActionSpec(
+        "AttachRule",
+        "rules",
+        "附加时限规则",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("rule_id", "规则", "choice", choices="manual_rule"),
+            FieldSpec("t0", "起算时间", "datetime", required=False, future=False, help="北京时间，留空为事件发现时间"),
+            FieldSpec("reason", "原因", "textarea", required=False, max_length=1000),
+        ),
+        description="为需手工适用的规则（如网民留言 7 个工作日内反馈）开始计时。",
+    ),
+    ActionSpec(
+        "ExtendDeadline",
+        "extensions",
+        "延长期限",
+        Permission.ACT_EXTEND,
+        (
+            FieldSpec("rule_id", "时限要求", "choice", choices="extendable_rule"),
+            FieldSpec("approved_by", "批准人", "text", max_length=100),
+            REASON,
+        ),
+        description="只有规定允许延期的时限（如依申请公开、网民留言）可延期一次，须写明批准人。",
+    ),
+    ActionSpec(
         "AddNote",
         "notes",
         "添加备注",
         Permission.ACT_NOTE,
         (FieldSpec("text", "备注内容", "textarea", max_length=5000),),
     ),
-    ActionSpec("Close", "close", "办结", Permission.ACT_TRIAGE, (REASON,)),
+    ActionSpec(
+        "Close", "close", "办结", Permission.ACT_TRIAGE, (REASON,), description="未到期的时限取消，已超期的保留记录。"
+    ),
     ActionSpec("Reopen", "reopen", "重新打开", Permission.ACT_TRIAGE, (REASON,)),
 )
 BY_SLUG = {spec.slug: spec for spec in ACTIONS}

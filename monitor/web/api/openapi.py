@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor import __version__
+from monitor.web.actions.forms import fixed_choices
 from monitor.web.actions.specs import ACTIONS, ActionSpec, FieldSpec
 from monitor.web.auth.permissions import public
 
@@ -29,39 +30,69 @@ def _field_schema(spec_field: FieldSpec) -> dict[str, Any]:
         "multi": {"type": "array", "items": {"type": "integer"}},
         "datetime": {"type": "string", "format": "date-time", "description": "无时区时按北京时间理解"},
         "url": {"type": "string", "format": "uri"},
+        "file": {"type": "string", "format": "binary"},
     }
     schema = dict(kinds.get(spec_field.kind, {"type": "string", "maxLength": spec_field.max_length}))
     schema["title"] = spec_field.label
+    fixed = fixed_choices(spec_field.choices)
+    if fixed:
+        schema["enum"] = [value for value, _ in fixed]
+    elif spec_field.choices:
+        hint = CHOICE_HINTS[spec_field.choices]
+        schema["description"] = f"{hint}；当前可选值见 GET /api/incidents/{{incident_id}} 的 actions"
     if spec_field.help:
-        schema["description"] = spec_field.help
+        schema["description"] = f"{schema.get('description', '')} {spec_field.help}".strip()
     return schema
 
 
+CHOICE_HINTS = {
+    "unit": "组织机构中的单位 id",
+    "item": "本事件稿件的 id",
+    "rule": "本事件尚未履行的时限要求的 rule_id",
+    "manual_rule": "须手工附加的规则 id",
+    "extendable_rule": "允许延期的时限要求的 rule_id",
+    "pause_request": "待处理的暂停申请在时间线中的 seq",
+    "pause_request_to_approve": "他人提出的、待处理的暂停申请在时间线中的 seq（申请人本人不能批准）",
+}
+
+
+def _request_body(spec: ActionSpec) -> dict[str, Any]:
+    def schema(with_files: bool) -> dict[str, Any]:
+        fields = [f for f in spec.fields if with_files or f.kind != "file"]
+        return {
+            "type": "object",
+            "properties": {f.name: _field_schema(f) for f in fields},
+            "required": [f.name for f in fields if f.required],
+            "additionalProperties": False,
+        }
+
+    content = {"application/json": {"schema": schema(False)}}
+    if any(f.kind == "file" for f in spec.fields):
+        content["multipart/form-data"] = {"schema": schema(True)}
+    return {"required": True, "content": content}
+
+
 def _action_operation(spec: ActionSpec) -> dict[str, Any]:
-    fields = [f for f in spec.fields if f.kind != "file"]  # documents are uploaded through the web form
-    body = {
-        "type": "object",
-        "properties": {f.name: _field_schema(f) for f in fields},
-        "required": [f.name for f in fields if f.required],
-        "additionalProperties": False,
-    }
     return {
         "summary": spec.label,
-        "description": f"领域命令 {spec.command}。{spec.description}",
+        "description": f"领域命令 {spec.command}（权限 {spec.permission.value}）。{spec.description}",
         "operationId": f"incident_{spec.slug.replace('-', '_')}",
         "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "requestBody": _request_body(spec),
         "responses": {
-            "201": {"description": "已执行", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "201": {
+                "description": "已执行：message 为引擎的说明，obligations 为执行后的全部时限要求",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActionResult"}}},
+            },
             **{
                 code: {"description": text, "content": {"application/json": {"schema": ERROR}}}
                 for code, text in (
                     ("400", "输入有误（field 指出字段）"),
                     ("401", "缺少或无效的令牌"),
-                    ("403", "角色无权执行"),
+                    ("403", "角色无权执行（或 Cookie 调用缺少 X-CSRF-Token）"),
                     ("404", "事件不存在或无权查看"),
-                    ("409", "事件当前状态不允许"),
-                    ("501", "尚未开放"),
+                    ("409", "时限引擎拒绝：事件当前状态或规则不允许（message 说明原因与做法）"),
+                    ("415", "请求体类型不对"),
                 )
             },
         },
@@ -114,7 +145,18 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object",
                     "required": ["message", "field"],
                     "properties": {"message": {"type": "string"}, "field": {"type": ["string", "null"]}},
-                }
+                },
+                "ActionResult": {
+                    "type": "object",
+                    "required": ["message", "incident_id", "generation", "events", "obligations"],
+                    "properties": {
+                        "message": {"type": "string"},
+                        "incident_id": {"type": "integer"},
+                        "generation": {"type": "integer"},
+                        "events": {"type": "array", "items": {"type": "string"}},
+                        "obligations": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
             },
         },
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,8 +12,8 @@ from aiohttp import web
 
 from monitor.storage.repo.queue import QueueRow, obligations_due, queue_page
 from monitor.storage.repo.sources import source_rows
-from monitor.web.actions.dispatch import ActionRejected, ActionUnavailable, perform
-from monitor.web.actions.forms import validate
+from monitor.web.actions.dispatch import ActionRejected, ActionResult, perform
+from monitor.web.actions.forms import choices, validate
 from monitor.web.actions.specs import ACTIONS, ActionSpec
 from monitor.web.auth.permissions import Permission, requires
 from monitor.web.incidents import audit_context, form_context, load_incident_page
@@ -99,12 +99,24 @@ async def get_incident(request: web.Request) -> web.Response:
     except web.HTTPNotFound:
         return json_error(404, "事件不存在，或您无权查看", "incident_id")
     incident = {**asdict(page.incident), "next_due_at": page.next_due_at}
+    ctx = form_context(svc, page, user)
+    actions = [
+        {
+            "slug": spec.slug,
+            "command": spec.command,
+            "label": spec.label,
+            "choices": {f.name: choices(f.choices, ctx) for f in spec.fields if f.choices},
+        }
+        for spec in ACTIONS
+        if user.can(spec.permission)
+    ]
     return _json(
         {
             "incident": incident,
             "items": [{k: v for k, v in asdict(i).items() if k != "text"} for i in page.items],
             "obligations": [asdict(o) for o in page.obligations],
             "timeline": [asdict(e) for e in page.events],
+            "actions": actions,
         }
     )
 
@@ -117,32 +129,45 @@ def action_handler(spec: ActionSpec) -> Callable[[web.Request], Awaitable[web.Re
         svc, user = services(request), user_of(request)
         if not user.can(spec.permission):
             return json_error(403, f"您的角色（{user.role.label}）不能执行「{spec.label}」")
-        body = await _json_body(request)
+        body = await _body(request, spec)
         raw = request.match_info["incident_id"]
         try:
             page = await load_incident_page(svc, user, int(raw) if raw.isdigit() else -1)
         except web.HTTPNotFound:
             return json_error(404, "事件不存在，或您无权查看", "incident_id")
-        result = validate(spec, body, form_context(svc, page))
+        result = validate(spec, body, form_context(svc, page, user))
         if result.command is None:
             field, message = next(iter(result.errors.items()))
             return _json({"message": message, "field": field, "errors": result.errors}, status=400)
         try:
-            outcome = await perform(svc, user, page.incident.id or 0, result.command, audit_context(request))
-        except ActionUnavailable:
-            return json_error(501, f"「{spec.label}」尚未开放：该操作将在时限引擎接入后提供")
+            outcome = await perform(svc, user, page.incident.id or 0, result.command, audit_context(request, "api"))
         except ActionRejected as exc:
             return json_error(409, exc.message, exc.field)
-        return _json({"message": outcome.message, "event_ids": list(outcome.event_ids)}, status=201)
+        return _json(_outcome_json(outcome), status=201)
 
     handle.__name__ = f"api_{spec.slug.replace('-', '_')}"
     return handle
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+def _outcome_json(outcome: ActionResult) -> dict[str, Any]:
+    return {
+        "message": outcome.message,
+        "incident_id": outcome.incident_id,
+        "generation": outcome.generation,
+        "events": list(outcome.events),
+        "obligations": [asdict(o) for o in outcome.obligations],
+    }
+
+
+async def _body(request: web.Request, spec: ActionSpec) -> Mapping[str, Any]:
+    """A JSON object; actions with a file field (登记回应) also take multipart/form-data."""
+    takes_files = any(f.kind == "file" for f in spec.fields)
+    if takes_files and request.content_type == "multipart/form-data":
+        return await request.post()
     if request.content_type != "application/json":
+        accepted = "application/json 或 multipart/form-data" if takes_files else "application/json"
         raise web.HTTPUnsupportedMediaType(
-            text=json.dumps({"message": "请求体应为 JSON（Content-Type: application/json）", "field": None}),
+            text=json.dumps({"message": f"请求体应为 JSON（Content-Type: {accepted}）", "field": None}),
             content_type="application/json",
         )
     try:

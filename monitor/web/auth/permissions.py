@@ -24,8 +24,9 @@ class Permission(StrEnum):
     VIEW_REPORTS = "view_reports"  # 报告
     ADMIN_ORG = "admin_org"  # 组织与人员
     ACCOUNT = "account"  # 自己的账户（改密码、API 令牌、退出）
-    ACT_TRIAGE = "act_triage"  # 确认、排除、合并、拆分、改派、调级、办结、重新打开
+    ACT_TRIAGE = "act_triage"  # 确认、排除、合并、拆分、改派、调级、附加规则、办结、重新打开
     ACT_RESPOND = "act_respond"  # 登记回应、登记报告
+    ACT_EXTEND = "act_extend"  # 延长期限（须写明批准人）
     ACT_ACK = "act_ack"  # 确认收到提醒
     ACT_PAUSE_REQUEST = "act_pause_request"  # 申请暂停计时
     ACT_PAUSE_DECIDE = "act_pause_decide"  # 批准/驳回暂停（第二人）
@@ -43,13 +44,14 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
             P.ACCOUNT,
             P.ACT_TRIAGE,
             P.ACT_RESPOND,
+            P.ACT_EXTEND,
             P.ACT_ACK,
             P.ACT_PAUSE_REQUEST,
             P.ACT_NOTE,
         }
     ),
     UserRole.UNIT_HANDLER: frozenset(
-        {P.VIEW_QUEUE, P.ACCOUNT, P.ACT_RESPOND, P.ACT_ACK, P.ACT_PAUSE_REQUEST, P.ACT_NOTE}
+        {P.VIEW_QUEUE, P.ACCOUNT, P.ACT_RESPOND, P.ACT_EXTEND, P.ACT_ACK, P.ACT_PAUSE_REQUEST, P.ACT_NOTE}
     ),
     UserRole.LEADER: frozenset(
         {
@@ -58,6 +60,7 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
             P.LEADER_VIEW,
             P.VIEW_REPORTS,
             P.ACCOUNT,
+            P.ACT_EXTEND,
             P.ACT_ACK,
             P.ACT_PAUSE_DECIDE,
             P.ACT_NOTE,
