@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from monitor.clock import Clock
+from monitor.clock import Clock, sleep_or_stop
 from monitor.collectors.cluster import cluster_pending, policy_from_settings
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
@@ -210,14 +210,3 @@ class Collector:
     async def _known(self, keys: list[str]) -> set[str]:
         async with self.db.read() as conn:
             return set(await existing_keys(conn, keys))
-
-
-async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
-    """Sleep on `clock`, waking early when `stop` is set."""
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from monitor.app import Services, create_app, open_services
 from monitor.classify import open_classifier
-from monitor.clock import Clock
-from monitor.collectors.polling import Collector, CollectorConfig, sleep_or_stop
+from monitor.clock import Clock, sleep_or_stop
+from monitor.collectors.polling import Collector, CollectorConfig
 from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
