@@ -165,6 +165,18 @@ def clock_from_env(env: Mapping[str, str]) -> Clock:
     return AcceleratedClock.parse(spec)
 
 
+async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
+    """Sleep `seconds` on `clock`, waking early when `stop` is set (every background loop's wait)."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()
+        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+
 class Stopwatch:
     """Elapsed-time measurement for benchmarks and metrics (monotonic, not wall time)."""
 

@@ -212,6 +212,12 @@ class Settings:
     report_top_incidents: int = setting(
         10, "How many 重点舆情 (top incidents) a monthly report analyses with their timelines.", minimum=0
     )
+    report_attach_max_mb: float = setting(
+        10.0,
+        "Largest total size (MB) of report files attached to one e-mail; files beyond it are not attached "
+        "and the mail links to the report page instead (most mail servers refuse messages over 10–25 MB).",
+        minimum=0,
+    )
     # --- classifiers -------------------------------------------------------------------
     models_dir: str = setting(
         "",

@@ -35,8 +35,9 @@ from aiohttp import web
 
 from monitor.app import Services
 from monitor.classify import PendingResult, open_classifier
+from monitor.clock import sleep_or_stop
 from monitor.collectors.cluster import ClusterResult
-from monitor.collectors.polling import Collector, CollectorConfig, PassResult, sleep_or_stop
+from monitor.collectors.polling import Collector, CollectorConfig, PassResult
 from monitor.engine.audit import Auditor, Finding
 from monitor.engine.runner import Engine, TickResult
 from monitor.notifications import PassReport, run_notifier

@@ -140,3 +140,46 @@ async def notifier(
         yield create_notifier(db, clock, settings, built, rng=rng, worker=worker), built
     finally:
         await built.close()
+
+
+REPORT_TITLE = "明湖市政务舆情回应情况月报（2026年10月）"
+REPORT_URL = "https://yuqing.minghu.gov.example/reports/2026-10"
+
+
+def report_row(now: datetime, person_id: str, files: list[dict[str, str]], *, channel: str | None = None) -> dict:
+    """A `kind='report'` outbox row exactly as the monthly job writes it (docs/contracts.md §3)."""
+    person = ORG.people[person_id]
+    return {
+        "idempotency_key": f"report:2026-10:{person_id}",
+        "incident_id": None,
+        "obligation_id": None,
+        "kind": "report",
+        "urgent": False,
+        "recipient": person_id,
+        "channel": channel,
+        "next_attempt_at": now,
+        "created_at": now,
+        "payload": {
+            "template": "report",
+            "text": f"【月报】{REPORT_TITLE}已生成（数据截至 2026-11-01 08:00）：回应率 50.0%。查看：{REPORT_URL}",
+            "report": {"month": "2026-10", "title": REPORT_TITLE, "cutoff": "2026-11-01T08:00:00+08:00",
+                       "url": REPORT_URL, "files": files, "summary": {"incidents": 5}},
+            "person": {"id": person_id, "name": person.name},
+        },
+    }  # fmt: skip
+
+
+def report_files(data_dir: Path, sizes: dict[str, int]) -> list[dict[str, str]]:
+    """Write report files of these sizes under data_dir/reports/2026-10 and describe them as the job does."""
+    types = {
+        "html": "text/html; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    folder = data_dir / "reports" / "2026-10"
+    folder.mkdir(parents=True, exist_ok=True)
+    described = []
+    for fmt, size in sizes.items():
+        name = f"report-2026-10.{fmt}"
+        (folder / name).write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+        described.append({"name": name, "path": f"reports/2026-10/{name}", "format": fmt, "content_type": types[fmt]})
+    return described

@@ -190,3 +190,27 @@ async def test_correcting_the_event_type_is_recorded_without_touching_the_clocks
         await execute(
             svc, c.Regrade(incident_id=iid, actor="zhu_min", at=clock.now(), event_type=EventType.FIRE, reason="x")
         )
+
+
+async def test_a_response_moves_an_assessed_incident_forward_to_responded(db, clock):
+    from monitor.domain import IncidentStatus, ResponseKind
+
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).status == IncidentStatus.ASSESSED
+    await execute(
+        svc,
+        c.RecordResponse(
+            incident_id=iid,
+            actor="zhu_min",
+            at=clock.now(),
+            kind=ResponseKind.AUTHORITATIVE_RELEASE,
+            url="https://www.minghu.gov.example/1",
+            approved_by="王五",
+        ),
+    )
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).status == IncidentStatus.RESPONDED
+        kinds = [e.kind for e in await list_events(conn, iid)]
+    assert EventKind.STATUS_CHANGED in kinds  # 研判定级 → 已交办 → 已回应, on the timeline

@@ -16,13 +16,16 @@ from monitor.ledger.convert import convert_row
 from monitor.ledger.importer import import_ledger
 from monitor.ledger.mapping import load_mapping
 from monitor.ledger.model import RowError
+from monitor.ledger.plan import ImportRules
 from monitor.ledger.read import LedgerFileError
 from monitor.policy import PolicyError
 from monitor.storage.repo.incidents import list_events
 from monitor.storage.schema import incidents, obligations
 from tests.conftest import REPO
+from tests.engine_support import ORG, POLICY
 
 MAPPING = load_mapping(REPO / "playbooks/import/message-board.yaml")
+RULES = ImportRules(POLICY.playbook, POLICY.calendar, ORG)
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 HEADER = ["msg_id", "user_id", "title", "time", "detail", "reply", "reply_time"]
 
@@ -46,18 +49,18 @@ def local(*args):
     ],
 )
 def test_received_times_in_several_spellings(time, expected):
-    out = convert_row(MAPPING, 2, row(time=time, reply_time="2019/12/31 23:00:00"), NOW)
+    out = convert_row(MAPPING, 2, row(time=time, reply_time="2019/12/31 23:00:00"), NOW, RULES)
     assert isinstance(out, ImportedIncident)
     assert out.incident.detected_at == expected and out.incident.external_ref == "import:message-board:1"
 
 
 def test_a_date_only_reply_counts_from_the_end_of_its_day():
-    out = convert_row(MAPPING, 2, row(time="2017/5/14 10:00:00", reply_time="2017/5/16"), NOW)
+    out = convert_row(MAPPING, 2, row(time="2017/5/14 10:00:00", reply_time="2017/5/16"), NOW, RULES)
     assert isinstance(out, ImportedIncident)
     ob = out.obligations[0]
     assert ob.met_at == local(2017, 5, 16, 23, 59, 59) and ob.due_at == local(2017, 5, 16, 10)
     assert ob.status == ObligationStatus.LATE  # not credited as on time: the data cannot prove it
-    response = out.events[1]
+    response = out.events[2]
     assert response.payload["date_only"] is True and response.payload["published_at"] == "2017-05-16T23:59:59+08:00"
 
 
@@ -67,17 +70,22 @@ def test_a_date_only_reply_counts_from_the_end_of_its_day():
      ("2016/2/21 8:44:00", ObligationStatus.LATE), ("", ObligationStatus.BREACHED)],
 )  # fmt: skip
 def test_the_48_hour_deadline(reply_time, status):
-    out = convert_row(MAPPING, 2, row(reply_time=reply_time, reply="已收到" if reply_time else ""), NOW)
+    out = convert_row(MAPPING, 2, row(reply_time=reply_time, reply="已收到" if reply_time else ""), NOW, RULES)
     assert isinstance(out, ImportedIncident)
     ob = out.obligations[0]
     assert (ob.rule_id, ob.status, ob.due_at) == ("GB61-RESPOND-48H", status, local(2016, 2, 21, 8, 43))
     kinds = [e.kind.value for e in out.events]
-    assert kinds == (["confirmed", "response_recorded", "closed"] if reply_time else ["confirmed"])
+    announced = {ObligationStatus.MET: "obligation_met", ObligationStatus.LATE: "obligation_met"}.get(
+        status, "obligation_breached"
+    )
+    timeline = ["response_recorded", "closed"] if reply_time else []
+    assert kinds == ["confirmed", "playbook_snapshot", *timeline, "obligation_opened", announced]
+    assert not out.live  # every deadline had passed at the import: nothing for the engine to chase
     assert out.incident.status.value == ("closed" if reply_time else "handling")
 
 
 def test_an_unanswered_recent_message_is_still_open():
-    out = convert_row(MAPPING, 2, row(time="2026/10/31 20:00:00", reply_time="", reply=""), NOW)
+    out = convert_row(MAPPING, 2, row(time="2026/10/31 20:00:00", reply_time="", reply=""), NOW, RULES)
     assert isinstance(out, ImportedIncident) and out.obligations[0].status == ObligationStatus.OPEN
 
 
@@ -94,12 +102,12 @@ def test_an_unanswered_recent_message_is_still_open():
     ],
 )
 def test_rows_that_cannot_be_read_say_why(changes, reason):
-    out = convert_row(MAPPING, 7, row() | changes, NOW)
+    out = convert_row(MAPPING, 7, row() | changes, NOW, RULES)
     assert isinstance(out, RowError) and out.row == 7 and reason in out.reason
 
 
 def test_title_falls_back_to_the_text():
-    out = convert_row(MAPPING, 2, row(title="") | {"detail": "小区门口路灯坏了三个月没人修"}, NOW)
+    out = convert_row(MAPPING, 2, row(title="") | {"detail": "小区门口路灯坏了三个月没人修"}, NOW, RULES)
     assert isinstance(out, ImportedIncident) and out.incident.title == "小区门口路灯坏了三个月没人修"
 
 
@@ -118,14 +126,14 @@ ROWS = [row("1"), row("2", time="2016/3/1 10:00:00", reply_time="2016/3/9 10:00:
 async def test_import_is_idempotent_and_reports_bad_rows(db, tmp_path):
     source = write_csv(tmp_path / "board.csv", ROWS)
     rejects = tmp_path / "rejects.csv"
-    first = await import_ledger(db, source, MAPPING, NOW, rejects=rejects)
+    first = await import_ledger(db, source, MAPPING, NOW, RULES, rejects=rejects)
     assert (first.rows, first.imported, first.already, first.date_only) == (5, 3, 0, 1)
     assert [(e.row, e.ledger_id) for e in first.errors] == [(4, "3"), (5, "1")]
     assert "与第 2 行重复" in first.errors[1].reason
     with rejects.open(encoding="utf-8-sig") as handle:
         rejected = list(csv.reader(handle))
     assert rejected[0][:2] == ["行号", "原因"] and [r[0] for r in rejected[1:]] == ["4", "5"]
-    second = await import_ledger(db, source, MAPPING, NOW)
+    second = await import_ledger(db, source, MAPPING, NOW, RULES)
     assert (second.imported, second.already) == (0, 3)
     async with db.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(incidents))).scalar_one() == 3
@@ -137,8 +145,11 @@ async def test_import_is_idempotent_and_reports_bad_rows(db, tmp_path):
         ).scalar_one()
         events = await list_events(conn, first_id)
     assert statuses == {"met": 2, "late": 1}
-    assert [e.kind.value for e in events] == ["detected", "confirmed", "response_recorded", "closed"]
-    assert events[2].payload["summary"] == "已收到" and events[2].actor == "ledger-import"
+    assert [e.kind.value for e in events] == [
+        "detected", "confirmed", "playbook_snapshot", "response_recorded", "closed", "obligation_opened",
+        "obligation_met",
+    ]  # fmt: skip
+    assert events[3].payload["summary"] == "已收到" and events[3].actor == "ledger-import"
 
 
 async def test_xlsx_and_gb18030_csv_read_the_same(sqlite_db, tmp_path):
@@ -148,10 +159,10 @@ async def test_xlsx_and_gb18030_csv_read_the_same(sqlite_db, tmp_path):
     sheet.append([25582, "UU1", "标题", datetime(2016, 2, 19, 8, 43), "正文", "答复", "2016/2/19 9:13:53"])
     sheet.append([25583, "UU2", "另一条", "2016/2/20", "正文", "答复", datetime(2016, 2, 20, 18)])
     workbook.save(tmp_path / "board.xlsx")
-    from_xlsx = await import_ledger(sqlite_db, tmp_path / "board.xlsx", MAPPING, NOW)
+    from_xlsx = await import_ledger(sqlite_db, tmp_path / "board.xlsx", MAPPING, NOW, RULES)
     assert (from_xlsx.imported, from_xlsx.errors) == (2, [])
     gbk = write_csv(tmp_path / "gbk.csv", [row("25582"), row("25583")], encoding="gb18030")
-    again = await import_ledger(sqlite_db, gbk, MAPPING, NOW)
+    again = await import_ledger(sqlite_db, gbk, MAPPING, NOW, RULES)
     assert (again.imported, again.already) == (0, 2)  # same ids: the numeric cell 25582 reads as "25582"
 
 
@@ -162,12 +173,12 @@ async def test_file_problems_are_clear(sqlite_db, tmp_path):
         LedgerFileError,
         match=r"columns msg_id, title, detail, time, reply, reply_time named by mapping 'message-board' are not",
     ):
-        await import_ledger(sqlite_db, bad, MAPPING, NOW)
+        await import_ledger(sqlite_db, bad, MAPPING, NOW, RULES)
     (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(LedgerFileError, match=r"export the ledger as \.csv or \.xlsx"):
-        await import_ledger(sqlite_db, tmp_path / "x.pdf", MAPPING, NOW)
+        await import_ledger(sqlite_db, tmp_path / "x.pdf", MAPPING, NOW, RULES)
     with pytest.raises(LedgerFileError, match="no such file"):
-        await import_ledger(sqlite_db, tmp_path / "missing.csv", MAPPING, NOW)
+        await import_ledger(sqlite_db, tmp_path / "missing.csv", MAPPING, NOW, RULES)
 
 
 def test_mapping_errors_name_line_and_fix(tmp_path):

@@ -16,16 +16,19 @@ import pytest
 from monitor.clock import SHANGHAI
 from monitor.ledger.importer import import_ledger
 from monitor.ledger.mapping import load_mapping
+from monitor.ledger.plan import ImportRules
 from monitor.reports.build import Period
 from monitor.reports.render.files import write_report
 from monitor.reports.service import generate, names_from_org
 from tests.conftest import REPO
+from tests.engine_support import ORG, POLICY
 
 pytestmark = pytest.mark.corpora
 SHARED = Path(os.environ.get("MONITOR_SHARED_DATA", REPO.parent / "shared" / "data"))
 MESSAGES = SHARED / "responses" / "messages_with_replies.csv"
 NOW = datetime(2026, 11, 1, 8, tzinfo=SHANGHAI)
 MONTH = Period(2018, 11)
+RULES = ImportRules(POLICY.playbook, POLICY.calendar, ORG)
 
 
 def parse(text: str, date_only_end: bool) -> datetime:
@@ -46,10 +49,10 @@ def messages():
 
 async def test_import_then_report_on_real_messages(sqlite_db, messages, tmp_path):
     mapping = load_mapping(REPO / "playbooks/import/message-board.yaml")
-    result = await import_ledger(sqlite_db, MESSAGES, mapping, NOW)
+    result = await import_ledger(sqlite_db, MESSAGES, mapping, NOW, RULES)
     assert (result.rows, result.imported, result.errors) == (2816, 2816, [])
     assert result.date_only == 1  # one reply is dated without a time
-    again = await import_ledger(sqlite_db, MESSAGES, mapping, NOW)
+    again = await import_ledger(sqlite_db, MESSAGES, mapping, NOW, RULES)
     assert (again.imported, again.already) == (0, 2816)
 
     report = await generate(sqlite_db, MONTH, NOW, names_from_org(None))

@@ -12,7 +12,19 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from .conftest import START
-from .notify_support import add_incident, alert_row, attempt_rows, enqueue, make_settings, notifier, outbox_rows
+from .notify_support import (
+    REPORT_TITLE,
+    REPORT_URL,
+    add_incident,
+    alert_row,
+    attempt_rows,
+    enqueue,
+    make_settings,
+    notifier,
+    outbox_rows,
+    report_files,
+    report_row,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 PASSWORD = "smtp-Pa55word-never-logged"
@@ -22,11 +34,13 @@ LEADER = "jiang_wenbo"  # channels [slack, email]; Slack is not configured here,
 class Inbox:
     def __init__(self) -> None:
         self.messages = []
+        self.raw = []  # the bytes as received
 
     async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         over_tls = server.transport.get_extra_info("ssl_object") is not None
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed, over_tls))
+        self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
 
@@ -134,3 +148,42 @@ async def test_a_mail_resent_after_a_crash_keeps_its_message_id(sqlite_db, clock
     first, second = (m[2] for m in smtp.messages)
     assert first["Message-ID"] == second["Message-ID"]  # SMTP cannot refuse it; clients can fold it
     assert "补发" in second.get_body(("plain",)).get_content()
+
+
+async def test_a_monthly_report_arrives_with_its_files_named_in_chinese(sqlite_db, clock, smtp, ca, tmp_path):
+    files = report_files(tmp_path, {"html": 30_000, "xlsx": 200_000})
+    settings = mail_settings(smtp, ca[1], data_dir=str(tmp_path))
+    calm = alert_row(START, None, LEADER, urgent=False, kind="deadline_warning")
+    await enqueue(sqlite_db, report_row(START, LEADER, files), calm)
+    async with notifier(sqlite_db, clock, settings) as (n, _):
+        assert (await n.run_once()).sent == 2  # the report is never folded into a digest with other alerts
+    [(mail, raw)] = [(m[2], r) for m, r in zip(smtp.messages, smtp.raw, strict=True) if "【月报】" in m[2]["Subject"]]
+    parts = list(mail.iter_attachments())
+    assert [p.get_filename() for p in parts] == [f"{REPORT_TITLE}.html", f"{REPORT_TITLE}.xlsx"]
+    assert [p.get_content_type() for p in parts] == [
+        "text/html", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ]  # fmt: skip
+    folder = tmp_path / "reports" / "2026-10"
+    assert parts[1].get_content() == (folder / "report-2026-10.xlsx").read_bytes()
+    # RFC 2231: the name as percent-encoded UTF-8, in numbered continuations (明湖…); no raw 8-bit headers
+    assert b"filename*0*=utf-8''%E6%98%8E%E6%B9%96" in raw and raw.isascii()
+    text = mail.get_body(("plain",)).get_content()
+    assert f"查看：{REPORT_URL}" in text and text.count(REPORT_URL) == 1
+    assert f"附件：{REPORT_TITLE}.html、{REPORT_TITLE}.xlsx" in text
+    assert f'<a href="{REPORT_URL}">查看月报</a>' in mail.get_body(("html",)).get_content()
+
+
+async def test_report_files_over_the_size_cap_are_linked_not_attached(sqlite_db, clock, smtp, ca, tmp_path):
+    files = report_files(tmp_path, {"html": 30_000, "xlsx": 200_000})
+    files.append({"name": "report-2026-10.json", "path": "reports/2026-10/gone.json", "format": "json",
+                  "content_type": "application/json"})  # fmt: skip
+    settings = mail_settings(smtp, ca[1], data_dir=str(tmp_path), report_attach_max_mb=0.1)
+    await enqueue(sqlite_db, report_row(START, LEADER, files))
+    async with notifier(sqlite_db, clock, settings) as (n, _):
+        assert (await n.run_once()).sent == 1
+    [(_, _, mail, _)] = smtp.messages
+    assert [p.get_filename() for p in mail.iter_attachments()] == [f"{REPORT_TITLE}.html"]
+    text = mail.get_body(("plain",)).get_content()
+    assert f"{REPORT_TITLE}.xlsx 超过邮件附件上限（0.1 MB），未附上" in text
+    assert f"{REPORT_TITLE}.json 在服务器上未找到，未附上" in text and "请点击“查看月报”在网页中查看或下载" in text
+    assert REPORT_URL in text

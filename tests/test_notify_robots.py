@@ -9,6 +9,8 @@ from monitor.domain import EventKind
 from .conftest import START
 from .notify_fakes import FakeDingTalk, FakeWeCom, dingtalk_sign, start
 from .notify_support import (
+    REPORT_TITLE,
+    REPORT_URL,
     add_incident,
     alert_row,
     attempt_rows,
@@ -16,6 +18,8 @@ from .notify_support import (
     make_settings,
     notifier,
     outbox_rows,
+    report_files,
+    report_row,
     timeline,
 )
 
@@ -168,3 +172,13 @@ async def test_wecom_markdown_then_a_text_mention_both_within_budget(sqlite_db, 
         '**<font color="warning">【汇总】11 条'
     )
     assert all(len(r.body.get("markdown", {}).get("content", "").encode()) <= 4096 for r in wecom.requests)
+
+
+async def test_a_monthly_report_reaches_a_group_robot_as_a_link(sqlite_db, clock, dingtalk, tmp_path):
+    await enqueue(sqlite_db, report_row(START, "ma_zhenhua", report_files(tmp_path, {"html": 1000})))
+    async with notifier(sqlite_db, clock, make_settings(data_dir=str(tmp_path)), dingtalk.env) as (n, _):
+        assert (await n.run_once()).sent == 1
+    [request] = dingtalk.requests
+    markdown = request.body["markdown"]
+    assert markdown["title"] == f"【月报】{REPORT_TITLE}"
+    assert f"[查看月报]({REPORT_URL})" in markdown["text"] and "回应率 50.0%" in markdown["text"]

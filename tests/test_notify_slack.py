@@ -19,6 +19,8 @@ from .conftest import START
 from .notify_fakes import FakeSlack, start
 from .notify_support import (
     ORG,
+    REPORT_TITLE,
+    REPORT_URL,
     add_incident,
     alert_row,
     attempt_rows,
@@ -26,6 +28,8 @@ from .notify_support import (
     make_settings,
     notifier,
     outbox_rows,
+    report_files,
+    report_row,
     timeline,
     until_parked,
 )
@@ -233,3 +237,16 @@ async def _clicks(client, sqlite_db, clock, slack, incident, secret):
     assert (await client.post("/slack/interactions", data=stranger, headers=signed(secret, stranger, ts))).status == 200
     assert slack.responses[-1].body["response_type"] == "ephemeral"
     assert len([e for e in await timeline(sqlite_db, incident) if e.kind == EventKind.ACKNOWLEDGED]) == 1
+
+
+async def test_a_monthly_report_is_posted_with_a_link_to_the_report_page(sqlite_db, clock, slack, tmp_path):
+    files = report_files(tmp_path, {"html": 1000})
+    await enqueue(sqlite_db, report_row(START, LEADER, files))
+    async with notifier(sqlite_db, clock, slack_settings(slack, data_dir=str(tmp_path))) as (n, _):
+        assert (await n.run_once()).sent == 1
+    [post] = slack.posts()
+    header, summary, who, actions = post.body["blocks"]
+    assert header["text"]["text"] == f"【月报】{REPORT_TITLE}"
+    assert "回应率 50.0%" in summary["text"]["text"] and who["fields"][0]["text"] == "*提醒对象*\n蒋文博"
+    [view] = actions["elements"]  # no 确认收到: a report is not an alert to acknowledge
+    assert view["text"]["text"] == "查看" and view["url"] == REPORT_URL

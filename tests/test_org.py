@@ -103,3 +103,11 @@ def test_errors_name_file_line_key_and_fix(tmp_path, change, line, key, fix):
 def test_duplicate_keys_are_errors():
     with pytest.raises(PolicyError, match="duplicate key"):
         parse_yaml("a: 1\na: 2\n", "x.yaml")
+
+
+def test_an_incident_without_an_owner_reaches_the_duty_officers_not_every_liaison(org):
+    duty = org.people_with(Role.DUTY_OFFICER)
+    for role in (Role.LIAISON, Role.DEPUTY_LEADER, Role.PRINCIPAL):
+        assert org.resolve(role, None) == duty
+        assert org.resolve(role, "no-such-unit") == duty
+    assert len(org.people_with(Role.LIAISON)) > len(duty)

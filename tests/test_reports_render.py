@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from monitor.policy import load_org
 from monitor.reports.build import Chart, Kind, Period
 from monitor.reports.render.cells import cell_text
-from monitor.reports.render.charts import font_path, missing_glyphs, render_svg
+from monitor.reports.render.charts import attributes_only, font_path, missing_glyphs, render_svg
 from monitor.reports.render.files import write_report
 from monitor.reports.render.html import render_fragment
 from monitor.reports.service import generate, names_from_org
@@ -152,6 +152,18 @@ def test_the_bundled_font_draws_every_chinese_label(tmp_path):
     assert len(glyphs) >= len({ch for ch in distinct if ord(ch) > 127}), "every Chinese character drawn as a path"
     assert '<title id="t-title">各责任单位回应及时率</title>' in svg
     assert "DejaVu" not in svg  # no fallback font was used
+
+
+def test_charts_for_a_strict_csp_carry_the_same_styling_as_attributes():
+    chart = Chart("ttr", "首次回应时长分布", "bar", ("≤1小时", "1–5小时"), (("起数", (3.0, 1.0)),), description="测试")
+    svg = render_svg(chart, "c-")
+    safe = attributes_only(svg)
+    assert "style=" in svg and "<style" in svg  # matplotlib's own output
+    assert "style=" not in safe and "<style" not in safe
+    declared = sorted(re.findall(r"fill: (#[0-9a-f]{6})", svg))
+    assert sorted(re.findall(r' fill="(#[0-9a-f]{6})"', safe)) == declared and "#1f5fa8" in declared
+    assert safe.startswith('<svg stroke-linejoin="round" stroke-linecap="butt" role="img"')  # from *{…}, inherited
+    assert safe.count("<path") == svg.count("<path")
 
 
 async def test_long_lists_are_cut_in_html_only(report):

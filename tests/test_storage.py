@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, IncidentStatus, MediaTier, Source
@@ -19,7 +19,7 @@ from monitor.storage.repo.incidents import (
 )
 from monitor.storage.repo.items import Evidence, insert_items, load_evidence, store_evidence
 from monitor.storage.repo.sources import add_sources, list_sources, remove_source
-from monitor.storage.schema import heartbeats, items
+from monitor.storage.schema import heartbeats, incident_events, items
 from monitor.storage.types import NaiveDatetimeError
 
 NOW = datetime(2026, 9, 24, 1, 0, tzinfo=UTC)
@@ -138,6 +138,28 @@ async def test_incidents_and_append_only_timeline(db):
     with pytest.raises((IntegrityError, DBAPIError), match="append-only"):
         async with db.write() as conn:
             await conn.execute(text("DELETE FROM incident_events"))
+
+
+async def test_append_events_returns_ids_in_order_from_one_batched_insert(db):
+    """Ids come back in the order given, from a batch (not one INSERT per event, as ordered
+    RETURNING makes SQLite do)."""
+    async with db.write() as conn:
+        ids = await create_incidents(conn, [Incident(title=f"事件{i}", detected_at=NOW) for i in range(3)], NOW)
+        events = [IncidentEvent(ids[i % 3], EventKind.NOTE_ADDED, NOW, "duty", {"n": i}) for i in range(600)]
+        statements: list[str] = []
+        listener = lambda *args, **kw: statements.append(args[2])  # noqa: E731
+        event.listen(conn.sync_engine, "before_cursor_execute", listener)
+        try:
+            event_ids = await append_events(conn, events, NOW)
+        finally:
+            event.remove(conn.sync_engine, "before_cursor_execute", listener)
+        rows = await conn.execute(
+            select(incident_events.c.id, incident_events.c.payload).where(incident_events.c.id.in_(event_ids))
+        )
+        n_by_id = {r.id: r.payload["n"] for r in rows}
+    assert [n_by_id[i] for i in event_ids] == list(range(600))
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert 1 <= len(inserts) <= 3, f"{len(inserts)} INSERT statements for 600 events"
 
 
 async def test_incident_status_saved_and_open_listing(db):

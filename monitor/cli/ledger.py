@@ -9,9 +9,13 @@ from typing import Any
 
 from monitor.cli.common import CliError, Context
 from monitor.cli.report import cutoff_from
+from monitor.config import Settings, resolve_org_file, resolve_playbook_file
 from monitor.ledger.importer import ImportResult, import_ledger
 from monitor.ledger.mapping import load_mapping
+from monitor.ledger.plan import ImportRules
 from monitor.ledger.read import LedgerFileError
+from monitor.policy import load_org
+from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database, DatabaseError
 from monitor.storage.migrate import require_current_schema
 
@@ -36,13 +40,14 @@ def register(sub: Any) -> None:
 def handle(ctx: Context) -> int:
     mapping = load_mapping(ctx.args.mapping)
     now = cutoff_from(ctx.args.now)
+    rules = import_rules(ctx.settings)
 
     async def run() -> ImportResult:
         db = Database.open(ctx.settings.database_url)
         try:
             await require_current_schema(db)
             return await import_ledger(
-                db, ctx.args.file, mapping, now, dry_run=ctx.args.dry_run, rejects=ctx.args.rejects
+                db, ctx.args.file, mapping, now, rules, dry_run=ctx.args.dry_run, rejects=ctx.args.rejects
             )
         finally:
             await db.close()
@@ -55,6 +60,12 @@ def handle(ctx: Context) -> int:
     return 1 if result.errors else 0
 
 
+def import_rules(settings: Settings) -> ImportRules:
+    """The deployment's current rules, calendar and org directory (what the engine plans new incidents under)."""
+    policy = load_policy(resolve_playbook_file(settings))
+    return ImportRules(policy.playbook, policy.calendar, load_org(resolve_org_file(settings)))
+
+
 def _print(result: ImportResult, dry_run: bool, rejects: Path | None) -> None:
     verb = "可导入" if dry_run else "已导入"
     print(
@@ -62,6 +73,11 @@ def _print(result: ImportResult, dry_run: bool, rejects: Path | None) -> None:
         f"含仅有日期的时间 {result.date_only} 条），此前已导入而跳过 {result.already} 条，"
         f"无法导入 {len(result.errors)} 行。"
     )
+    if result.live:
+        print(
+            f"其中 {result.live} 条导入时仍在回应时限内，已交由时限引擎按规则提醒和督办；"
+            "已超过的时限只计入报告，不再提醒。"
+        )
     if result.first_id is not None:
         print(f"新事件编号 {result.first_id}–{result.last_id}。")
     for error in result.errors[:SHOWN_ERRORS]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from monitor.clock import Clock, Stopwatch
+from monitor.clock import Clock, Stopwatch, sleep_or_stop
 from monitor.collectors.cluster import ClusterResult, cluster_pending, policy_from_settings
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
@@ -231,14 +231,3 @@ async def _run_hook(hook: Callable[[], Awaitable[object]] | None, what: str) -> 
         await hook()
     except Exception:
         log.exception("%s after the collector pass failed; going on with the pass", what)
-
-
-async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
-    """Sleep on `clock`, waking early when `stop` is set."""
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()

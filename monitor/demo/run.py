@@ -19,6 +19,7 @@ from monitor.config import Settings
 from monitor.demo.accounts import create_demo_accounts
 from monitor.demo.corpus import DemoCorpus, load_corpus
 from monitor.demo.feedserver import create_feed_app
+from monitor.demo.ledger import import_demo_ledger
 from monitor.domain import Source, SourceKind
 from monitor.pipeline import Analysis
 from monitor.runtime import Role, Runtime, RuntimeHooks
@@ -84,6 +85,8 @@ async def run_demo(
         announce("演示账户（仅限演示数据库）：\n" + "\n".join(logins))
         if on_ready:
             on_ready(info)
+        history = await import_demo_ledger(services)
+        announce(f"已导入演示用历史留言台账 {history.imported} 条（合成数据，标题带【演示】），月报见 {url}/reports")
         await runtime.start([Role.ENGINE, Role.COLLECTOR])
         await runtime.wait()
     finally:

@@ -16,4 +16,5 @@ class ImportedIncident:
     row: int  # the row of the source file (header = row 1)
     incident: Incident  # external_ref = "import:<mapping name>:<id in the ledger>"
     events: tuple[IncidentEvent, ...]  # after the DETECTED event the repository writes
-    obligations: tuple[Obligation, ...]
+    obligations: tuple[Obligation, ...]  # as the clock engine plans them at the import time
+    live: bool = False  # a deadline still runs at the import: the engine must take it over at once

@@ -141,10 +141,14 @@ class OrgDirectory:
         """Who a ladder step targeting `role` reaches for an incident owned by `unit`.
 
         Unit-scoped roles (联络员, 分管领导, 主要负责人) resolve within the owning unit, falling back
-        to the 人民政府's holders when the unit has none; 政府办/宣传部/值班员 are city-wide.
+        to the 人民政府's holders when the unit has none; 政府办/宣传部/值班员 are city-wide. An
+        incident with no (known) owning unit reaches the duty officers, whose job is then to assign
+        one — never every holder of the role across the city.
         """
-        if role in (Role.GOV_OFFICE, Role.PROPAGANDA, Role.DUTY_OFFICER) or unit is None:
+        if role in (Role.GOV_OFFICE, Role.PROPAGANDA, Role.DUTY_OFFICER):
             return self.people_with(role)
+        if unit is None or unit not in self.units:
+            return self.people_with(Role.DUTY_OFFICER)
         found = self.people_with(role, unit)
         if found:
             return found

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.clock import SHANGHAI
+from monitor.clock import SHANGHAI, sleep_or_stop
 from monitor.domain.playbooks import AlertKind
 from monitor.engine.plan.text import local_time
-from monitor.engine.runner import EngineServices, sleep_or_stop
+from monitor.engine.runner import EngineServices
 from monitor.storage.repo.engine import add_outbox, audit_counts, beat
 
 log = logging.getLogger(__name__)

@@ -117,7 +117,7 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         incident = replace(incident, generation=incident.generation + 1)
     await save_incident(conn, incident, now)
     await append_events(conn, change.events, now, return_ids=False)
-    if not cmd.actor.startswith(SYSTEM_ACTOR):  # only people correct the classifier
+    if cmd.actor != SYSTEM_ACTOR:  # only people correct the classifier
         await add_corrections(
             conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
         )

@@ -83,9 +83,26 @@ def _path(start: IncidentStatus, target: IncidentStatus) -> list[IncidentStatus]
     return None
 
 
+# Working stages before the first public response: recording one moves the incident forward to
+# RESPONDED along the workflow (e.g. 研判定级 → 已交办 → 已回应). Unconfirmed incidents (DETECTED)
+# and those already past RESPONDED stay where they are; the obligations count either way.
+_BEFORE_RESPONSE = frozenset(
+    {
+        IncidentStatus.ASSESSED,
+        IncidentStatus.REPORTED,
+        IncidentStatus.ASSIGNED,
+        IncidentStatus.HANDLING,
+        IncidentStatus.REASSIGNED,
+        IncidentStatus.ESCALATED,
+        IncidentStatus.OVERDUE,
+        IncidentStatus.SUPERVISED,
+    }
+)
+
+
 def _try_move(ctx: Ctx, target: IncidentStatus, at: datetime) -> tuple[Incident, list[IncidentEvent]]:
-    """Move when the state machine allows it directly; otherwise stay (the obligations still count)."""
-    if target in TRANSITIONS[ctx.incident.status]:
+    """Move forward to `target` when the incident is still before it; otherwise stay."""
+    if ctx.incident.status in _BEFORE_RESPONSE and _path(ctx.incident.status, target) is not None:
         return _move(ctx, target, at, "")
     return ctx.incident, []
 

@@ -14,7 +14,6 @@ Flow of one batch (DESIGN.md §3):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -24,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from monitor.clock import Clock, Stopwatch
+from monitor.clock import Clock, Stopwatch, sleep_or_stop
 from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, OrgDirectory
 from monitor.domain.playbooks import Playbook
 from monitor.engine.calendar import WorkCalendar
@@ -274,18 +273,6 @@ class Engine:
             except Exception:
                 log.exception("engine tick failed; retrying in %.0f s", poll_s)
             await sleep_or_stop(clock, wait, stop)
-
-
-async def sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 def _with_key(event: IncidentEvent, key: str) -> IncidentEvent:

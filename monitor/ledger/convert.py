@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from monitor.domain import EventKind, EventLevel, EventType, Incident, IncidentEvent, IncidentStatus, OpinionLevel
 from monitor.domain.ledger import ImportedIncident
 from monitor.ledger.model import DateOnly, LedgerMapping, RowError
-from monitor.ledger.plan import plan_first_response
+from monitor.ledger.plan import ImportRules, plan_imported
 
 IMPORT_ACTOR = "ledger-import"
 TITLE_FROM_TEXT = 40  # characters of the text used as title when the title is empty
@@ -92,19 +92,31 @@ def _enum(mapping: LedgerMapping, row: Mapping[str, Any], name: str, kind: type[
 
 
 def convert_row(
-    mapping: LedgerMapping, number: int, row: Mapping[str, Any], now: datetime
+    mapping: LedgerMapping, number: int, row: Mapping[str, Any], now: datetime, rules: ImportRules
 ) -> ImportedIncident | RowError:
-    """Row `number` (header = 1) as an imported incident, or the reason it cannot be imported."""
+    """Row `number` (header = 1) as an imported incident planned under `rules` at the import
+    time `now`, or the reason it cannot be imported."""
     ledger_id = field_text(mapping, row, "id")
     try:
-        return _convert(mapping, number, row, ledger_id, now)
+        incident, events = _convert(mapping, row, ledger_id, now)
     except RowProblem as problem:
         return RowError(number, str(problem), ledger_id)
+    confirmed, *rest = events
+    events = (confirmed, _snapshot_event(incident, rules), *rest)
+    plan = plan_imported(incident, events, rules, now)
+    return ImportedIncident(number, incident, events + plan.events, plan.obligations, plan.live)
+
+
+def _snapshot_event(incident: Incident, rules: ImportRules) -> IncidentEvent:
+    """As the engine records when it confirms: the rules the incident runs under from now on."""
+    p = rules.playbook
+    payload = {"digest": p.digest, "jurisdiction": p.jurisdiction, "files": [list(f) for f in p.files]}
+    return IncidentEvent(0, EventKind.PLAYBOOK_SNAPSHOT, incident.detected_at, IMPORT_ACTOR, payload)
 
 
 def _convert(
-    mapping: LedgerMapping, number: int, row: Mapping[str, Any], ledger_id: str, now: datetime
-) -> ImportedIncident:
+    mapping: LedgerMapping, row: Mapping[str, Any], ledger_id: str, now: datetime
+) -> tuple[Incident, tuple[IncidentEvent, ...]]:
     if not ledger_id:
         raise RowProblem(f"缺少编号（{mapping.columns['id'].column} 列为空），无法防止重复导入")
     received, received_day = parse_time(mapping, row, "received_at", mapping.received_date_only)
@@ -139,8 +151,7 @@ def _convert(
     )
     events = _events(mapping, incident, ledger_id, responded, response_text, field_text(mapping, row, "response_url"),
                      received_day, responded_day, now)  # fmt: skip
-    obligation = plan_first_response(received, responded, now, d.response_kind.value, external_ref(mapping, ledger_id))
-    return ImportedIncident(number, incident, events, (obligation,))
+    return incident, events
 
 
 def _events(
@@ -154,6 +165,7 @@ def _events(
         "requires_response": incident.requires_response,
         "source": f"import:{source}",
         "date_only": received_day,
+        "imported_at": now.isoformat(),  # deadlines passed by then are historical: never alerted on
     }
     events = [IncidentEvent(0, EventKind.CONFIRMED, incident.detected_at, IMPORT_ACTOR, levels)]
     if responded is not None and responded <= now:

@@ -15,9 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.domain import EventKind
 from monitor.domain.ledger import ImportedIncident
 from monitor.ledger.convert import convert_row
 from monitor.ledger.model import LedgerMapping, RowError
+from monitor.ledger.plan import ImportRules
 from monitor.ledger.read import read_rows
 from monitor.storage.db import Database
 from monitor.storage.repo.ledger import existing_refs, insert_imported
@@ -33,6 +35,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     date_only: int = 0  # rows with a date-only received or reply time (read as the mapping says)
     responded: int = 0
+    live: int = 0  # with a deadline still running at the import (handed to the clock engine)
     first_id: int | None = None
     last_id: int | None = None
 
@@ -42,6 +45,7 @@ async def import_ledger(
     path: Path,
     mapping: LedgerMapping,
     now: datetime,
+    rules: ImportRules,
     *,
     dry_run: bool = False,
     rejects: Path | None = None,
@@ -52,7 +56,7 @@ async def import_ledger(
     rejected: list[tuple[RowError, dict[str, Any]]] = []
     for number, row in read_rows(path, mapping):
         result.rows += 1
-        outcome = convert_row(mapping, number, row, now)
+        outcome = convert_row(mapping, number, row, now, rules)
         if isinstance(outcome, ImportedIncident):
             ref = outcome.incident.external_ref or ""
             if ref in seen:
@@ -65,26 +69,27 @@ async def import_ledger(
             continue
         pending.append(outcome)
         if len(pending) >= BATCH:
-            await _write(db, pending, now, result, dry_run)
+            await _write(db, pending, now, rules, result, dry_run)
             pending = []
-    await _write(db, pending, now, result, dry_run)
+    await _write(db, pending, now, rules, result, dry_run)
     if rejects is not None and rejected:
         _write_rejects(rejects, rejected)
     return result
 
 
 async def _write(
-    db: Database, batch: list[ImportedIncident], now: datetime, result: ImportResult, dry_run: bool
+    db: Database, batch: list[ImportedIncident], now: datetime, rules: ImportRules, result: ImportResult, dry_run: bool
 ) -> None:
     if not batch:
         return
     async with db.write() as conn:
         known = await existing_refs(conn, [b.incident.external_ref or "" for b in batch])
         fresh = [b for b in batch if b.incident.external_ref not in known]
-        ids = [] if dry_run else await insert_imported(conn, fresh, now)
+        ids = [] if dry_run else await insert_imported(conn, fresh, now, rules.playbook)
     result.already += len(batch) - len(fresh)
     result.imported += len(fresh)
-    result.responded += sum(1 for b in fresh if b.obligations[0].met_at is not None)
+    result.responded += sum(1 for b in fresh if any(e.kind == EventKind.RESPONSE_RECORDED for e in b.events))
+    result.live += sum(1 for b in fresh if b.live)
     result.date_only += sum(1 for b in fresh if any(e.payload.get("date_only") for e in b.events))
     if ids:
         result.first_id = result.first_id or ids[0]

@@ -1,41 +1,51 @@
-"""The deadline of an imported ledger row: 国办发〔2016〕61号 "48小时内予以回应" (pure).
+"""The deadlines of an imported ledger row, from the clock engine's own planner (pure).
 
-A stand-in for the clock engine's planner, kept deliberately small: one natural-hours rule from
-the time the message was received. When the engine's planner can be run over imported
-timelines, replace `plan_first_response` with it (the imported events already carry what it
-reads: CONFIRMED with the levels, RESPONSE_RECORDED with published_at and evidence).
+An imported row is a confirmed incident whose timeline the importer writes (CONFIRMED with the
+levels, RESPONSE_RECORDED with `published_at` and evidence, CLOSED when replied), so the
+engine's `decide()` derives its obligations exactly as for a live incident: the same rules of
+the deployment's playbook (which rules apply, their t0, what meets them, `met_by`), the same
+calendar. The CONFIRMED event carries `imported_at`: deadlines that had already passed then
+are historical — counted in reports, never alerted on (not at import, not when someone later
+acts on the incident). A deadline still running at the import is a live duty like any other:
+the importer asks the engine to look at the incident at once, and it escalates as usual.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from monitor.domain import ClockType, Obligation, ObligationStatus
+from monitor.domain import EventKind, Incident, IncidentEvent, Obligation, ObligationStatus, OrgDirectory
+from monitor.domain.playbooks import Playbook
+from monitor.engine.calendar import WorkCalendar
+from monitor.engine.plan import decide
 
-RULE_ID = "GB61-RESPOND-48H"
-ACTION = "first_response"
-LIMIT = timedelta(hours=48)
+# Events the engine writes together with outbox rows: left to the engine's own tick.
+_WITH_ALERTS = (EventKind.ESCALATED, EventKind.OBLIGATION_UNSCHEDULABLE)
 
 
-def plan_first_response(
-    t0: datetime, responded_at: datetime | None, now: datetime, response_kind: str, evidence: str
-) -> Obligation:
-    """The 48 h obligation as it stands at `now` (met / late / breached / open)."""
-    due = t0 + LIMIT
-    if responded_at is not None and responded_at <= now:
-        status = ObligationStatus.MET if responded_at <= due else ObligationStatus.LATE
-        met_at, met_by = responded_at, f"{response_kind} {evidence}"
-    else:
-        status = ObligationStatus.BREACHED if now >= due else ObligationStatus.OPEN
-        met_at, met_by = None, None
-    return Obligation(
-        incident_id=0,
-        rule_id=RULE_ID,
-        action=ACTION,
-        clock=ClockType.NATURAL_HOURS,
-        t0=t0,
-        due_at=due,
-        status=status,
-        met_at=met_at,
-        met_by=met_by,
-    )
+@dataclass(frozen=True)
+class ImportRules:
+    """What imported incidents are planned under: the deployment's current rules."""
+
+    playbook: Playbook
+    calendar: WorkCalendar
+    org: OrgDirectory
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    obligations: tuple[Obligation, ...]
+    events: tuple[IncidentEvent, ...]  # obligation_opened / _met / _breached … as the engine announces them
+    live: bool  # a deadline still runs (or could not be scheduled): the engine must look at it now
+
+
+def plan_imported(
+    incident: Incident, timeline: Sequence[IncidentEvent], rules: ImportRules, now: datetime
+) -> ImportPlan:
+    """The engine's decision for an imported incident at the import time `now`."""
+    decision = decide(incident, timeline, rules.playbook, rules.calendar, rules.org, now)
+    live = bool(decision.problems) or any(o.status == ObligationStatus.OPEN for o in decision.obligations)
+    events = tuple(e for e in decision.events if e.kind not in _WITH_ALERTS)
+    return ImportPlan(decision.obligations, events, live)

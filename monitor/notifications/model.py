@@ -46,6 +46,37 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True)
+class ReportFile:
+    """A file of a monthly report (outbox payload `report.files`): `path` is relative to data_dir."""
+
+    name: str
+    path: str
+    format: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    """The monthly report a `report` row delivers (docs/contracts.md §3)."""
+
+    month: str
+    title: str
+    url: str
+    files: tuple[ReportFile, ...] = ()
+
+    @classmethod
+    def from_payload(cls, report: Mapping[str, Any] | None) -> ReportLink | None:
+        if not report:
+            return None
+        files = tuple(
+            ReportFile(str(f.get("name") or ""), str(f.get("path") or ""), str(f.get("format") or ""),
+                       str(f.get("content_type") or ""))
+            for f in report.get("files") or ()
+        )  # fmt: skip
+        return cls(str(report.get("month") or ""), str(report.get("title") or ""), str(report.get("url") or ""), files)
+
+
+@dataclass(frozen=True)
 class Alert:
     """One outbox row's payload in the shape the renderers need (docs/contracts.md §3)."""
 
@@ -67,6 +98,7 @@ class Alert:
     role: str = ""
     person_id: str | None = None
     person_name: str = ""
+    report: ReportLink | None = None  # kind "report": the monthly report, its files and page
 
     @property
     def label(self) -> str:
@@ -96,6 +128,7 @@ class Alert:
             role=str(p.get("role") or ""),
             person_id=row.recipient or person.get("id"),
             person_name=str(person.get("name") or ""),
+            report=ReportLink.from_payload(p.get("report")) if row.kind == "report" else None,
         )
 
     @property

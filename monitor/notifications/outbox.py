@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.clock import Clock, Stopwatch
+from monitor.clock import Clock, Stopwatch, sleep_or_stop
 from monitor.domain import ChannelKind, EventKind, IncidentEvent, OutboxStatus
 from monitor.notifications import render
 from monitor.notifications.model import Alert, Channel, DeliveryError, Message, Sent
@@ -108,7 +108,7 @@ class Notifier:
                 log.error("notifier pass failed: %s", self.redact(f"{type(exc).__name__}: {exc}"))
                 report = PassReport()
             if report.claimed < self.policy.batch:
-                await _sleep_or_stop(self.clock, self.policy.poll_s, stop)
+                await sleep_or_stop(self.clock, self.policy.poll_s, stop)
 
     async def run_once(self, only_ids: Sequence[int] | None = None) -> PassReport:
         rows = await self.claim(only_ids)
@@ -333,16 +333,6 @@ def _in_doubt(message_id: str, now: datetime) -> dict[str, object]:
 
 def _defer(row: OutboxRow, until: datetime) -> dict[str, object]:
     return settle(row, OutboxStatus.PENDING, until, next_attempt_at=until)
-
-
-async def _sleep_or_stop(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
 
 
 __all__ = ["Alert", "Batch", "Notifier", "PassReport", "Result"]

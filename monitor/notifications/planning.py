@@ -108,10 +108,15 @@ def _robot_units(group: Sequence[Route]) -> list[list[Route]]:
 
 
 def _personal_units(group: Sequence[Route], kind: ChannelKind) -> list[list[Route]]:
-    """Urgent alerts one by one; two or more non-urgent ones to the same person as one digest."""
-    urgent = [[r] for r in group if r.alert.urgent or kind == ChannelKind.WEBHOOK]
-    calm = [r for r in group if not (r.alert.urgent or kind == ChannelKind.WEBHOOK)]
-    return urgent + ([calm] if len(calm) > 1 else [[r] for r in calm])
+    """Urgent alerts (and reports, which carry files) one by one; two or more other ones to the same
+    person as one digest."""
+    alone = [[r] for r in group if _alone(r, kind)]
+    calm = [r for r in group if not _alone(r, kind)]
+    return alone + ([calm] if len(calm) > 1 else [[r] for r in calm])
+
+
+def _alone(route: Route, kind: ChannelKind) -> bool:
+    return route.alert.urgent or route.alert.kind == "report" or kind == ChannelKind.WEBHOOK
 
 
 def _message(unit: Sequence[Route], new_id: Callable[[], str]) -> Message:

@@ -7,6 +7,7 @@ no channel library is imported here.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,13 @@ class Context:
     base_url: str  # e.g. https://yuqing.gov.example (no trailing slash)
 
     def link(self, alert: Alert) -> str | None:
+        if alert.report is not None:
+            return alert.report.url or f"{self.base_url}/reports/{alert.report.month}"
         return f"{self.base_url}/incidents/{alert.incident_id}" if alert.incident_id else None
+
+
+def link_text(alert: Alert) -> str:
+    return "查看月报" if alert.report is not None else "查看事件详情"
 
 
 def local_time(value: datetime) -> str:
@@ -67,6 +74,8 @@ def role_text(alert: Alert) -> str:
 
 
 def headline(alert: Alert) -> str:
+    if alert.report is not None and alert.report.title:
+        return f"【月报】{alert.report.title}"
     subject = alert.incident_title or alert.text.split("\n", 1)[0] or "提醒"
     if not alert.incident_title and subject.startswith("【"):
         return subject  # the text brings its own 【…】 label
@@ -131,8 +140,9 @@ def plain_text(message: Message, ctx: Context) -> str:
         lines += [f"{k}：{v}" for k, v in message_fields(message, ctx)]
         if alert.text and (not alert.incident_id or alert.kind in ("system_alert", "test")):
             lines.append(alert.text)
-        if ctx.link(alert):
-            lines.append(f"查看：{ctx.link(alert)}")
+        link = ctx.link(alert)
+        if link and link not in alert.text:  # a report's text already ends with its link
+            lines.append(f"查看：{link}")
     if message.resend:
         lines.append(RESEND_NOTE)
     return "\n".join(lines)
@@ -153,7 +163,7 @@ def robot_markdown(message: Message, ctx: Context, *, mention: bool, warning_col
             lines.append(f"\n{alert.text}")
         link = ctx.link(alert)
         if link:
-            lines.append(f"\n[查看事件详情]({link})")
+            lines.append(f"\n[{link_text(alert)}]({link})")
     if message.resend:
         lines.append(f"\n{RESEND_NOTE}")
     if mention and message.mobiles:
@@ -169,7 +179,10 @@ def slack_blocks(message: Message, ctx: Context) -> list[dict[str, Any]]:
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(digest_line(alert, ctx))}})
         else:
             pairs = [{"type": "mrkdwn", "text": f"*{k}*\n{_mrkdwn(v)}"} for k, v in fields(alert, ctx)]
-            blocks.append({"type": "section", "fields": pairs[:10]} if pairs else _text_section(alert.text))
+            if alert.text and (not pairs or alert.report is not None):  # a report shows its summary
+                blocks.append(_text_section(alert.text))
+            if pairs:
+                blocks.append({"type": "section", "fields": pairs[:10]})
         actions = _actions(alert, ctx)
         if actions:
             blocks.append({"type": "actions", "block_id": f"alert-{alert.outbox_id}", "elements": actions})
@@ -218,7 +231,8 @@ _EMAIL = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).f
 {% else %}<table cellpadding="4" style="border-collapse: collapse">
 {% for k, v in pairs %}<tr><th align="left" style="white-space: nowrap">{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}
 </table>{% if text %}<p>{{ text }}</p>{% endif %}
-{% if link %}<p><a href="{{ link }}">查看事件详情</a></p>{% endif %}{% endif %}
+{% if link %}<p><a href="{{ link }}">{{ link_text }}</a></p>{% endif %}{% endif %}
+{% if attached %}<p>附件：{{ attached }}</p>{% endif %}{% if not_attached %}<p>{{ not_attached }}</p>{% endif %}
 {% if resend %}<p><em>{{ resend }}</em></p>{% endif %}
 <p style="color: #888; font-size: small">本邮件由政务舆情回应监测与督办系统自动发送，请勿直接回复。</p>
 </body></html>
@@ -226,8 +240,11 @@ _EMAIL = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).f
 )
 
 
-def email_parts(message: Message, ctx: Context) -> tuple[str, str, str]:
-    """(subject, text body, HTML body)."""
+def email_parts(
+    message: Message, ctx: Context, attached: Sequence[str] = (), not_attached: str = ""
+) -> tuple[str, str, str]:
+    """(subject, text body, HTML body); `attached` names the files attached, `not_attached` says
+    which could not be and where to get them."""
     alert = message.alerts[0]
     show_text = alert.text if not alert.incident_id or alert.kind in ("system_alert", "test") else ""
     html = _EMAIL.render(
@@ -238,7 +255,12 @@ def email_parts(message: Message, ctx: Context) -> tuple[str, str, str]:
         pairs=fields(alert, ctx),
         text=show_text,
         link=ctx.link(alert),
+        link_text=link_text(alert),
+        attached="、".join(attached),
+        not_attached=not_attached,
         resend=RESEND_NOTE if message.resend else "",
     )
-    text = plain_text(message, ctx) + "\n\n本邮件由政务舆情回应监测与督办系统自动发送，请勿直接回复。\n"
+    notes = ([f"附件：{'、'.join(attached)}"] if attached else []) + ([not_attached] if not_attached else [])
+    text = "\n".join([plain_text(message, ctx), *notes])
+    text += "\n\n本邮件由政务舆情回应监测与督办系统自动发送，请勿直接回复。\n"
     return title(message), text, html

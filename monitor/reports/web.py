@@ -16,10 +16,12 @@ from datetime import datetime
 
 from monitor.domain import OrgDirectory
 from monitor.reports.build import Period, Report
-from monitor.reports.render.html import DEFAULT_LIST_LIMIT, chart_drilldown, render_fragment
+from monitor.reports.render.html import DEFAULT_LIST_LIMIT, chart_drilldown, render_fragment, stylesheet
 from monitor.reports.service import DEFAULT_TOP, generate, names_from_org
 from monitor.storage.db import Database
 from monitor.storage.repo import reports as repo
+
+__all__ = ["ReportPage", "report_months", "report_page", "stylesheet"]
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,15 @@ async def report_page(
     list_limit: int = DEFAULT_LIST_LIMIT,
     top_n: int = DEFAULT_TOP,
     rule_titles: Mapping[str, str] | None = None,
+    inline_styles: bool = True,
 ) -> ReportPage:
-    """The report page; pass `rule_titles` (rule id -> title, e.g. from the loaded playbook) to name rules."""
+    """The report page; pass `rule_titles` (rule id -> title, e.g. from the loaded playbook) to name rules.
+
+    `inline_styles=False` for a page whose CSP forbids inline styles: link `stylesheet()` instead.
+    """
     names = names_from_org(org, rule_titles)
     report = await generate(db, period, cutoff, names, unit=unit, drill=True, top_n=top_n)
-    html = render_fragment(report, drill_url=drill_url, list_limit=list_limit)
+    html = render_fragment(report, drill_url=drill_url, list_limit=list_limit, inline_styles=inline_styles)
     return ReportPage(report, html, report.drilldown, chart_drilldown(report))
 
 

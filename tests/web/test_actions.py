@@ -130,7 +130,7 @@ async def test_audit_rows_carry_what_changed(web_env_any):
     assert (await post_form(client, f"/incidents/{incident}/actions/responses", form)).status == 303
     [entry] = await env.audit("incident.record_response")
     assert entry.before["obligations"][RELEASE] == "open" and entry.after["obligations"][RELEASE] == "met"
-    assert entry.before["status"] == entry.after["status"] == "assessed"
+    assert (entry.before["status"], entry.after["status"]) == ("assessed", "responded")
     assert entry.after["generation"] == entry.before["generation"] + 1
     assert entry.after["input"]["approved_by"] == "马振华" and entry.after["message"] == "已登记发布权威信息"
     assert entry.ip == "127.0.0.1" and entry.request_id

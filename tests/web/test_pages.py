@@ -115,12 +115,6 @@ async def test_org_page_lists_units_people_channels_and_accounts(web_env):
         assert expected in html, expected
 
 
-async def test_reports_page_promises_nothing_it_does_not_have(web_env):
-    analyst = await web_env.login(UserRole.ANALYST)
-    html = await (await analyst.get("/reports")).text()
-    assert "将随报告模块提供" in html and "%" not in html
-
-
 async def test_items_page_lists_collected_items(web_env):
     leader = await web_env.login(UserRole.LEADER)
     assert "尚未采集到稿件" in await (await leader.get("/items")).text()

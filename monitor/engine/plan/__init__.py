@@ -75,6 +75,8 @@ def decide(
             wakes.append(p.pause.until)
         if not (active or (p.rule.applies_if.closed and facts.ended is None)):  # 终报 runs after closing
             continue
+        if facts.historical(p.obligation.due_at):  # missed before a ledger import: nobody to alert now
+            continue
         ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
         notify, later = step_now(p, ladder, facts.fired.get(p.key, set()), relevant_acks(facts.acks, p), now)
         if later is not None:
@@ -94,7 +96,7 @@ def decide(
         events=tuple(out),
         alerts=tuple(alerts),
         next_wake_at=min((w for w in wakes if w > now), default=None),
-        next_due_at=_next_due(planned) if active else None,
+        next_due_at=_next_due([p for p in planned if not facts.historical(p.obligation.due_at)]) if active else None,
         auto_confirm=_auto_confirm(facts, playbook),
         problems=tuple(problems),
     )

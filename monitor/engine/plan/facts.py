@@ -71,6 +71,11 @@ class Facts:
     fired: dict[ObligationKey, set[str]] = field(default_factory=dict)
     resumed: set[int] = field(default_factory=set)
     problems: set[str] = field(default_factory=set)
+    imported_at: datetime | None = None  # confirmed by a ledger import at this time (historical incident)
+
+    def historical(self, due_at: datetime) -> bool:
+        """A deadline that had passed before the incident was imported: counted, never alerted on."""
+        return self.imported_at is not None and due_at <= self.imported_at
 
     @property
     def triage_needed(self) -> bool:
@@ -104,6 +109,8 @@ def _time(payload: dict[str, Any], key: str, default: datetime) -> datetime:
 
 def _on_confirmed(f: Facts, e: IncidentEvent) -> None:
     f.confirmed_at = e.at
+    if e.payload.get("imported_at"):
+        f.imported_at = parse_instant(e.payload["imported_at"])
     f.levels = [LevelState(e.at, _levels_from(e.payload, levels_of(f.incident)), "确认")]
 
 

@@ -164,3 +164,38 @@ class Names:
 
     def rule(self, rule_id: str) -> str:
         return self.rules.get(rule_id) or RULE_TITLES.get(rule_id, rule_id)
+
+
+DRILL_STATES = {
+    "incidents": "舆情", "requiring": "需回应的舆情", "responded": "已回应的舆情", "unanswered": "未回应的舆情"
+}  # fmt: skip
+DRILL_DIMENSIONS = {"event_level": "突发事件级别", "opinion_level": "舆情级别", "category": "类别", "region": "属地",
+                    "unit": "责任单位"}  # fmt: skip
+
+
+def drill_label(key: str, names: Names) -> str:
+    """What a drill-down key (README "In the web UI") stands for, in words: 超期未履行 · 48小时内予以回应."""
+    head, _, rest = key.partition(":")
+    if head == "day":
+        return f"{rest}日发现的舆情"
+    if head == "ttr":
+        return f"首次回应时长 {rest}"
+    if head == "ob":
+        outcome, _, scope = rest.partition(":")
+        what = "到期的时限要求" if outcome == "due" else f"时限要求：{OUTCOME_LABELS.get(outcome, outcome)}"
+        kind, _, value = scope.partition(":")
+        if kind == "rule":
+            return f"{what} · {names.rule(value)}"
+        return f"{what} · {names.unit(value)}" if kind == "unit" else what
+    dimension, _, value = rest.partition(":")
+    state = DRILL_STATES.get(head, head)
+    if not dimension:
+        return state
+    shown = {
+        "event_level": event_level_label,
+        "opinion_level": opinion_level_label,
+        "category": event_type_label,
+        "region": names.region,
+        "unit": names.unit,
+    }.get(dimension, lambda v: v or "—")(value or None)
+    return f"{state} · {DRILL_DIMENSIONS.get(dimension, dimension)}：{shown}"

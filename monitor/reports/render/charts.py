@@ -188,3 +188,29 @@ def _inline(svg: str, chart: Chart, prefix: str) -> str:
         f'<desc id="{prefix}desc">{escape(chart.description)}</desc>'
     )
     return svg[:close] + label + svg[close:]
+
+
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>\s*", re.S)
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+_ROOT_STYLE = re.compile(r'(<svg\b[^>]*?)\sstyle="[^"]*"')
+
+
+def attributes_only(svg: str) -> str:
+    """The same chart without style attributes or <style> elements, for pages whose CSP forbids
+    inline styles: each declaration becomes the SVG presentation attribute of the same name
+    (fill, stroke, stroke-width … are all presentation attributes); matplotlib's global
+    `*{stroke-linejoin: round; stroke-linecap: butt}` goes onto the root, whence it is inherited.
+    The root's sizing (max-width/width/height) is left to the stylesheet (svg.chart)."""
+    rules = "".join(m.group(1) for m in _STYLE_ELEMENT.finditer(svg))
+    svg = _STYLE_ELEMENT.sub("", svg)
+    svg = _ROOT_STYLE.sub(r"\1", svg, count=1)
+    svg = _STYLE_ATTRIBUTE.sub(lambda m: _as_attributes(m.group(1)), svg)
+    inherited = re.search(r"\*\s*\{([^}]*)\}", rules)
+    if inherited:
+        svg = svg.replace("<svg ", "<svg" + _as_attributes(inherited.group(1)) + " ", 1)
+    return svg
+
+
+def _as_attributes(declarations: str) -> str:
+    pairs = (d.split(":", 1) for d in declarations.split(";") if ":" in d)
+    return "".join(f' {name.strip()}="{escape(value.strip(), {chr(34): "&quot;"})}"' for name, value in pairs)

@@ -1,5 +1,9 @@
 """The report as HTML: a self-contained zh-CN document (inline CSS and SVG, no external assets),
-or a fragment the web UI mounts in its reports page (same markup, with drill-down links)."""
+or a fragment the web UI mounts in its reports page (same markup, with drill-down links).
+
+A page whose Content-Security-Policy forbids inline styles mounts the fragment with
+`inline_styles=False`: no <style> element, charts with presentation attributes instead of
+style attributes, and the rules served as a stylesheet (`stylesheet()`, templates/report.css)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import jinja2
 
 from monitor.reports.build import Kind, Report, Table
 from monitor.reports.render.cells import cell_text, local_minute
-from monitor.reports.render.charts import render_svg
+from monitor.reports.render.charts import attributes_only, render_svg
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_LIST_LIMIT = 200  # rows of a long list shown in HTML; CSV and XLSX carry them all
@@ -32,19 +36,31 @@ def render_charts(report: Report) -> dict[str, str]:
     return {chart.key: render_svg(chart, f"mr{i}-") for i, chart in enumerate(report.charts(), 1)}
 
 
+def stylesheet() -> str:
+    """The report's CSS (scoped to .mr-report), for pages that link it instead of inlining it."""
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
 def render_fragment(
     report: Report,
     *,
     drill_url: str | None = None,
     list_limit: int = DEFAULT_LIST_LIMIT,
     charts: dict[str, str] | None = None,
+    inline_styles: bool = True,
 ) -> str:
-    """The report body as one <div class="mr-report"> (styles included, scoped to it).
+    """The report body as one <div class="mr-report"> (styles included, scoped to it, unless
+    `inline_styles=False`: then link `stylesheet()` and no style attribute or element is used).
 
     `drill_url` is a template with `{key}` (e.g. "/reports/2026-10/drill/{key}"): figures that
     have incidents behind them become links to it; `report.drilldown[key]` lists those incidents.
     """
-    return _render(report, document=False, drill_url=drill_url, list_limit=list_limit, charts=charts)
+    svgs = charts if charts is not None else render_charts(report)
+    if not inline_styles:
+        svgs = {key: attributes_only(svg) for key, svg in svgs.items()}
+    return _render(
+        report, document=False, drill_url=drill_url, list_limit=list_limit, charts=svgs, inline_styles=inline_styles
+    )
 
 
 def render_document(
@@ -55,7 +71,13 @@ def render_document(
 
 
 def _render(
-    report: Report, *, document: bool, drill_url: str | None, list_limit: int, charts: dict[str, str] | None
+    report: Report,
+    *,
+    document: bool,
+    drill_url: str | None,
+    list_limit: int,
+    charts: dict[str, str] | None,
+    inline_styles: bool = True,
 ) -> str:
     template = _env().get_template("report.html")
     html = template.render(
@@ -65,6 +87,7 @@ def _render(
         list_limit=list_limit,
         shown=lambda table: _shown(table, list_limit),
         document=document,
+        inline_styles=inline_styles,
     )
     return html.strip() + "\n"
 

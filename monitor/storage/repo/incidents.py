@@ -22,6 +22,7 @@ from monitor.domain import (
 from monitor.storage.schema import incident_events, incident_items, incidents
 
 _OPEN = [s.value for s in IncidentStatus if s.is_open]
+_ID_CHUNK = 500  # ids per IN (...) list: under SQLite's bound-parameter limit
 
 
 def incident_row(incident: Incident) -> dict[str, Any]:
@@ -125,23 +126,40 @@ async def list_incidents(conn: AsyncConnection, *, open_only: bool = True, limit
 async def append_events(
     conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime, *, return_ids: bool = True
 ) -> list[int]:
-    """Append timeline events, numbering them per incident.
+    """Append timeline events, numbering them per incident; returns their ids in the given order.
 
-    With `return_ids=False` the insert is one plain executemany (hot paths: SQLite returns ids
-    only row by row).
+    The ids come back from a batched INSERT … RETURNING (id, incident_id, seq) and are put in
+    order through the unique (incident_id, seq) key. RETURNING with `sort_by_parameter_order`
+    would do the same, but SQLite has no INSERT form that ties new rowids to the parameter
+    order, so SQLAlchemy degrades that to one INSERT per row (measured: 500 statements for 500
+    events). `return_ids=False` (hot paths) is one plain executemany.
 
     Callers writing to an incident concurrently must hold its row lock (PostgreSQL) or a
     write transaction (SQLite); the (incident_id, seq) unique key rejects any race.
     """
     if not events:
         return []
+    rows = await _numbered(conn, events, now)
+    if not return_ids:
+        await conn.execute(insert(incident_events), rows)
+        return []
+    e = incident_events.c
+    inserted = await conn.execute(insert(incident_events).returning(e.id, e.incident_id, e.seq), rows)
+    by_key = {(r[1], r[2]): r[0] for r in inserted}
+    return [by_key[(row["incident_id"], row["seq"])] for row in rows]
+
+
+async def _numbered(conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime) -> list[dict[str, Any]]:
+    """Insert rows for `events`, each numbered after the last event of its incident."""
     incident_ids = sorted({e.incident_id for e in events})
-    result = await conn.execute(
-        select(incident_events.c.incident_id, func.max(incident_events.c.seq))
-        .where(incident_events.c.incident_id.in_(incident_ids))
-        .group_by(incident_events.c.incident_id)
-    )
-    next_seq = {row[0]: row[1] for row in result}
+    next_seq: dict[int, int] = {}
+    for start in range(0, len(incident_ids), _ID_CHUNK):
+        result = await conn.execute(
+            select(incident_events.c.incident_id, func.max(incident_events.c.seq))
+            .where(incident_events.c.incident_id.in_(incident_ids[start : start + _ID_CHUNK]))
+            .group_by(incident_events.c.incident_id)
+        )
+        next_seq.update({row[0]: row[1] for row in result})
     rows = []
     for event in events:
         seq = next_seq.get(event.incident_id, 0) + 1
@@ -157,13 +175,7 @@ async def append_events(
                 "payload": event.payload,
             }
         )
-    if not return_ids:
-        await conn.execute(insert(incident_events), rows)
-        return []
-    inserted = await conn.execute(
-        insert(incident_events).returning(incident_events.c.id, sort_by_parameter_order=True), rows
-    )
-    return [r[0] for r in inserted]
+    return rows
 
 
 async def list_events(conn: AsyncConnection, incident_id: int) -> list[IncidentEvent]:

@@ -8,6 +8,7 @@ batches; the detail lists are read per batch of incident ids, never one query pe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -317,3 +318,33 @@ async def detected_range(conn: AsyncConnection) -> tuple[datetime | None, dateti
     """The earliest and latest detection time of any incident (for a month picker)."""
     row = (await conn.execute(select(func.min(incidents.c.detected_at), func.max(incidents.c.detected_at)))).one()
     return row[0], row[1]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedIncident:
+    """One line of a drill-down list (the incidents behind a figure of the report)."""
+
+    id: int
+    title: str
+    detected_at: datetime
+    status: str
+    event_level: str | None
+    opinion_level: str | None
+    owner_unit: str | None
+    co_units: tuple[str, ...]
+    region: str | None
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(u for u in (self.owner_unit, *self.co_units) if u)
+
+
+async def listed_incidents(conn: AsyncConnection, incident_ids: Iterable[int]) -> list[ListedIncident]:
+    """These incidents (in id order) for a list page; a few hundred at a time."""
+    c = incidents.c
+    found: list[ListedIncident] = []
+    for chunk in _chunks(incident_ids):
+        query = select(c.id, c.title, c.detected_at, c.status, c.event_level, c.opinion_level, c.owner_unit,
+                       c.co_units, c.region).where(c.id.in_(chunk)).order_by(c.id)  # fmt: skip
+        found.extend(ListedIncident(*r[:7], tuple(r[7] or ()), r[8]) for r in await conn.execute(query))
+    return found

@@ -31,6 +31,8 @@ class NewAccount:
 def check_new_account(account: NewAccount, org: OrgDirectory) -> None:
     if not account.username or len(account.username) > 100 or not account.username.isprintable():
         raise AccountError(f"username {account.username!r} is not valid: use 1–100 printable characters")
+    if account.username.lower() == "system":
+        raise AccountError("username 'system' is reserved for the service's own actions; choose another")
     if account.unit_id is not None and account.unit_id not in org.units:
         raise AccountError(f"unit {account.unit_id!r} is not in the org directory; see the unit ids on the /org page")
     if account.person_id is not None and account.person_id not in org.people:
