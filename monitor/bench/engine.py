@@ -4,14 +4,24 @@ Seeds N confirmed incidents (one open 48 h obligation each, its first alert alre
 next wake-ups are spread evenly over 30 days, then advances a fake clock so that about
 0, 100, 1,000 and 5,000 wake-ups fall due, and times one engine tick for each. The due → outbox
 latency of a wake-up is the time from the start of the tick to the commit of its batch.
+
+Each burst also records the CPU time of this process and, on PostgreSQL, of the server backends
+serving this database (from /proc; the server runs on the same machine here), and the load
+average, because the wall figures depend on what else the machine is doing. After seeding, the
+tables are ANALYZEd as autovacuum would do in service (the test server runs with autovacuum off;
+without statistics PostgreSQL reads timelines by sequential scan).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import text
 
 from monitor.bench import BenchOptions, BenchResult, peak_rss_mb
 from monitor.clock import FakeClock, Stopwatch
@@ -32,7 +42,7 @@ from monitor.policy import load_org
 from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate
-from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_snapshot, schedule_timers
+from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_plans, save_snapshot, schedule_timers
 from monitor.storage.repo.incidents import append_events, create_incidents
 
 BATCH = 1000
@@ -92,6 +102,11 @@ async def _seed(services: _Services, n: int) -> None:
             await append_events(conn, events, now, return_ids=False)
             await save_obligations(conn, obligations, now)
             await schedule_timers(conn, wakeups, now)
+            await save_plans(conn, [(ob.incident_id, ob.due_at) for ob in obligations], now)
+    if services.db.dialect == "postgresql":
+        async with services.db.engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
 
 
 def _events(iid: int, inc: Incident, digest: str, due: datetime) -> list[IncidentEvent]:
@@ -129,6 +144,28 @@ async def _timed_tick(engine: Engine) -> tuple[int, float, list[float]]:
     return tick.timers, watch.elapsed(), latencies
 
 
+async def _server_cpu(db: Database) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to this database (0 elsewhere)."""
+    if db.dialect != "postgresql":
+        return 0.0
+    async with db.read() as conn:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [r[0] for r in await conn.execute(query)]
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:  # noqa: ASYNC230 - a tiny procfs read
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # not on this machine, or gone
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _load() -> str:
+    return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -148,9 +185,12 @@ async def _measure(services: _Services, n: int, seed_s: float) -> BenchResult:
     )
     for due in (0, 100, 1000, 5000):  # bursts: how a tick's cost grows with the number due
         services.clock.set(services.clock.now() + step * due)
+        load, cpu, server = _load(), time.process_time(), await _server_cpu(services.db)
         timers, seconds, latencies = await _timed_tick(engine)
+        cpu, server = time.process_time() - cpu, await _server_cpu(services.db) - server
         per = f", {seconds / timers * 1000:,.2f} ms per due timer" if timers else ""
-        result.figures[f"tick with {timers:,} due of {n:,} open"] = f"{seconds * 1000:,.0f} ms{per}"
+        cpus = f"CPU {cpu * 1000:,.0f} ms engine" + (f" + {server * 1000:,.0f} ms server" if server else "")
+        result.figures[f"tick with {timers:,} due of {n:,} open"] = f"{seconds * 1000:,.0f} ms{per} ({cpus}; {load})"
         if latencies:
             result.figures[f"due → outbox, burst of {timers:,} (p50 / p99)"] = (
                 f"{_p(latencies, 0.5) * 1000:,.0f} / {_p(latencies, 0.99) * 1000:,.0f} ms"

@@ -43,8 +43,8 @@ from monitor.storage.repo.engine import (
     load_snapshots,
     lock_incidents,
     mark_confirmed,
-    mark_timers_fired,
     next_timer_at,
+    obligation_ids,
     request_replan,
     save_obligations,
     save_plans,
@@ -84,9 +84,17 @@ class TickResult:
 class Engine:
     """Applies decisions. Holds only a cache of immutable playbook snapshots."""
 
-    def __init__(self, services: EngineServices, *, batch: int = 200, instance: str | None = None) -> None:
+    def __init__(
+        self,
+        services: EngineServices,
+        *,
+        batch: int = 200,
+        first_batch: int | None = None,
+        instance: str | None = None,
+    ) -> None:
         self.services = services
         self.batch = batch
+        self.first_batch = max(1, min(batch, first_batch if first_batch is not None else batch // 4))
         self.instance = instance or f"{socket.gethostname()}:{id(self):x}"
         self._snapshots: dict[str, Playbook] = {}
         self.generations: dict[int, int] = {}  # of the incidents the last replan locked
@@ -131,7 +139,8 @@ class Engine:
     ) -> dict[int, Decision]:
         """Decide for these incidents and write the result. `fenced`: only these generations count."""
         now = self.services.clock.now()
-        rows = await lock_incidents(conn, ids)
+        stored_due: dict[int, datetime | None] = {}
+        rows = await lock_incidents(conn, ids, stored_due)
         self.generations = {inc.id or 0: inc.generation for inc, _ in rows}
         if fenced is not None:
             rows = [(inc, d) for inc, d in rows if inc.generation in fenced.get(inc.id or 0, set())]
@@ -144,7 +153,10 @@ class Engine:
             decisions[incident.id or 0] = decide(
                 incident, timelines.get(incident.id or 0, []), playbook, self.services.calendar, self.services.org, now
             )
-        await self._write(conn, rows, playbooks, decisions, now)
+        last_seq = {  # the timelines were read under the incidents' locks: number new events after them
+            inc.id or 0: max((e.seq or 0 for e in timelines.get(inc.id or 0, [])), default=0) for inc, _ in rows
+        }
+        await self._write(conn, rows, playbooks, decisions, now, last_seq, stored_due)
         return decisions
 
     async def _auto_confirm(
@@ -171,8 +183,15 @@ class Engine:
         playbooks: Mapping[str, Playbook],
         decisions: Mapping[int, Decision],
         now: datetime,
+        last_seq: Mapping[int, int],
+        stored_due: Mapping[int, datetime | None],
     ) -> None:
         ids = await save_obligations(conn, [ob for d in decisions.values() for ob in d.obligations], now)
+        unsaved = {  # alerts of obligations not derived now (a rule that cannot be scheduled): rare
+            iid for iid, d in decisions.items() for a in d.alerts if (iid, a.rule_id or "", a.instance) not in ids
+        }
+        if unsaved:
+            ids = {**await obligation_ids(conn, list(unsaved)), **ids}
         events: list[IncidentEvent] = []
         outbox: list[dict[str, object]] = []
         for incident, digest in rows:
@@ -186,7 +205,7 @@ class Engine:
             for event in decision.events:
                 key = keys.get((event.payload.get("rule"), event.payload.get("instance", 0), event.payload.get("step")))
                 events.append(_with_key(event, key) if key and event.kind == EventKind.ESCALATED else event)
-        await append_events(conn, events, now, return_ids=False)
+        await append_events(conn, events, now, return_ids=False, last_seq=last_seq)
         await add_outbox(conn, outbox)
         wakeups = [
             (inc.id or 0, inc.generation, decisions[inc.id or 0].next_wake_at, "plan")
@@ -194,10 +213,16 @@ class Engine:
             if decisions[inc.id or 0].next_wake_at is not None
         ]
         await schedule_timers(conn, wakeups, now)  # type: ignore[arg-type]
-        await save_plans(conn, [(inc.id or 0, decisions[inc.id or 0].next_due_at) for inc, _ in rows], now)
+        plans = [(inc.id or 0, decisions[inc.id or 0].next_due_at) for inc, _ in rows]
+        await save_plans(conn, [(i, due) for i, due in plans if i not in stored_due or stored_due[i] != due], now)
 
     async def tick(self, on_batch: Callable[[int], None] | None = None) -> TickResult:
-        """Plan new incidents, then process every due timer in batches (`on_batch(n)` after each commit)."""
+        """Plan new incidents, then process every due timer in batches (`on_batch(n)` after each commit).
+
+        The batches of a burst grow from `first_batch` to `batch` (doubling): the earliest due
+        wake-ups commit, and their alerts reach the outbox, after a small batch rather than a full
+        one; the later, larger batches keep the per-batch overhead of a large burst low.
+        """
         db, now = self.services.db, self.services.clock.now()
         total = TickResult()
         async with db.write() as conn:
@@ -205,10 +230,10 @@ class Engine:
             if fresh:
                 decisions = await self.replan(conn, fresh)
                 total = _add(total, TickResult(incidents=len(decisions), alerts=_alert_count(decisions)))
+        size = self.first_batch
         while True:
             async with db.write() as conn:
-                claimed = await claim_due_timers(conn, now, self.batch)
-                await mark_timers_fired(conn, [t for t, _, _ in claimed], now)
+                claimed = await claim_due_timers(conn, now, size)
                 fenced: dict[int, set[int]] = {}
                 for _, iid, generation in claimed:
                     fenced.setdefault(iid, set()).add(generation)
@@ -217,8 +242,9 @@ class Engine:
                 on_batch(len(claimed))
             stale = sum(1 for _, iid, gen in claimed if iid not in decisions or gen != self.generations.get(iid))
             total = _add(total, TickResult(len(claimed), stale, len(decisions), _alert_count(decisions)))
-            if len(claimed) < self.batch:
+            if len(claimed) < size:
                 return total
+            size = min(self.batch, size * 2)
 
     async def heartbeat(self, result: TickResult) -> None:
         async with self.services.db.write() as conn:

@@ -159,6 +159,20 @@ def insert_ignore(conn: AsyncConnection, table: Table, conflict_on: Sequence[str
     return insert(table)
 
 
+def multirow(conn: AsyncConnection, stmt: Any, table: Table) -> Any:
+    """`stmt` (an INSERT run with a list of rows) sent as multi-row INSERTs on PostgreSQL.
+
+    asyncpg's executemany runs one INSERT per row: each pays the server's per-statement cost and
+    fires statement-level triggers (the change feed's NOTIFY) once per row. SQLAlchemy sends an
+    INSERT … RETURNING as multi-row VALUES pages of up to 1,000 rows ("insertmanyvalues"), so on
+    PostgreSQL this adds RETURNING of the primary key; the caller may ignore the result. SQLite
+    (in-process, executemany already cheap) keeps the plain statement.
+    """
+    if conn.dialect.name == "postgresql":
+        return stmt.returning(*table.primary_key.columns)
+    return stmt
+
+
 async def insert_many(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows in one executemany round trip (no-op for an empty batch)."""
     if rows:

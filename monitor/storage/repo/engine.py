@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, IncidentStatus, Obligation, ObligationStatus
-from monitor.storage.db import insert_ignore
+from monitor.storage.db import insert_ignore, multirow
 from monitor.storage.repo.incidents import incident_from_row
 from monitor.storage.schema import (
     corrections,
@@ -42,14 +42,25 @@ def _upsert(conn: AsyncConnection, table: Table, conflict_on: Sequence[str], upd
     )
 
 
-async def lock_incidents(conn: AsyncConnection, ids: Sequence[int]) -> list[tuple[Incident, str | None]]:
-    """Incidents (with their playbook digest), locked in id order on PostgreSQL."""
+async def lock_incidents(
+    conn: AsyncConnection, ids: Sequence[int], next_due: dict[int, datetime | None] | None = None
+) -> list[tuple[Incident, str | None]]:
+    """Incidents (with their playbook digest), locked in id order on PostgreSQL.
+
+    `next_due`, when given, receives each incident's stored next_due_at (so `save_plans` can skip
+    the unchanged ones without reading them again).
+    """
     if not ids:
         return []
     query = select(incidents).where(incidents.c.id.in_(sorted(set(ids)))).order_by(incidents.c.id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    return [(incident_from_row(r), r.playbook_hash) for r in await conn.execute(query)]
+    out = []
+    for r in await conn.execute(query):
+        out.append((incident_from_row(r), r.playbook_hash))
+        if next_due is not None:
+            next_due[r.id] = r.next_due_at
+    return out
 
 
 async def events_of(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, list[IncidentEvent]]:
@@ -119,15 +130,27 @@ _OBLIGATION_UPDATED = (
 
 
 async def save_obligations(conn: AsyncConnection, obs: Sequence[Obligation], now: datetime) -> ObligationIds:
-    """Upsert the derived obligations (ids stay stable) and return (incident, rule, instance) -> id."""
+    """Upsert the derived obligations (ids stay stable) and return (incident, rule, instance) -> id.
+
+    The ids come back from the upsert itself (RETURNING: one multi-row statement per 1,000 rows on
+    both databases); `obligation_ids` finds those of obligations not in `obs`.
+    """
     if not obs:
         return {}
+    o = obligations.c
     stmt = _upsert(conn, obligations, ["incident_id", "rule_id", "instance"], _OBLIGATION_UPDATED)
-    await conn.execute(stmt, [_obligation_row(ob, now) for ob in obs])
-    ids = sorted({ob.incident_id for ob in obs})
-    query = select(obligations.c.id, obligations.c.incident_id, obligations.c.rule_id, obligations.c.instance).where(
-        obligations.c.incident_id.in_(ids)
+    result = await conn.execute(
+        stmt.returning(o.id, o.incident_id, o.rule_id, o.instance), [_obligation_row(ob, now) for ob in obs]
     )
+    return {(r.incident_id, r.rule_id, r.instance): r.id for r in result}
+
+
+async def obligation_ids(conn: AsyncConnection, incident_ids: Sequence[int]) -> ObligationIds:
+    """(incident, rule, instance) -> id of every stored obligation of these incidents."""
+    if not incident_ids:
+        return {}
+    o = obligations.c
+    query = select(o.id, o.incident_id, o.rule_id, o.instance).where(o.incident_id.in_(sorted(set(incident_ids))))
     return {(r.incident_id, r.rule_id, r.instance): r.id for r in await conn.execute(query)}
 
 
@@ -159,25 +182,31 @@ async def list_obligations(conn: AsyncConnection, incident_ids: Sequence[int] | 
 async def add_outbox(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Queue outbox rows; a row whose idempotency_key exists already is skipped."""
     if rows:
-        await conn.execute(insert_ignore(conn, outbox, ["idempotency_key"]), list(rows))
+        await conn.execute(multirow(conn, insert_ignore(conn, outbox, ["idempotency_key"]), outbox), list(rows))
 
 
 async def claim_due_timers(conn: AsyncConnection, now: datetime, limit: int) -> list[tuple[int, int, int]]:
-    """Due, unfired timers as (timer id, incident id, generation); SKIP LOCKED on PostgreSQL."""
-    query = (
-        select(timers.c.id, timers.c.incident_id, timers.c.generation)
+    """Mark the earliest `limit` due, unfired timers fired; return them as (timer id, incident id, generation).
+
+    One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING. On
+    PostgreSQL several workers claim disjoint timers; on SQLite the write transaction serialises
+    them. The caller's transaction makes the claim and its effects commit (or roll back) together.
+    """
+    due = (
+        select(timers.c.id)
         .where(timers.c.fired_at.is_(None), timers.c.due_at <= now)
         .order_by(timers.c.due_at, timers.c.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [(r.id, r.incident_id, r.generation) for r in await conn.execute(query)]
-
-
-async def mark_timers_fired(conn: AsyncConnection, timer_ids: Sequence[int], now: datetime) -> None:
-    if timer_ids:
-        await conn.execute(update(timers).where(timers.c.id.in_(list(timer_ids))).values(fired_at=now))
+        due = due.with_for_update(skip_locked=True)
+    stmt = (
+        update(timers)
+        .where(timers.c.id.in_(due.scalar_subquery()))
+        .values(fired_at=now)
+        .returning(timers.c.id, timers.c.incident_id, timers.c.generation)
+    )
+    return sorted((r.id, r.incident_id, r.generation) for r in await conn.execute(stmt))
 
 
 async def schedule_timers(
@@ -189,7 +218,8 @@ async def schedule_timers(
         for i, g, due, reason in wakeups
     ]
     if rows:
-        await conn.execute(insert_ignore(conn, timers, ["incident_id", "generation", "due_at"]), rows)
+        stmt = insert_ignore(conn, timers, ["incident_id", "generation", "due_at"])
+        await conn.execute(multirow(conn, stmt, timers), rows)
 
 
 async def request_replan(

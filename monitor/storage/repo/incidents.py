@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from monitor.domain import (
     MediaTier,
     OpinionLevel,
 )
+from monitor.storage.db import multirow
 from monitor.storage.schema import incident_events, incident_items, incidents
 
 _OPEN = [s.value for s in IncidentStatus if s.is_open]
@@ -124,7 +125,12 @@ async def list_incidents(conn: AsyncConnection, *, open_only: bool = True, limit
 
 
 async def append_events(
-    conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime, *, return_ids: bool = True
+    conn: AsyncConnection,
+    events: Sequence[IncidentEvent],
+    now: datetime,
+    *,
+    return_ids: bool = True,
+    last_seq: Mapping[int, int] | None = None,
 ) -> list[int]:
     """Append timeline events, numbering them per incident; returns their ids in the given order.
 
@@ -136,12 +142,14 @@ async def append_events(
 
     Callers writing to an incident concurrently must hold its row lock (PostgreSQL) or a
     write transaction (SQLite); the (incident_id, seq) unique key rejects any race.
+    `last_seq`: the last seq of incidents whose timeline the caller read under that lock (not
+    read again); incidents missing from it are looked up.
     """
     if not events:
         return []
-    rows = await _numbered(conn, events, now)
+    rows = await _numbered(conn, events, now, last_seq or {})
     if not return_ids:
-        await conn.execute(insert(incident_events), rows)
+        await conn.execute(multirow(conn, insert(incident_events), incident_events), rows)
         return []
     e = incident_events.c
     inserted = await conn.execute(insert(incident_events).returning(e.id, e.incident_id, e.seq), rows)
@@ -149,10 +157,12 @@ async def append_events(
     return [by_key[(row["incident_id"], row["seq"])] for row in rows]
 
 
-async def _numbered(conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime) -> list[dict[str, Any]]:
+async def _numbered(
+    conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime, last_seq: Mapping[int, int]
+) -> list[dict[str, Any]]:
     """Insert rows for `events`, each numbered after the last event of its incident."""
-    incident_ids = sorted({e.incident_id for e in events})
-    next_seq: dict[int, int] = {}
+    incident_ids = sorted({e.incident_id for e in events} - set(last_seq))
+    next_seq: dict[int, int] = {i: last_seq[i] for i in {e.incident_id for e in events} & set(last_seq)}
     for start in range(0, len(incident_ids), _ID_CHUNK):
         result = await conn.execute(
             select(incident_events.c.incident_id, func.max(incident_events.c.seq))
