@@ -168,6 +168,33 @@ def test_downgrade_cancels_the_extra_obligations_with_the_reason():
     assert any("核实后为较大" in (r or "") for r in reasons)
 
 
+def test_a_late_response_is_recorded_as_late_with_its_delay_evidence_and_approver():
+    inc = incident()  # 5 h rule: t0 08:10 (event time), due 13:10
+    late = replace(response(T + 6 * H), seq=7)  # published 15:00: 1 h 50 min late
+    final, _, timeline = run(inc, [*confirmed(inc), late], T + 7 * H)
+    five = next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    assert (five.status.value, five.met_at) == ("late", T + 6 * H)
+    assert five.met_by == "authoritative_release https://x.gov.example/1"
+    (met,) = [e for e in timeline if e.kind == EventKind.OBLIGATION_MET and e.payload["rule"] == five.rule_id]
+    assert met.payload["status"] == "late" and met.payload["late_s"] == 110 * 60
+    assert (met.payload["met_by_seq"], met.payload["approved_by"]) == (7, "张三")
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [{"url": None}, {"url": "", "document": ""}, {"approved_by": None}],
+    ids=["no-url-or-document", "empty-evidence", "no-approver"],
+)
+def test_a_response_without_evidence_or_approver_meets_nothing(missing):
+    inc = incident()
+    bare = response(T + H)
+    bare = replace(bare, payload={**bare.payload, **missing})
+    final, _, _ = run(inc, [*confirmed(inc), bare], T + 6 * H)
+    assert statuses(final)["GB80-AUTH-RELEASE-5H"] == "breached"
+    with_evidence, _, _ = run(inc, [*confirmed(inc), response(T + H)], T + 6 * H)
+    assert statuses(with_evidence)["GB80-AUTH-RELEASE-5H"] == "met"
+
+
 def test_approved_pause_stops_the_clock_and_silences_alerts():
     inc = incident("III", "L2")
     pause = ev(

@@ -5,14 +5,21 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from monitor.domain import EventKind, ResponseKind
 from monitor.domain import commands as c
+from monitor.domain.playbooks import Playbook
 from monitor.engine.commands import CommandRejected, execute
 from monitor.engine.runner import Engine
 from monitor.policy.calendar import load_calendar
-from monitor.storage.repo.engine import list_obligations, list_pauses, request_replan
+from monitor.storage.repo.engine import (
+    claim_due_timers,
+    list_obligations,
+    list_pauses,
+    request_replan,
+    schedule_timers,
+)
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import incidents, obligations, outbox, timers
 
@@ -152,6 +159,32 @@ async def test_obligations_are_a_view_that_can_be_recomputed(db, clock):
     assert sorted(after) == sorted(before)
 
 
+async def test_a_playbook_edit_affects_new_incidents_only(db, clock):
+    """Confirming snapshots the playbook onto the incident; a later edit (here: 48 h → 24 h) applies to
+    incidents confirmed afterwards, also after a restart (a new engine with no cached playbooks)."""
+    svc = Svc(db, clock)
+    old = await new_incident(svc, "III", "L2", title="旧规则下确认")
+    await execute(svc, c.Confirm(incident_id=old, actor="zhu_min", at=clock.now()))
+    data = svc.playbook.to_dict()
+    for rule in data["rules"]:
+        if rule["id"] == "GB61-RESPOND-48H":
+            rule["limit"] = 24
+    svc.playbook = Playbook.from_dict(data)
+    new = await new_incident(svc, "III", "L2", title="新规则下确认")
+    await execute(svc, c.Confirm(incident_id=new, actor="zhu_min", at=clock.now()))
+    clock.advance(30 * H)
+    await Engine(svc).tick()
+    async with db.read() as conn:
+        due = {o.incident_id: o for o in await list_obligations(conn) if o.rule_id == "GB61-RESPOND-48H"}
+        hashes = dict((await conn.execute(select(incidents.c.id, incidents.c.playbook_hash))).all())
+        events = await list_events(conn, old)
+    assert due[old].due_at - due[old].t0 == 48 * H and due[old].status.value == "open"
+    assert due[new].due_at - due[new].t0 == 24 * H and due[new].status.value == "breached"
+    assert hashes[old] != hashes[new] == svc.playbook.digest
+    (snap,) = [e for e in events if e.kind == EventKind.PLAYBOOK_SNAPSHOT]
+    assert snap.payload["digest"] == hashes[old]
+
+
 async def test_several_workers_never_duplicate_an_alert(db, clock):
     svc = Svc(db, clock)
     ids = [await new_incident(svc, "III", "L2", title=f"事件{i}") for i in range(12)]
@@ -166,6 +199,33 @@ async def test_several_workers_never_duplicate_an_alert(db, clock):
     assert len(breached) == 12 and sum(r.incidents for r in results) >= 12
     breach_alerts = {k.rsplit(":", 1)[0] for k in keys if ":breach:" in k}
     assert len(breach_alerts) == 12  # one breach alert per incident, whichever worker sent it
+
+
+class _Crash(Exception):
+    pass
+
+
+async def test_claims_skip_timers_another_worker_holds_and_a_crash_returns_them(db, clock):
+    """PostgreSQL: a claim passes over the timers another worker's open transaction holds (SKIP LOCKED)
+    instead of waiting for it; when that worker dies, its claim rolls back and the timers are due again."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): claims never run side by side")
+    svc = Svc(db, clock)
+    ids = [await new_incident(svc, "III", "L2", title=f"事件{i}") for i in range(4)]
+    async with db.write() as conn:
+        await schedule_timers(conn, [(iid, 0, clock.now() - k * H, "plan") for k, iid in enumerate(ids)], clock.now())
+    with pytest.raises(_Crash):
+        async with db.write() as first:
+            held = await claim_due_timers(first, clock.now(), 2)
+            async with db.write() as second:
+                await second.execute(text("SET LOCAL lock_timeout = '5s'"))  # a claim that waited would fail
+                other = await claim_due_timers(second, clock.now(), 10)
+            raise _Crash
+    assert len(held) == 2 and {i for _, i, _ in held} == set(ids[2:])  # the earliest due first
+    assert {i for _, i, _ in other} == set(ids[:2])
+    async with db.write() as conn:
+        again = await claim_due_timers(conn, clock.now(), 10)
+    assert {i for _, i, _ in again} == set(ids[2:])  # rolled back with the crashed worker: due again
 
 
 async def test_a_calendar_fix_is_picked_up_without_a_restart(db, clock, tmp_path):

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
 from monitor.bench import BenchOptions, BenchResult, peak_rss_mb
 from monitor.clock import FakeClock, Stopwatch
 from monitor.config import resolve_org_file, resolve_playbook_file
@@ -42,7 +40,15 @@ from monitor.policy import load_org
 from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate
-from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_plans, save_snapshot, schedule_timers
+from monitor.storage.repo.engine import (
+    analyze,
+    mark_confirmed,
+    save_obligations,
+    save_plans,
+    save_snapshot,
+    schedule_timers,
+    server_pids,
+)
 from monitor.storage.repo.incidents import append_events, create_incidents
 
 BATCH = 1000
@@ -103,10 +109,8 @@ async def _seed(services: _Services, n: int) -> None:
             await save_obligations(conn, obligations, now)
             await schedule_timers(conn, wakeups, now)
             await save_plans(conn, [(ob.incident_id, ob.due_at) for ob in obligations], now)
-    if services.db.dialect == "postgresql":
-        async with services.db.engine.connect() as conn:
-            await conn.execute(text("ANALYZE"))
-            await conn.commit()
+    async with services.db.write() as conn:
+        await analyze(conn)
 
 
 def _events(iid: int, inc: Incident, digest: str, due: datetime) -> list[IncidentEvent]:
@@ -149,8 +153,7 @@ async def _server_cpu(db: Database) -> float:
     if db.dialect != "postgresql":
         return 0.0
     async with db.read() as conn:
-        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        pids = [r[0] for r in await conn.execute(query)]
+        pids = await server_pids(conn)
     total = 0.0
     for pid in pids:
         try:

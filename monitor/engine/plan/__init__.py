@@ -149,7 +149,12 @@ def _announce(facts: Facts, planned: list[Planned]) -> list[IncidentEvent]:
             continue
         if status in ("met", "late"):
             delay = (ob.met_at - ob.due_at).total_seconds() if ob.met_at and status == "late" else 0
-            extra = {"met_at": ob.met_at and ob.met_at.isoformat(), "met_by": ob.met_by, "late_s": max(0, delay)}
+            extra = {
+                "met_at": ob.met_at and ob.met_at.isoformat(),
+                "met_by": ob.met_by,
+                "late_s": max(0, delay),
+                **_evidence(p),
+            }
             events.append(
                 IncidentEvent(iid, EventKind.OBLIGATION_MET, ob.met_at or p.opened_at, "system", {**payload, **extra})
             )
@@ -163,6 +168,14 @@ def _announce(facts: Facts, planned: list[Planned]) -> list[IncidentEvent]:
         else:
             events.append(IncidentEvent(iid, EventKind.OBLIGATION_RESCHEDULED, p.opened_at, "system", payload))
     return events
+
+
+def _evidence(p: Planned) -> dict[str, Any]:
+    """Which timeline event met the obligation, and who approved (签发/审核) or signed it."""
+    if p.met is None or not p.met.seq:
+        return {}
+    detail = p.met.detail
+    return {"met_by_seq": p.met.seq, "approved_by": detail.get("approved_by") or detail.get("signer")}
 
 
 def _resumed(facts: Facts, now: datetime) -> list[IncidentEvent]:

@@ -38,6 +38,7 @@ class Planned:
     base_status: ObligationStatus  # the status ignoring pauses (what the timeline announces)
     opened_at: datetime
     pause: Pause | None = None  # the pause in force now
+    met: Meeting | None = None  # the response / report that met it (met or late)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -218,7 +219,8 @@ def _plan(facts: Facts, rule: Rule, spec: Spec, calendar: WorkCalendar, now: dat
         cancelled_reason=cancelled,
         paused_until=active.until if shown == S.PAUSED and active else None,
     )
-    return Planned(obligation, rule, status, spec.opened_at, active if shown == S.PAUSED else None)
+    by = met if status in (S.MET, S.LATE) else None
+    return Planned(obligation, rule, status, spec.opened_at, active if shown == S.PAUSED else None, by)
 
 
 def _met_by(m: Meeting) -> str:

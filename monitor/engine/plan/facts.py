@@ -119,7 +119,15 @@ def _on_regraded(f: Facts, e: IncidentEvent) -> None:
 
 
 def _on_response(f: Facts, e: IncidentEvent) -> None:
-    f.meetings.append(Meeting(e.payload["kind"], _time(e.payload, "published_at", e.at), e.seq or 0, e.payload))
+    """A response meets obligations only with evidence (a URL or a document) and who approved it.
+
+    The command handler refuses a response without them; this keeps any other writer of the
+    timeline (an import, a hand-made event) from meeting a deadline with an unsupported claim.
+    """
+    p = e.payload
+    if not (p.get("url") or p.get("document")) or not p.get("approved_by"):
+        return
+    f.meetings.append(Meeting(p["kind"], _time(p, "published_at", e.at), e.seq or 0, p))
 
 
 def _on_report(f: Facts, e: IncidentEvent) -> None:

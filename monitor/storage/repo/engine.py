@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, exists, func, insert, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -374,4 +374,18 @@ async def incidents_with_clock(conn: AsyncConnection, clock: ClockType) -> list[
         .where(obligations.c.clock == clock.value, obligations.c.status.in_(("open", "breached", "paused")))
         .distinct()
     )
+    return [r[0] for r in await conn.execute(query)]
+
+
+async def analyze(conn: AsyncConnection) -> None:
+    """Refresh the planner's statistics (PostgreSQL; benchmarks after a bulk seed, as autovacuum would)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("ANALYZE"))
+
+
+async def server_pids(conn: AsyncConnection) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to this database (benchmarks read their CPU)."""
+    if conn.dialect.name != "postgresql":
+        return []
+    query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
     return [r[0] for r in await conn.execute(query)]
