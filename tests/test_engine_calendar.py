@@ -79,6 +79,8 @@ def test_a_year_without_data_fails_loudly_naming_the_override_file():
         cal.add_working_days(date(2026, 12, 28), 5)
     assert exc.value.year == 2027
     assert "playbooks/calendar/holidays.yaml" in str(exc.value) and "2027" in exc.value.message_zh
+    assert "years: [2027]" in str(exc.value) and "调休" in str(exc.value)  # says what to add, not only where
+    assert "请在 playbooks/calendar/holidays.yaml 中补充" in exc.value.message_zh
 
 
 def test_override_file_adds_a_year_and_local_rest_days(tmp_path):

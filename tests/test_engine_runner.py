@@ -228,7 +228,7 @@ async def test_claims_skip_timers_another_worker_holds_and_a_crash_returns_them(
     assert {i for _, i, _ in again} == set(ids[2:])  # rolled back with the crashed worker: due again
 
 
-async def test_a_calendar_fix_is_picked_up_without_a_restart(db, clock, tmp_path):
+async def test_a_calendar_fix_is_picked_up_without_a_restart(db, clock, tmp_path, caplog):
     holidays = tmp_path / "holidays.yaml"
     holidays.write_text("version: 1\nyears: []\n", encoding="utf-8")
     svc = Svc(db, clock, calendar=load_calendar(holidays))
@@ -240,6 +240,8 @@ async def test_a_calendar_fix_is_picked_up_without_a_restart(db, clock, tmp_path
     assert "GB2014-WEB-SUGGESTION-7WD" not in {o.rule_id for o in first.obligations}  # 2027 unknown: not guessed
     keys = await outbox_keys(db)
     assert any("problem-calendar" in k and k.endswith(":*") for k in keys)  # duty officers told
+    (logged,) = [r.getMessage() for r in caplog.records if "cannot be scheduled" in r.getMessage()]
+    assert "GB2014-WEB-SUGGESTION-7WD" in logged and f"{holidays} does not declare 2027" in logged  # operators too
     engine = Engine(svc)
     assert not await engine.refresh_calendar()  # first look: remembers the file's state
     holidays.write_text(

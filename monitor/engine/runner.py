@@ -203,6 +203,9 @@ class Engine:
                 keys[(alert.rule_id, alert.instance, alert.step)] = step_key(iid, oid, alert.step, incident.generation)
                 outbox.extend(outbox_rows(incident, alert, oid, incident.generation, playbook, self.services.org, now))
             for event in decision.events:
+                if event.kind == EventKind.OBLIGATION_UNSCHEDULABLE:  # e.g. a year without calendar data
+                    log.error("incident %s, rule %s cannot be scheduled: %s", iid, event.payload.get("rule"),
+                              event.payload.get("message"))  # fmt: skip
                 key = keys.get((event.payload.get("rule"), event.payload.get("instance", 0), event.payload.get("step")))
                 events.append(_with_key(event, key) if key and event.kind == EventKind.ESCALATED else event)
         await append_events(conn, events, now, return_ids=False, last_seq=last_seq)
