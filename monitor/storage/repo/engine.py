@@ -63,20 +63,24 @@ async def lock_incidents(
     return out
 
 
+_KINDS = {k.value: k for k in EventKind}
+
+
 async def events_of(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, list[IncidentEvent]]:
-    """The timelines of several incidents, in one query."""
+    """The timelines of several incidents, in one query, as the planner reads them.
+
+    The engine's hot path (every wake-up reads its incident's whole timeline): only the columns
+    the planner and the command handlers use — the events come without `id` and `recorded_at`.
+    """
+    e = incident_events.c
     query = (
-        select(incident_events)
-        .where(incident_events.c.incident_id.in_(sorted(set(ids))))
-        .order_by(incident_events.c.incident_id, incident_events.c.seq)
+        select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
+        .where(e.incident_id.in_(sorted(set(ids))))
+        .order_by(e.incident_id, e.seq)
     )
     out: dict[int, list[IncidentEvent]] = defaultdict(list)
-    for r in await conn.execute(query):
-        out[r.incident_id].append(
-            IncidentEvent(
-                r.incident_id, EventKind(r.kind), r.at, r.actor, dict(r.payload or {}), r.seq, r.recorded_at, r.id
-            )
-        )
+    for iid, seq, kind, at, actor, payload in await conn.execute(query):
+        out[iid].append(IncidentEvent(iid, _KINDS[kind], at, actor, payload or {}, seq))
     return out
 
 
