@@ -6,6 +6,7 @@ Routes (state in `Playground` attributes, changed by tests between polls):
   /big               streams a body larger than any sane limit
   /loop/{n}          redirects forever
   /list.html         an HTML list page; /articles/{n}.html its article pages
+  /news/{n}.html     numbered list pages (`pages[n]`) for pagination ("下一页" links)
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Playground:
         self.never = asyncio.Event()
         self.list_page = b""
         self.articles: dict[str, bytes] = {}
+        self.pages: dict[str, bytes] = {}
         self.server: TestServer | None = None
 
     def url(self, path: str) -> str:
@@ -66,6 +68,7 @@ class Playground:
         app.router.add_get("/loop/{n}", self.loop)
         app.router.add_get("/list.html", self.listing)
         app.router.add_get("/articles/{n}.html", self.article)
+        app.router.add_get("/news/{n}.html", self.numbered_page)
         return app
 
     def _hit(self, request: web.Request) -> None:
@@ -116,6 +119,13 @@ class Playground:
         body = self.articles.get(request.match_info["n"])
         if body is None:
             raise web.HTTPNotFound()
+        return web.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    async def numbered_page(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        body = self.pages.get(request.match_info["n"])
+        if body is None:
+            return web.Response(status=500, text="list page broke")
         return web.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
 

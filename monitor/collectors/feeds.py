@@ -42,6 +42,7 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
     encoding: str | None = None
     format: str | None = None  # rss20 | rss10 | atom | jsonfeed | feedparser:<version> | None
+    next_url: str | None = None  # html_list only: the next list page, when a `next` selector found one
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None, fast: bool = True) -> ParsedFeed:

@@ -168,4 +168,4 @@ def _evidence(result: FetchResult, parsed: ParsedPoll) -> list[Evidence]:
         parsed.encoding,
         dict(result.headers),
     )
-    return [page, *parsed.article_evidence]
+    return [page, *parsed.more_evidence]
