@@ -118,3 +118,23 @@ async def test_a_next_link_back_to_a_page_already_read_ends_the_walk(db, clock, 
     async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
         result = await collector.run_once()
     assert result.items_new == 4 and play.hits == {"/news/1.html": 1, "/news/2.html": 1}
+
+
+async def test_nul_characters_and_lone_surrogates_are_replaced_and_flagged(db, clock, play):
+    """Neither fits in PostgreSQL text or UTF-8 output; a JSON Feed can carry both as escapes."""
+    from .feedplay import Step
+
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+        b'{"id": "1", "url": "https://a.example/n1", "title": "\\u660e\\u6e56\\u0000\\ud800",'
+        b' "content_text": "x\\udc80"},'
+        b'{"id": "2", "url": "https://a.example/n2", "title": "\\u6b63\\u5e38\\u6807\\u9898"}]}'
+    )
+    play.scripts["j"] = [Step(body=body, content_type="application/feed+json")]
+    await add(db, clock, play.url("/feed/j.xml"))
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    assert (result.items_new, result.errors) == (2, 0)
+    rows = await stored(db)
+    assert rows["明湖\ufffd\ufffd"].text == "x\ufffd"
+    assert any("replaced" in w for w in rows["明湖\ufffd\ufffd"].warnings) and rows["正常标题"].warnings == []

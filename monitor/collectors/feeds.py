@@ -20,7 +20,7 @@ import feedparser
 
 from monitor.collectors.dates import parse_date
 from monitor.collectors.encoding import decode
-from monitor.collectors.text import html_to_text
+from monitor.collectors.text import html_to_text, scrub
 
 _XML_DECL = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
 
@@ -43,6 +43,19 @@ class ParsedFeed:
     encoding: str | None = None
     format: str | None = None  # rss20 | rss10 | atom | jsonfeed | feedparser:<version> | None
     next_url: str | None = None  # html_list only: the next list page, when a `next` selector found one
+
+
+def scrubbed(entry: ParsedEntry) -> ParsedEntry:
+    """The entry with NUL characters and lone surrogates replaced (see `text.scrub`), flagged."""
+    fields = (entry.title, entry.link, entry.text, entry.guid or "", entry.author or "")
+    clean = tuple(scrub(f) for f in fields)
+    if clean == fields:
+        return entry
+    note = "NUL characters or lone surrogates replaced by U+FFFD"
+    return ParsedEntry(
+        clean[0], clean[1], clean[2], entry.published, clean[3] or None, clean[4] or None,
+        (*(scrub(w) for w in entry.warnings), note),
+    )  # fmt: skip
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None, fast: bool = True) -> ParsedFeed:
