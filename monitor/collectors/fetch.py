@@ -142,7 +142,11 @@ class Fetcher:
     async def _request(self, url: str, headers: dict[str, str], started: datetime) -> FetchResult:
         if self._session is None:
             raise RuntimeError("Fetcher must be used as `async with Fetcher(...) as fetcher`")
-        async with self._session.get(url, headers=headers, max_redirects=self.limits.max_redirects) as response:
+        # aiohttp raises when the count of redirects reaches max_redirects (so it follows one fewer)
+        # and reads 0 as "no limit"; ours is the number followed, and 0 follows none.
+        follow = self.limits.max_redirects > 0
+        redirects = {"max_redirects": self.limits.max_redirects + 1} if follow else {"allow_redirects": False}
+        async with self._session.get(url, headers=headers, **redirects) as response:
             status, response_headers = response.status, CIMultiDict(response.headers)
             final_url = str(response.url)
             if status == 200:
@@ -159,8 +163,11 @@ class Fetcher:
             return FetchResult(url, Outcome.NOT_MODIFIED, started, finished, status, b"", response_headers, final_url)
         outcome = Outcome.RATE_LIMITED if status in (429, 503) else Outcome.HTTP_ERROR
         retry_after = parse_retry_after(response_headers.get("Retry-After"), finished)
+        error = f"HTTP {status}"
+        if 300 <= status < 400 and response_headers.get("Location"):
+            error += f" redirect to {response_headers['Location']} not followed (the redirect limit is 0)"
         return FetchResult(
-            url, outcome, started, finished, status, b"", response_headers, final_url, f"HTTP {status}", retry_after
+            url, outcome, started, finished, status, b"", response_headers, final_url, error, retry_after
         )
 
     def _failed(
