@@ -138,3 +138,40 @@ async def test_nul_characters_and_lone_surrogates_are_replaced_and_flagged(db, c
     rows = await stored(db)
     assert rows["明湖\ufffd\ufffd"].text == "x\ufffd"
     assert any("replaced" in w for w in rows["明湖\ufffd\ufffd"].warnings) and rows["正常标题"].warnings == []
+
+
+async def test_credentials_by_reference_reach_the_site_and_its_list_pages_and_are_stored_nowhere(
+    db, clock, play, tmp_path
+):
+    import base64
+
+    from sqlalchemy import text
+
+    for n in range(1, 3):
+        play.pages[str(n)] = page(n, titles(n))
+    secret_file = tmp_path / "token"
+    secret_file.write_text("duty:很长的口令-9f2c\n", encoding="utf-8")
+    env = {"GOV_SITE_TOKEN_FILE": str(secret_file)}
+    options = {**OPTIONS, "max_pages": 2}
+    sid = await add(
+        db,
+        clock,
+        play.url("/news/1.html"),
+        kind=SourceKind.HTML_LIST,
+        options=options,
+        credentials_ref="GOV_SITE_TOKEN",
+    )
+    missing = await add(db, clock, play.url("/feed/never.xml"), credentials_ref="NOT_EXPORTED")
+    async with Collector(db, clock, config(), rng=random.Random(1), env=env) as collector:
+        result = await collector.run_once()
+    assert (result.items_new, result.errors) == (4, 1)
+    basic = "Basic " + base64.b64encode("duty:很长的口令-9f2c".encode()).decode()
+    sent = {path: headers.get("Authorization") for path, headers in play.requests}
+    assert sent == {"/news/1.html": basic, "/news/2.html": basic}  # nothing sent for the missing one
+    row = await state(db, missing)
+    assert row.health == "degraded" and "credentials NOT_EXPORTED are not set" in row.last_error
+    assert (await state(db, sid)).credentials_ref == "GOV_SITE_TOKEN"
+    async with db.read() as conn:  # the secret is in no table, in any form
+        for table in ("sources", "fetches", "evidence", "items", "source_events"):
+            dump = repr(list(await conn.execute(text(f"SELECT * FROM {table}"))))
+            assert "9f2c" not in dump and basic.split()[1] not in dump, table

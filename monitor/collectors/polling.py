@@ -174,6 +174,7 @@ class Collector:
 
     async def poll(self, source: Any) -> PollSummary:
         """Fetch one source (a leased row), store its items and its new state."""
+        auth: dict[str, str] = {}
         try:
             auth = auth_header(source.credentials_ref, self._env)
         except SourceError as exc:
@@ -185,7 +186,7 @@ class Collector:
             )
         parsed = None
         if result.outcome is Outcome.OK:
-            parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known)
+            parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known, auth)
         outcome = result.outcome
         if parsed is not None and parsed.unusable:
             outcome = Outcome.UNPARSEABLE

@@ -10,7 +10,7 @@ bytes are kept as evidence and its entries point at them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,15 +53,22 @@ def parse_body(source: Any, result: FetchResult) -> ParsedFeed:
 
 
 async def parse_poll(
-    fetcher: Fetcher, source: Any, result: FetchResult, max_articles: int, known: KnownKeys
+    fetcher: Fetcher,
+    source: Any,
+    result: FetchResult,
+    max_articles: int,
+    known: KnownKeys,
+    auth: Mapping[str, str] | None = None,
 ) -> ParsedPoll:
+    """Entries of a fetched source; `auth` (the source's credentials header) also goes to its older
+    list pages, which are on the same host, never to article pages elsewhere."""
     parsed = parse_body(source, result)
     poll = ParsedPoll(list(parsed.entries), list(parsed.warnings), parsed.encoding, result.sha256)
     poll.unusable = not parsed.entries and parsed.format is None
     options = dict(source.options or {})
     if source.kind == SourceKind.HTML_LIST and parsed.next_url:
         first_poll = getattr(source, "last_success_at", None) is None
-        await _follow_pages(fetcher, poll, result, parsed, options, known, first_poll=first_poll)
+        await _follow_pages(fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth)
     wants_articles = options.get("fetch_articles", source.kind == SourceKind.HTML_LIST)
     if wants_articles and max_articles > 0 and poll.entries:
         await _fetch_articles(fetcher, poll, max_articles, known)
@@ -105,6 +112,7 @@ async def _follow_pages(
     known: KnownKeys,
     *,
     first_poll: bool,
+    auth: Mapping[str, str] | None,
 ) -> None:
     """Read older list pages while every entry of the last one read is new (see the module doc)."""
     read = {first.url, first.final_url or first.url}
@@ -121,7 +129,7 @@ async def _follow_pages(
         if pages >= limit:
             return
         read.add(next_url)
-        fetched = await fetcher.get(next_url)
+        fetched = await fetcher.get(next_url, extra_headers=auth)
         if fetched.outcome is not Outcome.OK:
             _note(poll, page_entries, f"older list page {next_url} not read ({fetched.error or fetched.outcome})")
             return
