@@ -9,6 +9,7 @@ plain text here and never rendered). JSON Feed is read with `json`.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from calendar import timegm
@@ -82,7 +83,7 @@ def _as_utf8_xml(text: str) -> bytes:
 def _with_feedparser(body: bytes, encoding: str, warnings: list[str], url: str) -> ParsedFeed:
     try:
         parsed = feedparser.parse(
-            body,
+            io.BytesIO(body),  # a stream: feedparser opens bytes that name a file (b"/etc/…") as a path
             response_headers={"content-type": "application/xml; charset=utf-8"},
             sanitize_html=False,
             resolve_relative_uris=False,
