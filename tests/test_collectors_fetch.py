@@ -51,7 +51,37 @@ async def test_total_timeout_ends_a_response_that_trickles(clock, play):
     limits = FetchLimits(host_min_interval=timedelta(0), read_timeout_s=0.3, total_timeout_s=0.6)
     async with Fetcher(clock, limits) as fetcher:
         result = await fetcher.get(play.url("/trickle"))
-    assert result.outcome is Outcome.TIMEOUT and "timed out" in result.error and result.body == b""
+    assert result.outcome is Outcome.TIMEOUT and result.body == b""
+    assert result.error == "timed out: the whole request took over 0.6 s"
+
+
+async def test_read_timeout_ends_a_response_that_never_comes(clock, play):
+    limits = FetchLimits(host_min_interval=timedelta(0), read_timeout_s=0.3, total_timeout_s=30.0)
+    async with Fetcher(clock, limits) as fetcher:
+        result = await fetcher.get(play.url("/slow"))
+    assert (result.outcome, result.error) == (Outcome.TIMEOUT, "read timed out: no data for 0.3 s")
+
+
+async def test_connect_timeout_when_the_server_accepts_no_connection(clock):
+    """A listening socket whose backlog is full drops new SYNs: the TCP handshake never completes."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = [socket.socket() for _ in range(4)]
+    try:
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        limits = FetchLimits(host_min_interval=timedelta(0), connect_timeout_s=0.3, read_timeout_s=30.0)
+        async with Fetcher(clock, limits) as fetcher:
+            result = await fetcher.get(f"http://127.0.0.1:{port}/rss.xml")
+    finally:
+        for sock in (*fillers, server):
+            sock.close()
+    assert (result.outcome, result.error) == (Outcome.TIMEOUT, "connect timed out after 0.3 s")
 
 
 async def test_a_declared_oversized_body_is_refused_before_reading(clock, play):

@@ -130,8 +130,8 @@ class Fetcher:
             started = self.clock.now()
             try:
                 return await self._request(url, headers, started)
-            except TimeoutError:
-                return self._failed(url, started, Outcome.TIMEOUT, "timed out (connect, read or total timeout)")
+            except TimeoutError as exc:
+                return self._failed(url, started, Outcome.TIMEOUT, _timeout_text(exc, self.limits))
             except aiohttp.TooManyRedirects:
                 return self._failed(url, started, Outcome.NETWORK, f"more than {self.limits.max_redirects} redirects")
             except aiohttp.ClientSSLError as exc:
@@ -174,6 +174,15 @@ class Fetcher:
         self, url: str, started: datetime, outcome: Outcome, error: str, status: int | None = None
     ) -> FetchResult:
         return FetchResult(url, outcome, started, self.clock.now(), status, error=error)
+
+
+def _timeout_text(exc: TimeoutError, limits: FetchLimits) -> str:
+    """Which timeout fired (the sources page shows it as the last error)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"connect timed out after {limits.connect_timeout_s:g} s"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return f"read timed out: no data for {limits.read_timeout_s:g} s"
+    return f"timed out: the whole request took over {limits.total_timeout_s:g} s"
 
 
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
