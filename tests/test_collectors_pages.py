@@ -175,3 +175,23 @@ async def test_credentials_by_reference_reach_the_site_and_its_list_pages_and_ar
         for table in ("sources", "fetches", "evidence", "items", "source_events"):
             dump = repr(list(await conn.execute(text(f"SELECT * FROM {table}"))))
             assert "9f2c" not in dump and basic.split()[1] not in dump, table
+
+
+async def test_an_overlong_author_is_cut_to_the_column_and_sinks_no_other_poll(db, clock, play):
+    """items.author is VARCHAR(200): PostgreSQL refused the row, and with it the whole group commit."""
+    from .feedplay import Step, rss
+
+    author = "明湖市融媒体中心" * 40  # 320 characters
+    long = (
+        '{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "https://a.example/l1",'
+        f' "title": "署名很长的稿件", "authors": [{{"name": "{author}"}}]}}]}}'
+    ).encode()
+    play.scripts["long"] = [Step(body=long, content_type="application/feed+json")]
+    play.scripts["plain"] = [Step(body=rss([{"title": "普通稿件标题", "link": "https://a.example/p1"}]))]
+    await add(db, clock, play.url("/feed/long.xml"))
+    await add(db, clock, play.url("/feed/plain.xml"))
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    assert (result.items_new, result.errors) == (2, 0)
+    rows = await stored(db)
+    assert rows["署名很长的稿件"].author == author[:200] and "普通稿件标题" in rows

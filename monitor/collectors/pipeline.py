@@ -23,6 +23,8 @@ from monitor.collectors.urls import canonical_url, dedup_key
 from monitor.storage.db import Connection
 from monitor.storage.repo.items import existing_keys, insert_fresh_items, originals_by_title_hash, set_duplicates
 
+AUTHOR_MAX = 200
+
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
@@ -67,7 +69,7 @@ def entry_row(
         "title": title,
         "text": text,
         "text_norm": text_norm,
-        "author": entry.author,
+        "author": entry.author[:AUTHOR_MAX] if entry.author else None,  # items.author is String(200)
         "published_at": entry.published,
         "fetched_at": now,
         "raw_sha256": sha,
