@@ -6,6 +6,10 @@ Routes (state in `Playground` attributes, changed by tests between polls):
   /big               streams a body larger than any sane limit
   /loop/{n}          redirects forever
   /list.html         an HTML list page; /articles/{n}.html its article pages
+  /news/{n}.html     numbered list pages (`pages[n]`) for pagination ("下一页" links)
+  /held/{n}          answers only when `release` is set; `in_flight` / `max_in_flight` count requests
+  /trickle           sends a byte every 50 ms for 2 s (each read is quick, the whole is slow)
+  /declared-big      a 2 MiB body with its Content-Length
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ class Playground:
         self.never = asyncio.Event()
         self.list_page = b""
         self.articles: dict[str, bytes] = {}
+        self.pages: dict[str, bytes] = {}
+        self.release = asyncio.Event()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.server: TestServer | None = None
 
     def url(self, path: str) -> str:
@@ -66,6 +74,10 @@ class Playground:
         app.router.add_get("/loop/{n}", self.loop)
         app.router.add_get("/list.html", self.listing)
         app.router.add_get("/articles/{n}.html", self.article)
+        app.router.add_get("/news/{n}.html", self.numbered_page)
+        app.router.add_get("/held/{n}", self.held)
+        app.router.add_get("/trickle", self.trickle)
+        app.router.add_get("/declared-big", self.declared_big)
         return app
 
     def _hit(self, request: web.Request) -> None:
@@ -117,6 +129,37 @@ class Playground:
         if body is None:
             raise web.HTTPNotFound()
         return web.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    async def numbered_page(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        body = self.pages.get(request.match_info["n"])
+        if body is None:
+            return web.Response(status=500, text="list page broke")
+        return web.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    async def held(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self.release.wait()
+        finally:
+            self.in_flight -= 1
+        return web.Response(body=rss([]), content_type="application/rss+xml")
+
+    async def trickle(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        for _ in range(40):  # a slow site, played in real time: the client's total timeout is what ends it
+            await response.write(b" ")
+            await asyncio.sleep(0.05)
+        await response.write_eof()
+        return response
+
+    async def declared_big(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        return web.Response(body=b"<!-- " + b"x" * (2 * 1024 * 1024) + b" -->", content_type="application/rss+xml")
 
 
 async def start(play: Playground) -> Any:

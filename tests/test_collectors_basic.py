@@ -32,3 +32,18 @@ def test_malformed_feed_gives_warnings_not_exceptions():
 
 def test_html_to_text():
     assert html_to_text("<p>明湖&amp;市</p><p>第二段<br/>换行</p>") == "明湖&市\n第二段\n换行"
+
+
+def test_feedparser_never_reads_a_local_file_a_response_names(tmp_path):
+    """feedparser opens its input as a path when it can; a hostile site must not make it read ours."""
+    from monitor.collectors.feeds import parse_feed
+
+    local = tmp_path / "local-secret.xml"
+    local.write_text(
+        '<rss version="2.0"><channel><item><title>本机文件的内容</title><link>https://x.example/1</link>'
+        "</item></channel></rss>",
+        encoding="utf-8",
+    )
+    for body in (str(local).encode(), f"file://{local}".encode()):
+        parsed = parse_feed(body, url="https://evil.example/feed")
+        assert parsed.entries == [] and parsed.format is None

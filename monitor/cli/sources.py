@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.cli.common import CliError, Context
 from monitor.clock import SystemClock, to_local
-from monitor.collectors.sources import SourceError, parse_tier, read_opml, validate, write_opml
+from monitor.collectors.sources import SourceError, build_source, parse_tier, read_opml, write_opml
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
 from monitor.storage.db import Database, DatabaseError
 from monitor.storage.migrate import require_current_schema
@@ -96,22 +96,19 @@ def _source_from_args(args: argparse.Namespace) -> Source:
             options[key.strip()] = json.loads(raw)
         except ValueError:
             options[key.strip()] = raw
-    try:
-        source = Source(
-            name=args.name or args.url,
-            url=args.url,
-            kind=SourceKind(args.kind),
-            media_tier=parse_tier(args.tier),
-            region_hint=args.region,
-            poll_min_s=args.poll_min,
-            poll_max_s=args.poll_max,
-            expected_per_day=args.expected_per_day,
-            credentials_ref=args.credentials_ref,
-            options=options,
-        )
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
-    return validate(source)
+    values = {
+        "name": args.name or args.url[:200],
+        "url": args.url,
+        "kind": args.kind,
+        "media_tier": args.tier,
+        "region_hint": args.region,
+        "poll_min_s": args.poll_min,
+        "poll_max_s": args.poll_max,
+        "expected_per_day": args.expected_per_day,
+        "credentials_ref": args.credentials_ref,
+        "options": options,
+    }
+    return build_source(values)  # the same rules as the web form (monitor.collectors.sources)
 
 
 async def _add(db: Database, new: list[Source]) -> int:

@@ -9,6 +9,7 @@ plain text here and never rendered). JSON Feed is read with `json`.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from calendar import timegm
@@ -20,7 +21,7 @@ import feedparser
 
 from monitor.collectors.dates import parse_date
 from monitor.collectors.encoding import decode
-from monitor.collectors.text import html_to_text
+from monitor.collectors.text import html_to_text, scrub
 
 _XML_DECL = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
 
@@ -42,6 +43,20 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
     encoding: str | None = None
     format: str | None = None  # rss20 | rss10 | atom | jsonfeed | feedparser:<version> | None
+    next_url: str | None = None  # html_list only: the next list page, when a `next` selector found one
+
+
+def scrubbed(entry: ParsedEntry) -> ParsedEntry:
+    """The entry with NUL characters and lone surrogates replaced (see `text.scrub`), flagged."""
+    fields = (entry.title, entry.link, entry.text, entry.guid or "", entry.author or "")
+    clean = tuple(scrub(f) for f in fields)
+    if clean == fields:
+        return entry
+    note = "NUL characters or lone surrogates replaced by U+FFFD"
+    return ParsedEntry(
+        clean[0], clean[1], clean[2], entry.published, clean[3] or None, clean[4] or None,
+        (*(scrub(w) for w in entry.warnings), note),
+    )  # fmt: skip
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None, fast: bool = True) -> ParsedFeed:
@@ -68,7 +83,7 @@ def _as_utf8_xml(text: str) -> bytes:
 def _with_feedparser(body: bytes, encoding: str, warnings: list[str], url: str) -> ParsedFeed:
     try:
         parsed = feedparser.parse(
-            body,
+            io.BytesIO(body),  # a stream: feedparser opens bytes that name a file (b"/etc/…") as a path
             response_headers={"content-type": "application/xml; charset=utf-8"},
             sanitize_html=False,
             resolve_relative_uris=False,

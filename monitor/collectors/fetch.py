@@ -130,8 +130,8 @@ class Fetcher:
             started = self.clock.now()
             try:
                 return await self._request(url, headers, started)
-            except TimeoutError:
-                return self._failed(url, started, Outcome.TIMEOUT, "timed out (connect, read or total timeout)")
+            except TimeoutError as exc:
+                return self._failed(url, started, Outcome.TIMEOUT, _timeout_text(exc, self.limits))
             except aiohttp.TooManyRedirects:
                 return self._failed(url, started, Outcome.NETWORK, f"more than {self.limits.max_redirects} redirects")
             except aiohttp.ClientSSLError as exc:
@@ -142,7 +142,11 @@ class Fetcher:
     async def _request(self, url: str, headers: dict[str, str], started: datetime) -> FetchResult:
         if self._session is None:
             raise RuntimeError("Fetcher must be used as `async with Fetcher(...) as fetcher`")
-        async with self._session.get(url, headers=headers, max_redirects=self.limits.max_redirects) as response:
+        # aiohttp raises when the count of redirects reaches max_redirects (so it follows one fewer)
+        # and reads 0 as "no limit"; ours is the number followed, and 0 follows none.
+        follow = self.limits.max_redirects > 0
+        redirects = {"max_redirects": self.limits.max_redirects + 1} if follow else {"allow_redirects": False}
+        async with self._session.get(url, headers=headers, **redirects) as response:
             status, response_headers = response.status, CIMultiDict(response.headers)
             final_url = str(response.url)
             if status == 200:
@@ -159,14 +163,26 @@ class Fetcher:
             return FetchResult(url, Outcome.NOT_MODIFIED, started, finished, status, b"", response_headers, final_url)
         outcome = Outcome.RATE_LIMITED if status in (429, 503) else Outcome.HTTP_ERROR
         retry_after = parse_retry_after(response_headers.get("Retry-After"), finished)
+        error = f"HTTP {status}"
+        if 300 <= status < 400 and response_headers.get("Location"):
+            error += f" redirect to {response_headers['Location']} not followed (the redirect limit is 0)"
         return FetchResult(
-            url, outcome, started, finished, status, b"", response_headers, final_url, f"HTTP {status}", retry_after
+            url, outcome, started, finished, status, b"", response_headers, final_url, error, retry_after
         )
 
     def _failed(
         self, url: str, started: datetime, outcome: Outcome, error: str, status: int | None = None
     ) -> FetchResult:
         return FetchResult(url, outcome, started, self.clock.now(), status, error=error)
+
+
+def _timeout_text(exc: TimeoutError, limits: FetchLimits) -> str:
+    """Which timeout fired (the sources page shows it as the last error)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"connect timed out after {limits.connect_timeout_s:g} s"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return f"read timed out: no data for {limits.read_timeout_s:g} s"
+    return f"timed out: the whole request took over {limits.total_timeout_s:g} s"
 
 
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:

@@ -37,6 +37,7 @@ class Outcome(StrEnum):
     TOO_LARGE = "too_large"  # body over the size limit
     NETWORK = "network"  # DNS, refused, TLS, redirect loop …
     UNPARSEABLE = "unparseable"  # 200 but no feed/page could be read from it
+    STORE_FAILED = "store_failed"  # fetched and parsed, but the database refused its items (logged as an error)
 
     @property
     def is_failure(self) -> bool:

@@ -6,6 +6,9 @@ A source of kind `html_list` carries its selectors in `options`:
     link   selector of the element whose href is the article URL (default "a")
     title  selector of the title text inside an entry            (default: the link's text or title)
     date   selector of the date text inside an entry             (optional; Chinese forms understood)
+    next   selector of the "下一页" / next-page link               (optional, e.g. "a.next" or
+           'a:contains("下一页")'); followed while every entry of a page is new, up to max_pages
+    max_pages  how many list pages one poll reads at most        (default 5 when `next` is set, 1..20)
     fetch_articles  fetch each new article page for its full text (default true)
 
 Article pages go through trafilatura, which strips navigation and boilerplate; the raw HTML is
@@ -22,44 +25,89 @@ from functools import cache
 from typing import Any
 from urllib.parse import urljoin
 
+from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 from lxml import html as lxml_html
-from lxml.cssselect import CSSSelector, SelectorError
 
 from monitor.collectors.dates import parse_date
 from monitor.collectors.encoding import decode
 from monitor.collectors.feeds import ParsedEntry, ParsedFeed
 
-SELECTOR_OPTIONS = ("item", "link", "title", "date")
+SELECTOR_OPTIONS = ("item", "link", "title", "date", "next")
+DEFAULT_MAX_PAGES = 5
+MAX_PAGES_LIMIT = 20
 _MONTH_DAY = re.compile(r"^\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?\s*(?:(\d{1,2}):(\d{2}))?\s*$")
 
 
 class SelectorConfigError(ValueError):
-    """A source's CSS selector options are missing or invalid; the message says which and how to fix."""
+    """A source's CSS selector options are missing or invalid; the message says which and how to fix.
+
+    `message_zh` says the same for people (the web form shows it under 「选项」).
+    """
+
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
 
 
 @cache
-def _selector(css: str) -> CSSSelector:
-    return CSSSelector(css)
+def _selector(css: str) -> etree.XPath:
+    """A compiled CSS selector. Plain XPath 1.0 only: lxml's own CSSSelector implements
+    `:contains()` with an XPath extension function that lxml 6.1 loses after another selector ran
+    on the same document ("XPath function '{…}lower-case' not found"); cssselect's translation
+    of `:contains()` (case-sensitive, which is all Chinese link texts need) has no such function."""
+    return etree.XPath(HTMLTranslator().css_to_xpath(css))
 
 
 def check_selectors(options: Mapping[str, Any]) -> None:
-    """Validate a list page's selector options (used when a source is added)."""
+    """Validate a list page's selector options (used when a source is added or edited)."""
     if not options.get("item"):
         raise SelectorConfigError(
             "an html_list source needs an 'item' CSS selector, e.g. --option item='ul.news li' "
-            "(one element per entry on the list page)"
+            "(one element per entry on the list page)",
+            '「选项」缺少 item：网页列表须填写每条新闻所在元素的 CSS 选择器，例如 {"item": "ul.news li"}',
         )
     for key in SELECTOR_OPTIONS:
         value = options.get(key)
         if value is None:
             continue
         if not isinstance(value, str) or not value.strip():
-            raise SelectorConfigError(f"option {key!r} must be a CSS selector string, got {value!r}")
+            raise SelectorConfigError(
+                f"option {key!r} must be a CSS selector string, got {value!r}",
+                f"「选项」中的 {key} 应为 CSS 选择器（文字），现为 {value!r}",
+            )
         try:
             _selector(value)
         except SelectorError as exc:
-            raise SelectorConfigError(f"option {key!r}: {value!r} is not a valid CSS selector ({exc})") from exc
+            raise SelectorConfigError(
+                f"option {key!r}: {value!r} is not a valid CSS selector ({exc})",
+                f"「选项」中的 {key}：{value!r} 不是有效的 CSS 选择器（{exc}）",
+            ) from exc
+    _check_max_pages(options)
+
+
+def _check_max_pages(options: Mapping[str, Any]) -> None:
+    value = options.get("max_pages")
+    if value is None:
+        return
+    if not options.get("next"):
+        raise SelectorConfigError(
+            "option 'max_pages' needs a 'next' selector (the next-page link to follow)",
+            "「选项」填写了 max_pages 但没有 next：请同时填写“下一页”链接的 CSS 选择器",
+        )
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGES_LIMIT:
+        raise SelectorConfigError(
+            f"option 'max_pages' must be a whole number from 1 to {MAX_PAGES_LIMIT}, got {value!r}",
+            f"「选项」中的 max_pages 应为 1 到 {MAX_PAGES_LIMIT} 的整数，现为 {value!r}",
+        )
+
+
+def max_pages(options: Mapping[str, Any]) -> int:
+    """How many list pages one poll may read (1 when no next-page selector is configured)."""
+    if not options.get("next"):
+        return 1
+    value = options.get("max_pages", DEFAULT_MAX_PAGES)
+    return value if isinstance(value, int) and 1 <= value <= MAX_PAGES_LIMIT else DEFAULT_MAX_PAGES
 
 
 def parse_list_page(
@@ -81,11 +129,26 @@ def parse_list_page(
         doc = lxml_html.document_fromstring(decoded.text)
     except (etree.ParserError, ValueError) as exc:
         return ParsedFeed([], [*warnings, f"page could not be parsed as HTML: {exc}"], decoded.encoding)
-    nodes = _selector(options["item"])(doc)
+    try:
+        nodes = _selector(options["item"])(doc)
+        entries = [e for e in (_list_entry(n, url, options, now) for n in nodes) if e is not None]
+        next_url = _next_url(doc, url, options)
+    except etree.XPathError as exc:  # a selector lxml cannot evaluate: say so, lose nothing else
+        return ParsedFeed([], [*warnings, f"the list page selectors failed on this page: {exc}"], decoded.encoding)
     if not nodes:
         warnings.append(f"selector item={options['item']!r} matched nothing on {url or 'the page'}")
-    entries = [e for e in (_list_entry(n, url, options, now) for n in nodes) if e is not None]
-    return ParsedFeed(entries, warnings, decoded.encoding, "html_list")
+    return ParsedFeed(entries, warnings, decoded.encoding, "html_list", next_url)
+
+
+def _next_url(doc: Any, base: str, options: Mapping[str, Any]) -> str | None:
+    """The next-page link's absolute URL (the first matching element with a usable href)."""
+    if not options.get("next"):
+        return None
+    for node in _selector(options["next"])(doc):
+        href = (node.get("href") or "").strip()
+        if href and not href.lower().startswith(("javascript:", "#", "mailto:")):
+            return urljoin(base, href)
+    return None
 
 
 def _list_entry(node: Any, base: str, options: Mapping[str, Any], now: datetime | None) -> ParsedEntry | None:

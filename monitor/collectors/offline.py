@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from monitor.collectors.feeds import ParsedEntry, ParsedFeed, parse_feed
+from monitor.collectors.feeds import ParsedEntry, ParsedFeed, parse_feed, scrubbed
 from monitor.collectors.html import extract_article, parse_list_page
+from monitor.collectors.text import scrub
 
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<div", b"<meta", b"<p>", b"<article")
 
@@ -19,7 +20,19 @@ def looks_like_html(body: bytes) -> bool:
 
 
 def parse_document(body: bytes, *, name: str = "", options: Mapping[str, Any] | None = None) -> ParsedFeed:
-    """A feed, a list page (when selector options are given) or one article page. Never raises."""
+    """A feed, a list page (when selector options are given) or one article page. Never raises;
+    what it returns can always be printed as UTF-8 (NUL and lone surrogates are replaced)."""
+    parsed = _parse(body, name, options)
+    return ParsedFeed(
+        [scrubbed(e) for e in parsed.entries],
+        [scrub(w) for w in parsed.warnings],
+        parsed.encoding,
+        parsed.format,
+        parsed.next_url,
+    )
+
+
+def _parse(body: bytes, name: str, options: Mapping[str, Any] | None) -> ParsedFeed:
     try:
         if options and options.get("item"):
             return parse_list_page(body, url=name, options=options)

@@ -17,11 +17,13 @@ import numpy as np
 
 from monitor.collectors.dedup import NearDupIndex, declared_origin, shingle_text, title_hash, to_bytes
 from monitor.collectors.encoding import repair_mojibake
-from monitor.collectors.feeds import ParsedEntry
+from monitor.collectors.feeds import ParsedEntry, scrubbed
 from monitor.collectors.normalize import normalize_text
 from monitor.collectors.urls import canonical_url, dedup_key
 from monitor.storage.db import Connection
 from monitor.storage.repo.items import existing_keys, insert_fresh_items, originals_by_title_hash, set_duplicates
+
+AUTHOR_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ def entry_row(
     entry: ParsedEntry, source: SourceInfo, sha: str | None, now: datetime, feed_warnings: Sequence[str]
 ) -> dict[str, Any]:
     """An `items` row for one parsed entry (normalised text, hashes; no signature yet)."""
+    entry = scrubbed(entry)
     title, title_problem = repair_mojibake(entry.title)
     text, text_problem = repair_mojibake(entry.text)
     warnings = list(dict.fromkeys([*feed_warnings, *entry.warnings, *filter(None, (title_problem, text_problem))]))
@@ -66,7 +69,7 @@ def entry_row(
         "title": title,
         "text": text,
         "text_norm": text_norm,
-        "author": entry.author,
+        "author": entry.author[:AUTHOR_MAX] if entry.author else None,  # items.author is String(200)
         "published_at": entry.published,
         "fetched_at": now,
         "raw_sha256": sha,

@@ -12,7 +12,7 @@ import logging
 import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -174,6 +174,7 @@ class Collector:
 
     async def poll(self, source: Any) -> PollSummary:
         """Fetch one source (a leased row), store its items and its new state."""
+        auth: dict[str, str] = {}
         try:
             auth = auth_header(source.credentials_ref, self._env)
         except SourceError as exc:
@@ -185,7 +186,7 @@ class Collector:
             )
         parsed = None
         if result.outcome is Outcome.OK:
-            parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known)
+            parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known, auth)
         outcome = result.outcome
         if parsed is not None and parsed.unusable:
             outcome = Outcome.UNPARSEABLE
@@ -204,23 +205,44 @@ class Collector:
             if not future.done():
                 group, self._waiting = self._waiting, []
                 try:
-                    async with self.db.write() as conn:
-                        summaries = await record_polls_batch(
-                            conn, [w for w, _ in group], self.index, self.rng, self.config.health, self.clock.now()
-                        )
+                    await self._write_group(group)
                 except BaseException as exc:
                     for _, waiting in group:
                         if not waiting.done():
                             waiting.set_exception(exc)
-                    await self.rebuild_index()  # the rolled-back items must not stay in the index
                     raise
-                for (_, waiting), summary in zip(group, summaries, strict=True):
-                    waiting.set_result(summary)
         return await future
+
+    async def _write_group(self, group: list[tuple[PollWork, asyncio.Future[PollSummary]]]) -> None:
+        """Write a group; when it fails, write each poll alone, so one unstorable poll sinks no other
+        and is itself recorded as a failure of its source (not left to a silent lease expiry)."""
+        try:
+            summaries = await self._record([w for w, _ in group])
+        except Exception as exc:
+            await self.rebuild_index()  # the rolled-back items must not stay in the index
+            if len(group) > 1:
+                for one in group:
+                    await self._write_group([one])
+                return
+            work = group[0][0]
+            log.error("storing the poll of source %s (%s) failed", work.source.id, work.source.url, exc_info=exc)
+            summaries = await self._record([_unstorable(work, exc)])
+        for (_, waiting), summary in zip(group, summaries, strict=True):
+            waiting.set_result(summary)
+
+    async def _record(self, works: list[PollWork]) -> list[PollSummary]:
+        async with self.db.write() as conn:
+            return await record_polls_batch(conn, works, self.index, self.rng, self.config.health, self.clock.now())
 
     async def _known(self, keys: list[str]) -> set[str]:
         async with self.db.read() as conn:
             return set(await existing_keys(conn, keys))
+
+
+def _unstorable(work: PollWork, exc: Exception) -> PollWork:
+    """The poll as a failure of its source: nothing of it stored but the fetch log and the health."""
+    error = f"the fetched items could not be stored ({type(exc).__name__}: {str(exc)[:300]})"
+    return PollWork(work.source, replace(work.result, error=error), Outcome.STORE_FAILED)
 
 
 async def _run_hook(hook: Callable[[], Awaitable[object]] | None, what: str) -> None:

@@ -152,7 +152,7 @@ def _fetch_row(work: PollWork, seen: int, new: int) -> dict[str, Any]:
         "bytes": len(result.body),
         "items_seen": seen,
         "items_new": new,
-        "evidence_sha256": result.sha256 if result.body else None,
+        "evidence_sha256": result.sha256 if result.body and work.parsed is not None else None,  # stored with it
         "error": _error_text(work),
     }
 
@@ -168,4 +168,4 @@ def _evidence(result: FetchResult, parsed: ParsedPoll) -> list[Evidence]:
         parsed.encoding,
         dict(result.headers),
     )
-    return [page, *parsed.article_evidence]
+    return [page, *parsed.more_evidence]

@@ -1,18 +1,29 @@
-"""From a fetched source body to entries, per source kind; article pages fetched when asked."""
+"""From a fetched source body to entries, per source kind; older list pages and article pages.
+
+An HTML list page with a `next` selector is read page by page: the next page is fetched only
+while every entry of the page just read is new (news lists run newest first, so a page with an
+entry we already have means the rest is older and already on record), the link stays on the
+same host, no page is read twice, and at most `max_pages` pages are read per poll. Each page's
+bytes are kept as evidence and its entries point at them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.collectors.feeds import ParsedEntry, ParsedFeed, parse_feed
 from monitor.collectors.fetch import Fetcher, FetchResult
 from monitor.collectors.health import Outcome
-from monitor.collectors.html import extract_article, parse_list_page
+from monitor.collectors.html import extract_article, max_pages, parse_list_page
 from monitor.collectors.urls import canonical_url, dedup_key
 from monitor.domain import SourceKind
 from monitor.storage.repo.items import Evidence
+
+log = logging.getLogger(__name__)
 
 KnownKeys = Callable[[list[str]], Awaitable[set[str]]]
 
@@ -24,11 +35,11 @@ class ParsedPoll:
     encoding: str | None
     page_sha: str
     unusable: bool = False  # nothing could be read from a 200 response
-    article_evidence: list[Evidence] = field(default_factory=list)
-    article_sha: dict[int, str] = field(default_factory=dict)  # id(entry) -> sha of its article page
+    more_evidence: list[Evidence] = field(default_factory=list)  # older list pages, article pages
+    entry_sha: dict[int, str] = field(default_factory=dict)  # id(entry) -> sha of the page it came from
 
     def sha_for(self, entry: ParsedEntry) -> str:
-        return self.article_sha.get(id(entry), self.page_sha)
+        return self.entry_sha.get(id(entry), self.page_sha)
 
 
 def parse_body(source: Any, result: FetchResult) -> ParsedFeed:
@@ -42,12 +53,22 @@ def parse_body(source: Any, result: FetchResult) -> ParsedFeed:
 
 
 async def parse_poll(
-    fetcher: Fetcher, source: Any, result: FetchResult, max_articles: int, known: KnownKeys
+    fetcher: Fetcher,
+    source: Any,
+    result: FetchResult,
+    max_articles: int,
+    known: KnownKeys,
+    auth: Mapping[str, str] | None = None,
 ) -> ParsedPoll:
+    """Entries of a fetched source; `auth` (the source's credentials header) also goes to its older
+    list pages, which are on the same host, never to article pages elsewhere."""
     parsed = parse_body(source, result)
     poll = ParsedPoll(list(parsed.entries), list(parsed.warnings), parsed.encoding, result.sha256)
     poll.unusable = not parsed.entries and parsed.format is None
     options = dict(source.options or {})
+    if source.kind == SourceKind.HTML_LIST and parsed.next_url:
+        first_poll = getattr(source, "last_success_at", None) is None
+        await _follow_pages(fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth)
     wants_articles = options.get("fetch_articles", source.kind == SourceKind.HTML_LIST)
     if wants_articles and max_articles > 0 and poll.entries:
         await _fetch_articles(fetcher, poll, max_articles, known)
@@ -72,20 +93,90 @@ async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known:
             warnings=(*entry.warnings, *article.warnings),
         )
         _replace(poll, entry, updated)
-        poll.article_sha[id(updated)] = page.sha256
-        poll.article_evidence.append(
-            Evidence(
-                page.sha256,
-                page.final_url or entry.link,
-                page.finished_at,
-                page.body,
-                page.status,
-                page.content_type,
-                None,
-                dict(page.headers),
-            )
+        poll.entry_sha[id(updated)] = page.sha256
+        poll.more_evidence.append(_evidence(page, page.final_url or entry.link, None))
+
+
+def _evidence(page: FetchResult, url: str, encoding: str | None) -> Evidence:
+    return Evidence(
+        page.sha256, url, page.finished_at, page.body, page.status, page.content_type, encoding, dict(page.headers)
+    )
+
+
+async def _follow_pages(
+    fetcher: Fetcher,
+    poll: ParsedPoll,
+    first: FetchResult,
+    parsed: ParsedFeed,
+    options: dict[str, Any],
+    known: KnownKeys,
+    *,
+    first_poll: bool,
+    auth: Mapping[str, str] | None,
+) -> None:
+    """Read older list pages while every entry of the last one read is new (see the module doc)."""
+    read = {first.url, first.final_url or first.url}
+    host = urlsplit(first.final_url or first.url).hostname
+    page, pages, limit = parsed, 1, max_pages(options)
+    seen = {_key(e) for e in poll.entries}
+    page_entries = list(poll.entries)
+    while page.next_url is not None and page.next_url not in read and await _all_new(page_entries, known):
+        next_url = page.next_url
+        gap = _gap(next_url, host, pages, limit, first_poll)
+        if gap is not None:
+            _note(poll, page_entries, gap)
+            return
+        if pages >= limit:
+            return
+        read.add(next_url)
+        fetched = await fetcher.get(next_url, extra_headers=auth)
+        if fetched.outcome is not Outcome.OK:
+            _note(poll, page_entries, f"older list page {next_url} not read ({fetched.error or fetched.outcome})")
+            return
+        url = fetched.final_url or next_url
+        page = parse_list_page(
+            fetched.body, url=url, options=options, content_type=fetched.content_type, now=fetched.finished_at
         )
+        pages += 1
+        poll.more_evidence.append(_evidence(fetched, url, page.encoding))
+        page_entries = [replace(e, warnings=(*page.warnings, *e.warnings)) for e in page.entries if _key(e) not in seen]
+        seen |= {_key(e) for e in page_entries}
+        poll.entries.extend(page_entries)
+        poll.entry_sha.update((id(e), fetched.sha256) for e in page_entries)
+        if len(page_entries) < len(page.entries):  # entries this poll already read: the rest is older
+            return
+
+
+def _gap(next_url: str, host: str | None, pages: int, limit: int, first_poll: bool) -> str | None:
+    """Why following `next_url` would stop while entries may be missing (None: no such reason)."""
+    if urlsplit(next_url).hostname != host:
+        return f"next-page link {next_url} leaves {host}; not followed, older entries may be missing"
+    if pages >= limit and not first_poll:  # a new source's archive is not backfilled: no warning then
+        return (
+            f"read {limit} list page(s) (max_pages) and every entry was new: older entries may be missing; "
+            "raise max_pages or shorten the poll interval"
+        )
+    return None
+
+
+async def _all_new(entries: list[ParsedEntry], known: KnownKeys) -> bool:
+    keys = [_key(e) for e in entries]
+    return bool(keys) and not await known(keys)
+
+
+def _key(entry: ParsedEntry) -> str:
+    return dedup_key(canonical_url(entry.link) if entry.link else None, entry.guid, entry.title)
+
+
+def _note(poll: ParsedPoll, page_entries: list[ParsedEntry], warning: str) -> None:
+    """A pagination gap is recorded on the entries read just before it (that is where the gap is)."""
+    log.warning("%s", warning)
+    for entry in page_entries:
+        _replace(poll, entry, replace(entry, warnings=(*entry.warnings, warning)))
 
 
 def _replace(poll: ParsedPoll, old: ParsedEntry, new: ParsedEntry) -> None:
     poll.entries[poll.entries.index(old)] = new
+    sha = poll.entry_sha.pop(id(old), None)  # ids are reused once `old` is gone: never leave a stale one
+    if sha is not None:
+        poll.entry_sha[id(new)] = sha

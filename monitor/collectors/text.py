@@ -10,6 +10,14 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr|/section|/article|/blockquote)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"[ \t\r\f\v\xa0\u3000]+")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates
+
+
+def scrub(value: str) -> str:
+    """NUL characters and lone surrogates replaced by U+FFFD: PostgreSQL text cannot hold NUL and
+    neither UTF-8 output nor any database driver accepts a lone surrogate (a JSON Feed's
+    "\\u0000" or "\\ud800" escapes, a broken page)."""
+    return _UNSTORABLE.sub("\ufffd", value)
 
 
 def html_to_text(markup: str) -> str:

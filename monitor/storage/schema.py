@@ -144,7 +144,6 @@ items = Table(
     Column("fetched_at", UTCDateTime, nullable=False),
     Column("raw_sha256", String(64)),  # evidence.sha256 of the bytes it was parsed from
     Column("title_hash", String(16)),
-    Column("simhash", BigInteger),
     Column("minhash", LargeBinary),  # MinHash signature (uint32 LE) for near-duplicate detection
     Column("origin", String(200)),  # outlet a repost names as its source (来源：…)
     Column("media_tier", String(20)),

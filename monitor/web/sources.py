@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from monitor.collectors.sources import check_source
 from monitor.domain import MediaTier, OrgDirectory, Source, SourceKind
 from monitor.storage.repo.audit import append_audit
 from monitor.storage.repo.sources import (
@@ -39,7 +38,6 @@ EDITABLE = (
     "enabled",
     "options",
 )
-ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 @requires(Permission.VIEW_SOURCES)
@@ -165,69 +163,11 @@ def _audit_values(clean: dict[str, Any]) -> dict[str, Any]:
 
 
 def validate_source(raw: Mapping[str, Any], org: OrgDirectory) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check the form; returns the clean values and zh-CN errors keyed by field."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {"enabled": bool(raw.get("enabled"))}
-    name = str(raw.get("name", ""))
-    if not name or len(name) > 200:
-        errors["name"] = "「名称」为必填项，且不能超过 200 个字符"
-    clean["name"] = name
-    url = str(raw.get("url", ""))
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        errors["url"] = "「地址」应为以 http:// 或 https:// 开头的完整网址"
-    clean["url"] = url
-    _enum_field(raw, "kind", SourceKind, "类型", clean, errors)
-    _enum_field(raw, "media_tier", MediaTier, "媒体层级", clean, errors)
-    region = str(raw.get("region_hint", "")) or None
-    if region is not None and region not in {u.id for u in org.localities()}:
-        errors["region_hint"] = "「属地」应从列表中选择（镇/街道），或留空"
-    clean["region_hint"] = region
-    _numbers(raw, clean, errors)
-    ref = str(raw.get("credentials_ref", "")) or None
-    if ref is not None and not ENV_NAME.match(ref):
-        errors["credentials_ref"] = "「凭据变量名」应为环境变量名（大写字母、数字和下划线），不要填写密钥本身"
-    clean["credentials_ref"] = ref
-    clean["options"] = _options(str(raw.get("options", "") or "{}"), errors)
-    return clean, errors
-
-
-def _enum_field(
-    raw: Mapping[str, Any], key: str, enum: Any, what: str, clean: dict[str, Any], errors: dict[str, str]
-) -> None:
-    try:
-        clean[key] = enum(str(raw.get(key, "")))
-    except ValueError:
-        errors[key] = f"「{what}」应从列表中选择"
-
-
-def _numbers(raw: Mapping[str, Any], clean: dict[str, Any], errors: dict[str, str]) -> None:
-    for key, what in (("poll_min_s", "最短轮询间隔"), ("poll_max_s", "最长轮询间隔")):
-        text = str(raw.get(key, ""))
-        if not text.isdigit() or int(text) <= 0:
-            errors[key] = f"「{what}」应为正整数（秒），例如 300"
-        else:
-            clean[key] = int(text)
-    if "poll_min_s" in clean and "poll_max_s" in clean and clean["poll_max_s"] < clean["poll_min_s"]:
-        errors["poll_max_s"] = "「最长轮询间隔」不能小于「最短轮询间隔」"
-    expected = str(raw.get("expected_per_day", ""))
-    clean["expected_per_day"] = None
-    if expected:
-        try:
-            clean["expected_per_day"] = float(expected)
-            if clean["expected_per_day"] < 0:
-                raise ValueError(expected)
-        except ValueError:
-            errors["expected_per_day"] = "「每日预期条数」应为非负数字，或留空"
-
-
-def _options(text: str, errors: dict[str, str]) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        errors["options"] = f"「选项」不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}"
-        return {}
-    if not isinstance(value, dict):
-        errors["options"] = '「选项」应为 JSON 对象，例如 {"item": "li.news a"}'
-        return {}
-    return value
+    """Check the form with the collectors' own rules (the CLI's); zh-CN errors keyed by field."""
+    source, problems = check_source(raw, regions={u.id for u in org.localities()})
+    if source is None:
+        errors: dict[str, str] = {}
+        for problem in problems:
+            errors.setdefault(problem.field, problem.message_zh)
+        return {}, errors
+    return {key: getattr(source, key) for key in EDITABLE}, {}
