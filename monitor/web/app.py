@@ -100,6 +100,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/sources/{source_id}/edit", sources.edit_source_form)
     r.add_post("/sources/{source_id}/edit", sources.save_source)
     r.add_get("/leader", leader.leader_view)
+    r.add_get("/leader/rows", leader.leader_rows)
     r.add_get("/org", org.org_page)
     r.add_get("/reports", reports.reports_page)
     r.add_get("/reports/report.css", reports.report_css)
