@@ -12,7 +12,7 @@ from monitor.domain import UnitKind
 from monitor.storage.repo.org_people import list_overrides
 from monitor.storage.repo.users import list_users
 from monitor.web.auth.permissions import Permission, requires
-from monitor.web.org_people import CHANNEL_LABELS
+from monitor.web.labels import CHANNEL_LABELS
 from monitor.web.rendering import render
 from monitor.web.requests import services
 

@@ -27,6 +27,7 @@ from monitor.storage.repo.org_people import (
 from monitor.web.auth.login import redirect
 from monitor.web.auth.permissions import Permission, requires
 from monitor.web.flash import set_flash
+from monitor.web.labels import CHANNEL_LABELS
 from monitor.web.rendering import render
 from monitor.web.requests import audit_entry, services, user_of
 
@@ -34,14 +35,6 @@ SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 MOBILE = re.compile(r"^1\d{10}$")
 QUIET = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 ROLE_ROWS = 4  # blank role rows offered beyond the person's current ones
-CHANNEL_LABELS = {
-    ChannelKind.CONSOLE: "控制台（演示）",
-    ChannelKind.EMAIL: "电子邮件",
-    ChannelKind.SLACK: "Slack",
-    ChannelKind.DINGTALK: "钉钉群机器人（@手机号）",
-    ChannelKind.WECOM: "企业微信群机器人（@手机号）",
-    ChannelKind.WEBHOOK: "通用 Webhook",
-}
 
 
 @dataclass
