@@ -209,3 +209,32 @@ async def test_leader_view_updates_live_and_acknowledges_in_one_click(web_env, b
     await page.wait_for_selector('#live[data-state="online"]')
     await shot(page, "08-leader-acknowledged")
     assert problems == [], problems
+
+
+async def test_admin_adds_a_person_in_the_browser_after_a_named_error(web_env, browser_page):
+    page, problems = browser_page
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/org", username="admin")
+    await page.click("text=添加人员")
+    await page.wait_for_url("**/org/people/new")
+    await page.fill('input[name="id"]', "sun_li")
+    await page.fill('input[name="name"]', "孙丽")
+    await page.fill('input[name="title"]', "应急管理局值班科科长")
+    await page.fill('input[name="mobile"]', "1390000")  # too short
+    await page.select_option('select[name="role_0"]', "liaison")
+    await page.select_option('select[name="unit_0"]', "emergency")
+    await page.select_option('select[name="channel_0"]', "dingtalk")
+    await page.click('#person-form button[type="submit"]')
+    await page.wait_for_selector('[data-field="mobile"]')
+    assert "「手机」应为 11 位数字" in await page.inner_text('[data-field="mobile"]')
+    assert await page.input_value('input[name="title"]') == "应急管理局值班科科长"  # kept
+    await shot(page, "09-org-person-error")
+    await page.fill('input[name="mobile"]', "13900000999")
+    await page.click('#person-form button[type="submit"]')
+    await page.wait_for_url("**/org#person-sun_li")
+    assert await page.inner_text("#flash") == "已保存人员「孙丽」"
+    row = await page.inner_text("#person-sun_li")
+    assert "孙丽" in row and "联络员 · 明湖市应急管理局" in row and "网页修改：admin" in row
+    assert "sun_li" in web_env.services.org.people
+    await shot(page, "10-org-person-saved")
+    assert [p for p in problems if "status of 400" not in p] == []
