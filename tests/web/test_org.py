@@ -29,8 +29,8 @@ NEW_PERSON = {
 }
 
 
-async def test_admin_adds_a_person_who_is_in_the_directory_at_once(web_env):
-    env = web_env
+async def test_admin_adds_a_person_who_is_in_the_directory_at_once(web_env_any):
+    env = web_env_any
     admin = await env.login(UserRole.ADMIN)
     assert "添加人员" in await (await admin.get("/org/people/new")).text()
     resp = await post_form(admin, "/org/people/new", NEW_PERSON)
@@ -101,8 +101,8 @@ async def test_person_errors_name_the_field_and_keep_the_input(web_env, change, 
     assert "sun_li" not in env.services.org.people and await env.audit("org.person.save") == []
 
 
-async def test_disabling_a_person_takes_them_out_of_alerts_and_enabling_brings_them_back(web_env):
-    env = web_env
+async def test_disabling_a_person_takes_them_out_of_alerts_and_enabling_brings_them_back(web_env_any):
+    env = web_env_any
     admin = await env.login(UserRole.ADMIN)
     liaisons = env.services.org.people_with(Role.LIAISON, "housing")
     assert [p.id for p in liaisons] == ["wang_chenyang"]
@@ -278,3 +278,27 @@ async def test_org_forms_need_the_csrf_token(web_env):
     resp = await admin.post("/org/users/new", data=NEW_USER, allow_redirects=False)
     assert resp.status == 403
     assert "sun_li" not in env.services.org.people
+
+
+async def test_every_process_opens_its_services_with_the_stored_people(tmp_path, clock):
+    """`monitor serve`, `monitor worker` and the demo open their services this way."""
+    from monitor.app import open_services
+    from monitor.domain import Person, RoleAssignment
+
+    from .conftest import web_settings
+
+    settings = web_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'monitor.db'}")
+    first = await open_services(settings, clock=clock, auto_migrate=True)
+    try:
+        added = Person("sun_li", "孙丽", roles=(RoleAssignment(Role.LIAISON, "emergency"),), email="s@x.example")
+        async with first.db.write() as conn:
+            await save_override(conn, added, disabled=False, now=clock.now(), actor="admin")
+            await save_override(conn, first.org.people["zhu_min"], disabled=True, now=clock.now(), actor="admin")
+    finally:
+        await first.db.close()
+    second = await open_services(settings, clock=clock)
+    try:
+        assert second.org.people["sun_li"] == added and "zhu_min" not in second.org.people
+        assert "zhu_min" not in [p.id for p in second.org.resolve(Role.DUTY_OFFICER, "emergency")]
+    finally:
+        await second.db.close()
