@@ -102,3 +102,22 @@ async def _csrf(client) -> str:
     from .conftest import csrf_of
 
     return await csrf_of(client)
+
+
+async def test_a_role_changed_on_the_org_page_changes_the_leaders_units_at_once(web_env):
+    env = web_env
+    await add_account(
+        env.db, env.hasher, env.clock, env.services.org,
+        NewAccount("chen", UserRole.LEADER, "陈国栋", person_id="chen_guodong"), PASSWORD, actor="test",
+    )  # fmt: skip
+    housing = await confirmed_incident(env, title="住建事件", owner_unit="housing")
+    emergency = await confirmed_incident(env, title="应急事件", owner_unit="emergency")
+    chen = await env.new_client()
+    await login(chen, "chen", PASSWORD)
+    assert (await (await chen.get("/leader/rows?hours=72")).json())["incidents"] == [housing]
+    admin = await env.login(UserRole.ADMIN)
+    person = env.services.org.people["chen_guodong"]
+    form = {"name": person.name, "title": person.title, "mobile": person.mobile or "", "email": person.email or "",
+            "role_0": "principal", "unit_0": "emergency", "channel_0": "email", "quiet_mode": "default"}  # fmt: skip
+    assert (await post_form(admin, "/org/people/chen_guodong/edit", form)).status == 303
+    assert (await (await chen.get("/leader/rows?hours=72")).json())["incidents"] == [emergency]
