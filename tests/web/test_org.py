@@ -302,3 +302,33 @@ async def test_every_process_opens_its_services_with_the_stored_people(tmp_path,
         assert "zhu_min" not in [p.id for p in second.org.resolve(Role.DUTY_OFFICER, "emergency")]
     finally:
         await second.db.close()
+
+
+async def test_a_worker_process_follows_people_edited_on_a_web_node(tmp_path, clock):
+    """A notifier-only worker (`monitor worker --role notifier`): its directory, which its router
+    holds, follows the rows a web node writes, without a restart."""
+    import asyncio
+
+    from monitor.app import open_services
+    from monitor.runtime import Role as RuntimeRole
+    from monitor.runtime import Runtime
+
+    from .conftest import web_settings
+
+    settings = web_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'monitor.db'}", data_dir=str(tmp_path))
+    services = await open_services(settings, clock=clock, auto_migrate=True)
+    org = services.org
+    runtime = Runtime(services, asyncio.Event())
+    await runtime.start([RuntimeRole.NOTIFIER])
+    try:
+        await settle(clock, sleepers=2)  # the notifier and the org follower wait on the clock
+        async with services.db.write() as conn:  # what a web node's save writes
+            await save_override(conn, org.people["zhu_min"], disabled=True, now=clock.now(), actor="admin")
+        clock.advance(settings.live_poll_s)
+        for turn in range(3000):
+            if "zhu_min" not in org.people:
+                break
+            await asyncio.sleep(0 if turn < 1000 else 0.005)
+        assert "zhu_min" not in org.people and services.org is org  # the same object, changed in place
+    finally:
+        await runtime.close()

@@ -9,6 +9,7 @@ after each edit and whenever its live poller sees the revision change (other web
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from monitor.clock import Clock, sleep_or_stop
 from monitor.domain import ChannelKind, OrgDirectory, Person, Role, RoleAssignment
+from monitor.storage.db import Database
 from monitor.storage.schema import org_people
 
 log = logging.getLogger(__name__)
@@ -131,3 +134,26 @@ async def apply_overrides(conn: AsyncConnection, org: OrgDirectory) -> tuple[int
     if revision[0]:
         org.replace_people(effective_people(list(org.people.values()), await list_overrides(conn), org.units))
     return revision
+
+
+async def follow_overrides(
+    db: Database, clock: Clock, org: OrgDirectory, stop: asyncio.Event, interval_s: float
+) -> None:
+    """Until `stop`: apply rows other processes write (a cheap revision check every interval_s).
+
+    Worker processes run this so that people edited on a web node reach their engine and notifier
+    without a restart; errors are logged and retried, never fatal.
+    """
+    async with db.read() as conn:
+        revision = await overrides_revision(conn)
+    while not stop.is_set():
+        await sleep_or_stop(clock, interval_s, stop)
+        if stop.is_set():
+            return
+        try:
+            async with db.read() as conn:
+                if await overrides_revision(conn) != revision:
+                    revision = await apply_overrides(conn, org)
+                    log.info("org directory: people edited on the web applied (%d rows)", revision[0])
+        except Exception:
+            log.exception("reading people edited on the web failed; retrying in %.0f s", interval_s)
