@@ -4,7 +4,8 @@ The org file stays the base (units, towns, robots and the people it lists). A ro
 the file's person with the same id, or adds a person the file does not have; a disabled row takes
 the person out of the directory (no alerts, no roles) and keeps the data, so they can be enabled
 again. Every process applies the rows when it opens its services; the web applies them again
-after each edit and whenever its live poller sees the revision change (other web nodes' edits).
+after each edit and whenever its live poller sees the revision change (other web nodes' edits);
+worker processes run `follow_overrides` (started by the runtime) to do the same.
 """
 
 from __future__ import annotations
