@@ -7,6 +7,7 @@ disable or demote their own account, so the last way in is not closed by acciden
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +16,7 @@ from multidict import MultiMapping
 from monitor.domain import OrgDirectory, UserRole
 from monitor.storage.repo.audit import append_audit
 from monitor.storage.repo.sessions import delete_user_sessions
-from monitor.storage.repo.users import UserRecord, create_user, get_user, get_user_by_name, update_user
+from monitor.storage.repo.users import UserExists, UserRecord, create_user, get_user, get_user_by_name, update_user
 from monitor.web.auth.login import redirect
 from monitor.web.auth.passwords import password_problem
 from monitor.web.auth.permissions import Permission, requires
@@ -81,21 +82,36 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     errors = check_account(values, svc.org, new=True)
     password, repeat = str(form.get("password", "")), str(form.get("repeat", ""))
     _check_password(password, repeat, values["username"], errors)
-    now = svc.clock.now()
+    if "username" not in errors:
+        async with svc.db.read() as conn:
+            if await get_user_by_name(conn, values["username"]) is not None:
+                errors["username"] = f"「用户名」{values['username']} 已存在"
+    if errors:
+        return _render(request, "org_user_form.html", 400, form=values, account=None, errors=errors)
+    password_hash = request.app[HASHER].hash(password)  # slow by design: not inside the write transaction
     async with svc.db.write() as conn:
-        if "username" not in errors and await get_user_by_name(conn, values["username"]) is not None:
+        try:
+            user_id = await _create(conn, values, password_hash, svc.clock.now())
+        except UserExists:  # created meanwhile by someone else
             errors["username"] = f"「用户名」{values['username']} 已存在"
-        if errors:
             return _render(request, "org_user_form.html", 400, form=values, account=None, errors=errors)
-        user_id = await create_user(
-            conn, username=values["username"], display_name=values["display_name"] or values["username"],
-            password_hash=request.app[HASHER].hash(password), role=UserRole(values["role"]), now=now,
-            unit_id=values["unit_id"] or None, person_id=values["person_id"] or None,
-        )  # fmt: skip
         created = await get_user(conn, user_id)
         assert created is not None
         await append_audit(conn, [audit_entry(request, "user.create", "user", user_id, after=created.public())])
     return _back(request, user_id, f"已添加账户「{values['username']}」")
+
+
+async def _create(conn: Any, values: dict[str, str], password_hash: str, now: datetime) -> int:
+    return await create_user(
+        conn,
+        username=values["username"],
+        display_name=values["display_name"] or values["username"],
+        password_hash=password_hash,
+        role=UserRole(values["role"]),
+        now=now,
+        unit_id=values["unit_id"] or None,
+        person_id=values["person_id"] or None,
+    )
 
 
 def _check_password(password: str, repeat: str, username: str, errors: dict[str, str]) -> None:
