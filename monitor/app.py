@@ -19,6 +19,7 @@ from monitor.policy import load_org
 from monitor.policy.playbooks import LoadedPolicy, load_policy
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate, require_current_schema
+from monitor.storage.repo.org_people import apply_overrides
 from monitor.web.app import create_web_app
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, auto_
             await migrate(db)
         else:
             await require_current_schema(db)
+        async with db.read() as conn:
+            await apply_overrides(conn, org)  # people edited on the web's /org page
     except Exception:
         await db.close()
         raise

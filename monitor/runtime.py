@@ -47,6 +47,7 @@ from monitor.reports.schedule import report_due
 from monitor.storage.lock import EngineLock
 from monitor.storage.repo.engine import beat
 from monitor.storage.repo.ops import forget_heartbeats
+from monitor.storage.repo.org_people import follow_overrides
 from monitor.web.ops import LoopStatus
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ class Runtime:
     # --- starting ----------------------------------------------------------------------
     async def start(self, roles: Iterable[Role]) -> None:
         """Start the loops of these background roles (the engine lock is taken first, on SQLite)."""
-        settings = self.services.settings
+        s = self.services
+        settings = s.settings
         for role in roles:
             if role in self.roles or role is Role.WEB:
                 continue
@@ -145,6 +147,10 @@ class Runtime:
                 self._spawn("notifier", settings.notify_poll_s, self._notifier())
             else:
                 self._spawn("scheduler", settings.scheduler_interval_s, self._scheduler())
+        if self.roles and "org" not in self._tasks:  # people edited on the web reach this process's directory
+            self._tasks["org"] = asyncio.create_task(
+                follow_overrides(s.db, s.clock, s.org, self.stop, settings.live_poll_s), name="org"
+            )
         log.info(
             "runtime started roles %s", ",".join(self.roles) or "(none)",
             extra={"event": "runtime.start", "roles": list(self.roles), "instance": self.instance},

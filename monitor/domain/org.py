@@ -100,6 +100,24 @@ class OrgDirectory:
                 if assignment.unit not in self.units:
                     raise OrgError(f"person {person.id}: role {assignment.role} names unknown unit {assignment.unit!r}")
 
+    def replace_people(self, people: Iterable[Person]) -> None:
+        """Swap the people in place, after checking them: the one mutation of a directory.
+
+        People edited on the web's /org page must reach every holder of the directory in the
+        process at once (the engine's escalation, the notifier's routing, the web's permissions);
+        units and robots stay as the org file declares them.
+        """
+        index = _index(people, "person")
+        for person in index.values():
+            for assignment in person.roles:
+                if assignment.unit not in self.units:
+                    raise OrgError(f"person {person.id}: role {assignment.role} names unknown unit {assignment.unit!r}")
+        mapping = self.people
+        assert isinstance(mapping, dict), "people must be the dict OrgDirectory.build() made"
+        mapping.clear()
+        mapping.update(index)
+        self.__dict__.pop("_by_role", None)  # the cached role index is rebuilt on next use
+
     def unit(self, unit_id: str) -> Unit:
         try:
             return self.units[unit_id]

@@ -416,4 +416,17 @@ saved_views = Table(
     UniqueConstraint("user_id", "name"),
 )
 
+org_people = Table(
+    # People edited on the /org page. The org file (org_file) stays the base; a row here replaces
+    # the file's person with the same id (or adds one) in every process's directory; disabled
+    # people are left out of it (no alerts, no role) but kept, so they can be enabled again.
+    "org_people",
+    metadata,
+    Column("person_id", String(100), primary_key=True),
+    Column("data", JSONDoc, nullable=False),  # name, title, mobile, email, slack_user, roles, channels, quiet_hours
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
 APPEND_ONLY_TABLES = ("incident_events", "audit_log")

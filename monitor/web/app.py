@@ -10,7 +10,20 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from monitor.notifications.slack import interactivity_routes
-from monitor.web import account, evidence, incidents, items, leader, org, queue, reports, sources, sse
+from monitor.web import (
+    account,
+    evidence,
+    incidents,
+    items,
+    leader,
+    org,
+    org_people,
+    org_users,
+    queue,
+    reports,
+    sources,
+    sse,
+)
 from monitor.web.actions.dispatch import channel_acknowledger
 from monitor.web.api import openapi
 from monitor.web.api import routes as api
@@ -100,7 +113,19 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/sources/{source_id}/edit", sources.edit_source_form)
     r.add_post("/sources/{source_id}/edit", sources.save_source)
     r.add_get("/leader", leader.leader_view)
+    r.add_get("/leader/rows", leader.leader_rows)
     r.add_get("/org", org.org_page)
+    r.add_get("/org/people/new", org_people.new_person_form)
+    r.add_post("/org/people/new", org_people.save_person)
+    r.add_get("/org/people/{person_id}/edit", org_people.edit_person_form)
+    r.add_post("/org/people/{person_id}/edit", org_people.save_person)
+    r.add_post("/org/people/{person_id}/{switch:(disable|enable)}", org_people.set_person_disabled)
+    r.add_get("/org/users/new", org_users.new_user_form)
+    r.add_post("/org/users/new", org_users.create_account)
+    r.add_get("/org/users/{user_id:\\d+}/edit", org_users.edit_user_form)
+    r.add_post("/org/users/{user_id:\\d+}/edit", org_users.update_account)
+    r.add_post("/org/users/{user_id:\\d+}/password", org_users.reset_password)
+    r.add_post("/org/users/{user_id:\\d+}/{switch:(disable|enable)}", org_users.set_account_disabled)
     r.add_get("/reports", reports.reports_page)
     r.add_get("/reports/report.css", reports.report_css)
     r.add_get("/reports/{month:\\d{4}-\\d{2}}", reports.reports_page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.domain import (
+    ChannelKind,
     ClockType,
     EventKind,
     EventLevel,
@@ -117,6 +118,16 @@ _TABLES: dict[str, dict[Any, str]] = {
     "report_kind": {k.value: v for k, v in REPORT_KIND_LABELS.items()},
     "source_kind": {k.value: v for k, v in SOURCE_KIND_LABELS.items()},
     "unit_kind": {k.value: v for k, v in UNIT_KIND_LABELS.items()},
+}
+
+
+CHANNEL_LABELS = {
+    ChannelKind.CONSOLE: "控制台（演示）",
+    ChannelKind.EMAIL: "电子邮件",
+    ChannelKind.SLACK: "Slack",
+    ChannelKind.DINGTALK: "钉钉群机器人（@手机号）",
+    ChannelKind.WECOM: "企业微信群机器人（@手机号）",
+    ChannelKind.WEBHOOK: "通用 Webhook",
 }
 
 

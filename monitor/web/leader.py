@@ -1,13 +1,21 @@
-"""The leader view: what falls due in the next hours for the leader's units (and what is overdue)."""
+"""The leader view: what falls due in the next hours for the leader's units (and what is overdue).
+
+The page is live: static/leader.js listens to the same event stream as the queue (/events) and,
+when an incident changes (or once a minute, since time alone brings new deadlines into the
+window), fetches the server-rendered rows from /leader/rows and swaps them in.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 
-from monitor.storage.repo.queue import latest_acknowledgements, obligations_due
-from monitor.web.auth.permissions import Permission, requires
+from monitor.storage.repo.queue import Acknowledgement, DueObligation, latest_acknowledgements, obligations_due
+from monitor.web.auth.permissions import CurrentUser, Permission, requires
 from monitor.web.rendering import render
 from monitor.web.requests import services, user_of
 
@@ -27,27 +35,75 @@ def horizon_hours(request: web.Request, default: float) -> tuple[float, str]:
     return hours, ""
 
 
+@dataclass
+class LeaderRows:
+    due: list[DueObligation]
+    acks: dict[int, Acknowledgement | None]
+    now: datetime
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for d in self.due if d.due_at <= self.now)
+
+
+async def load_rows(request: web.Request, user: CurrentUser, hours: float) -> LeaderRows:
+    svc = services(request)
+    now = svc.clock.now()
+    async with svc.db.read() as conn:
+        due = await obligations_due(conn, user.leader_units, now, timedelta(hours=hours))
+        acks = await latest_acknowledgements(conn, [d.incident_id for d in due])
+    acked = {d.obligation_id: acks.get((d.incident_id, d.rule_id), acks.get((d.incident_id, None))) for d in due}
+    return LeaderRows(due, acked, now)
+
+
+def rows_context(request: web.Request, user: CurrentUser, rows: LeaderRows, return_to: str) -> dict[str, Any]:
+    return {
+        "due": rows.due,
+        "acks": rows.acks,
+        "overdue": rows.overdue,
+        "can_ack": user.can(Permission.ACT_ACK),
+        "return_to": return_to,
+    }
+
+
 @requires(Permission.LEADER_VIEW)
 async def leader_view(request: web.Request) -> web.Response:
     svc, user = services(request), user_of(request)
     hours, warning = horizon_hours(request, svc.settings.leader_horizon_h)
+    rows = await load_rows(request, user, hours)
     units = user.leader_units
-    now = svc.clock.now()
-    async with svc.db.read() as conn:
-        due = await obligations_due(conn, units, now, timedelta(hours=hours))
-        acks = await latest_acknowledgements(conn, [d.incident_id for d in due])
-    acked = {d.obligation_id: acks.get((d.incident_id, d.rule_id), acks.get((d.incident_id, None))) for d in due}
+    return_to = request.path_qs if not warning else "/leader"
     return render(
         request,
         "leader.html",
         {
-            "due": due,
+            **rows_context(request, user, rows, return_to),
             "hours": hours,
             "warning": warning,
             "units": sorted(units) if units is not None else None,
-            "overdue": sum(1 for d in due if d.due_at <= now),
-            "acks": acked,
-            "can_ack": user.can(Permission.ACT_ACK),
-            "return_to": request.path_qs if not warning else "/leader",
+            "request_hours": f"{hours:g}" if request.query.get("hours") and not warning else "",
         },
+    )
+
+
+@requires(Permission.LEADER_VIEW)
+async def leader_rows(request: web.Request) -> web.Response:
+    """The rows of the leader view as server-rendered HTML, for live replacement:
+    {"html": "<tr>…", "overdue": n, "count": n, "incidents": [ids shown]}."""
+    svc, user = services(request), user_of(request)
+    hours, warning = horizon_hours(request, svc.settings.leader_horizon_h)
+    rows = await load_rows(request, user, hours)
+    return_to = f"/leader?hours={hours:g}" if request.query.get("hours") and not warning else "/leader"
+    env = aiohttp_jinja2.get_env(request.app)
+    html = env.get_template("_leader_rows.html").render(
+        {**rows_context(request, user, rows, return_to), "now": rows.now, "csrf_token": user.csrf_token or ""}
+    )
+    return web.json_response(
+        {
+            "html": html,
+            "overdue": rows.overdue,
+            "count": len(rows.due),
+            "incidents": sorted({d.incident_id for d in rows.due}),
+        },
+        headers={"Cache-Control": "no-store"},
     )

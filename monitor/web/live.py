@@ -18,6 +18,7 @@ from aiohttp import web
 
 from monitor.changes import Subscription
 from monitor.storage.repo.changes import poll_changes, start_cursor
+from monitor.storage.repo.org_people import apply_overrides, overrides_revision
 from monitor.storage.repo.queue import incident_versions
 from monitor.web.keys import LIVE
 from monitor.web.services import WebServices
@@ -84,14 +85,18 @@ class LiveHub:
                     log.exception("live update fan-out failed for incidents %s", sorted(ids)[:20])
 
     async def run_poller(self) -> None:
-        """Catch changes committed by other processes: read new timeline rows every live_poll_s."""
+        """Catch changes committed by other processes: read new timeline rows every live_poll_s,
+        and apply people edited on another web node (org_people) to this process's directory."""
         async with self.services.db.read() as conn:
             cursor = await start_cursor(conn)
+            org_revision = await overrides_revision(conn)
         while True:
             await self.services.clock.sleep(self.services.settings.live_poll_s)
             try:
                 async with self.services.db.read() as conn:
                     changed = await poll_changes(conn, cursor)
+                    if await overrides_revision(conn) != org_revision:
+                        org_revision = await apply_overrides(conn, self.services.org)
             except Exception:
                 log.exception("polling for incident changes failed; retrying")
                 continue

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from monitor.clock import to_local
-from monitor.domain import EventKind, IncidentEvent, OrgDirectory, ResponseKind, Role
+from monitor.domain import ChannelKind, EventKind, IncidentEvent, OrgDirectory, ResponseKind, Role
 from monitor.domain.playbooks import AlertKind
 from monitor.web.actions.documents import referenced_sha256
-from monitor.web.labels import label
+from monitor.web.labels import CHANNEL_LABELS, label
 
 PAYLOAD_LABELS = {
     "title": "标题",
@@ -120,7 +120,26 @@ def _obligation(payload: dict[str, Any]) -> str:
     return f"{text}；原因：{reason}" if reason else text
 
 
+def _notification(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 升级提醒/督办 → 朱敏（电子邮件 zhumin@…）；or the error when it failed."""
+    kind = str(payload.get("kind") or "")
+    kind_text = AlertKind(kind).label if kind in AlertKind.__members__.values() else kind or "提醒"
+    channel = str(payload.get("channel") or "")
+    channel_text = CHANNEL_LABELS.get(ChannelKind(channel), channel) if channel in _CHANNEL_VALUES else channel
+    to, person = payload.get("to"), payload.get("person") or payload.get("person_id") or "—"
+    text = f"{kind_text} → {person}（{channel_text}"
+    text += f" {to}）" if to and to not in (channel, person) else "）"
+    if payload.get("error"):
+        text += f"；错误：{payload['error']}"
+    return text
+
+
+_CHANNEL_VALUES = {c.value for c in ChannelKind}
+
 _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] = {
+    EventKind.NOTIFICATION_QUEUED: _notification,
+    EventKind.NOTIFICATION_SENT: _notification,
+    EventKind.NOTIFICATION_FAILED: _notification,
     EventKind.NOTE_ADDED: _note,
     EventKind.STATUS_CHANGED: _status,
     EventKind.REASSIGNED: _reassigned,

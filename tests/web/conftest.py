@@ -20,7 +20,7 @@ from monitor.app import Services
 from monitor.changes import LocalChangeFeed
 from monitor.clock import FakeClock
 from monitor.config import load_settings
-from monitor.domain import EventLevel, Incident, IncidentStatus, OpinionLevel, UserRole
+from monitor.domain import EventLevel, Incident, IncidentStatus, OpinionLevel, OrgDirectory, UserRole
 from monitor.domain import commands as c
 from monitor.engine.commands import execute
 from monitor.policy import load_org
@@ -125,8 +125,15 @@ async def web_env_any(db: Database, clock: FakeClock) -> AsyncIterator[WebEnv]:
         yield env
 
 
+def fresh_org() -> OrgDirectory:
+    """A copy of the demo directory: people edited on /org change a directory in place."""
+    return OrgDirectory.build(ORG.city, ORG.units.values(), ORG.people.values(), ORG.robots.values())
+
+
 async def make_env(db: Database, clock: FakeClock, **settings: Any) -> AsyncIterator[WebEnv]:
-    services = Services(settings=web_settings(**settings), clock=clock, db=db, org=ORG, changes=LocalChangeFeed())
+    services = Services(
+        settings=web_settings(**settings), clock=clock, db=db, org=fresh_org(), changes=LocalChangeFeed()
+    )
     hasher = PasswordHasher.for_tests()
     for account in ACCOUNTS.values():
         await add_account(db, hasher, clock, ORG, account, PASSWORD, actor="test")

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PASSWORD, add_incident, confirmed_incident
+from monitor.domain import commands as c
+
+from .conftest import PASSWORD, add_incident, confirmed_incident, run_command
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
@@ -75,10 +77,10 @@ async def shot(page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-async def _login(page, base: str, next_path: str = "/queue") -> None:
+async def _login(page, base: str, next_path: str = "/queue", username: str = "duty") -> None:
     await page.goto(base + next_path)
     assert "/login" in page.url
-    await page.fill('input[name="username"]', "duty")
+    await page.fill('input[name="username"]', username)
     await page.fill('input[name="password"]', PASSWORD)
     await page.click('button[type="submit"]')
     await page.wait_for_url("**" + next_path)
@@ -166,3 +168,73 @@ async def test_validation_error_keeps_the_text_in_the_browser(web_env, browser_p
     assert await page.input_value('#action-regrade textarea[name="reason"]') == "央视报道后热度上升"
     await shot(page, "06-validation-error")
     assert [p for p in problems if "status of 400" not in p] == []  # the re-rendered form is answered with 400
+
+
+async def test_leader_view_updates_live_and_acknowledges_in_one_click(web_env, browser_page):
+    page, problems = browser_page
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/leader?hours=6", username="leader")
+    await page.wait_for_selector('#live[data-state="online"]')
+    assert "没有到期的时限要求" in await page.inner_text("#leader")
+    await page.evaluate("window.__notReloaded = true")
+
+    # A new incident is confirmed elsewhere: its deadlines appear without a reload, ticking.
+    incident = await confirmed_incident(web_env, title="北湖镇堤坝管涌（领导视图）", detected_ago=timedelta(0))
+    web_env.services.changes.notify_changed([incident])
+    release = f'#leader tr[data-incident="{incident}"][data-rule="{RELEASE}"]'
+    await page.wait_for_selector(release)
+    assert "北湖镇堤坝管涌（领导视图）" in await page.inner_text(release)
+    assert await page.evaluate("window.__notReloaded === true")
+    phone = f'#leader tr[data-incident="{incident}"][data-rule="YJB2015-PHONE-30MIN"]'
+    first = await page.locator(f"{phone} .countdown").inner_text()
+    assert first.startswith(("剩余 30分", "剩余 29分"))
+    await page.wait_for_function(
+        "([sel, before]) => document.querySelector(sel).textContent !== before",
+        arg=[f"{phone} .countdown", first],
+    )
+    await shot(page, "07-leader-live-arrived")
+
+    # Someone else acknowledges the phone report: shown here live.
+    await run_command(web_env, c.Acknowledge, incident, "duty", rule_id="YJB2015-PHONE-30MIN")
+    web_env.services.changes.notify_changed([incident])
+    await page.wait_for_selector(f'{phone}[data-acked="duty"]')
+    assert await page.evaluate("window.__notReloaded === true")
+
+    # One click on a swapped-in row acknowledges and comes back to the same view.
+    await page.click(f"{release} button[type=submit]")
+    await page.wait_for_url("**/leader?hours=6")
+    assert await page.inner_text("#flash") == "已确认收到提醒"
+    await page.wait_for_selector(f'{release}[data-acked="leader"]')
+    assert "leader 已于" in await page.inner_text(release)
+    await page.wait_for_selector('#live[data-state="online"]')
+    await shot(page, "08-leader-acknowledged")
+    assert problems == [], problems
+
+
+async def test_admin_adds_a_person_in_the_browser_after_a_named_error(web_env, browser_page):
+    page, problems = browser_page
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/org", username="admin")
+    await page.click("text=添加人员")
+    await page.wait_for_url("**/org/people/new")
+    await page.fill('input[name="id"]', "sun_li")
+    await page.fill('input[name="name"]', "孙丽")
+    await page.fill('input[name="title"]', "应急管理局值班科科长")
+    await page.fill('input[name="mobile"]', "1390000")  # too short
+    await page.select_option('select[name="role_0"]', "liaison")
+    await page.select_option('select[name="unit_0"]', "emergency")
+    await page.select_option('select[name="channel_0"]', "dingtalk")
+    await page.click('#person-form button[type="submit"]')
+    await page.wait_for_selector('[data-field="mobile"]')
+    assert "「手机」应为 11 位数字" in await page.inner_text('[data-field="mobile"]')
+    assert await page.input_value('input[name="title"]') == "应急管理局值班科科长"  # kept
+    await shot(page, "09-org-person-error")
+    await page.fill('input[name="mobile"]', "13900000999")
+    await page.click('#person-form button[type="submit"]')
+    await page.wait_for_url("**/org#person-sun_li")
+    assert await page.inner_text("#flash") == "已保存人员「孙丽」"
+    row = await page.inner_text("#person-sun_li")
+    assert "孙丽" in row and "联络员 · 明湖市应急管理局" in row and "网页修改：admin" in row
+    assert "sun_li" in web_env.services.org.people
+    await shot(page, "10-org-person-saved")
+    assert [p for p in problems if "status of 400" not in p] == []

@@ -1,13 +1,18 @@
 """The incident page, evidence downloads, AddNote end to end and validation errors that keep the
 input (the engine-backed actions: test_actions.py)."""
 
+import dataclasses
+import random
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from monitor.domain import UserRole
+from monitor.notifications.service import build_channels, create_notifier
 from monitor.storage.repo.incidents import list_events
 from monitor.storage.schema import incident_events
 
-from .conftest import add_incident, add_item_with_evidence, post_form
+from .conftest import add_incident, add_item_with_evidence, confirmed_incident, post_form
 
 WHY = {"why": ["命中关键词：爆炸、化工园区", "死亡 3 人 → 较大（III）"], "event_level": "III"}
 
@@ -131,3 +136,36 @@ def test_every_rule_action_and_event_kind_has_a_chinese_label():
 
     assert {r.action for r in POLICY.playbook.rules} <= set(OBLIGATION_ACTION_LABELS)
     assert set(EventKind) == set(EVENT_KIND_LABELS)
+
+
+async def test_the_timeline_shows_notifications_delivered_for_the_incident(web_env):
+    """The notifier writes 提醒已送达 events; the page names the alert, the person and the channel."""
+    env = web_env
+    incident = await confirmed_incident(env, detected_ago=timedelta(0))
+    settings = dataclasses.replace(env.services.settings, notify_console=True)
+    lines: list[str] = []
+    built = build_channels(settings, env.services.org, {}, env.clock, random.Random(1), lines.append)
+    try:
+        report = await create_notifier(env.db, env.clock, settings, built, rng=random.Random(1)).run_once()
+    finally:
+        await built.close()
+    assert report.sent >= 1 and lines
+    client = await env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get(f"/incidents/{incident}")).text()
+    assert "提醒已送达" in html
+    assert "预警 → 朱敏（控制台（演示））" in html  # the duty officer, through the console channel
+    assert "message_id" not in html and "person_id" not in html  # no raw payload keys
+
+
+def test_a_failed_notification_reads_with_its_channel_address_and_error():
+    from datetime import UTC, datetime
+
+    from monitor.domain import EventKind, IncidentEvent
+    from monitor.web.timeline import event_summary
+
+    payload = {"kind": "escalation", "person": "赵磊", "person_id": "zhao_lei", "channel": "email",
+               "to": "zhaolei@emergency.minghu.gov.example", "error": "SMTP 550 mailbox unavailable"}  # fmt: skip
+    event = IncidentEvent(1, EventKind.NOTIFICATION_FAILED, datetime(2026, 9, 24, tzinfo=UTC), "notifier", payload)
+    text = event_summary(event)
+    assert text.startswith("升级提醒 → 赵磊（电子邮件 zhaolei@emergency.minghu.gov.example）")
+    assert text.endswith("；错误：SMTP 550 mailbox unavailable")

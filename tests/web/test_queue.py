@@ -9,7 +9,7 @@ from sqlalchemy import event
 from monitor.domain import EventKind, IncidentEvent, IncidentStatus, OpinionLevel, UserRole
 from monitor.storage.repo.incidents import append_events
 
-from .conftest import add_incident, post_form
+from .conftest import add_incident, add_item_with_evidence, post_form
 
 
 def titles(html: str) -> list[str]:
@@ -153,3 +153,24 @@ async def test_rows_fragment_renders_changed_rows_and_names_the_gone(web_env):
     assert list(data["rows"]) == [str(red)] and sorted(data["gone"]) == [yellow, 999]
     assert data["total"] == 1 and data["level_counts"] == {"L1": 1}
     assert data["rows"][str(red)].startswith(f'<tr data-id="{red}"') and "红色应急" in data["rows"][str(red)]
+
+
+async def test_trend_column_compares_the_last_six_hours_with_the_six_before(web_env):
+    env = web_env
+    now = env.clock.now()
+    rising = await add_incident(env.db, now, title="上升", due_in=timedelta(hours=1))
+    falling = await add_incident(env.db, now, title="回落", due_in=timedelta(hours=2))
+    flat = await add_incident(env.db, now, title="持平", due_in=timedelta(hours=3))
+    attached = {rising: [-8, -1, -2, -3], falling: [-7, -9, -10, -1], flat: [-7, -1]}  # hours before now
+    n = 0
+    for incident, hours in attached.items():
+        for h in hours:
+            n += 1
+            await add_item_with_evidence(env.db, now + timedelta(hours=h), incident, body=f"稿件{n}".encode(), n=n)
+    client = await env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get("/queue")).text()
+    trends = dict(re.findall(r'<tr data-id="(\d+)".*?<td class="trend"><span class="(up|down|flat)"', html, re.S))
+    assert trends == {str(rising): "up", str(falling): "down", str(flat): "flat"}
+    assert 'title="近6小时 3 条，前6小时 1 条">↑ 3</span>' in html
+    assert 'title="近6小时 1 条，前6小时 3 条">↓ 1</span>' in html
+    assert "→ 1</span>" in html
