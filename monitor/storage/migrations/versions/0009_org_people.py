@@ -1,15 +1,15 @@
 """people edited on the web's /org page (overrides of the org file, by person id)
 
-Revision ID: 0008_org_people
-Revises: 0007_change_notify
+Revision ID: 0009_org_people
+Revises: 0008_collect3_drop_items_simhash
 """
 from alembic import op
 import sqlalchemy as sa
 import monitor.storage.types
 from sqlalchemy.dialects import postgresql
 
-revision = '0008_org_people'
-down_revision = '0007_change_notify'
+revision = '0009_org_people'
+down_revision = '0008_collect3_drop_items_simhash'
 branch_labels = None
 depends_on = None
 
