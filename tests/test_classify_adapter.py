@@ -21,6 +21,7 @@ from monitor.classify import (
 from monitor.classify.models import SHIPPED_MODELS_DIR, activate, is_shipped, resolve_models_dir
 from monitor.classify.service import load_opinion_config
 from monitor.clock import FakeClock
+from monitor.collectors.encoding import repair_mojibake
 from monitor.config import load_settings
 from monitor.domain import (
     EventLevel,
@@ -244,3 +245,27 @@ async def test_an_item_the_classifier_fails_on_does_not_block_the_queue(sqlite_d
     assert stored["💥"].classification == {"error": "ValueError: unparseable input 💥"}
     assert stored[PROPERTY[0]].department == "housing" and stored[SPORT[0]].relevant is False
     assert (await classify_pending(sqlite_db, FakeClock(START), _Exploding())).items == 0  # type: ignore[arg-type]
+
+
+async def test_garbled_text_is_held_back_from_the_classifier_with_the_reason(sqlite_db: Database) -> None:
+    # UTF-8 read as cp1252 with bytes lost: the collectors cannot repair it and flag it (the real function)
+    garbled_title = PROPERTY[0].encode().decode("cp1252", errors="ignore")
+    garbled_text = PROPERTY[1].encode().decode("cp1252", errors="ignore")
+    _, warning = repair_mojibake(garbled_text)
+    assert warning is not None and warning.startswith("mojibake:")
+    async with sqlite_db.write() as conn:
+        await insert_items(
+            conn,
+            [
+                item_row(1, *EXPLOSION, START, warnings=[]),  # executemany: every row names the same columns
+                item_row(2, garbled_title, garbled_text, START, warnings=[warning]),
+                item_row(3, *SPORT, START, warnings=["mojibake repaired: UTF-8 text had been decoded as gb18030"]),
+            ],
+        )
+    result = await classify_pending(sqlite_db, FakeClock(START), item_classifier())
+    assert (result.items, result.relevant, result.failed) == (3, 1, 1)
+    async with sqlite_db.read() as conn:
+        explosion, garbled, sport = list(await conn.execute(select(items).order_by(items.c.id)))
+    assert explosion.relevant and sport.relevant is False  # a repaired text is classified as usual
+    assert garbled.relevant is None and garbled.classified_at is not None and garbled.event_type is None
+    assert garbled.classification == {"error": f"not classified, text is garbled ({warning})"}

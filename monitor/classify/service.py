@@ -109,6 +109,9 @@ async def classify_pending(
     batch one read, the classification (in the worker pool, outside any transaction) and one
     executemany UPDATE. Returns counts; call it after each collection pass, before clustering.
 
+    An item whose text is garbled (unrepaired mojibake, flagged by the collectors) is not given to
+    the classifier; it is stored like a failed item, with the reason.
+
     An item the classifier raises on does not block the queue: the batch is retried item by
     item, and the failing item is stored as classified with ``classification = {"error": …}`` and
     ``relevant`` NULL (clustering skips it; it stays listed for people). A dead worker pool
@@ -136,8 +139,25 @@ async def classify_pending(
     return PendingResult(done, relevant, batches, failed)
 
 
+def garbled(row: Any) -> str | None:
+    """Why the row's text is unreadable (mojibake the collectors could not repair), else None.
+
+    Such text would be classified as noise, silently; it is held back from the classifier instead
+    and listed for people with the reason (the collectors' warning)."""
+    for warning in getattr(row, "warnings", None) or ():
+        if isinstance(warning, str) and warning.startswith("mojibake:"):
+            return f"not classified, text is garbled ({warning})"
+    return None
+
+
 async def _classify_rows(classifier: ItemClassifier, rows: Sequence[Any]) -> list[ItemClassification | str]:
-    """The classification of each row, or the error message for a row the classifier raised on."""
+    """The classification of each row, or the error message for a row the classifier raised on
+    or that was held back because its text is garbled."""
+    held = {i: reason for i, row in enumerate(rows) if (reason := garbled(row)) is not None}
+    if held:
+        readable = [row for i, row in enumerate(rows) if i not in held]
+        done = iter(await _classify_rows(classifier, readable) if readable else [])
+        return [held[i] if i in held else next(done) for i in range(len(rows))]
     prepared = [item_doc(row) for row in rows]
     try:
         return list(await classifier.classify([d for d, _ in prepared], [b for _, b in prepared]))

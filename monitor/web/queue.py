@@ -11,9 +11,10 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
-from monitor.domain import IncidentStatus, OpinionLevel, OrgDirectory
+from monitor.domain import IncidentStatus, OpinionLevel, OrgDirectory, SourceHealth
 from monitor.storage.repo.audit import append_audit
 from monitor.storage.repo.queue import QueueFilter, QueueRow, queue_page, queue_rows
+from monitor.storage.repo.sources import unhealthy_sources
 from monitor.storage.repo.views import delete_view, get_view, list_views, save_view
 from monitor.web.auth.login import redirect
 from monitor.web.auth.permissions import CurrentUser, Permission, requires
@@ -106,6 +107,7 @@ async def _render_queue(
         parsed = parse_filters(view.query if view else query, user, svc.org)
         page_no, size = _page_number(query), svc.settings.queue_page_size
         page = await queue_page(conn, parsed.flt, svc.clock.now(), limit=size, offset=(page_no - 1) * size)
+        source_alert = await _source_alert(conn, user)
     pages = max(1, -(-page.total // size))
     return render(
         request,
@@ -123,6 +125,7 @@ async def _render_queue(
             "regions": svc.org.localities(),
             "view_error": view_error,
             "view_name": view_name,
+            "source_alert": source_alert,
         },
         status=status,
     )
@@ -137,12 +140,29 @@ async def queue_rows_fragment(request: web.Request) -> web.Response:
     async with svc.db.read() as conn:
         rows = await queue_rows(conn, ids, parsed.flt, svc.clock.now())
         counts = await queue_page(conn, parsed.flt, svc.clock.now(), limit=0)
+        source_alert = await _source_alert(conn, user)
     html = {str(row.id): render_row(request, row) for row in rows}
     gone = [i for i in ids if str(i) not in html]
+    body: dict[str, Any] = {"rows": html, "gone": gone, "total": counts.total, "level_counts": counts.level_counts}
+    if source_alert is not None:
+        template = aiohttp_jinja2.get_env(request.app).get_template("_source_alert.html")
+        body["source_alert"] = template.render(source_alert=source_alert)
     return web.json_response(
-        {"rows": html, "gone": gone, "total": counts.total, "level_counts": counts.level_counts},
+        body,
         headers={"Cache-Control": "no-store"},
     )
+
+
+# Worst first: a failing source loses items for certain, a silent one probably, a degraded one may.
+HEALTH_ORDER = (SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED)
+
+
+async def _source_alert(conn: Any, user: CurrentUser) -> dict[str, Any] | None:
+    """The banner about sources that are not OK, for those allowed to see sources (else None)."""
+    if not user.can(Permission.VIEW_SOURCES):
+        return None
+    counts, recent = await unhealthy_sources(conn)
+    return {"counts": counts, "recent": recent, "total": sum(counts.values()), "order": HEALTH_ORDER}
 
 
 def render_row(request: web.Request, row: QueueRow) -> str:

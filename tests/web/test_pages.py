@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import insert, update
 
 from monitor.domain import OpinionLevel, UserRole
-from monitor.storage.schema import source_events, sources
+from monitor.storage.schema import items, source_events, sources
 
 from .conftest import add_incident, post_form
 
@@ -119,6 +119,46 @@ async def test_org_page_lists_units_people_channels_and_accounts(web_env):
 async def test_items_page_lists_collected_items(web_env):
     leader = await web_env.login(UserRole.LEADER)
     assert "尚未采集到稿件" in await (await leader.get("/items")).text()
+
+
+async def test_items_page_shows_garbled_and_unclassified_items_for_what_they_are(web_env):
+    now = web_env.clock.now()
+    garbled = "mojibake: UTF-8 text appears to have been decoded as cp1252 (bytes lost); not repaired"
+    base = {"fetched_at": now, "created_at": now}
+    async with web_env.db.write() as conn:
+        await conn.execute(
+            insert(items),
+            [
+                {
+                    **base,
+                    "dedup_key": "a",
+                    "url": "https://a.example/1",
+                    "title": "乱码稿件",
+                    "text": "",
+                    "warnings": [garbled],
+                    "classified_at": now,
+                    "relevant": None,
+                    "classification": {"error": f"not classified, text is garbled ({garbled})"},
+                },
+                {
+                    **base,
+                    "dedup_key": "b",
+                    "url": "https://a.example/2",
+                    "title": "体育新闻",
+                    "text": "",
+                    "warnings": [],
+                    "classified_at": now,
+                    "relevant": False,
+                    "classification": {},
+                },
+            ],
+        )
+    html = await (await (await web_env.login(UserRole.DUTY_OFFICER)).get("/items")).text()
+    row_a = html[html.index("乱码稿件") : html.index("</tr>", html.index("乱码稿件"))]
+    row_b = html[html.index("体育新闻") : html.index("</tr>", html.index("体育新闻"))]
+    assert "未能研判，需人工查看" in row_a and "text is garbled" in row_a and "⚠ 编码异常 1" in row_a
+    assert "非政务" not in row_a
+    assert "非政务" in row_b and "⚠" not in row_b
 
 
 async def test_security_headers_on_pages_errors_and_static_files(web_env):

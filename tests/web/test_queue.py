@@ -4,10 +4,12 @@ statements per page, whatever the number of incidents."""
 import re
 from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 
-from monitor.domain import EventKind, IncidentEvent, IncidentStatus, OpinionLevel, UserRole
+from monitor.domain import EventKind, IncidentEvent, IncidentStatus, MediaTier, OpinionLevel, Source, UserRole
 from monitor.storage.repo.incidents import append_events
+from monitor.storage.repo.sources import add_sources
+from monitor.storage.schema import sources
 
 from .conftest import add_incident, add_item_with_evidence, post_form
 
@@ -174,3 +176,51 @@ async def test_trend_column_compares_the_last_six_hours_with_the_six_before(web_
     assert 'title="近6小时 3 条，前6小时 1 条">↑ 3</span>' in html
     assert 'title="近6小时 1 条，前6小时 3 条">↓ 1</span>' in html
     assert "→ 1</span>" in html
+
+
+async def test_sources_that_are_not_ok_are_announced_on_the_queue_to_those_who_see_sources(web_env):
+    env = web_env
+    now = env.clock.now()
+    names = ["明湖日报", "江南晚报", "南山发布", "北湖发布"]
+    async with env.db.write() as conn:
+        by_url = await add_sources(
+            conn,
+            [
+                Source(name=name, url=f"https://s{n}.example/rss", media_tier=MediaTier.CITY)
+                for n, name in enumerate(names)
+            ],
+            now,
+        )
+    ids = {name: by_url[f"https://s{n}.example/rss"] for n, name in enumerate(names)}
+    client = await env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get("/queue")).text()
+    assert '<div id="source-alert" class="source-alert" hidden role="status">' in html  # all OK: nothing to say
+
+    async def set_health(name: str, health: str, minutes: int, error: str | None = None) -> None:
+        async with env.db.write() as conn:
+            await conn.execute(
+                update(sources)
+                .where(sources.c.id == ids[name])
+                .values(health=health, health_changed_at=now + timedelta(minutes=minutes), last_error=error)
+            )
+
+    await set_health("明湖日报", "failing", 1, "HTTP 503 连续 5 次")
+    await set_health("江南晚报", "silent", 2)
+    await set_health("南山发布", "degraded", 3, "读取超时")
+    html = await (await client.get("/queue")).text()
+    alert = html[html.index('<div id="source-alert"') : html.index("</div>", html.index('<div id="source-alert"'))]
+    assert " hidden" not in alert.split(">")[0]
+    assert "失败 1 个" in alert and "静默 1 个" in alert and "降级 1 个" in alert
+    assert alert.index("失败") < alert.index("静默") < alert.index("降级")  # worst first
+    assert alert.index("南山发布") < alert.index("江南晚报") < alert.index("明湖日报")  # newest change first
+    assert "HTTP 503 连续 5 次" in alert and '<a href="/sources">查看信息源</a>' in alert and "北湖发布" not in alert
+
+    # the live rows fragment carries the banner too, so a change shows without a reload
+    await set_health("明湖日报", "ok", 4)
+    data = await (await client.get("/queue/rows?ids=")).json()
+    assert "失败 1 个" not in data["source_alert"] and "静默 1 个" in data["source_alert"]
+
+    # a unit handler does not see sources at all: no banner, nothing in the fragment
+    handler = await env.login(UserRole.UNIT_HANDLER)
+    assert 'id="source-alert"' not in await (await handler.get("/queue")).text()
+    assert "source_alert" not in await (await handler.get("/queue/rows?ids=")).json()

@@ -31,7 +31,15 @@ _CHUNK = 500  # stay under SQLite's bound-parameter limit
 async def pending_items(conn: AsyncConnection, limit: int) -> list[Any]:
     """The oldest items waiting for classification (``classified_at IS NULL``), oldest first."""
     query = (
-        select(items.c.id, items.c.title, items.c.text, items.c.text_norm, items.c.media_tier, items.c.published_at)
+        select(
+            items.c.id,
+            items.c.title,
+            items.c.text,
+            items.c.text_norm,
+            items.c.media_tier,
+            items.c.published_at,
+            items.c.warnings,
+        )
         .where(items.c.classified_at.is_(None))
         .order_by(items.c.id)
         .limit(limit)

@@ -179,3 +179,27 @@ async def latest_health_events(conn: AsyncConnection, source_ids: Sequence[int])
     )
     query = select(source_events).join(latest, latest.c.id == source_events.c.id)
     return {row.source_id: row for row in await conn.execute(query)}
+
+
+async def unhealthy_sources(conn: AsyncConnection, limit: int = 5) -> tuple[dict[str, int], list[Any]]:
+    """Enabled sources that are not OK: counts per health and the most recently changed few.
+
+    For the duty queue's banner, so a failing or silent source is seen where the duty officer works,
+    not only on the sources page. Two small queries, whatever the number of sources.
+    """
+    not_ok = (sources.c.enabled.is_(True), sources.c.health != SourceHealth.OK.value)
+    counts = {
+        str(row.health): int(row.n)
+        for row in await conn.execute(
+            select(sources.c.health, func.count().label("n")).where(*not_ok).group_by(sources.c.health)
+        )
+    }
+    if not counts:
+        return {}, []
+    recent = await conn.execute(
+        select(sources.c.id, sources.c.name, sources.c.health, sources.c.health_changed_at, sources.c.last_error)
+        .where(*not_ok)
+        .order_by(sources.c.health_changed_at.desc(), sources.c.id.desc())
+        .limit(limit)
+    )
+    return counts, list(recent)

@@ -47,6 +47,8 @@
     for (var i = 0; i < counts.length; i++) {
       counts[i].textContent = (data.level_counts || {})[counts[i].dataset.levelCount] || 0;
     }
+    var alert = document.getElementById("source-alert");
+    if (alert && typeof data.source_alert === "string") { alert.outerHTML = data.source_alert; }
     var empty = document.getElementById("empty");
     if (empty && tbody.rows.length) { empty.hidden = true; }
     window.monitor.tick();
@@ -67,4 +69,6 @@
     var ids = JSON.parse(ev.data).ids || [];
     if (ids.length) { refresh(ids); }
   });
+  // Source health changes are not incident changes: look again once a minute.
+  window.setInterval(function () { refresh([]); }, 60000);
 })();
