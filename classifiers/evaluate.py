@@ -176,6 +176,15 @@ def evaluate_facts(data_dir: Path, examples: Sequence[Example]) -> list[dict[str
 GOLD_SENTENCES = Path(__file__).resolve().parent.parent / "benchmarks" / "facts_gold.csv"
 # Labelled by the phase-2 engineer after the extractor's phase-2 rules were written, then scored once.
 HELD_OUT_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_heldout.csv")
+# Phase 3: 80 random casualty-word sentences (one per test document not in the first two sets)
+# plus every remaining test sentence with a number near a casualty word (26), labelled *before*
+# the phase-3 rules were written.
+THIRD_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_third.csv")
+_SET_NAMES = {
+    "facts_gold.csv": "",
+    "facts_gold_heldout.csv": ", second set labelled after the phase-2 rules",
+    "facts_gold_third.csv": ", third set labelled before the phase-3 rules",
+}
 _SENTENCE_END = re.compile(r"(?<=[。！？\n])")
 
 
@@ -208,11 +217,23 @@ def evaluate_fact_sentences(
     name = "hand-labelled test-split sentences (CEC + DuEE)"
     return {
         "task": "facts: casualty sentences exact" + (f" ({kind})" if kind else ""),
-        "data": name if gold_path == GOLD_SENTENCES else f"{name}, second set labelled after the phase-2 rules",
+        "data": name + _SET_NAMES.get(gold_path.name, f", {gold_path.name}"),
         "n": seen,
         "accuracy": right / max(seen, 1),
         "misses": misses,
     }
+
+
+FACT_SETS = (
+    (GOLD_SENTENCES, None),
+    (HELD_OUT_SENTENCES, None),
+    (HELD_OUT_SENTENCES, "explicit"),
+    (HELD_OUT_SENTENCES, "implicit"),
+    (THIRD_SENTENCES, None),
+    (THIRD_SENTENCES, "explicit"),
+    (THIRD_SENTENCES, "implicit"),
+    (THIRD_SENTENCES, "none"),
+)
 
 
 def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
@@ -269,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = evaluate_heads(pipeline, examples)
     rows += [evaluate_raw_routing(pipeline, data_dir), evaluate_pipeline_types(pipeline, examples)]
     rows += evaluate_facts(data_dir, examples)
-    for path, kind in ((GOLD_SENTENCES, None), (HELD_OUT_SENTENCES, None), (HELD_OUT_SENTENCES, "explicit")):
+    for path, kind in FACT_SETS:
         sentences = evaluate_fact_sentences(examples, path, kind)
         sentences.pop("misses")
         rows.append(sentences)
