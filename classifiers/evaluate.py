@@ -245,6 +245,43 @@ def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
     return True
 
 
+INCIDENT_GOLD = GOLD_SENTENCES.with_name("incident_gold.csv")
+
+
+def weighted_binary(truth: Sequence[int], predicted: Sequence[int], weights: Sequence[float]) -> dict[str, float]:
+    """Precision, recall and F1 of a stratified sample, each row standing for ``weight`` rows."""
+    tp = sum(w for t, p, w in zip(truth, predicted, weights, strict=True) if t and p)
+    fp = sum(w for t, p, w in zip(truth, predicted, weights, strict=True) if p and not t)
+    fn = sum(w for t, p, w in zip(truth, predicted, weights, strict=True) if t and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"f1": f1, "precision": precision, "recall": recall}
+
+
+def evaluate_incident_gold(
+    examples: Sequence[Example], predict: Callable[[list[str]], list[bool]], gold_path: Path = INCIDENT_GOLD
+) -> dict[str, Any]:
+    """Incident vs not on the hand-labelled stratified sample of the test split (DuEE by its
+    own label and 人生 tag, TNEWS); rows are weighted by stratum size / sample size, so the
+    figures estimate the whole DuEE + TNEWS test split under the written definition."""
+    with gold_path.open(encoding="utf-8") as handle:
+        gold = {(r["source"], r["doc_id"]): r for r in csv.DictReader(handle)}
+    chosen = [e for e in examples if (e.source, e.id) in gold and e.split == "test" and not e.id.endswith("#title")]
+    rows = [gold[(e.source, e.id)] for e in chosen]
+    for example, row in zip(chosen, rows, strict=True):
+        if hashlib.sha1(example.text.encode("utf-8")).hexdigest() != row["text_sha1"]:
+            raise ValueError(f"{gold_path}: {example.source} {example.id}: the corpus text changed")
+    predicted = predict([e.text for e in chosen])
+    weights = [int(r["stratum_size"]) / int(r["sample_size"]) for r in rows]
+    return {
+        "task": "incident vs not (hand-labelled)",
+        "data": "stratified sample of DuEE + TNEWS test rows, weighted; benchmarks/incident_gold.csv",
+        "n": len(chosen),
+        **weighted_binary([int(r["incident"]) for r in rows], predicted, weights),
+    }
+
+
 def evaluate_pipeline_types(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, Any]:
     chosen = [e for e in examples if e.split == "test" and e.event_type is not None]
     results = pipeline.classify([Doc(e.id, "", e.text) for e in chosen])
