@@ -246,6 +246,8 @@ def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
 
 
 INCIDENT_GOLD = GOLD_SENTENCES.with_name("incident_gold.csv")
+# The same definition on a validation-split sample: chooses the incident head's C and threshold.
+INCIDENT_GOLD_VALIDATION = GOLD_SENTENCES.with_name("incident_gold_validation.csv")
 
 
 def weighted_binary(truth: Sequence[int], predicted: Sequence[int], weights: Sequence[float]) -> dict[str, float]:
@@ -265,21 +267,43 @@ def evaluate_incident_gold(
     """Incident vs not on the hand-labelled stratified sample of the test split (DuEE by its
     own label and 人生 tag, TNEWS); rows are weighted by stratum size / sample size, so the
     figures estimate the whole DuEE + TNEWS test split under the written definition."""
-    with gold_path.open(encoding="utf-8") as handle:
-        gold = {(r["source"], r["doc_id"]): r for r in csv.DictReader(handle)}
-    chosen = [e for e in examples if (e.source, e.id) in gold and e.split == "test" and not e.id.endswith("#title")]
-    rows = [gold[(e.source, e.id)] for e in chosen]
-    for example, row in zip(chosen, rows, strict=True):
-        if hashlib.sha1(example.text.encode("utf-8")).hexdigest() != row["text_sha1"]:
-            raise ValueError(f"{gold_path}: {example.source} {example.id}: the corpus text changed")
-    predicted = predict([e.text for e in chosen])
-    weights = [int(r["stratum_size"]) / int(r["sample_size"]) for r in rows]
+    rows = incident_gold_rows(examples, gold_path, split="test")
+    predicted = predict([e.text for e, _ in rows])
+    weights = [int(r["stratum_size"]) / int(r["sample_size"]) for _, r in rows]
     return {
         "task": "incident vs not (hand-labelled)",
         "data": "stratified sample of DuEE + TNEWS test rows, weighted; benchmarks/incident_gold.csv",
-        "n": len(chosen),
-        **weighted_binary([int(r["incident"]) for r in rows], predicted, weights),
+        "n": len(rows),
+        **weighted_binary([int(r["incident"]) for _, r in rows], predicted, weights),
     }
+
+
+def evaluate_incident_decisions(pipeline: Pipeline, examples: Sequence[Example]) -> list[dict[str, Any]]:
+    """The hand-labelled incident sample scored with the head alone and with the pipeline's
+    decision (head + stated casualties + war / crime overrides, ``Result.incident``)."""
+
+    def head(texts: list[str]) -> list[bool]:
+        return [p == "True" for p in head_predictions(pipeline, texts, "incident")[0]]
+
+    def decision(texts: list[str]) -> list[bool]:
+        return [r.incident for r in pipeline.classify([Doc(str(i), "", t) for i, t in enumerate(texts)])]
+
+    alone = evaluate_incident_gold(examples, head) | {"task": "incident vs not (hand-labelled), head alone"}
+    return [alone, evaluate_incident_gold(examples, decision)]
+
+
+def incident_gold_rows(
+    examples: Sequence[Example], gold_path: Path, split: str
+) -> list[tuple[Example, dict[str, str]]]:
+    """The examples of a hand-labelled incident sample with their label rows (the sha1 of each
+    text is checked: a changed corpus fails loudly instead of scoring other texts)."""
+    with gold_path.open(encoding="utf-8") as handle:
+        gold = {(r["source"], r["doc_id"]): r for r in csv.DictReader(handle)}
+    chosen = [e for e in examples if (e.source, e.id) in gold and e.split == split and not e.id.endswith("#title")]
+    for example in chosen:
+        if hashlib.sha1(example.text.encode("utf-8")).hexdigest() != gold[(example.source, example.id)]["text_sha1"]:
+            raise ValueError(f"{gold_path}: {example.source} {example.id}: the corpus text changed")
+    return [(e, gold[(e.source, e.id)]) for e in chosen]
 
 
 def evaluate_pipeline_types(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, Any]:
@@ -326,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = load_examples(data_dir)
     rows = evaluate_heads(pipeline, examples)
     rows += [evaluate_raw_routing(pipeline, data_dir), evaluate_pipeline_types(pipeline, examples)]
+    rows += evaluate_incident_decisions(pipeline, examples)
     rows += evaluate_facts(data_dir, examples)
     for path, kind in FACT_SETS:
         sentences = evaluate_fact_sentences(examples, path, kind)

@@ -28,7 +28,7 @@ COUNT = (
 _COUNTER = r"(?:人次|人|名|位|具|个|例)"
 # People named by what they are stand in for a counter (两男子受重伤, 一环卫工被撞身亡, 一家六口).
 _PERSON = (
-    r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
+    r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
     r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|警察|消防员|士兵|军人|矿工|船员|渔民|路人)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
@@ -82,8 +82,8 @@ def _p(field: str, kind: str, pattern: str, implied: bool = False) -> FactPatter
 # 受害人李某某…抢救无效死亡). Not preceded by a count or a plural word (两名司机, 多名学生: the
 # counted patterns read those) and not followed by a plural or a conjunction (学生们, 司机和乘客).
 _ONE = (
-    r"(?:驾驶员|司机|飞行员|机长|教练|男子|女子|男童|女童|男孩|女孩|男婴|女婴|婴儿|宝宝|孩子|小孩|儿童|幼儿|"
-    r"老人|老太|老汉|妇女|产妇|孕妇|青年|少年|小伙|女生|男生|环卫工|行人|"
+    r"(?:驾驶员|司机|飞行员|机长|教练|男子|女子|男童|女童|男孩|女孩|男婴|女婴|婴儿|宝宝|孩子|小孩|儿童|幼儿|幼童|"
+    r"老人|老太|老汉|妇女|产妇|孕妇|青年|少年|小伙子|小伙|女生|男生|环卫工|行人|"
     r"民警|警察|辅警|消防员|路人|车主|骑手|外卖小哥|外卖员|快递员|教师|老师|医生|护士|"
     r"干部|指挥官|女星|明星|歌手|演员|租客|房东|妻子|丈夫|母亲|父亲|儿子|女儿|受害人|受害者|"
     r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|"
@@ -93,11 +93,11 @@ _ONE = (
 # several passengers as one.)
 _NOT_COUNTED = r"(?<![\d零〇一二两三四五六七八九十百千万名位个多数几些群批对双])"
 _NOT_PLURAL = r"(?![们等和与及、])"
-# Gap between the victim and the verb: no clause break, no number, no other person or verb.
-_ONE_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
+# Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
+_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
 _DEATH_ONE = (
     r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
-    r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐]死)"
+    r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤))"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
 )
 _INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))"
@@ -189,8 +189,12 @@ MASK_PATTERN = re.compile(
     NUMBER_PATTERN + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
     r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
 )
-# A clause with one of these words reports statistics, not one event: its numbers are ignored.
-STATISTICS_PATTERN = re.compile(r"每年|每天|每月|每日|年均|平均每|全年|去年|今年以来|年以来|同比|历年|历史上|以往")
+# A clause with one of these words reports statistics or a hypothesis, not one event: its numbers
+# are ignored.
+STATISTICS_PATTERN = re.compile(
+    r"每年|每天|每月|每日|年均|平均每|全年|去年|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
+    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若"
+)
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 
 # A clause whose death verb has no subject of its own (…不慎坠楼，当场身亡 / …，经抢救无效死亡):

@@ -70,6 +70,12 @@ CASES = [
     ("已知有10名伤者被送到市第一医院救治", {"injured": 10}),
     ("两死两重伤", {"deaths": 2, "serious_injured": 2, "injured": 2}),
     ("2名警员在抢险救灾途中殉职", {"deaths": 2}),
+    ("杭州18岁小伙子洗澡触电死", {"deaths": 1}),
+    ("1岁女童被摔死", {"deaths": 1}),
+    ("两幼童疑因玩打火机起火不幸身亡", {"deaths": 2}),
+    # hypotheses and multi-year statistics are not this event's casualties
+    ("如果他闯入停机楼，他将使数百人丧生", {}),
+    ("近3年已有5名环卫工人死于交通事故", {}),
     # not victims: sport, figures of speech, group nouns, survivors
     ("杜兰特因伤退赛", {}),
     ("胡德受伤倒地不起，被两人搀扶离场", {}),
@@ -79,6 +85,7 @@ CASES = [
     ("车上乘客受伤", {}),
     ("皮卡车内乘客均幸免遇难", {}),
     ("死亡事故已介入调查", {}),
+    ("男子发“淹死万源”评论被行拘", {}),
 ]
 
 
