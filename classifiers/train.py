@@ -115,11 +115,13 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
     fit_mask, val_mask = have & (split == "train"), have & (split == "validation")
     grid = SVM_GRID if spec.estimator == "svm" else LR_GRID
     fitted = {c: _estimator(spec, c).fit(x[fit_mask], y[fit_mask]) for c in grid}
-    threshold = 0.0
-    if spec.select_on == "incident_gold":
-        scores, threshold = _select_incident(fitted, x, examples)
+    threshold, selected_on = 0.0, "validation split"
+    gold = _select_incident(fitted, x, examples) if spec.select_on == "incident_gold" else None
+    if gold is not None:
+        scores, threshold = gold
+        selected_on = "hand-labelled validation sample (benchmarks/incident_gold_validation.csv)"
     else:
-        if spec.select_on:
+        if spec.select_on and spec.select_on != "incident_gold":
             val_mask &= np.array([e.source == spec.select_on for e in examples])
         scores = {c: _score(spec, m, x[val_mask], y[val_mask]) for c, m in fitted.items()}
     best_c = max(scores, key=lambda c: scores[c])
@@ -134,6 +136,7 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
         "C": best_c,
         "softmax_scale": scale,
         "threshold": threshold,
+        "selected_on": selected_on,
         "validation": {str(c): round(s, 4) for c, s in scores.items()},
         "test": round(_score(spec, model, x[test_mask], y[test_mask]), 4),
         "n_train": int(final_mask.sum()),
@@ -144,14 +147,20 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
 
 def _select_incident(
     fitted: dict[float, Any], x: sparse.csr_matrix, examples: Sequence[Example]
-) -> tuple[dict[float, float], float]:
+) -> tuple[dict[float, float], float] | None:
     """Weighted F1 of the whole incident decision (head + facts + overrides) on the hand-labelled
-    validation sample, per C at its best threshold; returns the scores and the best threshold."""
+    validation sample, per C at its best threshold; returns the scores and the best threshold,
+    or None when these corpora do not hold (nearly all of) the sample's texts."""
     from classifiers.evaluate import INCIDENT_GOLD_VALIDATION, incident_gold_rows, weighted_binary
     from classifiers.facts import extract_facts
     from classifiers.incident import decide
 
-    rows = incident_gold_rows(examples, INCIDENT_GOLD_VALIDATION, split="validation")
+    rows = incident_gold_rows(examples, INCIDENT_GOLD_VALIDATION, split="validation", strict=False)
+    with INCIDENT_GOLD_VALIDATION.open(encoding="utf-8") as handle:
+        labelled = sum(1 for _ in handle) - 1
+    if len(rows) < 0.95 * labelled:
+        print(f"incident: {len(rows)} of {labelled} hand-labelled validation rows found; C chosen on the split")
+        return None
     index = {(e.source, e.id): i for i, e in enumerate(examples)}
     at = np.array([index[(e.source, e.id)] for e, _ in rows], dtype=np.int64)
     facts = [extract_facts(e.text) for e, _ in rows]
