@@ -177,8 +177,8 @@ GOLD_SENTENCES = Path(__file__).resolve().parent.parent / "benchmarks" / "facts_
 # Labelled by the phase-2 engineer after the extractor's phase-2 rules were written, then scored once.
 HELD_OUT_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_heldout.csv")
 # Phase 3: 80 random casualty-word sentences (one per test document not in the first two sets)
-# plus every remaining test sentence with a number near a casualty word (26), labelled *before*
-# the phase-3 rules were written.
+# plus one sentence from each of the 26 remaining test documents with a number near a casualty
+# word, labelled *before* the phase-3 rules were written.
 THIRD_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_third.csv")
 _SET_NAMES = {
     "facts_gold.csv": "",
