@@ -176,6 +176,15 @@ def evaluate_facts(data_dir: Path, examples: Sequence[Example]) -> list[dict[str
 GOLD_SENTENCES = Path(__file__).resolve().parent.parent / "benchmarks" / "facts_gold.csv"
 # Labelled by the phase-2 engineer after the extractor's phase-2 rules were written, then scored once.
 HELD_OUT_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_heldout.csv")
+# Phase 3: 80 random casualty-word sentences (one per test document not in the first two sets)
+# plus one sentence from each of the 26 remaining test documents with a number near a casualty
+# word, labelled *before* the phase-3 rules were written.
+THIRD_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_third.csv")
+_SET_NAMES = {
+    "facts_gold.csv": "",
+    "facts_gold_heldout.csv": ", second set labelled after the phase-2 rules",
+    "facts_gold_third.csv": ", third set labelled before the phase-3 rules",
+}
 _SENTENCE_END = re.compile(r"(?<=[。！？\n])")
 
 
@@ -208,11 +217,23 @@ def evaluate_fact_sentences(
     name = "hand-labelled test-split sentences (CEC + DuEE)"
     return {
         "task": "facts: casualty sentences exact" + (f" ({kind})" if kind else ""),
-        "data": name if gold_path == GOLD_SENTENCES else f"{name}, second set labelled after the phase-2 rules",
+        "data": name + _SET_NAMES.get(gold_path.name, f", {gold_path.name}"),
         "n": seen,
         "accuracy": right / max(seen, 1),
         "misses": misses,
     }
+
+
+FACT_SETS = (
+    (GOLD_SENTENCES, None),
+    (HELD_OUT_SENTENCES, None),
+    (HELD_OUT_SENTENCES, "explicit"),
+    (HELD_OUT_SENTENCES, "implicit"),
+    (THIRD_SENTENCES, None),
+    (THIRD_SENTENCES, "explicit"),
+    (THIRD_SENTENCES, "implicit"),
+    (THIRD_SENTENCES, "none"),
+)
 
 
 def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
@@ -222,6 +243,75 @@ def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
         if facts.value(field) != want:
             return False
     return True
+
+
+INCIDENT_GOLD = GOLD_SENTENCES.with_name("incident_gold.csv")
+# The same definition on a validation-split sample: chooses the incident head's C and threshold.
+INCIDENT_GOLD_VALIDATION = GOLD_SENTENCES.with_name("incident_gold_validation.csv")
+
+
+def weighted_binary(truth: Sequence[int], predicted: Sequence[int], weights: Sequence[float]) -> dict[str, float]:
+    """Precision, recall and F1 of a stratified sample, each row standing for ``weight`` rows."""
+    tp = sum(w for t, p, w in zip(truth, predicted, weights, strict=True) if t and p)
+    fp = sum(w for t, p, w in zip(truth, predicted, weights, strict=True) if p and not t)
+    fn = sum(w for t, p, w in zip(truth, predicted, weights, strict=True) if t and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"f1": f1, "precision": precision, "recall": recall}
+
+
+def evaluate_incident_gold(
+    examples: Sequence[Example], predict: Callable[[list[str]], list[bool]], gold_path: Path = INCIDENT_GOLD
+) -> dict[str, Any]:
+    """Incident vs not on the hand-labelled stratified sample of the test split (DuEE by its
+    own label and 人生 tag, TNEWS); rows are weighted by stratum size / sample size, so the
+    figures estimate the whole DuEE + TNEWS test split under the written definition."""
+    rows = incident_gold_rows(examples, gold_path, split="test")
+    predicted = predict([e.text for e, _ in rows])
+    weights = [int(r["stratum_size"]) / int(r["sample_size"]) for _, r in rows]
+    return {
+        "task": "incident vs not (hand-labelled)",
+        "data": "stratified sample of DuEE + TNEWS test rows, weighted; benchmarks/incident_gold.csv",
+        "n": len(rows),
+        **weighted_binary([int(r["incident"]) for _, r in rows], predicted, weights),
+    }
+
+
+def evaluate_incident_decisions(pipeline: Pipeline, examples: Sequence[Example]) -> list[dict[str, Any]]:
+    """The hand-labelled incident sample scored with the head alone and with the pipeline's
+    decision (head + stated casualties + war / crime overrides, ``Result.incident``)."""
+
+    def head(texts: list[str]) -> list[bool]:
+        return [p == "True" for p in head_predictions(pipeline, texts, "incident")[0]]
+
+    def decision(texts: list[str]) -> list[bool]:
+        return [r.incident for r in pipeline.classify([Doc(str(i), "", t) for i, t in enumerate(texts)])]
+
+    alone = evaluate_incident_gold(examples, head) | {"task": "incident vs not (hand-labelled), head alone"}
+    return [alone, evaluate_incident_gold(examples, decision)]
+
+
+def incident_gold_rows(
+    examples: Sequence[Example], gold_path: Path, split: str, strict: bool = True
+) -> list[tuple[Example, dict[str, str]]]:
+    """The examples of a hand-labelled incident sample with their label rows. The sha1 of each
+    text is checked: with ``strict`` a changed corpus fails loudly instead of scoring other
+    texts; otherwise rows whose text differs are left out (the caller sees how many remain)."""
+    with gold_path.open(encoding="utf-8") as handle:
+        gold = {(r["source"], r["doc_id"]): r for r in csv.DictReader(handle)}
+    chosen = [e for e in examples if (e.source, e.id) in gold and e.split == split and not e.id.endswith("#title")]
+    out = []
+    for example in chosen:
+        row = gold[(example.source, example.id)]
+        if hashlib.sha1(example.text.encode("utf-8")).hexdigest() == row["text_sha1"]:
+            out.append((example, row))
+        elif strict:
+            raise ValueError(f"{gold_path}: {example.source} {example.id}: the corpus text changed")
+    if strict and len(out) != len(gold):
+        missing = len(gold) - len(out)
+        raise ValueError(f"{gold_path}: {missing} labelled rows are not in the {split} split of these corpora")
+    return out
 
 
 def evaluate_pipeline_types(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, Any]:
@@ -268,8 +358,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = load_examples(data_dir)
     rows = evaluate_heads(pipeline, examples)
     rows += [evaluate_raw_routing(pipeline, data_dir), evaluate_pipeline_types(pipeline, examples)]
+    rows += evaluate_incident_decisions(pipeline, examples)
     rows += evaluate_facts(data_dir, examples)
-    for path, kind in ((GOLD_SENTENCES, None), (HELD_OUT_SENTENCES, None), (HELD_OUT_SENTENCES, "explicit")):
+    for path, kind in FACT_SETS:
         sentences = evaluate_fact_sentences(examples, path, kind)
         sentences.pop("misses")
         rows.append(sentences)

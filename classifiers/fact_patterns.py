@@ -28,7 +28,7 @@ COUNT = (
 _COUNTER = r"(?:人次|人|名|位|具|个|例)"
 # People named by what they are stand in for a counter (两男子受重伤, 一环卫工被撞身亡, 一家六口).
 _PERSON = (
-    r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
+    r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
     r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|警察|消防员|士兵|军人|矿工|船员|渔民|路人)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
@@ -42,7 +42,7 @@ _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八
 _LINK = r"(?:为|是|已经)?"
 _NOT_NEXT = r"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难))"
 _DEATH_VERB = (
-    r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
+    r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
     r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
@@ -56,27 +56,64 @@ _EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤�
 _GATHER = r"(?:聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与)"
 # Verb first: 撞伤6名行人, 砸死2人.
 _HURT_FIRST = r"(?:撞伤|砸伤|烧伤|刺伤|砍伤|打伤|咬伤|炸伤|击伤|致伤)(?:了)?"
-_KILL_FIRST = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|致死)(?:了)?"
+_KILL_FIRST = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|击毙|致死)(?:了)?"
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
 
 
 @dataclass(frozen=True)
 class FactPattern:
-    """One way of stating a fact: which field it fills, which kind, and the regex."""
+    """One way of stating a fact: which field it fills, which kind, and the regex.
+
+    ``implied`` patterns state no number: their ``num`` group is the one victim they name
+    (司机当场死亡, 致其死亡), and the fact's value is 1.
+    """
 
     field: str
     kind: str
     regex: re.Pattern[str]
+    implied: bool = False
 
 
-def _p(field: str, kind: str, pattern: str) -> FactPattern:
-    return FactPattern(field, kind, re.compile(pattern))
+def _p(field: str, kind: str, pattern: str, implied: bool = False) -> FactPattern:
+    return FactPattern(field, kind, re.compile(pattern), implied)
+
+
+# One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
+# 受害人李某某…抢救无效死亡). Not preceded by a count or a plural word (两名司机, 多名学生: the
+# counted patterns read those) and not followed by a plural or a conjunction (学生们, 司机和乘客).
+_ONE = (
+    r"(?:驾驶员|司机|飞行员|机长|教练|男子|女子|男童|女童|男孩|女孩|男婴|女婴|婴儿|宝宝|孩子|小孩|儿童|幼儿|幼童|"
+    r"老人|老太|老汉|妇女|产妇|孕妇|青年|少年|小伙子|小伙|女生|男生|环卫工|行人|"
+    r"民警|警察|辅警|消防员|路人|车主|骑手|外卖小哥|外卖员|快递员|教师|老师|医生|护士|"
+    r"干部|指挥官|女星|明星|歌手|演员|租客|房东|妻子|丈夫|母亲|父亲|儿子|女儿|受害人|受害者|"
+    r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|"
+    r"[\u4e00-\u9fff]某(?:某|[甲乙丙丁])?(?!娱|小区|公司|地|处|医院|单位|网|酒店|学校|村|镇|县|市|区|工地|厂|品牌|些|种|天|日|年|时))"
+)
+# (Group nouns — 乘客, 游客, 村民, 学生, 工人, 伤者 … — are left out: a bare 乘客受伤 is as often
+# several passengers as one.)
+_NOT_COUNTED = r"(?<![\d零〇一二两三四五六七八九十百千万名位个多数几些群批对双])"
+_NOT_PLURAL = r"(?![们等和与及、])"
+# Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
+_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
+_DEATH_ONE = (
+    r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
+    r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤))"
+    r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
+)
+_INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))"
+_SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)"
+_KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死)(?:了)?"
+_VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
+_NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
+_PAIR = r"(?:夫妻|夫妇|母子|母女|父子|父女|情侣|恋人|兄弟|姐妹|祖孙)"
+_BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
+_CAUSE = r"(?:因|在|于|被|由于)[^，。；,;！？!?\n\d]{0,20}?"
 
 
 # Only clauses containing one of these characters can state a fact; the full patterns (slow:
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
-    r"死|亡|遇难|罹难|丧|殒|毙|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
+    r"死|亡|遇难|罹难|丧|殒|毙|殉职|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
     r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
@@ -102,6 +139,27 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + COUNT + _NOT_NEXT),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
     _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED),
+    # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
+    # 致其死亡, 受伤司机.
+    _p("deaths", "total", _VICTIM + _ONE_GAP + _DEATH_ONE, implied=True),
+    _p("deaths", "total", _KILL_ONE + _NEAR + _VICTIM, implied=True),
+    _p("deaths", "total", r"致(?P<num>其)[^，。；,;！？!?\n\d]{0,4}?(?:死亡|身亡)", implied=True),
+    _p("injured", "serious", _VICTIM + _ONE_GAP + _SERIOUS_ONE, implied=True),
+    _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
+    _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM, implied=True),
+    _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
+    # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
+    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)"),
+    _p("injured", "serious", COUNT + r"重伤"),
+    # 一对母子 / 夫妻双双 + death verb: two.
+    _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
+    _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB),
+    # A count with a role noun the short gap cannot hold: 一名伤者已不幸死亡, 一名女队员遇难.
+    _p("deaths", "total", COUNT + r"(?:名|位|个)[^，。；,;！？!?\n\d]{0,2}?" + _ONE + _ONE_GAP + _DEATH_ONE),
+    # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
+    _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB),
+    # Updates from one figure to another: 死亡人数由6人增至11人.
+    _p("deaths", "total", _DEATH_NOUN + r"(?:人数)?(?:已)?(?:由|从)" + NUMBER_PATTERN + r"人?" + COUNT),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
     _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE),
     _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
@@ -131,6 +189,31 @@ MASK_PATTERN = re.compile(
     NUMBER_PATTERN + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
     r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
 )
-# A clause with one of these words reports statistics, not one event: its numbers are ignored.
-STATISTICS_PATTERN = re.compile(r"每年|每天|每月|每日|年均|平均每|全年|去年|今年以来|年以来|同比|历年|历史上|以往")
+# A clause with one of these words reports statistics or a hypothesis, not one event: its numbers
+# are ignored.
+STATISTICS_PATTERN = re.compile(
+    r"每年|每天|每月|每日|年均|平均每|全年|去年|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
+    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若"
+)
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
+
+# A clause whose death verb has no subject of its own (…不慎坠楼，当场身亡 / …，经抢救无效死亡):
+# the victims are the last people the sentence named before it.
+SUBJECTLESS_DEATH = re.compile(
+    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水)"
+    r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
+    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征)"
+    r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"
+)
+# Who a sentence names: a count of people (4名小学生, 一名女性游客) or one victim by role.
+SUBJECT = re.compile(
+    r"(?<!第)"
+    + COUNT
+    + r"(?:(?:名|位|个)[^，。；,;！？!?\n\d]{0,6}?"
+    + rf"(?:{_ONE}|{_PERSON}|人)|人(?!民|员|次))"
+    + r"|"
+    + _NOT_COUNTED
+    + rf"(?P<one>{_ONE}){_NOT_PLURAL}"
+)
+# Asides about a person in brackets — (女,24岁,江西瑞金人) — are not clauses of the sentence.
+PERSON_ASIDE = re.compile(r"[（(](?:男|女)[^（）()]{0,40}[）)]")

@@ -19,7 +19,10 @@ from classifiers.fact_patterns import (
     LOSS_PATTERNS,
     MASK_PATTERN,
     PEOPLE_PATTERNS,
+    PERSON_ASIDE,
     STATISTICS_PATTERN,
+    SUBJECT,
+    SUBJECTLESS_DEATH,
     TRIGGER,
     ZERO_FIELDS,
     ZERO_PATTERN,
@@ -31,6 +34,8 @@ from classifiers.numerals import MULTIPLIERS, parse_adjacent_range, parse_number
 FIELDS = ("deaths", "missing", "injured", "serious_injured", "economic_loss_cny", "people_involved")
 _VAGUE_VALUES = {"数十": 20.0, "几十": 20.0, "数百": 200.0, "几百": 200.0, "上百": 100.0, "上千": 1000.0}
 _NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0}
+_PAIR_VALUES = {"一对": 2.0, "双双": 2.0}
+_HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 _UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
 
 
@@ -39,7 +44,8 @@ class Fact:
     """One number stated in the text, with where it was stated.
 
     ``qualifier`` is exact | approx (约) | more_than (余/多/逾/超过) | nearly (近) | range | vague
-    (数十 …); ``value`` is the stated number (the lower end of a range), ``upper`` the upper end.
+    (数十 …) | implied (one victim named without a number: 司机当场死亡); ``value`` is the
+    stated number (the lower end of a range), ``upper`` the upper end.
     """
 
     field: str
@@ -121,13 +127,46 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     mentions: list[Fact] = []
     triggers = [m.start() for m in TRIGGER.finditer(norm)]
     if triggers:
-        for clause in CLAUSE.finditer(norm):
+        scanned = PERSON_ASIDE.sub(lambda m: "□" * len(m.group(0)), norm) if "男" in norm or "女" in norm else norm
+        sentence_end = -1
+        for clause in CLAUSE.finditer(scanned):
             first = bisect_left(triggers, clause.start())
             if first < len(triggers) and triggers[first] < clause.end():
-                mentions += _clause_mentions(clause.group(0), clause.start(), text)
+                found = _clause_mentions(clause.group(0), clause.start(), text)
+                if not found and SUBJECTLESS_DEATH.match(clause.group(0)) and not _HAS_NUMBER.search(clause.group(0)):
+                    if sentence_end < 0 or sentence_end < clause.start():
+                        sentence_end = _sentence_start(scanned, clause.start())
+                    found += _carried_subject(scanned, sentence_end, clause, text)
+                mentions += found
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
+
+
+def _sentence_start(text: str, position: int) -> int:
+    starts = [m.end() for m in CLAUSE_START.finditer(text, 0, position)]
+    return starts[-1] if starts else 0
+
+
+def _carried_subject(text: str, sentence_start: int, clause: re.Match[str], original: str) -> list[Fact]:
+    """Deaths of a clause without a subject (…坠楼，当场身亡): the last people named earlier in
+    the same sentence (a count, or one victim by role), if any."""
+    before = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), text[sentence_start : clause.start()])
+    subjects = list(SUBJECT.finditer(before))
+    if not subjects:
+        return []
+    subject = subjects[-1]
+    if subject.group("one"):
+        value, upper, qualifier = 1.0, None, "implied"
+    else:
+        parsed = _parse_count(subject)
+        if parsed is None:
+            return []
+        value, upper, qualifier = parsed
+    verb = SUBJECTLESS_DEATH.match(clause.group(0))
+    end = clause.start() + (verb.end() if verb else 0)
+    start = sentence_start + subject.start()
+    return [Fact("deaths", value, start, end, original[start:end], qualifier=qualifier, upper=upper)]
 
 
 def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
@@ -150,11 +189,11 @@ def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...], offse
 
 
 def _fact_from(pattern: FactPattern, match: re.Match[str], original: str, offset: int) -> Fact | None:
-    parsed = _parse_count(match)
+    parsed = (1.0, None, "implied") if pattern.implied else _parse_count(match)
     if parsed is None:
         return None
     value, upper, qualifier = parsed
-    pre = match.group("pre") or ""
+    pre = match.groupdict().get("pre") or ""
     name = "serious_injured" if pattern.kind == "serious" else pattern.field
     return Fact(
         field=name,
@@ -188,6 +227,8 @@ def _base_value(num: str) -> tuple[float, float | None] | None:
         return _VAGUE_VALUES[num], None
     if num in _NEARLY_VALUES:
         return _NEARLY_VALUES[num], None
+    if num in _PAIR_VALUES:
+        return _PAIR_VALUES[num], None
     adjacent = parse_adjacent_range(num)
     if adjacent is not None:
         return adjacent
@@ -203,7 +244,7 @@ def _scale(mul: str) -> float:
 
 
 def _qualifier(match: re.Match[str], num: str, upper: float | None) -> str:
-    pre = match.group("pre") or ""
+    pre = match.groupdict().get("pre") or ""
     groups = match.groupdict()
     if num in _VAGUE_VALUES:
         return "vague"

@@ -15,6 +15,7 @@ from classifiers.facts import extract_facts
 from classifiers.features import feature_text
 from classifiers.gazetteer import Gazetteer
 from classifiers.grading import grade
+from classifiers.incident import decide as decide_incident
 from classifiers.models_io import LinearModels
 from classifiers.normalize import normalize_many
 from classifiers.opinion import default_config, opinion_level, validate_config
@@ -40,6 +41,7 @@ class _Scored:
     event_type: EventType
     event_score: float
     routing: dict[str, float]
+    incident: float = 0.0
 
 
 class Pipeline:
@@ -97,10 +99,11 @@ class Pipeline:
             event[relevance >= RELEVANCE_THRESHOLD, event_head.classes.index(EventType.NOT_GOV.value)] = -1.0
         best = event.argmax(axis=1)
         best_score = event[np.arange(len(best)), best]
+        incident = probs["incident"].tolist() if "incident" in probs else [0.0] * len(best)
         scored = [
-            _Scored(r, EventType(event_head.classes[b]), s, dict(zip(routing_head.classes, rp, strict=True)))
-            for r, b, s, rp in zip(
-                relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), strict=True
+            _Scored(r, EventType(event_head.classes[b]), s, dict(zip(routing_head.classes, rp, strict=True)), i)
+            for r, b, s, rp, i in zip(
+                relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), incident, strict=True
             )
         ]
         return scored, event_head.start + best
@@ -116,6 +119,7 @@ class Pipeline:
         opinion, opinion_why = self._opinion(doc, relevant, level, flags)
         rule_name = rule.removeprefix("rule:") if rule else None
         decision = self.units.resolve(norm, event_type.value, scored.routing, rule_name) if relevant else None
+        incident, incident_why = decide_incident(scored.incident, facts, norm)
         why = {
             "relevance": {
                 "score": round(scored.relevance, 4),
@@ -128,6 +132,7 @@ class Pipeline:
                 "score": round(scored.event_score, 4),
                 "top_terms": terms["event_type"],
             },
+            "incident": {"value": incident, "score": round(scored.incident, 4), "because": incident_why},
             "facts": [m.to_dict() | {"field": m.field} for m in facts.mentions],
             "event_level": level_why,
             "opinion_level": opinion_why,
@@ -138,7 +143,7 @@ class Pipeline:
             event_category=category, facts=facts, event_level=level, opinion_level=opinion,
             unit=decision.unit if decision else Unit(None), co_units=decision.co_units if decision else (),
             vertical_managed=bool(decision and decision.vertical_managed),
-            multi_region=bool(decision and decision.multi_region), flags=flags, why=why,
+            multi_region=bool(decision and decision.multi_region), flags=flags, incident=incident, why=why,
         )  # fmt: skip
 
     @staticmethod

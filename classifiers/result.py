@@ -27,6 +27,7 @@ class Result:
     vertical_managed: bool = False
     multi_region: bool = False
     flags: tuple[str, ...] = ()
+    incident: bool = False  # a report of an emergency that happened (classifiers.incident)
     why: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,5 +46,6 @@ class Result:
             "vertical_managed": self.vertical_managed,
             "multi_region": self.multi_region,
             "flags": list(self.flags),
+            "incident": self.incident,
             "why": self.why,
         }

@@ -12,7 +12,14 @@ import pytest
 
 from classifiers import Pipeline
 from classifiers.corpora import Example, load_examples
-from classifiers.evaluate import HELD_OUT_SENTENCES, evaluate_fact_sentences, evaluate_facts, evaluate_heads
+from classifiers.evaluate import (
+    HELD_OUT_SENTENCES,
+    THIRD_SENTENCES,
+    evaluate_fact_sentences,
+    evaluate_facts,
+    evaluate_heads,
+    evaluate_incident_decisions,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +48,24 @@ def test_relevance(head_rows: dict[str, dict[str, float]]) -> None:
 
 
 def test_incident_vs_not(head_rows: dict[str, dict[str, float]]) -> None:
-    assert head_rows["incident vs not"]["f1"] >= 0.82
+    # DuEE's own label is noisy; the head is trained on it corrected (classifiers.incident).
+    assert head_rows["incident vs not"]["f1"] >= 0.78
     assert head_rows["incident vs not (curated)"]["f1"] >= 0.88
 
 
+def test_incident_decision_on_the_hand_labelled_sample(pipeline: Pipeline, examples: list[Example]) -> None:
+    alone, decision = evaluate_incident_decisions(pipeline, examples)
+    assert alone["n"] == decision["n"] == 440
+    assert decision["f1"] >= 0.78
+    assert decision["recall"] >= alone["recall"]  # stated casualties only add incidents
+
+
 def test_casualty_sentences(examples: list[Example]) -> None:
-    assert evaluate_fact_sentences(examples)["accuracy"] >= 0.90
-    assert evaluate_fact_sentences(examples, HELD_OUT_SENTENCES, "explicit")["accuracy"] >= 0.80
+    assert evaluate_fact_sentences(examples)["accuracy"] >= 0.93
+    assert evaluate_fact_sentences(examples, HELD_OUT_SENTENCES, "explicit")["accuracy"] >= 0.88
+    assert evaluate_fact_sentences(examples, THIRD_SENTENCES, "explicit")["accuracy"] >= 0.78
+    assert evaluate_fact_sentences(examples, THIRD_SENTENCES, "implicit")["accuracy"] >= 0.40
+    assert evaluate_fact_sentences(examples, THIRD_SENTENCES, "none")["accuracy"] >= 0.95
 
 
 def test_casualty_extraction_on_cec(data_dir: Path, examples: list[Example]) -> None:

@@ -47,6 +47,45 @@ CASES = [
     ("市人民医院收治7名伤者，中医院收治4名伤者", {"injured": 11}),
     ("共有11人受伤，其中市人民医院收治7名伤者", {"injured": 11}),
     ("火灾无人伤亡", {"deaths": 0, "injured": 0}),
+    # one victim named without a number counts as one (phase 3)
+    ("面包车司机不幸身亡", {"deaths": 1}),
+    ("轿车撞桥起火，司机不幸被烧身亡", {"deaths": 1}),
+    ("拿刀插入男友前胸导致其身亡", {"deaths": 1}),
+    ("轿车在古城撞死行人", {"deaths": 1}),
+    ("孙某乙被送往医院途中死亡，而刘某、孙某甲等人分别逃走", {"deaths": 1}),
+    ("两名工人是母子关系，母亲不幸身亡，儿子受重伤", {"deaths": 1, "serious_injured": 1, "injured": 1}),
+    ("三轮车撞伤老人后逃逸", {"injured": 1}),
+    ("受伤司机胡某告诉记者", {"injured": 1}),
+    ("受害人沈某鋆(女,24岁,江西瑞金人)抢救无效死亡", {"deaths": 1}),
+    # the subject of a clause without one is the last people the sentence named
+    ("一名不到两岁的小孩不慎坠楼，当场身亡", {"deaths": 1}),
+    ("四川宜宾4名小学生河边玩耍，意外溺水身亡", {"deaths": 4}),
+    ("2人受伤，枪手自杀身亡", {"deaths": 1, "injured": 2}),
+    ("受灾人口675万人，因灾死亡失踪83人", {"people_involved": 6_750_000, "missing": 83}),
+    ("一对母子当场身亡", {"deaths": 2}),
+    ("年轻夫妻在家中双双身亡", {"deaths": 2}),
+    # long gaps and updates from one figure to another
+    ("至少32人因饮用含有毒物质的自酿酒丧生", {"deaths": 32}),
+    ("暴雨导致该县死亡人数由6人增至11人", {"deaths": 11}),
+    ("已知有10名伤者被送到市第一医院救治", {"injured": 10}),
+    ("两死两重伤", {"deaths": 2, "serious_injured": 2, "injured": 2}),
+    ("2名警员在抢险救灾途中殉职", {"deaths": 2}),
+    ("杭州18岁小伙子洗澡触电死", {"deaths": 1}),
+    ("1岁女童被摔死", {"deaths": 1}),
+    ("两幼童疑因玩打火机起火不幸身亡", {"deaths": 2}),
+    # hypotheses and multi-year statistics are not this event's casualties
+    ("如果他闯入停机楼，他将使数百人丧生", {}),
+    ("近3年已有5名环卫工人死于交通事故", {}),
+    # not victims: sport, figures of speech, group nouns, survivors
+    ("杜兰特因伤退赛", {}),
+    ("胡德受伤倒地不起，被两人搀扶离场", {}),
+    ("平衡木公主重伤退役", {}),
+    ("库里杀死了比赛", {}),
+    ("中国女足逼平西班牙，从死亡之组突围", {}),
+    ("车上乘客受伤", {}),
+    ("皮卡车内乘客均幸免遇难", {}),
+    ("死亡事故已介入调查", {}),
+    ("男子发“淹死万源”评论被行拘", {}),
 ]
 
 

@@ -20,6 +20,7 @@ EXPECTED_KEYS = {
     "vertical_managed",
     "multi_region",
     "flags",
+    "incident",
     "why",
 }
 

@@ -1,0 +1,60 @@
+"""The incident decision: the head's probability, stated casualties, and the war / crime overrides;
+and the corrected training labels."""
+
+from __future__ import annotations
+
+from classifiers import Doc, Pipeline, extract_facts
+from classifiers.corpora import Example
+from classifiers.incident import CASUALTY_FLOOR, decide, training_label
+
+
+def test_a_confident_model_decides() -> None:
+    assert decide(0.9, extract_facts("化工厂发生爆炸"), "化工厂发生爆炸")[0]
+    assert not decide(0.1, extract_facts("新款手机发布"), "新款手机发布")[0]
+
+
+def test_stated_casualties_lower_the_bar_but_not_to_zero() -> None:
+    text = "一辆货车与客车相撞，造成3人死亡"
+    facts = extract_facts(text)
+    incident, why = decide(CASUALTY_FLOOR + 0.01, facts, text)
+    assert incident and "伤亡" in why
+    assert not decide(CASUALTY_FLOOR - 0.01, facts, text)[0]
+    assert not decide(0.4, extract_facts("一辆货车与客车相撞"), "一辆货车与客车相撞")[0]
+
+
+def test_war_and_individual_crimes_are_not_incidents() -> None:
+    strike = "土耳其空袭库尔德车队致11人死亡"
+    incident, why = decide(0.99, extract_facts(strike), strike)
+    assert not incident and "战事" in why
+    murder = "德江县发生一起命案，死亡4人"
+    assert not decide(0.99, extract_facts(murder), murder)[0]
+    crash = "一架美制战机在中东坠毁，美军飞行员遇难"  # a crash stays an accident
+    assert decide(0.99, extract_facts(crash), crash)[0]
+    hit_and_run = "交通肇事致人死亡，潜逃3日的犯罪嫌疑人王某被抓获"  # an accident and a suspect
+    assert decide(0.99, extract_facts(hit_and_run), hit_and_run)[0]
+
+
+def test_training_labels_correct_duee_to_the_definition() -> None:
+    def duee(text: str, disaster: bool, tops: tuple[str, ...]) -> Example:
+        return Example("duee", "x", text, incident=disaster, tags=tops)
+
+    assert training_label(duee("中铁七局一处工地发生高处坠落事故，造成三人死亡", False, ("人生",))) is True
+    assert training_label(duee("男子持刀杀死邻居", False, ("人生",))) is False
+    assert training_label(duee("也门胡塞武装对沙特机场发动无人机攻击", True, ("灾害/意外",))) is False
+    assert training_label(duee("小型飞机在夏威夷坠毁致9人死亡", True, ("灾害/意外",))) is True
+    assert training_label(duee("某球队夺冠", False, ("竞赛行为",))) is False
+    assert training_label(Example("tnews", "1", "青海玉树发生5.3级地震", incident=False)) is None
+    assert training_label(Example("tnews", "2", "新款手机发布", incident=False)) is False
+    assert training_label(Example("cec", "3", "火灾", incident=True)) is True
+
+
+def test_pipeline_reports_the_decision_and_why(pipeline: Pipeline) -> None:
+    fire, product = pipeline.classify(
+        [
+            Doc("a", "化工厂爆炸", "城东一化工厂发生爆炸，造成3人死亡、12人重伤。"),
+            Doc("b", "新品发布", "某品牌今日发布新款手机，售价2999元。"),
+        ]
+    )
+    assert fire.incident and fire.to_dict()["incident"] is True
+    assert not product.incident
+    assert set(fire.why["incident"]) == {"value", "score", "because"}
