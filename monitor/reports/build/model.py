@@ -173,7 +173,7 @@ class Report:
     sections: tuple[Section, ...]
     definitions: tuple[str, ...]
     contract: dict[str, Any]
-    drilldown: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    drilldown: dict[str, tuple[int, ...]] = field(default_factory=dict)  # key -> incident ids (ob:…: deadline ids)
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables]

@@ -64,7 +64,7 @@ def overview_section(acc: MonthAccumulator, previous: Summary, names: Names) -> 
             overview_row(current, f"本月（{current.period.key}）"),
             overview_row(previous, f"上月（{previous.period.key}）"),
         ),
-        drill=(OVERVIEW_DRILL, (None,) * len(OVERVIEW_COLUMNS)),
+        drill=(OVERVIEW_DRILL, tuple(f"prev:{k}" if k else None for k in OVERVIEW_DRILL)),
     )
     tables = [overview] + [dimension_table(acc, dim, names) for dim in DIMENSION_TITLES]
     return Section(
