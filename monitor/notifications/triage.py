@@ -50,7 +50,7 @@ def triage(rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: R
             )
             out.doubt.setdefault(previous.message_id, []).append(route)
             continue
-        quiet_until = None if row.urgent or row.kind == "test" else router.quiet_until(route.person, now)
+        quiet_until = None if alert.urgent or row.kind == "test" else router.quiet_until(route.person, now)
         if quiet_until is not None:
             out.deferred.append((route, quiet_until))
         else:
