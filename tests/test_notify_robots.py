@@ -182,3 +182,23 @@ async def test_a_monthly_report_reaches_a_group_robot_as_a_link(sqlite_db, clock
     markdown = request.body["markdown"]
     assert markdown["title"] == f"【月报】{REPORT_TITLE}"
     assert f"[查看月报]({REPORT_URL})" in markdown["text"] and "回应率 50.0%" in markdown["text"]
+
+
+async def test_a_robot_message_in_doubt_after_a_crash_is_sent_again_marked_as_a_possible_repeat(
+    sqlite_db, clock, dingtalk
+):
+    """A custom robot cannot be asked what it received and takes no idempotency key: after a crash
+    between send and record the message goes again, saying so (docs/notifications.md)."""
+    incident = await add_incident(sqlite_db, START)
+    await enqueue(sqlite_db, alert_row(START, incident, "zhao_lei"))
+    settings = make_settings()
+    async with notifier(sqlite_db, clock, settings, dingtalk.env, worker="dies") as (n, _):
+        await n.send(await n.prepare(await n.claim()))  # delivered; the worker dies before recording
+    clock.advance(settings.notify_lease_s + 1)
+    async with notifier(sqlite_db, clock, settings, dingtalk.env, worker="heir") as (n, _):
+        assert (await n.run_once()).sent == 1
+    first, second = (r.body["markdown"]["text"] for r in dingtalk.accepted)
+    assert "补发" not in first and "（补发：上次发送的结果未能确认，如已收到请忽略）" in second
+    assert [a.outcome for a in await attempt_rows(sqlite_db)] == ["in_doubt", "sent"]
+    [row] = await outbox_rows(sqlite_db)
+    assert (row.status, row.attempts) == ("sent", 2)
