@@ -64,7 +64,8 @@ def triage(
             )
             out.doubt.setdefault(previous.message_id, []).append(route)
             continue
-        quiet_until = None if alert.urgent or row.kind == "test" else router.quiet_until(route.person, now)
+        role = row.payload.get("role")
+        quiet_until = None if alert.urgent or row.kind == "test" else router.quiet_until(route.person, now, role)
         if quiet_until is not None:
             out.deferred.append((route, quiet_until))
         else:
@@ -75,7 +76,7 @@ def triage(
 def _route(row: OutboxRow, alert: Alert, router: Router) -> Route:
     person = router.person(row.recipient)
     incident = row.payload.get("incident") or {}
-    destinations = router.destinations(person, incident.get("owner_unit"))
+    destinations = router.destinations(person, incident.get("owner_unit"), row.payload.get("role"))
     asked = _asked_channel(row)
     if asked is not None and all(d.channel != asked for d in destinations):
         extra = router.destination(person, asked, incident.get("owner_unit"))
