@@ -33,11 +33,13 @@ def drill_links(html: str) -> dict[str, tuple[str, str]]:
     return {key: (unescape(href), figure) for href, key, figure in DRILL.findall(html)}
 
 
-def chart_links(html: str) -> list[tuple[str, str, str, str]]:
-    """(chart key, drill key, category, figure) of every linked bar in the report's SVG charts."""
+def chart_links(html: str, drawn: str = "path") -> list[tuple[str, str, str, str]]:
+    """(chart key, drill key, category, figure) of every linked bar (`drawn="path"`) or line point
+    (`drawn="g"`: a marker of a collection) in the report's SVG charts."""
     found = []
     for chart, svg in re.findall(r'<figure class="mr-chart" id="c-(\w+)">(.*?)</svg>', html, re.S):
-        for key, label in re.findall(r'<a href="[^"]+" data-drill="([^"]+)" aria-label="([^"]+)">\s*<path', svg):
+        anchors = rf'<a href="[^"]+" data-drill="([^"]+)" aria-label="([^"]+)">\s*<{drawn}\b'
+        for key, label in re.findall(anchors, svg):
             category, figure = unescape(label).rsplit("：", 1)
             found.append((chart, unescape(key), category, figure))
     return found
@@ -143,7 +145,10 @@ async def test_tiles_cells_and_chart_bars_all_lead_to_lists_as_long_as_their_fig
     assert timeliness == {
         f"ob:due:unit:{u}" for u, g in contract["units"].items() if g["due"] - g["pending"] - g["paused"]
     }
-    for chart, key, label, figure in bars:
+    points = chart_links(html, drawn="g")  # the daily chart's line: 其中已回应, per day
+    assert {chart for chart, *_ in points} == {"daily"} and all(key.endswith(":responded") for _, key, _, _ in points)
+    assert sum(int(f) for *_, f in points) == contract["responded"] == 2
+    for chart, key, label, figure in bars + points:
         drilled = await (
             await leader.get(
                 unescape(re.search(rf'<a href="([^"]+)" data-drill="{re.escape(key)}" aria', html).group(1))

@@ -166,7 +166,10 @@ class MonthAccumulator:
             self.drill[state].append(f.id)
             for dim, key in zip(DIMENSIONS, keys, strict=True):
                 self.drill[f"{state}:{dim}:{key}"].append(f.id)
-        self.drill[f"day:{(f.detected_at.astimezone(UTC) + _UTC8).day}"].append(f.id)
+        day = (f.detected_at.astimezone(UTC) + _UTC8).day
+        self.drill[f"day:{day}"].append(f.id)
+        if ttr is not None:
+            self.drill[f"day:{day}:responded"].append(f.id)
 
     # --- deadlines -------------------------------------------------------------------
     def add_tallies(self, rows: Iterable[ObligationTally]) -> None:

@@ -160,4 +160,5 @@ def daily_chart(acc: MonthAccumulator) -> Chart:
         y_label="起数",
         description=f"{acc.period.label}每日监测发现的政务舆情数量（柱）及其中截至统计时点已回应的数量（线）。",
         drill=tuple(f"day:{d}" for d in days),
+        line_drill=tuple(f"day:{d}:responded" for d in days),
     )

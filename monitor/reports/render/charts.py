@@ -149,7 +149,10 @@ def _bar_line(ax: Axes, chart: Chart) -> None:
     positions = range(len(chart.categories))
     _drill(chart, ax.bar(positions, bars, color=PRIMARY, label=bar_name))
     ax.set_xticks(positions, chart.categories)
-    ax.plot(positions, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)
+    ax.plot(positions, line, color=SECONDARY, linewidth=1.5, label=line_name, marker="o", markersize=3)
+    if chart.line_drill:  # each point of the line links too: markers drawn as a collection, one link per point
+        points = ax.scatter(positions, line, s=9, color=SECONDARY, zorder=3, linewidths=0)
+        points.set_urls([DRILL_SCHEME + key if key else None for key in chart.line_drill])
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2, fontsize=8, frameon=False)
     _axes(ax, chart)
@@ -240,12 +243,18 @@ def _attr(value: str) -> str:
 
 
 def drill_labels(chart: Chart) -> dict[str, str]:
-    """drill key -> "category：figure" for each bar of the chart."""
-    return {
+    """drill key -> "category：figure" for each bar (and each point of the line) of the chart."""
+    labels = {
         key: f"{category}：{figure}"
         for key, category, figure in zip(chart.drill, chart.categories, value_labels(chart), strict=True)
         if key
     }
+    if chart.line_drill:
+        name, values = chart.series[1]
+        for key, category, value in zip(chart.line_drill, chart.categories, values, strict=True):
+            if key:
+                labels[key] = f"{category} {name}：{value:g}"
+    return labels
 
 
 _STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>\s*", re.S)
