@@ -138,8 +138,20 @@ class Settings:
     notify_quiet_hours: str = setting(
         "22:00-07:30",
         "Quiet hours (Asia/Shanghai, HH:MM-HH:MM) during which NON-urgent notifications are held and then sent as "
-        "one digest; urgent ones (event level I–II, breaches) are never held. Empty = no quiet hours. Duty "
-        "officers are never quiet; a person's quiet_hours in the org file overrides this.",
+        "one digest; urgent ones (event level I–II, breaches) are never held. Empty = no quiet hours. "
+        "notify_role_quiet_hours (duty officers: never) and a person's quiet_hours in the org file override this.",
+    )
+    notify_role_channels: str = setting(
+        "",
+        'Preferred channels per role, e.g. "duty_officer: dingtalk, console; principal: slack, email": an alert '
+        "addressed to someone in that role tries these channels first (where the person can be reached on "
+        "them), then the person's own channels: org file `channels:`. Empty = the person's channels only.",
+    )
+    notify_role_quiet_hours: str = setting(
+        "duty_officer: never",
+        'Quiet hours per role (HH:MM-HH:MM, or never), e.g. "duty_officer: never; principal: 23:00-07:00"; '
+        "used for alerts to that role instead of notify_quiet_hours. A person's quiet_hours in the org file "
+        "overrides both. Urgent alerts are never held.",
     )
     notify_console: bool = setting(
         False,

@@ -67,6 +67,7 @@ def alert_row(
     due_in: timedelta = timedelta(hours=1),
     title: str = "东港化工园区爆炸",
     owner_unit: str = "emergency",
+    event_level: str = "II",
 ) -> dict[str, Any]:
     """An outbox row exactly as docs/contracts.md §3 says the engine writes it."""
     person = ORG.people.get(person_id) if person_id else None
@@ -86,7 +87,7 @@ def alert_row(
             "incident": {
                 "id": incident_id,
                 "title": title,
-                "event_level": "II",
+                "event_level": event_level,
                 "opinion_level": "L1",
                 "owner_unit": owner_unit,
                 "owner_unit_name": ORG.units[owner_unit].name,

@@ -1,4 +1,5 @@
-"""The demo delivers what lands in its outbox through the console channel."""
+"""The demo delivers what lands in its outbox through the console channel, and through any real
+channel whose settings are present (here a Slack-like Web API on loopback)."""
 
 import asyncio
 import contextlib
@@ -10,6 +11,7 @@ from monitor.demo.run import run_demo
 from monitor.storage.db import Database
 
 from .conftest import START
+from .notify_fakes import FakeSlack, start
 from .notify_support import alert_row, enqueue, until_parked
 
 
@@ -44,3 +46,56 @@ async def test_demo_prints_outbox_alerts_on_the_console(tmp_path):
     assert "截止时间：2026-09-24 10:00（北京时间）" in alert
     stop.set()
     await asyncio.wait_for(task, 30)
+
+
+async def test_demo_also_delivers_through_a_configured_real_channel(tmp_path):
+    slack = FakeSlack()
+    server = await start(slack.app)
+    settings = dataclasses.replace(
+        load_settings(env={}).settings,
+        data_dir=str(tmp_path),
+        port=0,
+        demo_feed_port=0,
+        slack_bot_token=FakeSlack.TOKEN,  # as `MONITOR_SLACK_BOT_TOKEN=… make demo` would set it
+        slack_api_url=str(server.make_url("/api/")),
+    )
+    clock = FakeClock(START)
+    stop = asyncio.Event()
+    lines: list[str] = []
+    ready: asyncio.Future = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        run_demo(settings, clock=clock, stop=stop, announce=lines.append, on_ready=ready.set_result)
+    )
+    try:
+        info = await asyncio.wait_for(ready, 30)
+        db = Database.open(f"sqlite+aiosqlite:///{info.database}")
+        try:  # 蒋文博 prefers Slack; 朱敏's channels are [console, email]
+            await enqueue(
+                db,
+                alert_row(START, None, "jiang_wenbo", kind="deadline_breach"),
+                alert_row(START, None, "zhu_min", kind="deadline_breach"),
+            )
+        finally:
+            await db.close()
+
+        def delivered() -> bool:
+            on_slack = any(
+                p.body["channel"] == "U0GOVOFF01" and "东港化工园区爆炸" in p.body["text"] for p in slack.posts()
+            )
+            return on_slack and any(line.startswith("[通知 → 朱敏]") and "东港化工园区爆炸" in line for line in lines)
+
+        for _ in range(30):
+            await until_parked(clock, 2)
+            clock.advance(settings.notify_poll_s)
+            for _ in range(50):
+                if delivered():
+                    break
+                await asyncio.sleep(0.02)
+            if delivered():
+                break
+        assert delivered(), (slack.posts(), lines[-5:])
+        assert not any(line.startswith("[通知 → 蒋文博]") and "东港化工园区爆炸" in line for line in lines)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await server.close()

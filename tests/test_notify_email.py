@@ -187,3 +187,30 @@ async def test_report_files_over_the_size_cap_are_linked_not_attached(sqlite_db,
     assert f"{REPORT_TITLE}.xlsx 超过邮件附件上限（0.1 MB），未附上" in text
     assert f"{REPORT_TITLE}.json 在服务器上未找到，未附上" in text and "请点击“查看月报”在网页中查看或下载" in text
     assert REPORT_URL in text
+
+
+async def test_e_mail_is_the_fallback_when_slack_refuses(sqlite_db, clock, smtp, ca):
+    """蒋文博's channels are [slack, email]: Slack says user_disabled (permanent), the alert goes by mail."""
+    from .notify_fakes import FakeSlack, start
+
+    slack = FakeSlack()
+    server = await start(slack.app)
+    try:
+        slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "user_disabled"})
+        settings = mail_settings(
+            smtp, ca[1], slack_bot_token=FakeSlack.TOKEN, slack_api_url=str(server.make_url("/api/"))
+        )
+        incident = await add_incident(sqlite_db, START)
+        await enqueue(sqlite_db, alert_row(START, incident, LEADER))
+        async with notifier(sqlite_db, clock, settings) as (n, _):
+            first = await n.run_once()
+            assert first.sent == 0 and "user_disabled" in first.outcomes[1]
+            assert (await n.run_once()).sent == 1  # the next usable channel, at once
+    finally:
+        await server.close()
+    assert [r.path for r in slack.requests] == ["chat.postMessage"]
+    [(_, recipients, mail, _)] = smtp.messages
+    assert recipients == ["jiangwenbo@gov-office.minghu.gov.example"] and mail["Subject"] == "【预警】东港化工园区爆炸"
+    [row] = await outbox_rows(sqlite_db)
+    assert (row.status, row.channel) == ("sent", "email")
+    assert [a.outcome for a in await attempt_rows(sqlite_db)] == ["failed", "sent"]

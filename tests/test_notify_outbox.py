@@ -160,23 +160,31 @@ async def test_quiet_hours_hold_only_non_urgent_alerts_and_then_send_one_digest(
     now = clock.now()
     await enqueue(
         db,
-        alert_row(now, None, "leader", step="a", urgent=False, title="小区停水"),
-        alert_row(now, None, "leader", step="b", urgent=False, title="公交改线"),
+        alert_row(now, None, "leader", step="a", urgent=False, title="小区停水", event_level="IV"),
+        alert_row(now, None, "leader", step="b", urgent=False, title="公交改线", event_level=""),
         alert_row(now, None, "leader", step="c", urgent=True, title="化工园区爆炸"),
-        alert_row(now, None, "duty1", step="d", urgent=False, title="值班提醒"),
-    )
+        alert_row(now, None, "duty1", step="d", urgent=False, title="值班提醒", event_level="III"),
+        # an I–II deadline alert or a breach written without the urgent flag is still never held
+        alert_row(now, None, "leader", step="e", urgent=False, title="水库溃坝", event_level="I"),
+        alert_row(now, None, "leader", step="f", urgent=False, title="路面塌陷", event_level="IV",
+                  kind="deadline_breach"),
+    )  # fmt: skip
     directory = org(leader_channels=(ChannelKind.CONSOLE,))
     settings = make_settings(notify_console=True, notify_quiet_hours="22:00-07:30")
     async with notifier(db, clock, settings, org=directory, write=lines.append) as (n, _):
         report = await n.run_once()
-        assert (report.sent, report.deferred) == (2, 2)  # the urgent one, and the duty officer (never quiet)
+        assert (report.sent, report.deferred) == (4, 2)  # the urgent ones, and the duty officer (never quiet)
         held = [r for r in await outbox_rows(db) if r.status == "pending"]
+        assert {r.payload["incident"]["title"] for r in held} == {"小区停水", "公交改线"}
         assert {r.next_attempt_at for r in held} == {shanghai(7, 30, day=25)}
         clock.set(shanghai(7, 30, day=25))
         assert (await n.run_once()).sent == 2
-    assert "化工园区爆炸" in lines[0] and "值班提醒" in lines[1]
-    assert lines[2].splitlines()[1] == "    【汇总】2 条舆情处置提醒"  # one message for the two held alerts
-    assert "小区停水" in lines[2] and "公交改线" in lines[2]
+    night, morning = lines[:4], lines[4:]
+    assert [any(t in line for line in night) for t in ("化工园区爆炸", "值班提醒", "水库溃坝", "路面塌陷")] == [
+        True
+    ] * 4
+    assert len(morning) == 1 and morning[0].splitlines()[1] == "    【汇总】2 条舆情处置提醒"  # one digest
+    assert "小区停水" in morning[0] and "公交改线" in morning[0]
 
 
 async def test_webhook_is_signed_and_exactly_once_across_a_crash(db, clock, hook):

@@ -182,3 +182,52 @@ async def test_a_monthly_report_reaches_a_group_robot_as_a_link(sqlite_db, clock
     markdown = request.body["markdown"]
     assert markdown["title"] == f"【月报】{REPORT_TITLE}"
     assert f"[查看月报]({REPORT_URL})" in markdown["text"] and "回应率 50.0%" in markdown["text"]
+
+
+async def test_a_robot_message_in_doubt_after_a_crash_is_sent_again_marked_as_a_possible_repeat(
+    sqlite_db, clock, dingtalk
+):
+    """A custom robot cannot be asked what it received and takes no idempotency key: after a crash
+    between send and record the message goes again, saying so (docs/notifications.md)."""
+    incident = await add_incident(sqlite_db, START)
+    await enqueue(sqlite_db, alert_row(START, incident, "zhao_lei"))
+    settings = make_settings()
+    async with notifier(sqlite_db, clock, settings, dingtalk.env, worker="dies") as (n, _):
+        await n.send(await n.prepare(await n.claim()))  # delivered; the worker dies before recording
+    clock.advance(settings.notify_lease_s + 1)
+    async with notifier(sqlite_db, clock, settings, dingtalk.env, worker="heir") as (n, _):
+        assert (await n.run_once()).sent == 1
+    first, second = (r.body["markdown"]["text"] for r in dingtalk.accepted)
+    assert "补发" not in first and "（补发：上次发送的结果未能确认，如已收到请忽略）" in second
+    assert [a.outcome for a in await attempt_rows(sqlite_db)] == ["in_doubt", "sent"]
+    [row] = await outbox_rows(sqlite_db)
+    assert row.status == "sent"  # `attempts` counts recorded tries; the in-doubt one is in notification_attempts
+
+
+async def test_a_message_whose_worker_keeps_dying_is_sent_a_bounded_number_of_times_then_alarmed(
+    sqlite_db, clock, dingtalk
+):
+    """A message that crashes every worker between send and record (a poison message) must not go
+    out again at every lease expiry for ever: after notify_max_attempts unconfirmed sends the row
+    fails and the duty officers are told."""
+    lines = []
+    incident = await add_incident(sqlite_db, START)
+    await enqueue(sqlite_db, alert_row(START, incident, "zhao_lei"))
+    settings = make_settings(notify_max_attempts=3, notify_console=True)
+    for i in range(3):
+        async with notifier(sqlite_db, clock, settings, dingtalk.env, worker=f"dies{i}") as (n, _):
+            await n.send(await n.prepare(await n.claim()))  # sent … and the worker dies before recording
+        clock.advance(settings.notify_lease_s + 1)
+    async with notifier(sqlite_db, clock, settings, dingtalk.env, worker="heir", write=lines.append) as (n, _):
+        report = await n.run_once()
+        assert (report.sent, report.failed) == (0, 1)
+        await n.run_once()  # the system alert fans out to the duty officers …
+        await n.run_once()  # … who get it (console in this setup)
+    assert len(dingtalk.accepted) == 3  # bounded: no fourth copy
+    rows = await outbox_rows(sqlite_db)
+    assert rows[0].status == "failed" and "连续 3 次中断" in rows[0].last_error
+    assert [a.outcome for a in await attempt_rows(sqlite_db)][:3] == ["in_doubt", "in_doubt", "in_doubt"]
+    assert rows[1].idempotency_key == f"system:undeliverable:{rows[0].id}"
+    assert any("提醒无法投递" in line and "notifier" in line for line in lines)
+    failed = [e for e in await timeline(sqlite_db, incident) if e.kind == EventKind.NOTIFICATION_FAILED]
+    assert failed[-1].payload["gave_up"] is True

@@ -56,14 +56,19 @@ async def test_alert_is_posted_as_block_kit_with_buttons_and_recorded(sqlite_db,
     async with notifier(sqlite_db, clock, slack_settings(slack)) as (n, _):
         report = await n.run_once()
     assert report.sent == 1 and report.failed == 0
+    assert [r.path for r in slack.requests] == ["chat.postMessage"]  # exactly one request, nothing else
     [post] = slack.posts()
     body = post.body
     assert post.headers["Authorization"] == f"Bearer {FakeSlack.TOKEN}"
+    assert sorted(body) == ["blocks", "channel", "metadata", "text", "unfurl_links"] and body["unfurl_links"] is False
     assert body["channel"] == "U0GOVOFF01"
     assert body["text"].startswith("【预警】东港化工园区爆炸")
     header, fields, actions = body["blocks"]
     assert header == {"type": "header", "text": {"type": "plain_text", "text": "【预警】东港化工园区爆炸"}}
     shown = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in fields["fields"]}
+    assert list(shown) == ["*事件*", "*级别*", "*时限要求*", "*截止时间*", "*剩余时间*", "*责任单位*", "*提醒对象*"]
+    assert shown["*事件*"] == f"#{incident} 东港化工园区爆炸"
+    assert shown["*时限要求*"] == "5小时内发布权威信息（国办发〔2016〕80号）"
     assert shown["*截止时间*"] == "2026-09-24 10:00（北京时间）"  # START is 09:00 Asia/Shanghai, due in 1 h
     assert shown["*剩余时间*"] == "还剩 1小时00分"
     assert shown["*级别*"] == "II级（重大），舆情L1（重大·红）"

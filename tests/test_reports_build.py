@@ -74,7 +74,8 @@ def test_accumulator_counts_rates_and_drilldown_agree():
     assert drill["incidents"] == (1, 2, 3, 4, 6)
     assert drill["unanswered"] == (3, 4)
     assert drill["incidents:unit:emergency"] == (4,)
-    assert drill["ob:breached:unit:emergency"] == (4,)
+    assert drill["ob:breached:unit:emergency"] == (2,)  # deadline figures list the deadlines (obligation ids)
+    assert drill["ob:due"] == (1, 2) and "ob:cancelled" not in drill
     assert [f.id for f in acc.top_incidents()] == [4, 1]  # 重大 first, then the earliest
 
 

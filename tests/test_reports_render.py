@@ -131,6 +131,9 @@ async def test_html_is_self_contained_and_zh_cn(report):
     assert html.count("<svg") == len(report.charts()) == 3
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "element ids must be unique across the inline charts"
+    # the bars' drill-down placeholders are gone from a file (no web UI behind it), the bars kept
+    assert "drill:" not in html and "<a " not in html and "</a>" not in html
+    assert html.count('fill="#1f5fa8"') + html.count("fill: #1f5fa8") >= 5
 
 
 def test_the_bundled_font_draws_every_chinese_label(tmp_path):
@@ -179,12 +182,45 @@ async def test_the_web_page_links_figures_to_the_incidents_behind_them(sqlite_db
     assert page.html.startswith('<div class="mr-report"') and "<html" not in page.html
     keys = set(re.findall(r'data-drill="([^"]+)"', page.html))
     assert {"incidents", "responded", "ob:breached", "incidents:unit:housing"} <= keys
-    assert keys <= set(page.drilldown)
+    previous = {k for k in keys if k.startswith("prev:")}  # the 上月 row links to last month's figures
+    assert previous == {"prev:incidents", "prev:requiring", "prev:responded", "prev:ob:due", "prev:ob:met_late"}
+    assert keys - previous <= set(page.drilldown)
     assert 'href="/reports/2026-10/drill/incidents%3Aunit%3Ahousing"' in page.html  # keys are URL-encoded
     assert len(page.incidents_behind("incidents")) == page.contract["incidents"] == 5
     assert page.incidents_behind("unanswered") == (seeded.ids["C"], seeded.ids["D"])
-    assert set(page.incidents_behind("ob:breached")) == {seeded.ids["A"], seeded.ids["C"]}
+    assert len(page.incidents_behind("ob:breached")) == page.contract["obligations"]["breached"] == 2  # deadline ids
     assert page.chart_drilldown["daily"][2] == ("3", "day:3")
     assert page.incidents_behind("day:3") == (seeded.ids["A"],)
     months = await report_months(sqlite_db, CUTOFF)
     assert [m.key for m in months] == ["2026-11", "2026-10", "2026-09"]
+
+
+async def test_the_workbook_has_a_sheet_per_table_chinese_headers_and_number_formats(report, tmp_path):
+    from datetime import datetime
+
+    [path] = write_report(report, tmp_path, ["xlsx"])
+    workbook = load_workbook(path)  # not read-only: number formats are read too
+    assert workbook.sheetnames == ["说明", *(t.title[:31] for t in report.tables())]
+    notes = [row[1] for row in workbook["说明"].iter_rows(min_row=1, values_only=True) if len(row) > 1]
+    assert any(line and line.startswith("统计周期：2026年10月") for line in notes)  # the 统计口径
+    expected = {Kind.INT: "#,##0", Kind.PCT: "0.0%", Kind.HOURS: "0.0", Kind.TIME: "yyyy-mm-dd hh:mm", Kind.ID: "0"}
+    seen = set()
+    for table in report.tables():
+        sheet = workbook[table.title[:31]]
+        headers = [c.header + ("（北京时间）" if c.kind == Kind.TIME else "") for c in table.columns]
+        assert [c.value for c in sheet[1]] == headers  # Chinese headers, in order; times say their zone
+        assert sheet.freeze_panes == "A2"
+        for r, row in enumerate(table.rows, 2):
+            for c, (column, value) in enumerate(zip(table.columns, row, strict=True), 1):
+                cell = sheet.cell(r, c)
+                if value is None or column.kind == Kind.TEXT:
+                    continue
+                assert cell.number_format == expected[column.kind], (table.key, column.key)
+                if column.kind == Kind.TIME:
+                    assert isinstance(cell.value, datetime)  # a real date, in Beijing wall time
+                else:
+                    assert isinstance(cell.value, int | float) and cell.value == pytest.approx(value)
+                seen.add(column.kind)
+    assert seen == set(expected)
+    overview = workbook["主要指标"]
+    assert [overview.cell(2, c).value for c in (2, 5)] == [5, 0.5]  # 舆情总数 5, 回应率 50% as a fraction

@@ -76,6 +76,17 @@ class ReportLink:
         return cls(str(report.get("month") or ""), str(report.get("title") or ""), str(report.get("url") or ""), files)
 
 
+DEADLINE_KINDS = frozenset({"deadline_warning", "deadline_breach", "escalation", "supervision"})
+MAJOR_LEVELS = frozenset({"I", "II"})  # 特别重大, 重大 (DOMAIN.md): their deadline alerts are never held
+
+
+def never_held(kind: str, urgent: bool, event_level: object) -> bool:
+    """Whether quiet rules must let this row through at once: the engine marks I–II deadline alerts
+    and breaches `urgent`, and the notifier checks the payload too, so a row written without the
+    flag (an older engine, a hand-made row) cannot be held back."""
+    return urgent or kind == "deadline_breach" or (kind in DEADLINE_KINDS and event_level in MAJOR_LEVELS)
+
+
 @dataclass(frozen=True)
 class Alert:
     """One outbox row's payload in the shape the renderers need (docs/contracts.md §3)."""
@@ -113,7 +124,7 @@ class Alert:
             outbox_id=row.id,
             key=row.idempotency_key,
             kind=row.kind,
-            urgent=row.urgent,
+            urgent=never_held(row.kind, row.urgent, incident.get("event_level")),
             text=str(p.get("text") or ""),
             incident_id=row.incident_id or incident.get("id"),
             incident_title=str(incident.get("title") or ""),

@@ -129,7 +129,7 @@ class Notifier:
         ctx = render.Context(now, self.base_url)
         async with self.db.write() as conn:
             last = await repo.last_attempts(conn, [r.id for r in rows if r.claimed_until is not None])
-            sorted_out = triage(rows, last, self.router, now)
+            sorted_out = triage(rows, last, self.router, now, self.policy.max_attempts)
             await repo.lock_incidents(conn, [e.incident_id for e in sorted_out.events])  # before any write
             robots = [r.destination.target for r in sorted_out.all_routes if self._limited(r)]
             await repo.lock_targets(conn, robots)
@@ -137,7 +137,8 @@ class Notifier:
             plan = build_messages(sorted_out.ready, self.channels, windows, ctx, self.new_id)
             doubt = self._doubt_messages(sorted_out)
             messages = doubt + plan.messages
-            await repo.finish_attempts(conn, [_in_doubt(mid, now) for mid in sorted_out.doubt])
+            in_doubt = sorted({*sorted_out.doubt, *sorted_out.abandoned})
+            await repo.finish_attempts(conn, [_in_doubt(mid, now) for mid in in_doubt])
             await repo.start_attempts(conn, self._attempt_rows(messages, now))
             changes = sorted_out.changes + [
                 _defer(route.row, until) for route, until in [*sorted_out.deferred, *plan.deferred]

@@ -1,5 +1,9 @@
 """Who gets a notification where: a person's channels in preference (= fallback) order, and quiet hours.
 
+Both can also be set per role (`notify_role_channels`, `notify_role_quiet_hours`): an alert addressed
+to someone in a role (payload `role`) tries the role's channels first, then the person's own; its
+quiet hours are the person's own (org file), else the role's, else `notify_quiet_hours`.
+
 A channel is usable for a person when it is configured (token, SMTP host, robot URL …) and the
 person has an address on it (Slack user, e-mail, a unit with a group robot of that kind). When the
 console channel is on (the demo), it is everyone's last resort.
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from monitor.clock import SHANGHAI
@@ -53,6 +57,52 @@ class QuietHours:
         return end
 
 
+NEVER = "never"
+
+
+def _role_map(text: str, what: str) -> dict[Role, str]:
+    """ "role: value; role: value" -> {Role: value}; a clear ConfigError for anything else."""
+    found: dict[Role, str] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        name, colon, value = part.partition(":")
+        if not colon:
+            raise ConfigError(f"{what}: {part!r} has no ':'; write role: value, e.g. \"principal: 23:00-07:00\"")
+        try:
+            role = Role(name.strip())
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            raise ConfigError(f"{what}: unknown role {name.strip()!r} in {part!r}; use one of {roles}") from None
+        found[role] = value.strip()
+    return found
+
+
+def role_channels(text: str) -> dict[Role, tuple[ChannelKind, ...]]:
+    """Parse notify_role_channels: "duty_officer: dingtalk, console; principal: slack, email"."""
+    result: dict[Role, tuple[ChannelKind, ...]] = {}
+    for role, value in _role_map(text, "notify_role_channels").items():
+        channels = []
+        for name in (v.strip() for v in value.split(",") if v.strip()):
+            try:
+                channels.append(ChannelKind(name))
+            except ValueError:
+                kinds = ", ".join(c.value for c in ChannelKind)
+                raise ConfigError(
+                    f"notify_role_channels: unknown channel {name!r} for {role.value}; use {kinds}"
+                ) from None
+        result[role] = tuple(channels)
+    return result
+
+
+def role_quiet_hours(text: str) -> dict[Role, QuietHours | None]:
+    """Parse notify_role_quiet_hours: "duty_officer: never; principal: 23:00-07:00" (None = never quiet)."""
+    return {
+        role: None if value in ("", NEVER) else QuietHours.parse(value, f"notify_role_quiet_hours ({role.value})")
+        for role, value in _role_map(text, "notify_role_quiet_hours").items()
+    }
+
+
 @dataclass(frozen=True)
 class Router:
     org: OrgDirectory
@@ -60,16 +110,21 @@ class Router:
     robots: Mapping[str, RobotCredentials]
     default_quiet: QuietHours | None = None
     console_fallback: bool = False
+    role_channels: Mapping[Role, tuple[ChannelKind, ...]] = field(default_factory=dict)
+    role_quiet: Mapping[Role, QuietHours | None] = field(default_factory=lambda: {Role.DUTY_OFFICER: None})
 
     def person(self, person_id: str | None) -> Person:
         if person_id is None or person_id not in self.org.people:
             raise RoutingError(f"收件人 {person_id!r} 不在通讯录中")
         return self.org.people[person_id]
 
-    def destinations(self, person: Person, unit_hint: str | None = None) -> list[Destination]:
-        """The person's usable destinations, preferred first; the console last when it is on."""
+    def destinations(self, person: Person, unit_hint: str | None = None, role: str | None = None) -> list[Destination]:
+        """The person's usable destinations, preferred first (the role's channels, when the alert is
+        addressed to a role that has them, then the person's own); the console last when it is on."""
         found: list[Destination] = []
-        for channel in person.channels:
+        ruled = _role(role)
+        preferred = self.role_channels.get(ruled, ()) if ruled is not None else ()
+        for channel in (*preferred, *person.channels):
             dest = self.destination(person, channel, unit_hint)
             if dest is not None and dest not in found:
                 found.append(dest)
@@ -111,15 +166,26 @@ class Router:
                 return self.robots[robot_id]
         return None
 
-    def quiet_until(self, person: Person, now: datetime) -> datetime | None:
-        """When a non-urgent notification to `person` may go out, if `now` is in their quiet hours."""
+    def quiet_until(self, person: Person, now: datetime, role: str | None = None) -> datetime | None:
+        """When a non-urgent notification to `person` (in `role`) may go out, if `now` is in their quiet hours.
+
+        The person's own quiet_hours win; then those of the role the alert is addressed to, or — for
+        an alert to no role (a report) — of the person's first role that has any (duty officers:
+        never quiet by default); then notify_quiet_hours."""
         if person.quiet_hours is not None:
             quiet = QuietHours.parse(person.quiet_hours, f"quiet_hours of {person.id}")
-        elif person.has_role(Role.DUTY_OFFICER):
-            return None  # on duty: never held back
         else:
-            quiet = self.default_quiet
+            roles = [_role(role)] if _role(role) in self.role_quiet else [a.role for a in person.roles]
+            ruled = next((r for r in roles if r in self.role_quiet), None)
+            quiet = self.role_quiet[ruled] if ruled is not None else self.default_quiet
         return quiet.until(now) if quiet else None
 
     def duty_officers(self) -> list[Person]:
         return self.org.people_with(Role.DUTY_OFFICER)
+
+
+def _role(value: str | None) -> Role | None:
+    try:
+        return Role(value) if value else None
+    except ValueError:
+        return None

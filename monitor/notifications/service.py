@@ -23,7 +23,7 @@ from monitor.notifications.http import new_session
 from monitor.notifications.model import Channel
 from monitor.notifications.outbox import Notifier, PassReport
 from monitor.notifications.planning import Policy
-from monitor.notifications.routing import QuietHours, Router
+from monitor.notifications.routing import QuietHours, Router, role_channels, role_quiet_hours
 from monitor.notifications.secrets import Redactor, build_redactor, robot_credentials
 from monitor.notifications.slack import SlackChannel
 from monitor.notifications.webhook import WebhookChannel
@@ -97,6 +97,8 @@ def build_channels(
         robots=robots,
         default_quiet=QuietHours.parse(settings.notify_quiet_hours),
         console_fallback=settings.notify_console,
+        role_channels=role_channels(settings.notify_role_channels),
+        role_quiet=role_quiet_hours(settings.notify_role_quiet_hours),
     )
     return Channels(channels, router, redact, session)
 

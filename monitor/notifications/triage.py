@@ -25,13 +25,19 @@ class Triage:
     changes: list[dict[str, Any]] = field(default_factory=list)  # rows settled here (fanned out, failed)
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     events: list[IncidentEvent] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)  # message ids in doubt that are not sent again
 
     @property
     def all_routes(self) -> list[Route]:
         return [*self.ready, *(r for routes in self.doubt.values() for r in routes)]
 
 
-def triage(rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: Router, now: datetime) -> Triage:
+def triage(
+    rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: Router, now: datetime, max_in_doubt: int = 4
+) -> Triage:
+    """`max_in_doubt`: after this many sends whose worker stopped before recording the result (a
+    message that crashes the worker every time), the row is not sent again: it fails and the duty
+    officers are told, instead of the message going out at every lease expiry for ever."""
     out = Triage()
     for row in rows:
         if row.recipient is None:
@@ -44,13 +50,22 @@ def triage(rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: R
             _unroutable(out, row, str(exc), now)
             continue
         previous = last.get(row.id)
+        if previous is not None and previous.outcome == "sending" and previous.in_doubt + 1 >= max_in_doubt:
+            out.abandoned.append(previous.message_id)
+            reason = (
+                f"发送过程中工作进程已连续 {previous.in_doubt + 1} 次中断，无法确认是否送达，不再自动重发"
+                f"（渠道 {previous.channel}）"
+            )
+            _unroutable(out, row, reason, now, advice="请人工通知相关人员，并查看通知进程（notifier）的日志。")
+            continue
         if previous is not None and previous.outcome == "sending":
             route.index = next(
                 (i for i, d in enumerate(route.destinations) if d.target == previous.target), route.index
             )
             out.doubt.setdefault(previous.message_id, []).append(route)
             continue
-        quiet_until = None if row.urgent or row.kind == "test" else router.quiet_until(route.person, now)
+        role = row.payload.get("role")
+        quiet_until = None if alert.urgent or row.kind == "test" else router.quiet_until(route.person, now, role)
         if quiet_until is not None:
             out.deferred.append((route, quiet_until))
         else:
@@ -61,7 +76,7 @@ def triage(rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: R
 def _route(row: OutboxRow, alert: Alert, router: Router) -> Route:
     person = router.person(row.recipient)
     incident = row.payload.get("incident") or {}
-    destinations = router.destinations(person, incident.get("owner_unit"))
+    destinations = router.destinations(person, incident.get("owner_unit"), row.payload.get("role"))
     asked = _asked_channel(row)
     if asked is not None and all(d.channel != asked for d in destinations):
         extra = router.destination(person, asked, incident.get("owner_unit"))
@@ -109,7 +124,9 @@ def _fan_out(out: Triage, row: OutboxRow, router: Router, now: datetime) -> None
     out.changes.append(settle(row, OutboxStatus.FANNED_OUT, now, sent_at=now))
 
 
-def _unroutable(out: Triage, row: OutboxRow, reason: str, now: datetime) -> None:
+def _unroutable(
+    out: Triage, row: OutboxRow, reason: str, now: datetime, advice: str = "请人工通知相关人员并修正通讯录。"
+) -> None:
     out.changes.append(settle(row, OutboxStatus.FAILED, now, attempts=row.attempts, last_error=reason))
     if row.incident_id:
         payload = {"outbox_id": row.id, "kind": row.kind, "person_id": row.recipient, "error": reason, "gave_up": True}
@@ -117,5 +134,5 @@ def _unroutable(out: Triage, row: OutboxRow, reason: str, now: datetime) -> None
     if row.kind not in ("system_alert", "test"):
         headline = Alert.from_row(row)
         subject = headline.incident_title or headline.text[:60]
-        text = f"提醒无法投递（{reason}）：{subject}。请人工通知相关人员并修正通讯录。"
+        text = f"提醒无法投递（{reason}）：{subject}。{advice}"
         out.new_rows.append(system_alert_row(f"undeliverable:{row.id}", text, now, row.incident_id))

@@ -3,8 +3,9 @@
 page = await report_page(db, org, Period.parse("2026-10"), clock.now(), unit=None,
                          drill_url="/reports/2026-10/drill/{key}")
 page.html              # <div class="mr-report">…</div>: styles, KPIs, charts (inline SVG), tables
-page.drilldown[key]    # incident ids behind a figure (the links in page.html point at drill_url)
-page.chart_drilldown   # chart key -> [(category, drill key)] to make bars clickable
+page.drilldown[key]    # incident ids behind a figure (deadline ids for `ob:` keys); tiles, table cells and
+                       # chart bars in page.html link to drill_url (last month's figures to `prev:<key>`)
+page.chart_drilldown   # chart key -> [(category, drill key)], the keys the bars link to
 page.contract          # the JSON contract (same as `monitor report --format json`)
 """
 
@@ -36,7 +37,7 @@ class ReportPage:
         return self.report.contract
 
     def incidents_behind(self, key: str) -> tuple[int, ...]:
-        """Incident ids behind a figure; () for an unknown key."""
+        """Incident ids behind a figure (deadline ids for an `ob:` key); () for an unknown key."""
         return self.drilldown.get(key, ())
 
 
@@ -48,6 +49,7 @@ async def report_page(
     *,
     unit: str | None = None,
     drill_url: str | None = None,
+    incident_url: str | None = None,
     list_limit: int = DEFAULT_LIST_LIMIT,
     top_n: int = DEFAULT_TOP,
     rule_titles: Mapping[str, str] | None = None,
@@ -59,7 +61,9 @@ async def report_page(
     """
     names = names_from_org(org, rule_titles)
     report = await generate(db, period, cutoff, names, unit=unit, drill=True, top_n=top_n)
-    html = render_fragment(report, drill_url=drill_url, list_limit=list_limit, inline_styles=inline_styles)
+    html = render_fragment(
+        report, drill_url=drill_url, incident_url=incident_url, list_limit=list_limit, inline_styles=inline_styles
+    )
     return ReportPage(report, html, report.drilldown, chart_drilldown(report))
 
 

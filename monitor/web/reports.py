@@ -1,5 +1,6 @@
 """Reports page: the monthly response-effectiveness report of a month (and unit), drill-down from
-any figure to the incidents behind it, and downloads of the same report (XLSX, CSV, JSON, HTML).
+any figure (headline tiles, table cells, chart bars) to the incidents or deadlines behind it, and
+downloads of the same report (XLSX, CSV, JSON, HTML).
 
 The report is built at a cut-off (now, when the page is opened); its links carry that cut-off
 (`at=`), so a drill-down or a download shows exactly the figures on the page even if data arrive
@@ -13,6 +14,7 @@ import asyncio
 import functools
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
@@ -22,11 +24,12 @@ from aiohttp import web
 from monitor.clock import parse_instant
 from monitor.config import Settings
 from monitor.reports.build import Period, PeriodError, Report
-from monitor.reports.build.labels import drill_label
+from monitor.reports.build.labels import OUTCOME_LABELS, drill_label
 from monitor.reports.downloads import DOWNLOADS, render_download
+from monitor.reports.render.html import PREVIOUS
 from monitor.reports.service import names_from_org, rule_titles
 from monitor.reports.web import ReportPage, report_months, report_page, stylesheet
-from monitor.storage.repo.reports import listed_incidents
+from monitor.storage.repo.reports import ListedDeadline, ListedIncident, listed_deadlines, listed_incidents
 from monitor.web.auth.permissions import CurrentUser, Permission, requires
 from monitor.web.rendering import render
 from monitor.web.requests import services, user_of
@@ -99,29 +102,43 @@ async def reports_page(request: web.Request) -> web.Response:
 
 @requires(Permission.VIEW_REPORTS)
 async def drill_page(request: web.Request) -> web.Response:
-    """GET /reports/{month}/drill/{key}?unit=&at=&page=: the incidents behind one figure."""
+    """GET /reports/{month}/drill/{key}?unit=&at=&page=: the incidents (or deadlines) behind one figure.
+
+    A figure of last month (key `prev:<key>`, the 上月 row) is sent on to last month's report at the
+    same cut-off, whose figure it is."""
     svc, user = services(request), user_of(request)
     selection = _selection(request, user, request.match_info["month"], svc.clock.now(), request.query.get("at"))
-    page = await _page(svc, selection)
     key = request.match_info["key"]
+    if key.startswith(PREVIOUS):
+        previous = selection.period.previous().key
+        raise web.HTTPFound(f"/reports/{previous}/drill/{quote(key[len(PREVIOUS) :], safe='')}?{selection.query()}")
+    page = await _page(svc, selection)
     if key not in page.drilldown:
         raise web.HTTPNotFound(reason="no incidents behind this figure")
     ids = page.incidents_behind(key)
+    deadlines = key.startswith("ob:")  # deadline figures list the deadlines themselves
     number = _int(request.query.get("page"), 1)
+    shown = ids[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
     async with svc.db.read() as conn:
-        rows = await listed_incidents(conn, ids[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+        rows: Sequence[ListedIncident | ListedDeadline] = (
+            await listed_deadlines(conn, shown, selection.cutoff) if deadlines else await listed_incidents(conn, shown)
+        )
     visible = [r for r in rows if user.sees(r.units)]
     pages = max(1, -(-len(ids) // PAGE_SIZE))
     base = f"/reports/{selection.period.key}/drill/{quote(key, safe='')}?"
+    names = names_from_org(svc.org, _rule_titles(svc.settings))
     return render(
         request,
         "reports_drill.html",
         {
             "selection": selection,
             "report": page.report,
-            "label": drill_label(key, names_from_org(svc.org, _rule_titles(svc.settings))),
+            "label": drill_label(key, names),
             "total": len(ids),
-            "deadlines": key.startswith("ob:"),  # figures count deadlines; the list shows their incidents
+            "deadlines": deadlines,
+            "incidents": len({r.incident_id for r in visible if isinstance(r, ListedDeadline)}),
+            "rule_name": names.rule,
+            "outcome_label": OUTCOME_LABELS.get,
             "rows": visible,
             "hidden": len(rows) - len(visible),
             "number": number,
@@ -214,6 +231,7 @@ async def _page(svc: WebServices, selection: Selection) -> ReportPage:
         selection.cutoff,
         unit=selection.unit,
         drill_url=drill_url,
+        incident_url="/incidents/{id}",
         top_n=svc.settings.report_top_incidents,
         rule_titles=_rule_titles(svc.settings),
         inline_styles=False,

@@ -1,5 +1,6 @@
 """The reports page in real headless Chromium under the site's CSP (no inline styles): the report's
-stylesheet and chart colours apply, no policy is violated, figures drill down to incident pages."""
+stylesheet and chart colours apply, no policy is violated, figures (tiles, cells, chart bars) drill
+down to their lists and on to incident pages."""
 
 from __future__ import annotations
 
@@ -35,13 +36,21 @@ async def test_analyst_reads_the_report_and_drills_down_to_an_incident(web_env, 
     assert 300 < width <= 1100  # scaled by the stylesheet, not drawn at its natural pixel size
     await shot(page, "20-report-october")
 
-    await page.click('a[data-drill="ob:breached"]')
+    await page.click('.mr-kpi a[data-drill="ob:breached"]')  # the headline tile
     await page.wait_for_selector("#drill-list")
-    assert "时限要求：超期未履行：涉及 2 起舆情" in await page.inner_text("h1")
+    assert "时限要求：超期未履行：2 项" in await page.inner_text("h1")
+    assert await page.locator("#drill-list tbody tr[data-deadline]").count() == 2
     await shot(page, "21-report-drill-breached")
     await page.click(f'#drill-list tr[data-id="{seeded.ids["C"]}"] a')
     await page.wait_for_url(f"**/incidents/{seeded.ids['C']}")
     await page.go_back()
     await page.click("text=← 返回")
     await page.wait_for_selector(".mr-report")
+    # a bar of the time-to-response chart is a link too: a real click on the drawn bar follows it
+    bar_link = page.locator('#c-ttr_distribution svg a[data-drill="ttr:5–24小时"][aria-label]')
+    assert await bar_link.get_attribute("aria-label") == "5–24小时：2"
+    await bar_link.locator("path").first.click()
+    await page.wait_for_selector("#drill-list")
+    assert "首次回应时长 5–24小时：2 起" in await page.inner_text("h1")
+    assert await page.locator("#drill-list tbody tr[data-id]").count() == 2
     assert problems == [], problems  # no script errors and no CSP violations (Chromium reports them as errors)

@@ -166,7 +166,10 @@ class MonthAccumulator:
             self.drill[state].append(f.id)
             for dim, key in zip(DIMENSIONS, keys, strict=True):
                 self.drill[f"{state}:{dim}:{key}"].append(f.id)
-        self.drill[f"day:{(f.detected_at.astimezone(UTC) + _UTC8).day}"].append(f.id)
+        day = (f.detected_at.astimezone(UTC) + _UTC8).day
+        self.drill[f"day:{day}"].append(f.id)
+        if ttr is not None:
+            self.drill[f"day:{day}:responded"].append(f.id)
 
     # --- deadlines -------------------------------------------------------------------
     def add_tallies(self, rows: Iterable[ObligationTally]) -> None:
@@ -187,11 +190,11 @@ class MonthAccumulator:
                 self.overdue.append(Overdue(o, o.outcome, hours(o.due_at, o.met_at)))
             elif o.outcome == "breached":
                 self.overdue.append(Overdue(o, o.outcome, hours(o.due_at, self.cutoff)))
-            if self.drill is not None and o.outcome != "cancelled":
+            if self.drill is not None and o.outcome != "cancelled":  # deadline figures list the deadlines
                 unit = o.owner_unit or ""
                 for key in ("ob:due", f"ob:due:rule:{o.rule_id}", f"ob:due:unit:{unit}", f"ob:{o.outcome}",
                             f"ob:{o.outcome}:rule:{o.rule_id}", f"ob:{o.outcome}:unit:{unit}"):  # fmt: skip
-                    self.drill[key].append(o.incident_id)
+                    self.drill[key].append(o.id)
 
     # --- results ---------------------------------------------------------------------
     @property
@@ -234,6 +237,7 @@ class MonthAccumulator:
         )
 
     def drilldown(self) -> dict[str, tuple[int, ...]]:
+        """drill-down key -> the incident ids behind the figure; for `ob:` keys the deadline (obligation) ids."""
         if self.drill is None:
             return {}
         return {key: tuple(sorted(set(ids))) for key, ids in sorted(self.drill.items())}

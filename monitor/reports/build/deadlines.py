@@ -86,16 +86,27 @@ def ttr_section(acc: MonthAccumulator, names: Names) -> Section:
         key=lambda kg: (kg[1].dist().median or 0.0, names.unit(kg[0] or None)),
     )
     unit_rows = tuple((names.unit(k or None), *dist_cells(g.dist())) for k, g in by_unit)
+    unit_drill = tuple((None, f"responded:unit:{k}", None, None) for k, _ in by_unit)
     level_rows: list[tuple[Cell, ...]] = [("全部", *dist_cells(acc.total.dist()))]
+    level_drill: list[tuple[str | None, ...]] = [(None, "responded", None, None)]
     for dim, label in (("event_level", event_level_label), ("opinion_level", opinion_level_label)):
         for key in sorted(acc.dims[dim], key=lambda v: level_sort_key(v or None)):
             g = acc.dims[dim][key]
             if g.responded:
                 prefix = "突发事件" if dim == "event_level" and key else ("舆情" if dim == "opinion_level" else "")
                 level_rows.append((prefix + label(key or None), *dist_cells(g.dist())))
+                level_drill.append((None, f"responded:{dim}:{key}", None, None))
     tables = (
-        Table("ttr_by_unit", "首次回应时长（按单位）", (Column("unit", "责任单位"), *TTR_COLUMNS), unit_rows),
-        Table("ttr_by_level", "首次回应时长（按级别）", (Column("group", "分组"), *TTR_COLUMNS), tuple(level_rows)),
+        Table(
+            "ttr_by_unit", "首次回应时长（按单位）", (Column("unit", "责任单位"), *TTR_COLUMNS), unit_rows, unit_drill
+        ),
+        Table(
+            "ttr_by_level",
+            "首次回应时长（按级别）",
+            (Column("group", "分组"), *TTR_COLUMNS),
+            tuple(level_rows),
+            tuple(level_drill),
+        ),
     )
     paragraph = "首次回应时长 = 第一次公开回应的发布时间 − 监测发现时间；只统计截至统计时点已回应的舆情。"
     return Section("ttr", "三、首次回应时长", (paragraph, late_text(acc, names)), tables, (ttr_chart(acc),))

@@ -177,7 +177,8 @@ def drill_label(key: str, names: Names) -> str:
     """What a drill-down key (README "In the web UI") stands for, in words: 超期未履行 · 48小时内予以回应."""
     head, _, rest = key.partition(":")
     if head == "day":
-        return f"{rest}日发现的舆情"
+        day, _, state = rest.partition(":")
+        return f"{day}日发现、截至统计时点已回应的舆情" if state == "responded" else f"{day}日发现的舆情"
     if head == "ttr":
         return f"首次回应时长 {rest}"
     if head == "ob":

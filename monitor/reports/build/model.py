@@ -58,7 +58,8 @@ class Chart:
     y_label: str = ""
     percent: bool = False  # values are fractions; the axis reads 0–100%
     description: str = ""  # a sentence for screen readers and the figure caption
-    drill: tuple[str | None, ...] = ()  # per category: a drill-down key
+    drill: tuple[str | None, ...] = ()  # per category: a drill-down key (the bars, i.e. the first series)
+    line_drill: tuple[str | None, ...] = ()  # per category: a drill-down key for the line of a bar_line chart
 
     def labels(self) -> list[str]:
         """Every piece of text the chart shows (checked against the font: no missing glyphs)."""
@@ -173,7 +174,7 @@ class Report:
     sections: tuple[Section, ...]
     definitions: tuple[str, ...]
     contract: dict[str, Any]
-    drilldown: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    drilldown: dict[str, tuple[int, ...]] = field(default_factory=dict)  # key -> incident ids (ob:…: deadline ids)
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables]

@@ -64,7 +64,7 @@ def overview_section(acc: MonthAccumulator, previous: Summary, names: Names) -> 
             overview_row(current, f"本月（{current.period.key}）"),
             overview_row(previous, f"上月（{previous.period.key}）"),
         ),
-        drill=(OVERVIEW_DRILL, (None,) * len(OVERVIEW_COLUMNS)),
+        drill=(OVERVIEW_DRILL, tuple(f"prev:{k}" if k else None for k in OVERVIEW_DRILL)),
     )
     tables = [overview] + [dimension_table(acc, dim, names) for dim in DIMENSION_TITLES]
     return Section(
@@ -160,4 +160,5 @@ def daily_chart(acc: MonthAccumulator) -> Chart:
         y_label="起数",
         description=f"{acc.period.label}每日监测发现的政务舆情数量（柱）及其中截至统计时点已回应的数量（线）。",
         drill=tuple(f"day:{d}" for d in days),
+        line_drill=tuple(f"day:{d}:responded" for d in days),
     )

@@ -14,10 +14,10 @@ import io
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from monitor.reports.build import Chart
 
@@ -125,7 +125,7 @@ def _bar(ax: Axes, chart: Chart) -> None:
     positions = range(len(chart.categories))  # positions, not category strings: "1".."31" would read as numbers
     bars = ax.bar(positions, values, color=PRIMARY, label=name)
     ax.set_xticks(positions, chart.categories)
-    ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=8, padding=2)
+    _drill(chart, bars, ax.bar_label(bars, labels=value_labels(chart), fontsize=8, padding=2))
     _axes(ax, chart)
 
 
@@ -133,8 +133,7 @@ def _hbar(ax: Axes, chart: Chart) -> None:
     name, values = chart.series[0]
     positions = list(range(len(chart.categories)))[::-1]
     bars = ax.barh(positions, values, color=PRIMARY, label=name)
-    labels = [f"{v * 100:.1f}%" if chart.percent else f"{v:g}" for v in values]
-    ax.bar_label(bars, labels=labels, fontsize=8, padding=2)
+    _drill(chart, bars, ax.bar_label(bars, labels=value_labels(chart), fontsize=8, padding=2))
     ax.set_yticks(positions, chart.categories)
     ax.grid(axis="y", visible=False)
     if chart.percent:
@@ -148,12 +147,32 @@ def _hbar(ax: Axes, chart: Chart) -> None:
 def _bar_line(ax: Axes, chart: Chart) -> None:
     (bar_name, bars), (line_name, line) = chart.series[0], chart.series[1]
     positions = range(len(chart.categories))
-    ax.bar(positions, bars, color=PRIMARY, label=bar_name)
+    _drill(chart, ax.bar(positions, bars, color=PRIMARY, label=bar_name))
     ax.set_xticks(positions, chart.categories)
-    ax.plot(positions, line, color=SECONDARY, marker="o", markersize=3, linewidth=1.5, label=line_name)
+    ax.plot(positions, line, color=SECONDARY, linewidth=1.5, label=line_name, marker="o", markersize=3)
+    if chart.line_drill:  # each point of the line links too: markers drawn as a collection, one link per point
+        points = ax.scatter(positions, line, s=9, color=SECONDARY, zorder=3, linewidths=0)
+        points.set_urls([DRILL_SCHEME + key if key else None for key in chart.line_drill])
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2, fontsize=8, frameon=False)
     _axes(ax, chart)
+
+
+def value_labels(chart: Chart) -> list[str]:
+    """The figure written on (or beside) each bar of the chart's first series."""
+    values = chart.series[0][1]
+    return [f"{v * 100:.1f}%" if chart.percent else f"{v:g}" for v in values]
+
+
+def _drill(chart: Chart, *artists: Iterable[Any]) -> None:
+    """Mark each bar (and its figure) with a placeholder link `drill:<key>`: `link_drilldown` turns it
+    into a link to the incidents behind the bar (web UI) or removes it (standalone file, e-mail)."""
+    if not chart.drill:
+        return
+    for group in artists:
+        for artist, key in zip(group, chart.drill, strict=True):
+            if key:
+                artist.set_url(DRILL_SCHEME + key)
 
 
 def _axes(ax: Axes, chart: Chart) -> None:
@@ -190,6 +209,54 @@ def _inline(svg: str, chart: Chart, prefix: str) -> str:
     return svg[:close] + label + svg[close:]
 
 
+DRILL_SCHEME = "drill:"
+_DRILL_LINK = re.compile(r'<a xlink:href="drill:([^"]*)"[^>]*>(.*?)</a>', re.S)  # matplotlib never nests <a>
+
+
+def link_drilldown(svg: str, href: Callable[[str], str | None], labels: Mapping[str, str] | None = None) -> str:
+    """Turn the chart's placeholder links into links to the incidents behind each bar.
+
+    `href(key)` is the URL of a drill-down key, or None (no incidents behind it): then the bar is
+    left unlinked, as every bar is with `href=lambda key: None` (a file or mail without the web UI).
+    `labels[key]` names the link for screen readers ("3日：5")."""
+
+    linked: set[str] = set()
+
+    def link(m: re.Match[str]) -> str:
+        key = unescape(m.group(1))
+        url = href(key)
+        if url is None:
+            return m.group(2)
+        if key in linked:  # the figure beside the bar: clickable too, but one link for keyboards and readers
+            named = ' aria-hidden="true" tabindex="-1"'
+        else:
+            label = (labels or {}).get(key)
+            named = f' aria-label="{_attr(label)}"' if label else ""
+            linked.add(key)
+        return f'<a href="{_attr(url)}" data-drill="{_attr(key)}"{named}>{m.group(2)}</a>'
+
+    return _DRILL_LINK.sub(link, svg)
+
+
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def drill_labels(chart: Chart) -> dict[str, str]:
+    """drill key -> "category：figure" for each bar (and each point of the line) of the chart."""
+    labels = {
+        key: f"{category}：{figure}"
+        for key, category, figure in zip(chart.drill, chart.categories, value_labels(chart), strict=True)
+        if key
+    }
+    if chart.line_drill:
+        name, values = chart.series[1]
+        for key, category, value in zip(chart.line_drill, chart.categories, values, strict=True):
+            if key:
+                labels[key] = f"{category} {name}：{value:g}"
+    return labels
+
+
 _STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>\s*", re.S)
 _STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 _ROOT_STYLE = re.compile(r'(<svg\b[^>]*?)\sstyle="[^"]*"')
@@ -213,4 +280,4 @@ def attributes_only(svg: str) -> str:
 
 def _as_attributes(declarations: str) -> str:
     pairs = (d.split(":", 1) for d in declarations.split(";") if ":" in d)
-    return "".join(f' {name.strip()}="{escape(value.strip(), {chr(34): "&quot;"})}"' for name, value in pairs)
+    return "".join(f' {name.strip()}="{_attr(value.strip())}"' for name, value in pairs)

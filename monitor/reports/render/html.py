@@ -8,16 +8,19 @@ style attributes, and the rules served as a stylesheet (`stylesheet()`, template
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 
 from monitor.reports.build import Kind, Report, Table
 from monitor.reports.render.cells import cell_text, local_minute
-from monitor.reports.render.charts import attributes_only, render_svg
+from monitor.reports.render.charts import attributes_only, drill_labels, link_drilldown, render_svg
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_LIST_LIMIT = 200  # rows of a long list shown in HTML; CSV and XLSX carry them all
+PREVIOUS = "prev:"  # drill key prefix: a figure of last month (the same key in last month's report)
 
 
 @functools.cache
@@ -48,18 +51,28 @@ def render_fragment(
     list_limit: int = DEFAULT_LIST_LIMIT,
     charts: dict[str, str] | None = None,
     inline_styles: bool = True,
+    incident_url: str | None = None,
 ) -> str:
     """The report body as one <div class="mr-report"> (styles included, scoped to it, unless
     `inline_styles=False`: then link `stylesheet()` and no style attribute or element is used).
 
-    `drill_url` is a template with `{key}` (e.g. "/reports/2026-10/drill/{key}"): figures that
-    have incidents behind them become links to it; `report.drilldown[key]` lists those incidents.
+    `drill_url` is a template with `{key}` (e.g. "/reports/2026-10/drill/{key}"): every figure that
+    has incidents (or deadlines) behind it — headline tiles, table cells, chart bars — becomes a
+    link to it; `report.drilldown[key]` lists them. A figure of last month links to the key
+    `prev:<key>` (the page serving drill_url sends it on to last month's report at the same
+    cut-off). `incident_url` ("/incidents/{id}") links the incident numbers of the lists.
     """
     svgs = charts if charts is not None else render_charts(report)
     if not inline_styles:
         svgs = {key: attributes_only(svg) for key, svg in svgs.items()}
     return _render(
-        report, document=False, drill_url=drill_url, list_limit=list_limit, charts=svgs, inline_styles=inline_styles
+        report,
+        document=False,
+        drill_url=drill_url,
+        list_limit=list_limit,
+        charts=svgs,
+        inline_styles=inline_styles,
+        incident_url=incident_url,
     )
 
 
@@ -78,18 +91,34 @@ def _render(
     list_limit: int,
     charts: dict[str, str] | None,
     inline_styles: bool = True,
+    incident_url: str | None = None,
 ) -> str:
     template = _env().get_template("report.html")
+    href = drill_href(report, drill_url)
+    svgs = charts if charts is not None else render_charts(report)
+    linked = {c.key: link_drilldown(svgs[c.key], href, drill_labels(c)) for c in report.charts() if c.key in svgs}
     html = template.render(
         report=report,
-        charts=charts if charts is not None else render_charts(report),
-        drill_url=drill_url,
+        charts=linked,
+        href=href,
+        incident_href=(lambda i: incident_url.replace("{id}", str(i))) if incident_url else None,
         list_limit=list_limit,
         shown=lambda table: _shown(table, list_limit),
         document=document,
         inline_styles=inline_styles,
     )
     return html.strip() + "\n"
+
+
+def drill_href(report: Report, drill_url: str | None) -> Callable[[str], str | None]:
+    """key -> the URL of the list behind a figure, or None when nothing is behind it (or no drill_url)."""
+
+    def href(key: str) -> str | None:
+        if drill_url is None or not (key in report.drilldown or key.startswith(PREVIOUS)):
+            return None
+        return drill_url.replace("{key}", quote(key, safe=""))
+
+    return href
 
 
 def _shown(table: Table, limit: int) -> int:

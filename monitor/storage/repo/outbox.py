@@ -51,6 +51,7 @@ class LastAttempt:
     target: str
     outcome: str
     started_at: datetime
+    in_doubt: int = 0  # earlier attempts of the row whose worker stopped between send and record
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,13 @@ async def last_attempts(conn: AsyncConnection, outbox_ids: Sequence[int]) -> dic
     rows = await conn.execute(
         select(a.outbox_id, a.message_id, a.channel, a.target, a.outcome, a.started_at).where(a.id.in_(latest))
     )
-    return {r.outbox_id: LastAttempt(**r._asdict()) for r in rows}
+    doubts = await conn.execute(
+        select(a.outbox_id, func.count())
+        .where(a.outbox_id.in_(list(outbox_ids)), a.outcome == "in_doubt")
+        .group_by(a.outbox_id)
+    )
+    in_doubt = {r[0]: r[1] for r in doubts}
+    return {r.outbox_id: LastAttempt(**r._asdict(), in_doubt=in_doubt.get(r.outbox_id, 0)) for r in rows}
 
 
 async def lock_targets(conn: AsyncConnection, targets: Sequence[str]) -> None:

@@ -348,3 +348,44 @@ async def listed_incidents(conn: AsyncConnection, incident_ids: Iterable[int]) -
                        c.co_units, c.region).where(c.id.in_(chunk)).order_by(c.id)  # fmt: skip
         found.extend(ListedIncident(*r[:7], tuple(r[7] or ()), r[8]) for r in await conn.execute(query))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ListedDeadline:
+    """One line of a drill-down list behind a deadline figure: the deadline, its outcome and its incident."""
+
+    id: int
+    incident_id: int
+    title: str
+    rule_id: str
+    instance: int
+    due_at: datetime
+    met_at: datetime | None
+    outcome: str  # as at the cut-off (README "统计口径")
+    owner_unit: str | None
+    co_units: tuple[str, ...]
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(u for u in (self.owner_unit, *self.co_units) if u)
+
+
+async def listed_deadlines(
+    conn: AsyncConnection, obligation_ids: Iterable[int], cutoff: datetime
+) -> list[ListedDeadline]:
+    """These deadlines (in id order) with their outcome at the cut-off, for a list page."""
+    o, i = obligations.c, incidents.c
+    found: list[ListedDeadline] = []
+    for chunk in _chunks(obligation_ids):
+        query = (
+            select(o.id, o.incident_id, i.title, o.rule_id, o.instance, o.due_at, o.met_at, _outcome(cutoff),
+                   i.owner_unit, i.co_units)
+            .join(incidents, i.id == o.incident_id)
+            .where(o.id.in_(chunk))
+            .order_by(o.id)
+        )  # fmt: skip
+        found.extend(
+            ListedDeadline(*r[:6], r[6] if r[6] is not None and r[6] <= cutoff else None, r[7], r[8], tuple(r[9] or ()))
+            for r in await conn.execute(query)
+        )
+    return found
