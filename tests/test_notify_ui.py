@@ -58,7 +58,7 @@ async def test_no_secret_appears_on_any_page_that_shows_deliveries(sqlite_db, cl
             pages[("-", "/metrics")] = (metrics.status, await metrics.text())
             timeline = pages[(UserRole.ADMIN, f"/incidents/{incident}")][1]
             assert "提醒发送失败" in timeline and "提醒已送达" in timeline  # the attempts are shown …
-            assert "Slack 应用配置错误：invalid_auth" in timeline and "渠道：webhook" in timeline
+            assert "错误：Slack 应用配置错误：invalid_auth" in timeline and "（通用 Webhook" in timeline
             for (role, path), (status, text) in pages.items():
                 assert status in (200, 401, 403, 404), (role, path, status)
                 for secret in (*SECRETS.values(), URL_TOKEN):
