@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,8 @@ from typing import IO, Any
 
 import yaml
 from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.clock import TEST_CLOCK_ENV, TEST_CLOCK_GUARD, TEST_CLOCK_GUARD_VALUE, AcceleratedClock, Stopwatch
 from monitor.config import Settings, resolve_org_file, resolve_playbook_file
@@ -32,8 +35,9 @@ from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, Obliga
 from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_snapshot, schedule_timers
-from monitor.storage.repo.incidents import append_events, create_incidents
+from monitor.storage.repo.incidents import create_incidents
 from monitor.storage.repo.sources import add_sources
+from monitor.storage.schema import incident_events
 
 RULE = "GB61-RESPOND-48H"
 BATCH = 1000
@@ -189,7 +193,7 @@ class Harness:
                     obs.append(Obligation(iid, RULE, rule.action, ClockType.NATURAL_HOURS, t0, due))
                     events.extend(_events(iid, t0, due, book.digest))
                     wakeups.append((iid, 0, t0 + timedelta(hours=24), "plan"))
-                await append_events(conn, events, plan.start, return_ids=False)
+                await _copy_events(conn, events, plan.start)
                 await save_obligations(conn, obs, plan.start)
                 await schedule_timers(conn, wakeups, plan.start)
 
@@ -225,6 +229,12 @@ class Harness:
             "WEBHOOK_URL": f"{self.base_url}/hook", "NOTIFY_QUIET_HOURS": "", "LOG_FORMAT": "json",
             "COLLECTOR_PER_HOST": "16", "COLLECTOR_HOST_INTERVAL_S": "0",
             "CLASSIFY_WORKERS": "0",  # classify in the collector's own process: no extra pool per worker
+            # Idle waits run on the accelerated clock: at 120× the default 2 s notifier poll would be
+            # 60 queries a second per worker. Wait as long in wall time as production waits in its
+            # own (the engine still wakes at each due timer; a notifier with a full batch goes on).
+            "NOTIFY_POLL_S": f"{0.25 * self.plan.speed:g}",
+            "ENGINE_TICK_S": f"{0.25 * self.plan.speed:g}",
+            "AUDIT_INTERVAL_S": f"{5 * self.plan.speed:g}",
             **self.plan.settings,
         }  # fmt: skip
         env.update({f"MONITOR_{k}": v for k, v in settings.items()})
@@ -262,6 +272,30 @@ class Harness:
                     await asyncio.wait_for(self.sink.changed.wait(), 1.0)
 
         await asyncio.wait_for(loop(), timeout_s)
+
+
+async def _copy_events(conn: AsyncConnection, events: list[IncidentEvent], now: datetime) -> None:
+    """Append seeded timeline events with one COPY (PostgreSQL only, as the scale-out is).
+
+    `append_events` is an executemany: one INSERT per row under asyncpg, each running the
+    change-feed trigger; 40,000 of them were most of the seeding time (harness and server CPU).
+    Numbered after each incident's last event, as `append_events` numbers them.
+    """
+    ids = sorted({e.incident_id for e in events})
+    query = (
+        select(incident_events.c.incident_id, func.max(incident_events.c.seq))
+        .where(incident_events.c.incident_id.in_(ids))
+        .group_by(incident_events.c.incident_id)
+    )
+    last: dict[int, int] = {row[0]: row[1] for row in await conn.execute(query)}
+    records = []
+    for e in events:
+        last[e.incident_id] = seq = last.get(e.incident_id, 0) + 1
+        payload = json.dumps(e.payload, ensure_ascii=False)
+        records.append((e.incident_id, seq, e.kind.value, e.at, now, e.actor, payload))
+    columns = ["incident_id", "seq", "kind", "at", "recorded_at", "actor", "payload"]
+    raw = await conn.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table("incident_events", records=records, columns=columns)  # type: ignore[union-attr]
 
 
 def _events(iid: int, t0: datetime, due: datetime, digest: str) -> list[IncidentEvent]:
