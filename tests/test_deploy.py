@@ -106,6 +106,20 @@ def test_compose_services_run_valid_commands_with_known_settings():
         unknown = {k for k in service["environment"] if k.startswith("MONITOR_")} - SETTINGS - {"MONITOR_HEALTH_URL"}
         assert not unknown, f"{name}: unknown settings {unknown}"
         assert set(service["secrets"]) <= set(compose["secrets"])
+    for name, service in services.items():
+        for other in service.get("depends_on", {}):
+            assert other in services, f"{name} depends on {other}, which is not a service"
+        if "build" in service:
+            build = service["build"]
+            assert (DEPLOY / build["context"] / build["dockerfile"]).is_file(), build
+        for secret in service.get("secrets", []):
+            assert f"{secret} " in (DEPLOY / "compose.yaml").read_text(encoding="utf-8").split("name:")[0], (
+                f"the header comment does not say how to create the secret {secret}"
+            )
+    worker_env = services["worker"]["environment"]  # its HEALTHCHECK must ask the listener it opens
+    assert (
+        worker_env["MONITOR_HEALTH_URL"].split(":")[-1].split("/")[0] == worker_env["MONITOR_OPS_LISTEN"].split(":")[-1]
+    )
     assert services["web"]["environment"]["MONITOR_SERVE_ROLES"] == ""  # stateless web nodes
     assert "--role" in services["worker"]["command"]
     assert services["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
