@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -26,8 +25,6 @@ from typing import IO, Any
 
 import yaml
 from aiohttp import web
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.clock import TEST_CLOCK_ENV, TEST_CLOCK_GUARD, TEST_CLOCK_GUARD_VALUE, AcceleratedClock, Stopwatch
 from monitor.config import Settings, resolve_org_file, resolve_playbook_file
@@ -36,8 +33,8 @@ from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_snapshot, schedule_timers
 from monitor.storage.repo.incidents import create_incidents
+from monitor.storage.repo.ops import copy_events
 from monitor.storage.repo.sources import add_sources
-from monitor.storage.schema import incident_events
 
 RULE = "GB61-RESPOND-48H"
 BATCH = 1000
@@ -193,7 +190,7 @@ class Harness:
                     obs.append(Obligation(iid, RULE, rule.action, ClockType.NATURAL_HOURS, t0, due))
                     events.extend(_events(iid, t0, due, book.digest))
                     wakeups.append((iid, 0, t0 + timedelta(hours=24), "plan"))
-                await _copy_events(conn, events, plan.start)
+                await copy_events(conn, events, plan.start)
                 await save_obligations(conn, obs, plan.start)
                 await schedule_timers(conn, wakeups, plan.start)
 
@@ -272,30 +269,6 @@ class Harness:
                     await asyncio.wait_for(self.sink.changed.wait(), 1.0)
 
         await asyncio.wait_for(loop(), timeout_s)
-
-
-async def _copy_events(conn: AsyncConnection, events: list[IncidentEvent], now: datetime) -> None:
-    """Append seeded timeline events with one COPY (PostgreSQL only, as the scale-out is).
-
-    `append_events` is an executemany: one INSERT per row under asyncpg, each running the
-    change-feed trigger; 40,000 of them were most of the seeding time (harness and server CPU).
-    Numbered after each incident's last event, as `append_events` numbers them.
-    """
-    ids = sorted({e.incident_id for e in events})
-    query = (
-        select(incident_events.c.incident_id, func.max(incident_events.c.seq))
-        .where(incident_events.c.incident_id.in_(ids))
-        .group_by(incident_events.c.incident_id)
-    )
-    last: dict[int, int] = {row[0]: row[1] for row in await conn.execute(query)}
-    records = []
-    for e in events:
-        last[e.incident_id] = seq = last.get(e.incident_id, 0) + 1
-        payload = json.dumps(e.payload, ensure_ascii=False)
-        records.append((e.incident_id, seq, e.kind.value, e.at, now, e.actor, payload))
-    columns = ["incident_id", "seq", "kind", "at", "recorded_at", "actor", "payload"]
-    raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table("incident_events", records=records, columns=columns)  # type: ignore[union-attr]
 
 
 def _events(iid: int, t0: datetime, due: datetime, digest: str) -> list[IncidentEvent]:

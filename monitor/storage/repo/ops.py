@@ -7,6 +7,8 @@ ever, sent notifications, delivery attempts) are read by `ops_totals`, which /me
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,9 +16,11 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from monitor.domain import IncidentEvent
 from monitor.storage.schema import (
     fetches,
     heartbeats,
+    incident_events,
     items,
     notification_attempts,
     obligations,
@@ -193,3 +197,27 @@ async def fetch_log(conn: AsyncConnection) -> dict[str, list[datetime]]:
     for url, started in await conn.execute(query):
         found.setdefault(url, []).append(started)
     return found
+
+
+async def copy_events(conn: AsyncConnection, events: Sequence[IncidentEvent], now: datetime) -> None:
+    """Append timeline events with one COPY (PostgreSQL only; the scale-out harness seeds with it).
+
+    `append_events` is an executemany: one INSERT per row under asyncpg, each running the
+    change-feed trigger; 40,000 of them were most of the seeding time (harness and server CPU).
+    Numbered after each incident's last event, as `append_events` numbers them.
+    """
+    ids = sorted({e.incident_id for e in events})
+    query = (
+        select(incident_events.c.incident_id, func.max(incident_events.c.seq))
+        .where(incident_events.c.incident_id.in_(ids))
+        .group_by(incident_events.c.incident_id)
+    )
+    last: dict[int, int] = {row[0]: row[1] for row in await conn.execute(query)}
+    records = []
+    for e in events:
+        last[e.incident_id] = seq = last.get(e.incident_id, 0) + 1
+        payload = json.dumps(e.payload, ensure_ascii=False)
+        records.append((e.incident_id, seq, e.kind.value, e.at, now, e.actor, payload))
+    columns = ["incident_id", "seq", "kind", "at", "recorded_at", "actor", "payload"]
+    raw = await conn.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table("incident_events", records=records, columns=columns)  # type: ignore[union-attr]
