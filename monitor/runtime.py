@@ -46,7 +46,7 @@ from monitor.reports.job import run_scheduled, scheduled_done
 from monitor.reports.schedule import report_due
 from monitor.storage.lock import EngineLock
 from monitor.storage.repo.engine import beat
-from monitor.storage.repo.ops import forget_heartbeats
+from monitor.storage.repo.ops import HEARTBEAT_HORIZON, forget_heartbeats, prune_heartbeats
 from monitor.storage.repo.org_people import follow_overrides
 from monitor.web.ops import LoopStatus
 
@@ -122,6 +122,7 @@ class Runtime:
         self._runners: list[web.AppRunner] = []
         self._engine_lock: EngineLock | None = None
         self._engine_ticked = asyncio.Event()  # the audit waits for it: no "engine never ran" at start-up
+        self._pruned = False
 
     # --- what /readyz and /metrics read ----------------------------------------------
     def loop_statuses(self) -> list[LoopStatus]:
@@ -132,6 +133,7 @@ class Runtime:
         """Start the loops of these background roles (the engine lock is taken first, on SQLite)."""
         s = self.services
         settings = s.settings
+        await self._prune_heartbeats()
         for role in roles:
             if role in self.roles or role is Role.WEB:
                 continue
@@ -168,10 +170,21 @@ class Runtime:
     async def serve_web(self, app: web.Application, host: str, port: int) -> int:
         """The web role: serve `app` and beat its heartbeat; returns the bound port."""
         _, bound = await self.serve_app(app, host, port)
+        await self._prune_heartbeats()
         if Role.WEB not in self.roles:
             self.roles.append(Role.WEB)
             self._spawn("web", WEB_BEAT_S, self._web_heartbeat())
         return bound
+
+    async def _prune_heartbeats(self) -> None:
+        """Once per process: drop heartbeat rows silent for a day (each start adds a new instance's rows)."""
+        if self._pruned:
+            return
+        self._pruned = True
+        async with self.services.db.write() as conn:
+            gone = await prune_heartbeats(conn, self.services.clock.now() - HEARTBEAT_HORIZON)
+        if gone:
+            log.info("pruned %d stale heartbeat rows", gone, extra={"event": "heartbeats.pruned", "rows": gone})
 
     def _lock_engine(self) -> None:
         lock = EngineLock.for_database(self.services.settings.database_url)

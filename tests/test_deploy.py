@@ -1,21 +1,36 @@
 """deploy/: the files an operator copies must be current and must run what they say.
 
-Docker cannot run on the development machines, so the Dockerfile and compose file are checked
-statically: every file they copy exists and every command they run parses as a `monitor`
-command. systemd units are checked with `systemd-analyze verify` where it exists.
+The Dockerfile and compose file are checked statically everywhere (every file they copy exists,
+every command they run parses as a `monitor` command, every setting is known). Where a Docker
+daemon answers, the image is also built and run: `monitor migrate`, then `monitor serve`, until
+its HEALTHCHECK reports healthy and /healthz and /readyz answer from the host. The build needs a
+base image: python:3.11-slim, or on a host that cannot reach Docker Hub one made from the Debian
+mirror by deploy/tools/offline-base-image.sh, named in MONITOR_TEST_DOCKER_BASE. The nginx
+example is checked by `nginx -t` and then served for real in front of a loopback upstream, over
+TLS with a throw-away certificate. systemd units are checked with `systemd-analyze verify`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import secrets
 import shlex
 import shutil
+import socket
+import ssl
 import subprocess
+import time
 import tomllib
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
+from aiohttp import web
 
 from monitor.cli import build_parser
 from monitor.config import example_toml, load_settings, settings_table
@@ -91,6 +106,20 @@ def test_compose_services_run_valid_commands_with_known_settings():
         unknown = {k for k in service["environment"] if k.startswith("MONITOR_")} - SETTINGS - {"MONITOR_HEALTH_URL"}
         assert not unknown, f"{name}: unknown settings {unknown}"
         assert set(service["secrets"]) <= set(compose["secrets"])
+    for name, service in services.items():
+        for other in service.get("depends_on", {}):
+            assert other in services, f"{name} depends on {other}, which is not a service"
+        if "build" in service:
+            build = service["build"]
+            assert (DEPLOY / build["context"] / build["dockerfile"]).is_file(), build
+        for secret in service.get("secrets", []):
+            assert f"{secret} " in (DEPLOY / "compose.yaml").read_text(encoding="utf-8").split("name:")[0], (
+                f"the header comment does not say how to create the secret {secret}"
+            )
+    worker_env = services["worker"]["environment"]  # its HEALTHCHECK must ask the listener it opens
+    assert (
+        worker_env["MONITOR_HEALTH_URL"].split(":")[-1].split("/")[0] == worker_env["MONITOR_OPS_LISTEN"].split(":")[-1]
+    )
     assert services["web"]["environment"]["MONITOR_SERVE_ROLES"] == ""  # stateless web nodes
     assert "--role" in services["worker"]["command"]
     assert services["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
@@ -138,3 +167,191 @@ def test_nginx_example_streams_events_and_terminates_tls():
     for directive in ("listen 443 ssl", "ssl_certificate ", "ssl_protocols TLSv1.2 TLSv1.3", "X-Forwarded-Proto"):
         assert directive in conf
     assert re.search(r"client_max_body_size (\d+)m", conf)
+
+
+# --- the image, built and run where a Docker daemon answers ---------------------------------
+DOCKER_BASE_ENV = "MONITOR_TEST_DOCKER_BASE"
+
+
+def _docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    run = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and run.returncode != 0:
+        raise AssertionError(
+            f"docker {' '.join(args)} failed ({run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-3000:]}"
+        )
+    return run
+
+
+def _docker_base() -> str:
+    """The base image to build on, or skip with what is missing and how to provide it."""
+    if shutil.which("docker") is None:
+        pytest.skip("Docker image not built: the docker CLI is not installed")
+    info = _docker("info", "--format", "{{.ServerVersion}}", timeout=30, check=False)
+    if info.returncode != 0:
+        reason = (info.stderr.strip().splitlines() or ["no answer"])[-1]
+        pytest.skip(f"Docker image not built: no Docker daemon answers ({reason}); start dockerd or set DOCKER_HOST")
+    base = os.environ.get(DOCKER_BASE_ENV, "python:3.11-slim")
+    if _docker("image", "inspect", base, check=False).returncode == 0:
+        return base
+    if _docker("pull", base, timeout=600, check=False).returncode != 0:
+        pytest.skip(
+            f"Docker image not built: base image {base} is neither local nor pullable; without Docker Hub build one "
+            f"with deploy/tools/offline-base-image.sh and name it in {DOCKER_BASE_ENV}"
+        )
+    return base
+
+
+def _wait_healthy(container: str, port: int, deadline_s: float) -> dict[str, str]:
+    """Poll the container (a real process: wall time) until Docker's HEALTHCHECK reports healthy."""
+    end, state = time.monotonic() + deadline_s, ""
+    while time.monotonic() < end:
+        state = _docker("inspect", "--format", "{{.State.Status}} {{.State.Health.Status}}", container).stdout.strip()
+        if state.startswith("exited"):
+            break
+        if state == "running healthy":
+            return {path: urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).read().decode()
+                    for path in ("/healthz", "/readyz")}  # fmt: skip
+        time.sleep(2)
+    logs = _docker("logs", container, check=False)
+    raise AssertionError(f"container not healthy ({state}):\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
+
+
+@pytest.mark.timeout(3600)
+def test_the_image_builds_migrates_serves_and_reports_healthy():
+    base = _docker_base()
+    name = f"monitor-test-{secrets.token_hex(4)}"
+    image, volume = f"minghu-monitor:{name}", name
+    try:
+        _docker("build", "-f", str(DEPLOY / "Dockerfile"), "--build-arg", f"BASE={base}", "-t", image, str(REPO),
+                timeout=3000)  # fmt: skip
+        config = _docker("image", "inspect", "--format", "{{.Config.User}} {{json .Config.Healthcheck.Test}}", image)
+        user, check = config.stdout.strip().split(" ", 1)
+        assert user == "monitor" and "MONITOR_HEALTH_URL" in check
+        _docker("volume", "create", volume)
+        migrated = _docker("run", "--rm", "-v", f"{volume}:/var/lib/monitor", image, "migrate", timeout=600)
+        again = _docker("run", "--rm", "-v", f"{volume}:/var/lib/monitor", image, "migrate", timeout=600)
+        assert migrated.returncode == again.returncode == 0  # safe to run twice
+        # A short healthcheck interval so the test need not wait the production 30 s.
+        _docker("run", "-d", "--name", name, "-v", f"{volume}:/var/lib/monitor", "-p", "127.0.0.1::8080",
+                "--health-interval", "2s", "--health-start-period", "60s", image, timeout=600)  # fmt: skip
+        port = int(_docker("port", name, "8080/tcp").stdout.strip().splitlines()[0].rsplit(":", 1)[1])
+        answers = _wait_healthy(name, port, deadline_s=600)
+        assert '"ok"' in answers["/healthz"] and '"ready"' in answers["/readyz"], answers
+        assert _docker("exec", name, "id", "-u").stdout.strip() == "10001"  # not root
+        owner = _docker("exec", name, "stat", "-c", "%U", "/var/lib/monitor/monitor.db").stdout.strip()
+        assert owner == "monitor"
+    finally:
+        _docker("rm", "-f", name, check=False)
+        _docker("volume", "rm", "-f", volume, check=False)
+        _docker("image", "rm", "-f", image, check=False)
+
+
+# --- the nginx example, checked by nginx itself and then served ------------------------------
+NGINX_HOST = "yuqing.example.gov.cn"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _nginx_site(tmp_path: Path, http_port: int, https_port: int, upstream_port: int) -> Path:
+    """The example with a throw-away certificate and loopback ports; returns a main nginx.conf."""
+    if shutil.which("nginx") is None or shutil.which("openssl") is None:
+        pytest.skip("nginx example not checked: nginx or openssl is not installed (apt-get install nginx-light)")
+    cert, key = tmp_path / "fullchain.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={NGINX_HOST}",
+         "-addext", f"subjectAltName=DNS:{NGINX_HOST},IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    site = (DEPLOY / "nginx/monitor.conf").read_text(encoding="utf-8")
+    replacements = {
+        f"/etc/nginx/tls/{NGINX_HOST}.fullchain.pem": str(cert),
+        f"/etc/nginx/tls/{NGINX_HOST}.key": str(key),
+        "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream_port};",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+    }
+    for old, new in replacements.items():
+        assert old in site, f"the nginx example no longer contains {old!r}; update this test"
+        site = site.replace(old, new)
+    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)  # no IPv6 needed here
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    main = tmp_path / "nginx.conf"
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers read the temp dirs under tmp_path
+    main.write_text(
+        f"{user}daemon off;\npid {tmp_path}/nginx.pid;\nerror_log stderr notice;\nevents {{}}\nhttp {{\n"
+        f"  access_log off;\n  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
+def test_nginx_accepts_the_example(tmp_path: Path):
+    main = _nginx_site(tmp_path, _free_port(), _free_port(), 8080)
+    run = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert run.returncode == 0 and "test is successful" in run.stderr, run.stderr
+
+
+async def test_nginx_streams_events_unbuffered_over_tls_and_overwrites_forwarded_headers(tmp_path: Path):
+    seen: list[dict[str, str]] = []
+    release = asyncio.Event()
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        seen.append(dict(request.headers))
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        await resp.write(b"event: queue\ndata: {}\n\n")  # far below any proxy buffer size
+        await release.wait()  # the stream stays open: the client must have the event already
+        return resp
+
+    async def page(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        return web.Response(text="queue")
+
+    app = web.Application()
+    app.router.add_get("/events", events)
+    app.router.add_get("/", page)
+    app.router.add_get("/metrics", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    http_port, https_port = _free_port(), _free_port()
+    main = _nginx_site(tmp_path, http_port, https_port, int(runner.addresses[0][1]))
+    errors = (tmp_path / "nginx.err").open("wb")
+    nginx = await asyncio.create_subprocess_exec("nginx", "-p", str(tmp_path), "-c", str(main), stderr=errors)
+    tls = ssl.create_default_context(cafile=str(tmp_path / "fullchain.pem"))
+    base = f"https://127.0.0.1:{https_port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):  # until nginx listens (a real process: wall time)
+                try:
+                    async with http.get(f"{base}/", ssl=tls, headers={"X-Forwarded-For": "203.0.113.9"}) as resp:
+                        assert resp.status == 200 and await resp.text() == "queue"
+                    break
+                except aiohttp.ClientConnectorError:
+                    assert nginx.returncode is None, (tmp_path / "nginx.err").read_text()
+                    await asyncio.sleep(0.05)
+            assert seen[-1]["X-Forwarded-For"] == "127.0.0.1"  # overwritten, never the client's claim
+            assert seen[-1]["X-Forwarded-Proto"] == "https" and seen[-1]["Host"] == "127.0.0.1"
+            async with http.get(f"{base}/events", ssl=tls) as resp:
+                assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+                first = await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 10)
+                assert first == b"event: queue\ndata: {}\n\n"
+                release.set()
+            async with http.get(f"{base}/metrics", ssl=tls) as resp:
+                assert resp.status == 404  # Prometheus scrapes ops_listen, never through the public proxy
+            async with http.get(f"http://127.0.0.1:{http_port}/x?y=1", allow_redirects=False) as resp:
+                assert resp.status == 301 and resp.headers["Location"] == "https://127.0.0.1/x?y=1"
+            async with http.get(f"{base}/", ssl=tls) as resp:
+                assert "max-age=63072000" in resp.headers["Strict-Transport-Security"]
+    finally:
+        release.set()
+        nginx.terminate()
+        await asyncio.wait_for(nginx.wait(), 30)
+        errors.close()
+        await runner.cleanup()

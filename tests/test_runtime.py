@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,13 +24,16 @@ from monitor.app import Services, create_app, open_services
 from monitor.cli.common import setup_logging
 from monitor.clock import FakeClock
 from monitor.config import Settings, load_settings
-from monitor.domain import Source, SourceKind
+from monitor.domain import Incident, Source, SourceKind
 from monitor.runtime import Role, RoleError, Runtime, RuntimeCrashed, RuntimeHooks, parse_roles
 from monitor.storage.lock import EngineLock, EngineLockError
+from monitor.storage.repo.engine import audit_counts
+from monitor.storage.repo.incidents import create_incidents
 from monitor.storage.repo.items import insert_items
+from monitor.storage.repo.ops import live_queries
 from monitor.storage.repo.sources import add_sources
-from monitor.storage.schema import heartbeats, items, outbox
-from monitor.web.ops import OPS_PROBE, LoopStatus, create_ops_app, readiness
+from monitor.storage.schema import heartbeats, items, notification_attempts, obligations, outbox, timers
+from monitor.web.ops import OPS_PROBE, TOTALS_MAX_AGE, LoopStatus, create_ops_app, readiness, render_metrics
 
 from .conftest import START
 
@@ -137,6 +141,34 @@ async def test_a_clean_stop_forgets_the_heartbeats(tmp_path: Path, sqlite_templa
         await again.db.close()
 
 
+async def test_a_start_prunes_heartbeats_silent_for_a_day_but_keeps_each_components_newest(services: Services):
+    now = services.clock.now()
+    rows = [
+        ("engine", "old-host:1:aaaa", now - timedelta(days=3)),  # crashed long ago
+        ("engine", "old-host:2:bbbb", now - timedelta(days=2)),  # the engine's newest: kept for the audit
+        ("collector", "old-host:3:cccc", now - timedelta(hours=25)),
+        ("collector", "live-host:4:dddd", now - timedelta(minutes=1)),
+        ("collector", "live-host:5:eeee", now - timedelta(hours=23)),  # within the day: kept
+        ("web", "old-host:6:ffff", now - timedelta(days=9)),  # the only web row: kept
+    ]
+    async with services.db.write() as conn:
+        await conn.execute(
+            heartbeats.insert(), [{"component": c, "instance": i, "at": at, "info": {}} for c, i, at in rows]
+        )
+    runtime = Runtime(services, asyncio.Event())
+    await runtime.start([])  # no loops: the pruning is part of starting
+    async with services.db.read() as conn:
+        left = {(r.component, r.instance) for r in await conn.execute(select(heartbeats))}
+    assert left == {
+        ("engine", "old-host:2:bbbb"), ("collector", "live-host:4:dddd"), ("collector", "live-host:5:eeee"),
+        ("web", "old-host:6:ffff"),
+    }  # fmt: skip
+    # the audit still reports when the engine last ran, not that it never did
+    async with services.db.read() as conn:
+        counts = await audit_counts(conn, now, now)
+    assert counts["heartbeats"]["engine"] == now - timedelta(days=2)
+
+
 async def test_the_classify_hook_runs_between_collection_and_clustering(services: Services):
     """Items classified by the hook are clustered in the same pass: the hook runs before cluster_pending."""
     now = services.clock.now()
@@ -236,6 +268,93 @@ async def test_metrics_figures_token_and_separate_listener(services: Services):
     assert value("monitor_obligations", status="breached") == 0
     assert value("monitor_engine_lag_seconds") == 0
     assert value("monitor_build_info", database="sqlite") == 1
+
+
+def _figures(body: bytes) -> Callable[..., float]:
+    """Sample name (as scraped, counters with _total) and labels → value."""
+    samples = [s for f in text_string_to_metric_families(body.decode()) for s in f.samples]
+
+    def value(name: str, **labels: str) -> float:
+        return next(s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+
+    return value
+
+
+async def test_metrics_read_live_figures_on_every_scrape_and_whole_table_counts_once_a_minute(services: Services):
+    clock, now = services.clock, services.clock.now()
+    assert isinstance(clock, FakeClock)
+    item = {"url": "https://news.example/", "title": "明湖", "text": "明湖", "text_norm": "明湖", "fetched_at": now,
+            "media_tier": "city", "created_at": now}  # fmt: skip
+    async with services.db.write() as conn:
+        await insert_items(conn, [{**item, "dedup_key": f"k{i}", "url": f"https://news.example/{i}"} for i in range(3)])
+        await conn.execute(update(items).where(items.c.dedup_key != "k0").values(classified_at=now))
+        ids = await create_incidents(conn, [Incident(title=f"事件{i}", detected_at=now) for i in range(4)], now)
+        ob = {"rule_id": "R", "action": "respond", "clock": "natural_hours", "t0": now, "created_at": now,
+              "updated_at": now}  # fmt: skip
+        await conn.execute(obligations.insert(), [
+            {**ob, "incident_id": ids[0], "status": "open", "due_at": now - timedelta(hours=1)},  # overdue
+            {**ob, "incident_id": ids[1], "status": "open", "due_at": now + timedelta(hours=1)},
+            {**ob, "incident_id": ids[2], "status": "breached", "due_at": now - timedelta(hours=2)},
+            {**ob, "incident_id": ids[3], "status": "met", "due_at": now},
+        ])  # fmt: skip
+        row = {"kind": "deadline_warning", "payload": {}, "created_at": now}
+        await conn.execute(outbox.insert(), [
+            {**row, "idempotency_key": "p1", "status": "pending", "next_attempt_at": now - timedelta(minutes=2)},
+            {**row, "idempotency_key": "s1", "status": "sent", "next_attempt_at": now},
+            {**row, "idempotency_key": "s2", "status": "sent", "next_attempt_at": now},
+        ])  # fmt: skip
+        sent = {r.idempotency_key: r.id for r in await conn.execute(select(outbox.c.id, outbox.c.idempotency_key))}
+        attempt = {"message_id": "m", "channel": "webhook", "target": "webhook:x", "worker": "w", "started_at": now}
+        await conn.execute(notification_attempts.insert(), [
+            {**attempt, "outbox_id": sent["s1"], "outcome": "sent"},
+            {**attempt, "outbox_id": sent["s2"], "outcome": "failed"},
+            {**attempt, "outbox_id": sent["s2"], "outcome": "sent"},
+        ])  # fmt: skip
+        await conn.execute(timers.insert(), [
+            {"incident_id": ids[0], "due_at": now - timedelta(seconds=30), "generation": 0, "reason": "plan",
+             "created_at": now, "fired_at": None},
+            {"incident_id": ids[1], "due_at": now - timedelta(hours=1), "generation": 0, "reason": "plan",
+             "created_at": now, "fired_at": now},
+        ])  # fmt: skip
+    value = _figures(await render_metrics(services, Runtime(services, asyncio.Event())))
+    assert value("monitor_items_ingested_total") == 3 and value("monitor_items_unclassified") == 1
+    assert value("monitor_obligations", status="open") == 2 and value("monitor_obligations_overdue") == 1
+    assert value("monitor_obligations", status="breached") == 1 and value("monitor_obligations", status="met") == 1
+    assert value("monitor_outbox_rows", status="pending") == 1 and value("monitor_outbox_rows", status="sent") == 2
+    assert value("monitor_outbox_backlog") == 1 and value("monitor_outbox_oldest_due_seconds") == 120
+    assert (
+        value("monitor_delivery_failures_total") == 1 and value("monitor_delivery_attempts_total", outcome="sent") == 2
+    )
+    assert value("monitor_engine_lag_seconds") == 30 and value("monitor_engine_due_timers") == 1
+
+    # Ten seconds later: an obligation breached, a notification queued, an item stored.
+    async with services.db.write() as conn:
+        await conn.execute(update(obligations).where(obligations.c.incident_id == ids[0]).values(status="breached"))
+        await conn.execute(outbox.insert(), [
+            {**row, "idempotency_key": "p2", "status": "pending", "next_attempt_at": now + timedelta(hours=1)}
+        ])  # fmt: skip
+        await insert_items(conn, [{**item, "dedup_key": "k9", "url": "https://news.example/9"}])
+    clock.advance(timedelta(seconds=10))
+    value = _figures(await render_metrics(services, Runtime(services, asyncio.Event())))
+    assert value("monitor_obligations", status="open") == 1 and value("monitor_obligations_overdue") == 0  # live
+    assert value("monitor_outbox_backlog") == 2 and value("monitor_items_unclassified") == 2  # live
+    assert value("monitor_obligations", status="breached") == 1 and value("monitor_items_ingested_total") == 3  # cached
+    clock.advance(TOTALS_MAX_AGE)
+    value = _figures(await render_metrics(services, Runtime(services, asyncio.Event())))
+    assert value("monitor_obligations", status="breached") == 2 and value("monitor_items_ingested_total") == 4
+
+
+async def test_every_per_scrape_query_reads_through_an_index(services: Services):
+    """Whatever the size of the tables, a scrape never scans items, obligations, the outbox or timers."""
+    async with services.db.read() as conn:
+        for name, query in live_queries(services.clock.now()).items():
+            compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            params = tuple(compiled.params[k] for k in compiled.positiontup or [])
+            plan = [r[-1] for r in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)]
+            if name == "sources":  # one row per configured source: a scan is the cheapest read
+                continue
+            assert not [step for step in plan if step.startswith("SCAN")], (name, plan)
+            assert any("USING" in step and "INDEX" in step for step in plan), (name, plan)
 
 
 def test_json_logs_carry_the_structured_fields(capsys):

@@ -9,13 +9,17 @@
 - `/metrics`: figures from the database (items, sources by health, obligations by status, outbox
   backlog, delivery failures, engine lag, every loop's heartbeat age), this process's loops, and
   process/platform information from `prometheus_client`. Protected by `metrics_token` when set,
-  and kept off the public port when `ops_listen` is set.
+  and kept off the public port when `ops_listen` is set. Live figures (backlog, lag, open and
+  overdue obligations, unclassified items) are read on every scrape through indexes over the
+  active rows only; counts over whole growing tables (items ever, obligations and notifications
+  by final status, delivery attempts) are read at most once a minute (TOTALS_MAX_AGE).
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +32,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from monitor import __version__
 from monitor.storage.db import Database
 from monitor.storage.migrate import current_revision, head_revision
-from monitor.storage.repo.ops import OpsSnapshot, ops_snapshot, ping
+from monitor.storage.repo.ops import OpsSnapshot, OpsTotals, ops_live, ops_totals, ping
 from monitor.web.auth.permissions import public
 from monitor.web.keys import SERVICES
 from monitor.web.services import WebServices
@@ -120,10 +124,17 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": PROMETHEUS_TEXT})
 
 
+TOTALS_MAX_AGE = timedelta(seconds=60)  # whole-table counts are re-read at most once a minute
+_totals: weakref.WeakKeyDictionary[Database, tuple[datetime, OpsTotals]] = weakref.WeakKeyDictionary()
+
+
 async def render_metrics(services: WebServices, probe: OpsProbe) -> bytes:
     now = services.clock.now()
     async with services.db.read() as conn:
-        snapshot = await ops_snapshot(conn, now)
+        cached = _totals.get(services.db)
+        if cached is None or not timedelta(0) <= now - cached[0] < TOTALS_MAX_AGE:
+            cached = _totals[services.db] = (now, await ops_totals(conn))
+        snapshot = await ops_live(conn, now, cached[1])
     collector = _Figures(snapshot, probe.loop_statuses(), now, services.db)
     registry = _registry()
     registry.register(collector)

@@ -32,7 +32,8 @@ from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, Obliga
 from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_snapshot, schedule_timers
-from monitor.storage.repo.incidents import append_events, create_incidents
+from monitor.storage.repo.incidents import create_incidents
+from monitor.storage.repo.ops import copy_events
 from monitor.storage.repo.sources import add_sources
 
 RULE = "GB61-RESPOND-48H"
@@ -189,7 +190,7 @@ class Harness:
                     obs.append(Obligation(iid, RULE, rule.action, ClockType.NATURAL_HOURS, t0, due))
                     events.extend(_events(iid, t0, due, book.digest))
                     wakeups.append((iid, 0, t0 + timedelta(hours=24), "plan"))
-                await append_events(conn, events, plan.start, return_ids=False)
+                await copy_events(conn, events, plan.start)
                 await save_obligations(conn, obs, plan.start)
                 await schedule_timers(conn, wakeups, plan.start)
 
@@ -225,6 +226,12 @@ class Harness:
             "WEBHOOK_URL": f"{self.base_url}/hook", "NOTIFY_QUIET_HOURS": "", "LOG_FORMAT": "json",
             "COLLECTOR_PER_HOST": "16", "COLLECTOR_HOST_INTERVAL_S": "0",
             "CLASSIFY_WORKERS": "0",  # classify in the collector's own process: no extra pool per worker
+            # Idle waits run on the accelerated clock: at 120× the default 2 s notifier poll would be
+            # 60 queries a second per worker. Wait as long in wall time as production waits in its
+            # own (the engine still wakes at each due timer; a notifier with a full batch goes on).
+            "NOTIFY_POLL_S": f"{0.25 * self.plan.speed:g}",
+            "ENGINE_TICK_S": f"{0.25 * self.plan.speed:g}",
+            "AUDIT_INTERVAL_S": f"{5 * self.plan.speed:g}",
             **self.plan.settings,
         }  # fmt: skip
         env.update({f"MONITOR_{k}": v for k, v in settings.items()})
