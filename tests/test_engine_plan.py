@@ -137,11 +137,25 @@ def test_t0_is_event_time_for_emergency_rules_and_detection_without_it():
     inc2 = incident(occurred_at=None)
     final2, _, _ = run(inc2, confirmed(inc2), T)
     assert next(o for o in final2.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H").t0 == T
-    # without an event time, a first report published before detection bounds it: the clock starts there
+    # without an event time the clock starts at detection (DOMAIN.md §8), even after an earlier report
     inc3 = incident(occurred_at=None, first_published_at=T - 4 * H)
     final3, _, _ = run(inc3, confirmed(inc3), T)
-    five = next(o for o in final3.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
-    assert five.t0 == T - 4 * H and five.due_at == T + H
+    assert next(o for o in final3.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H").t0 == T
+
+
+def test_a_jurisdiction_may_start_emergency_clocks_at_the_first_report_when_the_event_time_is_unknown():
+    policy = load_policy(REPO / "playbooks" / "jurisdictions" / "demo.yaml")
+    inc = incident(occurred_at=None, first_published_at=T - 4 * H)
+    final = decide(inc, confirmed(inc), policy.playbook, policy.calendar, ORG, T)
+    five = next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    conference = next(o for o in final.obligations if o.rule_id == "GB61-PRESSCONF-24H")
+    assert five.t0 == conference.t0 == T - 4 * H and five.due_at == T + H
+    known = incident(first_published_at=T - 4 * H)  # an event time, when known, still comes first
+    final = decide(known, confirmed(known), policy.playbook, policy.calendar, ORG, T)
+    assert next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H").t0 == T - timedelta(minutes=50)
+    later = incident(occurred_at=None, first_published_at=T + H)  # a report after detection changes nothing
+    final = decide(later, confirmed(later), policy.playbook, policy.calendar, ORG, T + H)
+    assert next(o for o in final.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H").t0 == T
 
 
 def test_upgrade_adds_stricter_rules_with_the_original_t0_and_cancels_48h():

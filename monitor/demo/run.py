@@ -42,10 +42,16 @@ class DemoInfo:
     database: Path
 
 
+DEMO_RULES = "jurisdictions/demo.yaml"
+
+
 def demo_settings(settings: Settings) -> tuple[Settings, Path]:
-    """The demo always uses its own SQLite file, never the configured database."""
+    """The demo always uses its own SQLite file, never the configured database, and its own rules
+    (playbooks/jurisdictions/demo.yaml) unless a rules file is configured."""
     path = Path(settings.data_dir) / DEMO_DB_NAME
     demo = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{path}", notify_console=True)
+    if settings.playbook_file == Settings.playbook_file:
+        demo = dataclasses.replace(demo, playbook_file=DEMO_RULES)
     return demo, path
 
 

@@ -23,7 +23,8 @@ class T0Source(StrEnum):
     """Where a rule's clock starts (DOMAIN.md §6.1, §8)."""
 
     DETECTED = "detected_at"  # 监测发现时间
-    OCCURRED = "event_occurred_at"  # 事发时间 when known, else detection
+    OCCURRED = "event_occurred_at"  # 事发时间 when known, else detection (DOMAIN.md §8)
+    OCCURRED_OR_FIRST_REPORT = "event_occurred_or_first_report"  # 事发时间, else the first report when before detection
     EARLIEST_PUBLICATION = "earliest_publication"  # detection, or the first publication when earlier
     CLOSED = "closed_at"  # 办结时间 (终报)
     ATTACHED = "attached_at"  # given when an operator attaches the rule (default: detection)

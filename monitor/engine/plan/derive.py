@@ -78,11 +78,10 @@ def derive(
 
 def rule_t0(facts: Facts, rule: Rule) -> datetime:
     incident = facts.incident
-    if rule.t0 == T0Source.OCCURRED:
-        if incident.occurred_at is not None:
-            return incident.occurred_at
-        if incident.first_published_at is not None:  # it happened no later than its first report
-            return min(incident.detected_at, incident.first_published_at)
+    if rule.t0 in (T0Source.OCCURRED, T0Source.OCCURRED_OR_FIRST_REPORT) and incident.occurred_at is not None:
+        return incident.occurred_at
+    if rule.t0 == T0Source.OCCURRED_OR_FIRST_REPORT and incident.first_published_at is not None:
+        return min(incident.detected_at, incident.first_published_at)  # it happened no later than its first report
     if rule.t0 == T0Source.EARLIEST_PUBLICATION and incident.first_published_at is not None:
         return min(incident.detected_at, incident.first_published_at)
     if rule.t0 == T0Source.CLOSED and facts.closed is not None:
