@@ -17,6 +17,7 @@ from monitor.reports.render.xlsx import write_xlsx
 
 FORMATS = ("html", "csv", "xlsx", "json")
 
+
 def base_name(report: Report) -> str:
     """report-2026-10 or report-2026-10-<unit id> (ASCII: safe in mail attachments and URLs)."""
     unit = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in report.unit or "")
