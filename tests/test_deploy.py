@@ -347,6 +347,41 @@ def _wait_stack(compose: Any, healthy: set[str], deadline_s: float) -> dict[str,
     raise AssertionError(f"stack not healthy: {summary}\n{logs.stdout[-6000:]}{logs.stderr[-2000:]}")
 
 
+def test_compose_v2_accepts_the_file_as_written_and_with_every_override(tmp_path: Path):
+    """`docker compose config` (no daemon needed) reads the file, unset and with every variable set."""
+    if shutil.which("docker") is None:
+        pytest.skip(f"{COMPOSE_WHAT}: the docker CLI is not installed")
+    _compose_v2()
+    _compose_secrets(tmp_path / "secrets")
+    swapped = {
+        "POSTGRES_IMAGE": "mirror.example/postgres:15",
+        "MONITOR_BASE_IMAGE": "mirror.example/python:3.11-slim",
+        "MONITOR_IMAGE": "mirror.example/minghu-monitor:1",
+        "MONITOR_WEB_PUBLISH": "127.0.0.1:18080",
+        "MONITOR_SECRETS": str(tmp_path / "secrets"),
+    }
+    env = {k: v for k, v in os.environ.items() if k not in swapped}
+    run = subprocess.run(
+        ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--format", "json"],
+        capture_output=True, text=True, timeout=60, env={**env, **swapped},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    config = json.loads(run.stdout)
+    assert config["name"] == "minghu-monitor"
+    assert config["services"]["db"]["image"] == swapped["POSTGRES_IMAGE"]
+    assert {config["services"][s]["image"] for s in ("migrate", "web", "worker")} == {swapped["MONITOR_IMAGE"]}
+    assert config["services"]["web"]["build"]["args"]["BASE"] == swapped["MONITOR_BASE_IMAGE"]
+    assert config["services"]["web"]["ports"][0]["published"] == "18080"
+    assert config["secrets"]["db_password"]["file"] == str(tmp_path / "secrets/db_password")
+    # Unset, the file still parses down to the env_file it needs: the message names deploy/secrets.
+    unset = subprocess.run(
+        ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    if not (DEPLOY / "secrets/monitor.env").exists():
+        assert unset.returncode != 0 and str(DEPLOY / "secrets/monitor.env") in unset.stderr, unset.stderr
+
+
 @pytest.mark.timeout(3600)
 def test_the_compose_stack_runs_postgresql_migrate_web_and_a_worker(tmp_path: Path):
     """`docker compose up` of deploy/compose.yaml as an operator runs it, with only the images swapped
