@@ -13,6 +13,7 @@ TLS with a throw-away certificate. systemd units are checked with `systemd-analy
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -26,6 +27,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -125,6 +127,38 @@ def test_compose_services_run_valid_commands_with_known_settings():
     assert services["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
+def _defaults(value: str) -> str:
+    """A compose value with every `${VAR:-default}` as it reads when no variable is set."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+
+
+def test_compose_defaults_are_the_production_ones():
+    """The images, secrets and published port can be swapped by variables (a mirror, an air-gapped host,
+    the compose test); unset, they are the official images, deploy/secrets/ and loopback:8080."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert _defaults(services["db"]["image"]) == "postgres:15"
+    assert _defaults(services["web"]["build"]["args"]["BASE"]) == "python:3.11-slim"
+    assert _defaults(services["web"]["image"]) == "minghu-monitor:latest"
+    assert [_defaults(p) for p in services["web"]["ports"]] == ["127.0.0.1:8080:8080"]
+    assert {_defaults(s["file"]) for s in compose["secrets"].values()} == {
+        f"./secrets/{name}" for name in ("db_password", "session_secret", "metrics_token")
+    }
+    assert _defaults(services["web"]["env_file"]) == "./secrets/monitor.env"
+    assert "BASE=python:3.11-slim" in (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    header = (DEPLOY / "compose.yaml").read_text(encoding="utf-8").split("\nname:")[0]
+    variables = set(re.findall(r"\$\{([A-Z_]+):-", (DEPLOY / "compose.yaml").read_text(encoding="utf-8")))
+    assert variables == {
+        "POSTGRES_IMAGE",
+        "MONITOR_BASE_IMAGE",
+        "MONITOR_IMAGE",
+        "MONITOR_WEB_PUBLISH",
+        "MONITOR_SECRETS",
+    }
+    for variable in variables:
+        assert variable in header, f"the header comment does not explain {variable}"
+
+
 UNITS = ["monitor-serve.service", "monitor-worker@.service", "monitor-backup.service"]
 
 
@@ -182,23 +216,27 @@ def _docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.
     return run
 
 
-def _docker_base() -> str:
+def _docker_base(what: str = "Docker image not built") -> str:
     """The base image to build on, or skip with what is missing and how to provide it."""
     if shutil.which("docker") is None:
-        pytest.skip("Docker image not built: the docker CLI is not installed")
+        pytest.skip(f"{what}: the docker CLI is not installed")
     info = _docker("info", "--format", "{{.ServerVersion}}", timeout=30, check=False)
     if info.returncode != 0:
         reason = (info.stderr.strip().splitlines() or ["no answer"])[-1]
-        pytest.skip(f"Docker image not built: no Docker daemon answers ({reason}); start dockerd or set DOCKER_HOST")
-    base = os.environ.get(DOCKER_BASE_ENV, "python:3.11-slim")
-    if _docker("image", "inspect", base, check=False).returncode == 0:
-        return base
-    if _docker("pull", base, timeout=600, check=False).returncode != 0:
-        pytest.skip(
-            f"Docker image not built: base image {base} is neither local nor pullable; without Docker Hub build one "
-            f"with deploy/tools/offline-base-image.sh and name it in {DOCKER_BASE_ENV}"
-        )
-    return base
+        pytest.skip(f"{what}: no Docker daemon answers ({reason}); start dockerd or set DOCKER_HOST")
+    return _local_or_pulled(
+        os.environ.get(DOCKER_BASE_ENV, "python:3.11-slim"),
+        f"{what}: base image {{image}} is neither local nor pullable; without Docker Hub build one "
+        f"with deploy/tools/offline-base-image.sh and name it in {DOCKER_BASE_ENV}",
+    )
+
+
+def _local_or_pulled(image: str, skip_reason: str) -> str:
+    if _docker("image", "inspect", image, check=False).returncode == 0:
+        return image
+    if _docker("pull", image, timeout=600, check=False).returncode != 0:
+        pytest.skip(skip_reason.format(image=image))
+    return image
 
 
 def _wait_healthy(container: str, port: int, deadline_s: float) -> dict[str, str]:
@@ -244,6 +282,202 @@ def test_the_image_builds_migrates_serves_and_reports_healthy():
         _docker("rm", "-f", name, check=False)
         _docker("volume", "rm", "-f", volume, check=False)
         _docker("image", "rm", "-f", image, check=False)
+
+
+# --- the compose stack, run where a Docker daemon and Compose v2 answer ----------------------
+POSTGRES_IMAGE_ENV = "MONITOR_TEST_POSTGRES_IMAGE"
+COMPOSE_WHAT = "compose stack not run"
+STACK_DEADLINE_S = 600.0  # real containers starting on a busy 2-core VM: wall time
+
+
+def _compose_v2() -> str:
+    run = _docker("compose", "version", "--short", timeout=30, check=False)
+    if run.returncode != 0:
+        pytest.skip(
+            f"{COMPOSE_WHAT}: `docker compose` (Compose v2) is not installed (Debian 12's docker-compose 1.29 "
+            "cannot read the Compose Specification); install it with deploy/tools/compose-v2-from-debian.sh"
+        )
+    return run.stdout.strip()
+
+
+def _compose_secrets(directory: Path) -> dict[str, str]:
+    """The four secret files the compose header asks for, owned and moded as it says (root) or 0444."""
+    directory.mkdir()
+    password = secrets.token_hex(16)
+    values = {
+        "db_password": password,
+        "session_secret": secrets.token_hex(32),
+        "metrics_token": secrets.token_hex(16),
+        "monitor.env": f"MONITOR_DATABASE_URL=postgresql+asyncpg://monitor:{password}@db:5432/monitor",
+    }
+    owners = {"db_password": 999, "session_secret": 10001, "metrics_token": 10001}
+    for name, value in values.items():
+        path = directory / name
+        path.write_text(value + "\n", encoding="utf-8")
+        if name in owners and os.geteuid() == 0:
+            os.chown(path, owners[name], owners[name])
+            path.chmod(0o400)
+        else:
+            path.chmod(0o600 if name == "monitor.env" else 0o444)
+    return values
+
+
+def _compose_states(compose: Any) -> dict[str, dict[str, Any]]:
+    out = compose("ps", "--all", "--format", "json").stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip().startswith("{")]
+    if not rows and out.strip().startswith("["):
+        rows = json.loads(out)
+    return {row["Service"]: row for row in rows}
+
+
+def _wait_stack(compose: Any, healthy: set[str], deadline_s: float) -> dict[str, dict[str, Any]]:
+    """Poll (real containers: wall time) until every service in `healthy` reports healthy."""
+    end, states = time.monotonic() + deadline_s, {}
+    while time.monotonic() < end:
+        states = _compose_states(compose)
+        if any(states.get(s, {}).get("State") == "exited" for s in healthy) or (
+            states.get("migrate", {}).get("State") == "exited" and states["migrate"].get("ExitCode") not in (0, None)
+        ):
+            break
+        if all(states.get(s, {}).get("Health") == "healthy" for s in healthy):
+            return states
+        time.sleep(2)
+    logs = compose("logs", "--no-color", "--tail", "60", check=False)
+    summary = {s: (v.get("State"), v.get("Health"), v.get("ExitCode")) for s, v in states.items()}
+    raise AssertionError(f"stack not healthy: {summary}\n{logs.stdout[-6000:]}{logs.stderr[-2000:]}")
+
+
+def test_compose_v2_accepts_the_file_as_written_and_with_every_override(tmp_path: Path):
+    """`docker compose config` (no daemon needed) reads the file, unset and with every variable set."""
+    if shutil.which("docker") is None:
+        pytest.skip(f"{COMPOSE_WHAT}: the docker CLI is not installed")
+    _compose_v2()
+    _compose_secrets(tmp_path / "secrets")
+    swapped = {
+        "POSTGRES_IMAGE": "mirror.example/postgres:15",
+        "MONITOR_BASE_IMAGE": "mirror.example/python:3.11-slim",
+        "MONITOR_IMAGE": "mirror.example/minghu-monitor:1",
+        "MONITOR_WEB_PUBLISH": "127.0.0.1:18080",
+        "MONITOR_SECRETS": str(tmp_path / "secrets"),
+    }
+    env = {k: v for k, v in os.environ.items() if k not in swapped}
+    run = subprocess.run(
+        ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--format", "json"],
+        capture_output=True, text=True, timeout=60, env={**env, **swapped},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    config = json.loads(run.stdout)
+    assert config["name"] == "minghu-monitor"
+    assert config["services"]["db"]["image"] == swapped["POSTGRES_IMAGE"]
+    assert {config["services"][s]["image"] for s in ("migrate", "web", "worker")} == {swapped["MONITOR_IMAGE"]}
+    assert config["services"]["web"]["build"]["args"]["BASE"] == swapped["MONITOR_BASE_IMAGE"]
+    assert config["services"]["web"]["ports"][0]["published"] == "18080"
+    assert config["secrets"]["db_password"]["file"] == str(tmp_path / "secrets/db_password")
+    # Unset, the file still parses down to the env_file it needs: the message names deploy/secrets.
+    unset = subprocess.run(
+        ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    if not (DEPLOY / "secrets/monitor.env").exists():
+        assert unset.returncode != 0 and str(DEPLOY / "secrets/monitor.env") in unset.stderr, unset.stderr
+
+
+@pytest.mark.timeout(3600)
+def test_the_compose_stack_runs_postgresql_migrate_web_and_a_worker(tmp_path: Path):
+    """`docker compose up` of deploy/compose.yaml as an operator runs it, with only the images swapped
+    for local ones where Docker Hub cannot be reached (MONITOR_TEST_DOCKER_BASE, MONITOR_TEST_POSTGRES_IMAGE)."""
+    base = _docker_base(COMPOSE_WHAT)
+    _compose_v2()
+    postgres = _local_or_pulled(
+        os.environ.get(POSTGRES_IMAGE_ENV, "postgres:15"),
+        f"{COMPOSE_WHAT}: PostgreSQL image {{image}} is neither local nor pullable; without Docker Hub build "
+        f"deploy/tools/postgres-standin on the offline base and name it in {POSTGRES_IMAGE_ENV}",
+    )
+    project = f"monitor-test-{secrets.token_hex(4)}"
+    image = f"minghu-monitor:{project}"
+    values = _compose_secrets(tmp_path / "secrets")
+    # Test-only: healthchecks every 2 s instead of the image's 30 s, so healthy arrives sooner.
+    override = tmp_path / "compose.test.yaml"
+    override.write_text(
+        yaml.safe_dump({"services": {s: {"healthcheck": {"interval": "2s"}} for s in ("web", "worker")}})
+    )
+    env = {
+        **os.environ,
+        "MONITOR_BASE_IMAGE": base,
+        "POSTGRES_IMAGE": postgres,
+        "MONITOR_IMAGE": image,
+        "MONITOR_SECRETS": str(tmp_path / "secrets"),
+        "MONITOR_WEB_PUBLISH": "127.0.0.1:",  # an ephemeral host port: 8080 may be taken on this host
+    }
+
+    def compose(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = ["docker", "compose", "-p", project, "-f", str(DEPLOY / "compose.yaml"), "-f", str(override), *args]
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        if check and run.returncode != 0:
+            raise AssertionError(
+                f"{shlex.join(argv[3:])} failed ({run.returncode}):\n{run.stdout[-4000:]}{run.stderr[-4000:]}"
+            )
+        return run
+
+    def psql(sql: str) -> list[str]:
+        run = compose("exec", "-T", "db", "psql", "-U", "monitor", "-d", "monitor", "-Atc", sql, timeout=60)
+        return run.stdout.split()
+
+    try:
+        compose("up", "--detach", "--build", timeout=3000)
+        states = _wait_stack(compose, {"db", "web", "worker"}, STACK_DEADLINE_S)
+        assert states["migrate"]["State"] == "exited" and states["migrate"]["ExitCode"] == 0, states["migrate"]
+        assert psql("select current_user") == ["monitor"]
+        assert psql("select count(*) from alembic_version") == ["1"]  # the schema the migrate service made
+
+        # The web node, from the host through the published port, against PostgreSQL.
+        port = int(compose("port", "web", "8080").stdout.strip().rsplit(":", 1)[1])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as resp:
+            assert resp.status == 200 and json.load(resp) == {"status": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as resp:
+            ready = json.load(resp)
+            assert resp.status == 200 and ready["status"] == "ready", ready
+        assert ready["checks"]["database"]["ok"] and ready["checks"]["schema"]["ok"], ready
+        assert not [c for c in ready["checks"] if c.startswith("loop:") and c != "loop:web"], ready  # stateless
+
+        def inside(service: str, url: str, token: str = "") -> str:
+            """GET `url` from within the service's container (the ops port is not published)."""
+            code = (
+                "import sys, urllib.request as u; r = u.Request(sys.argv[1]); "
+                "sys.argv[2] and r.add_header('Authorization', 'Bearer ' + sys.argv[2]); "
+                "print(u.urlopen(r, timeout=5).read().decode())"
+            )
+            return compose("exec", "-T", service, "python", "-c", code, url, token, timeout=60).stdout
+
+        # The worker: its own ops listener (which its HEALTHCHECK asks) says ready with its loops.
+        worker = json.loads(inside("worker", "http://127.0.0.1:9108/readyz"))
+        assert worker["status"] == "ready", worker
+        loops = {c.removeprefix("loop:") for c in worker["checks"] if c.startswith("loop:")}
+        assert {"collector", "engine", "notifier"} <= {loop.split(":")[0] for loop in loops}, worker
+        # Both processes beat in PostgreSQL: the web node and every role of the worker (each after its first pass).
+        roles, end = {"web", "collector", "engine", "notifier", "scheduler"}, time.monotonic() + 120
+        while not roles <= (beating := set(psql("select distinct component from heartbeats"))):
+            assert time.monotonic() < end, f"no heartbeat from {roles - beating} in 120 s"
+            time.sleep(2)
+        assert compose("exec", "-T", "worker", "id", "-u", timeout=60).stdout.strip() == "10001"
+
+        # /metrics stays behind the token the secret file holds.
+        assert "monitor_" in inside("worker", "http://127.0.0.1:9108/metrics", values["metrics_token"])
+
+        # `monitor migrate` again, as a release upgrade runs it: safe twice.
+        compose("run", "--rm", "--no-deps", "migrate", timeout=600)
+
+        compose("down", "--volumes", timeout=600)
+        label = f"label=com.docker.compose.project={project}"
+        assert _docker("ps", "--all", "--quiet", "--filter", label).stdout.strip() == ""
+        assert _docker("volume", "ls", "--quiet", "--filter", label).stdout.strip() == ""
+        assert _docker("network", "ls", "--quiet", "--filter", label).stdout.strip() == ""
+    finally:
+        compose("down", "--volumes", "--remove-orphans", timeout=600, check=False)
+        # Every monitor service builds (one `up --build` works whichever is started): the tag and the
+        # untagged twins all carry the project label.
+        built = _docker("images", "--quiet", "--filter", f"label=com.docker.compose.project={project}", check=False)
+        _docker("image", "rm", "-f", image, *set(built.stdout.split()), check=False)
 
 
 # --- the nginx example, checked by nginx itself and then served ------------------------------
