@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,6 +187,21 @@ async def test_process_pool_warms_up_and_classifies() -> None:
         await classifier.close()
     with pytest.raises(ClassifierError, match="closed"):
         await classifier.classify([Doc("2", *SPORT)])
+
+
+async def test_a_worker_survives_ctrl_c_sent_to_the_process_group() -> None:
+    # Ctrl-C in a terminal reaches every process of the group; the parent owns shutdown
+    spec = PipelineSpec(SHIPPED_MODELS_DIR, demo_mapping().gazetteer)
+    classifier = await Classifier.start(spec, workers=1)
+    try:
+        pool = classifier._pool
+        assert isinstance(pool, ProcessPoolExecutor)
+        [worker] = list(pool._processes.values())  # the one spawned worker
+        os.kill(worker.pid, signal.SIGINT)
+        [result] = await classifier.classify([Doc("1", *EXPLOSION)])  # the same worker answers
+        assert result["event_type"] == "生产安全" and worker.is_alive()
+    finally:
+        await classifier.close()
 
 
 async def test_missing_models_fail_before_any_worker_starts(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ _worker_pipeline: Pipeline | None = None
 
 def _init_worker(spec: PipelineSpec) -> None:
     global _worker_pipeline
+    # Ctrl-C in a terminal reaches the whole process group; the parent owns shutdown (it closes
+    # the pool), so a worker ignores SIGINT instead of dying with a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_pipeline = spec.load()
 
 
