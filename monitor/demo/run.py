@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,6 +53,8 @@ def demo_settings(settings: Settings) -> tuple[Settings, Path]:
     demo = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{path}", notify_console=True)
     if settings.playbook_file == Settings.playbook_file:
         demo = dataclasses.replace(demo, playbook_file=DEMO_RULES)
+    if not settings.session_secret:  # the demo database is rebuilt at every start: a random key is the point
+        demo = dataclasses.replace(demo, session_secret=secrets.token_urlsafe(32))
     return demo, path
 
 
