@@ -170,10 +170,19 @@ def obligation_from_row(r: Any) -> Obligation:
         status=ObligationStatus(r.status),
         instance=r.instance,
         met_at=r.met_at,
-        met_by=(r.met_by or {}).get("ref"),
+        met_by=met_by_ref(r.met_by),
         cancelled_reason=r.cancelled_reason,
         paused_until=r.paused_until,
     )
+
+
+def met_by_ref(value: Any) -> str | None:
+    """The stored `met_by` ({"ref": …}, as written above) as the reference text people read."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return str(value["ref"]) if "ref" in value else "，".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
 
 
 async def list_obligations(conn: AsyncConnection, incident_ids: Sequence[int] | None = None) -> list[Obligation]:

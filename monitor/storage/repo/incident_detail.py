@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Text, cast, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.domain import ClockType, EventKind, Obligation, ObligationStatus
+from monitor.domain import EventKind, Obligation
+from monitor.storage.repo.engine import obligation_from_row
 from monitor.storage.schema import evidence, incident_events, incident_items, incidents, items, obligations, sources
 
 
@@ -98,32 +99,7 @@ def _incident_item(r: Any) -> IncidentItem:
 async def incident_obligations(conn: AsyncConnection, incident_id: int) -> list[Obligation]:
     o = obligations
     query = select(o).where(o.c.incident_id == incident_id).order_by(o.c.due_at, o.c.id)
-    return [
-        Obligation(
-            incident_id=r.incident_id,
-            rule_id=r.rule_id,
-            action=r.action,
-            clock=ClockType(r.clock),
-            t0=r.t0,
-            due_at=r.due_at,
-            status=ObligationStatus(r.status),
-            instance=r.instance,
-            met_at=r.met_at,
-            met_by=_met_by_text(r.met_by),
-            cancelled_reason=r.cancelled_reason,
-            paused_until=r.paused_until,
-            id=r.id,
-        )
-        for r in await conn.execute(query)
-    ]
-
-
-def _met_by_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return str(value["ref"]) if "ref" in value else "，".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
+    return [obligation_from_row(r) for r in await conn.execute(query)]
 
 
 async def incident_next_due(conn: AsyncConnection, incident_id: int) -> datetime | None:

@@ -27,6 +27,7 @@ from monitor.domain.reporting import (
     TimelineFacts,
 )
 from monitor.storage.db import insert_ignore
+from monitor.storage.repo.engine import met_by_ref
 from monitor.storage.repo.report_payloads import (
     escalation_from,
     fold_pauses,
@@ -169,19 +170,9 @@ async def stream_obligations(
     result = await conn.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
         yield [
-            ObligationFacts(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], _met_by_text(r[7]), r[8], r[9], r[10], r[11], r[12]
-            )
+            ObligationFacts(r[0], r[1], r[2], r[3], r[4], r[5], r[6], met_by_ref(r[7]), r[8], r[9], r[10], r[11], r[12])
             for r in partition  # by position, in the select's order (faster than by name)
         ]
-
-
-def _met_by_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return " ".join(str(v) for v in value.values() if v)
-    return str(value)
 
 
 async def escalations_for(
@@ -220,18 +211,7 @@ async def pauses_in(
     conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
 ) -> list[PauseFacts]:
     """Pause requests made in [start, end) and what became of them by the cut-off."""
-    e = incident_events.c
-    requested = select(e.incident_id).where(
-        e.kind == EventKind.PAUSE_REQUESTED.value, e.at >= start, e.at < end, e.recorded_at <= cutoff
-    )
-    if unit:
-        requested = requested.join(incidents, incidents.c.id == e.incident_id).where(incidents.c.owner_unit == unit)
-    query = (
-        select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
-        .where(e.incident_id.in_(requested), e.kind.in_(PAUSE_KINDS), e.recorded_at <= cutoff)
-        .order_by(e.incident_id, e.seq)
-    )
-    rows = [(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}) for r in await conn.execute(query)]
+    rows = await _timelines_with(conn, EventKind.PAUSE_REQUESTED, PAUSE_KINDS, start, end, cutoff, unit)
     return [p for p in fold_pauses(rows) if start <= p.requested_at < end]
 
 
@@ -239,19 +219,31 @@ async def regrades_in(
     conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
 ) -> list[RegradeFacts]:
     """Re-grades made in [start, end), with the levels before and after."""
+    rows = await _timelines_with(conn, EventKind.REGRADED, LEVEL_KINDS, start, end, cutoff, unit)
+    return [r for r in fold_regrades(rows) if start <= r.at < end]
+
+
+async def _timelines_with(
+    conn: AsyncConnection,
+    marker: EventKind,
+    kinds: Iterable[str],
+    start: datetime,
+    end: datetime,
+    cutoff: datetime,
+    unit: str | None,
+) -> list[tuple[Any, ...]]:
+    """(incident_id, seq, kind, at, actor, payload) of the `kinds` events known at the cut-off, in
+    timeline order, of the incidents (of `unit`, if given) with a `marker` event in [start, end)."""
     e = incident_events.c
-    regraded = select(e.incident_id).where(
-        e.kind == EventKind.REGRADED.value, e.at >= start, e.at < end, e.recorded_at <= cutoff
-    )
+    marked = select(e.incident_id).where(e.kind == marker.value, e.at >= start, e.at < end, e.recorded_at <= cutoff)
     if unit:
-        regraded = regraded.join(incidents, incidents.c.id == e.incident_id).where(incidents.c.owner_unit == unit)
+        marked = marked.join(incidents, incidents.c.id == e.incident_id).where(incidents.c.owner_unit == unit)
     query = (
         select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
-        .where(e.incident_id.in_(regraded), e.kind.in_(LEVEL_KINDS), e.recorded_at <= cutoff)
+        .where(e.incident_id.in_(marked), e.kind.in_(list(kinds)), e.recorded_at <= cutoff)
         .order_by(e.incident_id, e.seq)
     )
-    rows = [(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}) for r in await conn.execute(query)]
-    return [r for r in fold_regrades(rows) if start <= r.at < end]
+    return [(r.incident_id, r.seq, r.kind, r.at, r.actor, r.payload or {}) for r in await conn.execute(query)]
 
 
 async def corrections_in(
