@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import signal
 import subprocess
@@ -13,13 +12,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from monitor.clock import FakeClock
 from monitor.collectors.feeds import parse_feed
-from monitor.config import load_settings
 from monitor.demo.corpus import load_corpus, render_feed
-from monitor.demo.run import run_demo
 
 from .conftest import START
+from .demo_support import start_demo
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,19 +55,11 @@ def test_every_demo_feed_round_trips_through_the_parser(feed_id):
 
 
 async def test_demo_collects_and_serves_items(tmp_path):
-    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
-    clock = FakeClock(START)
-    stop, collected = asyncio.Event(), asyncio.Event()
-    lines: list[str] = []
-    ready: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    def announce(line: str) -> None:
-        lines.append(line)
-        if line.startswith("采集完成"):
-            collected.set()
-
-    task = asyncio.create_task(run_demo(settings, clock=clock, stop=stop, announce=announce, on_ready=ready.set_result))
-    info = await asyncio.wait_for(ready, 60)
+    collected = asyncio.Event()
+    demo = await start_demo(
+        tmp_path, on_line=lambda line: line.startswith("采集完成") and collected.set(), ready_within_s=60
+    )
+    settings, clock, info, lines = demo.settings, demo.clock, demo.info, demo.lines
     await asyncio.wait_for(collected.wait(), 60)
     corpus = load_corpus()
     visible = [i for i in corpus.items if i.published_at(START) <= START]
@@ -95,8 +84,7 @@ async def test_demo_collects_and_serves_items(tmp_path):
             break
     # the next pass finds nothing new (conditional GET)
     assert "新增 0 条" in [x for x in lines if x.startswith("采集完成")][-1]
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    await demo.finish()
     assert lines[-1] == "演示已停止。"
     assert (tmp_path / "demo.db").exists()
 

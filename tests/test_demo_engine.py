@@ -1,26 +1,17 @@
 """The demo runs the whole pipeline: feeds → classification → incidents → clock engine → console alerts."""
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 
-from monitor.clock import FakeClock
-from monitor.config import load_settings
-from monitor.demo.run import run_demo
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import list_obligations
 
-from .conftest import START
+from .demo_support import start_demo
 
 
 async def test_demo_console_shows_warnings_then_breaches_as_deadlines_pass(tmp_path):
-    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
-    clock, stop, lines = FakeClock(START), asyncio.Event(), []
-    ready: asyncio.Future = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        run_demo(settings, clock=clock, stop=stop, announce=lines.append, on_ready=ready.set_result)
-    )
-    info = await asyncio.wait_for(ready, 30)
+    demo = await start_demo(tmp_path)
+    clock, info, lines = demo.clock, demo.info, demo.lines
 
     async def wait_for(*texts: str) -> None:
         for _ in range(600):
@@ -48,5 +39,4 @@ async def test_demo_console_shows_warnings_then_breaches_as_deadlines_pass(tmp_p
     finally:
         await db.close()
     assert {"GB80-AUTH-RELEASE-5H", "GB61-PRESSCONF-24H", "PRJ-TRIAGE-1H"} <= rules
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    await demo.finish()

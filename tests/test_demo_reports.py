@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import dataclasses
 import json
 import re
 from datetime import timedelta
@@ -13,15 +12,14 @@ from datetime import timedelta
 import aiohttp
 from sqlalchemy import func, select
 
-from monitor.clock import FakeClock, to_local
-from monitor.config import load_settings
+from monitor.clock import to_local
 from monitor.demo.ledger import TEMPLATE, write_ledger
-from monitor.demo.run import run_demo
 from monitor.reports.build import Period
 from monitor.storage.db import Database
 from monitor.storage.schema import incidents, outbox
 
 from .conftest import START
+from .demo_support import start_demo
 from .test_demo import _demo_login
 
 
@@ -44,19 +42,9 @@ def test_the_demo_ledger_ends_before_now_and_is_marked(tmp_path):
 
 
 async def test_the_demo_reports_page_shows_this_month_and_earlier_ones(tmp_path):
-    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
-    clock = FakeClock(START)
-    stop, collected = asyncio.Event(), asyncio.Event()
-    lines: list[str] = []
-    ready: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    def announce(line: str) -> None:
-        lines.append(line)
-        if line.startswith("采集完成"):
-            collected.set()
-
-    task = asyncio.create_task(run_demo(settings, clock=clock, stop=stop, announce=announce, on_ready=ready.set_result))
-    info = await asyncio.wait_for(ready, 30)
+    collected = asyncio.Event()
+    demo = await start_demo(tmp_path, on_line=lambda line: line.startswith("采集完成") and collected.set())
+    info, lines = demo.info, demo.lines
     await asyncio.wait_for(collected.wait(), 30)
     assert any(line.startswith(f"已导入演示用历史留言台账 {len(template_rows())} 条") for line in lines)
     days = [START - timedelta(days=int(r["days_ago"])) for r in template_rows()]
@@ -74,8 +62,7 @@ async def test_the_demo_reports_page_shows_this_month_and_earlier_ones(tmp_path)
             contract = json.loads(await resp.text())
     assert contract["incidents"] == august > 5 and contract["previous"]["incidents"] > 0
     assert 0 < contract["response_rate"] < 1 and contract["rules"]["GB61-RESPOND-48H"]["breached"] > 0
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    await demo.finish()
     db = Database.open(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
     try:
         async with db.read() as conn:

@@ -3,32 +3,24 @@ channel whose settings are present (here a Slack-like Web API on loopback)."""
 
 import asyncio
 import contextlib
-import dataclasses
 
-from monitor.clock import FakeClock
-from monitor.config import load_settings
-from monitor.demo.run import run_demo
 from monitor.storage.db import Database
 
 from .conftest import START
+from .demo_support import start_demo
 from .notify_fakes import FakeSlack, start
 from .notify_support import alert_row, enqueue, until_parked
 
 
 async def test_demo_prints_outbox_alerts_on_the_console(tmp_path):
-    settings = dataclasses.replace(load_settings(env={}).settings, data_dir=str(tmp_path), port=0, demo_feed_port=0)
-    clock = FakeClock(START)
-    stop, delivered = asyncio.Event(), asyncio.Event()
-    lines: list[str] = []
-    ready: asyncio.Future = asyncio.get_running_loop().create_future()
+    delivered = asyncio.Event()
 
-    def announce(line: str) -> None:
-        lines.append(line)
+    def seen(line: str) -> None:
         if line.startswith("[通知 → 朱敏]") and "【超期】东港化工园区爆炸" in line:  # the row injected below
             delivered.set()
 
-    task = asyncio.create_task(run_demo(settings, clock=clock, stop=stop, announce=announce, on_ready=ready.set_result))
-    info = await asyncio.wait_for(ready, 30)
+    demo = await start_demo(tmp_path, on_line=seen)
+    settings, clock, info, lines = demo.settings, demo.clock, demo.info, demo.lines
     db = Database.open(f"sqlite+aiosqlite:///{info.database}")
     try:
         await enqueue(db, alert_row(START, None, "zhu_min", kind="deadline_breach"))  # as the engine will
@@ -44,30 +36,19 @@ async def test_demo_prints_outbox_alerts_on_the_console(tmp_path):
     assert delivered.is_set(), "the injected alert never reached the console"
     alert = next(line for line in lines if "【超期】东港化工园区爆炸" in line)
     assert "截止时间：2026-09-24 10:00（北京时间）" in alert
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    await demo.finish()
 
 
 async def test_demo_also_delivers_through_a_configured_real_channel(tmp_path):
     slack = FakeSlack()
     server = await start(slack.app)
-    settings = dataclasses.replace(
-        load_settings(env={}).settings,
-        data_dir=str(tmp_path),
-        port=0,
-        demo_feed_port=0,
+    demo = await start_demo(
+        tmp_path,
         slack_bot_token=FakeSlack.TOKEN,  # as `MONITOR_SLACK_BOT_TOKEN=… make demo` would set it
         slack_api_url=str(server.make_url("/api/")),
     )
-    clock = FakeClock(START)
-    stop = asyncio.Event()
-    lines: list[str] = []
-    ready: asyncio.Future = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        run_demo(settings, clock=clock, stop=stop, announce=lines.append, on_ready=ready.set_result)
-    )
+    settings, clock, info, lines = demo.settings, demo.clock, demo.info, demo.lines
     try:
-        info = await asyncio.wait_for(ready, 30)
         db = Database.open(f"sqlite+aiosqlite:///{info.database}")
         try:  # 蒋文博 prefers Slack; 朱敏's channels are [console, email]
             await enqueue(
@@ -96,6 +77,5 @@ async def test_demo_also_delivers_through_a_configured_real_channel(tmp_path):
         assert delivered(), (slack.posts(), lines[-5:])
         assert not any(line.startswith("[通知 → 蒋文博]") and "东港化工园区爆炸" in line for line in lines)
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+        await demo.finish()
         await server.close()
