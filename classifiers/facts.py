@@ -32,9 +32,23 @@ from classifiers.normalize import normalize
 from classifiers.numerals import MULTIPLIERS, parse_adjacent_range, parse_number
 
 FIELDS = ("deaths", "missing", "injured", "serious_injured", "economic_loss_cny", "people_involved")
-_VAGUE_VALUES = {"数十": 20.0, "几十": 20.0, "数百": 200.0, "几百": 200.0, "上百": 100.0, "上千": 1000.0}
-_NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0}
-_PAIR_VALUES = {"一对": 2.0, "双双": 2.0}
+_VAGUE_VALUES = {
+    "数十": 20.0,
+    "几十": 20.0,
+    "数百": 200.0,
+    "几百": 200.0,
+    "上百": 100.0,
+    "上千": 1000.0,
+    "数千": 2000.0,
+    "几千": 2000.0,
+    "上万": 10000.0,
+    "数万": 20000.0,
+    "几万": 20000.0,
+}
+_NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0, "近万": 10000.0}
+_PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
+    ("夫妻", "夫妇", "母子", "母女", "父子", "父女", "情侣", "恋人", "兄弟", "姐妹", "祖孙"), 2.0
+)
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 _UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
 
