@@ -86,17 +86,20 @@ class FactPattern:
     """One way of stating a fact: which field it fills, which kind, and the regex.
 
     ``implied`` patterns state no number: their ``num`` group is the one victim they name
-    (司机当场死亡, 致其死亡), and the fact's value is 1.
+    (司机当场死亡, 致其死亡), and the fact's value is 1. ``numeral`` patterns cannot match a
+    clause without a numeral character (the caller skips them there: most clauses with a
+    casualty word hold no number, and every pattern costs a scan).
     """
 
     field: str
     kind: str
     regex: re.Pattern[str]
     implied: bool = False
+    numeral: bool = True
 
 
-def _p(field: str, kind: str, pattern: str, implied: bool = False) -> FactPattern:
-    return FactPattern(field, kind, re.compile(pattern), implied)
+def _p(field: str, kind: str, pattern: str, implied: bool = False, numeral: bool | None = None) -> FactPattern:
+    return FactPattern(field, kind, re.compile(pattern), implied, not implied if numeral is None else numeral)
 
 
 # One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
@@ -134,6 +137,8 @@ _BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
 _CAUSE = r"(?:因|在|于|被|由于)[^，。；,;！？!?\n\d]{0,20}?"
 
 
+# A clause without one of these characters (after masking) states no count.
+NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 # Only clauses containing one of these characters can state a fact; the full patterns (slow:
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
@@ -183,7 +188,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "serious", COUNT + r"重伤"),
     # 一对母子 / 夫妻双双 + death verb: two.
     _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
-    _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB),
+    _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB, numeral=False),
     # A count with a role noun the short gap cannot hold: 一名伤者已不幸死亡, 一名女队员遇难.
     _p("deaths", "total", COUNT + r"(?:名|位|个)[^，。；,;！？!?\n\d]{0,2}?" + _ONE + _ONE_GAP + _DEATH_ONE),
     # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
@@ -193,7 +198,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # A count without a counter, opening its clause before a cause: 17在事故中死亡.
     _p("deaths", "total", r"^(?P<pre>)(?P<num>\d+)(?=[在因于被])" + _CAUSE + _DEATH_VERB),
     # Killed in pairs: 撞死双胞胎姐妹.
-    _p("deaths", "total", r"(?P<pre>)" + _KILL_ONE + _NEAR + r"(?:双胞胎)?(?P<num>" + _PAIR + ")"),
+    _p("deaths", "total", r"(?P<pre>)" + _KILL_ONE + _NEAR + r"(?:双胞胎)?(?P<num>" + _PAIR + ")", numeral=False),
     # Updates from one figure to another: 死亡人数由6人增至11人.
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数)?(?:已)?(?:由|从)" + NUMBER_PATTERN + r"人?" + COUNT),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
@@ -216,7 +221,7 @@ LOSS_PATTERNS: tuple[FactPattern, ...] = (
 
 # "No casualties" statements: the fields they set to zero.
 ZERO_PATTERN = re.compile(
-    r"(?<!有)(?:无|没有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?P<what>伤亡|死亡|受伤)"
+    r"(?:无(?<!有无)|没(?<!有没)有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?P<what>伤亡|死亡|受伤)"
 )
 ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤": ("injured",)}
 

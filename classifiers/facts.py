@@ -18,6 +18,7 @@ from classifiers.fact_patterns import (
     CLAUSE_START,
     LOSS_PATTERNS,
     MASK_PATTERN,
+    NUMERAL,
     PEOPLE_PATTERNS,
     PERSON_ASIDE,
     STATISTICS_PATTERN,
@@ -51,6 +52,7 @@ _PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
 )
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 _UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
+_NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ def _carried_subject(text: str, sentence_start: int, clause: re.Match[str], orig
 
 def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
     masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), clause)
-    found = list(_scan(masked, original, PEOPLE_PATTERNS, offset))
+    patterns = PEOPLE_PATTERNS if NUMERAL.search(masked) else _NO_NUMERAL_PATTERNS
+    found = list(_scan(masked, original, patterns, offset))
     if "损" in clause:
         found += _scan(clause, original, LOSS_PATTERNS, offset)
     return found
