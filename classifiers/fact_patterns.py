@@ -115,7 +115,9 @@ _ONE = (
 )
 # (Group nouns — 乘客, 游客, 村民, 学生, 工人, 伤者 … — are left out: a bare 乘客受伤 is as often
 # several passengers as one.)
-_NOT_COUNTED = r"(?<![\d零〇一二两三四五六七八九十百千万名位个多数几些群批对双])"
+_NOT_COUNTED = (
+    r"(?:(?<=[初高][一二三])|(?<=大[一二三四])|(?<![\d零〇一二两三四五六七八九十百千万名位个多数几些群批对双]))"
+)
 _NOT_PLURAL = r"(?![们等和与及、])"
 # Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
 _ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
@@ -182,6 +184,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "serious", _VICTIM + _ONE_GAP + _SERIOUS_ONE, implied=True),
     _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
     _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM, implied=True),
+    _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
     _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
     _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)"),
@@ -227,7 +230,7 @@ ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤":
 
 # Numbers that are not headcounts: ages, dates, times, distances, weights, ordinals …
 MASK_PATTERN = re.compile(
-    r"(?<=拨打)(?:120|110|119)|\d{1,2}[·•]\d{1,2}|(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
+    r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
     + NUMBER_PATTERN
     + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
     r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
@@ -245,7 +248,8 @@ CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 SUBJECTLESS_DEATH = re.compile(
     r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水)"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
-    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征|死在)"
+    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征|死在|"
+    r"被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"
 )
 # Who a sentence names: a count of people (4名小学生, 一名女性游客) or one victim by role.

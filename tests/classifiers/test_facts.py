@@ -121,6 +121,11 @@ CASES = [
     # a past event is still this sentence's casualties; "有没有伤亡" states nothing
     ("狮航去年10月一架飞机坠毁，导致机上189人全部遇难", {"deaths": 189}),
     ("不知道有没有伤亡", {}),
+    # one victim: a school grade is not a count; 丧生的驾驶员; 被…闷死 carries the last victim
+    ("初一男生走斑马线被撞身亡", {"deaths": 1}),
+    ("在纽约坠机事故中丧生的驾驶员不具备资质", {"deaths": 1}),
+    ("宝宝竟因保姆疏忽，被活活闷死在车中", {"deaths": 1}),
+    ("女孩毕某某在水池内摔倒，经市第一医院抢救无效后死亡", {"deaths": 1}),
 ]
 
 
