@@ -180,10 +180,15 @@ HELD_OUT_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_heldout.csv")
 # plus one sentence from each of the 26 remaining test documents with a number near a casualty
 # word, labelled *before* the phase-3 rules were written.
 THIRD_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_third.csv")
+# Phase 4: every test-split sentence with a number near a casualty word not in sets 1-3 (CEC, DuEE,
+# responses, TNEWS; documents of earlier sets included) plus random casualty-word sentences,
+# drawn by benchmarks/sample_facts_fourth.py and labelled *before* the phase-4 rules were written.
+FOURTH_SENTENCES = GOLD_SENTENCES.with_name("facts_gold_fourth.csv")
 _SET_NAMES = {
     "facts_gold.csv": "",
     "facts_gold_heldout.csv": ", second set labelled after the phase-2 rules",
     "facts_gold_third.csv": ", third set labelled before the phase-3 rules",
+    "facts_gold_fourth.csv": ", fourth set labelled before the phase-4 rules",
 }
 _SENTENCE_END = re.compile(r"(?<=[。！？\n])")
 
@@ -214,7 +219,8 @@ def evaluate_fact_sentences(
                 right += ok
                 if not ok:
                     misses.append(sentence[:40])
-    name = "hand-labelled test-split sentences (CEC + DuEE)"
+    sources = "CEC + DuEE + responses + TNEWS" if gold_path == FOURTH_SENTENCES else "CEC + DuEE"
+    name = f"hand-labelled test-split sentences ({sources})"
     return {
         "task": "facts: casualty sentences exact" + (f" ({kind})" if kind else ""),
         "data": name + _SET_NAMES.get(gold_path.name, f", {gold_path.name}"),
@@ -233,6 +239,10 @@ FACT_SETS = (
     (THIRD_SENTENCES, "explicit"),
     (THIRD_SENTENCES, "implicit"),
     (THIRD_SENTENCES, "none"),
+    (FOURTH_SENTENCES, None),
+    (FOURTH_SENTENCES, "explicit"),
+    (FOURTH_SENTENCES, "implicit"),
+    (FOURTH_SENTENCES, "none"),
 )
 
 

@@ -19,19 +19,21 @@ _PRE = (
     r"(?:上升至|上升到|升至|增至|增加至|增加到|攀升至|增加为|上升为|达到|高达|已达|达|"
     r"超过|超|逾|大约|约|近|至少|不少于)?)"
 )
-_VAGUE = r"数十|几十|数百|几百|上百|上千|近百|近千"
+_VAGUE = r"数十|几十|数百|几百|上百|上千|数千|几千|上万|数万|几万|近百|近千|近万|万(?=[余多])"
 COUNT = (
     _PRE + rf"(?P<num>{_VAGUE}|{NUMBER_PATTERN})"
     rf"(?:(?:至|到|-|~|—|－)(?P<num2>{NUMBER_PATTERN}))?"
     r"(?P<q>余|多)?(?P<mul>千万|百万|万|亿|千)?(?P<q2>余|多)?"
 )
-_COUNTER = r"(?:人次|人|名|位|具|个|例)"
+_COUNTER = r"(?:人次|人(?!民)|名|位|具|个|例)"
 # People named by what they are stand in for a counter (两男子受重伤, 一环卫工被撞身亡, 一家六口).
 _PERSON = (
     r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
     r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|警察|消防员|士兵|军人|矿工|船员|渔民|路人)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
+# The living only: 12具疑似失联人员遗体 counts bodies, not missing people.
+_WHO_LIVING = rf"(?:(?:人次|人(?!民)|名|位|个|例){_PERSON}?|{_PERSON}|口人?)"
 # Characters a gap between a headcount and its verb may not contain: clause punctuation,
 # another number, or words that start another statement.
 _GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
@@ -39,25 +41,44 @@ _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八
 
 # A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
 # must not be the count of the next statement (死亡982人受伤 is 982 injured, not dead).
-_LINK = r"(?:为|是|已经)?"
-_NOT_NEXT = r"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难))"
+_LINK = r"(?:为|是|已经|了)?"
+# The count is read whole (atomic): 死亡982人受伤 may not be read as 死亡98, nor 死亡20余人受伤 as
+# 死亡20. A following verb that takes a count of its own (因灾死亡7人失联1人) starts the next
+# statement, so the count before it stays with this noun.
+_CN_DIGIT = r"[\d零〇一二两三四五六七八九十百千万亿几数]"
+# A count-first statement's verb may not be followed by a count that ends the clause or is
+# not itself followed by a verb: in 被困六人溺死四人 the dead are the four, in 7人失联1人 the
+# missing are the one (but in 3人死亡2人受伤 the 2 is the injured).
+_TAKES = rf"{_CN_DIGIT}+[余多]?[人名](?:$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
+_VERB_TAKES_COUNT = rf"(?!{_TAKES})"
+_VERB_END = r"(?=$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
+_NOT_NEXT = rf"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难)(?!{_TAKES}))"
+NOUN_COUNT = "(?>" + COUNT + ")"
 _DEATH_VERB = (
     r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
-    r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
+    r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|"
+    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 _MISSING_VERB = r"(?:失踪|失联|下落不明)"
 _SERIOUS = r"(?:受重伤|重伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
-_INJURED = r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残]))"
+_INJURED = (
+    r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残病感]))"
+    r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治))"
+)
 _POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
 _EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤离|安置)"
 _GATHER = r"(?:聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与)"
 # Verb first: 撞伤6名行人, 砸死2人.
-_HURT_FIRST = r"(?:撞伤|砸伤|烧伤|刺伤|砍伤|打伤|咬伤|炸伤|击伤|致伤)(?:了)?"
-_KILL_FIRST = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|击毙|致死)(?:了)?"
+_HURT_FIRST = r"(?:撞伤|砸伤|烧伤|刺伤|砍伤|打伤|咬伤|炸伤|击伤|致伤|连伤)(?:了)?"
+_KILL_FIRST = (
+    r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|击毙|致死|溺死|淹死|压死|闷死|毒死|踩死|冻死|"
+    r"(?<![生吓笑气累乐])死了)(?:了)?"
+)
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
+_TREATED = r"(?:失明(?!的)|(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费))"
 
 
 @dataclass(frozen=True)
@@ -65,17 +86,20 @@ class FactPattern:
     """One way of stating a fact: which field it fills, which kind, and the regex.
 
     ``implied`` patterns state no number: their ``num`` group is the one victim they name
-    (司机当场死亡, 致其死亡), and the fact's value is 1.
+    (司机当场死亡, 致其死亡), and the fact's value is 1. ``numeral`` patterns cannot match a
+    clause without a numeral character (the caller skips them there: most clauses with a
+    casualty word hold no number, and every pattern costs a scan).
     """
 
     field: str
     kind: str
     regex: re.Pattern[str]
     implied: bool = False
+    numeral: bool = True
 
 
-def _p(field: str, kind: str, pattern: str, implied: bool = False) -> FactPattern:
-    return FactPattern(field, kind, re.compile(pattern), implied)
+def _p(field: str, kind: str, pattern: str, implied: bool = False, numeral: bool | None = None) -> FactPattern:
+    return FactPattern(field, kind, re.compile(pattern), implied, not implied if numeral is None else numeral)
 
 
 # One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
@@ -91,17 +115,22 @@ _ONE = (
 )
 # (Group nouns — 乘客, 游客, 村民, 学生, 工人, 伤者 … — are left out: a bare 乘客受伤 is as often
 # several passengers as one.)
-_NOT_COUNTED = r"(?<![\d零〇一二两三四五六七八九十百千万名位个多数几些群批对双])"
+_NOT_COUNTED = (
+    r"(?:(?<=[初高][一二三])|(?<=大[一二三四])|(?<![\d零〇一二两三四五六七八九十百千万名位个多数几些群批对双]))"
+)
 _NOT_PLURAL = r"(?![们等和与及、])"
 # Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
 _ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
 _DEATH_ONE = (
     r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
-    r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤))"
+    r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
+    r"致死(?!率|病例)|离世|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
 )
-_INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))"
-_SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)"
+# (An injury the victim died of is a death: 重伤身亡, 受伤后死亡.)
+_DIED_AFTER = r"(?![^，。；,;！？!?\n]{0,3}?(?:身亡|离世|死亡|不治))"
+_INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))" + _DIED_AFTER
+_SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)" + _DIED_AFTER
 _KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死)(?:了)?"
 _VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
 _NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
@@ -110,33 +139,41 @@ _BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
 _CAUSE = r"(?:因|在|于|被|由于)[^，。；,;！？!?\n\d]{0,20}?"
 
 
+# A clause without one of these characters (after masking) states no count.
+NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 # Only clauses containing one of these characters can state a fact; the full patterns (slow:
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
     r"死|亡|遇难|罹难|丧|殒|毙|殉职|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
-    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失"
+    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
 CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
 
 
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
-    _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB),
+    _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT),
     _p("deaths", "total", _KILL_FIRST + COUNT + _WHO),
     # 无生命体征 is unambiguous: the gap may hold words the general gap refuses (2人被救出时已无生命体征).
     _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征"),
-    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _LINK + COUNT + _NOT_NEXT),
+    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤)"),
-    _p("missing", "total", COUNT + _WHO + _GAP + _MISSING_VERB),
-    _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
-    _p("injured", "serious", COUNT + _WHO + _GAP + _SERIOUS),
-    _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + COUNT + _NOT_NEXT),
-    _p("injured", "minor", COUNT + _WHO + _GAP + _MINOR),
-    _p("injured", "light", COUNT + _WHO + _GAP + _LIGHT),
-    _p("injured", "total", COUNT + _WHO + _GAP + _INJURED),
+    _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT),
+    _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT),
+    _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR),
+    _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT),
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT),
+    # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED),
     _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
+    # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
+    # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
+    _p("deaths", "total", r"(?<![人名生吓笑气累乐该找装拼])死(?:了)?" + NOUN_COUNT + r"(?:人(?!民)|名)"),
+    _p("injured", "total", r"(?<![受重轻损创悲忧感中])伤(?:了)?" + NOUN_COUNT + r"(?:人(?!民|心)|名)" + _VERB_END),
     _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
-    _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + COUNT + _NOT_NEXT),
+    _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
     _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED),
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
@@ -147,17 +184,24 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "serious", _VICTIM + _ONE_GAP + _SERIOUS_ONE, implied=True),
     _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
     _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM, implied=True),
+    _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
     _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
     _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)"),
     _p("injured", "serious", COUNT + r"重伤"),
     # 一对母子 / 夫妻双双 + death verb: two.
     _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
-    _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB),
+    _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB, numeral=False),
     # A count with a role noun the short gap cannot hold: 一名伤者已不幸死亡, 一名女队员遇难.
     _p("deaths", "total", COUNT + r"(?:名|位|个)[^，。；,;！？!?\n\d]{0,2}?" + _ONE + _ONE_GAP + _DEATH_ONE),
     # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
     _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB),
+    # Bodies found: 已找到12具遗体, 发现一具女性尸体.
+    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)"),
+    # A count without a counter, opening its clause before a cause: 17在事故中死亡.
+    _p("deaths", "total", r"^(?P<pre>)(?P<num>\d+)(?=[在因于被])" + _CAUSE + _DEATH_VERB),
+    # Killed in pairs: 撞死双胞胎姐妹.
+    _p("deaths", "total", r"(?P<pre>)" + _KILL_ONE + _NEAR + r"(?:双胞胎)?(?P<num>" + _PAIR + ")", numeral=False),
     # Updates from one figure to another: 死亡人数由6人增至11人.
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数)?(?:已)?(?:由|从)" + NUMBER_PATTERN + r"人?" + COUNT),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
@@ -180,19 +224,21 @@ LOSS_PATTERNS: tuple[FactPattern, ...] = (
 
 # "No casualties" statements: the fields they set to zero.
 ZERO_PATTERN = re.compile(
-    r"(?:无|没有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?P<what>伤亡|死亡|受伤)"
+    r"(?:无(?<!有无)|没(?<!有没)有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?P<what>伤亡|死亡|受伤)"
 )
 ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤": ("injured",)}
 
 # Numbers that are not headcounts: ages, dates, times, distances, weights, ordinals …
 MASK_PATTERN = re.compile(
-    NUMBER_PATTERN + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
+    r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
+    + NUMBER_PATTERN
+    + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
     r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
 )
 # A clause with one of these words reports statistics or a hypothesis, not one event: its numbers
 # are ignored.
 STATISTICS_PATTERN = re.compile(
-    r"每年|每天|每月|每日|年均|平均每|全年|去年|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
+    r"每年|每天|每月|每日|年均|平均每|全年|去年同期|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
     r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若"
 )
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
@@ -202,7 +248,8 @@ CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 SUBJECTLESS_DEATH = re.compile(
     r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水)"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
-    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征)"
+    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征|死在|"
+    r"被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"
 )
 # Who a sentence names: a count of people (4名小学生, 一名女性游客) or one victim by role.

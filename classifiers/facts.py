@@ -18,6 +18,7 @@ from classifiers.fact_patterns import (
     CLAUSE_START,
     LOSS_PATTERNS,
     MASK_PATTERN,
+    NUMERAL,
     PEOPLE_PATTERNS,
     PERSON_ASIDE,
     STATISTICS_PATTERN,
@@ -32,11 +33,27 @@ from classifiers.normalize import normalize
 from classifiers.numerals import MULTIPLIERS, parse_adjacent_range, parse_number
 
 FIELDS = ("deaths", "missing", "injured", "serious_injured", "economic_loss_cny", "people_involved")
-_VAGUE_VALUES = {"数十": 20.0, "几十": 20.0, "数百": 200.0, "几百": 200.0, "上百": 100.0, "上千": 1000.0}
-_NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0}
-_PAIR_VALUES = {"一对": 2.0, "双双": 2.0}
+_VAGUE_VALUES = {
+    "数十": 20.0,
+    "几十": 20.0,
+    "数百": 200.0,
+    "几百": 200.0,
+    "上百": 100.0,
+    "上千": 1000.0,
+    "数千": 2000.0,
+    "几千": 2000.0,
+    "上万": 10000.0,
+    "数万": 20000.0,
+    "几万": 20000.0,
+}
+_NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0, "近万": 10000.0}
+_PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
+    ("夫妻", "夫妇", "母子", "母女", "父子", "父女", "情侣", "恋人", "兄弟", "姐妹", "祖孙"), 2.0
+)
+_DEATH_WORD = re.compile(r"死|亡|遇难|罹难|丧|殒|不治|抢救无效|生命体征")
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 _UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
+_NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
 
 
 @dataclass(frozen=True)
@@ -133,7 +150,7 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
             first = bisect_left(triggers, clause.start())
             if first < len(triggers) and triggers[first] < clause.end():
                 found = _clause_mentions(clause.group(0), clause.start(), text)
-                if not found and SUBJECTLESS_DEATH.match(clause.group(0)) and not _HAS_NUMBER.search(clause.group(0)):
+                if not found and _subjectless(clause.group(0)):
                     if sentence_end < 0 or sentence_end < clause.start():
                         sentence_end = _sentence_start(scanned, clause.start())
                     found += _carried_subject(scanned, sentence_end, clause, text)
@@ -141,6 +158,21 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
+
+
+def _masked(text: str) -> str:
+    """Dates, ages, ordinals and measures blanked out (same length)."""
+    return MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), text) if _HAS_NUMBER.search(text) else text
+
+
+def _subjectless(clause: str) -> bool:
+    """A death clause without a subject and without a count (…，经市第一医院抢救无效死亡)."""
+    if not _HAS_NUMBER.search(clause):
+        return SUBJECTLESS_DEATH.match(clause) is not None
+    if not _DEATH_WORD.search(clause):
+        return False
+    masked = _masked(clause)
+    return SUBJECTLESS_DEATH.match(masked) is not None and not _HAS_NUMBER.search(masked)
 
 
 def _sentence_start(text: str, position: int) -> int:
@@ -163,7 +195,7 @@ def _carried_subject(text: str, sentence_start: int, clause: re.Match[str], orig
         if parsed is None:
             return []
         value, upper, qualifier = parsed
-    verb = SUBJECTLESS_DEATH.match(clause.group(0))
+    verb = SUBJECTLESS_DEATH.match(_masked(clause.group(0)))
     end = clause.start() + (verb.end() if verb else 0)
     start = sentence_start + subject.start()
     return [Fact("deaths", value, start, end, original[start:end], qualifier=qualifier, upper=upper)]
@@ -171,7 +203,8 @@ def _carried_subject(text: str, sentence_start: int, clause: re.Match[str], orig
 
 def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
     masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), clause)
-    found = list(_scan(masked, original, PEOPLE_PATTERNS, offset))
+    patterns = PEOPLE_PATTERNS if NUMERAL.search(masked) else _NO_NUMERAL_PATTERNS
+    found = list(_scan(masked, original, patterns, offset))
     if "损" in clause:
         found += _scan(clause, original, LOSS_PATTERNS, offset)
     return found

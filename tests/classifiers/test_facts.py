@@ -86,6 +86,46 @@ CASES = [
     ("皮卡车内乘客均幸免遇难", {}),
     ("死亡事故已介入调查", {}),
     ("男子发“淹死万源”评论被行拘", {}),
+    # phase 4: a count read whole (死亡982人受伤 is not 98 dead; 死亡20余人受伤 is not 20 dead)
+    ("地震已造成38人死亡982人受伤", {"deaths": 38, "injured": 982}),
+    ("客车相撞致5人死亡20余人受伤", {"deaths": 5, "injured": 20}),
+    ("遭雷暴袭击致5人丧生百余人伤", {"deaths": 5, "injured": 100}),
+    ("造成3人死7人伤", {"deaths": 3, "injured": 7}),
+    ("69227人死亡374643人受伤17923人失踪", {"deaths": 69227, "injured": 374643, "missing": 17923}),
+    # a verb followed by its own count takes it: the count before belongs elsewhere
+    ("小车坠入河中，被困六人溺死四人", {"deaths": 4}),
+    ("暴雨因灾死亡7人失联1人", {"deaths": 7, "missing": 1}),
+    ("死1人伤35人", {"deaths": 1, "injured": 35}),
+    ("面包车超车侧翻伤两人", {"injured": 2}),
+    ("当场死亡了一人，另有3人受伤", {"deaths": 1, "injured": 3}),
+    ("为何美军只死了27人", {"deaths": 27}),
+    ("32人亡50人送医治疗", {"deaths": 32, "injured": 50}),
+    # hurt without an injury word
+    ("一人当日死亡，一人还在医院接受治疗", {"deaths": 1, "injured": 1}),
+    ("造成四人丧命，一人失明", {"deaths": 4, "injured": 1}),
+    ("其中2人已无大碍自行回家，另有8人住院治疗", {"injured": 8}),
+    ("当时她在第三人民医院住院", {}),
+    ("我是一个双目失明的残疾人", {}),
+    # large vague counts, bodies, a count without a counter
+    ("四川汶川强地震近万人丧生", {"deaths": 10_000}),
+    ("1972年曾发生7级地震，致万余人死亡", {"deaths": 10_000}),
+    ("成昆铁路甘洛段垮塌已找到12具疑似失联人员遗体", {"deaths": 12}),
+    ("车里发现一具男性尸体", {"deaths": 1}),
+    ("机上原本有35人，结果只有18人活了下来，17在事故中死亡", {"deaths": 17}),
+    ("确认四名中国公民在4·21袭击事件中遇难", {"deaths": 4}),
+    # an injury the victim died of is a death
+    ("将一名过街行人撞伤最终身亡", {"deaths": 1}),
+    ("舞台焰火设备突然爆炸，女星表演中重伤身亡", {"deaths": 1}),
+    ("男童被遗忘在校车致死", {"deaths": 1}),
+    ("酒驾撞死6岁双胞胎姐妹", {"deaths": 2}),
+    # a past event is still this sentence's casualties; "有没有伤亡" states nothing
+    ("狮航去年10月一架飞机坠毁，导致机上189人全部遇难", {"deaths": 189}),
+    ("不知道有没有伤亡", {}),
+    # one victim: a school grade is not a count; 丧生的驾驶员; 被…闷死 carries the last victim
+    ("初一男生走斑马线被撞身亡", {"deaths": 1}),
+    ("在纽约坠机事故中丧生的驾驶员不具备资质", {"deaths": 1}),
+    ("宝宝竟因保姆疏忽，被活活闷死在车中", {"deaths": 1}),
+    ("女孩毕某某在水池内摔倒，经市第一医院抢救无效后死亡", {"deaths": 1}),
 ]
 
 
