@@ -256,8 +256,12 @@ def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
 
 
 INCIDENT_GOLD = GOLD_SENTENCES.with_name("incident_gold.csv")
-# The same definition on a validation-split sample: chooses the incident head's C and threshold.
+# The same definition on a validation-split sample (phase 3) ...
 INCIDENT_GOLD_VALIDATION = GOLD_SENTENCES.with_name("incident_gold_validation.csv")
+# ... and on the whole DuEE + TNEWS validation split (phase 4: the sample plus every other row that
+# could be an incident read by hand; the rest, TNEWS and DuEE non-disaster rows without a single
+# accident or casualty word, marked read = no and not incidents): chooses the head's C and threshold.
+INCIDENT_GOLD_VALIDATION_FULL = GOLD_SENTENCES.with_name("incident_gold_validation_full.csv")
 
 
 def weighted_binary(truth: Sequence[int], predicted: Sequence[int], weights: Sequence[float]) -> dict[str, float]:

@@ -34,7 +34,7 @@ SVM_GRID = (0.3, 1.0, 3.0, 10.0)
 # Softmax temperatures tried for a linear SVM's scores (chosen by validation log loss).
 SVM_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
 # Decision thresholds (on the linear score) tried for the incident head.
-INCIDENT_THRESHOLDS = (-1.0, -0.5, -0.25, 0.0, 0.25, 0.5)
+INCIDENT_THRESHOLDS = (-1.5, -1.0, -0.5, -0.25, 0.0, 0.25, 0.5)
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class HeadSpec:
 
 HEAD_SPECS = (
     HeadSpec("relevance", lambda e: e.relevant, "f1"),
-    # Trained on DuEE's label corrected to the written definition (classifiers.incident); C and
-    # the decision threshold are chosen on the hand-labelled validation sample.
+    # Trained on hand labels and DuEE's label corrected to the written definition
+    # (classifiers.incident); C and the decision threshold are chosen on the labelled validation split.
     HeadSpec("incident", incident_label, "f1", select_on="incident_gold"),
     HeadSpec("event_type", lambda e: e.event_type, "macro_f1"),
     HeadSpec("routing", lambda e: e.routing, "macro_f1", estimator="svm"),
@@ -119,7 +119,7 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
     gold = _select_incident(fitted, x, examples) if spec.select_on == "incident_gold" else None
     if gold is not None:
         scores, threshold = gold
-        selected_on = "hand-labelled validation sample (benchmarks/incident_gold_validation.csv)"
+        selected_on = "labelled DuEE + TNEWS validation split (benchmarks/incident_gold_validation_full.csv)"
     else:
         if spec.select_on and spec.select_on != "incident_gold":
             val_mask &= np.array([e.source == spec.select_on for e in examples])
@@ -148,15 +148,16 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
 def _select_incident(
     fitted: dict[float, Any], x: sparse.csr_matrix, examples: Sequence[Example]
 ) -> tuple[dict[float, float], float] | None:
-    """Weighted F1 of the whole incident decision (head + facts + overrides) on the hand-labelled
-    validation sample, per C at its best threshold; returns the scores and the best threshold,
-    or None when these corpora do not hold (nearly all of) the sample's texts."""
-    from classifiers.evaluate import INCIDENT_GOLD_VALIDATION, incident_gold_rows, weighted_binary
+    """F1 of the whole incident decision (head + facts + overrides) on the labelled DuEE + TNEWS
+    validation split (every row; weights are 1 where a stratum is complete), per C at its best
+    threshold; returns the scores and the best threshold, or None when these corpora do not hold
+    (nearly all of) the labelled texts."""
+    from classifiers.evaluate import INCIDENT_GOLD_VALIDATION_FULL, incident_gold_rows, weighted_binary
     from classifiers.facts import extract_facts
     from classifiers.incident import decide
 
-    rows = incident_gold_rows(examples, INCIDENT_GOLD_VALIDATION, split="validation", strict=False)
-    with INCIDENT_GOLD_VALIDATION.open(encoding="utf-8") as handle:
+    rows = incident_gold_rows(examples, INCIDENT_GOLD_VALIDATION_FULL, split="validation", strict=False)
+    with INCIDENT_GOLD_VALIDATION_FULL.open(encoding="utf-8") as handle:
         labelled = sum(1 for _ in handle) - 1
     if len(rows) < 0.95 * labelled:
         print(f"incident: {len(rows)} of {labelled} hand-labelled validation rows found; C chosen on the split")

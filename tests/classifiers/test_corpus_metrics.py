@@ -48,15 +48,16 @@ def test_relevance(head_rows: dict[str, dict[str, float]]) -> None:
 
 
 def test_incident_vs_not(head_rows: dict[str, dict[str, float]]) -> None:
-    # DuEE's own label is noisy; the head is trained on it corrected (classifiers.incident).
-    assert head_rows["incident vs not"]["f1"] >= 0.78
+    # DuEE's own label is noisy; the head is trained on hand labels and on it corrected
+    # (classifiers.incident), so it disagrees with DuEE where DuEE is wrong.
+    assert head_rows["incident vs not"]["f1"] >= 0.75
     assert head_rows["incident vs not (curated)"]["f1"] >= 0.88
 
 
 def test_incident_decision_on_the_hand_labelled_sample(pipeline: Pipeline, examples: list[Example]) -> None:
     alone, decision = evaluate_incident_decisions(pipeline, examples)
     assert alone["n"] == decision["n"] == 440
-    assert decision["f1"] >= 0.78
+    assert decision["f1"] >= 0.87
     assert decision["recall"] >= alone["recall"]  # stated casualties only add incidents
 
 

@@ -3,9 +3,18 @@ and the corrected training labels."""
 
 from __future__ import annotations
 
-from classifiers import Doc, Pipeline, extract_facts
+import csv
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from classifiers import Doc, Pipeline, extract_facts, incident
 from classifiers.corpora import Example
 from classifiers.incident import CASUALTY_FLOOR, decide, training_label
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def test_a_confident_model_decides() -> None:
@@ -58,3 +67,57 @@ def test_pipeline_reports_the_decision_and_why(pipeline: Pipeline) -> None:
     assert fire.incident and fire.to_dict()["incident"] is True
     assert not product.incident
     assert set(fire.why["incident"]) == {"value", "score", "because"}
+
+
+def test_attacks_on_the_public_and_soldiers_accidents_escape_the_overrides() -> None:
+    stabbing = "川崎市发生持刀行凶案，造成2人死亡、17人受伤"  # a knife attack on the public
+    assert decide(0.99, extract_facts(stabbing), stabbing)[0]
+    arson = "京都动画工作室遭纵火，33人遇难"
+    assert decide(0.99, extract_facts(arson), arson)[0]
+    training = "美国陆军基地发生一起训练事故，造成3名美军士兵死亡"
+    assert decide(0.99, extract_facts(training), training)[0]
+    personal = "男子因感情纠纷持刀杀害前妻"  # still an individual crime
+    assert not decide(0.99, extract_facts(personal), personal)[0]
+    shelling = "土军炮击美军基地"  # still war
+    assert not decide(0.99, extract_facts(shelling), shelling)[0]
+
+
+def test_a_hand_label_wins_over_the_rules_only_for_the_text_it_was_read_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "中铁七局一处工地发生高处坠落事故，造成三人死亡"
+    row = Example("duee", "read", text, incident=False, tags=("人生",))
+    assert training_label(row) is True  # the rule
+    sha1 = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    monkeypatch.setattr(incident, "hand_labels", lambda: {("duee", "read"): (sha1, False)})
+    assert training_label(row) is False
+    changed = Example("duee", "read", text + "。", incident=False, tags=("人生",))
+    assert training_label(changed) is True  # the corpus text changed: the label is not applied
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (BENCHMARKS / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_label_files_are_well_formed_and_never_touch_the_test_sample() -> None:
+    train, full, sample = (
+        _rows("incident_train_labels.csv"),
+        _rows("incident_gold_validation_full.csv"),
+        _rows("incident_gold_validation.csv"),
+    )
+    test_ids = {(r["source"], r["doc_id"]) for r in _rows("incident_gold.csv")}
+    for rows in (train, full):
+        keys = [(r["source"], r["doc_id"]) for r in rows]
+        assert len(keys) == len(set(keys))
+        assert not set(keys) & test_ids
+        assert all(r["incident"] in ("0", "1") and re.fullmatch(r"[0-9a-f]{40}", r["text_sha1"]) for r in rows)
+    assert not {(r["source"], r["doc_id"]) for r in train} & {(r["source"], r["doc_id"]) for r in full}
+    # the validation file covers whole strata (weight 1) and keeps the phase-3 sample's labels
+    for stratum in ("duee_disaster", "duee_life", "duee_other", "tnews"):
+        rows = [r for r in full if r["stratum"] == stratum]
+        assert all(int(r["stratum_size"]) == int(r["sample_size"]) == len(rows) for r in rows)
+    by_key = {(r["source"], r["doc_id"]): r for r in full}
+    for r in sample:
+        kept = by_key[(r["source"], r["doc_id"])]
+        assert kept["read"] == "phase3" and kept["incident"] == r["incident"] and kept["text_sha1"] == r["text_sha1"]
+    assert {r["read"] for r in full} == {"phase3", "phase4", "no"}
+    assert all(r["incident"] == "0" and r["stratum"] in ("duee_other", "tnews") for r in full if r["read"] == "no")
