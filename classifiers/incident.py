@@ -7,6 +7,12 @@ poisoning, vaccine safety) or public-security event (an attack on the public, ma
 including follow-ups about that event. Not incidents: acts of war between armed forces (air
 strikes, shelling), individual criminal cases (a murder, a fraud), deaths from illness or
 suicide, anniversaries and commentary with no event, products, sport, markets, entertainment.
+Two clarifications, added when two readers' labels of the test sample were adjudicated (they
+settle its three disagreements and were applied to those rows only): the text is judged by what it
+says, so an explosion or crash whose cause it does not state is an incident, and war only where the
+text names an armed attack; a follow-up is news of the event's toll, rescue, cause, investigation,
+compensation or trial (a review of a case counts), whereas a biography or life story that recalls a
+person's death in a past accident is, like an anniversary, not a report of it.
 
 DuEE's ``is_disaster_accident`` disagrees with that definition in both directions (accident
 deaths tagged only 人生-死亡; air strikes tagged 灾害/意外), so the head is trained on

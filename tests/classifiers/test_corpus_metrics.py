@@ -57,7 +57,7 @@ def test_incident_vs_not(head_rows: dict[str, dict[str, float]]) -> None:
 def test_incident_decision_on_the_hand_labelled_sample(pipeline: Pipeline, examples: list[Example]) -> None:
     alone, decision = evaluate_incident_decisions(pipeline, examples)
     assert alone["n"] == decision["n"] == 440
-    assert decision["f1"] >= 0.87
+    assert decision["f1"] >= 0.88  # 0.909 against the adjudicated labels (2026-11-22)
     assert decision["recall"] >= alone["recall"]  # stated casualties only add incidents
 
 
