@@ -20,8 +20,9 @@ _PRE = (
     r"超过|超|逾|大约|约|近|至少|不少于)?)"
 )
 _VAGUE = r"数十|几十|数百|几百|上百|上千|数千|几千|上万|数万|几万|近百|近千|近万|万(?=[余多])"
+# (A count right after 被 is the agent, not the victims: 被五名学生殴打致重伤.)
 COUNT = (
-    _PRE + rf"(?P<num>{_VAGUE}|{NUMBER_PATTERN})"
+    r"(?<!被)" + _PRE + rf"(?P<num>{_VAGUE}|{NUMBER_PATTERN})"
     rf"(?:(?:至|到|-|~|—|－)(?P<num2>{NUMBER_PATTERN}))?"
     r"(?P<q>余|多)?(?P<mul>千万|百万|万|亿|千)?(?P<q2>余|多)?"
 )
@@ -57,7 +58,7 @@ NOUN_COUNT = "(?>" + COUNT + ")"
 _DEATH_VERB = (
     r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
     r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|"
-    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
+    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|亡(?!羊))"
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 _MISSING_VERB = r"(?:失踪|失联|下落不明)"
@@ -115,7 +116,7 @@ _ONE = (
     r"老人|老太|老汉|妇女|产妇|孕妇|青年|少年|小伙子|小伙|女生|男生|环卫工|行人|"
     r"民警|警察|辅警|消防员|路人|车主|骑手|外卖小哥|外卖员|快递员|教师|老师|医生|护士|"
     r"干部|指挥官|女星|明星|歌手|演员|租客|房东|妻子|丈夫|母亲|父亲|儿子|女儿|受害人|受害者|"
-    r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|"
+    r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|伤者|"
     r"[\u4e00-\u9fff]某(?:某|[甲乙丙丁])?(?!娱|小区|公司|地|处|医院|单位|网|酒店|学校|村|镇|县|市|区|工地|厂|品牌|些|种|天|日|年|时))"
 )
 # (Group nouns — 乘客, 游客, 村民, 学生, 工人, 伤者 … — are left out: a bare 乘客受伤 is as often
@@ -129,7 +130,7 @@ _ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四
 _DEATH_ONE = (
     r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
     r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
-    r"致死(?!率|病例)|离世|牺牲(?=了|$)|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
+    r"致死(?!率|病例)|离世|牺牲(?=了|$)|之死(?!亡)|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
 )
 # (An injury the victim died of is a death: 重伤身亡, 受伤后死亡.)
@@ -138,7 +139,11 @@ _INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔�
 _SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)" + _DIED_AFTER
 _KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死|溺死|毒死)(?:了)?"
 _VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
+# 伤者 names one victim who died (伤者因伤势过重死亡); as the one injured it would say nothing new.
+_VICTIM_LIVING = _NOT_COUNTED + rf"(?!伤者)(?P<num>{_ONE}){_NOT_PLURAL}"
 _NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
+_NOT_DIED = r"(?![^，。；,;！？!?\n\d]{0,6}?(?:死亡|身亡|不治|遇难|抢救无效))"
+_NEAR_KILL = r"[^，。；,;！？!?\n\d]{0,10}?"
 _PAIR = r"(?:夫妻|夫妇|母子|母女|父子|父女|情侣|恋人|兄弟|姐妹|姐弟|兄妹|祖孙)"
 _BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
 _CAUSE = r"(?:因|在|于|被|由于)[^，。；,;！？!?\n\d]{0,20}?"
@@ -205,15 +210,17 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
     # 致其死亡, 受伤司机.
     _p("deaths", "total", _VICTIM + _ONE_GAP + _DEATH_ONE, implied=True),
-    _p("deaths", "total", _KILL_ONE + _NEAR + _VICTIM + r"(?!的?(?:事故|事件|悲剧|新闻))", implied=True),
+    # (The victim may be described at some length: 刺死该校三年级学生刘某宸.)
+    _p("deaths", "total", _KILL_ONE + _NEAR_KILL + _VICTIM + r"(?!的?(?:事故|事件|悲剧|新闻))", implied=True),
     _p("deaths", "total", r"致(?P<num>其)[^，。；,;！？!?\n\d]{0,4}?(?:死亡|身亡)", implied=True),
-    _p("injured", "serious", _VICTIM + _ONE_GAP + _SERIOUS_ONE, implied=True),
-    _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
-    _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM, implied=True),
+    _p("injured", "serious", _VICTIM_LIVING + _ONE_GAP + _SERIOUS_ONE, implied=True),
+    _p("injured", "total", _VICTIM_LIVING + _ONE_GAP + _INJURED_ONE, implied=True),
+    _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM_LIVING, implied=True),
     _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
-    _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
+    _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM_LIVING, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
-    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)"),
+    # (Not when they died: 另外一名伤者已不幸死亡.)
+    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)" + _NOT_DIED),
     _p("injured", "serious", COUNT + r"重伤"),
     # 一对母子 / 夫妻双双 + death verb: two.
     _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
@@ -241,6 +248,12 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡)的" + _REL + COUNT + _REL_COUNTER),
     _p("injured", "total", r"受伤的" + _REL + COUNT + _REL_COUNTER),
     _p("missing", "total", r"(?:失踪|失联)的" + _REL + COUNT + _REL_COUNTER),
+    # Counted as injured by an attributive: 一受伤的乘客, 两名受伤的工人, 3名受轻伤者.
+    _p(
+        "injured",
+        "total",
+        COUNT + r"(?:名|位|个)?受轻?伤(?:的)?[^，。；,;！？!?\n\d]{0,4}?" + rf"(?:者|人员|人(?!民)|{_PERSON}|{_ONE})",
+    ),
     # A counted person described at length before the verb (一名在工地干活的外地工人于昨日死亡):
     # only with a counter for people and an unambiguous death verb.
     _p("deaths", "total", COUNT + r"(?:名|位)" + _LONG_GAP + _STRICT_DEATH),
@@ -290,7 +303,7 @@ MASK_PATTERN = re.compile(
 # are ignored.
 STATISTICS_PATTERN = re.compile(
     r"每年|每天|每月|每日|年均|平均每|全年|去年同期|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
-    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若"
+    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若|一旦|万一|要是"
 )
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 
@@ -308,8 +321,9 @@ SUBJECTLESS_DEATH = re.compile(
 )
 # Who a sentence names: a count of people (4名小学生, 一名来自外地的女性游客, 一男子) or one
 # victim by role.
+# (Not the agent of a passive: in 一学生被五名学生殴打…，抢救无效后死亡 the victim is the one.)
 SUBJECT = re.compile(
-    r"(?<!第)"
+    r"(?<![第被])"
     + COUNT
     + r"(?:(?:名|位|个)[^，。；,;！？!?\n\d]{0,10}?"
     + rf"(?:{_ONE}|{_PERSON}|人)|人(?!民|员|次)|{_PERSON})"

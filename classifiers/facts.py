@@ -157,10 +157,23 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                     if sentence_end < 0 or sentence_end < clause.start():
                         sentence_end = _sentence_start(scanned, clause.start())
                     found += _carried_subject(scanned, sentence_end, clause, text)
+                    if found:
+                        # The victims hurt earlier in the sentence then died (…摔倒受伤，经抢救无效
+                        # 死亡): their injury is the death, not another casualty.
+                        mentions = [m for m in mentions if not _hurt_then_died(m, found[0], clause.start())]
                 mentions += found
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
+
+
+def _hurt_then_died(mention: Fact, death: Fact, clause_start: int) -> bool:
+    return (
+        mention.field in ("injured", "serious_injured")
+        and mention.start >= death.start
+        and mention.end <= clause_start
+        and mention.value == death.value
+    )
 
 
 def _masked(text: str) -> str:

@@ -161,6 +161,21 @@ CASES = [
     ("再也听不到河里淹死小孩的事故了", {}),
     ("一名民警在执行任务时不幸牺牲", {"deaths": 1}),
     ("牺牲休息时间加班", {}),
+    # counted as injured by an attributive; 之死; hypotheses with 一旦; idioms with 死
+    ("车内一受伤的乘客无法救出", {"injured": 1}),
+    ("两名受伤的工人被送往医院", {"injured": 2}),
+    ("女驴友王某某之死为意外事故", {"deaths": 1}),
+    ("一旦砸伤行人就要担责", {}),
+    ("这是一个无解的死结", {}),
+    # the injured victim who then died is a death, not also an injury; 伤者 dies as one victim
+    ("一男子酒后驾驶摩托车发生事故,导致后座其母亲摔倒受伤,经抢救无效死亡", {"deaths": 1}),
+    ("肇事驾驶员驾车逃逸,伤者因伤势过重死亡", {"deaths": 1}),
+    ("送到医院的另外一名伤者已不幸死亡", {"deaths": 1}),
+    ("3人受伤，其中1人经抢救无效死亡", {"deaths": 1, "injured": 3}),
+    ("伤者已无生命危险", {}),
+    # a count after 被 is the agent, not the victims
+    ("一学生被五名学生强行殴打致重伤,在送医院抢救无效后死亡", {"deaths": 1}),
+    ("学生家长王某建刺死该校三年级学生刘某宸", {"deaths": 1}),
     # an exact figure within a vaguer one's range is the same count, stated precisely
     ("近万人丧生。九千二百余人死亡", {"deaths": 9200}),
     ("近30人死亡。经核实，28人死亡", {"deaths": 28}),
