@@ -20,9 +20,8 @@ _PRE = (
     r"超过|超|逾|大约|约|近|至少|不少于)?)"
 )
 _VAGUE = r"数十|几十|数百|几百|上百|上千|数千|几千|上万|数万|几万|近百|近千|近万|万(?=[余多])"
-# (A count right after 被 is the agent, not the victims: 被五名学生殴打致重伤.)
 COUNT = (
-    r"(?<!被)" + _PRE + rf"(?P<num>{_VAGUE}|{NUMBER_PATTERN})"
+    _PRE + rf"(?P<num>{_VAGUE}|{NUMBER_PATTERN})"
     rf"(?:(?:至|到|-|~|—|－)(?P<num2>{NUMBER_PATTERN}))?"
     r"(?P<q>余|多)?(?P<mul>千万|百万|万|亿|千)?(?P<q2>余|多)?"
 )
@@ -90,7 +89,9 @@ class FactPattern:
     (司机当场死亡, 致其死亡), and the fact's value is 1. ``numeral`` patterns cannot match a
     clause without a numeral character (the caller skips them there: most clauses with a
     casualty word hold no number, and every pattern costs a scan). ``summed`` patterns match a
-    list of coordinated counts in ``num``; the fact's value is the sum of its items.
+    list of coordinated counts in ``num``; the fact's value is the sum of its items. A ``gate``
+    is a cheap search a clause must pass before the pattern (which starts with a count, and so
+    is slow to scan) runs on it.
     """
 
     field: str
@@ -99,13 +100,20 @@ class FactPattern:
     implied: bool = False
     numeral: bool = True
     summed: bool = False
+    gate: re.Pattern[str] | None = None
 
 
 def _p(
-    field: str, kind: str, pattern: str, implied: bool = False, numeral: bool | None = None, summed: bool = False
+    field: str,
+    kind: str,
+    pattern: str,
+    implied: bool = False,
+    numeral: bool | None = None,
+    summed: bool = False,
+    gate: str | None = None,
 ) -> FactPattern:
     numeral = not implied if numeral is None else numeral
-    return FactPattern(field, kind, re.compile(pattern), implied, numeral, summed)
+    return FactPattern(field, kind, re.compile(pattern), implied, numeral, summed, None if gate is None else re.compile(gate))
 
 
 # One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
@@ -139,8 +147,7 @@ _INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔�
 _SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)" + _DIED_AFTER
 _KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死|溺死|毒死)(?:了)?"
 _VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
-# 伤者 names one victim who died (伤者因伤势过重死亡); as the one injured it would say nothing new.
-_VICTIM_LIVING = _NOT_COUNTED + rf"(?!伤者)(?P<num>{_ONE}){_NOT_PLURAL}"
+
 _NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
 _NOT_DIED = r"(?![^，。；,;！？!?\n\d]{0,6}?(?:死亡|身亡|不治|遇难|抢救无效))"
 _NEAR_KILL = r"[^，。；,;！？!?\n\d]{0,10}?"
@@ -168,7 +175,7 @@ _ITEM_NOUN = rf"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七�
 COORD_ITEM = re.compile(rf"(?P<n>{_ITEM_NUMBER})(?:名|位|个|人(?!民))")
 _ITEM = rf"{_ITEM_NUMBER}(?:名|位|个|人(?!民)){_ITEM_NOUN}"
 _COORD = _PRE + rf"(?P<num>{_ITEM}(?:(?:、|和|及|与|以及|跟){_ITEM}){{1,6}})"
-COORD_GATE = re.compile(r"[、和及与跟]")
+COORD_GATE = re.compile(r"[名位个人][^，。；,;、和及与跟]{0,8}[、和及与跟][\d零〇一二两三四五六七八九十百千]")
 
 # A clause without one of these characters (after masking) states no count.
 NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
@@ -186,18 +193,18 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT),
     _p("deaths", "total", _KILL_FIRST + COUNT + _WHO),
     # 无生命体征 is unambiguous: the gap may hold words the general gap refuses (2人被救出时已无生命体征).
-    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征"),
+    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征", gate="生命体征"),
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数|病例)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("deaths", "total", r"(?<![A-Za-z\d.])" + COUNT + r"死(?!里逃生|刑|缓|角|者|伤|亡人数|亡率|亡病例)"),
-    _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT),
+    _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤|亡人数|亡率|亡病例)", gate="死"),
+    _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, gate="失踪|失联|下落不明"),
     _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT),
+    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT, gate="重伤|伤势|伤情|危重|病危|垂危|急性中毒"),
     _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR),
-    _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT),
-    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT),
+    _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR, gate="轻微伤"),
+    _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT, gate="轻伤|伤势较轻|轻度受伤"),
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT, gate="伤"),
     # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
-    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED),
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED, gate="失明|治疗|住院"),
     _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
     # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
     # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
@@ -205,32 +212,32 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", r"(?<![受重轻损创悲忧感中])伤(?:了)?" + NOUN_COUNT + r"(?:人(?!民|心)|名)" + _VERB_END),
     _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
     _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
-    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED),
+    _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])", gate="伤"),
+    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED, gate="中毒|症状|不适|就医|就诊"),
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
     # 致其死亡, 受伤司机.
     _p("deaths", "total", _VICTIM + _ONE_GAP + _DEATH_ONE, implied=True),
     # (The victim may be described at some length: 刺死该校三年级学生刘某宸.)
     _p("deaths", "total", _KILL_ONE + _NEAR_KILL + _VICTIM + r"(?!的?(?:事故|事件|悲剧|新闻))", implied=True),
     _p("deaths", "total", r"致(?P<num>其)[^，。；,;！？!?\n\d]{0,4}?(?:死亡|身亡)", implied=True),
-    _p("injured", "serious", _VICTIM_LIVING + _ONE_GAP + _SERIOUS_ONE, implied=True),
-    _p("injured", "total", _VICTIM_LIVING + _ONE_GAP + _INJURED_ONE, implied=True),
-    _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM_LIVING, implied=True),
+    _p("injured", "serious", _VICTIM + _ONE_GAP + _SERIOUS_ONE, implied=True),
+    _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
+    _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM, implied=True),
     _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
-    _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM_LIVING, implied=True),
+    _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
     # (Not when they died: 另外一名伤者已不幸死亡.)
-    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)" + _NOT_DIED),
-    _p("injured", "serious", COUNT + r"重伤"),
+    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)" + _NOT_DIED, gate="伤[者员]|受伤人员"),
+    _p("injured", "serious", COUNT + r"重伤", gate="重伤"),
     # 一对母子 / 夫妻双双 + death verb: two.
     _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
     _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB, numeral=False),
     # A count with a role noun the short gap cannot hold: 一名伤者已不幸死亡, 一名女队员遇难.
     _p("deaths", "total", COUNT + r"(?:名|位|个)[^，。；,;！？!?\n\d]{0,2}?" + _ONE + _ONE_GAP + _DEATH_ONE),
     # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
-    _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB),
+    _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
-    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)"),
+    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
     # A count without a counter, opening its clause before a cause: 17在事故中死亡.
     _p("deaths", "total", r"^(?P<pre>)(?P<num>\d+)(?=[在因于被])" + _CAUSE + _DEATH_VERB),
     # Killed in pairs: 撞死双胞胎姐妹.
@@ -239,11 +246,11 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数)?(?:已)?(?:由|从)" + NUMBER_PATTERN + r"人?" + COUNT),
     # Phase 5. Counts without a counter word: 两轻伤, 三轻微伤; an Arabic count right before its
     # verb (6人死亡11受伤), not part of a code, date or range (H1N1死亡, 2018-2019死亡人数).
-    _p("injured", "light", COUNT + r"轻伤(?!害)"),
-    _p("injured", "minor", COUNT + r"轻微伤"),
-    _p("injured", "total", _BARE + r"(?:受伤|负伤)" + _NOT_NOUN),
-    _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN),
-    _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN),
+    _p("injured", "light", COUNT + r"轻伤(?!害)", gate="轻伤"),
+    _p("injured", "minor", COUNT + r"轻微伤", gate="轻微伤"),
+    _p("injured", "total", _BARE + r"(?:受伤|负伤)" + _NOT_NOUN, gate=r"\d(?:受|负)伤"),
+    _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN, gate=r"\d(?:死亡|遇难|身亡|丧生|罹难)"),
+    _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d失[踪联]"),
     # The count after a relative clause: 遇难的乘客已达56人, 受伤的村民有12名, 失踪的渔民为3人.
     _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡)的" + _REL + COUNT + _REL_COUNTER),
     _p("injured", "total", r"受伤的" + _REL + COUNT + _REL_COUNTER),
@@ -253,17 +260,18 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         "injured",
         "total",
         COUNT + r"(?:名|位|个)?受轻?伤(?:的)?[^，。；,;！？!?\n\d]{0,4}?" + rf"(?:者|人员|人(?!民)|{_PERSON}|{_ONE})",
+        gate="受轻?伤",
     ),
     # A counted person described at length before the verb (一名在工地干活的外地工人于昨日死亡):
     # only with a counter for people and an unambiguous death verb.
-    _p("deaths", "total", COUNT + r"(?:名|位)" + _LONG_GAP + _STRICT_DEATH),
+    _p("deaths", "total", COUNT + r"(?:名|位)" + _LONG_GAP + _STRICT_DEATH, gate="[名位]"),
     # A pair lost: 一对父子登山失踪, 姐弟二人外出后双双失联.
     _p("missing", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _MISSING_VERB),
     _p("missing", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _MISSING_VERB, numeral=False),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
-    _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE),
+    _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE, gate="疏散|转移|撤离|安置"),
     _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
-    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER),
+    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER, gate="聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与"),
     _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
 )
 
@@ -334,6 +342,6 @@ SUBJECT = re.compile(
 # Asides about a person in brackets — (女,24岁,江西瑞金人) — are not clauses of the sentence.
 # So are breakdowns of a count by sex: 十人(六男四女)当场死亡.
 PERSON_ASIDE = re.compile(
-    r"[（(](?:男|女)[^（）()]{0,40}[）)]|"
-    r"(?<=[人名位])[（(](?=[^（）()]{0,20}[男女])[\d零〇一二两三四五六七八九十男女性名人个位、，,及和 ]{1,20}[）)]"
+    r"[（(](?:(?:男|女)[^（）()]{0,40}|"
+    r"(?<=[人名位][（(])(?=[^（）()]{0,20}[男女])[\d零〇一二两三四五六七八九十男女性名人个位、，,及和 ]{1,20})[）)]"
 )

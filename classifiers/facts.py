@@ -221,7 +221,7 @@ def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
     masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), clause)
     patterns = PEOPLE_PATTERNS if NUMERAL.search(masked) else _NO_NUMERAL_PATTERNS
     found = list(_scan(masked, original, patterns, offset))
-    if patterns is PEOPLE_PATTERNS and COORD_GATE.search(masked) and len(NUMERAL.findall(masked)) > 1:
+    if patterns is PEOPLE_PATTERNS and COORD_GATE.search(masked):
         found += _scan(masked, original, COORD_PATTERNS, offset)
     if "损" in clause:
         found += _scan(clause, original, LOSS_PATTERNS, offset)
@@ -231,12 +231,28 @@ def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
 def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...], offset: int) -> Iterable[Fact]:
     seen: set[tuple[str, int]] = set()
     for pattern in patterns:
+        if pattern.gate is not None and pattern.gate.search(haystack) is None:
+            continue
         for match in pattern.regex.finditer(haystack):
+            if _not_victims(pattern, match, haystack):
+                continue
             fact = _fact_from(pattern, match, original, offset)
             key = (fact.field if fact else "", match.start("num"))
             if fact is not None and key not in seen:
                 seen.add(key)
                 yield fact
+
+
+def _not_victims(pattern: FactPattern, match: re.Match[str], haystack: str) -> bool:
+    """A count right after 被 is the agent (被五名学生殴打致重伤), one right after a Latin letter
+    is part of a code (H1N1死亡); 伤者 named as the one injured says nothing new."""
+    start = match.start()
+    if pattern.implied:
+        return pattern.field == "injured" and match.group("num") == "伤者"
+    if start == 0 or start not in (match.start("num"), match.start("pre") if "pre" in match.re.groupindex else -1):
+        return False
+    before = haystack[start - 1]
+    return before == "被" or ("A" <= before <= "Z") or ("a" <= before <= "z")
 
 
 def _fact_from(pattern: FactPattern, match: re.Match[str], original: str, offset: int) -> Fact | None:
