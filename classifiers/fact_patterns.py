@@ -62,6 +62,7 @@ _DEATH_VERB = (
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 _MISSING_VERB = r"(?:失踪|失联|下落不明)"
 _SERIOUS = r"(?:受重伤|重伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
+_SERIOUS_GATE = "重伤|伤势|伤情|危重|病危|垂危|急性中毒"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
@@ -113,7 +114,8 @@ def _p(
     gate: str | None = None,
 ) -> FactPattern:
     numeral = not implied if numeral is None else numeral
-    return FactPattern(field, kind, re.compile(pattern), implied, numeral, summed, None if gate is None else re.compile(gate))
+    compiled_gate = None if gate is None else re.compile(gate)
+    return FactPattern(field, kind, re.compile(pattern), implied, numeral, summed, compiled_gate)
 
 
 # One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
@@ -198,7 +200,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤|亡人数|亡率|亡病例)", gate="死"),
     _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, gate="失踪|失联|下落不明"),
     _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT, gate="重伤|伤势|伤情|危重|病危|垂危|急性中毒"),
+    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT, gate=_SERIOUS_GATE),
     _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR, gate="轻微伤"),
     _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT, gate="轻伤|伤势较轻|轻度受伤"),
@@ -271,7 +273,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
     _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE, gate="疏散|转移|撤离|安置"),
     _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
-    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER, gate="聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与"),
+    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER, gate=_GATHER),
     _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
 )
 
