@@ -29,14 +29,14 @@ _COUNTER = r"(?:人次|人(?!民)|名|位|具|个|例)"
 # People named by what they are stand in for a counter (两男子受重伤, 一环卫工被撞身亡, 一家六口).
 _PERSON = (
     r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
-    r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|警察|消防员|士兵|军人|矿工|船员|渔民|路人|初中生|高中生)"
+    r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|辅警|警察|消防员|士兵|军人|矿工|船员|渔民|路人|初中生|高中生)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
 # The living only: 12具疑似失联人员遗体 counts bodies, not missing people.
 _WHO_LIVING = rf"(?:(?:人次|人(?!民)|名|位|个|例){_PERSON}?|{_PERSON}|口人?)"
 # Characters a gap between a headcount and its verb may not contain: clause punctuation,
 # another number, or words that start another statement.
-_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
+_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻否]{0,10}?"
 _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿]{0,5}?"
 
 # A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
@@ -66,7 +66,7 @@ _SERIOUS_GATE = "重伤|伤势|伤情|危重|病危|垂危|急性中毒"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
-    r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残病感]))"
+    r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
     r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治))"
 )
 _POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
@@ -136,7 +136,7 @@ _NOT_COUNTED = (
 )
 _NOT_PLURAL = r"(?![们等和与及、])"
 # Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
-_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
+_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡否]{0,16}?"
 _DEATH_ONE = (
     r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
     r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
@@ -174,10 +174,17 @@ _STRICT_DEATH = (
 _ITEM_NUMBER = r"(?:\d+|[零〇一二两三四五六七八九十百千]+)(?:余|多)?"
 _NOT_IN_NOUN = "和与及伤救困逃另死亡重轻失中遇难罹丧殒溺毙踪联送被"
 _ITEM_NOUN = rf"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿{_NOT_IN_NOUN}]{{0,8}}?"
-COORD_ITEM = re.compile(rf"(?P<n>{_ITEM_NUMBER})(?:名|位|个|人(?!民))")
-_ITEM = rf"{_ITEM_NUMBER}(?:名|位|个|人(?!民)){_ITEM_NOUN}"
-_COORD = _PRE + rf"(?P<num>{_ITEM}(?:(?:、|和|及|与|以及|跟){_ITEM}){{1,6}})"
-COORD_GATE = re.compile(r"[名位个人][^，。；,;、和及与跟]{0,8}[、和及与跟][\d零〇一二两三四五六七八九十百千]")
+COORD_ITEM = re.compile(rf"(?P<n>{_ITEM_NUMBER})")
+# An item: a count with a counter and a noun (3名巴基斯坦士兵), a count of one sex (三男两女), or a
+# count of a person noun (两民警一辅警, 2名警察). Items are joined by a conjunction, or by nothing
+# when each names its people (三男两女, 2名警察1名辅警; not 7人落水4人死亡).
+_TIGHT = rf"{_ITEM_NUMBER}(?:[名位个]?{_PERSON}|[名个]?[男女](?:性|子|孩|童|生)?)"
+_LOOSE = rf"{_ITEM_NUMBER}(?:名|位|个|人(?!民)){_ITEM_NOUN}"
+_ITEM = rf"(?:{_TIGHT}|{_LOOSE})"
+_AND = "(?:、|和|及|与|以及|跟)"
+_COORD = _PRE + rf"(?P<num>{_TIGHT}(?:{_AND}?{_TIGHT}){{1,6}}|{_ITEM}(?:{_AND}{_ITEM}){{1,6}})"
+_CN_OR_DIGIT = "\\d零〇一二两三四五六七八九十百千"
+COORD_GATE = re.compile(rf"[{_CN_OR_DIGIT}][^，。；,;{_CN_OR_DIGIT}]{{1,10}}[{_CN_OR_DIGIT}]")
 
 # A clause without one of these characters (after masking) states no count.
 NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")

@@ -131,6 +131,16 @@ CASES = [
     ("目前已有至少3名巴基斯坦士兵及5名印度士兵死亡", {"deaths": 8}),
     ("两名司机和三名乘客受伤", {"injured": 5}),
     ("3名船员与2名渔民失踪", {"missing": 5}),
+    # lists without a conjunction when each item names its people (train: 三男两女全部死亡)
+    ("轿车内的三男两女全部死亡", {"deaths": 5}),
+    ("一男一女溺水身亡", {"deaths": 2}),
+    ("致两民警一辅警受伤", {"injured": 3}),
+    ("货车司机将2名警察1名辅警撞伤", {"injured": 3}),
+    ("快艇倾覆，7人落水4人死亡", {"deaths": 4}),
+    ("车内两女一人无碍一人受伤", {"injured": 1}),
+    ("包括9名外国人在内的至少90人死亡", {"deaths": 90}),
+    ("车上乘客约有10人轻微擦伤", {"injured": 10}),
+    ("女子是否受伤仍不清楚", {}),
     # a breakdown by sex in brackets is an aside
     ("造成面包车上11人（5女6男）全部死亡", {"deaths": 11}),
     ("九人(五男四女)受伤", {"injured": 9}),
