@@ -186,6 +186,12 @@ CASES = [
     # a count after 被 is the agent, not the victims
     ("一学生被五名学生强行殴打致重伤,在送医院抢救无效后死亡", {"deaths": 1}),
     ("学生家长王某建刺死该校三年级学生刘某宸", {"deaths": 1}),
+    # not victims: escape (逃亡), searchers, durations, a count before 重伤 is not the dead
+    ("10名游客在泰国遭恐吓、大逃亡", {}),
+    ("500余人搜寻失联女孩", {}),
+    ("与家人失联约10个小时", {}),
+    ("失联十几个小时后告知退出", {}),
+    ("大巴翻车,4人死亡26人重伤", {"deaths": 4, "serious_injured": 26, "injured": 26}),
     # an exact figure within a vaguer one's range is the same count, stated precisely
     ("近万人丧生。九千二百余人死亡", {"deaths": 9200}),
     ("近30人死亡。经核实，28人死亡", {"deaths": 28}),
