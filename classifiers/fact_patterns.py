@@ -29,14 +29,14 @@ _COUNTER = r"(?:人次|人(?!民)|名|位|具|个|例)"
 # People named by what they are stand in for a counter (两男子受重伤, 一环卫工被撞身亡, 一家六口).
 _PERSON = (
     r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
-    r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|警察|消防员|士兵|军人|矿工|船员|渔民|路人)"
+    r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|辅警|警察|消防员|士兵|军人|矿工|船员|渔民|路人|初中生|高中生)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
 # The living only: 12具疑似失联人员遗体 counts bodies, not missing people.
 _WHO_LIVING = rf"(?:(?:人次|人(?!民)|名|位|个|例){_PERSON}?|{_PERSON}|口人?)"
 # Characters a gap between a headcount and its verb may not contain: clause punctuation,
 # another number, or words that start another statement.
-_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻]{0,10}?"
+_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻否搜寻]{0,10}?"
 _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿]{0,5}?"
 
 # A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
@@ -52,20 +52,21 @@ _CN_DIGIT = r"[\d零〇一二两三四五六七八九十百千万亿几数]"
 _TAKES = rf"{_CN_DIGIT}+[余多]?[人名](?:$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
 _VERB_TAKES_COUNT = rf"(?!{_TAKES})"
 _VERB_END = r"(?=$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
-_NOT_NEXT = rf"(?![人名]?(?:受伤|伤|失踪|失联|下落|死亡|遇难)(?!{_TAKES}))"
+_NOT_NEXT = rf"(?![人名]?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难)(?!{_TAKES}))"
 NOUN_COUNT = "(?>" + COUNT + ")"
 _DEATH_VERB = (
     r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
     r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|"
-    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤)|亡(?!羊))"
+    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|(?<![逃流灭存兴危])亡(?!羊|命))"
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 _MISSING_VERB = r"(?:失踪|失联|下落不明)"
 _SERIOUS = r"(?:受重伤|重伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
+_SERIOUS_GATE = "重伤|伤势|伤情|危重|病危|垂危|急性中毒"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
-    r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|[烧烫砸撞摔刺炸咬割]伤|伤(?![心害痕疤口势情者员亡残病感]))"
+    r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
     r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治))"
 )
 _POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
@@ -78,7 +79,7 @@ _KILL_FIRST = (
     r"(?<![生吓笑气累乐])死了)(?:了)?"
 )
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
-_TREATED = r"(?:失明(?!的)|(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费))"
+_TREATED = r"(?:失明(?!的)|(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费|的))"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,10 @@ class FactPattern:
     ``implied`` patterns state no number: their ``num`` group is the one victim they name
     (司机当场死亡, 致其死亡), and the fact's value is 1. ``numeral`` patterns cannot match a
     clause without a numeral character (the caller skips them there: most clauses with a
-    casualty word hold no number, and every pattern costs a scan).
+    casualty word hold no number, and every pattern costs a scan). ``summed`` patterns match a
+    list of coordinated counts in ``num``; the fact's value is the sum of its items. A ``gate``
+    is a cheap search a clause must pass before the pattern (which starts with a count, and so
+    is slow to scan) runs on it.
     """
 
     field: str
@@ -96,10 +100,22 @@ class FactPattern:
     regex: re.Pattern[str]
     implied: bool = False
     numeral: bool = True
+    summed: bool = False
+    gate: re.Pattern[str] | None = None
 
 
-def _p(field: str, kind: str, pattern: str, implied: bool = False, numeral: bool | None = None) -> FactPattern:
-    return FactPattern(field, kind, re.compile(pattern), implied, not implied if numeral is None else numeral)
+def _p(
+    field: str,
+    kind: str,
+    pattern: str,
+    implied: bool = False,
+    numeral: bool | None = None,
+    summed: bool = False,
+    gate: str | None = None,
+) -> FactPattern:
+    numeral = not implied if numeral is None else numeral
+    compiled_gate = None if gate is None else re.compile(gate)
+    return FactPattern(field, kind, re.compile(pattern), implied, numeral, summed, compiled_gate)
 
 
 # One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
@@ -110,7 +126,7 @@ _ONE = (
     r"老人|老太|老汉|妇女|产妇|孕妇|青年|少年|小伙子|小伙|女生|男生|环卫工|行人|"
     r"民警|警察|辅警|消防员|路人|车主|骑手|外卖小哥|外卖员|快递员|教师|老师|医生|护士|"
     r"干部|指挥官|女星|明星|歌手|演员|租客|房东|妻子|丈夫|母亲|父亲|儿子|女儿|受害人|受害者|"
-    r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|"
+    r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|伤者|"
     r"[\u4e00-\u9fff]某(?:某|[甲乙丙丁])?(?!娱|小区|公司|地|处|医院|单位|网|酒店|学校|村|镇|县|市|区|工地|厂|品牌|些|种|天|日|年|时))"
 )
 # (Group nouns — 乘客, 游客, 村民, 学生, 工人, 伤者 … — are left out: a bare 乘客受伤 is as often
@@ -120,31 +136,62 @@ _NOT_COUNTED = (
 )
 _NOT_PLURAL = r"(?![们等和与及、])"
 # Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
-_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡]{0,16}?"
+_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡否]{0,16}?"
 _DEATH_ONE = (
     r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
     r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
-    r"致死(?!率|病例)|离世|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
+    r"致死(?!率|病例)|离世|牺牲(?=了|$)|之死(?!亡)|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
 )
 # (An injury the victim died of is a death: 重伤身亡, 受伤后死亡.)
 _DIED_AFTER = r"(?![^，。；,;！？!?\n]{0,3}?(?:身亡|离世|死亡|不治))"
 _INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))" + _DIED_AFTER
 _SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)" + _DIED_AFTER
-_KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死)(?:了)?"
+_KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死|溺死|毒死)(?:了)?"
 _VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
+
 _NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
-_PAIR = r"(?:夫妻|夫妇|母子|母女|父子|父女|情侣|恋人|兄弟|姐妹|祖孙)"
+_NOT_DIED = r"(?![^，。；,;！？!?\n\d]{0,6}?(?:死亡|身亡|不治|遇难|抢救无效))"
+_NEAR_KILL = r"[^，。；,;！？!?\n\d]{0,10}?"
+_PAIR = r"(?:夫妻|夫妇|母子|母女|父子|父女|情侣|恋人|兄弟|姐妹|姐弟|兄妹|祖孙)"
 _BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
 _CAUSE = r"(?:因|在|于|被|由于)[^，。；,;！？!?\n\d]{0,20}?"
 
+
+_BARE = r"(?<![A-Za-z\d.\-·/:~－—])(?P<pre>)(?P<num>\d{1,5})"
+_NOT_NOUN = r"(?!人数|率|病例|者|事故|案)"
+_REL = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤死亡]{0,6}?(?:中)?(?:有|为|是|共有|共)?"
+_REL_COUNTER = r"(?:人(?!民|次)|名|位)"
+_LONG_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡称说表示和与及]{0,24}?"
+_STRICT_DEATH = (
+    r"(?:死亡|身亡|遇难|罹难|丧生|殒命|溺亡|坠亡|不治|抢救无效)"
+    r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
+)
+
+# Coordinated counts (2名女童、4名女子及1名男子死亡; 三名司机和两名乘客受伤): the whole list is
+# the ``num`` group and the caller adds up its items (COORD_ITEM). They run only on clauses with
+# a conjunction and two numerals.
+_ITEM_NUMBER = r"(?:\d+|[零〇一二两三四五六七八九十百千]+)(?:余|多)?"
+_NOT_IN_NOUN = "和与及伤救困逃另死亡重轻失中遇难罹丧殒溺毙踪联送被"
+_ITEM_NOUN = rf"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿{_NOT_IN_NOUN}]{{0,8}}?"
+COORD_ITEM = re.compile(rf"(?P<n>{_ITEM_NUMBER})")
+# An item: a count with a counter and a noun (3名巴基斯坦士兵), a count of one sex (三男两女), or a
+# count of a person noun (两民警一辅警, 2名警察). Items are joined by a conjunction, or by nothing
+# when each names its people (三男两女, 2名警察1名辅警; not 7人落水4人死亡).
+_TIGHT = rf"{_ITEM_NUMBER}(?:[名位个]?{_PERSON}|[名个]?[男女](?:性|子|孩|童|生)?)"
+_LOOSE = rf"{_ITEM_NUMBER}(?:名|位|个|人(?!民)){_ITEM_NOUN}"
+_ITEM = rf"(?:{_TIGHT}|{_LOOSE})"
+_AND = "(?:、|和|及|与|以及|跟)"
+_COORD = _PRE + rf"(?P<num>{_TIGHT}(?:{_AND}?{_TIGHT}){{1,6}}|{_ITEM}(?:{_AND}{_ITEM}){{1,6}})"
+_CN_OR_DIGIT = "\\d零〇一二两三四五六七八九十百千"
+COORD_GATE = re.compile(rf"[{_CN_OR_DIGIT}][^，。；,;{_CN_OR_DIGIT}]{{1,10}}[{_CN_OR_DIGIT}]")
 
 # A clause without one of these characters (after masking) states no count.
 NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 # Only clauses containing one of these characters can state a fact; the full patterns (slow:
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
-    r"死|亡|遇难|罹难|丧|殒|毙|殉职|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
+    r"死|亡|遇难|罹难|丧|殒|毙|殉职|牺牲|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
     r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
@@ -155,18 +202,18 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT),
     _p("deaths", "total", _KILL_FIRST + COUNT + _WHO),
     # 无生命体征 is unambiguous: the gap may hold words the general gap refuses (2人被救出时已无生命体征).
-    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征"),
-    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤)"),
-    _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT),
+    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征", gate="生命体征"),
+    _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数|病例)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤|亡人数|亡率|亡病例)", gate="死"),
+    _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, gate="失踪|失联|下落不明"),
     _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT),
+    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT, gate=_SERIOUS_GATE),
     _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR),
-    _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT),
-    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT),
+    _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR, gate="轻微伤"),
+    _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT, gate="轻伤|伤势较轻|轻度受伤"),
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT, gate="伤"),
     # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
-    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED),
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED, gate="失明|治疗|住院"),
     _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
     # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
     # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
@@ -174,12 +221,13 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", r"(?<![受重轻损创悲忧感中])伤(?:了)?" + NOUN_COUNT + r"(?:人(?!民|心)|名)" + _VERB_END),
     _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
     _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])"),
-    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED),
+    _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])", gate="伤"),
+    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED, gate="中毒|症状|不适|就医|就诊"),
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
     # 致其死亡, 受伤司机.
     _p("deaths", "total", _VICTIM + _ONE_GAP + _DEATH_ONE, implied=True),
-    _p("deaths", "total", _KILL_ONE + _NEAR + _VICTIM, implied=True),
+    # (The victim may be described at some length: 刺死该校三年级学生刘某宸.)
+    _p("deaths", "total", _KILL_ONE + _NEAR_KILL + _VICTIM + r"(?!的?(?:事故|事件|悲剧|新闻))", implied=True),
     _p("deaths", "total", r"致(?P<num>其)[^，。；,;！？!?\n\d]{0,4}?(?:死亡|身亡)", implied=True),
     _p("injured", "serious", _VICTIM + _ONE_GAP + _SERIOUS_ONE, implied=True),
     _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
@@ -187,28 +235,61 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
     _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
-    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)"),
-    _p("injured", "serious", COUNT + r"重伤"),
+    # (Not when they died: 另外一名伤者已不幸死亡.)
+    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)" + _NOT_DIED, gate="伤[者员]|受伤人员"),
+    _p("injured", "serious", COUNT + r"重伤", gate="重伤"),
     # 一对母子 / 夫妻双双 + death verb: two.
     _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
     _p("deaths", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _DEATH_VERB, numeral=False),
     # A count with a role noun the short gap cannot hold: 一名伤者已不幸死亡, 一名女队员遇难.
     _p("deaths", "total", COUNT + r"(?:名|位|个)[^，。；,;！？!?\n\d]{0,2}?" + _ONE + _ONE_GAP + _DEATH_ONE),
     # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
-    _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB),
+    _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
-    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)"),
+    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
     # A count without a counter, opening its clause before a cause: 17在事故中死亡.
     _p("deaths", "total", r"^(?P<pre>)(?P<num>\d+)(?=[在因于被])" + _CAUSE + _DEATH_VERB),
     # Killed in pairs: 撞死双胞胎姐妹.
     _p("deaths", "total", r"(?P<pre>)" + _KILL_ONE + _NEAR + r"(?:双胞胎)?(?P<num>" + _PAIR + ")", numeral=False),
     # Updates from one figure to another: 死亡人数由6人增至11人.
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数)?(?:已)?(?:由|从)" + NUMBER_PATTERN + r"人?" + COUNT),
+    # Phase 5. Counts without a counter word: 两轻伤, 三轻微伤; an Arabic count right before its
+    # verb (6人死亡11受伤), not part of a code, date or range (H1N1死亡, 2018-2019死亡人数).
+    _p("injured", "light", COUNT + r"轻伤(?!害)", gate="轻伤"),
+    _p("injured", "minor", COUNT + r"轻微伤", gate="轻微伤"),
+    _p("injured", "total", _BARE + r"(?:受伤|负伤)" + _NOT_NOUN, gate=r"\d(?:受|负)伤"),
+    _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN, gate=r"\d(?:死亡|遇难|身亡|丧生|罹难)"),
+    _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d失[踪联]"),
+    # The count after a relative clause: 遇难的乘客已达56人, 受伤的村民有12名, 失踪的渔民为3人.
+    _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡)的" + _REL + COUNT + _REL_COUNTER),
+    _p("injured", "total", r"受伤的" + _REL + COUNT + _REL_COUNTER),
+    _p("missing", "total", r"(?:失踪|失联)的" + _REL + COUNT + _REL_COUNTER),
+    # Counted as injured by an attributive: 一受伤的乘客, 两名受伤的工人, 3名受轻伤者.
+    _p(
+        "injured",
+        "total",
+        COUNT + r"(?:名|位|个)?受轻?伤(?:的)?[^，。；,;！？!?\n\d]{0,4}?" + rf"(?:者|人员|人(?!民)|{_PERSON}|{_ONE})",
+        gate="受轻?伤",
+    ),
+    # A counted person described at length before the verb (一名在工地干活的外地工人于昨日死亡):
+    # only with a counter for people and an unambiguous death verb.
+    _p("deaths", "total", COUNT + r"(?:名|位)" + _LONG_GAP + _STRICT_DEATH, gate="[名位]"),
+    # A pair lost: 一对父子登山失踪, 姐弟二人外出后双双失联.
+    _p("missing", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _MISSING_VERB),
+    _p("missing", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _MISSING_VERB, numeral=False),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
-    _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE),
+    _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE, gate="疏散|转移|撤离|安置"),
     _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
-    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER),
+    _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER, gate=_GATHER),
     _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
+)
+
+# Coordinated counts: the ``num`` group holds the list; facts.py sums COORD_ITEM over it.
+COORD_PATTERNS: tuple[FactPattern, ...] = (
+    _p("deaths", "total", _COORD + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT, summed=True),
+    _p("missing", "total", _COORD + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, summed=True),
+    _p("injured", "serious", _COORD + _GAP + _SERIOUS + _VERB_TAKES_COUNT, summed=True),
+    _p("injured", "total", _COORD + _GAP + _INJURED + _VERB_TAKES_COUNT, summed=True),
 )
 
 _MONEY = _PRE + rf"(?P<num>{NUMBER_PATTERN})(?P<q>余|多)?(?P<mul>千万|百万|万|亿)?(?P<q2>余|多)?"
@@ -232,35 +313,44 @@ ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤":
 MASK_PATTERN = re.compile(
     r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
     + NUMBER_PATTERN
-    + r"(?:多|余)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|天|周|公里|千米|米|吨|辆|次|层|楼|"
-    r"栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
+    + r"(?:多|余|几)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|个小时|个多小时|个钟头|天|周|公里|千米|米|"
+    r"吨|辆|次|层|楼|栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
 )
 # A clause with one of these words reports statistics or a hypothesis, not one event: its numbers
 # are ignored.
 STATISTICS_PATTERN = re.compile(
     r"每年|每天|每月|每日|年均|平均每|全年|去年同期|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
-    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若"
+    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若|一旦|万一|要是"
 )
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 
 # A clause whose death verb has no subject of its own (…不慎坠楼，当场身亡 / …，经抢救无效死亡):
 # the victims are the last people the sentence named before it.
+# An adverb of mishap may come after a few words of what happened (翻越围墙时不幸被勒身亡,
+# 边玩手机边充电突遭电击身亡).
 SUBJECTLESS_DEATH = re.compile(
-    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水)"
+    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|"
+    r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤他她其]{1,8}?(?:不幸|意外|当场|突遭))"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
     r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征|死在|"
     r"被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"
 )
-# Who a sentence names: a count of people (4名小学生, 一名女性游客) or one victim by role.
+# Who a sentence names: a count of people (4名小学生, 一名来自外地的女性游客, 一男子) or one
+# victim by role.
+# (Not the agent of a passive: in 一学生被五名学生殴打…，抢救无效后死亡 the victim is the one.)
 SUBJECT = re.compile(
-    r"(?<!第)"
+    r"(?<![第被])"
     + COUNT
-    + r"(?:(?:名|位|个)[^，。；,;！？!?\n\d]{0,6}?"
-    + rf"(?:{_ONE}|{_PERSON}|人)|人(?!民|员|次))"
+    + r"(?:(?:名|位|个)[^，。；,;！？!?\n\d]{0,10}?"
+    + rf"(?:{_ONE}|{_PERSON}|人)|人(?!民|员|次)|{_PERSON})"
     + r"|"
     + _NOT_COUNTED
     + rf"(?P<one>{_ONE}){_NOT_PLURAL}"
 )
 # Asides about a person in brackets — (女,24岁,江西瑞金人) — are not clauses of the sentence.
-PERSON_ASIDE = re.compile(r"[（(](?:男|女)[^（）()]{0,40}[）)]")
+# So are breakdowns of a count by sex: 十人(六男四女)当场死亡.
+PERSON_ASIDE = re.compile(
+    r"[（(](?:(?:男|女)[^（）()]{0,40}|"
+    r"(?<=[人名位][（(])(?=[^（）()]{0,20}[男女])[\d零〇一二两三四五六七八九十男女性名人个位、，,及和 ]{1,20})[）)]"
+)

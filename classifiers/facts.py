@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from classifiers.fact_patterns import (
     CLAUSE,
     CLAUSE_START,
+    COORD_GATE,
+    COORD_ITEM,
+    COORD_PATTERNS,
     LOSS_PATTERNS,
     MASK_PATTERN,
     NUMERAL,
@@ -48,7 +51,7 @@ _VAGUE_VALUES = {
 }
 _NEARLY_VALUES = {"近百": 100.0, "近千": 1000.0, "近万": 10000.0}
 _PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
-    ("夫妻", "夫妇", "母子", "母女", "父子", "父女", "情侣", "恋人", "兄弟", "姐妹", "祖孙"), 2.0
+    ("夫妻", "夫妇", "母子", "母女", "父子", "父女", "情侣", "恋人", "兄弟", "姐妹", "姐弟", "兄妹", "祖孙"), 2.0
 )
 _DEATH_WORD = re.compile(r"死|亡|遇难|罹难|丧|殒|不治|抢救无效|生命体征")
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
@@ -154,10 +157,23 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                     if sentence_end < 0 or sentence_end < clause.start():
                         sentence_end = _sentence_start(scanned, clause.start())
                     found += _carried_subject(scanned, sentence_end, clause, text)
+                    if found:
+                        # The victims hurt earlier in the sentence then died (…摔倒受伤，经抢救无效
+                        # 死亡): their injury is the death, not another casualty.
+                        mentions = [m for m in mentions if not _hurt_then_died(m, found[0], clause.start())]
                 mentions += found
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
+
+
+def _hurt_then_died(mention: Fact, death: Fact, clause_start: int) -> bool:
+    return (
+        mention.field in ("injured", "serious_injured")
+        and mention.start >= death.start
+        and mention.end <= clause_start
+        and mention.value == death.value
+    )
 
 
 def _masked(text: str) -> str:
@@ -205,6 +221,8 @@ def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
     masked = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), clause)
     patterns = PEOPLE_PATTERNS if NUMERAL.search(masked) else _NO_NUMERAL_PATTERNS
     found = list(_scan(masked, original, patterns, offset))
+    if patterns is PEOPLE_PATTERNS and COORD_GATE.search(masked):
+        found += _scan(masked, original, COORD_PATTERNS, offset)
     if "损" in clause:
         found += _scan(clause, original, LOSS_PATTERNS, offset)
     return found
@@ -213,7 +231,11 @@ def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
 def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...], offset: int) -> Iterable[Fact]:
     seen: set[tuple[str, int]] = set()
     for pattern in patterns:
+        if pattern.gate is not None and pattern.gate.search(haystack) is None:
+            continue
         for match in pattern.regex.finditer(haystack):
+            if _not_victims(pattern, match, haystack):
+                continue
             fact = _fact_from(pattern, match, original, offset)
             key = (fact.field if fact else "", match.start("num"))
             if fact is not None and key not in seen:
@@ -221,8 +243,25 @@ def _scan(haystack: str, original: str, patterns: tuple[FactPattern, ...], offse
                 yield fact
 
 
+def _not_victims(pattern: FactPattern, match: re.Match[str], haystack: str) -> bool:
+    """A count right after 被 is the agent (被五名学生殴打致重伤), one right after a Latin letter
+    is part of a code (H1N1死亡); 伤者 named as the one injured says nothing new."""
+    start = match.start()
+    if pattern.implied:
+        return pattern.field == "injured" and match.group("num") == "伤者"
+    if start == 0 or start not in (match.start("num"), match.start("pre") if "pre" in match.re.groupindex else -1):
+        return False
+    before = haystack[start - 1]
+    return before == "被" or ("A" <= before <= "Z") or ("a" <= before <= "z")
+
+
 def _fact_from(pattern: FactPattern, match: re.Match[str], original: str, offset: int) -> Fact | None:
-    parsed = (1.0, None, "implied") if pattern.implied else _parse_count(match)
+    if pattern.implied:
+        parsed: tuple[float, float | None, str] | None = (1.0, None, "implied")
+    elif pattern.summed:
+        parsed = _sum_items(match)
+    else:
+        parsed = _parse_count(match)
     if parsed is None:
         return None
     value, upper, qualifier = parsed
@@ -253,6 +292,21 @@ def _parse_count(match: re.Match[str]) -> tuple[float, float | None, str] | None
         high = parse_number(groups["num2"])
         upper = None if high is None else high * scale
     return value, upper, _qualifier(match, num, upper)
+
+
+def _sum_items(match: re.Match[str]) -> tuple[float, float | None, str] | None:
+    """三名男乘客和一名女乘客 → 4 (the items of a coordinated list, added up)."""
+    total, more = 0.0, False
+    for item in COORD_ITEM.finditer(match.group("num")):
+        number = item.group("n").rstrip("余多")
+        value = parse_number(number)
+        if value is None:
+            return None
+        total += value
+        more = more or number != item.group("n")
+    pre = match.group("pre") or ""
+    more = more or any(w in pre for w in ("超", "逾", "至少", "不少于"))
+    return total, None, "more_than" if more else ("approx" if "约" in pre else "exact")
 
 
 def _base_value(num: str) -> tuple[float, float | None] | None:
@@ -321,7 +375,43 @@ def _choose(facts: list[Fact]) -> Fact | None:
     updates = [f for f in facts if f.update]
     if updates:
         return max(updates, key=lambda f: f.start)
-    return max(facts, key=lambda f: (f.value, -f.start))
+    # A figure that another, more precise statement makes exact is dropped: 近万人 (8,000-10,000)
+    # and 九千二百余人 state the same count, and the second says which.
+    kept = [f for f in facts if not any(_refines(g, f) for g in facts)]
+    return max(kept or facts, key=lambda f: (f.value, -f.start))
+
+
+# How precisely a qualifier states a count (exact > 约 / 余 / range > 近 > 数十 …).
+_PRECISION = {"exact": 3, "approx": 2, "more_than": 2, "range": 2, "nearly": 1, "vague": 0}
+
+
+def _refines(precise: Fact, vague: Fact) -> bool:
+    """``precise`` states a count ``vague`` allows, more precisely (9,200 within 近万)."""
+    if _PRECISION.get(precise.qualifier, -1) <= _PRECISION.get(vague.qualifier, 3):
+        return False
+    low, high = _bounds(vague)
+    return low <= precise.value <= high
+
+
+def _bounds(fact: Fact) -> tuple[float, float]:
+    """The counts a statement allows: 近30 → 24-30, 约50 → 40-60, 30余 → 30-39, 数百 → 200-999."""
+    value = fact.value
+    if fact.qualifier == "nearly":
+        return value * 0.8, value
+    if fact.qualifier == "approx":
+        return value * 0.8, value * 1.2
+    if fact.qualifier == "range":
+        return value, fact.upper if fact.upper is not None else value
+    if fact.qualifier == "vague":
+        return value, value * 10 - 1
+    if fact.qualifier == "more_than":
+        if "余" in fact.text or "多" in fact.text:
+            unit = 1.0
+            while value >= unit * 10 and value % (unit * 10) == 0:
+                unit *= 10
+            return value, value + unit - 1 if unit > 1 else value + 1
+        return value, float("inf")
+    return value, value
 
 
 def _injured_total(total: Fact | None, by_field: dict[str, list[Fact]]) -> Fact | None:

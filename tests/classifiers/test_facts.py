@@ -126,6 +126,79 @@ CASES = [
     ("在纽约坠机事故中丧生的驾驶员不具备资质", {"deaths": 1}),
     ("宝宝竟因保姆疏忽，被活活闷死在车中", {"deaths": 1}),
     ("女孩毕某某在水池内摔倒，经市第一医院抢救无效后死亡", {"deaths": 1}),
+    # phase 5: coordinated counts add up (train: 2名女童、4名女子及1名男子死亡)
+    ("造成2名女童、4名女子及1名男子死亡", {"deaths": 7}),
+    ("目前已有至少3名巴基斯坦士兵及5名印度士兵死亡", {"deaths": 8}),
+    ("两名司机和三名乘客受伤", {"injured": 5}),
+    ("3名船员与2名渔民失踪", {"missing": 5}),
+    # lists without a conjunction when each item names its people (train: 三男两女全部死亡)
+    ("轿车内的三男两女全部死亡", {"deaths": 5}),
+    ("一男一女溺水身亡", {"deaths": 2}),
+    ("致两民警一辅警受伤", {"injured": 3}),
+    ("货车司机将2名警察1名辅警撞伤", {"injured": 3}),
+    ("快艇倾覆，7人落水4人死亡", {"deaths": 4}),
+    ("车内两女一人无碍一人受伤", {"injured": 1}),
+    ("包括9名外国人在内的至少90人死亡", {"deaths": 90}),
+    ("车上乘客约有10人轻微擦伤", {"injured": 10}),
+    ("女子是否受伤仍不清楚", {}),
+    # a breakdown by sex in brackets is an aside
+    ("造成面包车上11人（5女6男）全部死亡", {"deaths": 11}),
+    ("九人(五男四女)受伤", {"injured": 9}),
+    # the count after a relative clause
+    ("遇难的乘客已达56人", {"deaths": 56}),
+    ("受伤的村民超过20人", {"injured": 20}),
+    ("失踪的渔民有3人", {"missing": 3}),
+    # counts without a counter word; not codes or year ranges
+    ("事故造成3人死亡8受伤", {"deaths": 3, "injured": 8}),
+    ("致一死两轻伤", {"deaths": 1, "injured": 2}),
+    ("三轻微伤", {"injured": 3}),
+    ("H1N1死亡病例已达81例", {"deaths": 81}),
+    ("2018-2019死亡人数下降", {}),
+    # an attributive 住院 describes the victim, it is not an injury
+    ("一名住院的老年患者于昨晚死亡", {"deaths": 1}),
+    ("住院的病人很多", {}),
+    ("一名在工地干活的40多岁外地工人于昨日下午死亡", {"deaths": 1}),
+    # a subject without a counter word, or described at length, is carried to a later clause
+    ("一女子从五楼坠落，不幸当场死亡", {"deaths": 1}),
+    ("两男子在河中游泳，不慎溺水身亡", {"deaths": 2}),
+    ("一名来自广东的男性游客，在海边拍照时，不慎落水身亡", {"deaths": 1}),
+    ("一名初中生在河边玩耍，脚下打滑不幸溺水身亡", {"deaths": 1}),
+    ("男孩在家中玩手机，突遭电击身亡", {"deaths": 1}),
+    # pairs lost; verb-first killing; 牺牲 at the end of a clause
+    ("一对母女登山失联", {"missing": 2}),
+    ("姐弟俩外出后双双失踪", {"missing": 2}),
+    ("涉嫌溺死女婴", {"deaths": 1}),
+    ("再也听不到河里淹死小孩的事故了", {}),
+    ("一名民警在执行任务时不幸牺牲", {"deaths": 1}),
+    ("牺牲休息时间加班", {}),
+    # counted as injured by an attributive; 之死; hypotheses with 一旦; idioms with 死
+    ("车内一受伤的乘客无法救出", {"injured": 1}),
+    ("两名受伤的工人被送往医院", {"injured": 2}),
+    ("女驴友王某某之死为意外事故", {"deaths": 1}),
+    ("一旦砸伤行人就要担责", {}),
+    ("这是一个无解的死结", {}),
+    # the injured victim who then died is a death, not also an injury; 伤者 dies as one victim
+    ("一男子酒后驾驶摩托车发生事故,导致后座其母亲摔倒受伤,经抢救无效死亡", {"deaths": 1}),
+    ("肇事驾驶员驾车逃逸,伤者因伤势过重死亡", {"deaths": 1}),
+    ("送到医院的另外一名伤者已不幸死亡", {"deaths": 1}),
+    ("3人受伤，其中1人经抢救无效死亡", {"deaths": 1, "injured": 3}),
+    ("伤者已无生命危险", {}),
+    # a count after 被 is the agent, not the victims
+    ("一学生被五名学生强行殴打致重伤,在送医院抢救无效后死亡", {"deaths": 1}),
+    ("学生家长王某建刺死该校三年级学生刘某宸", {"deaths": 1}),
+    # not victims: escape (逃亡), searchers, durations, a count before 重伤 is not the dead
+    ("10名游客在泰国遭恐吓、大逃亡", {}),
+    ("500余人搜寻失联女孩", {}),
+    ("与家人失联约10个小时", {}),
+    ("失联十几个小时后告知退出", {}),
+    ("大巴翻车,4人死亡26人重伤", {"deaths": 4, "serious_injured": 26, "injured": 26}),
+    # an exact figure within a vaguer one's range is the same count, stated precisely
+    ("近万人丧生。九千二百余人死亡", {"deaths": 9200}),
+    ("近30人死亡。经核实，28人死亡", {"deaths": 28}),
+    ("5人死亡。截至目前近30人死亡", {"deaths": 30}),
+    ("数百人受伤。其中352人受伤", {"injured": 352}),
+    ("约50人失踪。目前48人失踪", {"missing": 48}),
+    ("30余人受伤，8人死亡。医院收治32人受伤", {"deaths": 8, "injured": 32}),
 ]
 
 
