@@ -22,7 +22,9 @@ ALIAS_WEIGHT = 2  # a text naming the unit itself counts double
 NAME_WEIGHT = 2  # a region named by its own name or alias …
 PLACE_WEIGHT = 1  # … counts double a place inside it
 KEYWORD_WEIGHT = 0.25  # score added per keyword point (capped) to the routing probability
-KEYWORD_CAP = 4
+KEYWORD_CAP = 4  # keyword points count up to this many …
+NAME_CAP = 4  # … and the unit's own names (ALIAS_WEIGHT each) up to this many on top: a text that
+# names a unit is stronger evidence than one more topic keyword, and a keyword flood cannot hide it
 SECONDARY_FACTOR = 0.5  # non-default departments of a routing class start at half its probability
 
 
@@ -71,12 +73,14 @@ class UnitResolver:
         self.classes = {c: [d for d in ds if d in known] for c, ds in rules["routing_classes"].items()}
         self.event_units = rules["event_type_units"]
         self.rule_units = rules.get("rule_units") or {}
-        self._term_weights: dict[str, list[tuple[str, int]]] = {}
+        self._term_weights: dict[str, list[tuple[str, int, bool]]] = {}  # term → (department, weight, is a name)
         for name, info in gazetteer.departments.items():
-            for term, weight in (
-                [(name, ALIAS_WEIGHT)] + [(a, ALIAS_WEIGHT) for a in info.aliases] + [(k, 1) for k in info.keywords]
+            for term, weight, is_name in (
+                [(name, ALIAS_WEIGHT, True)]
+                + [(a, ALIAS_WEIGHT, True) for a in info.aliases]
+                + [(k, 1, False) for k in info.keywords]
             ):
-                self._term_weights.setdefault(normalize(term), []).append((name, weight))
+                self._term_weights.setdefault(normalize(term), []).append((name, weight, is_name))
         self._terms = _Matcher(list(self._term_weights))
         # term → (region, weight): the region's own names count double, its places once.
         self._place_to_region: dict[str, tuple[str, int]] = {}
@@ -87,13 +91,16 @@ class UnitResolver:
         self._places = _Matcher(list(self._place_to_region))
 
     def keyword_scores(self, text: str) -> tuple[Counter[str], dict[str, list[str]]]:
-        """Per department: weighted count of distinct names/keywords found, and which."""
-        scores: Counter[str] = Counter()
+        """Per department: points of the distinct names and keywords found (keywords 1 each up to
+        KEYWORD_CAP, plus names ALIAS_WEIGHT each up to NAME_CAP), and which terms matched."""
+        keywords: Counter[str] = Counter()
+        names: Counter[str] = Counter()
         matched: dict[str, list[str]] = {}
         for term in set(self._terms.findall(text)):
-            for department, weight in self._term_weights[term]:
-                scores[department] += weight
+            for department, weight, is_name in self._term_weights[term]:
+                (names if is_name else keywords)[department] += weight
                 matched.setdefault(department, []).append(term)
+        scores = Counter({d: min(keywords[d], KEYWORD_CAP) + min(names[d], NAME_CAP) for d in matched})
         return scores, matched
 
     def regions(self, text: str) -> tuple[list[str], bool]:
@@ -163,7 +170,7 @@ class UnitResolver:
             for i, department in enumerate(self.classes.get(routing_class, [])):
                 value = probability * (1.0 if i == 0 else SECONDARY_FACTOR)
                 base[department] = max(base.get(department, 0.0), value)
-        combined = {d: base.get(d, 0.0) + KEYWORD_WEIGHT * min(scores[d], KEYWORD_CAP) for d in set(base) | set(scores)}
+        combined = {d: base.get(d, 0.0) + KEYWORD_WEIGHT * scores[d] for d in set(base) | set(scores)}
         return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
 
     def _with_locality(self, text: str, lead: str | None, co: list[str], why: list[str]) -> UnitDecision:

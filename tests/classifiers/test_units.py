@@ -91,3 +91,18 @@ def test_two_named_regions_with_unequal_weight_are_not_multi_region() -> None:
     text = "东港镇东港化工园区海塘村发生泄漏，东港镇正在处置，城东有居民闻到异味"
     decision = place_resolver().resolve(text, "环境污染", {})
     assert decision.unit.region == "东港镇" and not decision.multi_region
+
+
+def test_a_named_unit_is_not_hidden_by_another_units_keyword_flood() -> None:
+    # 住建局: five topic keywords (capped at four points) on top of the routing class (0.3 + 1.0);
+    # 信访局: named twice (four points) and two keywords (1.5; with one cap for both it was 1.0).
+    text = "信访局通报：商品房延期交付、物业费、维修基金、烂尾楼等信访、上访事项办理超期，信访办将督办"
+    decision = resolver().resolve(text, "民生诉求", {"城乡建设": 0.3})
+    assert decision.unit.department == "信访局"
+    assert "住房和城乡建设局" in [u.department for u in decision.co_units]
+
+
+def test_keyword_points_are_capped() -> None:
+    scores, matched = resolver().keyword_scores("商品房延期交付，物业费、维修基金、烂尾楼、公租房、棚改都有问题")
+    assert len(matched["住房和城乡建设局"]) >= 6
+    assert scores["住房和城乡建设局"] == 4
