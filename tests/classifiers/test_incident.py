@@ -100,18 +100,25 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 def test_the_label_files_are_well_formed_and_never_touch_the_test_sample() -> None:
-    train, full, sample = (
+    train, full, sample, band = (
         _rows("incident_train_labels.csv"),
         _rows("incident_gold_validation_full.csv"),
         _rows("incident_gold_validation.csv"),
+        _rows("incident_train_labels_band.csv"),
     )
     test_ids = {(r["source"], r["doc_id"]) for r in _rows("incident_gold.csv")}
-    for rows in (train, full):
+    for rows in (train, full, band):
         keys = [(r["source"], r["doc_id"]) for r in rows]
         assert len(keys) == len(set(keys))
         assert not set(keys) & test_ids
         assert all(r["incident"] in ("0", "1") and re.fullmatch(r"[0-9a-f]{40}", r["text_sha1"]) for r in rows)
     assert not {(r["source"], r["doc_id"]) for r in train} & {(r["source"], r["doc_id"]) for r in full}
+    # the phase-5 band labels are kept apart: distinct rows, and training does not read them
+    band_keys = {(r["source"], r["doc_id"]) for r in band}
+    assert not band_keys & {(r["source"], r["doc_id"]) for r in train + full}
+    assert {r["selected_by"] for r in band} == {"band5"}
+    assert BENCHMARKS / "incident_train_labels_band.csv" not in incident.HAND_LABEL_FILES
+    assert not band_keys & set(incident.hand_labels())
     # the validation file covers whole strata (weight 1) and keeps the phase-3 sample's labels
     for stratum in ("duee_disaster", "duee_life", "duee_other", "tnews"):
         rows = [r for r in full if r["stratum"] == stratum]
