@@ -17,8 +17,10 @@ person's death in a past accident is, like an anniversary, not a report of it.
 DuEE's ``is_disaster_accident`` disagrees with that definition in both directions (accident
 deaths tagged only 人生-死亡; air strikes tagged 灾害/意外), so the head is trained on
 :func:`training_label`: a hand label where one was read under the definition
-(``benchmarks/incident_train_labels.csv`` for the train split, ``incident_gold_validation_full.csv``
-for the validation split; ids and text sha1 only), else DuEE's label corrected by the rules below.
+(``classifiers/data/labels/incident_train_labels.csv`` for the train split,
+``incident_gold_validation_full.csv`` beside it for the validation split; ids and text sha1 only,
+shipped with the package so that ``monitor retrain`` anywhere trains on them), else DuEE's label
+corrected by the rules below.
 The decision adds the extracted casualty facts and the same overrides.
 """
 
@@ -54,20 +56,23 @@ ATTACK = re.compile(r"袭击|遇袭|纵火|行凶|枪击|枪案|砍人|持刀伤
 CASUALTY_FLOOR = 0.27
 
 
-_BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+LABELS_DIR = Path(__file__).resolve().parent / "data" / "labels"
 # Rows read and labelled by hand under the definition (ids + sha1 of the text, never the text).
-HAND_LABEL_FILES = (_BENCHMARKS / "incident_train_labels.csv", _BENCHMARKS / "incident_gold_validation_full.csv")
+HAND_LABEL_FILES = (LABELS_DIR / "incident_train_labels.csv", LABELS_DIR / "incident_gold_validation_full.csv")
 
 
 @cache
 def hand_labels() -> dict[tuple[str, str], tuple[str, bool]]:
-    """(source, id) -> (text sha1, incident) of every row read by hand; a missing file (an
-    installed package without the benchmarks) adds nothing. Validation rows marked ``read = no``
-    were not read (the rule label stands)."""
+    """(source, id) -> (text sha1, incident) of every row read by hand. Validation rows marked
+    ``read = no`` were not read (the rule label stands). The files ship with the package; a missing
+    one is an error, not an empty set, because training without it builds a different model."""
     out: dict[tuple[str, str], tuple[str, bool]] = {}
     for path in HAND_LABEL_FILES:
         if not path.exists():
-            continue
+            raise FileNotFoundError(
+                f"{path}: hand-labelled incident rows are missing; they ship with the classifiers package "
+                "(reinstall it or restore the file from the repository) and training needs them"
+            )
         with path.open(encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 if row.get("read", "yes") != "no":

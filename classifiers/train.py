@@ -122,7 +122,9 @@ def fit_head(spec: HeadSpec, x: sparse.csr_matrix, examples: Sequence[Example]) 
     gold = _select_incident(fitted, x, examples) if spec.select_on == "incident_gold" else None
     if gold is not None:
         scores, threshold = gold
-        selected_on = "labelled DuEE + TNEWS validation split (benchmarks/incident_gold_validation_full.csv)"
+        selected_on = (
+            "labelled DuEE + TNEWS validation split (classifiers/data/labels/incident_gold_validation_full.csv)"
+        )
     else:
         if spec.select_on and spec.select_on != "incident_gold":
             val_mask &= np.array([e.source == spec.select_on for e in examples])

@@ -164,6 +164,8 @@ def test_retrain_folds_corrections_in_and_guards_the_active_model(
     assert main([*base, "retrain", "--data", str(corpus_subset)]) == 1
     out = capsys.readouterr().out
     assert "NOT activated" in out and "| routing (unsegmented) (corpus test split) |" in out
+    # the incident decision is compared on the hand-labelled test sample rows the subset holds
+    assert "| incident vs not (hand-labelled) (corpus test split) |" in out
     settings = load_settings(env={}, cli={"data_dir": str(tmp_path)}).settings
     assert resolve_models_dir(settings) == SHIPPED_MODELS_DIR
     versions = [p for p in (tmp_path / "models").iterdir() if p.is_dir() and not p.name.startswith(".")]

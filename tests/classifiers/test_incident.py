@@ -94,8 +94,12 @@ def test_a_hand_label_wins_over_the_rules_only_for_the_text_it_was_read_on(monke
     assert training_label(changed) is True  # the corpus text changed: the label is not applied
 
 
+LABELS = Path(incident.LABELS_DIR)
+
+
 def _rows(name: str) -> list[dict[str, str]]:
-    with (BENCHMARKS / name).open(encoding="utf-8") as handle:
+    folder = LABELS if (LABELS / name).exists() else BENCHMARKS
+    with (folder / name).open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -170,3 +174,16 @@ def test_inter_annotator_agreement_rows_are_read_from_the_gold_file() -> None:
     # measured 2026-11-22: 3 disagreements, kappa 0.983 (stratum-weighted 0.986), F1 0.988 (0.987)
     assert plain["kappa"] >= 0.95 and weighted["kappa"] >= 0.95
     assert weighted["f1"] >= 0.95
+
+
+def test_the_labels_training_reads_ship_inside_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    package = Path(incident.__file__).resolve().parent
+    for path in incident.HAND_LABEL_FILES:
+        assert path.is_file() and package in path.parents  # the wheel and the image carry classifiers/
+    incident.hand_labels.cache_clear()
+    monkeypatch.setattr(incident, "HAND_LABEL_FILES", (tmp_path / "missing.csv",))
+    try:
+        with pytest.raises(FileNotFoundError, match="training needs them"):
+            incident.hand_labels()
+    finally:
+        incident.hand_labels.cache_clear()
