@@ -104,14 +104,15 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 def test_the_label_files_are_well_formed_and_never_touch_the_test_sample() -> None:
-    train, full, sample, band = (
+    train, full, sample, band, band6 = (
         _rows("incident_train_labels.csv"),
         _rows("incident_gold_validation_full.csv"),
         _rows("incident_gold_validation.csv"),
         _rows("incident_train_labels_band.csv"),
+        _rows("incident_train_labels_band6.csv"),
     )
     test_ids = {(r["source"], r["doc_id"]) for r in _rows("incident_gold.csv")}
-    for rows in (train, full, band):
+    for rows in (train, full, band, band6):
         keys = [(r["source"], r["doc_id"]) for r in rows]
         assert len(keys) == len(set(keys))
         assert not set(keys) & test_ids
@@ -123,6 +124,15 @@ def test_the_label_files_are_well_formed_and_never_touch_the_test_sample() -> No
     assert {r["selected_by"] for r in band} == {"band5"}
     assert BENCHMARKS / "incident_train_labels_band.csv" not in incident.HAND_LABEL_FILES
     assert not band_keys & set(incident.hand_labels())
+    # phase 6 read the wider band [0.05, 0.95) and keeps the band5 rows with their labels; not adopted
+    # either (no gain beyond noise), so training does not read this file
+    band6_keys = {(r["source"], r["doc_id"]) for r in band6}
+    assert not band6_keys & {(r["source"], r["doc_id"]) for r in train + full}
+    assert {r["selected_by"] for r in band6} == {"band5", "band6"}
+    assert [r for r in band6 if r["selected_by"] == "band5"] == sorted(band, key=lambda r: (r["source"], r["doc_id"]))
+    assert all(r["stratum"] in ("duee_life", "duee_other", "tnews") for r in band6)
+    assert LABELS / "incident_train_labels_band6.csv" not in incident.HAND_LABEL_FILES
+    assert not band6_keys & set(incident.hand_labels())
     # the validation file covers whole strata (weight 1) and keeps the phase-3 sample's labels
     for stratum in ("duee_disaster", "duee_life", "duee_other", "tnews"):
         rows = [r for r in full if r["stratum"] == stratum]
