@@ -19,6 +19,7 @@ import numpy as np
 
 from classifiers.corpora import CORPUS_FILES, Example, default_data_dir, load_examples
 from classifiers.facts import extract_facts
+from classifiers.incident import LABELS_DIR
 from classifiers.pipeline import Pipeline
 from classifiers.types import Doc
 
@@ -274,9 +275,7 @@ INCIDENT_GOLD_VALIDATION = GOLD_SENTENCES.with_name("incident_gold_validation.cs
 # could be an incident read by hand; the rest, TNEWS and DuEE non-disaster rows without a single
 # accident or casualty word, marked read = no and not incidents): chooses the head's C and threshold.
 # Training reads it too (its read rows are labels of the final refit), so it ships with the package.
-INCIDENT_GOLD_VALIDATION_FULL = (
-    Path(__file__).resolve().parent / "data" / "labels" / ("incident_gold_validation_full.csv")
-)
+INCIDENT_GOLD_VALIDATION_FULL = LABELS_DIR / "incident_gold_validation_full.csv"
 
 
 def weighted_binary(truth: Sequence[int], predicted: Sequence[int], weights: Sequence[float]) -> dict[str, float]:
