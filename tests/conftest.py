@@ -30,6 +30,20 @@ START = datetime(2026, 9, 24, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai
 
 
 @pytest.fixture
+async def play() -> AsyncIterator[Any]:
+    """A feed playground served on loopback (tests/feedplay.py, a Playground); held and
+    never-answering handlers are released at teardown."""
+    from .feedplay import Playground, start  # feedplay imports this module's START
+
+    playground = Playground()
+    server = await start(playground)
+    yield playground
+    playground.release.set()
+    playground.never.set()
+    await server.close()
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
 

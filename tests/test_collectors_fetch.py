@@ -12,18 +12,7 @@ import pytest
 from monitor.collectors.fetch import Fetcher, FetchLimits
 from monitor.collectors.health import Outcome
 
-from .feedplay import Playground, start
-
 MONITOR = Path(__file__).resolve().parents[1] / "monitor"
-
-
-@pytest.fixture
-async def play():
-    playground = Playground()
-    server = await start(playground)
-    yield playground
-    playground.release.set()
-    await server.close()
 
 
 async def settle(condition, rounds: int = 20_000) -> None:

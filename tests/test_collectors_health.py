@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from monitor.collectors.polling import Collector
@@ -16,21 +15,13 @@ from monitor.storage.repo.sources import latest_health_events, source_events_for
 from monitor.storage.schema import outbox
 
 from .engine_support import Svc
-from .feedplay import Playground, Step, rss, start
+from .feedplay import Step, rss
 from .test_collectors_poll import add, config, state
 
 
 class FarCalendar(WorkCalendar):
     def covered_until(self) -> date:
         return date(2099, 12, 31)
-
-
-@pytest.fixture
-async def play():
-    playground = Playground()
-    server = await start(playground)
-    yield playground
-    await server.close()
 
 
 async def test_failing_and_silent_sources_are_events_the_watchdog_alerts_on(db, clock, play):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import random
 
-import pytest
 from sqlalchemy import select
 
 from monitor.collectors.polling import Collector
@@ -13,17 +12,7 @@ from monitor.domain import SourceKind
 from monitor.storage.repo.items import load_evidence
 from monitor.storage.schema import items
 
-from .feedplay import Playground, start
 from .test_collectors_poll import add, config, poll_due, state
-
-
-@pytest.fixture
-async def play():
-    playground = Playground()
-    server = await start(playground)
-    yield playground
-    await server.close()
-
 
 NEXT = 'a:contains("下一页")'  # the link is found by its text, as on most government sites
 OPTIONS = {"item": "ul.news li", "date": "span", "next": NEXT, "max_pages": 3, "fetch_articles": False}

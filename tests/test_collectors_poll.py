@@ -17,21 +17,12 @@ from monitor.storage.repo.items import item_spread, load_evidence
 from monitor.storage.repo.sources import add_sources, get_source, source_events_for
 from monitor.storage.schema import fetches, items
 
-from .feedplay import Playground, Step, rss, start
+from .feedplay import Step, rss
 
 STORY = (
     "9月24日上午，明湖市东港化工园区一企业发生爆炸，市应急管理局第一时间组织救援，"
     "目前已造成3人受伤，伤者已送医救治，事故原因正在调查中。市政府要求全力做好善后处置工作。"
 )
-
-
-@pytest.fixture
-async def play():
-    playground = Playground()
-    server = await start(playground)
-    yield playground
-    playground.never.set()
-    await server.close()
 
 
 def config(**limits) -> CollectorConfig:

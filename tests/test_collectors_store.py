@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import random
 
-import pytest
 from sqlalchemy import select, text
 
 from monitor.collectors.polling import Collector
 from monitor.storage.schema import items
 
-from .feedplay import Playground, Step, rss, start
+from .feedplay import Step, rss
 from .test_collectors_poll import add, config, state
-
-
-@pytest.fixture
-async def play():
-    playground = Playground()
-    server = await start(playground)
-    yield playground
-    await server.close()
 
 
 async def stored(db) -> dict[str, object]:

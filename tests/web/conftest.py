@@ -36,6 +36,20 @@ from monitor.web.auth.passwords import PasswordHasher
 REPO = Path(__file__).resolve().parents[2]
 ORG = load_org(REPO / "playbooks/org/demo-city.yaml")
 PASSWORD = "correct-horse-42"
+# A valid 新增信息源 form (tests change one field at a time).
+SOURCE = {
+    "name": "明湖日报",
+    "url": "https://news.minghu.example/rss.xml",
+    "kind": "feed",
+    "media_tier": "city",
+    "region_hint": "",
+    "poll_min_s": "300",
+    "poll_max_s": "3600",
+    "expected_per_day": "20",
+    "credentials_ref": "",
+    "options": "{}",
+    "enabled": "on",
+}
 ACCOUNTS = {
     UserRole.DUTY_OFFICER: NewAccount("duty", UserRole.DUTY_OFFICER, "朱敏", person_id="zhu_min"),
     UserRole.UNIT_HANDLER: NewAccount(

@@ -6,7 +6,7 @@ from datetime import timedelta
 from monitor.domain import UserRole
 from monitor.web.auth.accounts import NewAccount, add_account
 
-from .conftest import PASSWORD, confirmed_incident, login, post_form
+from .conftest import PASSWORD, confirmed_incident, csrf_of, login, post_form
 from .test_live import next_ids
 
 RELEASE = "GB80-AUTH-RELEASE-5H"
@@ -34,7 +34,7 @@ async def test_rows_follow_new_obligations_acknowledgements_and_time(web_env):
     assert f'data-rule="{RELEASE}"' in data["html"] and data["overdue"] == 0
     assert f'action="/incidents/{incident}/actions/acknowledge"' in data["html"]
     assert 'name="return_to" value="/leader?hours=6"' in data["html"]
-    token = await _csrf(leader)
+    token = await csrf_of(leader)
     assert f'name="_csrf" value="{token}"' in data["html"]  # the swapped-in forms still post
     assert "确认收到</span>" not in data["html"] and "data-acked" not in data["html"]
 
@@ -69,8 +69,8 @@ async def test_a_leader_stream_announces_changes_made_by_others(web_env):
     assert 'data-acked="duty"' in data["html"]
 
 
-async def test_a_department_leader_sees_only_their_units(web_env):
-    env = web_env
+async def _department_leader_and_two_incidents(env):
+    """A logged-in leader of 住建局 only (陈国栋), a 住建 incident and an 应急 incident."""
     await add_account(
         env.db, env.hasher, env.clock, env.services.org,
         NewAccount("chen", UserRole.LEADER, "陈国栋", person_id="chen_guodong"), PASSWORD, actor="test",
@@ -79,6 +79,12 @@ async def test_a_department_leader_sees_only_their_units(web_env):
     emergency = await confirmed_incident(env, title="应急事件", owner_unit="emergency")
     chen = await env.new_client()
     await login(chen, "chen", PASSWORD)
+    return chen, housing, emergency
+
+
+async def test_a_department_leader_sees_only_their_units(web_env):
+    env = web_env
+    chen, housing, emergency = await _department_leader_and_two_incidents(env)
     data = await (await chen.get("/leader/rows?hours=72")).json()
     assert data["incidents"] == [housing] and "应急事件" not in data["html"]
     city = await env.login(UserRole.LEADER)  # a 副市长 of the 人民政府 sees the whole city
@@ -98,22 +104,9 @@ async def test_only_leaders_and_admins_get_the_rows(web_env):
     assert resp.status in (302, 303, 401)
 
 
-async def _csrf(client) -> str:
-    from .conftest import csrf_of
-
-    return await csrf_of(client)
-
-
 async def test_a_role_changed_on_the_org_page_changes_the_leaders_units_at_once(web_env):
     env = web_env
-    await add_account(
-        env.db, env.hasher, env.clock, env.services.org,
-        NewAccount("chen", UserRole.LEADER, "陈国栋", person_id="chen_guodong"), PASSWORD, actor="test",
-    )  # fmt: skip
-    housing = await confirmed_incident(env, title="住建事件", owner_unit="housing")
-    emergency = await confirmed_incident(env, title="应急事件", owner_unit="emergency")
-    chen = await env.new_client()
-    await login(chen, "chen", PASSWORD)
+    chen, housing, emergency = await _department_leader_and_two_incidents(env)
     assert (await (await chen.get("/leader/rows?hours=72")).json())["incidents"] == [housing]
     admin = await env.login(UserRole.ADMIN)
     person = env.services.org.people["chen_guodong"]

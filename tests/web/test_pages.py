@@ -9,22 +9,9 @@ from sqlalchemy import insert, update
 from monitor.domain import OpinionLevel, UserRole
 from monitor.storage.schema import items, source_events, sources
 
-from .conftest import add_incident, post_form
+from .conftest import SOURCE, add_incident, post_form
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "monitor/web/templates"
-SOURCE = {
-    "name": "明湖日报",
-    "url": "https://news.minghu.example/rss.xml",
-    "kind": "feed",
-    "media_tier": "city",
-    "region_hint": "",
-    "poll_min_s": "300",
-    "poll_max_s": "3600",
-    "expected_per_day": "20",
-    "credentials_ref": "",
-    "options": "{}",
-    "enabled": "on",
-}
 
 
 async def test_add_and_edit_sources_with_named_errors_and_audit(web_env):

@@ -13,21 +13,8 @@ from monitor.collectors.sources import check_source
 from monitor.domain import UserRole
 from monitor.storage.schema import sources
 
-from .conftest import post_form
+from .conftest import SOURCE, post_form
 
-SOURCE = {
-    "name": "明湖日报",
-    "url": "https://news.minghu.example/rss.xml",
-    "kind": "feed",
-    "media_tier": "city",
-    "region_hint": "",
-    "poll_min_s": "300",
-    "poll_max_s": "3600",
-    "expected_per_day": "20",
-    "credentials_ref": "",
-    "options": "{}",
-    "enabled": "on",
-}
 LIST = {"kind": "html_list", "url": "https://www.minghu.gov.cn/xwzx/"}
 
 # (changed fields, field at fault, what the message under that field says)
