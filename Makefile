@@ -24,6 +24,7 @@ demo: $(RUNTIME_STAMP)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check monitor classifiers tests benchmarks
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
