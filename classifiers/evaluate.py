@@ -218,7 +218,7 @@ def evaluate_fact_sentences(
             key = (example.source, example.id, hashlib.sha1(sentence.encode("utf-8")).hexdigest())
             if key in gold:
                 seen += 1
-                ok = _sentence_right(sentence, gold[key])
+                ok = sentence_right(sentence, gold[key])
                 right += ok
                 if not ok:
                     misses.append(sentence[:40])
@@ -259,7 +259,8 @@ def fact_rows(data_dir: Path, examples: Sequence[Example]) -> list[dict[str, Any
     return rows
 
 
-def _sentence_right(sentence: str, labels: dict[str, str]) -> bool:
+def sentence_right(sentence: str, labels: dict[str, str]) -> bool:
+    """Whether the extractor gives exactly the labelled deaths, injured and missing (blank = none)."""
     facts = extract_facts(sentence)
     for field in ("deaths", "injured", "missing"):
         want = float(labels[field]) if labels[field] else None
