@@ -11,10 +11,12 @@ every sentence that has a casualty word and any numeral (or 无/没有/未) into
 
 ``python benchmarks/sample_facts_fifth.py IN.jsonl [IN2.jsonl …] --out OUT.tsv`` then keeps the
 sentences with a numeral (or 无人/没有人员/未造成人员) within a few characters of a casualty word —
-the rule of the fourth set, applied to the OpenCC simplified form so traditional pages match too —
+the rule of the fourth set (the sixth set adds 殒命/丧命/毙命/不治/身故 to its casualty words), applied to the OpenCC simplified form so traditional pages match too —
 drops repeats (same simplified text), draws at most ``--max`` of them at random (fixed seed), and
 writes ``OUT.tsv`` (id, reader, url, sha1 of the sentence as transcribed, sentence) for labelling.
-The extractor is never run here. ``benchmarks/facts_gold_fifth.csv`` keeps the ids, addresses,
+``--exclude`` takes earlier draws' ``OUT.tsv`` files: their sentences are never drawn again (the
+sixth set, drawn after the fifth was scored and its misses read, excludes the fifth's). The
+extractor is never run here. ``benchmarks/facts_gold_fifth.csv`` keeps the ids, addresses,
 sha1 and labels, not the text.
 """
 
@@ -32,7 +34,7 @@ from pathlib import Path
 import opencc
 
 SEED = 20261123
-CAS = "死|亡|伤|失踪|失联|遇难|丧生|罹难|遇害|溺|遗体|尸体"
+CAS = "死|亡|伤|失踪|失联|遇难|丧生|罹难|遇害|溺|遗体|尸体|殒命|丧命|毙命|不治|身故"
 DIGIT = "[0-9０-９一二两三四五六七八九十百千万几数]"
 NEAR = re.compile(
     rf"(?:{DIGIT}|无人|没有人员|未造成人员)[^。！？，；\n]{{0,8}}(?:{CAS})|(?:{CAS})[^。！？，；\n]{{0,6}}{DIGIT}"
@@ -58,9 +60,19 @@ def read_transcripts(paths: list[Path]) -> list[dict[str, str]]:
     return rows
 
 
-def draw(rows: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
+def drawn_before(paths: list[Path]) -> set[str]:
+    """Simplified text of the sentences earlier draws took (their ``OUT.tsv`` files)."""
     t2s = opencc.OpenCC("t2s")
     seen: set[str] = set()
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as handle:
+            seen.update(t2s.convert(row["sentence"]) for row in csv.DictReader(handle, delimiter="\t"))
+    return seen
+
+
+def draw(rows: list[dict[str, str]], limit: int, exclude: set[str] | None = None) -> list[dict[str, str]]:
+    t2s = opencc.OpenCC("t2s")
+    seen: set[str] = set(exclude or ())
     kept: list[dict[str, str]] = []
     for row in rows:
         simplified = t2s.convert(row["sentence"])
@@ -80,9 +92,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--max", type=int, default=150)
     parser.add_argument("--prefix", default="w", help="id prefix, e.g. the reader's letter")
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="earlier draws' OUT.tsv files")
     args = parser.parse_args(argv)
     rows = read_transcripts(args.transcripts)
-    kept = draw(rows, args.max)
+    kept = draw(rows, args.max, drawn_before(args.exclude))
     with args.out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t")
         writer.writerow(["id", "reader", "url", "sentence_sha1", "sentence"])
