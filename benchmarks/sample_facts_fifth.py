@@ -11,7 +11,8 @@ every sentence that has a casualty word and any numeral (or 无/没有/未) into
 
 ``python benchmarks/sample_facts_fifth.py IN.jsonl [IN2.jsonl …] --out OUT.tsv`` then keeps the
 sentences with a numeral (or 无人/没有人员/未造成人员) within a few characters of a casualty word —
-the rule of the fourth set (the sixth set adds 殒命/丧命/毙命/不治/身故 to its casualty words), applied to the OpenCC simplified form so traditional pages match too —
+the rule of the fourth set (the sixth set adds 殒命/丧命/毙命/不治/身故 to its casualty
+words), applied to the OpenCC simplified form so traditional pages match too —
 drops repeats (same simplified text), draws at most ``--max`` of them at random (fixed seed), and
 writes ``OUT.tsv`` (id, reader, url, sha1 of the sentence as transcribed, sentence) for labelling.
 ``--exclude`` takes earlier draws' ``OUT.tsv`` files: their sentences are never drawn again (the

@@ -60,9 +60,16 @@ _DEATH_VERB = (
     r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|(?<![逃流灭存兴危])亡(?!羊|命))"
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
-_MISSING_VERB = r"(?:失踪|失联|下落不明)"
-_SERIOUS = r"(?:受重伤|重伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
-_SERIOUS_GATE = "重伤|伤势|伤情|危重|病危|垂危|急性中毒"
+# 15人死亡失踪 is one figure for the dead and the missing together: neither field.
+_NOT_COMBINED = r"(?!亡?[和或、及与]?(?:失踪|失联))"
+# No signs of life (已无生命体征, 没有了生命迹象, 已经没有呼吸心跳) is a death.
+_NO_LIFE = r"(?:(?:已经?)?(?:无|没有了?)(?:生命(?:体征|迹象|征象)|呼吸心跳|呼吸和心跳))"
+# (Not the missing whose bodies were found: 3名失联人员遗体.)
+_MISSING_VERB = r"(?:失踪|失联|下落不明|失去联系)(?![^，。；,;！？!?\n\d]{0,4}?(?:遗体|尸体|遗骸))"
+_SERIOUS = (
+    r"(?:受重伤|重伤|重度(?:受)?伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
+)
+_SERIOUS_GATE = "重伤|重度|伤势|伤情|危重|病危|垂危|急性中毒"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
@@ -79,7 +86,10 @@ _KILL_FIRST = (
     r"(?<![生吓笑气累乐])死了)(?:了)?"
 )
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
-_TREATED = r"(?:失明(?!的)|(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费|的))"
+_TREATED = (
+    r"(?:失明(?!的)|昏迷(?!不醒后)|被?送(?:往|到|至|进)[^，。；,;！？!?\n\d]{0,8}?医院(?:进行|接受)?(?:抢救|救治|治疗)|"
+    r"(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费|的))"
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,9 @@ _ONE = (
     r"民警|警察|辅警|消防员|路人|车主|骑手|外卖小哥|外卖员|快递员|教师|老师|医生|护士|"
     r"干部|指挥官|女星|明星|歌手|演员|租客|房东|妻子|丈夫|母亲|父亲|儿子|女儿|受害人|受害者|"
     r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|伤者|"
+    # A person by surname (黄姓男子, 李姓女驾驶, 蔡姓妇人): Taiwanese and Hong Kong reports.
+    r"[\u4e00-\u9fff]姓(?:[男女](?:子|性|童|婴|驾驶员?|骑士|乘客|学生|工人|屋主|住户|老师|员工)?|妇人|老翁|老妇|老人|少年|少女|"
+    r"驾驶员?|司机|骑士|乘客|屋主|住户|民众|工人|员工)|"
     r"[\u4e00-\u9fff]某(?:某|[甲乙丙丁])?(?!娱|小区|公司|地|处|医院|单位|网|酒店|学校|村|镇|县|市|区|工地|厂|品牌|些|种|天|日|年|时))"
 )
 # (Group nouns — 乘客, 游客, 村民, 学生, 工人, 伤者 … — are left out: a bare 乘客受伤 is as often
@@ -183,6 +196,15 @@ _LOOSE = rf"{_ITEM_NUMBER}(?:名|位|个|人(?!民)){_ITEM_NOUN}"
 _ITEM = rf"(?:{_TIGHT}|{_LOOSE})"
 _AND = "(?:、|和|及|与|以及|跟)"
 _COORD = _PRE + rf"(?P<num>{_TIGHT}(?:{_AND}?{_TIGHT}){{1,6}}|{_ITEM}(?:{_AND}{_ITEM}){{1,6}})"
+# One victim by role joined to counted ones (院长和一名5岁幼儿死亡, 驾驶及车上1名乘客死亡): the role
+# is the ``lead`` and counts one more.
+_LEAD = (
+    _NOT_COUNTED
+    + r"(?P<pre>)(?P<num>(?P<lead>"
+    + rf"{_ONE}|驾驶人?|院长|园长|校长|厂长|店主|船长|村长|站长|队长|班长)"
+    + rf"{_AND}[^，。；,;！？!?\n\d零〇一二两三四五六七八九十]{{0,4}}?"
+    + rf"{_ITEM}(?:{_AND}{_ITEM}){{0,5}})"
+)
 _CN_OR_DIGIT = "\\d零〇一二两三四五六七八九十百千"
 COORD_GATE = re.compile(rf"[{_CN_OR_DIGIT}][^，。；,;{_CN_OR_DIGIT}]{{1,10}}[{_CN_OR_DIGIT}]")
 
@@ -192,28 +214,36 @@ NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
     r"死|亡|遇难|罹难|丧|殒|毙|殉职|牺牲|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
-    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸"
+    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸|"
+    r"生命|呼吸心跳|昏迷|医院|夺"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
 CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
 
 
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
-    _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT),
+    _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT + _NOT_COMBINED),
     _p("deaths", "total", _KILL_FIRST + COUNT + _WHO),
     # 无生命体征 is unambiguous: the gap may hold words the general gap refuses (2人被救出时已无生命体征).
-    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?(?:已无|无)生命体征", gate="生命体征"),
+    _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?" + _NO_LIFE, gate="生命|呼吸心跳"),
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数|病例)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     _p("deaths", "total", COUNT + r"死(?!里逃生|刑|缓|角|者|伤|亡人数|亡率|亡病例)", gate="死"),
     _p("missing", "total", COUNT + _WHO_LIVING + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, gate="失踪|失联|下落不明"),
-    _p("missing", "total", _MISSING_VERB + r"(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    _p(
+        "missing",
+        "total",
+        _MISSING_VERB + r"(?:(?:和|或|及|、)" + _MISSING_VERB + r")?(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT,
+    ),
     _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT, gate=_SERIOUS_GATE),
-    _p("injured", "serious", r"(?:重伤|危重)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    _p("injured", "serious", r"(?:重伤|危重|重度(?:受)?伤)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    # Moderately hurt (中度伤14人, 4人中度烧伤): a part of the injured like the seriously hurt.
+    _p("injured", "moderate", r"中度(?:受)?[烧烫]?伤(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT, gate="中度"),
+    _p("injured", "moderate", COUNT + _WHO_LIVING + _GAP + r"中度(?:受)?[烧烫]?伤", gate="中度"),
     _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR, gate="轻微伤"),
     _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT, gate="轻伤|伤势较轻|轻度受伤"),
     _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT, gate="伤"),
     # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
-    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED, gate="失明|治疗|住院"),
+    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED + _DIED_AFTER, gate="失明|治疗|住院|昏迷|医院"),
     _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
     # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
     # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
@@ -222,7 +252,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
     _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])", gate="伤"),
-    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED, gate="中毒|症状|不适|就医|就诊"),
+    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED + _DIED_AFTER, gate="中毒|症状|不适|就医|就诊"),
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
     # 致其死亡, 受伤司机.
     _p("deaths", "total", _VICTIM + _ONE_GAP + _DEATH_ONE, implied=True),
@@ -247,6 +277,17 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
     _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
+    # Phase 6. Lives taken: 大火夺5命, 夺走3条人命, 夺去2人性命.
+    _p("deaths", "total", r"(?:夺|夺走|夺去|吞噬|带走)(?:了)?" + COUNT + r"(?:条|人)?(?:人|生|性)?命(?![令运名中题])"),
+    # Bodies of counted people: 两名学生的尸体, 3名失联人员遗体.
+    _p(
+        "deaths",
+        "total",
+        COUNT
+        + r"(?:名|位)[^，。；,;！？!?\n\d]{0,6}?"
+        + rf"(?:人员|者|人|{_PERSON}|{_ONE}|[男女]性?)的?(?:遗体|尸体|遗骸)",
+        gate="遗体|尸体|遗骸",
+    ),
     # A count without a counter, opening its clause before a cause: 17在事故中死亡.
     _p("deaths", "total", r"^(?P<pre>)(?P<num>\d+)(?=[在因于被])" + _CAUSE + _DEATH_VERB),
     # Killed in pairs: 撞死双胞胎姐妹.
@@ -257,13 +298,13 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # verb (6人死亡11受伤), not part of a code, date or range (H1N1死亡, 2018-2019死亡人数).
     _p("injured", "light", COUNT + r"轻伤(?!害)", gate="轻伤"),
     _p("injured", "minor", COUNT + r"轻微伤", gate="轻微伤"),
-    _p("injured", "total", _BARE + r"(?:受伤|负伤)" + _NOT_NOUN, gate=r"\d(?:受|负)伤"),
+    _p("injured", "total", _BARE + r"(?:受伤|负伤|昏迷)" + _NOT_NOUN, gate=r"\d(?:受伤|负伤|昏迷)"),
     _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN, gate=r"\d(?:死亡|遇难|身亡|丧生|罹难)"),
     _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d失[踪联]"),
     # The count after a relative clause: 遇难的乘客已达56人, 受伤的村民有12名, 失踪的渔民为3人.
     _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡)的" + _REL + COUNT + _REL_COUNTER),
     _p("injured", "total", r"受伤的" + _REL + COUNT + _REL_COUNTER),
-    _p("missing", "total", r"(?:失踪|失联)的" + _REL + COUNT + _REL_COUNTER),
+    _p("missing", "total", r"(?:失踪|失联)的" + _REL + COUNT + _REL_COUNTER + r"(?!中|之中|里)"),
     # Counted as injured by an attributive: 一受伤的乘客, 两名受伤的工人, 3名受轻伤者.
     _p(
         "injured",
@@ -285,6 +326,11 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
 )
 
 # Coordinated counts: the ``num`` group holds the list; facts.py sums COORD_ITEM over it.
+LEAD_PATTERNS: tuple[FactPattern, ...] = (
+    _p("deaths", "total", _LEAD + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT, summed=True),
+    _p("injured", "total", _LEAD + _GAP + _INJURED + _VERB_TAKES_COUNT, summed=True),
+)
+LEAD_GATE = re.compile(r"[和及与跟、]")
 COORD_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", _COORD + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT, summed=True),
     _p("missing", "total", _COORD + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, summed=True),
@@ -305,22 +351,31 @@ LOSS_PATTERNS: tuple[FactPattern, ...] = (
 
 # "No casualties" statements: the fields they set to zero.
 ZERO_PATTERN = re.compile(
-    r"(?:无(?<!有无)|没(?<!有没)有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?P<what>伤亡|死亡|受伤)"
+    r"(?:无(?<!有无)|没(?<!有没)有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?:受困|被困)?(?P<what>伤亡|死亡|受伤)"
 )
 ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤": ("injured",)}
 
 # Numbers that are not headcounts: ages, dates, times, distances, weights, ordinals …
 MASK_PATTERN = re.compile(
-    r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
+    r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|"
+    # Full dates (2024/10/03, 2024-10-03), chemical names with numerals (一氧化碳), the last one.
+    r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|[一二三四五六]氧化[一二三四五]?[碳氮硫铁]?|三聚氰胺|四氯化碳|(?<=最后)一|"
+    r"(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
     + NUMBER_PATTERN
     + r"(?:多|余|几)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|个小时|个多小时|个钟头|天|周|公里|千米|米|"
-    r"吨|辆|次|层|楼|栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)"
+    r"吨|辆|次|层|楼|栋|间|户|亩|公顷|度|级|%|‰|个月|家|起|处|座|艘|架|条|所|元|万元|亿元|年级|班)(?<!条(?=人命|命|生命))"
 )
 # A clause with one of these words reports statistics or a hypothesis, not one event: its numbers
 # are ignored.
 STATISTICS_PATTERN = re.compile(
     r"每年|每天|每月|每日|年均|平均每|全年|去年同期|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
-    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若|一旦|万一|要是"
+    r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若|一旦|万一|要是|"
+    # Counts of events (45万起, 97起, 14件火警), quarters and month ranges, rates per population.
+    # (Not 造成30余起交通事故: one snowstorm's pile-ups are one event.)
+    r"(?:共|接报|报告|总数为?|总件数|累计|统计)[^，。；,;！？!?\n]{0,6}?"
+    r"(?:\d{2,}|\d+(?:\.\d+)?万\d*|[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九十]+[百千万])(?:余|多)?[起件](?!床|诉)|"
+    r"季度|上半年|下半年|[\d一二三四五六七八九十]{1,2}(?:至|到|-)[\d一二三四五六七八九十]{1,3}月(?!\d|[一二三四五六七八九十]{1,2}日)|"
+    r"每[\d一二两三四五六七八九十百千万]+万?人(?!数)"
 )
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 
@@ -329,12 +384,18 @@ CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 # An adverb of mishap may come after a few words of what happened (翻越围墙时不幸被勒身亡,
 # 边玩手机边充电突遭电击身亡).
 SUBJECTLESS_DEATH = re.compile(
-    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|"
+    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|虽|仍|"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤他她其]{1,8}?(?:不幸|意外|当场|突遭))"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
-    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|已无生命体征|死在|"
-    r"被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死)"
+    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|死在|"
+    + _NO_LIFE
+    + r"|被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"
+)
+# A clause saying that all of them were hurt (…一共有8人，全部不同程度受伤): the count is the last
+# people the sentence named, as for SUBJECTLESS_DEATH.
+SUBJECTLESS_INJURY = re.compile(
+    r"^(?:全部|均|都|全都|悉数|全员|无一幸免)(?:已|已经)?(?:不同程度(?:地)?)?(?:受伤|受了伤|负伤|[烧烫撞砸炸摔]伤|受到[^，。；\d]{0,4}?伤)"
 )
 # Who a sentence names: a count of people (4名小学生, 一名来自外地的女性游客, 一男子) or one
 # victim by role.
@@ -352,5 +413,6 @@ SUBJECT = re.compile(
 # So are breakdowns of a count by sex: 十人(六男四女)当场死亡.
 PERSON_ASIDE = re.compile(
     r"[（(](?:(?:男|女)[^（）()]{0,40}|"
-    r"(?<=[人名位][（(])(?=[^（）()]{0,20}[男女])[\d零〇一二两三四五六七八九十男女性名人个位、，,及和 ]{1,20})[）)]"
+    r"(?<=[人名位伤亡死][（(])(?=[^（）()]{0,20}[男女])"
+    r"[\d零〇一二两三四五六七八九十男女性名人个位、，,及和 ]{1,20})[）)]"
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from classifiers.fact_patterns import (
     CLAUSE,
@@ -19,6 +19,8 @@ from classifiers.fact_patterns import (
     COORD_GATE,
     COORD_ITEM,
     COORD_PATTERNS,
+    LEAD_GATE,
+    LEAD_PATTERNS,
     LOSS_PATTERNS,
     MASK_PATTERN,
     NUMERAL,
@@ -27,6 +29,7 @@ from classifiers.fact_patterns import (
     STATISTICS_PATTERN,
     SUBJECT,
     SUBJECTLESS_DEATH,
+    SUBJECTLESS_INJURY,
     TRIGGER,
     ZERO_FIELDS,
     ZERO_PATTERN,
@@ -55,6 +58,13 @@ _PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
 )
 _DEATH_WORD = re.compile(r"死|亡|遇难|罹难|丧|殒|不治|抢救无效|生命体征")
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
+# Characters read past: spaces that set a number off from the words around it (共造成 4 人遇难,
+# 1 死 9 伤), and tone-marked pinyin that some sites insert after characters (導(dǎo)致).
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_NOISE = re.compile(
+    r"(?<=[\d\u4e00-\u9fff]) +(?=\d)|(?<=\d) +(?=[\u4e00-\u9fff])|"
+    rf"(?<=[\u4e00-\u9fff])\((?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}\)"
+)
 _UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
 _NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
 
@@ -144,6 +154,8 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     ``text`` (normalisation maps one character to one character).
     """
     norm = normalize(text) if normalized is None else normalized
+    if (" " in norm or "(" in norm) and _NOISE.search(norm):
+        return _read_past_noise(text, norm)
     mentions: list[Fact] = []
     triggers = [m.start() for m in TRIGGER.finditer(norm)]
     if triggers:
@@ -153,7 +165,11 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
             first = bisect_left(triggers, clause.start())
             if first < len(triggers) and triggers[first] < clause.end():
                 found = _clause_mentions(clause.group(0), clause.start(), text)
-                if not found and _subjectless(clause.group(0)):
+                if not found and SUBJECTLESS_INJURY.match(clause.group(0)):
+                    if sentence_end < 0 or sentence_end < clause.start():
+                        sentence_end = _sentence_start(scanned, clause.start())
+                    found += _carried_subject(scanned, sentence_end, clause, text, "injured")
+                elif not found and _subjectless(clause.group(0)):
                     if sentence_end < 0 or sentence_end < clause.start():
                         sentence_end = _sentence_start(scanned, clause.start())
                     found += _carried_subject(scanned, sentence_end, clause, text)
@@ -162,9 +178,72 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                         # 死亡): their injury is the death, not another casualty.
                         mentions = [m for m in mentions if not _hurt_then_died(m, found[0], clause.start())]
                 mentions += found
+        mentions = _died_of_injuries(mentions, scanned, text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
+
+
+def _read_past_noise(text: str, norm: str) -> Facts:
+    """Facts of a text with _NOISE in it (共造成 4 人遇难, 重伤 11人, 導(dǎo)致): read without it,
+    spans mapped back to ``text``."""
+    keep = [True] * len(norm)
+    for match in _NOISE.finditer(norm):
+        for i in range(match.start(), match.end()):
+            keep[i] = False
+    where = [i for i, kept in enumerate(keep) if kept]
+    compact = "".join(norm[i] for i in where)
+    facts = extract_facts(compact, compact)
+
+    def back(fact: Fact | None) -> Fact | None:
+        if fact is None:
+            return None
+        start, end = where[fact.start], where[fact.end - 1] + 1
+        return replace(fact, start=start, end=end, text=text[start:end])
+
+    chosen = {name: back(getattr(facts, name)) for name in FIELDS}
+    mentions = tuple(m for m in (back(m) for m in facts.mentions) if m is not None)
+    return Facts(mentions=mentions, **chosen)
+
+
+# 受伤4人，其中1人经抢救无效死亡: one of the injured died in hospital.
+_AMONG = re.compile(r"(?:其中|中有|其中有|伤者中|伤员中|受伤人员中)[^，。；,;！？!?\n]{0,2}$")
+_DIED_IN_CARE = re.compile(r"抢救无效|医治无效|不治|伤重|伤势过重")
+_CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+
+def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
+    """Move the injured who then died (…受伤4人；…其中1人经抢救无效死亡) from the injured to
+    the dead: a victim is counted once. Only within one sentence, only for a death clause that
+    picks its victims out of the injured just counted (其中 / 伤者中) and says they died in care."""
+    for death in [m for m in mentions if m.field == "deaths" and m.kind == "total"]:
+        before = scanned[: death.start]
+        breaks = [m.end() for m in _CLAUSE_BREAK.finditer(before)]
+        clause_start = breaks[-1] if breaks else 0
+        if not _AMONG.search(before[clause_start:]) or not _DIED_IN_CARE.search(scanned, death.start, death.end):
+            continue
+        ends = [m.end() for m in _SENTENCE_END.finditer(before)]
+        sentence_start = ends[-1] if ends else 0
+        injured = [
+            m
+            for m in mentions
+            if m.field == "injured" and m.kind == "total" and sentence_start <= m.start and m.end <= clause_start
+        ]
+        if not injured or injured[-1].value <= death.value:
+            continue
+        hurt = injured[-1]
+        earlier = [
+            m for m in mentions if m.field == "deaths" and m is not death and sentence_start <= m.start < hurt.start
+        ]
+        first = earlier[-1] if earlier else death
+        total = death.value + (first.value if earlier else 0.0)
+        mentions = [m for m in mentions if m is not hurt and m is not death and m is not first]
+        mentions.append(replace(hurt, value=hurt.value - death.value, kind="total"))
+        mentions.append(
+            Fact("deaths", total, first.start, death.end, original[first.start : death.end], qualifier=death.qualifier)
+        )
+    return mentions
 
 
 def _hurt_then_died(mention: Fact, death: Fact, clause_start: int) -> bool:
@@ -196,9 +275,11 @@ def _sentence_start(text: str, position: int) -> int:
     return starts[-1] if starts else 0
 
 
-def _carried_subject(text: str, sentence_start: int, clause: re.Match[str], original: str) -> list[Fact]:
-    """Deaths of a clause without a subject (…坠楼，当场身亡): the last people named earlier in
-    the same sentence (a count, or one victim by role), if any."""
+def _carried_subject(
+    text: str, sentence_start: int, clause: re.Match[str], original: str, field: str = "deaths"
+) -> list[Fact]:
+    """Deaths (or injured) of a clause without a subject (…坠楼，当场身亡 / …8人，全部受伤): the
+    last people named earlier in the same sentence (a count, or one victim by role), if any."""
     before = MASK_PATTERN.sub(lambda m: "□" * len(m.group(0)), text[sentence_start : clause.start()])
     subjects = list(SUBJECT.finditer(before))
     if not subjects:
@@ -211,10 +292,10 @@ def _carried_subject(text: str, sentence_start: int, clause: re.Match[str], orig
         if parsed is None:
             return []
         value, upper, qualifier = parsed
-    verb = SUBJECTLESS_DEATH.match(_masked(clause.group(0)))
+    verb = (SUBJECTLESS_DEATH if field == "deaths" else SUBJECTLESS_INJURY).match(_masked(clause.group(0)))
     end = clause.start() + (verb.end() if verb else 0)
     start = sentence_start + subject.start()
-    return [Fact("deaths", value, start, end, original[start:end], qualifier=qualifier, upper=upper)]
+    return [Fact(field, value, start, end, original[start:end], qualifier=qualifier, upper=upper)]
 
 
 def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
@@ -223,6 +304,8 @@ def _clause_mentions(clause: str, offset: int, original: str) -> list[Fact]:
     found = list(_scan(masked, original, patterns, offset))
     if patterns is PEOPLE_PATTERNS and COORD_GATE.search(masked):
         found += _scan(masked, original, COORD_PATTERNS, offset)
+    if patterns is PEOPLE_PATTERNS and LEAD_GATE.search(masked):
+        found += _scan(masked, original, LEAD_PATTERNS, offset)
     if "损" in clause:
         found += _scan(clause, original, LOSS_PATTERNS, offset)
     return found
@@ -304,6 +387,8 @@ def _sum_items(match: re.Match[str]) -> tuple[float, float | None, str] | None:
             return None
         total += value
         more = more or number != item.group("n")
+    if match.groupdict().get("lead"):
+        total += 1
     pre = match.group("pre") or ""
     more = more or any(w in pre for w in ("超", "逾", "至少", "不少于"))
     return total, None, "more_than" if more else ("approx" if "约" in pre else "exact")
@@ -349,6 +434,9 @@ def _qualifier(match: re.Match[str], num: str, upper: float | None) -> str:
 def _in_statistics(text: str, position: int) -> bool:
     starts = [m.end() for m in CLAUSE_START.finditer(text, 0, position)]
     clause_start = starts[-1] if starts else 0
+    # (A rate per population, 每10万人死亡, starts where the count does.)
+    if text[position - 1 : position] == "每":
+        return True
     return STATISTICS_PATTERN.search(text, clause_start, position + 1) is not None
 
 
@@ -415,9 +503,9 @@ def _bounds(fact: Fact) -> tuple[float, float]:
 
 
 def _injured_total(total: Fact | None, by_field: dict[str, list[Fact]]) -> Fact | None:
-    """Total injured: the stated total, or the sum of 重伤 + 轻伤 + 轻微伤 if that is larger."""
+    """Total injured: the stated total, or the sum of 重伤 + 中度伤 + 轻伤 + 轻微伤 if that is larger."""
     totals = [f for f in by_field["injured"] if f.kind in ("total", "poisoned", "zero")]
-    parts = [_choose([f for f in by_field["injured"] if f.kind == k]) for k in ("light", "minor")]
+    parts = [_choose([f for f in by_field["injured"] if f.kind == k]) for k in ("moderate", "light", "minor")]
     parts.append(_choose(by_field["serious_injured"]))
     present = [p for p in parts if p is not None]
     # Each hospital's intake (A医院收治4名伤者，B医院收治3名) is a part of the total.

@@ -181,7 +181,8 @@ CASES = [
     ("一男子酒后驾驶摩托车发生事故,导致后座其母亲摔倒受伤,经抢救无效死亡", {"deaths": 1}),
     ("肇事驾驶员驾车逃逸,伤者因伤势过重死亡", {"deaths": 1}),
     ("送到医院的另外一名伤者已不幸死亡", {"deaths": 1}),
-    ("3人受伤，其中1人经抢救无效死亡", {"deaths": 1, "injured": 3}),
+    # (phase 6: a victim is counted once — the one who died leaves the injured)
+    ("3人受伤，其中1人经抢救无效死亡", {"deaths": 1, "injured": 2}),
     ("伤者已无生命危险", {}),
     # a count after 被 is the agent, not the victims
     ("一学生被五名学生强行殴打致重伤,在送医院抢救无效后死亡", {"deaths": 1}),
@@ -199,6 +200,43 @@ CASES = [
     ("数百人受伤。其中352人受伤", {"injured": 352}),
     ("约50人失踪。目前48人失踪", {"missing": 48}),
     ("30余人受伤，8人死亡。医院收治32人受伤", {"deaths": 8, "injured": 32}),
+    # phase 6 (web news): numbers set off by spaces, pinyin inserted after characters
+    ("事故共造成 4 人遇难，重伤 11人", {"deaths": 4, "serious_injured": 11, "injured": 11}),
+    ("施救不当让 1 人遇难变成 3 人殒命", {"deaths": 3}),
+    ("事故導(dǎo)致2人當(dāng)場死亡", {"deaths": 2}),
+    # a full date is not a count; nobody trapped or hurt
+    ("教室沙发燃烧无人受困受伤2024/10/03", {"injured": 0}),
+    # a chemical's numeral does not break the gap; the poisoned who died are dead only
+    ("导致3人一氧化碳中毒身亡", {"deaths": 3}),
+    ("烧烤炉未灭导致4人中毒身亡", {"deaths": 4}),
+    # lives taken; no signs of life; bodies of counted people
+    ("民宅大火夺5命", {"deaths": 5}),
+    ("山体滑坡夺走3条人命", {"deaths": 3}),
+    ("1位乘客救出时已无生命迹象", {"deaths": 1}),
+    ("两名学生的尸体被打捞上岸", {"deaths": 2}),
+    ("已找到3名失联人员遗体", {"deaths": 3}),
+    ("6名医护人员涉侮辱尸体罪被捕", {}),
+    # the one who died of injuries leaves the injured (a victim is counted once)
+    ("现场死亡3人，受伤4人；伤者已送医，其中1人经抢救无效死亡", {"deaths": 4, "injured": 3}),
+    # a victim by role joined to counted ones; a person by surname
+    ("造成园长和一名5岁幼儿死亡，3名幼儿受伤", {"deaths": 2, "injured": 3}),
+    ("驾驶人吴某及车内的1名乘客当场死亡", {"deaths": 2}),
+    ("李姓女驾驶被救出，送医后仍不治身亡", {"deaths": 1}),
+    # all of them hurt; moderately hurt is a part of the injured; sent to hospital; coma
+    ("车内一共有8人，全部不同程度受伤，其中两名伤势较重", {"injured": 8, "serious_injured": 2}),
+    ("造成重度伤10人、中度伤4人，另有数十人轻伤", {"injured": 34, "serious_injured": 10}),
+    ("一名工人被送往县医院进行抢救", {"injured": 1}),
+    ("救起10人，其中1人昏迷", {"injured": 1}),
+    # one figure for the dead and the missing together is neither
+    ("已造成至少66万人受灾、15人死亡失踪", {}),
+    ("登记失踪和失去联系人员107人", {"missing": 107}),
+    ("失联的53人中已有46人获救，4人仍然失联", {"missing": 4}),
+    # statistics: counts of events, quarters, month ranges, rates
+    ("今年全国已接报火灾45万起，死亡947人", {}),
+    ("年假期间共发生14件火警，造成4人死亡、4人受伤", {}),
+    ("1至9月交通事故死亡人数2161人", {}),
+    ("每10万人死亡比例最高", {}),
+    ("大雪路面结冰，造成30余起交通事故，导致1人死亡，5人受伤", {"deaths": 1, "injured": 5}),
 ]
 
 
