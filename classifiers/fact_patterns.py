@@ -152,6 +152,7 @@ _NOT_PLURAL = r"(?![们等和与及、])"
 _ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡否]{0,16}?"
 _DEATH_ONE = (
     r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
+    r"伤重(?:身亡|不治|死亡|离世)|"
     r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
     r"致死(?!率|病例)|离世|牺牲(?=了|$)|之死(?!亡)|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
@@ -263,6 +264,17 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", _VICTIM + _ONE_GAP + _INJURED_ONE, implied=True),
     _p("injured", "total", r"(?:受轻伤|受伤)(?:的)?" + _VICTIM, implied=True),
     _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
+    # Phase 6. The dead (or injured) named as one person: 死者王某今年24岁, 伤者为74岁何姓男子;
+    # one person's body: 文某遗体在下游被发现, 女孩的遗体被找到; a pair with no signs of life.
+    _p("deaths", "total", r"死者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
+    _p("injured", "total", r"伤者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
+    _p("deaths", "total", _VICTIM + r"(?:的)?(?:遗体|尸体)", implied=True),
+    _p(
+        "deaths",
+        "total",
+        r"(?P<pre>)(?P<num>" + _PAIR + r")[俩二两]?[^，。；,;！？!?\n\d]{0,8}?" + _NO_LIFE,
+        numeral=False,
+    ),
     _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
     # (Not when they died: 另外一名伤者已不幸死亡.)

@@ -227,6 +227,13 @@ CASES = [
     ("造成重度伤10人、中度伤4人，另有数十人轻伤", {"injured": 34, "serious_injured": 10}),
     ("一名工人被送往县医院进行抢救", {"injured": 1}),
     ("救起10人，其中1人昏迷", {"injured": 1}),
+    # one person named as the dead or the injured; one person's body; a pair with no signs of life
+    ("死者王某今年24岁", {"deaths": 1}),
+    ("伤者为74岁何姓男子", {"injured": 1}),
+    ("落水女孩马某的遗体已被打捞上岸", {"deaths": 1}),
+    ("夫妻俩被救出时已无生命迹象", {"deaths": 2}),
+    ("该男子已伤重身亡", {"deaths": 1}),
+    ("死者家属情绪激动", {}),
     # one figure for the dead and the missing together is neither
     ("已造成至少66万人受灾、15人死亡失踪", {}),
     ("登记失踪和失去联系人员107人", {"missing": 107}),
