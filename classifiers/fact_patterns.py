@@ -216,7 +216,7 @@ NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 TRIGGER = re.compile(
     r"死|亡|遇难|罹难|丧|殒|毙|殉职|牺牲|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
     r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸|"
-    r"生命|呼吸心跳|昏迷|医院|夺"
+    r"生命体征|生命迹象|生命征象|呼吸心跳|昏迷|抢救|救治|夺"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
 CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")

@@ -59,12 +59,35 @@ _PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
 _DEATH_WORD = re.compile(r"死|亡|遇难|罹难|丧|殒|不治|抢救无效|生命体征")
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 # Characters read past: spaces that set a number off from the words around it (共造成 4 人遇难,
-# 1 死 9 伤), and tone-marked pinyin that some sites insert after characters (導(dǎo)致).
+# 1 死 9 伤), and tone-marked pinyin that some sites insert after characters (導(dǎo)致). Both
+# searches start with a literal, so the engine skips ahead; the sides of a space are checked after.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_NOISE = re.compile(
-    r"(?<=[\d\u4e00-\u9fff]) +(?=\d)|(?<=\d) +(?=[\u4e00-\u9fff])|"
-    rf"(?<=[\u4e00-\u9fff])\((?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}\)"
-)
+_SPACES = re.compile(" +")
+_PINYIN = re.compile(rf"\((?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}\)")
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+def _noise(norm: str) -> list[tuple[int, int]]:
+    """Where the characters read past are (start, end), in order."""
+    spans: list[tuple[int, int]] = []
+    if " " in norm:
+        for match in _SPACES.finditer(norm):
+            start, end = match.span()
+            left, right = norm[start - 1 : start], norm[end : end + 1]
+            if (
+                left
+                and right
+                and ((right.isdigit() and (left.isdigit() or _is_cjk(left))) or (left.isdigit() and _is_cjk(right)))
+            ):
+                spans.append((start, end))
+    if "(" in norm:
+        spans.extend(m.span() for m in _PINYIN.finditer(norm) if _is_cjk(norm[m.start() - 1 : m.start()] or "a"))
+    return sorted(spans)
+
+
 _UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
 _NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
 
@@ -154,8 +177,9 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     ``text`` (normalisation maps one character to one character).
     """
     norm = normalize(text) if normalized is None else normalized
-    if (" " in norm or "(" in norm) and _NOISE.search(norm):
-        return _read_past_noise(text, norm)
+    noise = _noise(norm) if " " in norm or "(" in norm else []
+    if noise:
+        return _read_past_noise(text, norm, noise)
     mentions: list[Fact] = []
     triggers = [m.start() for m in TRIGGER.finditer(norm)]
     if triggers:
@@ -184,12 +208,12 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     return resolve(mentions)
 
 
-def _read_past_noise(text: str, norm: str) -> Facts:
-    """Facts of a text with _NOISE in it (共造成 4 人遇难, 重伤 11人, 導(dǎo)致): read without it,
+def _read_past_noise(text: str, norm: str, noise: list[tuple[int, int]]) -> Facts:
+    """Facts of a text with noise in it (共造成 4 人遇难, 重伤 11人, 導(dǎo)致): read without it,
     spans mapped back to ``text``."""
     keep = [True] * len(norm)
-    for match in _NOISE.finditer(norm):
-        for i in range(match.start(), match.end()):
+    for start, end in noise:
+        for i in range(start, end):
             keep[i] = False
     where = [i for i, kept in enumerate(keep) if kept]
     compact = "".join(norm[i] for i in where)
