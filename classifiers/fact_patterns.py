@@ -57,7 +57,7 @@ NOUN_COUNT = "(?>" + COUNT + ")"
 _DEATH_VERB = (
     r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
     r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|"
-    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|(?<![逃流灭存兴危])亡(?!羊|命))"
+    r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|(?<!生)死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|(?<![逃流灭存兴危])亡(?!羊|命))"
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 # 15人死亡失踪 is one figure for the dead and the missing together: neither field.
@@ -70,7 +70,7 @@ _SERIOUS = (
     r"(?:受重伤|重伤|重度(?:受)?伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|急性中毒)"
 )
 _SERIOUS_GATE = "重伤|重度|伤势|伤情|危重|病危|垂危|急性中毒"
-_LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|轻度受伤)"
+_LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|伤势不(?:算|太|算太)?重|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
     r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
@@ -88,7 +88,7 @@ _KILL_FIRST = (
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
 _TREATED = (
     r"(?:失明(?!的)|昏迷(?!不醒后)|被?送(?:往|到|至|进)[^，。；,;！？!?\n\d]{0,8}?医院(?:进行|接受)?(?:抢救|救治|治疗)|"
-    r"(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费|的))"
+    r"(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!后|途中|不治|时|生|方|抢救无效|救治无效|医治无效))"
 )
 
 
@@ -158,7 +158,9 @@ _DEATH_ONE = (
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
 )
 # (An injury the victim died of is a death: 重伤身亡, 受伤后死亡.)
-_DIED_AFTER = r"(?![^，。；,;！？!?\n]{0,3}?(?:身亡|离世|死亡|不治))"
+_DIED_AFTER = (
+    r"(?![^，。；,;！？!?\n]{0,3}?(?:身亡|离世|死亡|不治|抢救无效|医治无效|救治无效)|[^，。；,;！？!?\n\d]{0,2}?死)"
+)
 _INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))" + _DIED_AFTER
 _SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)" + _DIED_AFTER
 _KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死|溺死|毒死)(?:了)?"
@@ -220,6 +222,9 @@ TRIGGER = re.compile(
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
 CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
+# ... except a thousands separator (伤者6,986人), in texts that have one.
+THOUSANDS = re.compile(r"\d,\d{3}(?!\d)")
+CLAUSE_THOUSANDS = re.compile(r"(?:[^，,。；;！？!?\n]|(?<=\d),(?=\d{3}(?!\d)))+")
 
 
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
@@ -241,10 +246,20 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "moderate", r"中度(?:受)?[烧烫]?伤(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT, gate="中度"),
     _p("injured", "moderate", COUNT + _WHO_LIVING + _GAP + r"中度(?:受)?[烧烫]?伤", gate="中度"),
     _p("injured", "minor", COUNT + _WHO_LIVING + _GAP + _MINOR, gate="轻微伤"),
-    _p("injured", "light", COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT, gate="轻伤|伤势较轻|轻度受伤"),
+    _p(
+        "injured",
+        "light",
+        COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT,
+        gate="轻伤|伤势较轻|伤势不|轻度受伤",
+    ),
     _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT, gate="伤"),
     # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
-    _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _TREATED + _DIED_AFTER, gate="失明|治疗|住院|昏迷|医院"),
+    _p(
+        "injured",
+        "total",
+        COUNT + _WHO_LIVING + _GAP + _TREATED + _DIED_AFTER,
+        gate="失明|治疗|住院|昏迷|医院|送医|送院",
+    ),
     _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
     # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
     # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
@@ -266,7 +281,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
     # Phase 6. The dead (or injured) named as one person: 死者王某今年24岁, 伤者为74岁何姓男子;
     # one person's body: 文某遗体在下游被发现, 女孩的遗体被找到; a pair with no signs of life.
-    _p("deaths", "total", r"死者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
+    _p("deaths", "total", r"(?<![名位])死者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
     _p("injured", "total", r"伤者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
     _p("deaths", "total", _VICTIM + r"(?:的)?(?:遗体|尸体)", implied=True),
     _p(
@@ -288,7 +303,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
     _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
-    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n\d]{0,10}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
+    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n]{0,12}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
     # Phase 6. Lives taken: 大火夺5命, 夺走3条人命, 夺去2人性命.
     _p("deaths", "total", r"(?:夺|夺走|夺去|吞噬|带走)(?:了)?" + COUNT + r"(?:条|人)?(?:人|生|性)?命(?![令运名中题])"),
     # Bodies of counted people: 两名学生的尸体, 3名失联人员遗体.
@@ -371,7 +386,10 @@ ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤":
 MASK_PATTERN = re.compile(
     r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|"
     # Full dates (2024/10/03, 2024-10-03), chemical names with numerals (一氧化碳), the last one.
-    r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|[一二三四五六]氧化[一二三四五]?[碳氮硫铁]?|三聚氰胺|四氯化碳|(?<=最后)一|"
+    r"(?<=其中|另外)一(?=[名位]?(?:死者|遇难者))|(?<=另)一(?=[名位]?(?:死者|遇难者))|"
+    r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|[一二三四五六七八九]旬|[初高][一二三](?=学生|男生|女生|年级|班|学子)|"
+    r"[\d一二两三四五六七八九十]+男[\d一二两三四五六七八九十]+女(?=[\d一二两三四五六七八九十]+[名个位人])|"
+    r"(?<=[名个位人])[\d一二两三四五六七八九十]+男[\d一二两三四五六七八九十]+女|[一二三四五六]氧化[一二三四五]?[碳氮硫铁]?|三聚氰胺|四氯化碳|(?<=最后)一|"
     r"(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救)|"
     + NUMBER_PATTERN
     + r"(?:多|余|几)?(?:岁|周岁|年|月|日|号|时|点|分钟|分|秒|小时|个小时|个多小时|个钟头|天|周|公里|千米|米|"
@@ -387,7 +405,19 @@ STATISTICS_PATTERN = re.compile(
     r"(?:共|接报|报告|总数为?|总件数|累计|统计)[^，。；,;！？!?\n]{0,6}?"
     r"(?:\d{2,}|\d+(?:\.\d+)?万\d*|[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九十]+[百千万])(?:余|多)?[起件](?!床|诉)|"
     r"季度|上半年|下半年|[\d一二三四五六七八九十]{1,2}(?:至|到|-)[\d一二三四五六七八九十]{1,3}月(?!\d|[一二三四五六七八九十]{1,2}日)|"
-    r"每[\d一二两三四五六七八九十百千万]+万?人(?!数)"
+    r"每[\d一二两三四五六七八九十百千万]+万?人(?!数)|"
+    # Phase 6 (statistics pages and rules on government sites): counts of events in a period or
+    # a region (今年全国发生…35起, 据不完全统计发生…70余起), a table cell of events (118起 |),
+    # figures per event (分别造成), thresholds (一次死亡10人以上, 10人以上30人以下), a flood season.
+    # (Not 自6月以来…其中31人死亡 nor 最新数据显示: an epidemic's or a typhoon's toll is its own.)
+    r"(?:全国|全省|全市|全区|全球|今年|本年|年度|本月|上月|期间|以来|累计|共|总|统计|报告)[^，。；,;！？!?\n]{0,20}?"
+    r"(?:\d[\d ]*|[一二两三四五六七八九十百千万]+)(?:余|多)?[起件](?!床|诉)|"
+    r"\d+(?:余|多)?起 *\||分别(?:造成|致)|"
+    r"入[汛夏冬]以来"
+)
+# Cues that mark a statistic wherever they stand in the sentence (…死亡25人，同比减少7起).
+STATISTICS_SENTENCE = re.compile(
+    r"同比|环比|去年同期|与上年同期|同期相比|以上[^，。；,;！？!?\n]{0,6}?以下|一次(?:死亡|造成)"
 )
 CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 
@@ -396,18 +426,19 @@ CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 # An adverb of mishap may come after a few words of what happened (翻越围墙时不幸被勒身亡,
 # 边玩手机边充电突遭电击身亡).
 SUBJECTLESS_DEATH = re.compile(
-    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|虽|仍|"
+    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|虽|仍|再|又|"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤他她其]{1,8}?(?:不幸|意外|当场|突遭))"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
     r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|死在|"
     + _NO_LIFE
-    + r"|被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死)"
+    + r"|被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死|被[^，。；,;！？!?\n\d]{0,10}?致死)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"
 )
 # A clause saying that all of them were hurt (…一共有8人，全部不同程度受伤): the count is the last
 # people the sentence named, as for SUBJECTLESS_DEATH.
 SUBJECTLESS_INJURY = re.compile(
-    r"^(?:全部|均|都|全都|悉数|全员|无一幸免)(?:已|已经)?(?:不同程度(?:地)?)?(?:受伤|受了伤|负伤|[烧烫撞砸炸摔]伤|受到[^，。；\d]{0,4}?伤)"
+    r"^(?:全部|均|都|全都|悉数|全员|无一幸免)(?:已|已经)?(?:不同程度(?:地)?)?"
+    r"(?:受伤|受了伤|负伤|[烧烫撞砸炸摔]伤|受到[^，。；\d]{0,4}?伤|(?:出现[^，。；\d]{0,10}?)?中毒|出现[^，。；\d]{0,10}?症状)"
 )
 # Who a sentence names: a count of people (4名小学生, 一名来自外地的女性游客, 一男子) or one
 # victim by role.

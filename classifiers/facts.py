@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from classifiers.fact_patterns import (
     CLAUSE,
     CLAUSE_START,
+    CLAUSE_THOUSANDS,
     COORD_GATE,
     COORD_ITEM,
     COORD_PATTERNS,
@@ -27,9 +28,11 @@ from classifiers.fact_patterns import (
     PEOPLE_PATTERNS,
     PERSON_ASIDE,
     STATISTICS_PATTERN,
+    STATISTICS_SENTENCE,
     SUBJECT,
     SUBJECTLESS_DEATH,
     SUBJECTLESS_INJURY,
+    THOUSANDS,
     TRIGGER,
     ZERO_FIELDS,
     ZERO_PATTERN,
@@ -59,10 +62,12 @@ _PAIR_VALUES = {"一对": 2.0, "双双": 2.0} | dict.fromkeys(
 _DEATH_WORD = re.compile(r"死|亡|遇难|罹难|丧|殒|不治|抢救无效|生命体征")
 _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 # Characters read past: spaces that set a number off from the words around it (共造成 4 人遇难,
-# 1 死 9 伤), and tone-marked pinyin that some sites insert after characters (導(dǎo)致). Both
-# searches start with a literal, so the engine skips ahead; the sides of a space are checked after.
+# 2024 年), and tone-marked pinyin that some sites insert after characters (導(dǎo)致). A space
+# after a number always goes (the number meets its counter); a space before it only when the
+# number is set off on both sides — a space before alone is more often a headline's separator
+# (…中毒惨死 13人送医). Both searches start with a literal, so the engine skips ahead.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_SPACES = re.compile(" +")
+_SPACED_NUMBER = re.compile(r"( *)(\d+(?:[,.]\d+)*)( +)")
 _PINYIN = re.compile(rf"\((?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}\)")
 
 
@@ -74,15 +79,14 @@ def _noise(norm: str) -> list[tuple[int, int]]:
     """Where the characters read past are (start, end), in order."""
     spans: list[tuple[int, int]] = []
     if " " in norm:
-        for match in _SPACES.finditer(norm):
-            start, end = match.span()
-            left, right = norm[start - 1 : start], norm[end : end + 1]
-            if (
-                left
-                and right
-                and ((right.isdigit() and (left.isdigit() or _is_cjk(left))) or (left.isdigit() and _is_cjk(right)))
-            ):
-                spans.append((start, end))
+        for match in _SPACED_NUMBER.finditer(norm):
+            after = norm[match.end() : match.end() + 1]
+            if not _is_cjk(after):
+                continue
+            spans.append(match.span(3))
+            before = norm[match.start() - 1 : match.start()] if match.start() else ""
+            if match.group(1) and _is_cjk(before):
+                spans.append(match.span(1))
     if "(" in norm:
         spans.extend(m.span() for m in _PINYIN.finditer(norm) if _is_cjk(norm[m.start() - 1 : m.start()] or "a"))
     return sorted(spans)
@@ -185,7 +189,8 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
     if triggers:
         scanned = PERSON_ASIDE.sub(lambda m: "□" * len(m.group(0)), norm) if "男" in norm or "女" in norm else norm
         sentence_end = -1
-        for clause in CLAUSE.finditer(scanned):
+        clauses = CLAUSE_THOUSANDS if "," in scanned and THOUSANDS.search(scanned) else CLAUSE
+        for clause in clauses.finditer(scanned):
             first = bisect_left(triggers, clause.start())
             if first < len(triggers) and triggers[first] < clause.end():
                 found = _clause_mentions(clause.group(0), clause.start(), text)
@@ -202,7 +207,7 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                         # 死亡): their injury is the death, not another casualty.
                         mentions = [m for m in mentions if not _hurt_then_died(m, found[0], clause.start())]
                 mentions += found
-        mentions = _died_of_injuries(mentions, scanned, text)
+        mentions = _poisoned_then_died(_died_of_injuries(mentions, scanned, text), scanned)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
@@ -232,7 +237,7 @@ def _read_past_noise(text: str, norm: str, noise: list[tuple[int, int]]) -> Fact
 
 # 受伤4人，其中1人经抢救无效死亡: one of the injured died in hospital.
 _AMONG = re.compile(r"(?:其中|中有|其中有|伤者中|伤员中|受伤人员中)[^，。；,;！？!?\n]{0,2}$")
-_DIED_IN_CARE = re.compile(r"抢救无效|医治无效|不治|伤重|伤势过重")
+_IN_CARE = re.compile(r"抢救无效|医治无效|救治无效|不治|送医|送院|医院|伤重|伤势过重")
 _CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 
@@ -240,26 +245,31 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]")
 def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
     """Move the injured who then died (…受伤4人；…其中1人经抢救无效死亡) from the injured to
     the dead: a victim is counted once. Only within one sentence, only for a death clause that
-    picks its victims out of the injured just counted (其中 / 伤者中) and says they died in care."""
+    picks its victims out of the injured just counted (其中 / 伤者中)."""
     for death in [m for m in mentions if m.field == "deaths" and m.kind == "total"]:
         before = scanned[: death.start]
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(before)]
         clause_start = breaks[-1] if breaks else 0
-        if not _AMONG.search(before[clause_start:]) or not _DIED_IN_CARE.search(scanned, death.start, death.end):
+        if not _AMONG.search(before[clause_start:]):
             continue
         ends = [m.end() for m in _SENTENCE_END.finditer(before)]
         sentence_start = ends[-1] if ends else 0
         injured = [
             m
             for m in mentions
-            if m.field == "injured" and m.kind == "total" and sentence_start <= m.start and m.end <= clause_start
+            if m.field == "injured" and m.kind == "total" and sentence_start <= m.start and m.end <= death.start
         ]
-        if not injured or injured[-1].value <= death.value:
+        # 其中 picks out of the last people counted: they must be the injured, not the dead.
+        last_dead = max((m.end for m in mentions if m.field == "deaths" and m.end <= death.start), default=-1)
+        if not injured or injured[-1].value <= death.value or last_dead > injured[-1].end:
             continue
         hurt = injured[-1]
         earlier = [
             m for m in mentions if m.field == "deaths" and m is not death and sentence_start <= m.start < hurt.start
         ]
+        # (四死七伤，其中三人当场死亡: a part of the dead, not of the injured, unless it died in care.)
+        if earlier and death.value <= earlier[-1].value and not _IN_CARE.search(scanned, clause_start, death.end + 4):
+            continue
         first = earlier[-1] if earlier else death
         total = death.value + (first.value if earlier else 0.0)
         mentions = [m for m in mentions if m is not hurt and m is not death and m is not first]
@@ -267,6 +277,19 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
         mentions.append(
             Fact("deaths", total, first.start, death.end, original[first.start : death.end], qualifier=death.qualifier)
         )
+    return mentions
+
+
+def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
+    """The poisoned who died are dead, not also injured (9名工人中毒已致5死 → 4 injured): in
+    one sentence, deaths stated after a count of the poisoned are among them."""
+    for poisoned in [m for m in mentions if m.field == "injured" and "中毒" in scanned[m.start : m.end]]:
+        ends = [m.end() for m in _SENTENCE_END.finditer(scanned, poisoned.end)]
+        sentence_end = ends[0] if ends else len(scanned)
+        deaths = [m for m in mentions if m.field == "deaths" and poisoned.end <= m.start < sentence_end and m.value > 0]
+        if deaths and max(d.value for d in deaths) < poisoned.value:
+            died = max(d.value for d in deaths)
+            mentions = [replace(m, value=m.value - died) if m is poisoned else m for m in mentions]
     return mentions
 
 
@@ -461,7 +484,10 @@ def _in_statistics(text: str, position: int) -> bool:
     # (A rate per population, 每10万人死亡, starts where the count does.)
     if text[position - 1 : position] == "每":
         return True
-    return STATISTICS_PATTERN.search(text, clause_start, position + 1) is not None
+    if STATISTICS_PATTERN.search(text, clause_start, position + 1) is not None:
+        return True
+    ends = CLAUSE_START.search(text, position)
+    return STATISTICS_SENTENCE.search(text, clause_start, ends.start() if ends else len(text)) is not None
 
 
 def _zero_mentions(text: str) -> Iterable[Fact]:
