@@ -208,6 +208,7 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                         mentions = [m for m in mentions if not _hurt_then_died(m, found[0], clause.start())]
                 mentions += found
         mentions = _poisoned_then_died(_died_of_injuries(mentions, scanned, text), scanned)
+        mentions = _by_place(mentions, scanned, text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
@@ -290,6 +291,56 @@ def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
         if deaths and max(d.value for d in deaths) < poisoned.value:
             died = max(d.value for d in deaths)
             mentions = [replace(m, value=m.value - died) if m is poisoned else m for m in mentions]
+    return mentions
+
+
+# The place a clause's count is for (陕西省有5人死亡、5人失踪; 地震已致甘肃113人死亡): the last
+# province-level name, or name ending in 省/市/县/区/州, before the count in its clause (not 全市,
+# 该县: a whole, not a part).
+_PROVINCES = (
+    "北京|天津|河北|山西|内蒙古|辽宁|吉林|黑龙江|上海|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|广西|海南|"
+    "重庆|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|台湾|香港|澳门"
+)
+_PLACE = re.compile(
+    rf"(?<![全该本此])(?:(?:{_PROVINCES})(?:省|市|自治区)?|[\u4e00-\u9fff]{{2,6}}?[省市县区州])"
+    r"(?:有|共有|已有|也有|则有|已致|致|造成)?$"
+)
+
+
+def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
+    """Figures for different places in one sentence add up (陕西省有5人死亡、5人失踪，重庆市有2人
+    死亡…，湖北省有1人死亡 → 8 dead, 7 missing): the largest would be one place's share. The place
+    stands right before its count, or before the count it is listed with (…5人死亡、5人失踪); not
+    when the sentence breaks a total down (其中…)."""
+    groups: dict[tuple[int, str], list[tuple[str, Fact]]] = {}
+    last: tuple[str, int] | None = None  # the last place seen and where its mention ended
+    for mention in sorted(mentions, key=lambda m: m.start):
+        if mention.field not in ("deaths", "missing", "injured") or mention.kind not in ("total", "serious", "light"):
+            continue
+        found = _PLACE.search(scanned, max(0, mention.start - 12), mention.start)
+        if found is not None:
+            place = found.group(0)
+        elif last is not None and scanned[last[1] : mention.start] in ("、", "和", "及", "，", ","):
+            place = last[0]
+        else:
+            last = None
+            continue
+        last = (place, mention.end)
+        ends = [m.end() for m in _SENTENCE_END.finditer(scanned, 0, mention.start)]
+        sentence_start = ends[-1] if ends else 0
+        group = groups.setdefault((sentence_start, mention.field + mention.kind), [])
+        if group and "其中" in scanned[group[0][1].start : mention.start]:
+            group.append(("", mention))  # a part of a total stated before: never summed
+        else:
+            group.append((place, mention))
+    for group in groups.values():
+        places = {place for place, _ in group}
+        if len(places) < 2 or len(places) < len(group) or "" in places:
+            continue
+        parts = [m for _, m in group]
+        first, end = parts[0], max(m.end for m in parts)
+        total = sum(m.value for m in parts)
+        mentions.append(Fact(first.field, total, first.start, end, original[first.start : end], kind=first.kind))
     return mentions
 
 
