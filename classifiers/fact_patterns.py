@@ -281,14 +281,21 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", r"(?:死亡|丧生|遇难|罹难|身亡|遇害)的" + _VICTIM, implied=True),
     # Phase 6. The dead (or injured) named as one person: 死者王某今年24岁, 伤者为74岁何姓男子;
     # one person's body: 文某遗体在下游被发现, 女孩的遗体被找到; a pair with no signs of life.
-    _p("deaths", "total", r"(?<![名位])死者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
-    _p("injured", "total", r"伤者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True),
-    _p("deaths", "total", _VICTIM + r"(?:的)?(?:遗体|尸体)", implied=True),
+    _p(
+        "deaths",
+        "total",
+        r"(?<![名位])死者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM,
+        implied=True,
+        gate="死者",
+    ),
+    _p("injured", "total", r"伤者(?:为|是)?(?:一名)?[^，。；,;！？!?\n\d]{0,4}?" + _VICTIM, implied=True, gate="伤者"),
+    _p("deaths", "total", _VICTIM + r"(?:的)?(?:遗体|尸体)", implied=True, gate="遗体|尸体"),
     _p(
         "deaths",
         "total",
         r"(?P<pre>)(?P<num>" + _PAIR + r")[俩二两]?[^，。；,;！？!?\n\d]{0,8}?" + _NO_LIFE,
         numeral=False,
+        gate="生命|呼吸",
     ),
     _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
@@ -305,7 +312,12 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
     _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n]{0,12}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
     # Phase 6. Lives taken: 大火夺5命, 夺走3条人命, 夺去2人性命.
-    _p("deaths", "total", r"(?:夺|夺走|夺去|吞噬|带走)(?:了)?" + COUNT + r"(?:条|人)?(?:人|生|性)?命(?![令运名中题])"),
+    _p(
+        "deaths",
+        "total",
+        r"(?:夺|夺走|夺去|吞噬|带走)(?:了)?" + COUNT + r"(?:条|人)?(?:人|生|性)?命(?![令运名中题])",
+        gate="夺|吞噬|带走",
+    ),
     # Bodies of counted people: 两名学生的尸体, 3名失联人员遗体.
     _p(
         "deaths",

@@ -67,7 +67,7 @@ _HAS_NUMBER = re.compile(r"[\d零〇一二两三四五六七八九十百千万�
 # number is set off on both sides — a space before alone is more often a headline's separator
 # (…中毒惨死 13人送医). Both searches start with a literal, so the engine skips ahead.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_SPACED_NUMBER = re.compile(r"( *)(\d+(?:[,.]\d+)*)( +)")
+_SPACED_NUMBER = re.compile(r"(\d+(?:[,.]\d+)*)( +)")
 _PINYIN = re.compile(rf"\((?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}\)")
 
 
@@ -81,12 +81,14 @@ def _noise(norm: str) -> list[tuple[int, int]]:
     if " " in norm:
         for match in _SPACED_NUMBER.finditer(norm):
             after = norm[match.end() : match.end() + 1]
-            if not _is_cjk(after):
+            if not _is_cjk(after) or norm[match.start() - 1 : match.start()].isdigit():
                 continue
-            spans.append(match.span(3))
-            before = norm[match.start() - 1 : match.start()] if match.start() else ""
-            if match.group(1) and _is_cjk(before):
-                spans.append(match.span(1))
+            spans.append(match.span(2))
+            start = match.start()
+            while start > 0 and norm[start - 1] == " ":
+                start -= 1
+            if start < match.start() and _is_cjk(norm[start - 1 : start]):
+                spans.append((start, match.start()))
     if "(" in norm:
         spans.extend(m.span() for m in _PINYIN.finditer(norm) if _is_cjk(norm[m.start() - 1 : m.start()] or "a"))
     return sorted(spans)
