@@ -41,7 +41,7 @@ _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八
 
 # A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
 # must not be the count of the next statement (死亡982人受伤 is 982 injured, not dead).
-_LINK = r"(?:为|是|已经|了)?"
+_LINK = r"(?:为|是|已经|了| +\| *| *\| +|达到|达)?"
 # The count is read whole (atomic): 死亡982人受伤 may not be read as 死亡98, nor 死亡20余人受伤 as
 # 死亡20. A following verb that takes a count of its own (因灾死亡7人失联1人) starts the next
 # statement, so the count before it stays with this noun.
@@ -55,7 +55,7 @@ _VERB_END = r"(?=$|[^受伤失死遇下重轻不送住入接在还仍正均被�
 _NOT_NEXT = rf"(?![人名]?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难)(?!{_TAKES}))"
 NOUN_COUNT = "(?>" + COUNT + ")"
 _DEATH_VERB = (
-    r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
+    r"(?:死亡|遇难|罹难|身亡|丧生|丧命|殒命|毙命|溺亡|溺毙|殉职|不治|遇害|已无生命体征|无生命体征|经抢救无效|抢救无效|"
     r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|"
     r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|(?<!生)死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|(?<![逃流灭存兴危])亡(?!羊|命))"
 )
@@ -73,7 +73,7 @@ _SERIOUS_GATE = "重伤|重度|伤势|伤情|危重|病危|垂危|急性中毒"
 _LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|伤势不(?:算|太|算太)?重|轻度受伤)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
-    r"(?:不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
+    r"(?<![未没无])(?:轻重伤|不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
     r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治))"
 )
 _POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
@@ -88,7 +88,7 @@ _KILL_FIRST = (
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
 _TREATED = (
     r"(?:失明(?!的)|昏迷(?!不醒后)|被?送(?:往|到|至|进)[^，。；,;！？!?\n\d]{0,8}?医院(?:进行|接受)?(?:抢救|救治|治疗)|"
-    r"(?:在医院|入院|住院)?接受治疗|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!后|途中|不治|时|生|方|抢救无效|救治无效|医治无效))"
+    r"(?:在医院|入院|住院)?接受治疗|在医院(?:接受)?救治|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!后|途中|不治|时|生|方|抢救无效|救治无效|医治无效))"
 )
 
 
@@ -151,7 +151,7 @@ _NOT_PLURAL = r"(?![们等和与及、])"
 # Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
 _ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡否]{0,16}?"
 _DEATH_ONE = (
-    r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
+    r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|溺毙|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
     r"伤重(?:身亡|不治|死亡|离世)|"
     r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
     r"致死(?!率|病例)|离世|牺牲(?=了|$)|之死(?!亡)|(?:重|受)?伤(?:后|势过重)?(?:身亡|离世|死亡|不治))"
@@ -167,7 +167,7 @@ _KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|
 _VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
 
 _NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
-_NOT_DIED = r"(?![^，。；,;！？!?\n\d]{0,6}?(?:死亡|身亡|不治|遇难|抢救无效))"
+_NOT_DIED = r"(?![^，。；,;！？!?\n\d]{0,12}?(?:死亡|身亡|不治|遇难|抢救无效))"
 _NEAR_KILL = r"[^，。；,;！？!?\n\d]{0,10}?"
 _PAIR = r"(?:夫妻|夫妇|母子|母女|父子|父女|情侣|恋人|兄弟|姐妹|姐弟|兄妹|祖孙)"
 _BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
@@ -180,7 +180,7 @@ _REL = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十
 _REL_COUNTER = r"(?:人(?!民|次)|名|位)"
 _LONG_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡称说表示和与及]{0,24}?"
 _STRICT_DEATH = (
-    r"(?:死亡|身亡|遇难|罹难|丧生|殒命|溺亡|坠亡|不治|抢救无效)"
+    r"(?:死亡|身亡|遇难|罹难|丧生|殒命|溺亡|溺毙|坠亡|不治|抢救无效)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人)"
 )
 
@@ -230,6 +230,7 @@ CLAUSE_THOUSANDS = re.compile(r"(?:[^，,。；;！？!?\n]|(?<=\d),(?=\d{3}(?!\
 PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _WHO + _GAP + _DEATH_VERB + _VERB_TAKES_COUNT + _NOT_COMBINED),
     _p("deaths", "total", _KILL_FIRST + COUNT + _WHO),
+    _p("deaths", "total", _KILL_FIRST + r"[^，。；,;！？!?\n\d]{1,8}?的" + COUNT + _WHO, gate="死"),
     # 无生命体征 is unambiguous: the gap may hold words the general gap refuses (2人被救出时已无生命体征).
     _p("deaths", "total", COUNT + _WHO + r"[^，。；,;！？!?\n\d]{0,12}?" + _NO_LIFE, gate="生命|呼吸心跳"),
     _p("deaths", "total", _DEATH_NOUN + r"(?:人数|人员|的人数|病例)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
@@ -240,7 +241,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         "total",
         _MISSING_VERB + r"(?:(?:和|或|及|、)" + _MISSING_VERB + r")?(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT,
     ),
-    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT, gate=_SERIOUS_GATE),
+    _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT + _NOT_DIED, gate=_SERIOUS_GATE),
     _p("injured", "serious", r"(?:重伤|危重|重度(?:受)?伤)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     # Moderately hurt (中度伤14人, 4人中度烧伤): a part of the injured like the seriously hurt.
     _p("injured", "moderate", r"中度(?:受)?[烧烫]?伤(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT, gate="中度"),
@@ -266,7 +267,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", r"(?<![人名生吓笑气累乐该找装拼])死(?:了)?" + NOUN_COUNT + r"(?:人(?!民)|名)"),
     _p("injured", "total", r"(?<![受重轻损创悲忧感中])伤(?:了)?" + NOUN_COUNT + r"(?:人(?!民|心)|名)" + _VERB_END),
     _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
-    _p("injured", "total", r"(?:受伤|伤者|伤员)(?:人数|人员)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
+    _p("injured", "total", r"(?:受伤|伤者|伤员|伤患|伤病员)(?:人数|人员)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])", gate="伤"),
     _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED + _DIED_AFTER, gate="中毒|症状|不适|就医|就诊"),
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
@@ -311,6 +312,10 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
     _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n]{0,12}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
+    # Phase 8. 寻获3人遗体; 1女性死者, 唯一一名死者; 一死九失踪.
+    _p("deaths", "total", COUNT + r"人的?(?:遗体|尸体|遗骸)", gate="遗体|尸体|遗骸"),
+    _p("deaths", "total", COUNT + r"(?:名|位|具)?[男女]?性?死者", gate="死者"),
+    _p("missing", "total", r"(?<=[死伤])" + COUNT + r"(?:失踪|失联)", gate="失踪|失联"),
     # Phase 6. Lives taken: 大火夺5命, 夺走3条人命, 夺去2人性命.
     _p(
         "deaths",
@@ -341,7 +346,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN, gate=r"\d(?:死亡|遇难|身亡|丧生|罹难)"),
     _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d失[踪联]"),
     # The count after a relative clause: 遇难的乘客已达56人, 受伤的村民有12名, 失踪的渔民为3人.
-    _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡)的" + _REL + COUNT + _REL_COUNTER),
+    _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡|溺亡|溺毙|坠亡)的" + _REL + COUNT + _REL_COUNTER),
     _p("injured", "total", r"受伤的" + _REL + COUNT + _REL_COUNTER),
     _p("missing", "total", r"(?:失踪|失联)的" + _REL + COUNT + _REL_COUNTER + r"(?!中|之中|里)"),
     # Counted as injured by an attributive: 一受伤的乘客, 两名受伤的工人, 3名受轻伤者.
@@ -398,7 +403,7 @@ ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤":
 MASK_PATTERN = re.compile(
     r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|"
     # Full dates (2024/10/03, 2024-10-03), chemical names with numerals (一氧化碳), the last one.
-    r"(?<=其中|另外)一(?=[名位]?(?:死者|遇难者))|(?<=另)一(?=[名位]?(?:死者|遇难者))|"
+    r"(?<=其中|另外)一(?=[名位]?(?:死者|遇难者))|一(?:直|度|同|并|些|切|般|定|边|再|时|路|带|样|致|旁|起(?!事故|事件))|(?<=另)一(?=[名位]?(?:死者|遇难者))|"
     r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|[一二三四五六七八九]旬|[初高][一二三](?=学生|男生|女生|年级|班|学子)|"
     r"[\d一二两三四五六七八九十]+男[\d一二两三四五六七八九十]+女(?=[\d一二两三四五六七八九十]+[名个位人])|"
     r"(?<=[名个位人])[\d一二两三四五六七八九十]+男[\d一二两三四五六七八九十]+女|[一二三四五六]氧化[一二三四五]?[碳氮硫铁]?|三聚氰胺|四氯化碳|(?<=最后)一|"
@@ -438,10 +443,10 @@ CLAUSE_START = re.compile(r"[。；;！？!?\n]")
 # An adverb of mishap may come after a few words of what happened (翻越围墙时不幸被勒身亡,
 # 边玩手机边充电突遭电击身亡).
 SUBJECTLESS_DEATH = re.compile(
-    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|虽|仍|再|又|"
+    r"^(?:(?:当场|不幸|意外|最终|终|后|经|送|于|在|已|均|全部|都|随后|随即|不慎|先后|因|溺水|突遭|突然|虽|仍|再|又|但|却|证实|确认|"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤他她其]{1,8}?(?:不幸|意外|当场|突遭))"
     r"[^\d零〇一二两三四五六七八九十百千万亿人名位死亡伤]{0,10}?)?"
-    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|坠亡|不治|抢救无效|死在|"
+    r"(?:死亡|身亡|遇难|罹难|丧生|丧命|殒命|溺亡|溺毙|坠亡|不治|抢救无效|死在|"
     + _NO_LIFE
     + r"|被[^，。；,;！？!?\n\d]{0,6}?[闷打砸撞刺杀烧炸勒掐摔淹压踩咬电]死|被[^，。；,;！？!?\n\d]{0,10}?致死)"
     r"(?!事故|案|原因|之|率|人数|证明|赔偿|真相|事件|现场|时间|者|的人|病例)"

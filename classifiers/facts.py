@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from classifiers.fact_patterns import (
     CLAUSE,
@@ -211,6 +212,7 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                 mentions += found
         mentions = _poisoned_then_died(_died_of_injuries(mentions, scanned, text), scanned)
         mentions = _by_place(mentions, scanned, text)
+        mentions = _found_missing(_added_deaths(mentions, scanned, text), scanned)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
@@ -253,7 +255,9 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
         before = scanned[: death.start]
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(before)]
         clause_start = breaks[-1] if breaks else 0
-        if not _AMONG.search(before[clause_start:]):
+        # (送院的4名伤者中，3人因伤重不治: the clause before ends with 中.)
+        among_before = before[:clause_start].rstrip("，,；; ").endswith("中")
+        if not _AMONG.search(before[clause_start:]) and not among_before:
             continue
         ends = [m.end() for m in _SENTENCE_END.finditer(before)]
         sentence_start = ends[-1] if ends else 0
@@ -344,6 +348,59 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
         total = sum(m.value for m in parts)
         mentions.append(Fact(first.field, total, first.start, end, original[first.start : end], kind=first.kind))
     return mentions
+
+
+# Deaths stated in two groups add up: on the spot, then in care (4人当场死亡，3名重伤者在送往医院
+# 途中不治 → 7), or one group and "another N" (12人当场死亡，…又有8人死亡 → 20).
+_ON_SPOT = re.compile(r"当场|现场")
+_LATER = re.compile(r"抢救无效|医治无效|救治无效|不治|送医|送院|医院|途中|伤重|伤势过重")
+_MORE = re.compile(r"(?:又有|另有|另外|还有|此外|加上|其余|其他)[^，,；;。！？!?\n\d]{0,4}$")
+
+
+def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
+    deaths = sorted(
+        (m for m in mentions if m.field == "deaths" and m.kind == "total" and not m.update), key=lambda m: m.start
+    )
+    if len(deaths) < 2:
+        return mentions
+    for first, second in pairwise(deaths):
+        between = scanned[first.end : second.start]
+        if _SENTENCE_END.search(between) or "其中" in between or first.end > second.start:
+            continue
+        before = scanned[max(first.end, second.start - 8) : second.start]
+        cuts = [m.end() for m in _CLAUSE_BREAK.finditer(scanned, first.start, second.start)]
+        if not cuts:
+            continue  # one clause: a restatement, not two groups
+        first_clause = scanned[max(0, first.start - 6) : first.end + 4]
+        second_clause = scanned[cuts[-1] : second.end + 4]
+        spot_then_care = (_ON_SPOT.search(first_clause) and _LATER.search(second_clause)) or (
+            _LATER.search(first_clause) and _ON_SPOT.search(second_clause)
+        )
+        if spot_then_care or _MORE.search(before):
+            total = first.value + second.value
+            mentions.append(Fact("deaths", total, first.start, second.end, original[first.start : second.end]))
+    return mentions
+
+
+# Missing people who were found: 1名失联人员被找到, 搜救出31名失联人员，均无生命体征.
+_FOUND_BEFORE = re.compile(r"(?:搜救出|找到|寻获|寻回|救出|打捞出|打捞起)[^，,；;。！？!?\n\d]{0,4}$")
+# (Not 失联的4人已找到2人: a part of them was found.)
+_FOUND_AFTER = re.compile(
+    r"^[^，,；;。！？!?\n\d]{0,8}?(?:被找到|已找到|找到|全部搜救出来|搜救出来|获救|均无生命|已无生命|遗体|平安|安全)"
+    r"(?![\d零〇一二两三四五六七八九十])"
+)
+
+
+def _found_missing(mentions: list[Fact], scanned: str) -> list[Fact]:
+    return [
+        m
+        for m in mentions
+        if m.field != "missing"
+        or not (
+            _FOUND_BEFORE.search(scanned, max(0, m.start - 8), m.start)
+            or _FOUND_AFTER.search(scanned[m.end : m.end + 16])
+        )
+    ]
 
 
 def _hurt_then_died(mention: Fact, death: Fact, clause_start: int) -> bool:
