@@ -251,10 +251,13 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
     """Move the injured who then died (…受伤4人；…其中1人经抢救无效死亡) from the injured to
     the dead: a victim is counted once. Only within one sentence, only for a death clause that
     picks its victims out of the injured just counted (其中 / 伤者中)."""
+    done: set[int] = set()
     for death in [m for m in mentions if m.field == "deaths" and m.kind == "total"]:
         before = scanned[: death.start]
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(before)]
         clause_start = breaks[-1] if breaks else 0
+        if clause_start in done:
+            continue  # another statement of the same clause's death was taken already
         # (送院的4名伤者中，3人因伤重不治: the clause before ends with 中.)
         among_before = before[:clause_start].rstrip("，,；; ").endswith("中")
         if not _AMONG.search(before[clause_start:]) and not among_before:
@@ -279,6 +282,7 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
             continue
         first = earlier[-1] if earlier else death
         total = death.value + (first.value if earlier else 0.0)
+        done.add(clause_start)
         mentions = [m for m in mentions if m is not hurt and m is not death and m is not first]
         mentions.append(replace(hurt, value=hurt.value - death.value, kind="total"))
         mentions.append(
@@ -386,7 +390,8 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
 _FOUND_BEFORE = re.compile(r"(?:搜救出|找到|寻获|寻回|救出|打捞出|打捞起)[^，,；;。！？!?\n\d]{0,4}$")
 # (Not 失联的4人已找到2人: a part of them was found.)
 _FOUND_AFTER = re.compile(
-    r"^[^，,；;。！？!?\n\d]{0,8}?(?:被找到|已找到|找到|全部搜救出来|搜救出来|获救|均无生命|已无生命|遗体|平安|安全)"
+    r"^[^，,；;。！？!?\n\d零〇一二两三四五六七八九十]{0,8}?"
+    r"(?:被找到|已找到|找到|全部搜救出来|搜救出来|获救|均无生命|已无生命|遗体|平安|安全)"
     r"(?![\d零〇一二两三四五六七八九十])"
 )
 
@@ -442,6 +447,8 @@ def _carried_subject(
     if not subjects:
         return []
     subject = subjects[-1]
+    if before[subject.end() : subject.end() + 3].startswith(("分别", "中有", "当中")):
+        return []  # 3名伤者分别为…，无呼吸心跳: the clause is about one of them
     if subject.group("one"):
         value, upper, qualifier = 1.0, None, "implied"
     else:

@@ -282,6 +282,12 @@ CASES = [
     ("10人不幸遇难，70人尚在医院救治，4人未受伤", {"deaths": 10, "injured": 70}),
     ("同行一名16岁少年一直失联", {"missing": 1}),
     ("经各方全力搜救已寻回三人，证实全部死亡", {"deaths": 3}),
+    # (fixes after the eighth set was scored)
+    ("观光潜艇沉海三人失踪 另有一人获救", {"missing": 3}),
+    ("搜救人员仍在寻找最后一名失踪人员下落", {"missing": 1}),
+    ("3名伤者分别为55岁女性驾驶，无呼吸心跳；女性乘客陷入昏迷", {"injured": 3}),
+    ("23人当场死亡，3人受伤，其中一名伤者被送入医院救治后因伤势过重，经抢救无效死亡", {"deaths": 24, "injured": 2}),
+    ("被困14人，救出13人(已死亡6人)，1人正在施救", {"deaths": 6}),
     # figures for different places add up; parts of a total stated first do not
     ("陕西省有5人死亡、5人失踪，重庆市有2人死亡、2人失踪，湖北省有1人死亡", {"deaths": 8, "missing": 7}),
     ("地震已致甘肃113人死亡、536人受伤，青海海东市18人遇难、198人受伤", {"deaths": 131, "injured": 734}),
