@@ -210,9 +210,10 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                         # 死亡): their injury is the death, not another casualty.
                         mentions = [m for m in mentions if not _hurt_then_died(m, found[0], clause.start())]
                 mentions += found
-        mentions = _poisoned_then_died(_died_of_injuries(mentions, scanned, text), scanned)
-        mentions = _by_place(mentions, scanned, text)
+        mentions = _by_place(_died_of_injuries(mentions, scanned, text), scanned, text)
         mentions = _found_missing(_added_deaths(mentions, scanned, text), scanned)
+        mentions = _poisoned_then_died(mentions, scanned)
+        mentions = _others_hurt(mentions, scanned, text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
@@ -294,7 +295,9 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
 def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
     """The poisoned who died are dead, not also injured (9名工人中毒已致5死 → 4 injured): in
     one sentence, deaths stated after a count of the poisoned are among them."""
-    for poisoned in [m for m in mentions if m.field == "injured" and "中毒" in scanned[m.start : m.end]]:
+    for poisoned in [
+        m for m in mentions if m.field == "injured" and (m.kind == "poisoned" or "中毒" in scanned[m.start : m.end])
+    ]:
         ends = [m.end() for m in _SENTENCE_END.finditer(scanned, poisoned.end)]
         sentence_end = ends[0] if ends else len(scanned)
         deaths = [m for m in mentions if m.field == "deaths" and poisoned.end <= m.start < sentence_end and m.value > 0]
@@ -358,7 +361,27 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
 # 途中不治 → 7), or one group and "another N" (12人当场死亡，…又有8人死亡 → 20).
 _ON_SPOT = re.compile(r"当场|现场")
 _LATER = re.compile(r"抢救无效|医治无效|救治无效|不治|送医|送院|医院|途中|伤重|伤势过重")
-_MORE = re.compile(r"(?:又有|另有|另外|还有|此外|加上|其余|其他)[^，,；;。！？!?\n\d]{0,4}$")
+_MORE = re.compile(r"(?:又有|另有|另外|还有|此外|加上|其余|其他|另)[^，,；;。！？!?\n\d]{0,4}$")
+_TOTAL_WORD = re.compile(r"共|累计|合计|总计|已造成|已致|已达|升至|增至")
+
+
+def _others_hurt(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
+    """A list that names the seriously hurt and then "N人受伤" (4人重伤，30人受伤) counts
+    two groups: the plain figure is the others, not the total (that would come first: 30人受伤，
+    其中4人重伤)."""
+    serious = [m for m in mentions if m.field == "serious_injured"]
+    for hurt in [m for m in mentions if m.field == "injured" and m.kind == "total"]:
+        for part in serious:
+            between = scanned[part.end : hurt.start]
+            if between in ("，", ",", "、", "；", ";") and _COUNT_FIRST.match(scanned, hurt.start):
+                total = part.value + hurt.value
+                mentions.append(
+                    Fact("injured", total, part.start, hurt.end, original[part.start : hurt.end], kind="total")
+                )
+    return mentions
+
+
+_COUNT_FIRST = re.compile(r"[\d零〇一二两三四五六七八九十百千]")
 
 
 def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
@@ -380,7 +403,15 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
         spot_then_care = (_ON_SPOT.search(first_clause) and _LATER.search(second_clause)) or (
             _LATER.search(first_clause) and _ON_SPOT.search(second_clause)
         )
-        if spot_then_care or _MORE.search(before):
+        # Two clauses that each open with their own count (5人被困井下身亡，1人抢救无效死亡).
+        listed = (
+            cuts[-1] == second.start
+            and _COUNT_FIRST.match(scanned, first.start)
+            and _COUNT_FIRST.match(scanned, second.start)
+            and scanned[first.start - 1 : first.start] in ("，", ",", "；", ";", "：", ":", "、", "")
+            and not _TOTAL_WORD.search(scanned, max(0, first.start - 4), second.end)
+        )
+        if spot_then_care or listed or _MORE.search(before):
             total = first.value + second.value
             mentions.append(Fact("deaths", total, first.start, second.end, original[first.start : second.end]))
     return mentions
@@ -391,7 +422,8 @@ _FOUND_BEFORE = re.compile(r"(?:搜救出|找到|寻获|寻回|救出|打捞出|
 # (Not 失联的4人已找到2人: a part of them was found.)
 _FOUND_AFTER = re.compile(
     r"^[^，,；;。！？!?\n\d零〇一二两三四五六七八九十]{0,8}?"
-    r"(?:被找到|已找到|找到|全部搜救出来|搜救出来|获救|均无生命|已无生命|遗体|平安|安全)"
+    r"(?:被找到|已找到|找到|被搜寻到|搜寻到|寻获|全部搜救出来|搜救出来|获救|均无生命|已无生命|遗体|平安|安全|"
+    r"已确认死亡|确认死亡|已死亡|已遇难|全部溺水死亡|均已死亡|全部遇难)"
     r"(?![\d零〇一二两三四五六七八九十])"
 )
 
@@ -447,8 +479,11 @@ def _carried_subject(
     if not subjects:
         return []
     subject = subjects[-1]
-    if before[subject.end() : subject.end() + 3].startswith(("分别", "中有", "当中")):
-        return []  # 3名伤者分别为…，无呼吸心跳: the clause is about one of them
+    if (
+        before[subject.end() : subject.end() + 3].startswith(("分别", "中有", "当中"))
+        or "其中" in before[subject.end() :]
+    ):
+        return []  # 3名伤者分别为…，无呼吸心跳 / 两人受困，其中…不治: the clause is about one of them
     if subject.group("one"):
         value, upper, qualifier = 1.0, None, "implied"
     else:

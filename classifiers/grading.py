@@ -163,8 +163,12 @@ def _apply(scheme: Scheme, facts: Facts) -> tuple[EventLevel | None, list[str]]:
 
 def grade_food_poisoning(facts: Facts, *, collective_unit: bool = False) -> tuple[EventLevel | None, list[str]]:
     """§3.6 [L, 江苏2006]: 30–99人无死亡 Ⅳ; >100人, 出现死亡, or 集体单位≥5人 Ⅲ;
-    >100人并出现死亡 or ≥10例死亡 Ⅱ; below 30 people it is not a public-health event."""
-    ill, dead = facts.at_least("injured"), facts.at_least("deaths")
+    >100人并出现死亡 or ≥10例死亡 Ⅱ; below 30 people it is not a public-health event.
+
+    The people poisoned include those who died: the extracted ``injured`` counts each victim once
+    (16人出现不适症状，其中3人经抢救无效死亡 → 13 injured, 3 dead), so the poisoned are both."""
+    dead = facts.at_least("deaths")
+    ill = facts.at_least("injured") + dead
     source = "依据：江苏省2006年突发公共卫生事件分级(食物中毒)，地方标准，可配置"
     if (ill > 100 and dead >= 1) or dead >= 10:
         return EventLevel.II, [f"中毒{ill:g}人、死亡{dead:g}人 → II级", source]

@@ -137,9 +137,13 @@ def test_social_security(kwargs: dict[str, object], level: str | None) -> None:
         (10, 1, False, "III"),
         (101, 1, False, "II"),
         (0, 10, False, "II"),
+        # the dead are among the poisoned: 100 still ill and 1 dead is 101 poisoned
+        (100, 1, False, "II"),
+        (99, 1, False, "III"),
     ],
 )
 def test_food_poisoning(ill: int, dead: int, collective: bool, level: str | None) -> None:
+    """``ill`` is the injured figure: those poisoned who are alive (each victim is counted once)."""
     got = grade(EventType.FOOD_POISONING, facts(injured=(ill, "poisoned"), deaths=dead), collective_unit=collective)[0]
     assert got == (None if level is None else EventLevel(level))
 
