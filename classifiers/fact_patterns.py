@@ -30,7 +30,7 @@ _COUNTER = r"(?:人次|人(?!民)|名|位|具|个|例)"
 _PERSON = (
     r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
     r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|辅警|警察|消防员|士兵|军人|矿工|船员|渔民|路人|初中生|高中生|"
-    r"被困人员|受困人员|被困者|受困者|失联人员|失踪人员|落水人员|落水者)"
+    r"被困人员|受困人员|被困者|受困者|失联人员|失踪人员|落水人员|落水者|员工|职工|孩童|工作人员)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
 # The living only: 12具疑似失联人员遗体 counts bodies, not missing people.
@@ -55,6 +55,7 @@ _VERB_TAKES_COUNT = rf"(?!{_TAKES})"
 _VERB_END = r"(?=$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
 _NOT_NEXT = (
     rf"(?![人名]?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难|获救|生还|幸存|脱险|被救|得救)(?!{_TAKES}))"
+    r"(?![头匹只羽尾])"  # 牲畜死亡4384头: animals
 )
 NOUN_COUNT = "(?>" + COUNT + ")"
 _DEATH_VERB = (
@@ -64,17 +65,17 @@ _DEATH_VERB = (
 )
 _DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
 # 15人死亡失踪 is one figure for the dead and the missing together: neither field.
-_NOT_COMBINED = r"(?!亡?[和或、及与]?(?:失踪|失联))"
+_NOT_COMBINED = r"(?!亡?[和或、及与]?(?:失踪|失联|下落不明))"
 # No signs of life (已无生命体征, 没有了生命迹象, 已经没有呼吸心跳) is a death.
 _NO_LIFE = r"(?:(?:已经?)?(?:无|没有了?)(?:生命(?:体征|迹象|征象)|呼吸心跳|呼吸和心跳))"
 # (Not the missing whose bodies were found: 3名失联人员遗体.)
 _MISSING_VERB = r"(?:失踪|失联|下落不明|失去联系)(?![^，。；,;！？!?\n\d]{0,4}?(?:遗体|尸体|遗骸))"
 _SERIOUS = (
-    r"(?:受重伤|重伤|严重受伤|重度(?:受)?伤|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|"
+    r"(?:受重伤|重伤|严重受伤|重度(?:受)?[烧烫灼]?伤|(?:尚未|仍未)脱离(?:生命)?危险|伤势较重|伤势严重|伤势危重|伤情严重|伤情危重|伤情较重|危重|病危|生命垂危|"
     r"急性中毒)"
 )
-_SERIOUS_GATE = "重伤|重度|严重受伤|伤势|伤情|危重|病危|垂危|急性中毒"
-_LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|伤势不(?:算|太|算太)?重|轻度受伤)"
+_SERIOUS_GATE = "重伤|重度|严重受伤|伤势|伤情|危重|病危|垂危|急性中毒|脱离"
+_LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|伤势不(?:算|太|算太)?重|轻度受伤|(?<![未没])(?:已经?)?脱离(?:生命)?危险)"
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
     r"(?<![未没无])(?:轻重伤|不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
@@ -92,7 +93,7 @@ _KILL_FIRST = (
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
 _TREATED = (
     r"(?:失明(?!的)|昏迷(?!不醒后)|被?送(?:往|到|至|进)[^，。；,;！？!?\n\d]{0,8}?医院(?:进行|接受)?(?:抢救|救治|治疗)|"
-    r"(?:在医院|入院|住院)?接受(?:[^，。；,;！？!?\n\d]{0,6}?的)?治疗|在医院(?:接受)?救治|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!后|途中|不治|时|生|方|抢救无效|救治无效|医治无效))"
+    r"(?:在医院|入院|住院)?接受(?:[^，。；,;！？!?\n\d]{0,6}?的)?治疗|在医院(?:接受)?救治|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!途中|不治|时|生|方|抢救无效|救治无效|医治无效|后[^，。；,;！？!?\n]{0,10}?(?:死亡|身亡|不治|抢救无效|离世)))"
 )
 
 
@@ -164,9 +165,12 @@ _DEATH_ONE = (
 )
 # (An injury the victim died of is a death: 重伤身亡, 受伤后死亡.)
 _DIED_AFTER = (
-    r"(?![^，。；,;！？!?\n]{0,3}?(?:身亡|离世|死亡|不治|抢救无效|医治无效|救治无效)|[^，。；,;！？!?\n\d]{0,2}?死)"
+    r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治|抢救无效|医治无效|救治无效)|[^，。；,;！？!?\n\d]{0,2}?死)"
 )
-_INJURED_ONE = r"(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))" + _DIED_AFTER
+_INJURED_ONE = (
+    r"(?<![未没无])(?:受伤(?!人员|者|的人|群众)|负伤|[烧烫砸撞摔刺炸咬割]伤(?!人)|轻微伤|受轻伤|轻伤(?!害))"
+    + _DIED_AFTER
+)
 _SERIOUS_ONE = r"(?:受重伤|重伤(?!退役|缺阵|离场|者|人员)|伤势较重|伤势严重|伤势危重|伤情危重)" + _DIED_AFTER
 _KILL_ONE = r"(?:撞死|砸死|烧死|刺死|砍死|打死|炸死|杀死|杀害|闷死|勒死|掐死|溺死|毒死)(?:了)?"
 _VICTIM = _NOT_COUNTED + rf"(?P<num>{_ONE}){_NOT_PLURAL}"
@@ -223,7 +227,7 @@ NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 TRIGGER = re.compile(
     r"死|亡|遇难|罹难|丧|殒|毙|殉职|牺牲|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
     r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸|"
-    r"生命体征|生命迹象|生命征象|呼吸心跳|昏迷|抢救|救治|夺|送医|送院|击毙|患者"
+    r"生命体征|生命迹象|生命征象|呼吸心跳|昏迷|抢救|救治|夺|送医|送院|击毙|患者|脱离"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
 CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
@@ -244,7 +248,14 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p(
         "missing",
         "total",
-        _MISSING_VERB + r"(?:(?:和|或|及|、)" + _MISSING_VERB + r")?(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT,
+        r"(?<!死亡)(?<!死亡和)(?<!死亡或)(?<!死亡及)(?<!死亡、)"
+        + _MISSING_VERB
+        + r"(?:(?:和|或|及|、)"
+        + _MISSING_VERB
+        + r")?(?:人数|人员|者)?"
+        + _LINK
+        + NOUN_COUNT
+        + _NOT_NEXT,
     ),
     _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT + _NOT_DIED, gate=_SERIOUS_GATE),
     _p("injured", "serious", r"(?:重伤|危重|重度(?:受)?伤)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
@@ -256,7 +267,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         "injured",
         "light",
         COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT,
-        gate="轻伤|伤势较轻|伤势不|轻度受伤",
+        gate="轻伤|伤势较轻|伤势不|轻度受伤|脱离",
     ),
     _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT, gate="伤"),
     # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
@@ -269,7 +280,11 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
     # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
     # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
-    _p("deaths", "total", r"(?<![人名生吓笑气累乐该找装拼])死(?:了)?" + NOUN_COUNT + r"(?:人(?!民)|名)"),
+    _p(
+        "deaths",
+        "total",
+        r"(?<![人名生吓笑气累乐该找装拼\d一二两三四五六七八九十])死(?:了)?" + NOUN_COUNT + r"(?:人(?!民)|名)",
+    ),
     _p("injured", "total", r"(?<![受重轻损创悲忧感中])伤(?:了)?" + NOUN_COUNT + r"(?:人(?!民|心)|名)" + _VERB_END),
     _p("injured", "admitted", _ADMIT + COUNT + r"(?:名|位)?(?:伤者|伤员|伤病员|受伤群众)"),
     _p("injured", "total", COUNT + r"(?:名|位)?送(?:医|院)(?:的)?(?:患者|伤者|伤员|民众|病人)", gate="送医|送院"),
@@ -318,6 +333,14 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
     _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n]{0,12}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
+    # Phase 10. 一名失踪台湾游客 (an attributive); 溺亡两孩子.
+    _p(
+        "missing",
+        "total",
+        COUNT + r"(?:名|位)(?:失踪|失联)(?:的)?[^，。；,;！？!?\n\d]{0,4}?" + rf"(?:{_PERSON}|人员|者)",
+        gate="失踪|失联",
+    ),
+    _p("deaths", "total", r"溺亡(?:的)?" + COUNT + _WHO, gate="溺亡"),
     # Phase 8. 寻获3人遗体; 1女性死者, 唯一一名死者; 一死九失踪.
     _p("deaths", "total", COUNT + r"人的?(?:遗体|尸体|遗骸)", gate="遗体|尸体|遗骸"),
     _p("deaths", "total", COUNT + r"(?:名|位|具)?[男女]?性?死者", gate="死者"),
@@ -401,7 +424,9 @@ LOSS_PATTERNS: tuple[FactPattern, ...] = (
 
 # "No casualties" statements: the fields they set to zero.
 ZERO_PATTERN = re.compile(
-    r"(?:无(?<!有无)|没(?<!有没)有|未|暂无|尚无|并无|未发现|未有)(?:造成)?(?:任何)?(?:人员|人)?(?:受困|被困)?(?P<what>伤亡|死亡|受伤)"
+    r"(?:无(?<!有无)|没(?<!有没)有|未|暂无|尚无|并无|未发现|未有)"
+    r"(?:(?:造成)?(?:任何)?(?:人员|人)?(?:受困|被困)?(?P<what>伤亡)|"
+    r"(?:造成(?:任何)?(?:人员|人)?|(?:任何)?(?:人员|人))(?:受困|被困)?(?P<what2>死亡|受伤))"
 )
 ZERO_FIELDS = {"伤亡": ("deaths", "injured"), "死亡": ("deaths",), "受伤": ("injured",)}
 
@@ -436,7 +461,8 @@ STATISTICS_PATTERN = re.compile(
     r"(?:全国|全省|全市|全区|全球|今年|本年|年度|本月|上月|期间|以来|累计|共|总|统计|报告)[^，。；,;！？!?\n]{0,20}?"
     r"(?:\d[\d ]*|[一二两三四五六七八九十百千万]+)(?:余|多)?[起件](?!床|诉)|"
     r"\d+(?:余|多)?起 *\||分别(?:造成|致)|"
-    r"入[汛夏冬]以来"
+    r"入[汛夏冬]以来|\d+起[、,，] *|第[一二三四1-4]季|"
+    r"各[种类][^，。；,;！？!?\n]{0,10}?(?:事故|灾害|冲突|袭击|事件|案件)"
 )
 # Cues that mark a statistic wherever they stand in the sentence (…死亡25人，同比减少7起).
 STATISTICS_SENTENCE = re.compile(

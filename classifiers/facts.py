@@ -396,8 +396,8 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
             continue
         before = scanned[max(first.end, second.start - 8) : second.start]
         cuts = [m.end() for m in _CLAUSE_BREAK.finditer(scanned, first.start, second.start)]
-        if not cuts:
-            continue  # one clause: a restatement, not two groups
+        if not cuts or len(cuts) > 3 or second.start - first.end > 60:
+            continue  # one clause (a restatement), or far apart (a headline and its body)
         first_clause = scanned[max(0, first.start - 6) : first.end + 4]
         second_clause = scanned[cuts[-1] : second.end + 4]
         spot_then_care = (_ON_SPOT.search(first_clause) and _LATER.search(second_clause)) or (
@@ -421,7 +421,7 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
 _FOUND_BEFORE = re.compile(r"(?:搜救出|找到|寻获|寻回|救出|打捞出|打捞起)[^，,；;。！？!?\n\d]{0,4}$")
 # (Not 失联的4人已找到2人: a part of them was found.)
 _FOUND_AFTER = re.compile(
-    r"^[^，,；;。！？!?\n\d零〇一二两三四五六七八九十]{0,8}?"
+    r"^[^，,；;。！？!?\n\d零〇一二两三四五六七八九十]{0,8}?(?<![未没])"
     r"(?:被找到|已找到|找到|被搜寻到|搜寻到|寻获|全部搜救出来|搜救出来|获救|均无生命|已无生命|遗体|平安|安全|"
     r"已确认死亡|确认死亡|已死亡|已遇难|全部溺水死亡|均已死亡|全部遇难)"
     r"(?![\d零〇一二两三四五六七八九十])"
@@ -644,7 +644,7 @@ def _in_statistics(text: str, position: int) -> bool:
 
 def _zero_mentions(text: str) -> Iterable[Fact]:
     for match in ZERO_PATTERN.finditer(text):
-        for name in ZERO_FIELDS[match.group("what")]:
+        for name in ZERO_FIELDS[match.group("what") or match.group("what2")]:
             yield Fact(name, 0.0, match.start(), match.end(), match.group(0), kind="zero")
 
 

@@ -61,7 +61,8 @@ CASES = [
     ("一名不到两岁的小孩不慎坠楼，当场身亡", {"deaths": 1}),
     ("四川宜宾4名小学生河边玩耍，意外溺水身亡", {"deaths": 4}),
     ("2人受伤，枪手自杀身亡", {"deaths": 1, "injured": 2}),
-    ("受灾人口675万人，因灾死亡失踪83人", {"people_involved": 6_750_000, "missing": 83}),
+    # (one figure for the dead and the missing together is neither field: phase 6-10 convention)
+    ("受灾人口675万人，因灾死亡失踪83人", {"people_involved": 6_750_000}),
     ("一对母子当场身亡", {"deaths": 2}),
     ("年轻夫妻在家中双双身亡", {"deaths": 2}),
     # long gaps and updates from one figure to another
@@ -310,6 +311,23 @@ CASES = [
     ("两名受困人员已不幸罹难", {"deaths": 2}),
     ("一名男童不慎溺水，后经120送医抢救无效身亡", {"deaths": 1}),
     ("近170名学生送院", {"injured": 170}),
+    # phase 10: animals; combined dead-or-missing; 2死14人失踪; one person unhurt is no zero for the event
+    ("牲畜死亡4384头", {}),
+    ("七百五十多人死亡或下落不明", {}),
+    ("死亡和失踪者增至27343人", {}),
+    ("大桥崩塌，造成10车坠河、2死14人失踪", {"deaths": 2, "missing": 14}),
+    ("肇事司机在事故中并未受伤", {}),
+    ("事故发生后，有2人自救撤离，没有受伤", {}),
+    ("两人送医后没有生命危险", {"injured": 2}),
+    ("两人送医后均于2日被宣告不治", {"deaths": 2}),
+    ("一名失踪台湾游客仍未找到", {"missing": 1}),
+    ("溺亡两孩子是双胞胎兄弟", {"deaths": 2}),
+    ("四人被困，最终两人因抢救无效死亡，一人重度烧伤，一人轻伤", {"deaths": 2, "serious_injured": 1, "injured": 2}),
+    ("五人不幸遇难，一人尚未脱离生命危险", {"deaths": 5, "serious_injured": 1, "injured": 1}),
+    ("两员工身亡", {"deaths": 2}),
+    ("瓦斯事故共发生27起、死亡118人；较大以上瓦斯事故14起、死亡99人", {}),
+    ("各种恐怖袭击和暴力冲突共导致8868人死亡", {}),
+    ("中国第一季有五十九人因食物中毒死亡", {}),
     # figures for different places add up; parts of a total stated first do not
     ("陕西省有5人死亡、5人失踪，重庆市有2人死亡、2人失踪，湖北省有1人死亡", {"deaths": 8, "missing": 7}),
     ("地震已致甘肃113人死亡、536人受伤，青海海东市18人遇难、198人受伤", {"deaths": 131, "injured": 734}),
