@@ -15,7 +15,7 @@ from classifiers.numerals import NUMBER_PATTERN
 
 # Words that may stand right before a number: totals, updates, approximations.
 _PRE = (
-    r"(?P<pre>(?:[已共]|累计|共计|总计|目前|现已)?"
+    r"(?P<pre>(?:[已共]|累计|共计|总计|目前|现已|仍有|尚有|仍然有)?"
     r"(?:上升至|上升到|升至|增至|增加至|增加到|攀升至|增加为|上升为|达到|高达|已达|达|"
     r"超过|超|逾|大约|约|近|至少|不少于)?)"
 )
@@ -30,14 +30,14 @@ _COUNTER = r"(?:人次|人(?!民)|名|位|具|个|例)"
 _PERSON = (
     r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
     r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|辅警|警察|消防员|士兵|军人|矿工|船员|渔民|路人|初中生|高中生|"
-    r"被困人员|受困人员|被困者|受困者|失联人员|失踪人员|落水人员|落水者|员工|职工|孩童|工作人员)"
+    r"被困人员|受困人员|被困者|受困者|失联人员|失踪人员|落水人员|落水者|员工|职工|孩童|工作人员|童)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
 # The living only: 12具疑似失联人员遗体 counts bodies, not missing people.
 _WHO_LIVING = rf"(?:(?:人次|人(?!民)|名|位|个|例){_PERSON}?|{_PERSON}|口人?)"
 # Characters a gap between a headcount and its verb may not contain: clause punctuation,
 # another number, or words that start another statement.
-_GAP = r"[^，。；,;！？!?\n、：:(\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻否搜寻]{0,10}?"
+_GAP = r"[^ ，。；,;！？!?\n、：:(\d零〇一二两三四五六七八九十百千万亿伤救困逃另死亡遇难失踪联重轻否搜寻]{0,10}?"
 _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿]{0,5}?"
 
 # A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
@@ -54,7 +54,7 @@ _TAKES = rf"{_CN_DIGIT}+[余多]?[人名](?:$|[^受伤失死遇下重轻不送�
 _VERB_TAKES_COUNT = rf"(?!{_TAKES})"
 _VERB_END = r"(?=$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
 _NOT_NEXT = (
-    rf"(?![人名]?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难|获救|生还|幸存|脱险|被救|得救)(?!{_TAKES}))"
+    rf"(?![人名]?{_PERSON}?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难|获救|生还|幸存|脱险|被救|得救)(?!{_TAKES}))"
     r"(?![头匹只羽尾])"  # 牲畜死亡4384头: animals
 )
 NOUN_COUNT = "(?>" + COUNT + ")"
@@ -63,7 +63,7 @@ _DEATH_VERB = (
     r"因伤势?过重(?:而)?(?:死亡|身亡|不治)?|伤重不治|"
     r"(?:[撞砸烧刺砍打炸摔]|受|重)?伤(?:后|势过重)?[^，。；,;！？!?\n\d]{0,3}?(?:身亡|死亡|不治|离世)|(?<!生)死(?!里逃生|刑|缓|角|伤|结|胡同|磕|守|机|板|心)|(?<![逃流灭存兴危])亡(?!羊|命))"
 )
-_DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者)"
+_DEATH_NOUN = r"(?:死亡|遇难|罹难|身亡|丧生|死者|遇难者|罹难者|遇难人员|死亡人员)"
 # 15人死亡失踪 is one figure for the dead and the missing together: neither field.
 _NOT_COMBINED = r"(?!亡?[和或、及与]?(?:失踪|失联|下落不明))"
 # No signs of life (已无生命体征, 没有了生命迹象, 已经没有呼吸心跳) is a death.
@@ -75,11 +75,14 @@ _SERIOUS = (
     r"急性中毒)"
 )
 _SERIOUS_GATE = "重伤|重度|严重受伤|伤势|伤情|危重|病危|垂危|急性中毒|脱离"
-_LIGHT = r"(?:受轻伤|轻伤(?!害)|伤势较轻|伤势不(?:算|太|算太)?重|轻度受伤|(?<![未没])(?:已经?)?脱离(?:生命)?危险)"
+_LIGHT = (
+    r"(?:受轻伤|轻伤(?!害)|伤势较轻|伤势不(?:算|太|算太)?重|伤[情势](?:比较|较为)?稳定|轻度受伤|"
+    r"(?<![未没])(?:已经?)?脱离(?:生命)?危险)"
+)
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
     r"(?<![未没无])(?:轻重伤|不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|伤(?![心害痕疤口势情者员亡残病感]))"
-    r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治))"
+    r"(?![^，。；,;！？!?\n\d]{0,3}?(?:身亡|离世|死亡|不治))(?!或)"
 )
 _POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
 _EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤离|安置)"
@@ -93,7 +96,8 @@ _KILL_FIRST = (
 _ADMIT = r"(?:收治|救治|接诊|接收)(?:了)?"
 _TREATED = (
     r"(?:失明(?!的)|昏迷(?!不醒后)|被?送(?:往|到|至|进)[^，。；,;！？!?\n\d]{0,8}?医院(?:进行|接受)?(?:抢救|救治|治疗)|"
-    r"(?:在医院|入院|住院)?接受(?:[^，。；,;！？!?\n\d]{0,6}?的)?治疗|在医院(?:接受)?救治|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!途中|不治|时|生|方|抢救无效|救治无效|医治无效|后[^，。；,;！？!?\n]{0,10}?(?:死亡|身亡|不治|抢救无效|离世)))"
+    r"(?:在医院|入院|住院)?接受(?:[^，。；,;！？!?\n\d]{0,6}?的)?治疗|在医院(?:接受)?救治|入院(?:治疗|救治|观察)|"
+    r"被送(?:往|到|至|进)[^，。；,;！？!?\n\d]{0,8}?医院(?=$|[，。；,;])|送医治疗|住院治疗|住院观察|住院(?!部|费|的)|(?<![断输护接欢迎])送(?:医院?|院)(?!途中|不治|时|生|方|抢救无效|救治无效|医治无效|后[^，。；,;！？!?\n]{0,10}?(?:死亡|身亡|不治|抢救无效|离世)))"
 )
 
 
@@ -142,6 +146,11 @@ _ONE = (
     r"民警|警察|辅警|消防员|路人|车主|骑手|外卖小哥|外卖员|快递员|教师|老师|医生|护士|"
     r"干部|指挥官|女星|明星|歌手|演员|租客|房东|妻子|丈夫|母亲|父亲|儿子|女儿|受害人|受害者|"
     r"老板娘|老板|保安|男友|女友|枪手|凶手|歹徒|伤者|袭击者|暴徒|嫌犯|行凶者|女士|老翁|老妇|妇人|阿婆|屋主|"
+    # A person by surname and sex (彭男当场惨死, 李女不幸身亡): Taiwanese reports; common surnames only.
+    r"(?:王|李|张|刘|陈|杨|黄|赵|吴|周|徐|孙|马|朱|胡|郭|何|高|林|罗|郑|梁|谢|宋|唐|许|韩|冯|邓|曹|彭|曾|萧|肖|田|董|"
+    r"袁|潘|蒋|蔡|余|杜|叶|程|苏|魏|吕|丁|任|沈|姚|卢|姜|崔|钟|谭|陆|汪|范|金|石|廖|贾|夏|韦|方|白|邹|孟|熊|秦|邱|江|"
+    r"尹|薛|闫|段|雷|侯|龙|史|陶|黎|贺|顾|毛|郝|龚|邵|万|钱|严|覃|武|戴|莫|孔|向|汤|温|游|詹|赖|洪|柯|简|庄|翁|锺|"
+    r"蓝|颜|涂|欧|施|傅|吕)[男女](?![子性童孩生士人友方儿婴宾])|"
     # A person by surname (黄姓男子, 李姓女驾驶, 蔡姓妇人): Taiwanese and Hong Kong reports.
     r"[\u4e00-\u9fff]姓(?:[男女](?:子|性|童|婴|驾驶员?|骑士|乘客|学生|工人|屋主|住户|老师|员工)?|妇人|老翁|老妇|老人|少年|少女|"
     r"驾驶员?|司机|骑士|乘客|屋主|住户|民众|工人|员工)|"
@@ -154,9 +163,9 @@ _NOT_COUNTED = (
 )
 _NOT_PLURAL = r"(?![们等和与及、])"
 # Gap between the victim and the verb: no clause break, quotation mark, number, other person or verb.
-_ONE_GAP = r"[^，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡否]{0,16}?"
+_ONE_GAP = r"[^ ，。；,;！？!?\n、：:“”\"「」\d零〇一二两三四五六七八九十百千万亿和与等们伤救困逃另死亡否]{0,16}?"
 _DEATH_ONE = (
-    r"(?:死亡|身亡|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|溺毙|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
+    r"(?:死亡|身亡|惨死|(?<!幸免)遇难|罹难|丧生|丧命|殒命|毙命|溺亡|溺毙|坠亡|殉职|不治|遇害|抢救无效|已无生命体征|死在|伤势?过重|"
     r"伤重(?:身亡|不治|死亡|离世)|"
     r"被[^，。；,;！？!?\n]{0,12}?[打砸撞刺杀烧闷炸勒掐摔淹压踩咬电]死|被[^，。；,;！？!?\n]{0,8}?击毙|"
     r"[触摔淹溺烧砸撞压电]死(?!刑|缓|角|者|伤)|"
@@ -179,8 +188,8 @@ _NEAR = r"[^，。；,;！？!?\n\d]{0,6}?"
 _NOT_DIED = r"(?![^，。；,;！？!?\n\d]{0,12}?(?:死亡|身亡|不治|遇难|抢救无效))"
 _NEAR_KILL = r"[^，。；,;！？!?\n\d]{0,10}?"
 _PAIR = r"(?:夫妻|夫妇|母子|母女|父子|父女|情侣|恋人|兄弟|姐妹|姐弟|兄妹|祖孙)"
-_BEFORE_CAUSE = r"[^，。；,;！？!?\n\d因在于被]{0,4}?"
-_CAUSE = r"(?:因|在|于|被|由于)[^，。；,;！？!?\n\d零〇一二两三四五六七八九十百千]{0,20}?"
+_BEFORE_CAUSE = r"[^ ，。；,;！？!?\n\d因在于被]{0,4}?"
+_CAUSE = r"(?:因|在|于|被|由于)[^ ，。；,;！？!?\n\d零〇一二两三四五六七八九十百千]{0,20}?"
 
 
 _BARE = r"(?<![A-Za-z\d.\-·/:~－—])(?P<pre>)(?P<num>\d{1,5})"
@@ -221,13 +230,13 @@ _CN_OR_DIGIT = "\\d零〇一二两三四五六七八九十百千"
 COORD_GATE = re.compile(rf"[{_CN_OR_DIGIT}][^，。；,;{_CN_OR_DIGIT}]{{1,10}}[{_CN_OR_DIGIT}]")
 
 # A clause without one of these characters (after masking) states no count.
-NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
+NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿廿卅]")
 # Only clauses containing one of these characters can state a fact; the full patterns (slow:
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
     r"死|亡|遇难|罹难|丧|殒|毙|殉职|牺牲|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
     r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸|"
-    r"生命体征|生命迹象|生命征象|呼吸心跳|昏迷|抢救|救治|夺|送医|送院|击毙|患者|脱离"
+    r"生命体征|生命迹象|生命征象|呼吸心跳|昏迷|抢救|救治|夺|送医|送院|击毙|患者|脱离|被送"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
 CLAUSE = re.compile(r"[^，,。；;！？!?\n]+")
@@ -267,7 +276,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         "injured",
         "light",
         COUNT + _WHO_LIVING + _GAP + _LIGHT + _VERB_TAKES_COUNT,
-        gate="轻伤|伤势较轻|伤势不|轻度受伤|脱离",
+        gate="轻伤|伤势较轻|伤势不|伤情|伤势|轻度受伤|脱离",
     ),
     _p("injured", "total", COUNT + _WHO_LIVING + _GAP + _INJURED + _VERB_TAKES_COUNT, gate="伤"),
     # Hurt without an injury word: 一人失明, 一人还在医院接受治疗, 8人住院治疗.
@@ -277,7 +286,7 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         COUNT + _WHO_LIVING + _GAP + _TREATED + _DIED_AFTER,
         gate="失明|治疗|住院|昏迷|医院|送医|送院",
     ),
-    _p("injured", "total", _HURT_FIRST + COUNT + _WHO),
+    _p("injured", "total", _HURT_FIRST + r"(?:一家|□□)?" + COUNT + _WHO),
     # Bare 死 / 伤 before a count of people: 死1人伤35人, 侧翻伤两人.
     # (Not 3人死7人伤: a 死 after a count closes that count's statement.)
     _p(
@@ -322,7 +331,12 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", _HURT_FIRST + _NEAR + _VICTIM, implied=True),
     # Counted injured as a noun: 10名伤者被送到…, 2名伤者伤势稳定; 两重伤.
     # (Not when they died: 另外一名伤者已不幸死亡.)
-    _p("injured", "total", COUNT + r"(?:名|位|个)?(?:伤者|伤员|受伤者|受伤人员)" + _NOT_DIED, gate="伤[者员]|受伤人员"),
+    _p(
+        "injured",
+        "total",
+        COUNT + r"(?:名|位|个)?(?:[^，。；,;！？!?\n\d]{1,6}?的)?(?:伤者|伤员|受伤者|受伤人员)" + _NOT_DIED,
+        gate="伤[者员]|受伤人员",
+    ),
     _p("injured", "serious", COUNT + r"重伤", gate="重伤"),
     # 一对母子 / 夫妻双双 + death verb: two.
     _p("deaths", "total", r"(?P<pre>)(?P<num>一对)" + _PAIR + _GAP + _DEATH_VERB),
@@ -374,6 +388,9 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("injured", "total", _BARE + r"(?:受伤|负伤|昏迷)" + _NOT_NOUN, gate=r"\d(?:受伤|负伤|昏迷)"),
     _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN, gate=r"\d(?:死亡|遇难|身亡|丧生|罹难)"),
     _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d失[踪联]"),
+    _p("injured", "total", _BARE + r"送(?:医|院)(?!后|途中|不治)" + _DIED_AFTER, gate=r"\d送[医院]"),
+    _p("missing", "total", COUNT + _WHO_LIVING + r"包括[^，。；,;！？!?\n]{1,10}?" + _MISSING_VERB, gate="包括"),
+    _p("deaths", "total", COUNT + _WHO + r"包括[^，。；,;！？!?\n]{1,10}?" + _STRICT_DEATH, gate="包括"),
     # The count after a relative clause: 遇难的乘客已达56人, 受伤的村民有12名, 失踪的渔民为3人.
     _p("deaths", "total", r"(?:死亡|遇难|罹难|丧生|身亡|溺亡|溺毙|坠亡)的" + _REL + COUNT + _REL_COUNTER),
     _p("injured", "total", r"受伤的" + _REL + COUNT + _REL_COUNTER),
@@ -462,8 +479,12 @@ STATISTICS_PATTERN = re.compile(
     r"(?:\d[\d ]*|[一二两三四五六七八九十百千万]+)(?:余|多)?[起件](?!床|诉)|"
     r"\d+(?:余|多)?起 *\||分别(?:造成|致)|"
     r"入[汛夏冬]以来|\d+起[、,，] *|第[一二三四1-4]季|"
-    r"各[种类][^，。；,;！？!?\n]{0,10}?(?:事故|灾害|冲突|袭击|事件|案件)"
+    r"各[种类][^，。；,;！？!?\n]{0,10}?(?:事故|灾害|冲突|袭击|事件|案件)|"
+    r"\d{4}年[^，。；,;！？!?\n]{0,10}?(?:我国|全国|全省|全市|全球|全世界)|(?:过去|近)[\d一二两三四五六七八九十]+个?月|世纪以来|"
+    r"\d+例[^，。；,;！？!?\n]{0,12}?事故"
 )
+# Cues that begin with the count itself (143例…溺亡事故, 27起、死亡118人).
+STATISTICS_AT = re.compile(r"\d+例[^，。；,;！？!?\n]{0,12}?事故|\d+起[、,，]")
 # Cues that mark a statistic wherever they stand in the sentence (…死亡25人，同比减少7起).
 STATISTICS_SENTENCE = re.compile(
     r"同比|环比|去年同期|与上年同期|同期相比|以上[^，。；,;！？!?\n]{0,6}?以下|一次(?:死亡|造成)"

@@ -28,6 +28,7 @@ from classifiers.fact_patterns import (
     NUMERAL,
     PEOPLE_PATTERNS,
     PERSON_ASIDE,
+    STATISTICS_AT,
     STATISTICS_PATTERN,
     STATISTICS_SENTENCE,
     SUBJECT,
@@ -79,6 +80,12 @@ def _is_cjk(char: str) -> bool:
 def _noise(norm: str) -> list[tuple[int, int]]:
     """Where the characters read past are (start, end), in order."""
     spans: list[tuple[int, int]] = []
+    pinyin_ends: dict[int, int] = {}  # where a pinyin insertion ends → where it starts
+    if "(" in norm:
+        for m in _PINYIN.finditer(norm):
+            if _is_cjk(norm[m.start() - 1 : m.start()] or "a"):
+                spans.append(m.span())
+                pinyin_ends[m.end()] = m.start()
     if " " in norm:
         for match in _SPACED_NUMBER.finditer(norm):
             after = norm[match.end() : match.end() + 1]
@@ -88,14 +95,15 @@ def _noise(norm: str) -> list[tuple[int, int]]:
             start = match.start()
             while start > 0 and norm[start - 1] == " ":
                 start -= 1
-            if start < match.start() and _is_cjk(norm[start - 1 : start]):
+            before = pinyin_ends.get(start, start)  # 失聯(lián) 13 人: the character before the pinyin
+            if start < match.start() and _is_cjk(norm[before - 1 : before]):
                 spans.append((start, match.start()))
-    if "(" in norm:
-        spans.extend(m.span() for m in _PINYIN.finditer(norm) if _is_cjk(norm[m.start() - 1 : m.start()] or "a"))
     return sorted(spans)
 
 
-_UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升")
+_UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升", "仍有", "尚有", "仍然有")
+# 仍有N人失联 is the missing figure now; 仍有4名伤者… is a part of the injured, not an update.
+_STILL = ("仍有", "尚有", "仍然有")
 _NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
 
 
@@ -408,7 +416,11 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
             cuts[-1] == second.start
             and _COUNT_FIRST.match(scanned, first.start)
             and _COUNT_FIRST.match(scanned, second.start)
-            and scanned[first.start - 1 : first.start] in ("，", ",", "；", ";", "：", ":", "、", "")
+            and (
+                scanned[first.start - 1 : first.start] in ("，", ",", "；", ";", "：", ":", "、", "")
+                or scanned[max(0, first.start - 2) : first.start] in ("导致", "造成")
+                or scanned[first.start - 1 : first.start] == "致"
+            )
             and not _TOTAL_WORD.search(scanned, max(0, first.start - 4), second.end)
         )
         if spot_then_care or listed or _MORE.search(before):
@@ -558,7 +570,7 @@ def _fact_from(pattern: FactPattern, match: re.Match[str], original: str, offset
         kind=pattern.kind,
         qualifier=qualifier,
         upper=upper,
-        update=any(w in pre for w in _UPDATE_WORDS),
+        update=any(w in pre for w in _UPDATE_WORDS) and (name == "missing" or not pre.startswith(_STILL)),
     )
 
 
@@ -634,7 +646,7 @@ def _in_statistics(text: str, position: int) -> bool:
     starts = [m.end() for m in CLAUSE_START.finditer(text, 0, position)]
     clause_start = starts[-1] if starts else 0
     # (A rate per population, 每10万人死亡, starts where the count does.)
-    if text[position - 1 : position] == "每":
+    if text[position - 1 : position] == "每" or STATISTICS_AT.match(text, position):
         return True
     if STATISTICS_PATTERN.search(text, clause_start, position + 1) is not None:
         return True

@@ -15,7 +15,9 @@ MULTIPLIERS = {**CN_SMALL_UNITS, **CN_BIG_UNITS}
 
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿"
 # A number as written: Arabic (with thousands separators / decimals) or Chinese numerals.
-NUMBER_PATTERN = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+NUMBER_PATTERN = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千廿卅]+)"
+# 廿 and 卅 (twenty, thirty) as headlines in Hong Kong and Taiwan write them (六死廿一伤).
+_TENS = str.maketrans({"廿": "二十", "卅": "三十"})
 _ARABIC = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
 
@@ -46,6 +48,7 @@ def _apply_multipliers(base: float, suffix: str) -> float | None:
 
 def parse_chinese(text: str) -> float | None:
     """Value of a Chinese numeral such as 三千五百 or 一亿二千万; None if it is not one."""
+    text = text.translate(_TENS) if "廿" in text or "卅" in text else text
     if not text or any(c not in CN_DIGITS and c not in MULTIPLIERS for c in text):
         return None
     if all(c in CN_DIGITS for c in text):
