@@ -12,7 +12,7 @@ import numpy as np
 from classifiers import models_io
 from classifiers.explain import top_terms
 from classifiers.facts import extract_facts
-from classifiers.features import feature_text
+from classifiers.features import feature_texts
 from classifiers.gazetteer import Gazetteer
 from classifiers.grading import grade
 from classifiers.incident import decide as decide_incident
@@ -76,7 +76,7 @@ class Pipeline:
         if not docs:
             return []
         normalized = normalize_many([d.full_text for d in docs])
-        texts = [feature_text(n) for n in normalized]
+        texts = feature_texts(normalized)
         matrix = self.models.features.transform([self.tokenizer.segment(t) for t in texts], texts)
         scores = self.models.scores(matrix)
         probs = {name: head.probabilities(scores) for name, head in self.models.heads.items()}
