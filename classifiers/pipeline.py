@@ -151,7 +151,7 @@ class Pipeline:
     ) -> Result:
         relevant, event_type, rule = typed
         category = category_of(event_type)
-        collective = bool(COLLECTIVE_UNIT.search(norm))
+        collective = searched.has(COLLECTIVE_UNIT)
         level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
         flags = tuple(flags_for(searched, facts.value("deaths"))) if relevant else ()
         opinion, opinion_why = self._opinion(doc, relevant, level, flags)
