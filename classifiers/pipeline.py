@@ -97,8 +97,9 @@ class Pipeline:
         best = event.argmax(axis=1)
         best_score = event[np.arange(len(best)), best]
         incident = probs["incident"].tolist() if "incident" in probs else [0.0] * len(best)
+        event_types = [EventType(c) for c in event_head.classes]
         scored = [
-            _Scored(r, EventType(event_head.classes[b]), s, dict(zip(routing_head.classes, rp, strict=True)), i)
+            _Scored(r, event_types[b], s, dict(zip(routing_head.classes, rp, strict=True)), i)
             for r, b, s, rp, i in zip(
                 relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), incident, strict=True
             )
@@ -115,6 +116,7 @@ class Pipeline:
     ) -> list[Result]:
         """The per-document decisions, one stage at a time over the whole batch (each stage's
         patterns and tables stay in cache instead of every document touching all of them)."""
+        opinions: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]] = {}
         searched = [Searched(norm) for norm in normalized]
         typed = [self._relevance_and_type(se, sc) for se, sc in zip(searched, scored, strict=True)]
         all_facts = [extract_facts(doc.full_text, norm) for doc, norm in zip(docs, normalized, strict=True)]
@@ -132,7 +134,7 @@ class Pipeline:
             self._result(*args)
             for args in zip(
                 docs, normalized, scored, relevance_terms, event_terms, searched, typed, all_facts, decisions,
-                incidents, strict=True,
+                incidents, [opinions] * len(docs), strict=True,
             )
         ]  # fmt: skip
 
@@ -148,13 +150,14 @@ class Pipeline:
         facts: Facts,
         decision: UnitDecision | None,
         incident_decision: tuple[bool, str],
+        opinions: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]],
     ) -> Result:
         relevant, event_type, rule = typed
         category = category_of(event_type)
         collective = searched.has(COLLECTIVE_UNIT)
         level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
         flags = tuple(flags_for(searched, facts.value("deaths"))) if relevant else ()
-        opinion, opinion_why = self._opinion(doc, relevant, level, flags)
+        opinion, opinion_why = self._opinion(doc, relevant, level, flags, opinions)
         incident, incident_why = incident_decision
         why = {
             "relevance": {
@@ -194,9 +197,19 @@ class Pipeline:
         return True, event_type, rule
 
     def _opinion(
-        self, doc: Doc, relevant: bool, level: EventLevel | None, flags: Sequence[str]
+        self,
+        doc: Doc,
+        relevant: bool,
+        level: EventLevel | None,
+        flags: Sequence[str],
+        known_levels: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]],
     ) -> tuple[OpinionLevel, list[str]]:
         if not relevant:
             return OpinionLevel.L4, ["非政务舆情 → L4"]
         tiers = [doc.media_tier] if doc.media_tier else []
-        return opinion_level(level, tiers, 1, 0.0, flags, self.opinion_config)
+        # A pure function of few distinct inputs: remembered for the batch (a fresh list each time).
+        key = (level, doc.media_tier, *flags)
+        known = known_levels.get(key)
+        if known is None:
+            known = known_levels[key] = opinion_level(level, tiers, 1, 0.0, flags, self.opinion_config)
+        return known[0], list(known[1])

@@ -247,20 +247,27 @@ class Searched:
     def __init__(self, text: str) -> None:
         self.text = text
         self._hits: dict[re.Pattern[str], bool] = {}
-        self._found: set[str] | None = None
+        self._gated = False
 
     def has(self, pattern: re.Pattern[str]) -> bool:
         hit = self._hits.get(pattern)
         if hit is None:
-            literals = _gate().literals.get(pattern)
-            if literals is not None:
-                if self._found is None:
-                    self._found = _gate().found(self.text)
-                if literals.isdisjoint(self._found):
-                    self._hits[pattern] = False
-                    return False
+            if not self._gated:
+                self._gate()
+                hit = self._hits.get(pattern)
+                if hit is not None:
+                    return hit
             hit = self._hits[pattern] = pattern.search(self.text) is not None
         return hit
+
+    def _gate(self) -> None:
+        """Settle, as no match, every gated pattern none of whose literals the text contains."""
+        self._gated = True
+        gate = _gate()
+        found = gate.found(self.text)
+        for pattern, literals in gate.literals.items():
+            if literals.isdisjoint(found):
+                self._hits[pattern] = False
 
 
 def _searched(text: str | Searched) -> Searched:
