@@ -113,6 +113,7 @@ class _WordIndex:
     n_ids: int
     word_columns: np.ndarray  # id → column of the word feature, −1 when the word is no feature
     bigram_table: _KeyTable  # key → column
+    tokens: _TokenIds
 
     @classmethod
     def build(cls, words: dict[str, int], bigrams: dict[str, int]) -> _WordIndex:
@@ -125,7 +126,7 @@ class _WordIndex:
         pairs = [bigram.split(" ") for bigram in bigrams]
         keys = np.array([ids[a] * len(ids) + ids[b] for a, b in pairs], dtype=np.int64)
         columns = np.fromiter(bigrams.values(), dtype=np.int32, count=len(bigrams))
-        return cls(ids, len(ids), word_columns, _KeyTable(keys, columns))
+        return cls(ids, len(ids), word_columns, _KeyTable(keys, columns), _TokenIds(ids))
 
     def bigrams(self, ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of the known bigrams among consecutive ids of one row (−1 never pairs)."""
@@ -136,6 +137,94 @@ class _WordIndex:
         columns = self.bigram_table.get(left[both] * self.n_ids + right[both])
         hit = columns >= 0
         return rows[:-1][both][hit], columns[hit]
+
+
+class _TokenIds:
+    """Word ids of a batch's alphanumeric tokens from the code points of the texts they cut:
+    a token of up to MAX_LEN characters is a key of its characters' vocabulary indices
+    looked up in a hash table; only longer tokens use the ``ids`` dict. Same answers as
+    ``ids.get(token, -1)`` over ``filter(str.isalnum, tokens)``, without hashing a string."""
+
+    MAX_LEN = 3
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self.ids = ids
+        chars = sorted({c for word in ids for c in word})
+        self._bits = max(1, len(chars).bit_length())  # character index 1…len(chars); 0: in no word
+        self.enabled = 2 + self.MAX_LEN * self._bits <= 44 and len(ids) < 1 << 19 and len(chars) < 1 << 16
+        self._char_index = np.zeros(0x110000, dtype=np.uint16)
+        self._alnum = np.full(0x110000, -1, dtype=np.int8)  # str.isalnum per code point, filled on use
+        if not self.enabled:
+            self._table = _KeyTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
+            return
+        self._char_index[[ord(c) for c in chars]] = np.arange(1, len(chars) + 1)
+        short = [(word, i) for word, i in ids.items() if len(word) <= self.MAX_LEN]
+        keys = np.array([self._key([int(self._char_index[ord(c)]) for c in word]) for word, _ in short], dtype=np.int64)
+        values = np.array([i for _, i in short], dtype=np.int32)
+        self._table = _KeyTable(keys, values)
+
+    def _key(self, indices: Sequence[int]) -> int:
+        key = len(indices)
+        for j, index in enumerate(indices):
+            key |= index << (2 + self._bits * j)
+        return key
+
+    def _alnum_chars(self, points: np.ndarray) -> np.ndarray:
+        known = self._alnum[points]
+        if (known < 0).any():
+            for point in np.unique(points[known < 0]).tolist():
+                self._alnum[point] = chr(point).isalnum()
+            known = self._alnum[points]
+        alnum: np.ndarray = known == 1
+        return alnum
+
+    def lookup(
+        self, token_lists: Sequence[Sequence[str]], texts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(id, row) of every alphanumeric token in order; None when the tokens of each list do
+        not spell its text (the caller then looks the tokens up one by one)."""
+        if not self.enabled:
+            return None
+        flat = list(chain.from_iterable(token_lists))
+        joined = "".join(texts)
+        # The tokens joined by NUL: NULs mark where tokens end, the rest must be the texts.
+        cut = np.frombuffer("\x00".join(flat).encode("utf-32-le"), dtype=np.uint32)
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        separators = np.flatnonzero(cut == 0)
+        if separators.size != len(flat) - 1 or not np.array_equal(cut[cut != 0], points):
+            return None  # a NUL in the text, or tokens that do not spell it
+        ends = np.append(separators, cut.size) - np.arange(len(flat))  # token ends in ``points``
+        lengths = np.diff(ends, prepend=0)
+        starts = ends - lengths
+        counts = np.fromiter(map(len, token_lists), dtype=np.intp, count=len(token_lists))
+        text_ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.intp, count=len(texts)))
+        last_tokens = np.cumsum(counts) - 1
+        token_text_ends = np.where(last_tokens >= 0, ends[np.maximum(last_tokens, 0)], 0)
+        if not np.array_equal(token_text_ends, text_ends):
+            return None  # a token list that does not spell its own text
+        not_alnum = np.concatenate([[0], np.cumsum(~self._alnum_chars(points))])
+        is_alnum = (lengths > 0) & (not_alnum[ends] == not_alnum[starts])  # str.isalnum: all characters
+        rows = np.repeat(np.arange(len(token_lists)), counts)[is_alnum]
+        starts, lengths = starts[is_alnum], lengths[is_alnum]
+        ids = np.full(starts.size, -1, dtype=np.int64)
+        short = lengths <= self.MAX_LEN
+        first, size = starts[short], lengths[short]
+        indices = self._char_index[points]
+        keys = size.astype(np.int64)
+        in_words = np.ones(size.size, dtype=bool)  # every character occurs in some vocabulary word
+        for j in range(self.MAX_LEN):
+            present = size > j
+            index = np.where(present, indices[np.minimum(first + j, max(points.size - 1, 0))], 0).astype(np.int64)
+            in_words &= ~present | (index > 0)
+            keys |= index << (2 + self._bits * j)
+        short_ids = np.full(size.size, -1, dtype=np.int64)
+        short_ids[in_words] = self._table.get(keys[in_words])
+        ids[short] = short_ids
+        long = np.flatnonzero(is_alnum)[~short]
+        if long.size:
+            words = list(map(flat.__getitem__, long.tolist()))
+            ids[~short] = np.fromiter(map(self.ids.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+        return ids, rows
 
 
 @dataclass
@@ -164,17 +253,24 @@ class FeatureSpace:
             self._words = _WordIndex.build(self.vocab["w"], self.vocab["b"])
         return self._words
 
-    def _word_entries(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """(row, column) of every known word and word bigram of the batch: the batch's tokens
-        in one flat list, one dict look-up per alphanumeric token (in C via map), then integer
-        bigram keys looked up in the vocabulary's hash table."""
+    def _word_entries(
+        self, token_lists: Sequence[Sequence[str]], texts: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every known word and word bigram of the batch: word ids of the
+        alphanumeric tokens (from the code points of ``texts`` when the tokens spell them,
+        else one dict look-up per token), then integer bigram keys looked up in the
+        vocabulary's hash table."""
         index = self._word_index()
-        flat = list(chain.from_iterable(token_lists))
-        alnum = list(map(str.isalnum, flat))
-        words = list(compress(flat, alnum))
-        ids = np.fromiter(map(index.ids.get, words, repeat(-1)), dtype=np.int64, count=len(words))
-        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        rows = np.repeat(np.arange(len(token_lists)), lengths)[np.fromiter(alnum, dtype=bool, count=len(alnum))]
+        found = None if texts is None else index.tokens.lookup(token_lists, texts)
+        if found is None:
+            flat = list(chain.from_iterable(token_lists))
+            alnum = list(map(str.isalnum, flat))
+            words = list(compress(flat, alnum))
+            ids = np.fromiter(map(index.ids.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+            lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+            rows = np.repeat(np.arange(len(token_lists)), lengths)[np.fromiter(alnum, dtype=bool, count=len(alnum))]
+        else:
+            ids, rows = found
         known = ids >= 0
         word_columns = np.where(known, index.word_columns[np.maximum(ids, 0)], -1)
         is_word = word_columns >= 0
@@ -208,7 +304,7 @@ class FeatureSpace:
 
     def transform(self, token_lists: Sequence[Sequence[str]], texts: Sequence[str]) -> sparse.csr_matrix:
         """L2-normalised sublinear TF-IDF rows for documents given as tokens + feature text."""
-        word_rows, word_columns = self._word_entries(token_lists)
+        word_rows, word_columns = self._word_entries(token_lists, texts)
         char_rows, char_columns = self._char_entries(texts)
         rows = np.concatenate([word_rows, char_rows])
         cols = np.concatenate([word_columns, char_columns])

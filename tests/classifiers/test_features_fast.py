@@ -47,3 +47,39 @@ def test_entries_match_the_analyzer() -> None:
         expected = sorted([vocab["w"][x] for x in w] + [vocab["b"][x] for x in b] + [vocab["c"][x] for x in c])
         got = sorted(columns[rows == row].tolist() + char_columns[char_rows == row].tolist())
         assert got == expected
+
+
+def _space(words: list[str]) -> FeatureSpace:
+    vocab = {"w": {w: i for i, w in enumerate(words)}, "b": {}, "c": {}}
+    return FeatureSpace(vocab=vocab, idf=np.ones(len(words), dtype=np.float32))
+
+
+def test_token_ids_from_code_points_match_dict_look_ups() -> None:
+    words = ["火灾", "3", "人", "死亡", "消防救援", "ab0", "abcd", "Ⅳ级", "𠀋城"]
+    space = _space(words)
+    token_lists = [
+        ["某市", "火灾", ",", "3", "人", "死亡", "。"],
+        [],
+        ["消防救援", "ab0", " ", "abcd", "abc", "Ⅳ级", "𠀋城", "𠀋"],
+        ["x"],
+    ]
+    texts = ["".join(tokens) for tokens in token_lists]
+    index = space._word_index()
+    found = index.tokens.lookup(token_lists, texts)
+    assert found is not None
+    ids, rows = found
+    expected = [
+        (words.index(t) if t in words else -1, r) for r, ts in enumerate(token_lists) for t in ts if t.isalnum()
+    ]
+    assert list(zip(ids.tolist(), rows.tolist(), strict=True)) == expected
+
+
+def test_token_ids_fall_back_when_tokens_do_not_spell_the_texts() -> None:
+    index = _space(["火灾"])._word_index()
+    assert index.tokens.lookup([["火灾"], ["人"]], ["火灾人", ""]) is None  # a token in the wrong text
+    assert index.tokens.lookup([["火", "灾"]], ["火灾!"]) is None
+    assert index.tokens.lookup([["火\x00", "灾"]], ["火\x00灾"]) is None  # NUL marks token ends
+    assert index.tokens.lookup([[]], [""]) is None
+    space = _space(["火灾"])
+    rows, columns = space._word_entries([["火", "灾"], ["火灾"]], ["火灾!", "火灾"])
+    assert rows.tolist() == [1] and columns.tolist() == [0]
