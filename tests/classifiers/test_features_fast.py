@@ -83,3 +83,20 @@ def test_token_ids_fall_back_when_tokens_do_not_spell_the_texts() -> None:
     space = _space(["火灾"])
     rows, columns = space._word_entries([["火", "灾"], ["火灾"]], ["火灾!", "火灾"])
     assert rows.tolist() == [1] and columns.tolist() == [0]
+
+
+def test_count_matrix_equals_scipy_coo_sum() -> None:
+    from scipy import sparse
+
+    from classifiers.features import _count_matrix
+
+    rng = np.random.default_rng(1)
+    for n_rows, n_columns, n in [(5, 7, 40), (3, 4, 0), (50, 1000, 3000)]:
+        rows = rng.integers(0, n_rows, n)
+        columns = rng.integers(0, n_columns, n).astype(np.int32)
+        expected = sparse.coo_matrix((np.ones(n, np.float32), (rows, columns)), shape=(n_rows, n_columns)).tocsr()
+        expected.sum_duplicates()
+        got = _count_matrix(rows, columns, (n_rows, n_columns))
+        assert np.array_equal(got.indptr, expected.indptr)
+        assert np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data, expected.data) and got.data.dtype == np.float32
