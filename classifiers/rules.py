@@ -230,8 +230,28 @@ class _Gate:
             terms, matchkind=ahocorasick_rs.MatchKind.Standard, store_patterns=True
         )
 
+        # Bit i stands for the i-th gated pattern; a literal sets the bits of the patterns it gates.
+        self._literal_bits: dict[str, int] = dict.fromkeys(terms, 0)
+        for i, literals in enumerate(self.literals.values()):
+            for literal in literals:
+                self._literal_bits[literal] |= 1 << i
+        self._absent: dict[int, dict[re.Pattern[str], bool]] = {}  # bits of the patterns that may match → the others
+
     def found(self, text: str) -> set[str]:
         return set(self._automaton.find_matches_as_strings(text, overlapping=True))
+
+    def absent(self, text: str) -> dict[re.Pattern[str], bool]:
+        """``{pattern: False}`` for every gated pattern none of whose literals ``text`` contains
+        (shared between texts: copy before changing it)."""
+        bits = 0
+        for literal in self._automaton.find_matches_as_strings(text, overlapping=True):
+            bits |= self._literal_bits[literal]
+        absent = self._absent.get(bits)
+        if absent is None:
+            absent = self._absent[bits] = {
+                pattern: False for i, pattern in enumerate(self.literals) if not bits & 1 << i
+            }
+        return absent
 
 
 @lru_cache(maxsize=1)
@@ -263,11 +283,7 @@ class Searched:
     def _gate(self) -> None:
         """Settle, as no match, every gated pattern none of whose literals the text contains."""
         self._gated = True
-        gate = _gate()
-        found = gate.found(self.text)
-        for pattern, literals in gate.literals.items():
-            if literals.isdisjoint(found):
-                self._hits[pattern] = False
+        self._hits = _gate().absent(self.text) | self._hits
 
 
 def _searched(text: str | Searched) -> Searched:
