@@ -79,11 +79,9 @@ class _KeyTable:
         order = np.argsort(keys)
         self._sorted_keys, self._sorted_values = keys[order], values[order]
         slots = np.full(1 << bits, -1, dtype=np.int64)
-        homes = self._homes(keys).tolist()
-        packed = ((keys << self._VALUE_BITS) | values).tolist()
-        for home, entry in zip(homes, packed, strict=True):
-            if slots[home] == -1:  # the first key of a slot keeps it; later ones are searched
-                slots[home] = entry
+        # The first key of a slot keeps it; later ones are found by the search.
+        homes, first = np.unique(self._homes(keys), return_index=True)
+        slots[homes] = (keys[first].astype(np.int64) << self._VALUE_BITS) | values[first]
         self._slots = slots
 
     def _homes(self, keys: np.ndarray) -> np.ndarray:
@@ -149,7 +147,7 @@ class _TokenIds:
 
     def __init__(self, ids: dict[str, int]) -> None:
         self.ids = ids
-        chars = sorted({c for word in ids for c in word})
+        chars = np.unique(np.frombuffer("".join(ids).encode("utf-32-le"), dtype=np.uint32))
         self._bits = max(1, len(chars).bit_length())  # character index 1…len(chars); 0: in no word
         self.enabled = 2 + self.MAX_LEN * self._bits <= 44 and len(ids) < 1 << 19 and len(chars) < 1 << 16
         self._char_index = np.zeros(0x110000, dtype=np.uint16)
@@ -157,17 +155,25 @@ class _TokenIds:
         if not self.enabled:
             self._table = _KeyTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
             return
-        self._char_index[[ord(c) for c in chars]] = np.arange(1, len(chars) + 1)
-        short = [(word, i) for word, i in ids.items() if len(word) <= self.MAX_LEN]
-        keys = np.array([self._key([int(self._char_index[ord(c)]) for c in word]) for word, _ in short], dtype=np.int64)
-        values = np.array([i for _, i in short], dtype=np.int32)
-        self._table = _KeyTable(keys, values)
+        self._char_index[chars] = np.arange(1, len(chars) + 1)
+        short = [word for word in ids if len(word) <= self.MAX_LEN]
+        indices = self._char_index[np.frombuffer("".join(short).encode("utf-32-le"), dtype=np.uint32)]
+        lengths = np.fromiter(map(len, short), dtype=np.intp, count=len(short))
+        keys, _ = self._keys(indices, np.cumsum(lengths) - lengths, lengths)
+        self._table = _KeyTable(keys, np.fromiter(map(ids.__getitem__, short), dtype=np.int32, count=len(short)))
 
-    def _key(self, indices: Sequence[int]) -> int:
-        key = len(indices)
-        for j, index in enumerate(indices):
-            key |= index << (2 + self._bits * j)
-        return key
+    def _keys(self, indices: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keys of the words at ``starts`` (``lengths`` ≤ MAX_LEN characters) of a text whose
+        characters' vocabulary indices are ``indices``, and whether every character of the
+        word has an index (occurs in some vocabulary word)."""
+        keys = lengths.astype(np.int64)
+        in_words = np.ones(lengths.size, dtype=bool)
+        for j in range(self.MAX_LEN):
+            present = lengths > j
+            index = np.where(present, indices[np.minimum(starts + j, max(indices.size - 1, 0))], 0).astype(np.int64)
+            in_words &= ~present | (index > 0)
+            keys |= index << (2 + self._bits * j)
+        return keys, in_words
 
     def _alnum_chars(self, points: np.ndarray) -> np.ndarray:
         known = self._alnum[points]
@@ -208,16 +214,8 @@ class _TokenIds:
         starts, lengths = starts[is_alnum], lengths[is_alnum]
         ids = np.full(starts.size, -1, dtype=np.int64)
         short = lengths <= self.MAX_LEN
-        first, size = starts[short], lengths[short]
-        indices = self._char_index[points]
-        keys = size.astype(np.int64)
-        in_words = np.ones(size.size, dtype=bool)  # every character occurs in some vocabulary word
-        for j in range(self.MAX_LEN):
-            present = size > j
-            index = np.where(present, indices[np.minimum(first + j, max(points.size - 1, 0))], 0).astype(np.int64)
-            in_words &= ~present | (index > 0)
-            keys |= index << (2 + self._bits * j)
-        short_ids = np.full(size.size, -1, dtype=np.int64)
+        keys, in_words = self._keys(self._char_index[points], starts[short], lengths[short])
+        short_ids = np.full(keys.size, -1, dtype=np.int64)
         short_ids[in_words] = self._table.get(keys[in_words])
         ids[short] = short_ids
         long = np.flatnonzero(is_alnum)[~short]
