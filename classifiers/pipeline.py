@@ -11,8 +11,8 @@ import numpy as np
 
 from classifiers import models_io
 from classifiers.explain import top_terms
-from classifiers.facts import extract_facts
-from classifiers.features import feature_text
+from classifiers.facts import Facts, extract_facts
+from classifiers.features import feature_texts
 from classifiers.gazetteer import Gazetteer
 from classifiers.grading import grade
 from classifiers.incident import decide as decide_incident
@@ -23,7 +23,7 @@ from classifiers.result import Result
 from classifiers.rules import COLLECTIVE_UNIT, Searched, flags_for, type_rule
 from classifiers.tokenize import Tokenizer, base_user_words
 from classifiers.types import Doc, EventLevel, EventType, OpinionLevel, category_of
-from classifiers.units import Unit, UnitResolver
+from classifiers.units import Unit, UnitDecision, UnitResolver
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent / "models"
 RELEVANCE_THRESHOLD = 0.5
@@ -76,7 +76,7 @@ class Pipeline:
         if not docs:
             return []
         normalized = normalize_many([d.full_text for d in docs])
-        texts = [feature_text(n) for n in normalized]
+        texts = feature_texts(normalized)
         matrix = self.models.features.transform([self.tokenizer.segment(t) for t in texts], texts)
         scores = self.models.scores(matrix)
         probs = {name: head.probabilities(scores) for name, head in self.models.heads.items()}
@@ -85,10 +85,7 @@ class Pipeline:
         weights = self.models.weights
         relevance_terms = top_terms(matrix, weights, relevance_column, self._terms, TOP_TERMS)
         event_terms = top_terms(matrix, weights, event_columns, self._terms, TOP_TERMS)
-        return [
-            self._result(doc, norm, s, {"relevance": rt, "event_type": et})
-            for doc, norm, s, rt, et in zip(docs, normalized, scored, relevance_terms, event_terms, strict=True)
-        ]
+        return self._results(docs, normalized, scored, relevance_terms, event_terms)
 
     def _score_batch(self, probs: Mapping[str, np.ndarray]) -> tuple[list[_Scored], np.ndarray]:
         """Per-document scores; 非政务 is not a candidate type for a relevant document."""
@@ -100,37 +97,79 @@ class Pipeline:
         best = event.argmax(axis=1)
         best_score = event[np.arange(len(best)), best]
         incident = probs["incident"].tolist() if "incident" in probs else [0.0] * len(best)
+        event_types = [EventType(c) for c in event_head.classes]
         scored = [
-            _Scored(r, EventType(event_head.classes[b]), s, dict(zip(routing_head.classes, rp, strict=True)), i)
+            _Scored(r, event_types[b], s, dict(zip(routing_head.classes, rp, strict=True)), i)
             for r, b, s, rp, i in zip(
                 relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), incident, strict=True
             )
         ]
         return scored, event_head.start + best
 
-    def _result(self, doc: Doc, norm: str, scored: _Scored, terms: Mapping[str, list[str]]) -> Result:
-        searched = Searched(norm)
-        relevant, event_type, rule = self._relevance_and_type(searched, scored)
-        facts = extract_facts(doc.full_text, norm)
+    def _results(
+        self,
+        docs: Sequence[Doc],
+        normalized: Sequence[str],
+        scored: Sequence[_Scored],
+        relevance_terms: Sequence[list[str]],
+        event_terms: Sequence[list[str]],
+    ) -> list[Result]:
+        """The per-document decisions, one stage at a time over the whole batch (each stage's
+        patterns and tables stay in cache instead of every document touching all of them)."""
+        opinions: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]] = {}
+        searched = [Searched(norm) for norm in normalized]
+        typed = [self._relevance_and_type(se, sc) for se, sc in zip(searched, scored, strict=True)]
+        all_facts = [extract_facts(doc.full_text, norm) for doc, norm in zip(docs, normalized, strict=True)]
+        decisions = [
+            self.units.resolve(norm, event_type.value, sc.routing, rule.removeprefix("rule:") if rule else None)
+            if relevant
+            else None
+            for norm, sc, (relevant, event_type, rule) in zip(normalized, scored, typed, strict=True)
+        ]
+        incidents = [
+            decide_incident(sc.incident, facts, norm)
+            for sc, facts, norm in zip(scored, all_facts, normalized, strict=True)
+        ]
+        return [
+            self._result(*args)
+            for args in zip(
+                docs, normalized, scored, relevance_terms, event_terms, searched, typed, all_facts, decisions,
+                incidents, [opinions] * len(docs), strict=True,
+            )
+        ]  # fmt: skip
+
+    def _result(
+        self,
+        doc: Doc,
+        norm: str,
+        scored: _Scored,
+        relevance_terms: list[str],
+        event_terms: list[str],
+        searched: Searched,
+        typed: tuple[bool, EventType, str | None],
+        facts: Facts,
+        decision: UnitDecision | None,
+        incident_decision: tuple[bool, str],
+        opinions: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]],
+    ) -> Result:
+        relevant, event_type, rule = typed
         category = category_of(event_type)
-        collective = bool(COLLECTIVE_UNIT.search(norm))
+        collective = searched.has(COLLECTIVE_UNIT)
         level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
         flags = tuple(flags_for(searched, facts.value("deaths"))) if relevant else ()
-        opinion, opinion_why = self._opinion(doc, relevant, level, flags)
-        rule_name = rule.removeprefix("rule:") if rule else None
-        decision = self.units.resolve(norm, event_type.value, scored.routing, rule_name) if relevant else None
-        incident, incident_why = decide_incident(scored.incident, facts, norm)
+        opinion, opinion_why = self._opinion(doc, relevant, level, flags, opinions)
+        incident, incident_why = incident_decision
         why = {
             "relevance": {
                 "score": round(scored.relevance, 4),
                 "by": "model" if scored.relevance >= RELEVANCE_THRESHOLD else rule,
-                "top_terms": terms["relevance"],
+                "top_terms": relevance_terms,
             },
             "event_type": {
                 "label": event_type.value,
                 "by": rule or "model",
                 "score": round(scored.event_score, 4),
-                "top_terms": terms["event_type"],
+                "top_terms": event_terms,
             },
             "incident": {"value": incident, "score": round(scored.incident, 4), "because": incident_why},
             "facts": [m.to_dict() | {"field": m.field} for m in facts.mentions],
@@ -158,9 +197,19 @@ class Pipeline:
         return True, event_type, rule
 
     def _opinion(
-        self, doc: Doc, relevant: bool, level: EventLevel | None, flags: Sequence[str]
+        self,
+        doc: Doc,
+        relevant: bool,
+        level: EventLevel | None,
+        flags: Sequence[str],
+        known_levels: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]],
     ) -> tuple[OpinionLevel, list[str]]:
         if not relevant:
             return OpinionLevel.L4, ["非政务舆情 → L4"]
         tiers = [doc.media_tier] if doc.media_tier else []
-        return opinion_level(level, tiers, 1, 0.0, flags, self.opinion_config)
+        # A pure function of few distinct inputs: remembered for the batch (a fresh list each time).
+        key = (level, doc.media_tier, *flags)
+        known = known_levels.get(key)
+        if known is None:
+            known = known_levels[key] = opinion_level(level, tiers, 1, 0.0, flags, self.opinion_config)
+        return known[0], list(known[1])

@@ -5,7 +5,13 @@ and the sensitivity flags. Every rule has a name that appears in ``why``.
 from __future__ import annotations
 
 import re
+import re._constants as _sre_constants  # the re module's own parser, for required_literals
+import re._parser as _sre_parser
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import ahocorasick_rs
 
 from classifiers.types import EventType
 
@@ -158,19 +164,126 @@ GOV_CUES = re.compile(
 )
 
 
+def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Strings at least one of which occurs in every match of ``pattern`` (None: no such set
+    found). Derived from the parsed pattern: consecutive literal characters of a sequence, the
+    union over the branches of an alternation, the body of a group or of a repeat that must
+    match at least once; every other element (classes, ``.``, lookarounds, optional parts)
+    requires nothing. Of a sequence's candidates the most selective is kept."""
+    if pattern.flags & (re.IGNORECASE | re.LOCALE) or not isinstance(pattern.pattern, str):
+        return None
+    try:
+        parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
+    except re.error:  # pragma: no cover - a compiled pattern parses
+        return None
+    return _required(list(parsed))
+
+
+def _required(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    candidates = _candidates(items)
+    return max(candidates, key=_selectivity) if candidates else None
+
+
+def _selectivity(literals: frozenset[str]) -> tuple[int, int]:
+    return min(map(len, literals)), -len(literals)
+
+
+def _candidates(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
+    """Every literal set one of whose strings a match of the sequence ``items`` contains."""
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in [*items, (None, None)]:
+        if op is _sre_constants.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            candidates.append(frozenset(["".join(run)]))
+            run = []
+        if op is _sre_constants.SUBPATTERN:
+            _group, add_flags, _del_flags, body = av
+            if not add_flags & (re.IGNORECASE | re.LOCALE):
+                candidates += _candidates(list(body))
+        elif op is _sre_constants.BRANCH:
+            branches = [_candidates(list(branch)) for branch in av[1]]
+            if all(branches):
+                # The union of each branch's best set, or a set that every branch requires.
+                candidates.append(frozenset().union(*[max(b, key=_selectivity) for b in branches]))
+                candidates += [c for c in branches[0] if all(c in b for b in branches[1:])]
+        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT) and av[0] >= 1:
+            candidates += _candidates(list(av[2]))
+    return candidates
+
+
+class _Gate:
+    """One Aho-Corasick pass (all overlapping occurrences) finds which required literals of the
+    gated patterns a text contains; a pattern none of whose literals occurs cannot match, so
+    its regex search is skipped. Patterns without a literal set are always searched."""
+
+    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
+        self.literals: dict[re.Pattern[str], frozenset[str]] = {}
+        for pattern in patterns:
+            literals = required_literals(pattern)
+            if literals:
+                self.literals[pattern] = literals
+        terms = sorted(set().union(*self.literals.values()))
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            terms, matchkind=ahocorasick_rs.MatchKind.Standard, store_patterns=True
+        )
+
+        # Bit i stands for the i-th gated pattern; a literal sets the bits of the patterns it gates.
+        self._literal_bits: dict[str, int] = dict.fromkeys(terms, 0)
+        for i, literals in enumerate(self.literals.values()):
+            for literal in literals:
+                self._literal_bits[literal] |= 1 << i
+        self._absent: dict[int, dict[re.Pattern[str], bool]] = {}  # bits of the patterns that may match → the others
+
+    def found(self, text: str) -> set[str]:
+        return set(self._automaton.find_matches_as_strings(text, overlapping=True))
+
+    def absent(self, text: str) -> dict[re.Pattern[str], bool]:
+        """``{pattern: False}`` for every gated pattern none of whose literals ``text`` contains
+        (shared between texts: copy before changing it)."""
+        bits = 0
+        for literal in self._automaton.find_matches_as_strings(text, overlapping=True):
+            bits |= self._literal_bits[literal]
+        absent = self._absent.get(bits)
+        if absent is None:
+            absent = self._absent[bits] = {
+                pattern: False for i, pattern in enumerate(self.literals) if not bits & 1 << i
+            }
+        return absent
+
+
+@lru_cache(maxsize=1)
+def _gate() -> _Gate:
+    return _Gate([TITLE_RUMOR, *(rule.pattern for rule in TYPE_RULES), *FLAG_PATTERNS.values(), COLLECTIVE_UNIT])
+
+
 class Searched:
     """One text whose pattern searches are remembered: type rules and flags share patterns, so
-    each is searched at most once per document."""
+    each is searched at most once per document, and not at all when the text lacks every
+    literal the pattern requires (one Aho-Corasick pass over the text finds them)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._hits: dict[re.Pattern[str], bool] = {}
+        self._gated = False
 
     def has(self, pattern: re.Pattern[str]) -> bool:
         hit = self._hits.get(pattern)
         if hit is None:
+            if not self._gated:
+                self._gate()
+                hit = self._hits.get(pattern)
+                if hit is not None:
+                    return hit
             hit = self._hits[pattern] = pattern.search(self.text) is not None
         return hit
+
+    def _gate(self) -> None:
+        """Settle, as no match, every gated pattern none of whose literals the text contains."""
+        self._gated = True
+        self._hits = _gate().absent(self.text) | self._hits
 
 
 def _searched(text: str | Searched) -> Searched:

@@ -54,7 +54,12 @@ class _Matcher:
     def __init__(self, terms: Sequence[str]) -> None:
         self.terms = sorted({t for t in terms if t})
         self._automaton = (
-            ahocorasick_rs.AhoCorasick(self.terms, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+            ahocorasick_rs.AhoCorasick(
+                self.terms,
+                matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                store_patterns=True,
+                implementation=ahocorasick_rs.Implementation.DFA,  # same matches, ~1.5x faster
+            )
             if self.terms
             else None
         )
@@ -71,6 +76,10 @@ class UnitResolver:
         self.gazetteer = gazetteer
         known = set(gazetteer.departments)
         self.classes = {c: [d for d in ds if d in known] for c, ds in rules["routing_classes"].items()}
+        # The first department of a class gets the class probability, the others SECONDARY_FACTOR of it.
+        self._class_factors = {
+            c: [(d, 1.0 if i == 0 else SECONDARY_FACTOR) for i, d in enumerate(ds)] for c, ds in self.classes.items()
+        }
         self.event_units = rules["event_type_units"]
         self.rule_units = rules.get("rule_units") or {}
         self._term_weights: dict[str, list[tuple[str, int, bool]]] = {}  # term → (department, weight, is a name)
@@ -93,14 +102,18 @@ class UnitResolver:
     def keyword_scores(self, text: str) -> tuple[Counter[str], dict[str, list[str]]]:
         """Per department: points of the distinct names and keywords found (keywords 1 each up to
         KEYWORD_CAP, plus names ALIAS_WEIGHT each up to NAME_CAP), and which terms matched."""
-        keywords: Counter[str] = Counter()
-        names: Counter[str] = Counter()
+        keywords: dict[str, int] = {}
+        names: dict[str, int] = {}
         matched: dict[str, list[str]] = {}
         for term in set(self._terms.findall(text)):
             for department, weight, is_name in self._term_weights[term]:
-                (names if is_name else keywords)[department] += weight
-                matched.setdefault(department, []).append(term)
-        scores = Counter({d: min(keywords[d], KEYWORD_CAP) + min(names[d], NAME_CAP) for d in matched})
+                counts = names if is_name else keywords
+                counts[department] = counts.get(department, 0) + weight
+                if department in matched:
+                    matched[department].append(term)
+                else:
+                    matched[department] = [term]
+        scores = Counter({d: min(keywords.get(d, 0), KEYWORD_CAP) + min(names.get(d, 0), NAME_CAP) for d in matched})
         return scores, matched
 
     def regions(self, text: str) -> tuple[list[str], bool]:
@@ -165,13 +178,17 @@ class UnitResolver:
     def _rank(self, routing: Mapping[str, float], scores: Counter[str]) -> list[tuple[str, float]]:
         base: dict[str, float] = {}
         # Only the two likeliest classes can lift a department above a keyword-backed one.
-        likeliest = sorted(routing.items(), key=lambda item: -item[1])[:2]
-        for routing_class, probability in likeliest:
-            for i, department in enumerate(self.classes.get(routing_class, [])):
-                value = probability * (1.0 if i == 0 else SECONDARY_FACTOR)
-                base[department] = max(base.get(department, 0.0), value)
-        combined = {d: base.get(d, 0.0) + KEYWORD_WEIGHT * scores[d] for d in set(base) | set(scores)}
-        return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
+        for routing_class, probability in sorted(routing.items(), key=_minus_probability)[:2]:
+            for department, factor in self._class_factors.get(routing_class, ()):
+                value = probability * factor
+                if value > base.get(department, 0.0):
+                    base[department] = value
+                elif department not in base:
+                    base[department] = 0.0
+        combined = dict.fromkeys(scores, 0.0) | base
+        for department in scores:
+            combined[department] += KEYWORD_WEIGHT * scores[department]
+        return sorted(combined.items(), key=_rank_key)
 
     def _with_locality(self, text: str, lead: str | None, co: list[str], why: list[str]) -> UnitDecision:
         regions, several = self.regions(text)
@@ -188,6 +205,14 @@ class UnitResolver:
             others = f"（另提及 {'、'.join(regions[1:])}）" if len(regions) > 1 else ""
             why.append(f"属地：{region}{others}")
         return UnitDecision(Unit(lead, region), tuple(co_units), vertical, several, tuple(why))
+
+
+def _minus_probability(item: tuple[str, float]) -> float:
+    return -item[1]
+
+
+def _rank_key(item: tuple[str, float]) -> tuple[float, str]:
+    return -item[1], item[0]
 
 
 def _top(routing: Mapping[str, float]) -> str:
