@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from classifiers.numerals import NUMBER_PATTERN
+from classifiers.rules import required_literals
 
 # Words that may stand right before a number: totals, updates, approximations.
 _PRE = (
@@ -133,8 +134,15 @@ def _p(
     gate: str | None = None,
 ) -> FactPattern:
     numeral = not implied if numeral is None else numeral
+    compiled = re.compile(pattern)
+    if gate is None:
+        # Without a gate of its own, a pattern is gated on the literals every match of it contains
+        # (one of them must be in the clause): a cheap search that skips most clauses.
+        literals = required_literals(compiled)
+        if literals:
+            gate = "|".join(re.escape(literal) for literal in sorted(literals, key=len, reverse=True))
     compiled_gate = None if gate is None else re.compile(gate)
-    return FactPattern(field, kind, re.compile(pattern), implied, numeral, summed, compiled_gate)
+    return FactPattern(field, kind, compiled, implied, numeral, summed, compiled_gate)
 
 
 # One victim named by role, relation or a 某-name, without a number (驾驶员当场死亡, 男孩已遇难,
