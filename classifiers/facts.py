@@ -254,6 +254,19 @@ _AMONG = re.compile(r"(?:其中|中有|其中有|伤者中|伤员中|受伤人�
 _IN_CARE = re.compile(r"抢救无效|医治无效|救治无效|不治|送医|送院|医院|伤重|伤势过重")
 _CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
+# Characters that end a clause, a sentence, or a statement (CLAUSE_START: a sentence or a ；).
+_CLAUSE_CHARS = frozenset("，,；;。！？!?\n")
+_SENTENCE_CHARS = frozenset("。！？!?\n")
+_STATEMENT_CHARS = frozenset("。；;！？!?\n")
+
+
+def _start(text: str, position: int, ends: frozenset[str]) -> int:
+    """Where the clause, sentence or statement holding ``position`` starts: just after the last
+    of ``ends`` before it (scanning back stops at the first one found)."""
+    for i in range(position - 1, -1, -1):
+        if text[i] in ends:
+            return i + 1
+    return 0
 
 
 def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
@@ -263,16 +276,14 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
     done: set[int] = set()
     for death in [m for m in mentions if m.field == "deaths" and m.kind == "total"]:
         before = scanned[: death.start]
-        breaks = [m.end() for m in _CLAUSE_BREAK.finditer(before)]
-        clause_start = breaks[-1] if breaks else 0
+        clause_start = _start(scanned, death.start, _CLAUSE_CHARS)
         if clause_start in done:
             continue  # another statement of the same clause's death was taken already
         # (送院的4名伤者中，3人因伤重不治: the clause before ends with 中.)
         among_before = before[:clause_start].rstrip("，,；; ").endswith("中")
         if not _AMONG.search(before[clause_start:]) and not among_before:
             continue
-        ends = [m.end() for m in _SENTENCE_END.finditer(before)]
-        sentence_start = ends[-1] if ends else 0
+        sentence_start = _start(scanned, death.start, _SENTENCE_CHARS)
         injured = [
             m
             for m in mentions
@@ -306,8 +317,8 @@ def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
     for poisoned in [
         m for m in mentions if m.field == "injured" and (m.kind == "poisoned" or "中毒" in scanned[m.start : m.end])
     ]:
-        ends = [m.end() for m in _SENTENCE_END.finditer(scanned, poisoned.end)]
-        sentence_end = ends[0] if ends else len(scanned)
+        end = _SENTENCE_END.search(scanned, poisoned.end)
+        sentence_end = end.end() if end else len(scanned)
         deaths = [m for m in mentions if m.field == "deaths" and poisoned.end <= m.start < sentence_end and m.value > 0]
         if deaths and max(d.value for d in deaths) < poisoned.value:
             died = max(d.value for d in deaths)
@@ -347,8 +358,7 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
             last = None
             continue
         last = (place, mention.end)
-        ends = [m.end() for m in _SENTENCE_END.finditer(scanned, 0, mention.start)]
-        sentence_start = ends[-1] if ends else 0
+        sentence_start = _start(scanned, mention.start, _SENTENCE_CHARS)
         group = groups.setdefault((sentence_start, mention.field + mention.kind), [])
         if group and "其中" in scanned[group[0][1].start : mention.start]:
             group.append(("", mention))  # a part of a total stated before: never summed
@@ -477,8 +487,7 @@ def _subjectless(clause: str) -> bool:
 
 
 def _sentence_start(text: str, position: int) -> int:
-    starts = [m.end() for m in CLAUSE_START.finditer(text, 0, position)]
-    return starts[-1] if starts else 0
+    return _start(text, position, _STATEMENT_CHARS)
 
 
 def _carried_subject(
@@ -643,8 +652,7 @@ def _qualifier(match: re.Match[str], num: str, upper: float | None) -> str:
 
 
 def _in_statistics(text: str, position: int) -> bool:
-    starts = [m.end() for m in CLAUSE_START.finditer(text, 0, position)]
-    clause_start = starts[-1] if starts else 0
+    clause_start = _start(text, position, _STATEMENT_CHARS)
     # (A rate per population, 每10万人死亡, starts where the count does.)
     if text[position - 1 : position] == "每" or STATISTICS_AT.match(text, position):
         return True
