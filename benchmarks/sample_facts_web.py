@@ -1,0 +1,62 @@
+"""Draw casualty sentences from news pages for the learned-extractor study (phase 12).
+
+Same recipe as ``sample_facts_fifth.py`` (its transcript format, casualty-word proximity rule,
+de-duplication and seed), plus: sentences from pages that any earlier web set used
+(``benchmarks/facts_gold_{fifth,…,eleventh}.csv``, by address) or whose sha1 an earlier set
+recorded are never drawn, so the new sentences are unseen by every rule phase. The text stays
+outside the repository::
+
+    python benchmarks/sample_facts_web.py IN.jsonl --out OUT.tsv --prefix P --max 150
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sample_facts_fifth import draw, read_transcripts, sha1
+
+EARLIER = sorted(Path(__file__).resolve().parent.glob("facts_gold_*th.csv"))
+
+
+def earlier_pages_and_sentences() -> tuple[set[str], set[str]]:
+    pages: set[str] = set()
+    sentences: set[str] = set()
+    for path in EARLIER:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("url"):
+                    pages.add(row["url"])
+                sentences.add(row["sentence_sha1"])
+    return pages, sentences
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("transcripts", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--max", type=int, default=150)
+    parser.add_argument("--prefix", required=True, help="id prefix: the reader's letter")
+    args = parser.parse_args(argv)
+    pages, sentences = earlier_pages_and_sentences()
+    rows = read_transcripts(args.transcripts)
+    fresh = [r for r in rows if r["url"] not in pages and sha1(r["sentence"]) not in sentences]
+    kept = draw(fresh, args.max)
+    with args.out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t")
+        writer.writerow(["id", "reader", "url", "sentence_sha1", "sentence"])
+        for i, row in enumerate(kept, 1):
+            writer.writerow(
+                [f"{args.prefix}{i:03d}", row["reader"], row["url"], sha1(row["sentence"]), row["sentence"]]
+            )
+    print(
+        f"{len(rows)} transcribed sentences, {len(rows) - len(fresh)} from earlier sets' pages, "
+        f"{len(kept)} drawn -> {args.out}"
+    )
+
+
+if __name__ == "__main__":
+    main()
