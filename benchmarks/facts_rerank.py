@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import random
 import re
 import sys
 from collections import Counter, defaultdict
@@ -142,6 +141,58 @@ def _nearest(norm: str, start: int, end: int, pattern: re.Pattern[str]) -> tuple
     return left, (None if right is None else right.start() - end)
 
 
+class _Candidates:
+    """Candidate values of one field; features of repeated values are merged (max)."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.values: dict[float | None, dict[str, float]] = defaultdict(dict)
+
+    def add(self, value: float | None, feats: dict[str, float]) -> None:
+        target = self.values[value]
+        for k, v in feats.items():
+            target[f"{self.field}|{k}"] = max(target.get(f"{self.field}|{k}", 0.0), v)
+            target[k] = max(target.get(k, 0.0), v)
+
+
+def _numeral_features(
+    norm: str,
+    m: re.Match[str],
+    value: float,
+    field: str,
+    spans: dict[str, list[tuple[int, int, float]]],
+    rule: dict[str, float | None],
+    cues: set[str],
+) -> dict[str, float]:
+    left, right = norm[max(0, m.start() - WINDOW) : m.start()], norm[m.end() : m.end() + WINDOW + 2]
+    feats: dict[str, float] = {"numeral": 1.0}
+    feats[f"l1={left[-1:]}"] = 1.0
+    feats[f"l2={left[-2:]}"] = 1.0
+    feats[f"r1={right[:1]}"] = 1.0
+    feats[f"r2={right[:2]}"] = 1.0
+    feats[f"r3={right[:3]}"] = 1.0
+    for ch in set(left):
+        feats[f"lw:{ch}"] = 1.0
+    for ch in set(right):
+        feats[f"rw:{ch}"] = 1.0
+    if m.group(0).endswith(("余", "多")):
+        feats["approx"] = 1.0
+    feats[f"mag:{len(str(int(value)))}"] = 1.0
+    for name, pattern in WORDS.items():
+        lft, rgt = _nearest(norm, m.start(), m.end(), pattern)
+        rel = "same" if name == field else "other"
+        feats[f"{rel}:L{_distance_bucket(lft)}"] = 1.0
+        feats[f"{rel}:R{_distance_bucket(rgt)}"] = 1.0
+    for f2, items in spans.items():
+        if any(s <= m.start() < e for s, e, _v in items):
+            feats["in_span_same" if f2 == field else "in_span_other"] = 1.0
+    if value == rule[field]:
+        feats["equals_rule"] = 1.0
+    for c in cues:
+        feats[f"num&{c}"] = 1.0
+    return feats
+
+
 def candidates(sentence: str, facts: Facts) -> dict[str, list[tuple[float | None, dict[str, float]]]]:
     """Per field: (value, features) for every candidate value (merged when values repeat)."""
     norm = normalize(sentence)
@@ -149,65 +200,36 @@ def candidates(sentence: str, facts: Facts) -> dict[str, list[tuple[float | None
     rule = {f: facts.value(f) for f in FIELDS}
     spans: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
     for m in facts.mentions:
-        field = "injured" if m.field == "serious_injured" else m.field
-        if field in FIELDS:
-            spans[field].append((m.start, m.end, m.value))
+        name = "injured" if m.field == "serious_injured" else m.field
+        if name in FIELDS:
+            spans[name].append((m.start, m.end, m.value))
+    numerals = [(m, parse_number(m.group(0).rstrip("余多"))) for m in NUMERAL.finditer(norm)]
+    zero = ZERO.search(norm) is not None
     out: dict[str, list[tuple[float | None, dict[str, float]]]] = {}
     for field in FIELDS:
-        cands: dict[float | None, dict[str, float]] = defaultdict(dict)
-
-        def add(value: float | None, feats: dict[str, float], field: str = field) -> None:
-            target = cands[value]
-            for k, v in feats.items():
-                target[f"{field}|{k}"] = max(target.get(f"{field}|{k}", 0.0), v)
-                target[k] = max(target.get(k, 0.0), v)
-
-        add(None, {"is_none": 1.0, **{f"none&{c}": 1.0 for c in cues}})
+        cands = _Candidates(field)
+        cands.add(None, {"is_none": 1.0, **{f"none&{c}": 1.0 for c in cues}})
         if rule[field] is not None:
-            add(rule[field], {"is_rule": 1.0})
+            cands.add(rule[field], {"is_rule": 1.0})
         else:
-            add(None, {"none_is_rule": 1.0})
+            cands.add(None, {"none_is_rule": 1.0})
         for other in FIELDS:
             if other != field and rule[other] is not None:
-                add(rule[other], {"other_rule": 1.0})
-        if ZERO.search(norm):
-            add(0.0, {"zero_cue": 1.0})
-        for m in NUMERAL.finditer(norm):
-            value = parse_number(m.group(0).rstrip("余多"))
+                cands.add(rule[other], {"other_rule": 1.0})
+        if zero:
+            cands.add(0.0, {"zero_cue": 1.0})
+        for m, value in numerals:
             if value is None or value <= 0 or value > 1e6:
                 continue
-            left, right = norm[max(0, m.start() - WINDOW) : m.start()], norm[m.end() : m.end() + WINDOW + 2]
-            feats: dict[str, float] = {"numeral": 1.0}
-            feats[f"l1={left[-1:]}"] = 1.0
-            feats[f"l2={left[-2:]}"] = 1.0
-            feats[f"r1={right[:1]}"] = 1.0
-            feats[f"r2={right[:2]}"] = 1.0
-            feats[f"r3={right[:3]}"] = 1.0
-            for ch in set(left):
-                feats[f"lw:{ch}"] = 1.0
-            for ch in set(right):
-                feats[f"rw:{ch}"] = 1.0
-            if m.group(0).endswith(("余", "多")):
-                feats["approx"] = 1.0
-            feats[f"mag:{len(str(int(value)))}"] = 1.0
-            for name, pattern in WORDS.items():
-                lft, rgt = _nearest(norm, m.start(), m.end(), pattern)
-                rel = "same" if name == field else "other"
-                feats[f"{rel}:L{_distance_bucket(lft)}"] = 1.0
-                feats[f"{rel}:R{_distance_bucket(rgt)}"] = 1.0
-            for f2, items in spans.items():
-                if any(s <= m.start() < e for s, e, _v in items):
-                    feats["in_span_same" if f2 == field else "in_span_other"] = 1.0
-            if value == rule[field]:
-                feats["equals_rule"] = 1.0
-            for c in cues:
-                feats[f"num&{c}"] = 1.0
-            add(value, feats)
-        out[field] = list(cands.items())
+            cands.add(value, _numeral_features(norm, m, value, field, spans, rule, cues))
+        out[field] = list(cands.values.items())
     return out
 
 
-def featurize(rows: list[Row]) -> list[tuple[Row, dict[str, list[tuple[float | None, dict[str, float]]]], Facts]]:
+Item = tuple[Row, dict[str, list[tuple[float | None, dict[str, float]]]], Facts]
+
+
+def featurize(rows: list[Row]) -> list[Item]:
     out = []
     for row in rows:
         facts = extract_facts(row.sentence)
@@ -238,6 +260,44 @@ def predict(vec: DictVectorizer, model: LogisticRegression, cands: dict) -> dict
     return out
 
 
+Flip = tuple[str, str, dict[str, float | None], dict[str, float | None], dict[str, float | None]]
+
+
+def cross_validate(items: list[Item], C: float) -> tuple[Counter[tuple[str, str, str]], list[Flip]]:
+    """Leave one reader out: fit on the others, score the held-out reader's sentences."""
+    tally: Counter[tuple[str, str, str]] = Counter()
+    flips: list[Flip] = []
+    for held in sorted({row.group for row, _c, _f in items}):
+        vec, model = fit([i for i in items if i[0].group != held], C)
+        for row, cands, facts in (i for i in items if i[0].group == held):
+            rule = {f: facts.value(f) for f in FIELDS}
+            pred = predict(vec, model, cands)
+            rule_ok, new_ok = rule == row.gold, pred == row.gold
+            for scope in (row.kind, "all"):
+                tally[(held, scope, "n")] += 1
+                tally[(held, scope, "rules")] += rule_ok
+                tally[(held, scope, "rerank")] += new_ok
+            if rule_ok != new_ok:
+                flips.append((row.ident, "better" if new_ok else "worse", row.gold, pred, rule))
+    return tally, flips
+
+
+def corpora_diff(items: list[Item], C: float, show: bool) -> None:
+    vec, model = fit(items, C)
+    changed = []
+    pool = corpora_sentences()
+    for sentence in pool:
+        facts = extract_facts(sentence)
+        pred = predict(vec, model, candidates(sentence, facts))
+        rule = {f: facts.value(f) for f in FIELDS}
+        if pred != rule:
+            changed.append((sentence, rule, pred))
+    print(f"corpora train/validation sentences changed by the re-ranker: {len(changed)} / {len(pool)}")
+    if show:
+        for c in changed:
+            print(c)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("root", type=Path)
@@ -251,23 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     items = featurize(load_web(args.root) + (load_corpora_sets() if args.corpora else []))
     groups = sorted({row.group for row, _c, _f in items})
     print(Counter(row.group for row, _c, _f in items))
-    tally: Counter[tuple[str, str, str]] = Counter()
-    flips: list[tuple[str, str, dict, dict, dict]] = []  # type: ignore[type-arg]
-    for held in groups:
-        train = [i for i in items if i[0].group != held]
-        vec, model = fit(train, args.C)
-        for row, cands, facts in (i for i in items if i[0].group == held):
-            rule_ok = all(facts.value(f) == row.gold[f] for f in FIELDS)
-            pred = predict(vec, model, cands)
-            new_ok = all(pred[f] == row.gold[f] for f in FIELDS)
-            for scope in (row.kind, "all"):
-                tally[(held, scope, "n")] += 1
-                tally[(held, scope, "rules")] += rule_ok
-                tally[(held, scope, "rerank")] += new_ok
-            if rule_ok != new_ok:
-                flips.append(
-                    (row.ident, "better" if new_ok else "worse", row.gold, pred, {f: facts.value(f) for f in FIELDS})
-                )
+    tally, flips = cross_validate(items, args.C)
     for scope in ("explicit", "all"):
         for held in [*groups, "pooled"]:
             keys = groups if held == "pooled" else [held]
@@ -276,25 +320,12 @@ def main(argv: list[str] | None = None) -> None:
             k = sum(tally[(g, scope, "rerank")] for g in keys)
             print(f"{scope:8} {held:7} n={n:4}  rules {r / max(n, 1):.3f}  rerank {k / max(n, 1):.3f}")
     if args.corpora_diff:
-        vec, model = fit(items, args.C)
-        changed = []
-        pool = corpora_sentences()
-        for sentence in pool:
-            facts = extract_facts(sentence)
-            pred = predict(vec, model, candidates(sentence, facts))
-            rule = {f: facts.value(f) for f in FIELDS}
-            if pred != rule:
-                changed.append((sentence, rule, pred))
-        print(f"corpora train/validation sentences changed by the re-ranker: {len(changed)} / {len(pool)}")
-        if args.show:
-            for c in changed:
-                print(c)
+        corpora_diff(items, args.C, args.show)
     better = sum(1 for f in flips if f[1] == "better")
     print(f"flips: {better} better, {len(flips) - better} worse")
     if args.show:
         for flip in flips:
             print(flip)
-    random.seed(0)
 
 
 if __name__ == "__main__":
