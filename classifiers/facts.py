@@ -101,7 +101,7 @@ def _noise(norm: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-_UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升", "仍有", "尚有", "仍然有")
+_UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升", "下修", "下调", "降至", "降为", "修正为", "更新为", "仍有", "尚有", "仍然有")
 # 仍有N人失联 is the missing figure now; 仍有4名伤者… is a part of the injured, not an update.
 _STILL = ("仍有", "尚有", "仍然有")
 _NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
@@ -664,7 +664,10 @@ def _in_statistics(text: str, position: int) -> bool:
 
 def _zero_mentions(text: str) -> Iterable[Fact]:
     for match in ZERO_PATTERN.finditer(text):
-        for name in ZERO_FIELDS[match.group("what") or match.group("what2")]:
+        names = ZERO_FIELDS[match.group("what") or match.group("what2")]
+        if match.group("what3"):  # 未造成人员死亡或受伤: both
+            names = ZERO_FIELDS["伤亡"]
+        for name in names:
             yield Fact(name, 0.0, match.start(), match.end(), match.group(0), kind="zero")
 
 
