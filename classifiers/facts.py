@@ -334,7 +334,7 @@ _PROVINCES = (
     "重庆|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|台湾|香港|澳门"
 )
 _PLACE = re.compile(
-    rf"(?<![全该本此])(?:(?:{_PROVINCES})(?:省|市|自治区)?|[\u4e00-\u9fff]{{2,6}}?[省市县区州])"
+    rf"(?<![全该本此])(?:(?:{_PROVINCES})(?:省|市|自治区)?|[\u4e00-\u9fff]{{2,6}}?[省市县区州镇乡])"
     r"(?:有|共有|已有|也有|则有|已致|致|造成)?$"
 )
 
@@ -364,10 +364,12 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
             group.append(("", mention))  # a part of a total stated before: never summed
         else:
             group.append((place, mention))
-    for group in groups.values():
+    for (sentence_start, _kind), group in groups.items():
         places = {place for place, _ in group}
         if len(places) < 2 or len(places) < len(group) or "" in places:
             continue
+        if "其中" in scanned[sentence_start : group[0][1].start]:
+            continue  # 其中，A区1人遇难，B镇1人遇难: parts of a total stated before
         parts = [m for _, m in group]
         first, end = parts[0], max(m.end for m in parts)
         total = sum(m.value for m in parts)
