@@ -43,7 +43,8 @@ _SHORT_GAP = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八
 
 # A number right after a noun (死亡人数为12 / 受伤3人) may be linked only by these words, and
 # must not be the count of the next statement (死亡982人受伤 is 982 injured, not dead).
-_LINK = r"(?:今天|今日|昨天|昨日|当天|当日|目前|现在|截至目前)?(?:为|是|已经|了| +\| *| *\| +|达到|达|还有|仍有|尚有|共有|有)?"
+_WHEN = r"(?:今天|今日|昨天|昨日|当天|当日|目前|现在|截至目前)?"  # (因灾死亡人数今天上升至15人)
+_LINK = _WHEN + r"(?:为|是|已经|了| +\| *| *\| +|达到|达|还有|仍有|尚有|共有|有)?"
 # The count is read whole (atomic): 死亡982人受伤 may not be read as 死亡98, nor 死亡20余人受伤 as
 # 死亡20. A following verb that takes a count of its own (因灾死亡7人失联1人) starts the next
 # statement, so the count before it stays with this noun.
@@ -322,6 +323,13 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         + _NOT_NEXT,
         gate="住院|留院|门诊",
     ),
+    # The seriously hurt by an attributive: 伤势严重的4人.
+    _p(
+        "injured",
+        "serious",
+        r"(?:伤势|伤情)(?:较为|比较)?(?:较重|严重|危重)的" + COUNT + r"(?:人(?!民)|名)",
+        gate="伤势|伤情",
+    ),
     # 1死14轻重伤, 2死1中毒: a count right after a death or injury count.
     _p("injured", "total", r"(?<=[死伤])" + COUNT + r"(?:轻重伤|重轻伤|中毒)", gate="轻重伤|重轻伤|中毒"),
     # The dead by their count as wounded: 5名伤者送院经抢救后证实不治.
@@ -445,7 +453,11 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     _p("missing", "total", r"(?P<pre>)" + _PAIR + _NEAR + r"(?P<num>双双)" + _GAP + _MISSING_VERB, numeral=False),
     _p("people_involved", "evacuated", _EVACUATE + r"(?:了)?" + _SHORT_GAP + COUNT + _COUNTER),
     _p("people_involved", "evacuated", COUNT + _COUNTER + _GAP + r"(?:被)?" + _EVACUATE, gate="疏散|转移|撤离|安置"),
-    _p("people_involved", "affected", r"受灾(?:人口|群众|人数)?" + _SHORT_GAP + COUNT + _COUNTER),
+    _p(
+        "people_involved",
+        "affected",
+        r"受灾(?:人口|群众|人数)?(?!死亡|受伤|失踪|遇难)" + _SHORT_GAP + COUNT + _COUNTER,
+    ),
     _p("people_involved", "participants", COUNT + _COUNTER + _GAP + _GATHER, gate=_GATHER),
     _p("people_involved", "participants", r"(?:参与|涉及)(?:人数|人员)?" + _SHORT_GAP + COUNT + _COUNTER),
 )

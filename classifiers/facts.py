@@ -101,7 +101,22 @@ def _noise(norm: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-_UPDATE_WORDS = ("上升", "升至", "增至", "增加", "攀升", "下修", "下调", "降至", "降为", "修正为", "更新为", "仍有", "尚有", "仍然有")
+_UPDATE_WORDS = (
+    "上升",
+    "升至",
+    "增至",
+    "增加",
+    "攀升",
+    "下修",
+    "下调",
+    "降至",
+    "降为",
+    "修正为",
+    "更新为",
+    "仍有",
+    "尚有",
+    "仍然有",
+)
 # 仍有N人失联 is the missing figure now; 仍有4名伤者… is a part of the injured, not an update.
 _STILL = ("仍有", "尚有", "仍然有")
 _NO_NUMERAL_PATTERNS = tuple(p for p in PEOPLE_PATTERNS if not p.numeral)
