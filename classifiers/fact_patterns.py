@@ -473,6 +473,9 @@ COORD_PATTERNS: tuple[FactPattern, ...] = (
     _p("missing", "total", _COORD + _GAP + _MISSING_VERB + _VERB_TAKES_COUNT, summed=True),
     _p("injured", "serious", _COORD + _GAP + _SERIOUS + _VERB_TAKES_COUNT, summed=True),
     _p("injured", "total", _COORD + _GAP + _INJURED + _VERB_TAKES_COUNT, summed=True),
+    # Phase 12. Verb first or by an attributive: 砍伤16名学生和1名教师, 受伤的3位老师和14名幼童.
+    _p("injured", "total", _HURT_FIRST + _COORD, summed=True),
+    _p("injured", "total", r"受伤的" + _COORD, summed=True),
 )
 
 _MONEY = _PRE + rf"(?P<num>{NUMBER_PATTERN})(?P<q>余|多)?(?P<mul>千万|百万|万|亿)?(?P<q2>余|多)?"

@@ -235,6 +235,7 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
                 mentions += found
         mentions = _by_place(_died_of_injuries(mentions, scanned, text), scanned, text)
         mentions = _found_missing(_added_deaths(mentions, scanned, text), scanned)
+        mentions = _part_updates(_added_injured(mentions, scanned, text), scanned)
         mentions = _poisoned_then_died(mentions, scanned)
         mentions = _others_hurt(mentions, scanned, text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
@@ -454,6 +455,57 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
             total = first.value + second.value
             mentions.append(Fact("deaths", total, first.start, second.end, original[first.start : second.end]))
     return mentions
+
+
+_DIED_IN = re.compile(r"不治|死亡|身亡|抢救无效|救治无效|医治无效")
+
+
+def _added_injured(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
+    """Injured stated in two groups add up when the second is "the others" (5名伤员被送往甲医院，
+    其余5名伤员在当地医院治疗 → 10; 1人轻微中毒已出院，另1人仍在住院 → 2), in another clause
+    of the same sentence; never a part picked out of a total (其中…)."""
+    hurt = sorted(
+        (m for m in mentions if m.field == "injured" and m.kind in ("total", "poisoned")), key=lambda m: m.start
+    )
+    for first, second in pairwise(hurt):
+        between = scanned[first.end : second.start]
+        if (
+            first.end > second.start
+            or second.start - first.end > 60
+            or _SENTENCE_END.search(between)
+            or "其中" in between
+            or not _CLAUSE_BREAK.search(between)
+        ):
+            continue
+        clause_end = _CLAUSE_BREAK.search(scanned, first.end)
+        if _DIED_IN.search(scanned, first.end, clause_end.start() if clause_end else len(scanned)):
+            continue  # the first group died (1名男子昏迷送院后证实不治，另有7人…): not injured
+        if _MORE.search(scanned, max(first.end, second.start - 8), second.start):
+            total = first.value + second.value
+            mentions.append(Fact("injured", total, first.start, second.end, original[first.start : second.end]))
+    return mentions
+
+
+def _part_updates(mentions: list[Fact], scanned: str) -> list[Fact]:
+    """An update inside a breakdown (现已164人遇难，其中，甲县遇难人数增至117人…) is a part's
+    figure: it does not replace the total stated before 其中."""
+    out = []
+    for m in mentions:
+        if m.update:
+            sentence_start = _start(scanned, m.start, _SENTENCE_CHARS)
+            among = scanned.rfind("其中", sentence_start, m.start)
+            # (Only a breakdown, 其中，甲县…: in 寻获其中4人…仍有3人下落不明 the update is the total.)
+            if (
+                among >= 0
+                and scanned[among + 2 : among + 3] in ("，", ",", "：", ":")
+                and any(
+                    o.field == m.field and not o.update and sentence_start <= o.start and o.end <= among
+                    for o in mentions
+                )
+            ):
+                m = replace(m, update=False)
+        out.append(m)
+    return out
 
 
 # Missing people who were found: 1名失联人员被找到, 搜救出31名失联人员，均无生命体征.
