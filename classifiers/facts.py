@@ -327,15 +327,38 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
     return mentions
 
 
+# People sent to hospital (4人送医1不治, 11人送医，1人送医不治): the dead among them leave the injured.
+_SENT_TO_HOSPITAL = re.compile(r"送医|送院|送往医院")
+# (…另有2人死亡: another group, not among them.)
+_MORE_BEFORE = re.compile(r"(?:又有|另有|另外|还有|此外|另)[^，,；;。！？!?\n\d]{0,4}$")
+
+
 def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
     """The poisoned who died are dead, not also injured (9名工人中毒已致5死 → 4 injured): in
     one sentence, deaths stated after a count of the poisoned are among them."""
     for poisoned in [
-        m for m in mentions if m.field == "injured" and (m.kind == "poisoned" or "中毒" in scanned[m.start : m.end])
+        m
+        for m in mentions
+        if m.field == "injured"
+        and (
+            m.kind == "poisoned"
+            or "中毒" in scanned[m.start : m.end]
+            or _SENT_TO_HOSPITAL.search(scanned, m.start, m.end)
+        )
     ]:
+        hospital_only = poisoned.kind != "poisoned" and "中毒" not in scanned[poisoned.start : poisoned.end]
         end = _SENTENCE_END.search(scanned, poisoned.end)
         sentence_end = end.end() if end else len(scanned)
-        deaths = [m for m in mentions if m.field == "deaths" and poisoned.end <= m.start < sentence_end and m.value > 0]
+        deaths = [
+            m
+            for m in mentions
+            if m.field == "deaths"
+            and poisoned.end <= m.start < sentence_end
+            and m.value > 0
+            and not _MORE_BEFORE.search(scanned, max(poisoned.end, m.start - 8), m.start)
+            # (其中3人不治 after people sent to hospital: _died_of_injuries took them out already.)
+            and not (hospital_only and "其中" in scanned[poisoned.end : m.start])
+        ]
         if deaths and max(d.value for d in deaths) < poisoned.value:
             died = max(d.value for d in deaths)
             mentions = [replace(m, value=m.value - died) if m is poisoned else m for m in mentions]

@@ -26,6 +26,9 @@ def _table() -> dict[int, str]:
     for code in range(_FULLWIDTH_START, _FULLWIDTH_END + 1):
         table[code] = chr(code - _FULLWIDTH_OFFSET)
     table[_IDEOGRAPHIC_SPACE] = " "
+    # Small form variants (﹐﹑﹔﹕﹖﹗﹙﹚, Taiwanese and Hong Kong pages): the punctuation they stand for.
+    table.update({0xFE50: ",", 0xFE51: "、", 0xFE52: ".", 0xFE54: ";", 0xFE55: ":", 0xFE56: "?", 0xFE57: "!"})
+    table.update({0xFE59: "(", 0xFE5A: ")"})
     text = resources.files("classifiers").joinpath("data/t2s_chars.tsv").read_text("utf-8")
     for line in text.splitlines():
         if not line or line.startswith("#"):
