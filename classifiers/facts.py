@@ -327,6 +327,8 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
     return mentions
 
 
+# A breakdown of a total stated before: 其中 / 当中 (5名死者当中，3男1女…).
+_AMONG_WORD = re.compile(r"其中|当中")
 # People sent to hospital (4人送医1不治, 11人送医，1人送医不治): the dead among them leave the injured.
 _SENT_TO_HOSPITAL = re.compile(r"送医|送院|送往医院")
 # (…另有2人死亡: another group, not among them.)
@@ -357,7 +359,7 @@ def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
             and m.value > 0
             and not _MORE_BEFORE.search(scanned, max(poisoned.end, m.start - 8), m.start)
             # (其中3人不治 after people sent to hospital: _died_of_injuries took them out already.)
-            and not (hospital_only and "其中" in scanned[poisoned.end : m.start])
+            and not (hospital_only and _AMONG_WORD.search(scanned, poisoned.end, m.start))
         ]
         if deaths and max(d.value for d in deaths) < poisoned.value:
             died = max(d.value for d in deaths)
@@ -399,7 +401,7 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
         last = (place, mention.end)
         sentence_start = _start(scanned, mention.start, _SENTENCE_CHARS)
         group = groups.setdefault((sentence_start, mention.field + mention.kind), [])
-        if group and "其中" in scanned[group[0][1].start : mention.start]:
+        if group and _AMONG_WORD.search(scanned, group[0][1].start, mention.start):
             group.append(("", mention))  # a part of a total stated before: never summed
         else:
             group.append((place, mention))
@@ -407,7 +409,7 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
         places = {place for place, _ in group}
         if len(places) < 2 or len(places) < len(group) or "" in places:
             continue
-        if "其中" in scanned[sentence_start : group[0][1].start]:
+        if _AMONG_WORD.search(scanned, sentence_start, group[0][1].start):
             continue  # 其中，A区1人遇难，B镇1人遇难: parts of a total stated before
         parts = [m for _, m in group]
         first, end = parts[0], max(m.end for m in parts)
@@ -451,7 +453,7 @@ def _added_deaths(mentions: list[Fact], scanned: str, original: str) -> list[Fac
         return mentions
     for first, second in pairwise(deaths):
         between = scanned[first.end : second.start]
-        if _SENTENCE_END.search(between) or "其中" in between or first.end > second.start:
+        if _SENTENCE_END.search(between) or _AMONG_WORD.search(between) or first.end > second.start:
             continue
         before = scanned[max(first.end, second.start - 8) : second.start]
         cuts = [m.end() for m in _CLAUSE_BREAK.finditer(scanned, first.start, second.start)]
@@ -496,7 +498,7 @@ def _added_injured(mentions: list[Fact], scanned: str, original: str) -> list[Fa
             first.end > second.start
             or second.start - first.end > 60
             or _SENTENCE_END.search(between)
-            or "其中" in between
+            or _AMONG_WORD.search(between)
             or not _CLAUSE_BREAK.search(between)
         ):
             continue
