@@ -31,7 +31,7 @@ _COUNTER = r"(?:人次|人(?!民)|名|位|具|个|例)"
 _PERSON = (
     r"(?:男子|女子|男童|女童|男孩|女孩|孩子|小孩|儿童|幼儿|幼童|婴儿|老人|妇女|青年|少年|学生|工人|民工|环卫工|司机|"
     r"驾驶员|乘客|行人|游客|村民|居民|群众|民警|辅警|警察|消防员|士兵|军人|矿工|船员|渔民|路人|初中生|高中生|"
-    r"被困人员|受困人员|被困者|受困者|失联人员|失踪人员|落水人员|落水者|员工|职工|孩童|工作人员|师生|童)"
+    r"被困人员|受困人员|被困者|受困者|失联人员|失踪人员|落水人员|落水者|员工|职工|孩童|工作人员|师生|女生|男生|童)"
 )
 _WHO = rf"(?:{_COUNTER}{_PERSON}?|{_PERSON}|口人?)"
 # The living only: 12具疑似失联人员遗体 counts bodies, not missing people.
@@ -56,7 +56,7 @@ _TAKES = rf"{_CN_DIGIT}+[余多]?[人名](?:$|[^受伤失死遇下重轻不送�
 _VERB_TAKES_COUNT = rf"(?!{_TAKES})"
 _VERB_END = r"(?=$|[^受伤失死遇下重轻不送住入接在还仍正均被已获生出经抢中])"
 _NOT_NEXT = (
-    rf"(?![人名]?(?:{_PERSON}|师生|[^，。；,;！？!?\n\d]{{1,2}}?)?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难|获救|生还|幸存|脱险|被救|得救|住院|送医|送院|入院|中毒|治疗)(?!{_TAKES}))"
+    rf"(?![人名]?(?:{_PERSON}|师生|[^，。；,;！？!?\n\d]{{1,2}}?)?(?:受伤|伤|受?重伤|受?轻伤|轻微伤|失踪|失联|下落|死亡|遇难|获救|生还|幸存|脱险|被救|得救|住院|送医|送院|入院|中毒|治疗|被困|受困)(?!{_TAKES}))"
     r"(?![头匹只羽尾])"  # 牲畜死亡4384头: animals
 )
 NOUN_COUNT = "(?>" + COUNT + ")"
@@ -84,7 +84,7 @@ _LIGHT = (
 _MINOR = r"(?:轻微伤)"
 _INJURED = (
     r"(?<![未没无])(?:轻重伤|不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|(?<!受)伤(?![心害痕疤口势情者员亡残病感]))"
-    r"(?![^，。；,;！？!?\n\d自]{0,8}?(?:身亡|离世|死亡|不治|抢救无效|医治无效|救治无效|而亡))(?!或)"
+    r"(?![^，。；,;！？!?\n\d自另又还一二两三四五六七八九十百]{0,8}?(?:身亡|离世|死亡|不治|抢救无效|医治无效|救治无效|而亡))(?!或)"
 )
 _POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
 _EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤离|安置)"
@@ -203,7 +203,7 @@ _BEFORE_CAUSE = r"[^ ，。；,;！？!?\n\d因在于被]{0,4}?"
 _CAUSE = r"(?:因|在|于|被|由于)[^ ，。；,;！？!?\n\d零〇一二两三四五六七八九十百千]{0,20}?"
 
 
-_BARE = r"(?<![A-Za-z\d.\-·/:~－—])(?P<pre>)(?P<num>\d{1,5})"
+_BARE = r"(?<![A-Za-z\d.\-·/:~－—])(?P<pre>)(?P<num>\d{1,5})(?P<q>余|多)?"
 _NOT_NOUN = r"(?!人数|率|病例|者|事故|案)"
 _REL = r"[^，。；,;！？!?\n、：:\d零〇一二两三四五六七八九十百千万亿伤死亡]{0,6}?(?:中)?(?:有|为|是|共有|共)?"
 _REL_COUNTER = r"(?:人(?!民|次)|名|位|个)"
@@ -284,7 +284,12 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     ),
     _p("injured", "serious", COUNT + _WHO_LIVING + _GAP + _SERIOUS + _VERB_TAKES_COUNT + _NOT_DIED, gate=_SERIOUS_GATE),
     _p("injured", "serious", r"(?:重伤|危重|重度(?:受)?伤)(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT),
-    _p("injured", "light", r"(?<![重受])轻伤(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT, gate="轻伤"),
+    _p(
+        "injured",
+        "light",
+        rf"(?<![重受])轻伤(?:的)?(?:人数|人员|者|{_PERSON})?" + _LINK + NOUN_COUNT + _NOT_NEXT,
+        gate="轻伤",
+    ),
     # Moderately hurt (中度伤14人, 4人中度烧伤): a part of the injured like the seriously hurt.
     _p("injured", "moderate", r"中度(?:受)?[烧烫]?伤(?:人数|人员|者)?" + _LINK + NOUN_COUNT + _NOT_NEXT, gate="中度"),
     _p("injured", "moderate", COUNT + _WHO_LIVING + _GAP + r"中度(?:受)?[烧烫]?伤", gate="中度"),
@@ -339,6 +344,29 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         gate="受伤",
     ),
     _p("injured", "total", _HURT_FIRST + r"[^，。；,;！？!?\n\d]{1,8}?的" + COUNT + _WHO, gate="伤"),
+    # Phase 14. A fatal crash at a stated place (发生一起死亡车祸): at least one death; the dead
+    # described as one person (死者姓刘, 死者今年20多岁); 被烧死的是一名男子.
+    _p(
+        "deaths",
+        "total",
+        r"(?<![防免止杜绝减少遏制])发生(?:了)?(?:一起|一宗|起)?[^，。；,;！？!?\n\d]{0,10}?(?P<pre>)(?P<num>死亡)"
+        r"(?:车祸|事故|意外|交通事故)(?!率|人数|起数|[\d一二两三四五六七八九十]+起|□)",
+        implied=True,
+        gate="死亡",
+    ),
+    _p(
+        "deaths",
+        "total",
+        r"(?<![名位\d一两二三四五六七八九十□])(?P<pre>)(?P<num>死者)(?:姓|今年|年约|年仅|系|生前|骑|驾驶|酒测值|则是|为男|为女)",
+        implied=True,
+        gate="死者",
+    ),
+    _p(
+        "deaths",
+        "total",
+        r"(?:被[^，。；,;！？!?\n\d]{0,4}?[烧砸撞压淹闷炸]死|死亡|遇难|丧生|罹难)的(?:是|为)" + COUNT + _WHO,
+        gate="的是|的为",
+    ),
     # The seriously hurt by an attributive: 伤势严重的4人.
     _p(
         "injured",
@@ -405,7 +433,12 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # A cause or place between count and verb may be long: 32人因饮用含有毒物质的自酿酒丧生.
     _p("deaths", "total", COUNT + _WHO + _BEFORE_CAUSE + _CAUSE + _DEATH_VERB, gate="[因在于被]"),
     # Bodies found: 已找到12具遗体, 发现一具女性尸体.
-    _p("deaths", "total", COUNT + r"具[^，。；,;！？!?\n]{0,12}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸)", gate="具"),
+    _p(
+        "deaths",
+        "total",
+        COUNT + r"具[^，。；,;！？!?\n]{0,12}?(?:遗体|尸体|遗骸|尸首|尸骨|男尸|女尸|焦尸|浮尸)",
+        gate="具",
+    ),
     # Phase 10. 一名失踪台湾游客 (an attributive); 溺亡两孩子.
     _p(
         "missing",
@@ -448,10 +481,15 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
         "injured",
         "total",
         _BARE + r"(?:受伤|负伤|昏迷|[擦挫烧烫砸撞刺咬]伤)" + _NOT_NOUN,
-        gate=r"\d(?:受伤|负伤|昏迷|[擦挫烧烫砸撞刺咬]伤)",
+        gate=r"\d[余多]?(?:受伤|负伤|昏迷|[擦挫烧烫砸撞刺咬]伤)",
     ),
-    _p("deaths", "total", _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN, gate=r"\d(?:死亡|遇难|身亡|丧生|罹难)"),
-    _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d失[踪联]"),
+    _p(
+        "deaths",
+        "total",
+        _BARE + r"(?:死亡|遇难|身亡|丧生|罹难)" + _NOT_NOUN,
+        gate=r"\d[余多]?(?:死亡|遇难|身亡|丧生|罹难)",
+    ),
+    _p("missing", "total", _BARE + r"(?:失踪|失联)" + _NOT_NOUN, gate=r"\d[余多]?失[踪联]"),
     _p("injured", "total", _BARE + r"送(?:医|院)(?!后|途中|不治)" + _DIED_AFTER, gate=r"\d送[医院]"),
     _p("missing", "total", COUNT + _WHO_LIVING + r"包括[^，。；,;！？!?\n]{1,10}?" + _MISSING_VERB, gate="包括"),
     _p("deaths", "total", COUNT + _WHO + r"包括[^，。；,;！？!?\n]{1,10}?" + _STRICT_DEATH, gate="包括"),
@@ -530,7 +568,7 @@ MASK_PATTERN = re.compile(
     r"(?<=拨打)(?:120|110|119)|第[\d一二三四五六七八九十]+|\d{1,2}[·•]\d{1,2}|"
     # Full dates (2024/10/03, 2024-10-03), chemical names with numerals (一氧化碳), the last one.
     r"(?<=其中|另外)一(?=[名位]?(?:死者|遇难者))|一(?:直|度|同|并|些|切|般|定|边|再|时|路|带|样|致|旁|起(?!事故|事件))|(?<=另)一(?=[名位]?(?:死者|遇难者))|"
-    r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|[一二三四五六七八九]旬|[初高][一二三](?=学生|男生|女生|年级|班|学子)|"
+    r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|[一二三四五六七八九]旬|[初高][一二三](?=学生|男生|女生|年级|班|学子)|大[一二三四](?=学生|男生|女生|学子|年级)|"
     r"[\d一二两三四五六七八九十]+男[\d一二两三四五六七八九十]+女(?=[\d一二两三四五六七八九十]+[名个位人])|"
     r"(?<=[名个位人])[\d一二两三四五六七八九十]+男[\d一二两三四五六七八九十]+女|[一二三四五六]氧化[一二三四五]?[碳氮硫铁]?|三聚氰胺|四氯化碳|"
     r"(?:120|110|119)(?=急救|救护|医护|赶到|到场|抢救|送医|送往)|"
@@ -541,7 +579,7 @@ MASK_PATTERN = re.compile(
 # A clause with one of these words reports statistics or a hypothesis, not one event: its numbers
 # are ignored.
 STATISTICS_PATTERN = re.compile(
-    r"每年|每天|每月|每日|年均|平均每|全年|去年同期|今年以来|年以来|同比|历年|历史上|以往|近年来|多年来|"
+    r"每年|每天|每月|每日|年均|平均每|全年|去年同期|今年以来(?!最)|年以来(?!最)|同比|历年|历史上|以往|近年来|多年来|"
     r"近[\d一二两三四五六七八九十]+年|如果|假如|倘若|一旦|万一|要是|"
     # Counts of events (45万起, 97起, 14件火警), quarters and month ranges, rates per population.
     # (Not 造成30余起交通事故: one snowstorm's pile-ups are one event.)
@@ -558,7 +596,7 @@ STATISTICS_PATTERN = re.compile(
     r"\d+(?:余|多)?起 *\||分别(?:造成|致)|"
     r"入[汛夏冬]以来|\d+起[、,，] *|第[一二三四1-4]季|"
     r"各[种类][^，。；,;！？!?\n]{0,10}?(?:事故|灾害|冲突|袭击|事件|案件)|"
-    r"\d{4}年[^，。；,;！？!?\n]{0,10}?(?:我国|全国|全省|全市|全球|全世界)|(?:过去|近)[\d一二两三四五六七八九十]+个?月|世纪以来|"
+    r"\d{4}年[^，。；,;！？!?\n]{0,10}?(?:我国|全国|全省|全市|全球|全世界)|(?:过去|近)[\d一二两三四五六七八九十]+个?月|世纪以来(?!最)|"
     r"\d+例[^，。；,;！？!?\n]{0,12}?事故|"
     # Phase 13: several disasters or cases (多起灾害共造成, 分别发生两起, 3起…案件), a month's national
     # figure (三月份我国因食物中毒死亡12人), a span up to now (由2016年至今). (Not 多起事故 / 五宗连环相撞

@@ -393,7 +393,7 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
         found = _PLACE.search(scanned, max(0, mention.start - 12), mention.start)
         if found is not None:
             place = found.group(0)
-        elif last is not None and scanned[last[1] : mention.start] in ("、", "和", "及", "，", ","):
+        elif last is not None and scanned[last[1] : mention.start] in ("、", "和", "及", "，", ",", ""):
             place = last[0]
         else:
             last = None
@@ -534,7 +534,9 @@ def _part_updates(mentions: list[Fact], scanned: str) -> list[Fact]:
 
 
 # Missing people who were found: 1名失联人员被找到, 搜救出31名失联人员，均无生命体征.
-_FOUND_BEFORE = re.compile(r"(?:搜救出|找到|寻获|寻回|救出|打捞出|打捞起)[^，,；;。！？!?\n\d]{0,4}$")
+_FOUND_BEFORE = re.compile(
+    r"(?:搜救出|找到|寻获|寻回|救出|打捞出|打捞起|(?<![未没])发现(?:了)?)[^，,；;。！？!?\n\d]{0,4}$"
+)
 # (Not 失联的4人已找到2人: a part of them was found.)
 _FOUND_AFTER = re.compile(
     r"^[^，,；;。！？!?\n\d零〇一二两三四五六七八九十]{0,8}?(?<![未没])"
@@ -544,16 +546,25 @@ _FOUND_AFTER = re.compile(
 )
 
 
+# ... and found dead (发现1名失联人员，目前已死亡; 发现了2名失踪者，可惜都已经没有了生命体征): deaths.
+_DEAD_AFTER = re.compile(
+    r"^(?:[^，,；;。！？!?\n\d]{0,4}?[，,])?[^，,；;。！？!?\n\d零〇一二两三四五六七八九十]{0,10}?(?<![未没])"
+    r"(?:已确认死亡|确认死亡|已死亡|已遇难|均已死亡|全部遇难|(?:已经?|均|都)?(?:没有了?|无)(?:生命体征|生命迹象))"
+)
+
+
 def _found_missing(mentions: list[Fact], scanned: str) -> list[Fact]:
-    return [
-        m
-        for m in mentions
-        if m.field != "missing"
-        or not (
+    out = []
+    for m in mentions:
+        if m.field == "missing" and (
             _FOUND_BEFORE.search(scanned, max(0, m.start - 8), m.start)
             or _FOUND_AFTER.search(scanned[m.end : m.end + 16])
-        )
-    ]
+        ):
+            if _DEAD_AFTER.search(scanned[m.end : m.end + 20]) and m.kind == "total":
+                out.append(replace(m, field="deaths", update=False))
+            continue
+        out.append(m)
+    return out
 
 
 def _hurt_then_died(mention: Fact, death: Fact, clause_start: int) -> bool:
