@@ -422,7 +422,7 @@ def _by_place(mentions: list[Fact], scanned: str, original: str) -> list[Fact]:
 # 途中不治 → 7), or one group and "another N" (12人当场死亡，…又有8人死亡 → 20).
 _ON_SPOT = re.compile(r"当场|现场")
 _LATER = re.compile(r"抢救无效|医治无效|救治无效|不治|送医|送院|医院|途中|伤重|伤势过重")
-_MORE = re.compile(r"(?:又有|另有|另外|还有|此外|加上|其余|其他|另)[^，,；;。！？!?\n\d]{0,4}$")
+_MORE = re.compile(r"(?:又有|另有|另外|还有|此外|加上|其余|其他|亦有|也有|另)[^，,；;。！？!?\n\d]{0,4}$")
 _TOTAL_WORD = re.compile(r"共|累计|合计|总计|已造成|已致|已达|升至|增至")
 
 
