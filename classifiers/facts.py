@@ -331,8 +331,6 @@ def _died_of_injuries(mentions: list[Fact], scanned: str, original: str) -> list
 _AMONG_WORD = re.compile(r"其中|当中")
 # People sent to hospital (4人送医1不治, 11人送医，1人送医不治): the dead among them leave the injured.
 _SENT_TO_HOSPITAL = re.compile(r"送医|送院|送往医院")
-# (…另有2人死亡: another group, not among them.)
-_MORE_BEFORE = re.compile(r"(?:又有|另有|另外|还有|此外|另)[^，,；;。！？!?\n\d]{0,4}$")
 
 
 def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
@@ -357,7 +355,8 @@ def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
             if m.field == "deaths"
             and poisoned.end <= m.start < sentence_end
             and m.value > 0
-            and not _MORE_BEFORE.search(scanned, max(poisoned.end, m.start - 8), m.start)
+            # (…另有2人死亡: another group, not among them.)
+            and not _MORE.search(scanned, max(poisoned.end, m.start - 8), m.start)
             # (其中3人不治 after people sent to hospital: _died_of_injuries took them out already.)
             and not (hospital_only and _AMONG_WORD.search(scanned, poisoned.end, m.start))
         ]
