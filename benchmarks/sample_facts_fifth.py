@@ -87,6 +87,15 @@ def draw(rows: list[dict[str, str]], limit: int, exclude: set[str] | None = None
     return kept
 
 
+def write_drawn(path: Path, prefix: str, kept: list[dict[str, str]]) -> None:
+    """``OUT.tsv``: id (prefix + number), reader, url, sha1 of the sentence as transcribed, sentence."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t")
+        writer.writerow(["id", "reader", "url", "sentence_sha1", "sentence"])
+        for i, row in enumerate(kept, 1):
+            writer.writerow([f"{prefix}{i:03d}", row["reader"], row["url"], sha1(row["sentence"]), row["sentence"]])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("transcripts", nargs="+", type=Path)
@@ -97,13 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     rows = read_transcripts(args.transcripts)
     kept = draw(rows, args.max, drawn_before(args.exclude))
-    with args.out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t")
-        writer.writerow(["id", "reader", "url", "sentence_sha1", "sentence"])
-        for i, row in enumerate(kept, 1):
-            writer.writerow(
-                [f"{args.prefix}{i:03d}", row["reader"], row["url"], sha1(row["sentence"]), row["sentence"]]
-            )
+    write_drawn(args.out, args.prefix, kept)
     print(f"{len(rows)} transcribed sentences, {len(kept)} drawn -> {args.out}")
 
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sample_facts_fifth import draw, read_transcripts, sha1
+from sample_facts_fifth import draw, read_transcripts, sha1, write_drawn
 
 HERE = Path(__file__).resolve().parent
 EARLIER = sorted([*HERE.glob("facts_gold_*th.csv"), *HERE.glob("facts_labels_*.csv")])
@@ -59,13 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = read_transcripts(args.transcripts)
     fresh = [r for r in rows if r["url"] not in pages and sha1(r["sentence"]) not in sentences]
     kept = draw(fresh, args.max)
-    with args.out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t")
-        writer.writerow(["id", "reader", "url", "sentence_sha1", "sentence"])
-        for i, row in enumerate(kept, 1):
-            writer.writerow(
-                [f"{args.prefix}{i:03d}", row["reader"], row["url"], sha1(row["sentence"]), row["sentence"]]
-            )
+    write_drawn(args.out, args.prefix, kept)
     print(
         f"{len(rows)} transcribed sentences, {len(rows) - len(fresh)} from earlier sets' pages, "
         f"{len(kept)} drawn -> {args.out}"
