@@ -237,7 +237,7 @@ def featurize(rows: list[Row]) -> list[Item]:
     return out
 
 
-def fit(items: list, C: float) -> tuple[DictVectorizer, LogisticRegression]:  # type: ignore[type-arg]
+def fit(items: list[Item], C: float) -> tuple[DictVectorizer, LogisticRegression]:
     feats, labels = [], []
     for row, cands, _facts in items:
         for field in FIELDS:
@@ -251,7 +251,9 @@ def fit(items: list, C: float) -> tuple[DictVectorizer, LogisticRegression]:  # 
     return vec, model
 
 
-def predict(vec: DictVectorizer, model: LogisticRegression, cands: dict) -> dict[str, float | None]:  # type: ignore[type-arg]
+def predict(
+    vec: DictVectorizer, model: LogisticRegression, cands: dict[str, list[tuple[float | None, dict[str, float]]]]
+) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for field in FIELDS:
         options = cands[field]

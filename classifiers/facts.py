@@ -236,7 +236,7 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
         mentions = _by_place(_died_of_injuries(mentions, scanned, text), scanned, text)
         mentions = _found_missing(_added_deaths(mentions, scanned, text), scanned)
         mentions = _part_updates(_added_injured(mentions, scanned, text), scanned)
-        mentions = _poisoned_then_died(mentions, scanned)
+        mentions = _treated_then_died(mentions, scanned)
         mentions = _others_hurt(mentions, scanned, text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
     mentions += list(_zero_mentions(norm))
@@ -333,9 +333,11 @@ _AMONG_WORD = re.compile(r"其中|当中")
 _SENT_TO_HOSPITAL = re.compile(r"送医|送院|送往医院")
 
 
-def _poisoned_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
-    """The poisoned who died are dead, not also injured (9名工人中毒已致5死 → 4 injured): in
-    one sentence, deaths stated after a count of the poisoned are among them."""
+def _treated_then_died(mentions: list[Fact], scanned: str) -> list[Fact]:
+    """The poisoned or hospitalised who died are dead, not also injured (9名工人中毒已致5死 → 4
+    injured; 4人送医1不治 → 3): in one sentence, deaths stated after such a count are among them,
+    unless they are another group (另有…). A hospital count followed by 其中…不治 is left to
+    :func:`_died_of_injuries`, which moves those deaths out of the injured already."""
     for poisoned in [
         m
         for m in mentions

@@ -20,6 +20,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -202,13 +203,10 @@ def main() -> None:
                 emb[i] = stored["vectors"][table[ch]]
         return emb
 
-    if args.command == "val":
-        validation = json.loads((args.cache / "validation.json").read_text())
-        train_rows = np.flatnonzero(have & (split == "train"))
-        eval_rows = np.array(validation["index"])
+    def fit_rows(train_rows: np.ndarray, eval_rows: np.ndarray) -> tuple[Any, list[Any], dict[str, int]]:
+        """One model on ``train_rows`` (its own character vocabulary), scored on ``eval_rows``."""
         vocab = build_vocab([texts[i] for i in train_rows])
         seqs = encode(texts, vocab)
-        started = time.perf_counter()
         model, history = fit(
             args.arch,
             seqs,
@@ -221,6 +219,14 @@ def main() -> None:
             vectors(vocab),
             args.width,
         )
+        return model, history, vocab
+
+    if args.command == "val":
+        validation = json.loads((args.cache / "validation.json").read_text())
+        train_rows = np.flatnonzero(have & (split == "train"))
+        eval_rows = np.array(validation["index"])
+        started = time.perf_counter()
+        model, history, vocab = fit_rows(train_rows, eval_rows)
         np.savez(out / f"val_{name}.npz", logits=np.array(history), train_seconds=time.perf_counter() - started)
         torch.save({"state": model.state_dict(), "vocab": vocab, "arch": args.arch}, out / f"model_{name}.pt")
     else:
@@ -231,20 +237,7 @@ def main() -> None:
         for k in range(int(folds.max()) + 1):
             train_rows = np.flatnonzero(have & (folds != k))
             held = folds[scored] == k
-            vocab = build_vocab([texts[i] for i in train_rows])
-            seqs = encode(texts, vocab)
-            _, history = fit(
-                args.arch,
-                seqs,
-                labels,
-                train_rows,
-                len(vocab) + 2,
-                args.seed,
-                args.epochs,
-                scored[held],
-                vectors(vocab),
-                args.width,
-            )
+            _, history, _ = fit_rows(train_rows, scored[held])
             logits[held] = history[-1]
             print(f"fold {k} done", flush=True)
         np.savez(out / f"kfold{args.salt}_{name}.npz", logits=logits)
