@@ -514,13 +514,13 @@ def _added_injured(mentions: list[Fact], scanned: str, original: str) -> list[Fa
 
 def _part_updates(mentions: list[Fact], scanned: str) -> list[Fact]:
     """An update inside a breakdown (现已164人遇难，其中，甲县遇难人数增至117人…) is a part's
-    figure: it does not replace the total stated before 其中."""
+    figure: it does not replace the total stated before 其中 / 当中."""
     out = []
     for m in mentions:
         if m.update:
             sentence_start = _start(scanned, m.start, _SENTENCE_CHARS)
-            among = scanned.rfind("其中", sentence_start, m.start)
-            # (Only a breakdown, 其中，甲县…: in 寻获其中4人…仍有3人下落不明 the update is the total.)
+            among = max(scanned.rfind(word, sentence_start, m.start) for word in ("其中", "当中"))
+            # (Only a breakdown, 其中，/当中，甲县…: in 寻获其中4人…仍有3人下落不明 the update is the total.)
             if (
                 among >= 0
                 and scanned[among + 2 : among + 3] in ("，", ",", "：", ":")
