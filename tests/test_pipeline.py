@@ -4,11 +4,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from monitor.domain import EventKind, Incident, IncidentStatus, MediaTier, OpinionLevel
+from monitor.collectors.cluster import cluster_pending
+from monitor.domain import EventKind, EventLevel, Incident, IncidentStatus, MediaTier, OpinionLevel
 from monitor.domain import commands as c
+from monitor.domain.clustering import ClusterPolicy
 from monitor.engine.commands import execute
-from monitor.pipeline import raise_opinion_levels
-from monitor.storage.repo.incidents import create_incidents, get_incident, list_events
+from monitor.pipeline import raise_event_levels, raise_opinion_levels
+from monitor.storage.repo.engine import list_obligations
+from monitor.storage.repo.incidents import create_incidents, get_incident, list_events, list_incidents
+from monitor.storage.repo.items import insert_items
 from monitor.storage.schema import corrections
 
 from .engine_support import Svc
@@ -63,3 +67,89 @@ async def test_only_incidents_changed_since_the_pass_started_are_graded(db, cloc
     assert await raise_opinion_levels(svc, clock.now()) == 0
     async with db.read() as conn:
         assert (await get_incident(conn, old)).opinion_level == OpinionLevel.L3
+
+
+def report(n: int, title: str, level: str, why: str, **kw) -> dict:
+    """A classified relevant item as the classify adapter stores it (a work-safety report from 东港镇)."""
+    at = kw.pop("at")
+    return {
+        "source_id": None,
+        "dedup_key": f"report-{n}",
+        "url": f"https://news.example/{n}",
+        "title": title,
+        "text": BLAST,
+        "text_norm": f"{title}\n{BLAST}",
+        "fetched_at": at,
+        "published_at": at,
+        "relevant": True,
+        "event_type": "work_safety",
+        "event_level": level,
+        "opinion_level": "L3",
+        "department": "emergency",
+        "region": "donggang",
+        "classification": {"why": {"event_level": [why, "依据：国务院令第493号 第三条"]}},
+        "classified_at": at,
+        "created_at": at,
+        **kw,
+    }
+
+
+BLAST = "明湖市东港镇一化工企业车间发生爆炸，市应急管理局正在组织救援，事故原因正在调查。"
+
+
+async def one_pass(svc: Svc, *rows: dict) -> int:
+    """Store reports, cluster them and raise event levels, as one collector pass does."""
+    since = svc.clock.now()
+    async with svc.db.write() as conn:
+        await insert_items(conn, list(rows))
+    await cluster_pending(svc.db, svc.clock, ClusterPolicy())
+    return await raise_event_levels(svc, since)
+
+
+async def test_a_later_report_with_more_casualties_raises_the_event_level_never_lowers_it(db, clock):
+    svc = Svc(db, clock)
+    detected = clock.now()
+    assert await one_pass(svc, report(1, "东港镇一化工厂爆炸致2死", "IV", "未达更高等级标准 → IV级", at=detected)) == 0
+    clock.advance(4 * H)
+    raised = await one_pass(
+        svc, report(2, "東港鎮化工廠爆炸死亡人數升至12人", "II", "死亡12 ≥ 10 → II级", at=clock.now())
+    )
+    assert raised == 1
+    async with db.read() as conn:
+        (incident,) = await list_incidents(conn)
+        events = await list_events(conn, incident.id)
+        obligations = {o.rule_id: o for o in await list_obligations(conn, [incident.id])}
+    assert incident.event_level == EventLevel.II and incident.item_count == 2
+    regrade = next(e for e in events if e.kind == EventKind.REGRADED)
+    assert regrade.actor == "system" and "死亡12 ≥ 10 → II级" in regrade.payload["reason"]
+    # a 重大 event is confirmed at once; its 5 h release runs from the original detection
+    assert incident.status != IncidentStatus.DETECTED
+    assert obligations["GB80-AUTH-RELEASE-5H"].due_at == detected + 5 * H
+    # a late report with an older, lower figure does not lower it
+    clock.advance(H)
+    assert (
+        await one_pass(svc, report(3, "东港镇化工厂爆炸已致6人死亡", "III", "死亡6 ≥ 3 → III级", at=clock.now())) == 0
+    )
+    async with db.read() as conn:
+        assert (await get_incident(conn, incident.id)).event_level == EventLevel.II
+
+
+async def test_a_persons_lower_grade_stands_until_a_report_states_a_graver_level(db, clock):
+    svc = Svc(db, clock)
+    await one_pass(svc, report(1, "东港镇化工厂爆炸致12死", "II", "死亡12 ≥ 10 → II级", at=clock.now()))
+    async with db.read() as conn:
+        (incident,) = await list_incidents(conn)
+    assert incident.event_level == EventLevel.II
+    clock.advance(H)
+    lower = c.Regrade(
+        incident_id=incident.id, actor="zhu_min", at=clock.now(), reason="12人为全省累计", event_level=EventLevel.III
+    )
+    await execute(svc, lower)
+    clock.advance(H)
+    assert await one_pass(svc, report(2, "东港镇化工厂爆炸 12人遇难", "II", "死亡12 ≥ 10 → II级", at=clock.now())) == 0
+    async with db.read() as conn:
+        assert (await get_incident(conn, incident.id)).event_level == EventLevel.III
+    clock.advance(H)
+    assert await one_pass(svc, report(3, "东港镇化工厂爆炸死亡升至31人", "I", "死亡31 ≥ 30 → I级", at=clock.now())) == 1
+    async with db.read() as conn:
+        assert (await get_incident(conn, incident.id)).event_level == EventLevel.I

@@ -154,3 +154,24 @@ async def _spread_facts(conn: AsyncConnection, item_ids: list[int]) -> list[Any]
 
 def _tier_order(tiers: set[str]) -> list[str]:
     return [t.value for t in MediaTier if t.value in tiers]
+
+
+async def item_event_levels(conn: AsyncConnection, incident_ids: Sequence[int]) -> list[Any]:
+    """The attached items that state a 突发事件 level: incident_id, item id, title, event_level,
+    attached_at and the classifier's reasons for the level (`why`), oldest attachment first."""
+    if not incident_ids:
+        return []
+    query = (
+        select(
+            incident_items.c.incident_id,
+            items.c.id,
+            items.c.title,
+            items.c.event_level,
+            incident_items.c.attached_at,
+            items.c.classification,
+        )
+        .join(items, items.c.id == incident_items.c.item_id)
+        .where(incident_items.c.incident_id.in_(sorted(set(incident_ids))), items.c.event_level.is_not(None))
+        .order_by(incident_items.c.attached_at, items.c.id)
+    )
+    return list(await conn.execute(query))
