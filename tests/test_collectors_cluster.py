@@ -229,3 +229,51 @@ async def test_merge_and_split_persisted_the_way_the_engine_will(db, clock):
         assert sorted(await incident_item_ids(conn, blast)) == sorted([ids[f"{1:064d}"], ids[f"{2:064d}"]])
     assert merged.status == IncidentStatus.MERGED and merged.item_count == 0
     assert (kept.item_count, new.item_count, new.source_count) == (2, 1, 1)
+
+
+WATER = "北湖镇多个小区自22日起停水，至今未恢复供水，居民反映生活受到严重影响。"
+
+
+def water(n, title, published):
+    return row(n, title, WATER, region="beihu", event_type="livelihood", level=None, published=published)
+
+
+async def test_an_earlier_report_arriving_late_moves_a_running_deadline_at_once(db, clock):
+    """The 48 h clock runs from the earliest publication: a late-fetched earlier post replans it now."""
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+    from monitor.engine.runner import Engine
+    from monitor.storage.repo.engine import list_obligations
+
+    from .engine_support import Svc
+
+    svc = Svc(db, clock)
+    await setup_sources(db)
+    ids = await store(db, [water(1, "北湖镇多个小区停水两天", START)])
+    await cluster_pending(db, clock, POLICY)
+    incident_id = (await reasons(db))[ids[f"{1:064d}"]][0]
+    clock.advance(timedelta(minutes=10))
+    await execute(svc, c.Confirm(incident_id=incident_id, actor="zhu_min", at=clock.now()))
+    engine = Engine(svc)
+    clock.advance(timedelta(hours=5))
+    await engine.tick()  # the engine is running: nothing else is due for hours
+    await store(db, [water(2, "北湖镇停水两天了 有人管吗", START - timedelta(hours=20))])
+    await cluster_pending(db, clock, POLICY)
+    await engine.tick()
+    async with db.read() as conn:
+        (respond,) = [o for o in await list_obligations(conn, [incident_id]) if o.rule_id == "GB61-RESPOND-48H"]
+    assert respond.due_at == START - timedelta(hours=20) + timedelta(hours=48)
+
+
+async def test_an_old_article_does_not_join_todays_incident(db, clock):
+    """The window holds both ways: a report from a year ago is not about this week's event."""
+    await setup_sources(db)
+    ids = await store(db, [water(1, "北湖镇多个小区停水两天", START)])
+    await cluster_pending(db, clock, POLICY)
+    old = await store(db, [water(2, "北湖镇小区停水 居民盼早日恢复供水", START - timedelta(days=365))])
+    await cluster_pending(db, clock, POLICY)
+    found = await reasons(db)
+    assert found[old[f"{2:064d}"]][0] != found[ids[f"{1:064d}"]][0]
+    async with db.read() as conn:
+        today = await get_incident(conn, found[ids[f"{1:064d}"]][0])
+    assert today.first_published_at == START and today.item_count == 1

@@ -3,7 +3,8 @@
 Reads pending items and the open incidents active within the window, asks the pure
 `monitor.domain.clustering.assign` where each item goes, and writes the result in ONE
 transaction: new incidents (with their DETECTED event), incident_items rows with the reason,
-one ITEM_ATTACHED timeline event per item, and refreshed spread statistics.
+one ITEM_ATTACHED timeline event per item, refreshed spread statistics, and a re-plan request for
+every incident that an item joined (its deadlines may run from an earlier first publication now).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from monitor.domain import EventKind, IncidentEvent
 from monitor.domain.clustering import Assignment, Candidate, ClusterPolicy, ItemFacts, assign, join, new_incident
 from monitor.storage.db import Connection, Database
 from monitor.storage.repo.clusters import attach, open_incident_items, pending_relevant_items, refresh_incident_stats
+from monitor.storage.repo.engine import request_replan
 from monitor.storage.repo.incidents import append_events, create_incidents
 
 
@@ -87,6 +89,10 @@ async def _apply(
     await attach(conn, [_attachment(row, d, now) for row, d in resolved])
     await append_events(conn, [_event(row, d, now) for row, d in resolved], now)
     await refresh_incident_stats(conn, [d.incident_id for _, d in resolved if d.incident_id is not None], now)
+    # A joined item may move first_published_at (the t0 of earliest-publication rules) earlier:
+    # the engine re-plans those incidents now, not at their next wake-up (new ones it plans anyway).
+    joined = {d.incident_id for _, d in attachments if d.incident_id is not None and d.incident_id > 0}
+    await request_replan(conn, sorted(joined), now, "clustered")
     return len(openers), len(attachments) - len(openers)
 
 

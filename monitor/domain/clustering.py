@@ -4,9 +4,10 @@ An item the classifier marks relevant joins an open incident about the same even
 new one (status DETECTED). "The same event" is decided in this order, and the reason is recorded:
 
 1. repost   — the item is a repost of an item already in an open incident (items.duplicate_of);
-2. similar  — an open incident whose latest item is within the window, whose region and event
-              type do not contradict the item's (unknown on either side never contradicts),
-              and whose title/lead profile (character bigrams, cosine) is similar enough;
+2. similar  — an open incident whose items lie within the window of the item (on either side:
+              a report from long before the incident's first item is about another event), whose
+              region and event type do not contradict the item's (unknown on either side never
+              contradicts), and whose title/lead profile (character bigrams, cosine) is similar enough;
 3. new      — otherwise.
 
 Merge and split are the duty officer's corrections (domain commands `Merge` / `Split`); the
@@ -62,6 +63,7 @@ class Candidate:
     last_at: datetime
     profile: Counter[str] = field(default_factory=Counter)
     item_ids: set[int] = field(default_factory=set)
+    first_at: datetime | None = None  # earliest item (None: only last_at is known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,11 @@ def _contradicts(item: ItemFacts, candidate: Candidate) -> str | None:
     return None
 
 
+def _outside(item: ItemFacts, candidate: Candidate, window: timedelta) -> bool:
+    first = candidate.first_at or candidate.last_at
+    return item.at - candidate.last_at > window or first - item.at > window
+
+
 def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPolicy) -> Assignment:
     """Where one item goes, and why (the reason is stored on incident_items and in the timeline)."""
     if item.duplicate_of is not None:
@@ -108,7 +115,7 @@ def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPoli
     mine = profile(item.title, item.text)
     best: tuple[float, Candidate] | None = None
     for candidate in candidates:
-        if item.at - candidate.last_at > policy.window or _contradicts(item, candidate):
+        if _outside(item, candidate, policy.window) or _contradicts(item, candidate):
             continue
         score = cosine(mine, candidate.profile)
         if score >= policy.threshold and (best is None or score > best[0]):
@@ -132,6 +139,7 @@ def join(candidate: Candidate, item: ItemFacts) -> None:
     candidate.profile.update(profile(item.title, item.text))
     candidate.item_ids.add(item.id)
     candidate.last_at = max(candidate.last_at, item.at)
+    candidate.first_at = min(candidate.first_at or item.at, item.at)
     candidate.region = candidate.region or item.region
     candidate.event_type = candidate.event_type or item.event_type
 
