@@ -277,3 +277,32 @@ async def test_an_old_article_does_not_join_todays_incident(db, clock):
     async with db.read() as conn:
         today = await get_incident(conn, found[ids[f"{1:064d}"]][0])
     assert today.first_published_at == START and today.item_count == 1
+
+
+async def test_a_repost_of_a_dismissed_report_stays_with_it_instead_of_opening_a_new_incident(db, clock):
+    """The duty officer dismissed the story: its reposts are spread, not a new event to triage again."""
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+
+    from .engine_support import Svc
+
+    await setup_sources(db)
+    ids = await store(db, [water(1, "北湖镇广场舞噪音扰民 居民投诉无果", START)])
+    original = ids[f"{1:064d}"]
+    await cluster_pending(db, clock, POLICY)
+    dismissed = (await reasons(db))[original][0]
+    clock.advance(timedelta(minutes=20))
+    await execute(
+        Svc(db, clock), c.Dismiss(incident_id=dismissed, actor="zhu_min", at=clock.now(), reason="非政务舆情")
+    )
+    repost = row(2, "转载：北湖镇广场舞噪音扰民", WATER, source=2, region="beihu", event_type="livelihood",
+                 level=None, duplicate_of=original)  # fmt: skip
+    more = await store(db, [repost, water(3, "北湖镇多个小区停水两天 居民生活受影响", START + timedelta(hours=1))])
+    result = await cluster_pending(db, clock, POLICY)
+    found = await reasons(db)
+    assert found[more[f"{2:064d}"]] == (dismissed, {"rule": "repost", "original": original})
+    assert found[more[f"{3:064d}"]][0] != dismissed  # a new report is judged again, never hidden
+    assert (result.opened, result.joined) == (1, 1)
+    async with db.read() as conn:
+        incident = await get_incident(conn, dismissed)
+    assert incident.status == IncidentStatus.DISMISSED and (incident.item_count, incident.source_count) == (2, 2)

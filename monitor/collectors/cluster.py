@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.domain import EventKind, IncidentEvent
+from monitor.domain import EventKind, IncidentEvent, IncidentStatus
 from monitor.domain.clustering import Assignment, Candidate, ClusterPolicy, ItemFacts, assign, join, new_incident
 from monitor.storage.db import Connection, Database
 from monitor.storage.repo.clusters import attach, open_incident_items, pending_relevant_items, refresh_incident_stats
@@ -64,6 +64,7 @@ def _candidates(rows: list[Any]) -> list[Candidate]:
         candidate = by_id.get(row.incident_id)
         if candidate is None:
             candidate = Candidate(row.incident_id, row.incident_region, row.incident_event_type, row.at)
+            candidate.open = IncidentStatus(row.incident_status).is_open
             by_id[row.incident_id] = candidate
         join(candidate, ItemFacts(row.id, row.title, row.lead or "", row.at))
     return list(by_id.values())
@@ -92,6 +93,7 @@ async def _apply(
     # A joined item may move first_published_at (the t0 of earliest-publication rules) earlier:
     # the engine re-plans those incidents now, not at their next wake-up (new ones it plans anyway).
     joined = {d.incident_id for _, d in attachments if d.incident_id is not None and d.incident_id > 0}
+    joined -= {c.incident_id for c in candidates if not c.open}
     await request_replan(conn, sorted(joined), now, "clustered")
     return len(openers), len(attachments) - len(openers)
 

@@ -3,7 +3,8 @@
 An item the classifier marks relevant joins an open incident about the same event, else opens a
 new one (status DETECTED). "The same event" is decided in this order, and the reason is recorded:
 
-1. repost   — the item is a repost of an item already in an open incident (items.duplicate_of);
+1. repost   — the item is a repost of an item already in an incident (items.duplicate_of) that is
+              open, or dismissed or closed by a person (the repost adds spread, not a new event);
 2. similar  — an open incident whose items lie within the window of the item (on either side:
               a report from long before the incident's first item is about another event), whose
               region and event type do not contradict the item's (unknown on either side never
@@ -64,6 +65,7 @@ class Candidate:
     profile: Counter[str] = field(default_factory=Counter)
     item_ids: set[int] = field(default_factory=set)
     first_at: datetime | None = None  # earliest item (None: only last_at is known)
+    open: bool = True  # False: dismissed or closed; it takes reposts of its items only
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPoli
     mine = profile(item.title, item.text)
     best: tuple[float, Candidate] | None = None
     for candidate in candidates:
-        if _outside(item, candidate, policy.window) or _contradicts(item, candidate):
+        if not candidate.open or _outside(item, candidate, policy.window) or _contradicts(item, candidate):
             continue
         score = cosine(mine, candidate.profile)
         if score >= policy.threshold and (best is None or score > best[0]):

@@ -17,6 +17,7 @@ from monitor.domain import IncidentStatus, MediaTier
 from monitor.storage.schema import incident_items, incidents, items
 
 _OPEN = [s.value for s in IncidentStatus if s.is_open]
+_ENDED_BY_PERSON = [IncidentStatus.DISMISSED.value, IncidentStatus.CLOSED.value]  # still take reposts
 
 
 async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> list[Any]:
@@ -34,7 +35,8 @@ async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> lis
 
 
 async def open_incident_items(conn: AsyncConnection, since: datetime) -> list[Any]:
-    """Items of open incidents active since `since` (incident id, region, type, item facts)."""
+    """Items of incidents active since `since` (incident id, region, type, status, item facts): the
+    open ones, and the dismissed or closed ones (clustering gives those reposts of their items only)."""
     active = (
         select(incident_items.c.incident_id)
         .join(items, items.c.id == incident_items.c.item_id)
@@ -46,6 +48,7 @@ async def open_incident_items(conn: AsyncConnection, since: datetime) -> list[An
             incidents.c.id.label("incident_id"),
             incidents.c.region.label("incident_region"),
             incidents.c.event_type.label("incident_event_type"),
+            incidents.c.status.label("incident_status"),
             items.c.id,
             items.c.title,
             func.substr(func.coalesce(items.c.text_norm, items.c.text), 1, 400).label("lead"),
@@ -53,7 +56,7 @@ async def open_incident_items(conn: AsyncConnection, since: datetime) -> list[An
         )
         .join(incident_items, incident_items.c.incident_id == incidents.c.id)
         .join(items, items.c.id == incident_items.c.item_id)
-        .where(incidents.c.status.in_(_OPEN))
+        .where(incidents.c.status.in_(_OPEN + _ENDED_BY_PERSON))
         .where(incidents.c.id.in_(active))
         .order_by(incidents.c.id, items.c.id)
     )
