@@ -21,7 +21,7 @@ from monitor.classify import ItemClassifier, PendingResult, classify_pending, in
 from monitor.classify.service import load_opinion_config
 from monitor.collectors.cluster import ClusterResult, cluster_pending, policy_from_settings
 from monitor.config import Settings
-from monitor.domain import DomainError, EventKind, EventLevel, Incident
+from monitor.domain import DomainError, EventKind, EventLevel, Incident, OpinionLevel
 from monitor.domain import commands as c
 from monitor.engine.commands import SYSTEM_ACTOR, execute
 from monitor.engine.runner import EngineServices
@@ -134,15 +134,20 @@ async def raise_opinion_levels(
     services: EngineServices, since: datetime, config: Mapping[str, Any] | None = None
 ) -> int:
     """Regrade up every open incident changed since `since` whose spread now warrants a higher
-    舆情 level. Levels only go up here; lowering is a person's decision. Returns how many rose."""
+    舆情 level. Levels only go up here; lowering is a person's decision, and it stands: after a
+    person changed the level, only a grade graver than both their level and the one they changed
+    it from raises it again. Returns how many rose."""
     now = services.clock.now()
     async with services.db.read() as conn:
         changed = await open_incidents_changed_since(conn, since)
-        grades = await incident_opinion_levels(conn, [i.id or 0 for i in changed], now, config)
+        ids = [i.id or 0 for i in changed]
+        grades = await incident_opinion_levels(conn, ids, now, config)
+        timelines = await events_of(conn, ids)
     raised = 0
     for incident in changed:
         grade = grades.get(incident.id or 0)
-        if grade is None or not _higher(grade.level.rank, incident):
+        bar = _person_opinion_bar(timelines.get(incident.id or 0, []))
+        if grade is None or not _higher(grade.level.rank, incident) or grade.level.rank >= bar:
             continue
         reason = "传播范围扩大：" + "；".join(grade.why) if grade.why else "传播范围扩大"
         command = c.Regrade(
@@ -155,6 +160,17 @@ async def raise_opinion_levels(
             continue
         raised += 1
     return raised
+
+
+def _person_opinion_bar(timeline: list[Any]) -> int:
+    """The rank a system grade must beat after a person's last change of the 舆情 level: the graver
+    of the level they set and the one they changed it from (no person's change: no bar)."""
+    for e in reversed(timeline):
+        before = (e.payload.get("from") or {}).get("opinion_level")
+        if e.kind == EventKind.REGRADED and e.actor != SYSTEM_ACTOR and before != e.payload.get("opinion_level"):
+            levels = [OpinionLevel(v) for v in (before, e.payload.get("opinion_level")) if v]
+            return min((lv.rank for lv in levels), default=len(OpinionLevel) + 1)
+    return len(OpinionLevel) + 1
 
 
 def _higher(rank: int, incident: Incident) -> bool:

@@ -1,5 +1,6 @@
 """After each pass: an incident that spreads is regraded up by the system, through the engine."""
 
+import dataclasses
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from monitor.domain.clustering import ClusterPolicy
 from monitor.engine.commands import execute
 from monitor.pipeline import raise_event_levels, raise_opinion_levels
 from monitor.storage.repo.engine import list_obligations
-from monitor.storage.repo.incidents import create_incidents, get_incident, list_events, list_incidents
+from monitor.storage.repo.incidents import create_incidents, get_incident, list_events, list_incidents, save_incident
 from monitor.storage.repo.items import insert_items
 from monitor.storage.schema import corrections
 
@@ -153,3 +154,23 @@ async def test_a_persons_lower_grade_stands_until_a_report_states_a_graver_level
     assert await one_pass(svc, report(3, "东港镇化工厂爆炸死亡升至31人", "I", "死亡31 ≥ 30 → I级", at=clock.now())) == 1
     async with db.read() as conn:
         assert (await get_incident(conn, incident.id)).event_level == EventLevel.I
+
+
+async def test_a_persons_lower_opinion_level_is_not_undone_by_the_spread_they_judged(db, clock):
+    svc = Svc(db, clock)
+    since = clock.now()
+    iid = await new(svc, opinion_level=OpinionLevel.L3, media_tiers=(MediaTier.CENTRAL, MediaTier.CITY), source_count=3)
+    assert await raise_opinion_levels(svc, since) == 1
+    clock.advance(H)
+    lower = c.Regrade(
+        incident_id=iid, actor="zhu_min", at=clock.now(), reason="央媒转载的是旧闻", opinion_level=OpinionLevel.L3
+    )
+    await execute(svc, lower)
+    clock.advance(H)
+    since = clock.now()
+    async with db.write() as conn:  # a later pass attaches another item: the incident changed
+        incident = await get_incident(conn, iid)
+        await save_incident(conn, dataclasses.replace(incident, item_count=incident.item_count + 1), clock.now())
+    assert await raise_opinion_levels(svc, since) == 0
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).opinion_level == OpinionLevel.L3
