@@ -205,3 +205,34 @@ def test_import_ledger_command(tmp_path, capsys):
     assert "读取 5 行：已导入 3 条" in out and "第 4 行（编号 3）：time 列的时间 '不知道' 无法识别" in out
     assert main(args) == 1
     assert "此前已导入而跳过 3 条" in capsys.readouterr().out
+
+
+async def test_an_xlsx_date_cell_without_a_time_is_read_as_date_only(sqlite_db, tmp_path):
+    # Excel stores a typed date (2017/5/16) as a date-formatted number: openpyxl gives midnight. The
+    # mapping's date_only rule must apply as for the text "2017/5/16": a reply counts from 23:59:59.
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append([1, "U", "标题", datetime(2017, 5, 14, 10), "正文", "答复", datetime(2017, 5, 16)])
+    sheet["G2"].number_format = "yyyy/m/d"
+    sheet.append([2, "U", "标题", datetime(2017, 5, 14, 10), "正文", "答复", datetime(2017, 5, 16)])
+    sheet["G3"].number_format = "yyyy/m/d h:mm"  # a time of day is shown: midnight is a real time
+    sheet.append([3, "U", "标题", datetime(2017, 5, 14, 10), "正文", "答复", datetime(2017, 5, 16)])
+    sheet["G4"].number_format = 'yyyy"年"m"月"d"日"'
+    workbook.save(tmp_path / "board.xlsx")
+    result = await import_ledger(sqlite_db, tmp_path / "board.xlsx", MAPPING, NOW, RULES)
+    assert (result.imported, result.errors, result.date_only) == (3, [], 2)
+    async with sqlite_db.read() as conn:
+        met = dict((await conn.execute(select(incidents.c.external_ref, obligations.c.met_at).join(incidents))).all())
+    assert met["import:message-board:1"] == local(2017, 5, 16, 23, 59, 59)
+    assert met["import:message-board:2"] == local(2017, 5, 16, 0, 0)
+    assert met["import:message-board:3"] == local(2017, 5, 16, 23, 59, 59)
+
+
+async def test_a_duplicate_of_a_rejected_row_is_not_imported_in_its_place(sqlite_db, tmp_path):
+    # Row 2 cannot be read; row 3 repeats its id. Importing row 3 instead would make the fixed
+    # row 2 (from the rejects file) be skipped later as "already imported": its content lost.
+    source = write_csv(tmp_path / "board.csv", [row("1", time="不知道"), row("1", title="同编号的另一行")])
+    result = await import_ledger(sqlite_db, source, MAPPING, NOW, RULES)
+    assert result.imported == 0 and [(e.row, e.ledger_id) for e in result.errors] == [(2, "1"), (3, "1")]
+    assert "与第 2 行重复" in result.errors[1].reason
