@@ -236,3 +236,13 @@ async def test_a_duplicate_of_a_rejected_row_is_not_imported_in_its_place(sqlite
     result = await import_ledger(sqlite_db, source, MAPPING, NOW, RULES)
     assert result.imported == 0 and [(e.row, e.ledger_id) for e in result.errors] == [(2, "1"), (3, "1")]
     assert "与第 2 行重复" in result.errors[1].reason
+
+
+async def test_a_byte_order_mark_is_not_part_of_the_first_column_name(sqlite_db, tmp_path):
+    # Excel's "CSV UTF-8" starts with a BOM; with format.encoding: utf-8 (not auto) it used to stay in
+    # the header, and the error "columns msg_id … are not in the file (its header: msg_id, …)" baffled.
+    from dataclasses import replace
+
+    source = write_csv(tmp_path / "board.csv", [row("1")], encoding="utf-8-sig")
+    result = await import_ledger(sqlite_db, source, replace(MAPPING, encoding="utf-8"), NOW, RULES)
+    assert (result.imported, result.errors) == (1, [])

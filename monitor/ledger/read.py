@@ -36,7 +36,7 @@ def _decode(path: Path, encoding: str) -> str:
     candidates = ("utf-8-sig", "gb18030") if encoding == "auto" else (encoding,)
     for candidate in candidates:
         try:
-            return data.decode(candidate)
+            return data.decode(candidate).removeprefix("\ufeff")  # a BOM is no part of the first column's name
         except UnicodeDecodeError:
             continue
         except LookupError:
