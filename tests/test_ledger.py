@@ -246,3 +246,26 @@ async def test_a_byte_order_mark_is_not_part_of_the_first_column_name(sqlite_db,
     source = write_csv(tmp_path / "board.csv", [row("1")], encoding="utf-8-sig")
     result = await import_ledger(sqlite_db, source, replace(MAPPING, encoding="utf-8"), NOW, RULES)
     assert (result.imported, result.errors) == (1, [])
+
+
+def test_a_ledger_event_time_starts_the_emergency_clocks():
+    # DOMAIN.md §4.4/§8: a 舆情台账 records 事发时间 and 原帖发布时间; the 5 h release and 24 h press
+    # conference run from the event time when it is known, not from when the office logged it.
+    from dataclasses import replace
+
+    from monitor.domain import EventLevel
+    from monitor.ledger.model import ColumnSpec
+
+    columns = dict(MAPPING.columns) | {"occurred_at": ColumnSpec("事发时间"), "published_at": ColumnSpec("首发时间")}
+    mapping = replace(MAPPING, columns=columns, defaults=replace(MAPPING.defaults, event_level=EventLevel.II))
+    data = row(time="2026/10/10 12:00:00", reply_time="2026/10/10 15:00:00")
+    data |= {"事发时间": "2026/10/10 7:30:00", "首发时间": "2026/10/10 8:00:00"}
+    out = convert_row(mapping, 2, data, NOW, RULES)
+    assert isinstance(out, ImportedIncident)
+    assert out.incident.occurred_at == local(2026, 10, 10, 7, 30)
+    assert out.incident.first_published_at == local(2026, 10, 10, 8, 0)
+    release = next(o for o in out.obligations if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    assert (release.t0, release.due_at) == (local(2026, 10, 10, 7, 30), local(2026, 10, 10, 12, 30))
+    assert release.status == ObligationStatus.LATE  # replied 15:00: late by the event's clock
+    problem = convert_row(mapping, 3, data | {"事发时间": "2026/10/11 9:00:00"}, NOW, RULES)
+    assert isinstance(problem, RowError) and "事发时间 2026-10-11 09:00 晚于收到时间 2026-10-10 12:00" in problem.reason
