@@ -114,3 +114,22 @@ def test_recipients_parse_with_optional_channels_and_name_bad_entries():
         parse_recipients("chen_jun:pigeon")
     with pytest.raises(ValueError, match="not a person id"):
         parse_recipients("陈军")
+
+
+def test_the_top_list_counts_a_response_published_before_detection_as_0_hours():
+    acc = MonthAccumulator(Period(2026, 10), sh(11, 1, 8))
+    acc.add_incidents([inc(1, sh(10, 2, 9), sh(10, 1, 9))])  # the office spoke a day before monitoring found it
+    report = build_report(acc, acc.summary(), Details(), Names())
+    [top] = [t for t in report.tables() if t.key == "top_incidents"]
+    ttr = [c.key for c in top.columns].index("ttr_h")
+    assert top.rows[0][ttr] == 0.0 == report.contract["time_to_first_response_h"]["median"]
+
+
+def test_the_system_and_the_ledger_import_are_named_in_chinese():
+    names = Names(people={"li_ming": "李明"})
+    assert (names.person("system"), names.person("ledger-import"), names.person("li_ming")) == (
+        "系统",
+        "台账导入",
+        "李明",
+    )
+    assert names.person("someone_else") == "someone_else"  # an id the directory does not know is shown as it is

@@ -86,7 +86,7 @@ async def test_html_csv_and_xlsx_figures_agree(report, tmp_path):
         sheet = workbook[next(sheets)]
         from_xlsx = [[xlsx_text(v, k) for v, k in zip(row, kinds, strict=True)]
                      for row in sheet.iter_rows(min_row=2, values_only=True)]  # fmt: skip
-        assert from_csv[0] == [c.header for c in table.columns]
+        assert from_csv[0] == [c.header + ("（北京时间）" if c.kind == Kind.TIME else "") for c in table.columns]
         assert next(c.value for c in sheet[1]).startswith(table.columns[0].header)
         if not table.rows:
             assert table.key not in html.tables and from_xlsx == [] and from_csv[1:] == []
@@ -224,3 +224,64 @@ async def test_the_workbook_has_a_sheet_per_table_chinese_headers_and_number_for
     assert seen == set(expected)
     overview = workbook["主要指标"]
     assert [overview.cell(2, c).value for c in (2, 5)] == [5, 0.5]  # 舆情总数 5, 回应率 50% as a fraction
+
+
+def pure_report(*titles):
+    """A report built without a database: one incident per title, detected in October 2026."""
+    from dataclasses import replace
+
+    from monitor.reports.build import Details, MonthAccumulator, Names, build_report
+    from tests.test_reports_build import inc, sh
+
+    acc = MonthAccumulator(Period(2026, 10), CUTOFF)
+    acc.add_incidents([replace(inc(i, sh(10, i, 9), sh(10, i, 12)), title=t) for i, t in enumerate(titles, 1)])
+    return build_report(acc, acc.summary(), Details(), Names(city="明湖市"))
+
+
+def test_csv_text_that_excel_would_run_as_a_formula_stays_text(tmp_path):
+    # Titles come from the web and from ledgers; Excel runs a CSV cell starting with = + - @ as a
+    # formula (a link that calls out, or #NAME? instead of "@明湖发布 …" or "-5℃ 寒潮…").
+    titles = (
+        '=HYPERLINK("http://evil.example","点此")',
+        "@明湖发布 城东停水通知",
+        "-5℃寒潮来袭",
+        "+86热线",
+        "普通标题",
+    )
+    report = pure_report(*titles)
+    write_report(report, tmp_path, ["csv", "xlsx"])
+    with (tmp_path / "report-2026-10-top_incidents.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    title = rows[0].index("标题")
+    assert sorted(r[title] for r in rows[1:]) == sorted(["'" + t for t in titles[:4]] + ["普通标题"])
+    sheet = load_workbook(tmp_path / "report-2026-10.xlsx")["重点舆情"]
+    assert sorted(sheet.cell(r, 2).value for r in range(2, 7)) == sorted(titles)  # XLSX: text cells, as written
+    assert all(sheet.cell(r, 2).data_type == "s" for r in range(2, 7))
+
+
+def test_csv_time_columns_say_they_are_beijing_time_as_the_workbook_does(tmp_path):
+    report = pure_report("标题")
+    write_report(report, tmp_path, ["csv"])
+    with (tmp_path / "report-2026-10-top_incidents.csv").open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert "发现时间（北京时间）" in header and "首次回应时间（北京时间）" in header
+
+
+def glyph_ids(svg, prefix):
+    return set(re.findall(rf'<path id="{prefix}NotoSansSC-Regular-([0-9a-f]+)"', svg))
+
+
+def glyph_id(ch):
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path()), lazy=True) as font:
+        return format(font.getGlyphID(font.getBestCmap()[ord(ch)]), "x")
+
+
+@pytest.mark.parametrize("kind", ["bar", "bar_line"])
+def test_a_chart_of_an_empty_month_counts_from_0_in_whole_numbers(kind):
+    series = (("起数", (0.0, 0.0)),) + ((("其中已回应", (0.0, 0.0)),) if kind == "bar_line" else ())
+    chart = Chart("c", "首次回应时长分布", kind, ("1", "2"), series, y_label="起数", description="测试")
+    drawn = glyph_ids(render_svg(chart, "z-"), "z-")
+    assert glyph_id("0") in drawn and glyph_id("1") in drawn  # the axis reads 0 … 1
+    assert glyph_id("-") not in drawn and glyph_id(".") not in drawn  # not −0.045 … 0.045

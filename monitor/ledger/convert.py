@@ -128,6 +128,7 @@ def _convert(
         raise RowProblem(f"有答复内容但缺少答复时间（{mapping.columns['response_at'].column} 列为空）")
     if responded is not None and responded < received:
         raise RowProblem(f"答复时间 {responded:%Y-%m-%d %H:%M} 早于收到时间 {received:%Y-%m-%d %H:%M}，请核对")
+    occurred, published = _origin(mapping, row, received)
     text = field_text(mapping, row, "text")
     title = field_text(mapping, row, "title") or text[:TITLE_FROM_TEXT]
     if not title:
@@ -137,7 +138,8 @@ def _convert(
         title=title,
         summary=text,
         detected_at=received,
-        first_published_at=received,
+        occurred_at=occurred,
+        first_published_at=published or received,
         status=IncidentStatus.CLOSED if responded is not None and responded <= now else IncidentStatus.HANDLING,
         closed_at=responded if responded is not None and responded <= now else None,
         event_type=_enum(mapping, row, "event_type", EventType, d.event_type),
@@ -152,6 +154,18 @@ def _convert(
     events = _events(mapping, incident, ledger_id, responded, response_text, field_text(mapping, row, "response_url"),
                      received_day, responded_day, now)  # fmt: skip
     return incident, events
+
+
+def _origin(
+    mapping: LedgerMapping, row: Mapping[str, Any], received: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(事发时间, 原帖发布时间) when the ledger has them; a date alone counts from 00:00, which can only
+    make a deadline counted from them stricter, never laxer."""
+    occurred, _ = parse_time(mapping, row, "occurred_at", DateOnly.START_OF_DAY)
+    if occurred is not None and occurred > received:
+        raise RowProblem(f"事发时间 {occurred:%Y-%m-%d %H:%M} 晚于收到时间 {received:%Y-%m-%d %H:%M}，请核对")
+    published, _ = parse_time(mapping, row, "published_at", DateOnly.START_OF_DAY)
+    return occurred, published
 
 
 def _events(

@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor.domain import EventKind
 from monitor.domain.ledger import ImportedIncident
-from monitor.ledger.convert import convert_row
+from monitor.ledger.convert import convert_row, external_ref
 from monitor.ledger.model import LedgerMapping, RowError
 from monitor.ledger.plan import ImportRules
 from monitor.ledger.read import read_rows
@@ -57,12 +57,14 @@ async def import_ledger(
     for number, row in read_rows(path, mapping):
         result.rows += 1
         outcome = convert_row(mapping, number, row, now, rules)
-        if isinstance(outcome, ImportedIncident):
-            ref = outcome.incident.external_ref or ""
-            if ref in seen:
-                outcome = RowError(number, f"编号与第 {seen[ref]} 行重复，只导入第一行", ref.rsplit(":", 1)[-1])
-            else:
-                seen[ref] = number
+        # the first row of an id claims it even when it cannot be read: a later row with the same id
+        # imported in its place would make the corrected first row be skipped as "already imported"
+        ref = _ref(mapping, outcome)
+        if ref and ref in seen:
+            ledger_id = ref.removeprefix(external_ref(mapping, ""))  # ids may contain ":"
+            outcome = RowError(number, f"编号与第 {seen[ref]} 行重复，只导入第一行", ledger_id)
+        elif ref:
+            seen[ref] = number
         if isinstance(outcome, RowError):
             result.errors.append(outcome)
             rejected.append((outcome, row))
@@ -75,6 +77,13 @@ async def import_ledger(
     if rejects is not None and rejected:
         _write_rejects(rejects, rejected)
     return result
+
+
+def _ref(mapping: LedgerMapping, outcome: ImportedIncident | RowError) -> str:
+    """The row's external ref, also for a row that cannot be imported but has an id."""
+    if isinstance(outcome, ImportedIncident):
+        return outcome.incident.external_ref or ""
+    return external_ref(mapping, outcome.ledger_id) if outcome.ledger_id else ""
 
 
 async def _write(

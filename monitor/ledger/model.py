@@ -20,6 +20,8 @@ class DateOnly(StrEnum):
 FIELDS = (
     "id", "title", "text", "received_at", "response_text", "response_at", "response_url",
     "owner_unit", "region", "event_type", "event_level", "opinion_level",
+    "occurred_at",  # 事发时间: t0 of the emergency clocks (5 h release, 24 h press conference) when known
+    "published_at",  # 原帖发布时间: t0 of rules counted from the earliest publication
 )  # fmt: skip
 REQUIRED_FIELDS = ("id", "received_at")
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from monitor.ledger.model import LedgerMapping
 
 Row = tuple[int, dict[str, Any]]
+_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')  # quoted text, [$-804]/[Red], escaped characters
 
 
 class LedgerFileError(ValueError):
@@ -33,7 +36,7 @@ def _decode(path: Path, encoding: str) -> str:
     candidates = ("utf-8-sig", "gb18030") if encoding == "auto" else (encoding,)
     for candidate in candidates:
         try:
-            return data.decode(candidate)
+            return data.decode(candidate).removeprefix("\ufeff")  # a BOM is no part of the first column's name
         except UnicodeDecodeError:
             continue
         except LookupError:
@@ -68,12 +71,28 @@ def _xlsx_rows(path: Path, mapping: LedgerMapping) -> Iterator[Row]:
         if mapping.sheet and mapping.sheet not in workbook.sheetnames:
             raise LedgerFileError(f"{path}: no sheet {mapping.sheet!r}; sheets: {', '.join(workbook.sheetnames)}")
         sheet = workbook[mapping.sheet] if mapping.sheet else workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = ["" if h is None else str(h).strip() for h in next(rows, ())]
+        rows = sheet.iter_rows()
+        header = ["" if c.value is None else str(c.value).strip() for c in next(rows, ())]
         _check_header(path, header, mapping)
-        for number, values in enumerate(rows, start=2):
+        for number, cells in enumerate(rows, start=2):
+            values = [_cell_value(c) for c in cells]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             yield number, dict(zip(header, values, strict=False))
     finally:
         workbook.close()
+
+
+def _cell_value(cell: Any) -> Any:
+    """The cell's value; a date typed into Excel (a date format without hours or seconds) as a `date`,
+    so that the mapping's date_only rule applies to it as to the text "2017/5/16" (openpyxl would
+    give midnight, and a reply dated that day would count as given at 00:00)."""
+    value = cell.value
+    if isinstance(value, datetime) and value.time() == time(0) and _date_only(cell.number_format):
+        return value.date()
+    return value
+
+
+def _date_only(number_format: str | None) -> bool:
+    shown = _LITERALS.sub("", (number_format or "").split(";")[0]).lower()
+    return "h" not in shown and "s" not in shown

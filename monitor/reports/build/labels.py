@@ -9,6 +9,8 @@ from monitor.domain import EventKind, EventLevel, EventType, OpinionLevel, Respo
 from monitor.domain.reporting import UNKNOWN_LEVEL
 
 NONE_LABEL = "未填写"
+# actors that are not people: the engine's own steps and the ledger importer (IMPORT_ACTOR)
+ACTOR_LABELS = {"system": "系统", "ledger-import": "台账导入"}
 
 # Titles of the rules of DOMAIN.md §8 (and the engine's playbooks/rules.yaml). A deployment's own
 # rule titles, when known, are passed in `Names.rules` and take precedence.
@@ -160,7 +162,7 @@ class Names:
         return self.units.get(region_id, region_id)
 
     def person(self, person_id: str) -> str:
-        return self.people.get(person_id, person_id)
+        return self.people.get(person_id) or ACTOR_LABELS.get(person_id, person_id)
 
     def rule(self, rule_id: str) -> str:
         return self.rules.get(rule_id) or RULE_TITLES.get(rule_id, rule_id)

@@ -210,7 +210,7 @@ def top_section(top: Sequence[IncidentFacts], details: Details, names: Names) ->
         (
             f.id, f.title, event_level_label(f.event_level), opinion_level_label(f.opinion_level),
             names.unit(f.owner_unit), f.detected_at, f.first_response_at,
-            hours(f.detected_at, f.first_response_at) if f.first_response_at else None, f.item_count,
+            max(0.0, hours(f.detected_at, f.first_response_at)) if f.first_response_at else None, f.item_count,
         )
         for f in top
     )  # fmt: skip

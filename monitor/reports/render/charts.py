@@ -185,6 +185,8 @@ def _axes(ax: Axes, chart: Chart) -> None:
     if chart.kind != "hbar":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="x", visible=False)
+        # counts start at 0; a month of zeros would otherwise get the axis -0.045 … 0.045
+        ax.set_ylim(0, None if any(v > 0 for _, values in chart.series for v in values) else 1)
 
 
 def _inline(svg: str, chart: Chart, prefix: str) -> str:

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import to_local
-from monitor.reports.build import Report, Table
+from monitor.reports.build import Kind, Report, Table
 from monitor.reports.render.cells import cell_text
 from monitor.reports.render.html import DEFAULT_LIST_LIMIT, render_document
 from monitor.reports.render.xlsx import write_xlsx
 
 FORMATS = ("html", "csv", "xlsx", "json")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel (and LibreOffice) read as a formula in a CSV
 
 
 def base_name(report: Report) -> str:
@@ -61,11 +62,18 @@ def write_csv(report: Report, out_dir: Path, base: str) -> list[Path]:
         path = out_dir / f"{base}-{table.key}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow([c.header for c in table.columns])
+            writer.writerow([f"{c.header}（北京时间）" if c.kind == Kind.TIME else c.header for c in table.columns])
             for row in table.rows:
-                writer.writerow([cell_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+                writer.writerow([csv_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
         paths.append(path)
     return paths
+
+
+def csv_text(value: Any, kind: Kind) -> str:
+    """The cell as the CSV writes it: as people read it, and text that Excel would run as a formula
+    (a title from the web starting with = + - @) behind an apostrophe, so it stays text."""
+    text = cell_text(value, kind)
+    return "'" + text if kind == Kind.TEXT and text.startswith(FORMULA_STARTS) else text
 
 
 def _json_value(value: Any) -> Any:
