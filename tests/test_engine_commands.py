@@ -126,6 +126,29 @@ async def test_manual_rules_attach_once_and_extend_once(db, clock):
         )
 
 
+async def test_an_extension_must_be_decided_before_the_deadline_passes(db, clock):
+    """条例第33条: the extension is decided (and the applicant told) within the time limit; an
+    extension granted afterwards would turn a missed deadline into a met one."""
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, None, "L3")
+
+    def extend(rule="OGI-REPLY-20WD"):
+        return c.ExtendDeadline(
+            incident_id=iid, actor="zhu_min", at=clock.now(), rule_id=rule, reason="情况复杂", approved_by="liu_fang"
+        )
+
+    with pytest.raises(CommandRejected, match="尚未附加"):
+        await execute(svc, extend())  # not attached to this incident: nothing to extend
+    attach = c.AttachRule(incident_id=iid, actor="zhu_min", at=clock.now(), rule_id="OGI-REPLY-20WD", reason="申请")
+    first = await execute(svc, attach)
+    due = next(o for o in first.obligations if o.rule_id == "OGI-REPLY-20WD").due_at
+    clock.set(due + H)
+    with pytest.raises(CommandRejected, match=r"已于.*届满"):
+        await execute(svc, extend())
+    async with db.read() as conn:
+        assert not [e for e in await list_events(conn, iid) if e.kind == EventKind.DEADLINE_EXTENDED]
+
+
 async def test_close_walks_the_workflow_and_reopen_brings_deadlines_back(db, clock):
     svc = Svc(db, clock)
     iid = await confirmed(svc, "III", "L2")

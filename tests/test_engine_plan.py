@@ -182,6 +182,20 @@ def test_downgrade_cancels_the_extra_obligations_with_the_reason():
     assert any("核实后为较大" in (r or "") for r in reasons)
 
 
+def test_a_downgrade_after_a_deadline_passed_keeps_the_breach_on_record():
+    inc = incident()  # 5 h rule due 13:10 (T + 4 h 10 min), 30 min phone report due 08:40
+    regrade = ev(EventKind.REGRADED, T + 6 * H, {"event_level": "III", "opinion_level": "L2", "reason": "核实后为较大"})
+    final, _, timeline = run(inc, [*confirmed(inc), regrade], T + 7 * H)
+    got = statuses(final)
+    assert got["GB80-AUTH-RELEASE-5H"] == "breached" and got["YJB2015-PHONE-30MIN"] == "breached"
+    assert got["GB61-PRESSCONF-24H"] == "cancelled"  # not yet due when the rule stopped applying
+    cancelled = [e.payload["rule"] for e in timeline if e.kind == EventKind.OBLIGATION_CANCELLED]
+    assert "GB80-AUTH-RELEASE-5H" not in cancelled and "GB61-PRESSCONF-24H" in cancelled
+    # and no further 督办 for the breached rule once the incident is no longer 重大
+    _, alerts, _ = run(inc, [*confirmed(inc), regrade], T + 30 * H)
+    assert not [a for at, a in alerts if at > T + 6 * H and a.rule_id == "GB80-AUTH-RELEASE-5H"]
+
+
 def test_a_late_response_is_recorded_as_late_with_its_delay_evidence_and_approver():
     inc = incident()  # 5 h rule: t0 08:10 (event time), due 13:10
     late = replace(response(T + 6 * H), seq=7)  # published 15:00: 1 h 50 min late

@@ -131,3 +131,34 @@ async def test_split_of_an_unconfirmed_incident_waits_for_triage(db, clock):
     async with db.read() as conn:
         child = await get_incident(conn, child_id)
     assert child.status == IncidentStatus.DETECTED
+
+
+async def test_merging_an_earlier_incident_keeps_its_clock_and_its_response(db, clock):
+    """The 48 h clock of the merged opinion started at its own (earlier) detection, and the
+    response already published for it counts on the incident it joins: merging must neither
+    buy a day nor make the unit answer again for what it has already answered."""
+    svc = Svc(db, clock)
+    early = await new_incident(svc, None, "L2", title="城北停水（首次发现）")
+    await with_items(svc, early, 1)
+    await confirm(svc, early)
+    first_seen = clock.now()
+    clock.advance(20 * H)
+    response = c.RecordResponse(
+        incident_id=early,
+        actor="zhu_min",
+        at=clock.now(),
+        kind="authoritative_release",
+        url="https://water.gov.example/notice/1",
+        approved_by="刘芳",
+    )
+    await execute(svc, response)
+    clock.advance(4 * H)
+    later = await new_incident(svc, None, "L2", title="城北停水三十多个小时无人通知")
+    await with_items(svc, later, 2)
+    await confirm(svc, later)
+    await execute(svc, c.Merge(incident_id=early, actor="zhu_min", at=clock.now(), into_id=later))
+    async with db.read() as conn:
+        obligations = await list_obligations(conn, [later])
+    (respond,) = [o for o in obligations if o.rule_id == "GB61-RESPOND-48H"]
+    assert respond.t0 == first_seen and respond.due_at == first_seen + 48 * H
+    assert respond.status.value == "met" and respond.met_at == first_seen + 20 * H

@@ -264,3 +264,39 @@ async def test_the_loop_runs_on_the_clock_and_beats(sqlite_db, clock):
         beat = (await conn.execute(select(heartbeats))).one()
     assert (beat.component, beat.instance, beat.at) == ("notifier", "w1", START + timedelta(seconds=5))
     assert beat.info["sent"] == 1
+
+
+async def test_an_alert_held_overnight_is_not_sent_once_its_deadline_was_met(sqlite_db, clock):
+    """A 48 h warning written at 23:00 waits for the end of quiet hours; the unit responds at
+    06:00. At 07:30 the liaison must not be told the deadline is still pending."""
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+
+    from .engine_support import Svc, new_incident
+
+    lines = []
+    clock.set(shanghai(23))
+    svc = Svc(sqlite_db, clock)
+    iid = await new_incident(svc, None, "L2", title="城北停水无人通知", owner_unit="water")
+    await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
+    settings = make_settings(notify_console=True, notify_quiet_hours="22:00-07:30")
+    async with notifier(sqlite_db, clock, settings, write=lines.append) as (n, _):
+        report = await n.run_once()
+        assert report.deferred >= 1 and not lines
+        clock.set(shanghai(6, day=25))
+        response = c.RecordResponse(
+            incident_id=iid,
+            actor="zhu_min",
+            at=clock.now(),
+            kind="authoritative_release",
+            url="https://water.gov.example/notice/1",
+            approved_by="刘芳",
+        )
+        await execute(svc, response)
+        clock.set(shanghai(7, 30, day=25))
+        await n.run_once()
+    assert not [line for line in lines if "48小时内予以回应" in line]
+    assert [line for line in lines if "持续发布权威信息" in line]  # the obligation the response opened
+    held = [r for r in await outbox_rows(sqlite_db) if r.payload["rule"]["id"] == "GB61-RESPOND-48H"]
+    assert held and {r.status for r in held} == {"cancelled"}
+    assert all("已履行" in (r.last_error or "") for r in held)

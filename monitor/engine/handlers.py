@@ -18,6 +18,9 @@ from monitor.domain import commands as c
 from monitor.domain.enums import ReportKind, ResponseKind
 from monitor.domain.incidents import TRANSITIONS
 from monitor.domain.playbooks import Attach, Playbook
+from monitor.engine.plan import fold
+from monitor.engine.plan.derive import derive
+from monitor.engine.plan.text import local_time
 from monitor.engine.runner import EngineServices
 
 MAX_PAUSE = timedelta(days=30)
@@ -293,6 +296,14 @@ def _extend(ctx: Ctx, cmd: c.ExtendDeadline) -> Change:
     _require(cmd.approved_by, "批准人")
     if any(e.kind == EventKind.DEADLINE_EXTENDED and e.payload.get("rule") == rule.id for e in ctx.timeline):
         raise CommandRejected(f"规则 {rule.id} 已延期过一次。")
+    planned, _ = derive(fold(ctx.incident, ctx.timeline), ctx.playbook, ctx.services.calendar, cmd.at)
+    current = next((p.obligation for p in planned if p.rule.id == rule.id), None)
+    if current is None:
+        raise CommandRejected(f"规则 {rule.id} 尚未附加到本事件或当前不适用，无需延期；如需要请先附加该规则。")
+    if current.due_at <= cmd.at:  # 条例第33条: decided, and the applicant told, within the time limit
+        raise CommandRejected(
+            f"「{rule.title}」已于 {local_time(current.due_at)} 届满，不能再延期：延期须在期限届满前批准并告知申请人。"
+        )
     payload = {"rule": rule.id, "reason": cmd.reason, "approved_by": cmd.approved_by, "limit": rule.extension_limit}
     return Change(ctx.incident, [ctx.event(EventKind.DEADLINE_EXTENDED, cmd, payload)], message="已延期")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from monitor.domain import EventLevel, Incident, IncidentEvent, IncidentStatus, OpinionLevel
+from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, IncidentStatus, OpinionLevel
 from monitor.domain import commands as c
 from monitor.domain.clustering import plan_merge, plan_split
 from monitor.engine.handlers import HANDLERS, CommandRejected, Ctx
@@ -34,13 +34,27 @@ async def apply_merge(conn: Connection, ctx: Ctx, cmd: c.Merge, now: datetime) -
     closed = HANDLERS[c.Merge](ctx, cmd)  # walks the state machine and cancels the source's clocks
     await move_items(conn, source_id, cmd.into_id, None, {"rule": "merge", "from": source_id, "by": cmd.actor}, now)
     await save_incident(conn, replace(closed.incident, generation=closed.incident.generation + 1), now)
-    await save_incident(conn, plan.target, now)
-    events = [*closed.events, *plan.events[1:]]
+    # the opinion was first seen when the earlier of the two was: its clocks keep that start
+    grown = replace(plan.target, detected_at=min(plan.target.detected_at, ctx.incident.detected_at))
+    await save_incident(conn, grown, now)
+    events = [*closed.events, *plan.events[1:], *_carried_over(ctx.timeline, cmd.into_id)]
     if plan.regrade is not None:
-        events.append(await _raise_target(conn, ctx, plan.target, plan.regrade, cmd, now))
+        events.append(await _raise_target(conn, ctx, grown, plan.regrade, cmd, now))
     await append_events(conn, events, now, return_ids=False)
     await refresh_incident_stats(conn, [source_id, cmd.into_id], now)
     return events, f"已并入事件 #{cmd.into_id}，稿件已移入该事件", [cmd.into_id]
+
+
+_CARRIED = (EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED)
+
+
+def _carried_over(timeline: list[IncidentEvent], into_id: int) -> list[IncidentEvent]:
+    """The responses and reports already made for the merged incident count for the one it joins."""
+    return [
+        IncidentEvent(into_id, e.kind, e.at, e.actor, {**e.payload, "merged_from": e.incident_id})
+        for e in timeline
+        if e.kind in _CARRIED
+    ]
 
 
 async def _raise_target(

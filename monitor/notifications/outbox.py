@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.clock import Clock, Stopwatch, sleep_or_stop
-from monitor.domain import ChannelKind, EventKind, IncidentEvent, OutboxStatus
+from monitor.domain import ChannelKind, EventKind, IncidentEvent, ObligationStatus, OutboxStatus
 from monitor.notifications import render
-from monitor.notifications.model import Alert, Channel, DeliveryError, Message, Sent
+from monitor.notifications.model import DEADLINE_KINDS, Alert, Channel, DeliveryError, Message, Sent
 from monitor.notifications.planning import (
     Policy,
     Route,
@@ -40,6 +40,7 @@ from monitor.notifications.routing import Router
 from monitor.notifications.triage import Triage, triage
 from monitor.storage.db import Database
 from monitor.storage.repo import outbox as repo
+from monitor.storage.repo.engine import Connection, list_obligations
 from monitor.storage.repo.incidents import append_events
 from monitor.storage.repo.outbox import OutboxRow
 
@@ -129,7 +130,8 @@ class Notifier:
         ctx = render.Context(now, self.base_url)
         async with self.db.write() as conn:
             last = await repo.last_attempts(conn, [r.id for r in rows if r.claimed_until is not None])
-            sorted_out = triage(rows, last, self.router, now, self.policy.max_attempts)
+            settled = await _settled_obligations(conn, rows)
+            sorted_out = triage(rows, last, self.router, now, self.policy.max_attempts, settled)
             await repo.lock_incidents(conn, [e.incident_id for e in sorted_out.events])  # before any write
             robots = [r.destination.target for r in sorted_out.all_routes if self._limited(r)]
             await repo.lock_targets(conn, robots)
@@ -311,6 +313,17 @@ class Notifier:
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()
+
+
+async def _settled_obligations(conn: Connection, rows: Sequence[OutboxRow]) -> dict[int, ObligationStatus]:
+    """Obligations of these deadline alerts that are met or cancelled by now (re-checked at send time)."""
+    wanted = {r.obligation_id for r in rows if r.obligation_id is not None and r.kind in DEADLINE_KINDS}
+    incidents = sorted({r.incident_id for r in rows if r.obligation_id in wanted and r.incident_id is not None})
+    if not wanted:
+        return {}
+    done = (ObligationStatus.MET, ObligationStatus.LATE, ObligationStatus.CANCELLED)
+    obligations = await list_obligations(conn, incidents)
+    return {ob.id: ob.status for ob in obligations if ob.id in wanted and ob.status in done}
 
 
 def _outcome(res: Result) -> str:

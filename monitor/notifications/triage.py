@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.domain import ChannelKind, EventKind, IncidentEvent, OutboxStatus, Role
-from monitor.notifications.model import Alert
+from monitor.domain import ChannelKind, EventKind, IncidentEvent, ObligationStatus, OutboxStatus, Role
+from monitor.notifications.model import DEADLINE_KINDS, Alert
 from monitor.notifications.planning import Route, settle, start_index, system_alert_row
 from monitor.notifications.routing import Router, RoutingError
 from monitor.storage.repo.outbox import LastAttempt, OutboxRow
@@ -33,13 +33,24 @@ class Triage:
 
 
 def triage(
-    rows: Sequence[OutboxRow], last: Mapping[int, LastAttempt], router: Router, now: datetime, max_in_doubt: int = 4
+    rows: Sequence[OutboxRow],
+    last: Mapping[int, LastAttempt],
+    router: Router,
+    now: datetime,
+    max_in_doubt: int = 4,
+    settled: Mapping[int, ObligationStatus] | None = None,
 ) -> Triage:
     """`max_in_doubt`: after this many sends whose worker stopped before recording the result (a
     message that crashes the worker every time), the row is not sent again: it fails and the duty
-    officers are told, instead of the message going out at every lease expiry for ever."""
+    officers are told, instead of the message going out at every lease expiry for ever.
+
+    `settled`: obligations (by id) met or cancelled since their alerts were written. A deadline
+    alert still waiting (quiet hours, retries) for one of them is cancelled, not sent: nobody is
+    told a deadline is pending or overdue after it was met."""
     out = Triage()
     for row in rows:
+        if _no_longer_needed(out, row, last.get(row.id), settled or {}, now):
+            continue
         if row.recipient is None:
             _fan_out(out, row, router, now)
             continue
@@ -71,6 +82,27 @@ def triage(
         else:
             out.ready.append(route)
     return out
+
+
+_SETTLED_TEXT = {
+    ObligationStatus.MET: "已履行",
+    ObligationStatus.LATE: "已履行（逾期）",
+    ObligationStatus.CANCELLED: "已取消",
+}
+
+
+def _no_longer_needed(
+    out: Triage, row: OutboxRow, previous: LastAttempt | None, settled: Mapping[int, ObligationStatus], now: datetime
+) -> bool:
+    status = settled.get(row.obligation_id) if row.obligation_id is not None else None
+    state = _SETTLED_TEXT.get(status) if status is not None else None
+    if state is None or row.kind not in DEADLINE_KINDS:
+        return False
+    if previous is not None and previous.outcome == "sending":
+        return False  # may have gone out already: resolved as in doubt, like any other row
+    reason = f"未发送：该时限{state}，提醒已无必要"
+    out.changes.append(settle(row, OutboxStatus.CANCELLED, now, last_error=reason))
+    return True
 
 
 def _route(row: OutboxRow, alert: Alert, router: Router) -> Route:

@@ -112,7 +112,7 @@ def _auto_confirm(facts: Facts, playbook: Playbook) -> bool:
 
 
 def _next_due(planned: list[Planned]) -> datetime | None:
-    unmet = [p.obligation.due_at for p in planned if p.obligation.status.value in (S_OPEN, S_BREACHED)]
+    unmet = [p.obligation.due_at for p in planned if p.obligation.status.value in (S_OPEN, S_BREACHED) and not p.frozen]
     return min(unmet, default=None)
 
 

@@ -39,6 +39,7 @@ class Planned:
     opened_at: datetime
     pause: Pause | None = None  # the pause in force now
     met: Meeting | None = None  # the response / report that met it (met or late)
+    frozen: bool = False  # breached before its rule stopped applying (downgrade): on record, no more alerts
 
     @property
     def key(self) -> tuple[str, int]:
@@ -47,7 +48,7 @@ class Planned:
     @property
     def live(self) -> bool:
         """Still counting or overdue, and not silenced: its ladder runs."""
-        return self.obligation.status in (S.OPEN, S.BREACHED)
+        return not self.frozen and self.obligation.status in (S.OPEN, S.BREACHED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,8 @@ def _plan(facts: Facts, rule: Rule, spec: Spec, calendar: WorkCalendar, now: dat
         paused_until=active.until if shown == S.PAUSED and active else None,
     )
     by = met if status in (S.MET, S.LATE) else None
-    return Planned(obligation, rule, status, spec.opened_at, active if shown == S.PAUSED else None, by)
+    frozen = status == S.BREACHED and spec.cancel is not None
+    return Planned(obligation, rule, status, spec.opened_at, active if shown == S.PAUSED else None, by, frozen)
 
 
 def _met_by(m: Meeting) -> str:
@@ -235,6 +237,8 @@ def _status(
         cancel = (facts.ended[0], facts.ended[2] or ("判定为非政务舆情" if facts.ended[1] == "dismissed" else "已合并"))
     if met is not None and met.at <= now and (cancel is None or met.at <= cancel[0]):
         return (S.MET if met.at <= due else S.LATE), None
+    if cancel is not None and cancel is spec.cancel and due <= cancel[0]:
+        return S.BREACHED, None  # missed while the rule applied: a later downgrade does not erase it
     if cancel is not None:
         return S.CANCELLED, cancel[1]
     if facts.closed is not None and not rule.applies_if.closed:
