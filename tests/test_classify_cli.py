@@ -197,3 +197,23 @@ async def _assert_marked(url: str, version: str) -> None:
 def test_retrain_without_corpora_says_where_to_find_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retrain", "--data", str(tmp_path / "none")]) == 2
     assert "the shared corpora are not there" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--output", "--rejects"])
+def test_writing_over_the_input_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    source = tmp_path / "in.jsonl"
+    content = LINES[0] + "\n"
+    source.write_text(content, encoding="utf-8")
+    # The same file under another spelling of its path is still the same file.
+    same = str(tmp_path / "." / "in.jsonl")
+    args = ["classify", "--input", str(source), "--output", str(tmp_path / "out.jsonl"), flag, same]
+    assert main(args) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert source.read_text(encoding="utf-8") == content  # not truncated
+
+
+def test_rejects_and_output_must_be_different_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text(LINES[0] + "\n", encoding="utf-8")
+    assert main(["classify", "--input", str(source), "--output", str(out), "--rejects", str(out)]) == 2
+    assert "--rejects and --output" in capsys.readouterr().err
