@@ -152,7 +152,10 @@ class UnitResolver:
     ) -> tuple[str | None, list[str], list[str]]:
         rule_co = [d for d in rule.get("co", []) if d in self.gazetteer.departments]
         if rule.get("lead") in self.gazetteer.departments:
-            return rule["lead"], rule_co, [f"事件类型 {event_type} → {rule['lead']} 牵头（谁主管谁负责）"]
+            why = [f"事件类型 {event_type} → {rule['lead']} 牵头（谁主管谁负责）"]
+            if rule_co:
+                why.append(f"事件类型 {event_type} → 协办 {'、'.join(rule_co)}")
+            return rule["lead"], rule_co, why
         lead, co, why = self._by_topic(routing, scores, matched)
         extra = [d for d in rule_co if d != lead and d not in co]
         if extra:

@@ -106,3 +106,13 @@ def test_keyword_points_are_capped() -> None:
     scores, matched = resolver().keyword_scores("商品房延期交付，物业费、维修基金、烂尾楼、公租房、棚改都有问题")
     assert len(matched["住房和城乡建设局"]) >= 6
     assert scores["住房和城乡建设局"] == 4
+
+
+def test_why_names_every_co_unit_the_event_type_adds() -> None:
+    # 自然灾害: 应急管理局 leads; 气象局, 自然资源和规划局 and 水务局 join (units.yaml). Each
+    # output needs its reason: a co-unit that why does not mention is unexplained.
+    for text, event_type in [("城东暴雨致多处内涝", "自然灾害"), ("城东一仓库发生火灾", "火灾")]:
+        decision = resolver().resolve(text, event_type, {})
+        assert decision.co_units
+        for unit in decision.co_units:
+            assert any(unit.department in line for line in decision.why[1:]), (unit, decision.why)
