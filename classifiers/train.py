@@ -20,7 +20,14 @@ import numpy as np
 from scipy import sparse
 
 from classifiers import models_io
-from classifiers.corpora import CORPUS_SOURCES, Example, corpus_hashes, default_data_dir, load_examples
+from classifiers.corpora import (
+    CORPUS_SOURCES,
+    Example,
+    corpus_hashes,
+    default_data_dir,
+    load_examples,
+    require_corpora,
+)
 from classifiers.features import FeatureSpace, analyze, feature_text, fit_feature_space
 from classifiers.gazetteer import load_data_yaml
 from classifiers.incident import training_label as incident_label
@@ -348,8 +355,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--extra", type=Path, default=None, help="JSONL of extra labelled rows to fold in")
     args = parser.parse_args(argv)
     data_dir = args.data or default_data_dir()
-    if not data_dir.is_dir():
-        raise SystemExit(f"{data_dir}: corpora not found; pass --data or set CLASSIFIERS_DATA_DIR")
+    require_corpora(data_dir)
     meta = train(data_dir, args.out, args.extra)
     print(f"wrote {args.out} ({meta['n_features']} features, {meta['train_seconds']} s)")
 
