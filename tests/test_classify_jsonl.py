@@ -46,3 +46,20 @@ def test_wrong_types_are_named_in_json_terms(line: str, message: str) -> None:
     with pytest.raises(LineError) as raised:
         parse_line(line)
     assert str(raised.value).startswith(message)
+
+
+def test_a_gbk_line_says_which_encoding_it_looks_like_and_how_to_convert() -> None:
+    raw = '{"id": "g1", "title": "某县火灾", "text": "某县一民房起火"}\n'.encode("gbk")
+    with pytest.raises(LineError, match=r"not UTF-8 \(byte 0x.. at column \d+\); it looks like GB18030/GBK") as raised:
+        parse_line(raw)
+    assert "iconv -f GB18030 -t UTF-8" in str(raised.value)
+
+
+def test_utf16_lines_say_utf16() -> None:
+    encoded = '{"id": "u1", "title": "某县火灾", "text": "起火"}\n{"id": "u2", "title": "t", "text": "x"}\n'.encode(
+        "utf-16"
+    )
+    lines = encoded.split(b"\n")[:2]  # what the command reads: bytes split at b"\n"
+    for raw in lines:
+        with pytest.raises(LineError, match=r"looks like UTF-16.*save the file as UTF-8"):
+            parse_line(raw)

@@ -90,11 +90,18 @@ def _json_kind(value: object) -> str:
 def _decode(raw: bytes | str) -> str:
     if isinstance(raw, str):
         return raw
+    if b"\x00" in raw:  # UTF-16 (Windows "Unicode"): NUL bytes everywhere, valid UTF-8 or not
+        raise LineError("not UTF-8: it looks like UTF-16 (NUL bytes); save the file as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        where = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise LineError(f"{where}; save the file as UTF-8") from None
         raise LineError(
-            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8"
+            f"{where}; it looks like GB18030/GBK: save the file as UTF-8 (iconv -f GB18030 -t UTF-8 IN > OUT)"
         ) from None
 
 
