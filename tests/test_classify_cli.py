@@ -92,6 +92,31 @@ def test_classify_pending_from_the_command_line(tmp_path: Path, capsys: pytest.C
     assert "classified 0 items" in capsys.readouterr().out
 
 
+def test_classify_pending_reports_the_items_it_could_not_classify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'monitor.db'}"
+
+    async def seed() -> None:
+        db = Database.open(url)
+        try:
+            await migrate(db)
+            async with db.write() as conn:
+                rows = [
+                    item_row(1, "小区物业乱收费", "物业公司乱收物业费，业主向住建局反映。", START, warnings=[]),
+                    item_row(2, "Ã¥Â°Â", "Ã¦ÂÂ", START, warnings=["mojibake: text looks like UTF-8 read as cp1252"]),
+                ]
+                await insert_items(conn, rows)
+        finally:
+            await db.close()
+
+    asyncio.run(seed())
+    assert main(["--database-url", url, "--set", "classify_workers=0", "classify", "--pending"]) == 1
+    out = capsys.readouterr().out
+    assert "classified 2 items (1 relevant)" in out
+    assert "1 could not be classified" in out
+
+
 # --- retrain ---------------------------------------------------------------------------------
 
 SUBSET_ROWS = {"routing": 500, "responses": 250, "cec": 150, "duee": 700, "tnews": 400}

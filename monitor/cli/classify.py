@@ -148,4 +148,10 @@ async def _pending(ctx: Context) -> int:
         await classifier.close()
         await services.db.close()
     print(f"classified {result.items} items ({result.relevant} relevant) with model {classifier.version}")
+    if result.failed:
+        print(
+            f"{result.failed} could not be classified (garbled text or a classifier error); each is stored "
+            'with the reason in its classification\'s "error" and relevant left empty, for people to read'
+        )
+        return 1
     return 0
