@@ -90,6 +90,16 @@ CORPUS_SOURCES = {
 }
 
 
+def require_corpora(data_dir: Path) -> None:
+    """Stop (SystemExit) with the corpus files ``data_dir`` lacks and how to point elsewhere."""
+    missing = [f for f in CORPUS_FILES.values() if not (data_dir / f).is_file()]
+    if missing:
+        raise SystemExit(
+            f"{data_dir}: the shared corpora are not there (missing {', '.join(missing)}); "
+            "pass --data DIR or set CLASSIFIERS_DATA_DIR"
+        )
+
+
 def _rows(data_dir: Path, name: str) -> Iterator[dict[str, str]]:
     path = data_dir / CORPUS_FILES[name]
     with path.open(encoding="utf-8", newline="") as handle:

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.corpora import CORPUS_FILES, Example, default_data_dir, load_examples
+from classifiers.corpora import CORPUS_FILES, Example, default_data_dir, load_examples, require_corpora
 from classifiers.facts import extract_facts
 from classifiers.incident import LABELS_DIR
+from classifiers.models_io import ArtifactError
 from classifiers.pipeline import Pipeline
 from classifiers.types import Doc
 
@@ -436,9 +437,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data_dir = args.data or default_data_dir()
     if args.facts_only:
+        require_corpora(data_dir)
         print(format_table(fact_rows(data_dir, load_examples(data_dir))))
         return
-    pipeline = Pipeline.load(args.models)
+    try:
+        pipeline = Pipeline.load(args.models)
+    except ArtifactError as exc:
+        raise SystemExit(str(exc)) from None
+    require_corpora(data_dir)
     examples = load_examples(data_dir)
     rows = evaluate_heads(pipeline, examples)
     rows += [evaluate_raw_routing(pipeline, data_dir), evaluate_pipeline_types(pipeline, examples)]

@@ -38,6 +38,12 @@ def _loss(f: Facts) -> float:
     return f.at_least("economic_loss_cny")
 
 
+def _poisoned_or_serious(f: Facts) -> float:
+    # One victim can be both (急性中毒 gives a serious and a poisoned statement): the larger
+    # count, a lower bound of those poisoned or seriously injured.
+    return max(f.at_least("serious_injured"), f.at_least("injured", kinds=("poisoned",)))
+
+
 def _dead_or_missing(f: Facts) -> float:
     return f.at_least("deaths") + f.at_least("missing")
 
@@ -65,7 +71,7 @@ ACCIDENT = (
 # 《国家突发环境事件应急预案》(2014) (DOMAIN.md §3.8).
 POLLUTION = (
     Criterion("死亡", _deaths, {I: 30, II: 10, III: 3}),
-    Criterion("中毒或重伤", _serious, {I: 100, II: 50, III: 10}),
+    Criterion("中毒或重伤", _poisoned_or_serious, {I: 100, II: 50, III: 10}),
     Criterion("疏散转移人员", _evacuated, {I: 50_000, II: 10_000, III: 5_000}),
     Criterion("直接经济损失(元)", _loss, {I: 100_000_000, II: 20_000_000, III: 5_000_000}),
 )

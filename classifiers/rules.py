@@ -128,17 +128,19 @@ TYPE_RULES: tuple[Rule, ...] = (
             r"扇[^，。]{0,10}耳光",
         ),
     ),
+    # A crowd that gathers or blocks (两百多工人堵门讨薪): 涉稳, even in a livelihood complaint.
+    # Before mass_incident, which matches it too (聚集, 堵路) and gives the type the same, but not
+    # the owner: rule_units gives the crowd to the unit in charge of the grievance (人社局 for wages).
+    _rule(
+        "collective_action",
+        EventType.SOCIAL_SECURITY,
+        _alts((_PERSONS, r"[^，。]{0,6}(?:聚集(?![地场处区点的])|堵门|围堵|堵路|拉横幅|静坐|冲击)")),
+    ),
     _rule(
         "mass_incident",
         EventType.SOCIAL_SECURITY,
         r"群体性事件|聚集|围堵|围攻|堵路|打砸|冲击(?:政府|机关)|持刀|砍人|枪击|纵火|命案|恐怖袭击|暴恐",
         frozenset({EventType.NOT_GOV, EventType.OTHER_GOV}),
-    ),
-    # A crowd that gathers or blocks (两百多工人堵门讨薪): 涉稳, even in a livelihood complaint.
-    _rule(
-        "collective_action",
-        EventType.SOCIAL_SECURITY,
-        _alts((_PERSONS, r"[^，。]{0,6}(?:聚集(?![地场处区点的])|堵门|围堵|堵路|拉横幅|静坐|冲击)")),
     ),
 )
 # A title that says the news is a rumour (网传……系谣言 / 不实) makes it a rumour whatever the

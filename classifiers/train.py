@@ -20,13 +20,21 @@ import numpy as np
 from scipy import sparse
 
 from classifiers import models_io
-from classifiers.corpora import CORPUS_SOURCES, Example, corpus_hashes, default_data_dir, load_examples
+from classifiers.corpora import (
+    CORPUS_SOURCES,
+    Example,
+    corpus_hashes,
+    default_data_dir,
+    load_examples,
+    require_corpora,
+)
 from classifiers.features import FeatureSpace, analyze, feature_text, fit_feature_space
 from classifiers.gazetteer import load_data_yaml
 from classifiers.incident import training_label as incident_label
 from classifiers.models_io import Head, LinearModels
 from classifiers.normalize import normalize
 from classifiers.tokenize import Tokenizer, base_user_words
+from classifiers.types import EventType
 
 MAX_TERMS = {"w": 40_000, "b": 30_000, "c": 30_000}
 LR_GRID = (4.0, 16.0, 64.0, 256.0)
@@ -71,28 +79,52 @@ def with_title_views(examples: Sequence[Example]) -> list[Example]:
 
 
 def read_extra_rows(path: Path) -> list[Example]:
-    """JSONL rows {title, text, relevant?, department?, event_type?} as training examples."""
+    """JSONL rows {title, text, relevant?, department?, event_type?} as training examples.
+    A row that cannot be used stops training with its line number and the fix (a wrong label
+    would otherwise become a class of its own, and a model the pipeline cannot load)."""
     class_of = _routing_class_of_department()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SystemExit(f"{path}: not UTF-8 (byte offset {exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise SystemExit(f"{path}: cannot be read ({exc.strerror})") from None
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            text = f"{row.get('title', '')}\n{row.get('text', '')}".strip()
-        except (json.JSONDecodeError, AttributeError) as exc:
+            rows.append(_extra_example(json.loads(line), number, class_of))
+        except json.JSONDecodeError as exc:
             raise SystemExit(f"{path}:{number}: not a JSON object ({exc})") from None
-        rows.append(
-            Example(
-                "extra",
-                f"extra-{number}",
-                text,
-                relevant=row.get("relevant"),
-                event_type=row.get("event_type"),
-                routing=class_of.get(row.get("department") or ""),
-            )
-        )
+        except ValueError as exc:
+            raise SystemExit(f"{path}:{number}: {exc}") from None
     return rows
+
+
+_EVENT_TYPES = tuple(t.value for t in EventType)
+
+
+def _extra_example(row: Any, number: int, class_of: dict[str, str]) -> Example:
+    if not isinstance(row, dict):
+        raise ValueError('expected a JSON object such as {"title": "…", "text": "…", "relevant": true}')
+    title, text, department = (row.get(name) for name in ("title", "text", "department"))
+    for name, value in (("title", title), ("text", text), ("department", department)):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f'"{name}" must be a string')
+    relevant, event_type = row.get("relevant"), row.get("event_type")
+    if relevant is not None and not isinstance(relevant, bool):
+        raise ValueError(f'"relevant" must be true, false or null, got {json.dumps(relevant, ensure_ascii=False)}')
+    if event_type is not None and event_type not in _EVENT_TYPES:
+        raise ValueError(f'"event_type" {event_type!r} is not one of {" ".join(_EVENT_TYPES)}')
+    return Example(
+        "extra",
+        f"extra-{number}",
+        f"{title or ''}\n{text or ''}".strip(),
+        relevant=relevant,
+        event_type=event_type,
+        routing=class_of.get(department or ""),
+    )
 
 
 def _routing_class_of_department() -> dict[str, str]:
@@ -282,9 +314,8 @@ def train(
     """Fit every head and write the model; ``examples`` may pass ``load_examples(data_dir)``
     when the caller already has them (the split is the same)."""
     started = time.perf_counter()
-    examples = with_title_views(load_examples(data_dir) if examples is None else examples)
-    if extra is not None:
-        examples += read_extra_rows(extra)
+    extra_rows = [] if extra is None else read_extra_rows(extra)  # a bad file stops before the slow part
+    examples = with_title_views(load_examples(data_dir) if examples is None else examples) + extra_rows
     tokenizer = Tokenizer(base_user_words())
     tokens, texts = featurize(examples, tokenizer)
     fit_rows = [i for i, e in enumerate(examples) if e.split != "test"]
@@ -324,8 +355,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--extra", type=Path, default=None, help="JSONL of extra labelled rows to fold in")
     args = parser.parse_args(argv)
     data_dir = args.data or default_data_dir()
-    if not data_dir.is_dir():
-        raise SystemExit(f"{data_dir}: corpora not found; pass --data or set CLASSIFIERS_DATA_DIR")
+    require_corpora(data_dir)
     meta = train(data_dir, args.out, args.extra)
     print(f"wrote {args.out} ({meta['n_features']} features, {meta['train_seconds']} s)")
 

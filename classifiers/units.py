@@ -8,6 +8,7 @@ owner to the higher-level 主管部门 (61号 §1.1), and vertical management is
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,12 @@ class _Matcher:
     def findall(self, text: str) -> list[str]:
         return [] if self._automaton is None else self._automaton.find_matches_as_strings(text)
 
+    def find_with_starts(self, text: str) -> list[tuple[str, int]]:
+        """Each occurrence and where it starts (character offset)."""
+        if self._automaton is None:
+            return []
+        return [(self.terms[i], start) for i, start, _ in self._automaton.find_matches_as_indexes(text)]
+
 
 class UnitResolver:
     """Holds the compiled gazetteer and unit rules; ``resolve`` is pure per document."""
@@ -120,11 +127,15 @@ class UnitResolver:
         """The regions ``text`` is about, most mentioned first, and whether several are involved:
         the lead region has the most weighted mentions (names 2, places 1; ties go to the first
         mentioned); several regions are involved only when at least two are named by their own
-        name and the runner-up has at least half the lead's weight."""
+        name and the runner-up has at least half the lead's weight. A name in a clause taking
+        the injured to a hospital counts as a place."""
         scores: dict[str, int] = {}
         named: set[str] = set()
-        for match in self._places.findall(text):
+        care = _care_clauses(text)
+        for match, start in self._places.find_with_starts(text):
             region, weight = self._place_to_region[match]
+            if any(a <= start < b for a, b in care):
+                weight = PLACE_WEIGHT  # where the injured are treated: a place, not the event's locality
             scores[region] = scores.get(region, 0) + weight
             if weight == NAME_WEIGHT:
                 named.add(region)
@@ -152,7 +163,10 @@ class UnitResolver:
     ) -> tuple[str | None, list[str], list[str]]:
         rule_co = [d for d in rule.get("co", []) if d in self.gazetteer.departments]
         if rule.get("lead") in self.gazetteer.departments:
-            return rule["lead"], rule_co, [f"事件类型 {event_type} → {rule['lead']} 牵头（谁主管谁负责）"]
+            why = [f"事件类型 {event_type} → {rule['lead']} 牵头（谁主管谁负责）"]
+            if rule_co:
+                why.append(f"事件类型 {event_type} → 协办 {'、'.join(rule_co)}")
+            return rule["lead"], rule_co, why
         lead, co, why = self._by_topic(routing, scores, matched)
         extra = [d for d in rule_co if d != lead and d not in co]
         if extra:
@@ -205,6 +219,21 @@ class UnitResolver:
             others = f"（另提及 {'、'.join(regions[1:])}）" if len(regions) > 1 else ""
             why.append(f"属地：{region}{others}")
         return UnitDecision(Unit(lead, region), tuple(co_units), vertical, several, tuple(why))
+
+
+# A clause about taking the injured to a hospital (伤员送往城东的市人民医院救治): the region it
+# names is where they are treated, so it counts as one of that region's places (weaker evidence
+# of 属地, never on its own a second locality; see Gazetteer).
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
+_TO_CARE = re.compile(r"送往|送至|送到|送入|转往|转至|转到|转入|送医|就医|就诊|救治|抢救|住院|治疗")
+_CARE_PLACE = re.compile(r"医院|卫生院|急救中心|医疗中心|诊所")
+
+
+def _care_clauses(text: str) -> list[tuple[int, int]]:
+    """Spans of the clauses that take someone to a hospital."""
+    if not _CARE_PLACE.search(text):
+        return []
+    return [m.span() for m in _CLAUSE.finditer(text) if _CARE_PLACE.search(m.group()) and _TO_CARE.search(m.group())]
 
 
 def _minus_probability(item: tuple[str, float]) -> float:

@@ -92,6 +92,31 @@ def test_classify_pending_from_the_command_line(tmp_path: Path, capsys: pytest.C
     assert "classified 0 items" in capsys.readouterr().out
 
 
+def test_classify_pending_reports_the_items_it_could_not_classify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'monitor.db'}"
+
+    async def seed() -> None:
+        db = Database.open(url)
+        try:
+            await migrate(db)
+            async with db.write() as conn:
+                rows = [
+                    item_row(1, "小区物业乱收费", "物业公司乱收物业费，业主向住建局反映。", START, warnings=[]),
+                    item_row(2, "Ã¥Â°Â", "Ã¦ÂÂ", START, warnings=["mojibake: text looks like UTF-8 read as cp1252"]),
+                ]
+                await insert_items(conn, rows)
+        finally:
+            await db.close()
+
+    asyncio.run(seed())
+    assert main(["--database-url", url, "--set", "classify_workers=0", "classify", "--pending"]) == 1
+    out = capsys.readouterr().out
+    assert "classified 2 items (1 relevant)" in out
+    assert "1 could not be classified" in out
+
+
 # --- retrain ---------------------------------------------------------------------------------
 
 SUBSET_ROWS = {"routing": 500, "responses": 250, "cec": 150, "duee": 700, "tnews": 400}
@@ -197,3 +222,23 @@ async def _assert_marked(url: str, version: str) -> None:
 def test_retrain_without_corpora_says_where_to_find_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retrain", "--data", str(tmp_path / "none")]) == 2
     assert "the shared corpora are not there" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--output", "--rejects"])
+def test_writing_over_the_input_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    source = tmp_path / "in.jsonl"
+    content = LINES[0] + "\n"
+    source.write_text(content, encoding="utf-8")
+    # The same file under another spelling of its path is still the same file.
+    same = str(tmp_path / "." / "in.jsonl")
+    args = ["classify", "--input", str(source), "--output", str(tmp_path / "out.jsonl"), flag, same]
+    assert main(args) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert source.read_text(encoding="utf-8") == content  # not truncated
+
+
+def test_rejects_and_output_must_be_different_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text(LINES[0] + "\n", encoding="utf-8")
+    assert main(["classify", "--input", str(source), "--output", str(out), "--rejects", str(out)]) == 2
+    assert "--rejects and --output" in capsys.readouterr().err

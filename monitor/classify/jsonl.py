@@ -38,20 +38,20 @@ class FileReport:
 
 def parse_line(raw: bytes | str) -> tuple[Doc, dict[str, Any]]:
     """The document of one input line and the input object (echoed in the output)."""
-    line = _decode(raw)
+    # Without its line ending: an error at the end of the line is reported at its column there.
+    line = _decode(raw).rstrip("\r\n")
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(obj, dict):
         raise LineError('expected a JSON object such as {"id": "1", "title": "…", "text": "…"}')
-    doc_id = obj.get("id")
-    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int) or doc_id == "":
-        raise LineError('"id" is missing or not a string/number; give every line an id')
-    title, text = obj.get("title", ""), obj.get("text", "")
+    doc_id = _doc_id(obj.get("id"))
+    # null reads as absent: exports of database rows write a missing title as null.
+    title, text = ("" if obj.get(name) is None else obj[name] for name in ("title", "text"))
     for name, value in (("title", title), ("text", text)):
         if not isinstance(value, str):
-            raise LineError(f'"{name}" must be a string, got {type(value).__name__}')
+            raise LineError(f'"{name}" must be a string, got {_json_kind(value)}')
     if not (title.strip() or text.strip()):
         raise LineError('"title" and "text" are both empty; nothing to classify')
     tier = obj.get("media_tier")
@@ -66,17 +66,42 @@ def parse_line(raw: bytes | str) -> tuple[Doc, dict[str, Any]]:
             raise LineError(
                 f'"published_at" {published!r} is not an ISO 8601 time, e.g. 2026-09-24T08:30:00+08:00'
             ) from None
-    return Doc(str(doc_id), title, text, media_tier=tier, published_at=published_at), obj
+    return Doc(doc_id, title, text, media_tier=tier, published_at=published_at), obj
+
+
+def _doc_id(value: object) -> str:
+    if value is None or value == "":
+        raise LineError('"id" is missing; give every line an id')
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        shown = json.dumps(value, ensure_ascii=False)
+        raise LineError(f'"id" must be a string or a whole number, got {shown[:60]}')
+    return str(value)
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's terms (an array, not a list)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def _decode(raw: bytes | str) -> str:
     if isinstance(raw, str):
         return raw
+    if b"\x00" in raw:  # UTF-16 (Windows "Unicode"): NUL bytes everywhere, valid UTF-8 or not
+        raise LineError("not UTF-8: it looks like UTF-16 (NUL bytes); save the file as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        where = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise LineError(f"{where}; save the file as UTF-8") from None
         raise LineError(
-            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8"
+            f"{where}; it looks like GB18030/GBK: save the file as UTF-8 (iconv -f GB18030 -t UTF-8 IN > OUT)"
         ) from None
 
 

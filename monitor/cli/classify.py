@@ -51,7 +51,28 @@ def handle(ctx: Context) -> int:
         raise CliError("give --input FILE and --output FILE (or --pending to classify the database's items)")
     if args.batch < 1 or args.workers < 0:
         raise CliError("--batch must be at least 1 and --workers at least 0")
+    _check_distinct(args.input, args.output, args.rejects)
     return asyncio.run(_file(ctx))
+
+
+def _check_distinct(source: str, output: str, rejects: str | None) -> None:
+    """Refuse to write over the input (opening the output truncates it before a line is read)
+    or to write the output and the rejects into one file."""
+    for flag, name in (("--output", output), ("--rejects", rejects)):
+        if name is not None and _same_file(source, name):
+            raise CliError(f"{flag} {name} is the input file; writing it would erase the input. Choose another file")
+    if rejects is not None and _same_file(output, rejects):
+        raise CliError(f"--rejects and --output are the same file ({output}); choose two different files")
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == "-" or b == "-":
+        return False
+    first, second = Path(a), Path(b)
+    try:
+        return first.samefile(second)
+    except OSError:  # one of them does not exist (yet)
+        return first.resolve() == second.resolve()
 
 
 async def _file(ctx: Context) -> int:
@@ -127,4 +148,10 @@ async def _pending(ctx: Context) -> int:
         await classifier.close()
         await services.db.close()
     print(f"classified {result.items} items ({result.relevant} relevant) with model {classifier.version}")
+    if result.failed:
+        print(
+            f"{result.failed} could not be classified (garbled text or a classifier error); each is stored "
+            'with the reason in its classification\'s "error" and relevant left empty, for people to read'
+        )
+        return 1
     return 0

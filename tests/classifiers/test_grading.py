@@ -162,3 +162,21 @@ def test_grade_from_extracted_text_never_below_facts() -> None:
 def test_unknown_kind_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown event type"):
         grade("台风来了", Facts())
+
+
+@pytest.mark.parametrize(("poisoned", "level"), [(9, "IV"), (10, "III"), (49, "III"), (50, "II"), (100, "I")])
+def test_pollution_counts_the_poisoned(poisoned: int, level: str) -> None:
+    # §3.8: the column is 中毒或重伤 — people poisoned by a leak count as well as the seriously injured.
+    assert grade(EventType.POLLUTION, facts(injured=(poisoned, "poisoned")))[0] == EventLevel(level)
+
+
+def test_pollution_grade_from_text_counts_the_poisoned_once() -> None:
+    from classifiers import extract_facts
+
+    level, why = grade("环境污染", extract_facts("一化工企业发生氯气泄漏，造成12人中毒"))
+    assert level == EventLevel.III and any("中毒或重伤12" in line for line in why)
+    # the same 15 people are poisoned and (acute poisoning) seriously injured: 15, not 30
+    level, why = grade("环境污染", extract_facts("某化工厂发生泄漏事故，导致15名工人急性中毒"))
+    assert level == EventLevel.III and any("中毒或重伤15" in line for line in why)
+    # an injury that is not poisoning is not 中毒或重伤
+    assert grade("环境污染", extract_facts("泄漏事故造成12人受伤"))[0] == EventLevel.IV

@@ -106,3 +106,15 @@ def test_gazetteer_regions_reach_the_output() -> None:
         [Doc("g", "城东街道积水", "城东街道多处道路积水严重，下水道堵塞，希望水务局尽快处理。")]
     )[0]
     assert result.unit.region == "城东街道"
+
+
+def test_a_crowd_over_unpaid_wages_is_owned_by_the_unit_in_charge_of_wages(pipeline: Pipeline) -> None:
+    # units.yaml rule_units.collective_action: the 人社局 owns it, 公安局 and 信访局 join. The
+    # model reads these as ordinary news (relevance < 0.5); the broader 群体性事件 rule (公安局
+    # alone) must not take them first.
+    texts = ["两百多工人聚集在公司门口讨薪，拉横幅", "城东工业园三百余名农民工聚集厂门口堵门讨要被拖欠的三个月工资。"]
+    for result in pipeline.classify([Doc(str(i), "", t) for i, t in enumerate(texts)]):
+        assert result.event_type == EventType.SOCIAL_SECURITY
+        assert result.why["event_type"]["by"] == "rule:collective_action"
+        assert result.unit.department == "人力资源和社会保障局", result.why["unit"]
+        assert {u.department for u in result.co_units} >= {"公安局", "信访局"}

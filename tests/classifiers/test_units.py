@@ -106,3 +106,32 @@ def test_keyword_points_are_capped() -> None:
     scores, matched = resolver().keyword_scores("商品房延期交付，物业费、维修基金、烂尾楼、公租房、棚改都有问题")
     assert len(matched["住房和城乡建设局"]) >= 6
     assert scores["住房和城乡建设局"] == 4
+
+
+def test_why_names_every_co_unit_the_event_type_adds() -> None:
+    # 自然灾害: 应急管理局 leads; 气象局, 自然资源和规划局 and 水务局 join (units.yaml). Each
+    # output needs its reason: a co-unit that why does not mention is unexplained.
+    for text, event_type in [("城东暴雨致多处内涝", "自然灾害"), ("城东一仓库发生火灾", "火灾")]:
+        decision = resolver().resolve(text, event_type, {})
+        assert decision.co_units
+        for unit in decision.co_units:
+            assert any(unit.department in line for line in decision.why[1:]), (unit, decision.why)
+
+
+def test_a_hospital_named_by_its_district_does_not_make_the_event_multi_regional() -> None:
+    # The README's promise for places (市人民医院) holds as well when the report names the
+    # hospital's district: the explosion is 东港镇's, not an event of two localities.
+    for text in [
+        "东港镇一化工企业发生爆炸，造成3人死亡，伤员已被送往城东的市人民医院救治。",
+        "东港镇东港化工园区一企业发生爆炸，12名伤员被紧急送往城东街道一家医院抢救",
+        "南山镇一民房起火，1人被烧伤，已转至城东医院治疗",
+    ]:
+        decision = place_resolver().resolve(text, "生产安全", {})
+        assert not decision.multi_region, decision.why
+        assert decision.unit.region in ("东港镇", "南山镇")
+        assert any(line.startswith(f"属地：{decision.unit.region}（另提及 城东街道）") for line in decision.why)
+
+
+def test_two_localities_named_outside_a_hospital_clause_still_escalate() -> None:
+    text = "暴雨致城东和东港多处内涝，东港镇2人死亡，城东街道3人被困，伤者已送医院救治"
+    assert place_resolver().resolve(text, "自然灾害", {}).multi_region
