@@ -76,25 +76,44 @@ async def parse_poll(
 
 
 async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known: KnownKeys) -> None:
+    """Full text of the new entries, at most `limit` pages. A host that answers 429/503 is not asked
+    again in this poll. An entry left without its article says why (it is stored all the same)."""
     keys = {id(e): dedup_key(canonical_url(e.link), e.guid, "") for e in poll.entries if e.link}
     seen = await known(list(keys.values()))
-    todo = [e for e in poll.entries if e.link and keys[id(e)] not in seen][:limit]
-    for entry in todo:
-        page = await fetcher.get(entry.link)
-        if page.outcome is not Outcome.OK:
-            _replace(poll, entry, replace(entry, warnings=(*entry.warnings, f"article not fetched: {page.error}")))
+    todo = [e for e in poll.entries if e.link and keys[id(e)] not in seen]
+    refused: dict[str | None, str] = {}  # host -> why no more of its article pages are fetched now
+    for entry in todo[limit:]:
+        _warn(poll, entry, f"article not fetched: more than {limit} new articles in one poll (max_articles)")
+    for entry in todo[:limit]:
+        host = urlsplit(entry.link).hostname
+        if host in refused:
+            _warn(poll, entry, refused[host])
             continue
-        article = extract_article(page.body, url=page.final_url or entry.link, content_type=page.content_type)
-        updated = replace(
-            entry,
-            title=entry.title or article.title,
-            text=article.text or entry.text,
-            published=entry.published or article.published,
-            warnings=(*entry.warnings, *article.warnings),
-        )
-        _replace(poll, entry, updated)
-        poll.entry_sha[id(updated)] = page.sha256
-        poll.more_evidence.append(_evidence(page, page.final_url or entry.link, None))
+        page = await fetcher.get(entry.link)
+        if page.outcome is Outcome.RATE_LIMITED:
+            refused[host] = f"article not fetched: {host} asked to slow down ({page.error}) earlier in this poll"
+        if page.outcome is not Outcome.OK:
+            _warn(poll, entry, f"article not fetched: {page.error}")
+            continue
+        _add_article(poll, entry, page)
+
+
+def _add_article(poll: ParsedPoll, entry: ParsedEntry, page: FetchResult) -> None:
+    article = extract_article(page.body, url=page.final_url or entry.link, content_type=page.content_type)
+    updated = replace(
+        entry,
+        title=entry.title or article.title,
+        text=article.text or entry.text,
+        published=entry.published or article.published,
+        warnings=(*entry.warnings, *article.warnings),
+    )
+    _replace(poll, entry, updated)
+    poll.entry_sha[id(updated)] = page.sha256
+    poll.more_evidence.append(_evidence(page, page.final_url or entry.link, None))
+
+
+def _warn(poll: ParsedPoll, entry: ParsedEntry, warning: str) -> None:
+    _replace(poll, entry, replace(entry, warnings=(*entry.warnings, warning)))
 
 
 def _evidence(page: FetchResult, url: str, encoding: str | None) -> Evidence:
