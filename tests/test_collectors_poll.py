@@ -358,3 +358,18 @@ async def test_tls_certificates_are_always_verified(db, clock, self_signed):
     assert result.errors == 1 and hits == []
     row = await state(db, sid)
     assert row.health == "degraded" and "TLS verification failed" in row.last_error
+
+
+async def test_relative_links_of_two_sites_are_two_items_with_absolute_urls(db, clock, play):
+    body = rss([{"title": "明湖市人民政府关于开展燃气安全检查的通告", "link": "/xwzx/1.html", "guid": "1"}])
+    play.scripts["rel"] = [Step(body=body)]
+    here = play.url("/feed/rel.xml")
+    there = here.replace("127.0.0.1", "localhost")
+    await add(db, clock, here)
+    await add(db, clock, there)
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    async with db.read() as conn:
+        urls = sorted(r.url for r in await conn.execute(select(items)))
+    assert result.items_new == 2
+    assert urls == sorted(u.replace("/feed/rel.xml", "/xwzx/1.html") for u in (here, there))

@@ -125,6 +125,26 @@ def test_relative_links_fall_back_to_feedparser():
     assert parsed.format == "feedparser:rss20" and parsed.entries[0].link == "/a/1.html"
 
 
+def test_relative_links_are_resolved_against_the_feed_url():
+    """A relative link kept as is would be unclickable, and its dedup key ("http:///a/1.html") would
+    collide with every other site's /a/1.html, so their items would be dropped as already known."""
+    rss_body = (
+        b'<rss version="2.0"><channel><item><title>x</title><link>/a/1.html</link></item>'
+        b"<item><title>y</title><link>2.html</link></item></channel></rss>"
+    )
+    links = [e.link for e in parse_feed(rss_body, url="https://news.example.gov.cn/feeds/rss.xml").entries]
+    assert links == ["https://news.example.gov.cn/a/1.html", "https://news.example.gov.cn/feeds/2.html"]
+    json_body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "/n/1.html"}]}'
+    (entry,) = parse_feed(json_body, url="https://j.example/feed.json").entries
+    assert entry.link == "https://j.example/n/1.html"
+
+
+def test_a_json_feed_with_a_byte_order_mark_is_read():
+    body = b'\xef\xbb\xbf{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "title": "BOM"}]}'
+    parsed = parse_feed(body)
+    assert parsed.format == "jsonfeed" and [e.title for e in parsed.entries] == ["BOM"]
+
+
 def test_json_feed():
     body = (
         b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": "1", "url": "https://a.example/j",'
