@@ -49,6 +49,15 @@ def test_unknown_labels_and_undecodable_bytes_are_warnings():
     assert any("U+FFFD" in w for w in decode(b"abc \x80\xff" * 3, "text/plain; charset=ascii").warnings)
 
 
+def test_a_guess_after_a_wrong_declaration_does_not_claim_nothing_was_declared():
+    body = ("<p>" + "明湖市政府发布台风警报，请市民注意防范。" * 10 + "</p>").encode("gbk")
+    declared_wrong = decode(body, "text/html; charset=utf-8")
+    assert declared_wrong.encoding == "gb18030"
+    assert not any("no charset declared" in w for w in declared_wrong.warnings)
+    assert any("no declared charset fits the bytes; guessed gb18030" in w for w in declared_wrong.warnings)
+    assert any("no charset declared; guessed gb18030" in w for w in decode(body, "text/html").warnings)
+
+
 def test_mojibake_is_repaired_or_flagged_never_silent():
     original = "明湖市应急管理局发布预警"
     assert repair_mojibake(original.encode().decode("gb18030")) == (
