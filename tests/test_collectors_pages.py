@@ -177,3 +177,14 @@ async def test_entries_beyond_the_article_limit_say_their_text_was_not_fetched(d
     assert fetched == {"明湖市第0号通知公告", "明湖市第1号通知公告"}
     for title in ("明湖市第2号通知公告", "明湖市第3号通知公告"):
         assert any("article not fetched" in w and "max_articles" in w for w in rows[title].warnings)
+
+
+async def test_a_site_whose_article_page_times_out_is_not_asked_again_in_the_same_poll(db, clock, play):
+    """Each article page of a hanging site would cost a full timeout: a poll could outlast its lease."""
+    rows = "".join(f'<li><a href="/slow?n={n}">明湖市第{n}号通知公告</a></li>' for n in range(4))
+    play.list_page = f'<html><body><ul class="news">{rows}</ul></body></html>'.encode("gbk")
+    await add(db, clock, play.url("/list.html"), kind=SourceKind.HTML_LIST, options={"item": "ul.news li"})
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    assert play.hits["/slow"] == 1 and result.items_new == 4
+    assert all(any("timed out" in w for w in r.warnings) for r in (await stored(db)).values())

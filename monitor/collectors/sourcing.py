@@ -84,8 +84,9 @@ async def parse_poll(
 
 
 async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known: KnownKeys, cpu: CpuRunner) -> None:
-    """Full text of the new entries, at most `limit` pages. A host that answers 429/503 is not asked
-    again in this poll. An entry left without its article says why (it is stored all the same)."""
+    """Full text of the new entries, at most `limit` pages. A host that answers 429/503 or times out
+    is not asked again in this poll (a hanging site would otherwise cost a timeout per entry).
+    An entry left without its article says why (it is stored all the same)."""
     keys = {id(e): dedup_key(canonical_url(e.link), e.guid, "") for e in poll.entries if e.link}
     seen = await known(list(keys.values()))
     todo = [e for e in poll.entries if e.link and keys[id(e)] not in seen]
@@ -98,8 +99,8 @@ async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known:
             _warn(poll, entry, refused[host])
             continue
         page = await fetcher.get(entry.link)
-        if page.outcome is Outcome.RATE_LIMITED:
-            refused[host] = f"article not fetched: {host} asked to slow down ({page.error}) earlier in this poll"
+        if page.outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT):  # asking again would cost another timeout
+            refused[host] = f"article not fetched: {host} failed earlier in this poll ({page.error})"
         if page.outcome is not Outcome.OK:
             _warn(poll, entry, f"article not fetched: {page.error}")
             continue
