@@ -5,7 +5,8 @@ Routes (state in `Playground` attributes, changed by tests between polls):
   /slow              never answers (the client's read timeout fires)
   /big               streams a body larger than any sane limit
   /loop/{n}          redirects forever
-  /list.html         an HTML list page; /articles/{n}.html its article pages
+  /list.html         an HTML list page; /articles/{n}.html its article pages (answered with
+                     `article_refusal`'s status and headers instead while it is set)
   /news/{n}.html     numbered list pages (`pages[n]`) for pagination ("下一页" links)
   /held/{n}          answers only when `release` is set; `in_flight` / `max_in_flight` count requests
   /trickle           sends a byte every 50 ms for 2 s (each read is quick, the whole is slow)
@@ -56,6 +57,7 @@ class Playground:
         self.never = asyncio.Event()
         self.list_page = b""
         self.articles: dict[str, bytes] = {}
+        self.article_refusal: Step | None = None
         self.pages: dict[str, bytes] = {}
         self.release = asyncio.Event()
         self.in_flight = 0
@@ -125,6 +127,8 @@ class Playground:
 
     async def article(self, request: web.Request) -> web.StreamResponse:
         self._hit(request)
+        if self.article_refusal is not None:
+            return web.Response(status=self.article_refusal.status, headers=self.article_refusal.headers)
         body = self.articles.get(request.match_info["n"])
         if body is None:
             raise web.HTTPNotFound()

@@ -12,6 +12,8 @@ import pytest
 from monitor.collectors.fetch import Fetcher, FetchLimits
 from monitor.collectors.health import Outcome
 
+from .feedplay import Step, rss
+
 MONITOR = Path(__file__).resolve().parents[1] / "monitor"
 
 
@@ -104,3 +106,20 @@ def test_no_code_path_turns_tls_verification_off():
         if insecure.search(line)
     ]
     assert offenders == []
+
+
+async def test_requests_queued_for_a_busy_host_do_not_hold_back_other_hosts(clock, play):
+    """Requests waiting for their host's slot hold no global slot: another host's request goes at once."""
+    limits = FetchLimits(per_host=1, concurrency=2, host_min_interval=timedelta(0))
+    play.scripts["other"] = [Step(body=rss([]))]
+    other_host = play.url("/feed/other.xml").replace("127.0.0.1", "localhost")
+    async with Fetcher(clock, limits) as fetcher:
+        held = [asyncio.create_task(fetcher.get(play.url(f"/held/{n}"))) for n in range(3)]
+        await settle(lambda: play.in_flight == 1)
+        other = asyncio.create_task(fetcher.get(other_host))
+        await settle(other.done)
+        done = other.done()
+        play.release.set()
+        await asyncio.gather(*held, other)
+    assert done and other.result().outcome is Outcome.OK
+    assert play.max_in_flight == 1  # the busy host still had one request at a time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -12,7 +13,8 @@ from monitor.domain import SourceKind
 from monitor.storage.repo.items import load_evidence
 from monitor.storage.schema import items
 
-from .test_collectors_poll import add, config, poll_due, state
+from .feedplay import Step
+from .test_collectors_poll import STORY, add, config, poll_due, state
 
 NEXT = 'a:contains("下一页")'  # the link is found by its text, as on most government sites
 OPTIONS = {"item": "ul.news li", "date": "span", "next": NEXT, "max_pages": 3, "fetch_articles": False}
@@ -144,3 +146,45 @@ async def test_credentials_by_reference_reach_the_site_and_its_list_pages_and_ar
         for table in ("sources", "fetches", "evidence", "items", "source_events"):
             dump = repr(list(await conn.execute(text(f"SELECT * FROM {table}"))))
             assert "9f2c" not in dump and basic.split()[1] not in dump, table
+
+
+def list_page(count: int) -> bytes:
+    rows = "".join(f'<li><a href="/articles/{n}.html">明湖市第{n}号通知公告</a></li>' for n in range(count))
+    return f'<html><head><meta charset="gbk"></head><body><ul class="news">{rows}</ul></body></html>'.encode("gbk")
+
+
+async def test_a_site_that_rate_limits_article_pages_is_not_asked_again_in_the_same_poll(db, clock, play):
+    play.list_page = list_page(6)
+    play.article_refusal = Step(status=429, headers={"Retry-After": "3600"})
+    await add(db, clock, play.url("/list.html"), kind=SourceKind.HTML_LIST, options={"item": "ul.news li"})
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    article_hits = sum(n for path, n in play.hits.items() if path.startswith("/articles/"))
+    assert article_hits == 1  # one 429 is enough: the rest of the poll leaves the site alone
+    assert result.items_new == 6  # nothing is lost: every entry is stored, each saying why it has no text
+    rows = await stored(db)
+    assert all(any("article not fetched" in w and "429" in w for w in r.warnings) for r in rows.values())
+
+
+async def test_entries_beyond_the_article_limit_say_their_text_was_not_fetched(db, clock, play):
+    play.list_page = list_page(4)
+    play.articles = {str(n): f"<html><body><article><p>{STORY}</p></article></body></html>".encode() for n in range(4)}
+    await add(db, clock, play.url("/list.html"), kind=SourceKind.HTML_LIST, options={"item": "ul.news li"})
+    async with Collector(db, clock, replace(config(), max_articles=2), rng=random.Random(1)) as collector:
+        await collector.run_once()
+    rows = await stored(db)
+    fetched = {t for t, r in rows.items() if "3人受伤" in r.text}
+    assert fetched == {"明湖市第0号通知公告", "明湖市第1号通知公告"}
+    for title in ("明湖市第2号通知公告", "明湖市第3号通知公告"):
+        assert any("article not fetched" in w and "max_articles" in w for w in rows[title].warnings)
+
+
+async def test_a_site_whose_article_page_times_out_is_not_asked_again_in_the_same_poll(db, clock, play):
+    """Each article page of a hanging site would cost a full timeout: a poll could outlast its lease."""
+    rows = "".join(f'<li><a href="/slow?n={n}">明湖市第{n}号通知公告</a></li>' for n in range(4))
+    play.list_page = f'<html><body><ul class="news">{rows}</ul></body></html>'.encode("gbk")
+    await add(db, clock, play.url("/list.html"), kind=SourceKind.HTML_LIST, options={"item": "ul.news li"})
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    assert play.hits["/slow"] == 1 and result.items_new == 4
+    assert all(any("timed out" in w for w in r.warnings) for r in (await stored(db)).values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -358,3 +359,42 @@ async def test_tls_certificates_are_always_verified(db, clock, self_signed):
     assert result.errors == 1 and hits == []
     row = await state(db, sid)
     assert row.health == "degraded" and "TLS verification failed" in row.last_error
+
+
+async def test_relative_links_of_two_sites_are_two_items_with_absolute_urls(db, clock, play):
+    body = rss([{"title": "明湖市人民政府关于开展燃气安全检查的通告", "link": "/xwzx/1.html", "guid": "1"}])
+    play.scripts["rel"] = [Step(body=body)]
+    here = play.url("/feed/rel.xml")
+    there = here.replace("127.0.0.1", "localhost")
+    await add(db, clock, here)
+    await add(db, clock, there)
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    async with db.read() as conn:
+        urls = sorted(r.url for r in await conn.execute(select(items)))
+    assert result.items_new == 2
+    assert urls == sorted(u.replace("/feed/rel.xml", "/xwzx/1.html") for u in (here, there))
+
+
+async def test_parsing_a_huge_feed_leaves_the_event_loop_serving(sqlite_db, clock, play):
+    """The collector shares its event loop with the web: seconds of parsing must not freeze it."""
+    entry = "<item><title>明湖市第{n}号通知 & 公告</title><link>https://a.example/{n}</link><description>{text}</description></item>"
+    items_xml = "".join(entry.format(n=n, text=STORY * 8) for n in range(1500))  # the bare "&": feedparser's slow path
+    play.scripts["huge"] = [Step(body=f'<?xml version="1.0" encoding="utf-8"?><rss><channel>{items_xml}'.encode())]
+    await add(sqlite_db, clock, play.url("/feed/huge.xml"))
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    async with Collector(sqlite_db, clock, config(max_body_bytes=64 * 1024 * 1024), rng=random.Random(1)) as collector:
+        ticking = asyncio.create_task(ticker())
+        result = await collector.run_once()
+        ticking.cancel()
+    assert result.items_new == 1500
+    assert max(gaps) < 1.0, f"the event loop stalled for {max(gaps):.1f} s"

@@ -49,6 +49,15 @@ def test_unknown_labels_and_undecodable_bytes_are_warnings():
     assert any("U+FFFD" in w for w in decode(b"abc \x80\xff" * 3, "text/plain; charset=ascii").warnings)
 
 
+def test_a_guess_after_a_wrong_declaration_does_not_claim_nothing_was_declared():
+    body = ("<p>" + "明湖市政府发布台风警报，请市民注意防范。" * 10 + "</p>").encode("gbk")
+    declared_wrong = decode(body, "text/html; charset=utf-8")
+    assert declared_wrong.encoding == "gb18030"
+    assert not any("no charset declared" in w for w in declared_wrong.warnings)
+    assert any("no declared charset fits the bytes; guessed gb18030" in w for w in declared_wrong.warnings)
+    assert any("no charset declared; guessed gb18030" in w for w in decode(body, "text/html").warnings)
+
+
 def test_mojibake_is_repaired_or_flagged_never_silent():
     original = "明湖市应急管理局发布预警"
     assert repair_mojibake(original.encode().decode("gb18030")) == (
@@ -123,6 +132,26 @@ def test_relative_links_fall_back_to_feedparser():
     body = b'<rss version="2.0"><channel><item><title>x</title><link>/a/1.html</link></item></channel></rss>'
     parsed = parse_feed(body)
     assert parsed.format == "feedparser:rss20" and parsed.entries[0].link == "/a/1.html"
+
+
+def test_relative_links_are_resolved_against_the_feed_url():
+    """A relative link kept as is would be unclickable, and its dedup key ("http:///a/1.html") would
+    collide with every other site's /a/1.html, so their items would be dropped as already known."""
+    rss_body = (
+        b'<rss version="2.0"><channel><item><title>x</title><link>/a/1.html</link></item>'
+        b"<item><title>y</title><link>2.html</link></item></channel></rss>"
+    )
+    links = [e.link for e in parse_feed(rss_body, url="https://news.example.gov.cn/feeds/rss.xml").entries]
+    assert links == ["https://news.example.gov.cn/a/1.html", "https://news.example.gov.cn/feeds/2.html"]
+    json_body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "/n/1.html"}]}'
+    (entry,) = parse_feed(json_body, url="https://j.example/feed.json").entries
+    assert entry.link == "https://j.example/n/1.html"
+
+
+def test_a_json_feed_with_a_byte_order_mark_is_read():
+    body = b'\xef\xbb\xbf{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "title": "BOM"}]}'
+    parsed = parse_feed(body)
+    assert parsed.format == "jsonfeed" and [e.title for e in parsed.entries] == ["BOM"]
 
 
 def test_json_feed():

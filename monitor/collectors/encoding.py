@@ -93,7 +93,7 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
         if label != candidates[0][0]:
             warnings.append(f"decoded as {codec} although {candidates[0][0]} was declared first")
         return _checked(text, codec, warnings)
-    return _checked(*_guess(body, warnings), warnings)
+    return _checked(*_guess(body, warnings, declared=bool(candidates)), warnings)
 
 
 def _candidates(from_header: str | None, from_doc: str | None, warnings: list[str]) -> list[tuple[str, str]]:
@@ -114,7 +114,7 @@ def _candidates(from_header: str | None, from_doc: str | None, warnings: list[st
     return found
 
 
-def _guess(body: bytes, warnings: list[str]) -> tuple[str, str]:
+def _guess(body: bytes, warnings: list[str], *, declared: bool = False) -> tuple[str, str]:
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -131,7 +131,8 @@ def _guess(body: bytes, warnings: list[str]) -> tuple[str, str]:
                 text = body.decode(candidate)
             except (UnicodeDecodeError, LookupError):
                 continue
-            warnings.append(f"no charset declared; guessed {candidate}")
+            why = "no declared charset fits the bytes" if declared else "no charset declared"
+            warnings.append(f"{why}; guessed {candidate}")
             return text, candidate
     warnings.append("bytes are not valid in any likely charset; undecodable bytes replaced with U+FFFD")
     return body.decode("utf-8", errors="replace"), "utf-8"

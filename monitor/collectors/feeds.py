@@ -9,6 +9,7 @@ plain text here and never rendered). JSON Feed is read with `json`.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import re
@@ -16,6 +17,7 @@ from calendar import timegm
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -60,8 +62,10 @@ def scrubbed(entry: ParsedEntry) -> ParsedEntry:
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None, fast: bool = True) -> ParsedFeed:
-    """Parse feed bytes. Malformed input yields warnings, never an exception."""
-    if body.lstrip()[:1] == b"{":
+    """Parse feed bytes. Malformed input yields warnings, never an exception.
+
+    Relative entry links are resolved against `url` (the address the feed was fetched from)."""
+    if body.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
         return parse_json_feed(body, url=url, content_type=content_type)
     decoded = decode(body, content_type)
     utf8 = _as_utf8_xml(decoded.text)
@@ -92,7 +96,7 @@ def _with_feedparser(body: bytes, encoding: str, warnings: list[str], url: str) 
         return ParsedFeed([], [*warnings, f"feed could not be parsed: {type(exc).__name__}: {exc}"], encoding)
     if parsed.get("bozo"):
         warnings.append(f"feed is not well-formed: {_short(parsed.get('bozo_exception'))}")
-    entries = [entry for entry in (_entry(e) for e in parsed.entries) if entry is not None]
+    entries = [entry for entry in (_entry(e, url) for e in parsed.entries) if entry is not None]
     version = parsed.get("version") or ""
     if not entries and not version:
         warnings.append(f"no feed found in {url or 'input'}")
@@ -104,9 +108,9 @@ def _short(exc: object) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def _entry(raw: Any) -> ParsedEntry | None:
+def _entry(raw: Any, base: str) -> ParsedEntry | None:
     title = html_to_text(raw.get("title", "") or "")
-    link = (raw.get("link") or "").strip()
+    link = _absolute((raw.get("link") or "").strip(), base)
     if not title and not link:
         return None
     body = ""
@@ -151,13 +155,13 @@ def parse_json_feed(body: bytes, *, url: str = "", content_type: str | None = No
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):
         return ParsedFeed([], [*warnings, "JSON Feed has no items list"], decoded.encoding, "jsonfeed")
-    entries = [e for e in (_json_entry(i) for i in raw_items if isinstance(i, dict)) if e is not None]
+    entries = [e for e in (_json_entry(i, url) for i in raw_items if isinstance(i, dict)) if e is not None]
     return ParsedFeed(entries, warnings, decoded.encoding, "jsonfeed")
 
 
-def _json_entry(raw: dict[str, Any]) -> ParsedEntry | None:
+def _json_entry(raw: dict[str, Any], base: str) -> ParsedEntry | None:
     title = html_to_text(_str(raw.get("title")))
-    link = _str(raw.get("url")) or _str(raw.get("external_url"))
+    link = _absolute(_str(raw.get("url")) or _str(raw.get("external_url")), base)
     text = _str(raw.get("content_text")) or html_to_text(_str(raw.get("content_html")) or _str(raw.get("summary")))
     if not title and not link:
         return None
@@ -174,6 +178,17 @@ def _json_entry(raw: dict[str, Any]) -> ParsedEntry | None:
         author=", ".join(names) or None,
         warnings=(f"unreadable date {date_text!r}",) if date_text and published is None else (),
     )
+
+
+def _absolute(link: str, base: str) -> str:
+    """A relative link made absolute against the feed's URL: kept relative, it would be unclickable
+    and its dedup key ("http:///a/1.html") would collide with every other site's /a/1.html."""
+    if not link or not base.lower().startswith(("http://", "https://")):  # `monitor parse` passes file names
+        return link
+    try:
+        return urljoin(base, link)
+    except ValueError:  # an unparseable link (e.g. a broken IPv6 literal) stays as the feed wrote it
+        return link
 
 
 def _str(value: object) -> str:

@@ -64,17 +64,23 @@ class FetchResult:
 
 
 class HostGate:
-    """Per-host concurrency and minimum spacing between request starts."""
+    """Per-host concurrency and minimum spacing between request starts, inside a global bound.
 
-    def __init__(self, clock: Clock, limits: FetchLimits) -> None:
+    The host's slot is taken BEFORE a global one: a request queued behind its busy host holds no
+    global slot, so one slow host with many sources cannot stall every other host. The spacing
+    is kept after the global slot is taken, so a wait for it cannot bunch two starts together.
+    """
+
+    def __init__(self, clock: Clock, limits: FetchLimits, global_bound: asyncio.Semaphore | None = None) -> None:
         self._clock, self._limits = clock, limits
+        self._global = global_bound or asyncio.Semaphore(limits.concurrency)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, datetime] = {}
 
     @contextlib.asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self._limits.per_host))
-        async with semaphore:
+        async with semaphore, self._global:
             while True:  # re-check after waking: another request may have taken the slot
                 ready_at = self._next_start.get(host)
                 now = self._clock.now()
@@ -92,7 +98,7 @@ class Fetcher:
         self.clock = clock
         self.limits = limits or FetchLimits()
         self._global = asyncio.Semaphore(self.limits.concurrency)
-        self._hosts = HostGate(clock, self.limits)
+        self._hosts = HostGate(clock, self.limits, self._global)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -126,7 +132,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         host = (urlsplit(url).hostname or "").lower()
-        async with self._global, self._hosts.slot(host):
+        async with self._hosts.slot(host):
             started = self.clock.now()
             try:
                 return await self._request(url, headers, started)

@@ -8,10 +8,12 @@ evidence, items, each source's new state, fetch log rows and, when health change
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -21,10 +23,10 @@ from monitor.collectors.cluster import ClusterResult, cluster_pending, policy_fr
 from monitor.collectors.dedup import DedupConfig, NearDupIndex
 from monitor.collectors.fetch import Fetcher, FetchLimits, FetchResult
 from monitor.collectors.health import HealthPolicy, Outcome
-from monitor.collectors.pipeline import SourceInfo, entry_row, prepare
+from monitor.collectors.pipeline import Prepared, SourceInfo, entry_row, prepare
 from monitor.collectors.recording import PollSummary, PollWork, record_polls_batch
 from monitor.collectors.sources import SourceError, auth_header
-from monitor.collectors.sourcing import parse_poll
+from monitor.collectors.sourcing import ParsedPoll, parse_poll
 from monitor.config import Settings
 from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
@@ -96,6 +98,9 @@ class Collector:
         self.owner = owner or f"{socket.gethostname()}:{id(self):x}"
         self.fetcher = Fetcher(clock, self.config.limits)
         self.index = NearDupIndex(self.config.dedup)
+        # Parsing and signing run here, one at a time (as they did on the loop, so no parser is
+        # shared between threads): a 10 MiB feed takes seconds of CPU the web must not wait for.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collector-parse")
         self._store_lock = asyncio.Lock()
         self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
         self._env = env or {}  # where credentials references are resolved (os.environ in production)
@@ -110,6 +115,11 @@ class Collector:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.fetcher.__aexit__(*exc)
+        await asyncio.to_thread(self._cpu.shutdown)
+
+    async def _off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`fn(*args, **kwargs)` on the collector's parsing thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._cpu, functools.partial(fn, *args, **kwargs))
 
     async def rebuild_index(self) -> int:
         """Reload recent originals' signatures from the database (after a restart)."""
@@ -186,15 +196,15 @@ class Collector:
             )
         parsed = None
         if result.outcome is Outcome.OK:
-            parsed = await parse_poll(self.fetcher, source, result, self.config.max_articles, self._known, auth)
+            parsed = await parse_poll(
+                self.fetcher, source, result, self.config.max_articles, self._known, auth, self._off_loop
+            )
         outcome = result.outcome
         if parsed is not None and parsed.unusable:
             outcome = Outcome.UNPARSEABLE
         prepared = None
-        if parsed is not None:  # CPU work (normalising, signing) happens before the write
-            info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
-            rows = [entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries]
-            prepared = prepare(rows, self.index)
+        if parsed is not None:  # CPU work (normalising, signing) happens before the write, off the loop
+            prepared = await self._off_loop(_prepared, parsed, source, result, self.index)
         return await self._write(PollWork(source, result, outcome, parsed, prepared))
 
     async def _write(self, work: PollWork) -> PollSummary:
@@ -237,6 +247,13 @@ class Collector:
     async def _known(self, keys: list[str]) -> set[str]:
         async with self.db.read() as conn:
             return set(await existing_keys(conn, keys))
+
+
+def _prepared(parsed: ParsedPoll, source: Any, result: FetchResult, index: NearDupIndex) -> Prepared:
+    """Item rows of a parsed poll, normalised and signed (CPU only: runs on the parsing thread)."""
+    info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
+    rows = [entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries]
+    return prepare(rows, index)
 
 
 def _unstorable(work: PollWork, exc: Exception) -> PollWork:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from monitor.collectors.feeds import ParsedEntry, ParsedFeed, parse_feed
 from monitor.collectors.fetch import Fetcher, FetchResult
 from monitor.collectors.health import Outcome
-from monitor.collectors.html import extract_article, max_pages, parse_list_page
+from monitor.collectors.html import Article, extract_article, max_pages, parse_list_page
 from monitor.collectors.urls import canonical_url, dedup_key
 from monitor.domain import SourceKind
 from monitor.storage.repo.items import Evidence
@@ -26,6 +26,13 @@ from monitor.storage.repo.items import Evidence
 log = logging.getLogger(__name__)
 
 KnownKeys = Callable[[list[str]], Awaitable[set[str]]]
+# Runs a CPU-bound call (parsing, article extraction) and awaits its result; the poller runs it on
+# a worker thread so a huge body does not freeze the event loop the web shares.
+CpuRunner = Callable[..., Awaitable[Any]]
+
+
+async def run_inline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
 
 
 @dataclass(slots=True)
@@ -59,42 +66,64 @@ async def parse_poll(
     max_articles: int,
     known: KnownKeys,
     auth: Mapping[str, str] | None = None,
+    cpu: CpuRunner = run_inline,
 ) -> ParsedPoll:
     """Entries of a fetched source; `auth` (the source's credentials header) also goes to its older
-    list pages, which are on the same host, never to article pages elsewhere."""
-    parsed = parse_body(source, result)
+    list pages, which are on the same host, never to article pages elsewhere. Parsing goes through `cpu`."""
+    parsed = await cpu(parse_body, source, result)
     poll = ParsedPoll(list(parsed.entries), list(parsed.warnings), parsed.encoding, result.sha256)
     poll.unusable = not parsed.entries and parsed.format is None
     options = dict(source.options or {})
     if source.kind == SourceKind.HTML_LIST and parsed.next_url:
         first_poll = getattr(source, "last_success_at", None) is None
-        await _follow_pages(fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth)
+        await _follow_pages(fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth, cpu=cpu)
     wants_articles = options.get("fetch_articles", source.kind == SourceKind.HTML_LIST)
     if wants_articles and max_articles > 0 and poll.entries:
-        await _fetch_articles(fetcher, poll, max_articles, known)
+        await _fetch_articles(fetcher, poll, max_articles, known, cpu)
     return poll
 
 
-async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known: KnownKeys) -> None:
+async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known: KnownKeys, cpu: CpuRunner) -> None:
+    """Full text of the new entries, at most `limit` pages. A host that answers 429/503 or times out
+    is not asked again in this poll (a hanging site would otherwise cost a timeout per entry).
+    An entry left without its article says why (it is stored all the same)."""
     keys = {id(e): dedup_key(canonical_url(e.link), e.guid, "") for e in poll.entries if e.link}
     seen = await known(list(keys.values()))
-    todo = [e for e in poll.entries if e.link and keys[id(e)] not in seen][:limit]
-    for entry in todo:
-        page = await fetcher.get(entry.link)
-        if page.outcome is not Outcome.OK:
-            _replace(poll, entry, replace(entry, warnings=(*entry.warnings, f"article not fetched: {page.error}")))
+    todo = [e for e in poll.entries if e.link and keys[id(e)] not in seen]
+    refused: dict[str | None, str] = {}  # host -> why no more of its article pages are fetched now
+    for entry in todo[limit:]:
+        _warn(poll, entry, f"article not fetched: more than {limit} new articles in one poll (max_articles)")
+    for entry in todo[:limit]:
+        host = urlsplit(entry.link).hostname
+        if host in refused:
+            _warn(poll, entry, refused[host])
             continue
-        article = extract_article(page.body, url=page.final_url or entry.link, content_type=page.content_type)
-        updated = replace(
-            entry,
-            title=entry.title or article.title,
-            text=article.text or entry.text,
-            published=entry.published or article.published,
-            warnings=(*entry.warnings, *article.warnings),
-        )
-        _replace(poll, entry, updated)
-        poll.entry_sha[id(updated)] = page.sha256
-        poll.more_evidence.append(_evidence(page, page.final_url or entry.link, None))
+        page = await fetcher.get(entry.link)
+        if page.outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT):  # asking again would cost another timeout
+            refused[host] = f"article not fetched: {host} failed earlier in this poll ({page.error})"
+        if page.outcome is not Outcome.OK:
+            _warn(poll, entry, f"article not fetched: {page.error}")
+            continue
+        url = page.final_url or entry.link
+        article = await cpu(extract_article, page.body, url=url, content_type=page.content_type)
+        _add_article(poll, entry, page, article)
+
+
+def _add_article(poll: ParsedPoll, entry: ParsedEntry, page: FetchResult, article: Article) -> None:
+    updated = replace(
+        entry,
+        title=entry.title or article.title,
+        text=article.text or entry.text,
+        published=entry.published or article.published,
+        warnings=(*entry.warnings, *article.warnings),
+    )
+    _replace(poll, entry, updated)
+    poll.entry_sha[id(updated)] = page.sha256
+    poll.more_evidence.append(_evidence(page, page.final_url or entry.link, None))
+
+
+def _warn(poll: ParsedPoll, entry: ParsedEntry, warning: str) -> None:
+    _replace(poll, entry, replace(entry, warnings=(*entry.warnings, warning)))
 
 
 def _evidence(page: FetchResult, url: str, encoding: str | None) -> Evidence:
@@ -113,6 +142,7 @@ async def _follow_pages(
     *,
     first_poll: bool,
     auth: Mapping[str, str] | None,
+    cpu: CpuRunner,
 ) -> None:
     """Read older list pages while every entry of the last one read is new (see the module doc)."""
     read = {first.url, first.final_url or first.url}
@@ -134,8 +164,13 @@ async def _follow_pages(
             _note(poll, page_entries, f"older list page {next_url} not read ({fetched.error or fetched.outcome})")
             return
         url = fetched.final_url or next_url
-        page = parse_list_page(
-            fetched.body, url=url, options=options, content_type=fetched.content_type, now=fetched.finished_at
+        page = await cpu(
+            parse_list_page,
+            fetched.body,
+            url=url,
+            options=options,
+            content_type=fetched.content_type,
+            now=fetched.finished_at,
         )
         pages += 1
         poll.more_evidence.append(_evidence(fetched, url, page.encoding))
