@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.domain import EventKind
 from monitor.domain import commands as c
+from monitor.storage.repo.incidents import list_events
 
 from .conftest import PASSWORD, add_incident, confirmed_incident, run_command
 
@@ -238,3 +240,27 @@ async def test_admin_adds_a_person_in_the_browser_after_a_named_error(web_env, b
     assert "sun_li" in web_env.services.org.people
     await shot(page, "10-org-person-saved")
     assert [p for p in problems if "status of 400" not in p] == []
+
+
+async def test_a_second_click_while_the_form_is_on_its_way_records_the_action_once(web_env, browser_page):
+    page, problems = browser_page
+    incident = await add_incident(web_env.db, web_env.clock.now())
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, f"/incidents/{incident}")
+    await page.click("#action-notes summary")
+    await page.fill('#action-notes textarea[name="text"]', "已电话通知应急局")
+    # Three clicks 40 ms apart, as an impatient double click or a click during a slow upload does.
+    await page.locator('#action-notes button[type="submit"]').evaluate(
+        "b => { b.click(); setTimeout(() => b.click(), 40); setTimeout(() => b.click(), 80); }"
+    )
+    await page.wait_for_selector("#flash")
+    await page.wait_for_load_state("networkidle")
+    async with web_env.db.read() as conn:
+        notes = [e for e in await list_events(conn, incident) if e.kind == EventKind.NOTE_ADDED]
+    assert [e.payload["text"] for e in notes] == ["已电话通知应急局"]
+
+    # Back in the browser history the form is usable again.
+    await page.go_back()
+    await page.wait_for_url(f"**/incidents/{incident}")
+    assert await page.locator("#action-notes form[data-submitting]").count() == 0
+    assert problems == [], problems
