@@ -16,7 +16,7 @@ from monitor.domain import EventKind
 from monitor.domain import commands as c
 from monitor.storage.repo.incidents import list_events
 
-from .conftest import PASSWORD, add_incident, confirmed_incident, run_command
+from .conftest import PASSWORD, add_incident, add_item_with_evidence, confirmed_incident, run_command
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
@@ -263,4 +263,26 @@ async def test_a_second_click_while_the_form_is_on_its_way_records_the_action_on
     await page.go_back()
     await page.wait_for_url(f"**/incidents/{incident}")
     assert await page.locator("#action-notes form[data-submitting]").count() == 0
+    assert problems == [], problems
+
+
+async def test_on_a_phone_wide_tables_scroll_in_their_box_and_the_page_does_not(web_env, browser_page):
+    page, problems = browser_page
+    await page.set_viewport_size({"width": 390, "height": 800})
+    incident = await confirmed_incident(web_env, title="东港化工园区一企业爆炸致10人死亡 周边约1200名群众已疏散")
+    await add_item_with_evidence(web_env.db, web_env.clock.now(), incident, body=b"<rss/>")
+    note = "通报链接 https://fabu.minghu.gov.example/tongbao/2026/09/24/d001-dongang-chemical-park-explosion.html"
+    await run_command(web_env, c.AddNote, incident, "duty", text=note)
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/queue", username="admin")
+    for path in ("/queue", f"/incidents/{incident}", "/leader", "/org", "/sources"):
+        await page.goto(base + path)
+        widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], (path, widths)
+        for link in await page.locator(".topbar nav a").all():  # 事件队列, not 事件队 / 列
+            assert (await link.bounding_box())["height"] < 30, (path, await link.inner_text())
+    await page.goto(base + "/queue")
+    title = await page.locator(f'tr[data-id="{incident}"] td').nth(1).bounding_box()
+    assert title["width"] >= 180  # a readable title, not three characters a line
+    await shot(page, "12-queue-on-a-phone")
     assert problems == [], problems
