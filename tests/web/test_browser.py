@@ -286,3 +286,51 @@ async def test_on_a_phone_wide_tables_scroll_in_their_box_and_the_page_does_not(
     assert title["width"] >= 180  # a readable title, not three characters a line
     await shot(page, "12-queue-on-a-phone")
     assert problems == [], problems
+
+
+CONTRAST_JS = """els => els.map(el => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = c => { const [r, g, b] = c.map(channel); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  let bg = el, back = "rgba(0, 0, 0, 0)";
+  while (bg && (back = getComputedStyle(bg).backgroundColor) === "rgba(0, 0, 0, 0)") { bg = bg.parentElement; }
+  const fore = lum(rgb(getComputedStyle(el).color)), behind = lum(rgb(bg ? back : "rgb(255, 255, 255)"));
+  const [a, b] = [fore, behind].sort((x, y) => y - x);
+  return [el.textContent.trim(), Math.round((a + 0.05) / (b + 0.05) * 100) / 100];
+})"""
+
+
+async def test_level_badges_and_countdowns_are_readable_against_their_background(web_env, browser_page):
+    """WCAG AA asks 4.5:1 for text this size: the 橙 badge and the 剩余 … countdown of a deadline
+    within the hour were orange on white / white on orange (3.2:1)."""
+    from monitor.domain import OpinionLevel
+
+    page, problems = browser_page
+    now = web_env.clock.now()
+    for level, due in zip(OpinionLevel, (-20, 30, 90, 600), strict=True):  # overdue, soon, ok, ok
+        await add_incident(
+            web_env.db, now, title=f"级别{level.value}", opinion_level=level, due_in=timedelta(minutes=due)
+        )
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base)
+    ratios = await page.locator("table.queue .badge, table.queue .countdown, .counts .badge").evaluate_all(CONTRAST_JS)
+    assert {text[:2] for text, _ in ratios} >= {"红", "橙", "黄", "蓝", "已超", "剩余"}
+    assert [(text, ratio) for text, ratio in ratios if ratio < 4.5] == []
+    assert problems == [], problems
+
+
+UNNAMED_CONTROLS_JS = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !(e.labels && e.labels.length && e.labels[0].textContent.trim()) && !e.getAttribute('aria-label')
+               && !e.getAttribute('title') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.outerHTML.slice(0, 100))"""
+
+
+async def test_every_form_control_has_a_name_a_screen_reader_can_read(web_env, browser_page):
+    page, problems = browser_page
+    incident = await confirmed_incident(web_env)
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/queue", username="admin")
+    for path in ("/queue", f"/incidents/{incident}", "/leader", "/org/people/new", "/org/users/new", "/sources/new"):
+        await page.goto(base + path)
+        assert await page.evaluate(UNNAMED_CONTROLS_JS) == [], path
+    assert problems == [], problems
