@@ -37,7 +37,8 @@ from monitor.web.middleware import auth_middleware, error_middleware, security_h
 from monitor.web.ops import add_ops_routes
 from monitor.web.rendering import STATIC, setup_templates
 from monitor.web.services import WebServices
-from monitor.web.timeline import event_document, event_summary, met_by_text
+from monitor.web.timeline import actor_name, event_document, event_summary, met_by_text
+from monitor.web.why import why_lines
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def create_web_app(services: WebServices, *, hasher: PasswordHasher | None = Non
     env.filters["event_summary"] = lambda event: event_summary(event, services.org)
     env.filters["event_document"] = event_document
     env.filters["met_by"] = met_by_text
+    env.filters["actor"] = lambda actor: actor_name(actor, services.org)
+    env.globals["why_lines"] = why_lines
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_clients)
     app[LIVE] = LiveHub(services)

@@ -34,6 +34,16 @@ ERROR_TEXT = {
     500: "服务器内部错误，已记录，请稍后重试",
     501: "该功能尚未开放",
 }
+# Reasons that need their own words: a stale page is not a missing permission, and a form sent
+# after the session ended must say how to keep what was typed.
+CSRF_REASON = "CSRF token missing or invalid"
+EXPIRED_REASON = "Session expired"
+REASON_TEXT = {
+    (403, CSRF_REASON): "页面已过期（安全校验未通过），本次提交未执行。请刷新页面后重新提交；"
+    "刷新前可点浏览器的“后退”复制已填写的内容。",
+    (401, EXPIRED_REASON): "登录已过期，本次提交未执行。请重新登录后回到原页面再提交；"
+    "登录前可点浏览器的“后退”复制已填写的内容。",
+}
 
 
 def is_api(request: web.Request) -> bool:
@@ -59,7 +69,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _error_response(request: web.Request, status: int, reason: str, carry: Mapping[str, str]) -> web.Response:
-    message = ERROR_TEXT.get(status, reason)
+    message = REASON_TEXT.get((status, reason)) or ERROR_TEXT.get(status, reason)
     if is_api(request):
         response = json_error(status, message)
     else:
@@ -110,8 +120,10 @@ def _unauthenticated(request: web.Request) -> web.StreamResponse:
         response = json_error(401, "需要 API 令牌：请在请求头中提供 Authorization: Bearer <令牌>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="monitor"'
         return response
-    if request.path == "/events" or request.method != "GET":
+    if request.path == "/events":
         raise web.HTTPUnauthorized()
+    if request.method != "GET":
+        raise web.HTTPUnauthorized(reason=EXPIRED_REASON)
     raise web.HTTPSeeOther("/login?next=" + quote(request.path_qs, safe="/?=&"))
 
 
@@ -128,7 +140,7 @@ async def _check_csrf(request: web.Request, user: CurrentUser) -> None:
                 text=json.dumps({"message": "CSRF 校验失败：请求头缺少有效的 X-CSRF-Token", "field": CSRF_HEADER}),
                 content_type="application/json",
             )
-        raise web.HTTPForbidden(reason="CSRF token missing or invalid")
+        raise web.HTTPForbidden(reason=CSRF_REASON)
 
 
 CSP = (

@@ -45,6 +45,12 @@ PAYLOAD_LABELS = {
     "person": "人员",
     "error": "错误",
     "jurisdiction": "适用范围",
+    "into": "并入事件",
+    "items": "稿件",
+    "item_id": "稿件编号",
+    "media_tier": "媒体层级",
+    "source": "来源",
+    "imported_at": "导入时间",
 }
 _VALUE_KINDS = {
     "kind": "response_kind",
@@ -52,6 +58,7 @@ _VALUE_KINDS = {
     "event_level": "event_level",
     "opinion_level": "opinion_level",
     "event_type": "event_type",
+    "media_tier": "media_tier",
 }
 _CHANNELS = {"phone": "电话", "written": "书面"}
 _HIDDEN = {"from", "to", "path", "via", "outbox_id", "instance", "status", "limit", "key", "digest", "files", "steps"}
@@ -62,7 +69,10 @@ _OBLIGATION_EVENTS = {
     EventKind.OBLIGATION_CANCELLED,
     EventKind.OBLIGATION_RESCHEDULED,
 }
-_TIMES = {"until", "published_at", "reported_at", "t0", "due_at"}
+_TIMES = {"until", "published_at", "reported_at", "t0", "due_at", "imported_at"}
+# Accounts that are processes, not people (person ids read as the person's name).
+ACTOR_LABELS = {"system": "系统", "notifier": "通知服务", "ledger-import": "台账导入", "scenario": "演练脚本"}
+_ACTOR_KEYS = {"approved_by", "requested_by"}
 
 
 def event_summary(event: IncidentEvent, org: OrgDirectory | None = None) -> str:
@@ -73,12 +83,56 @@ def event_summary(event: IncidentEvent, org: OrgDirectory | None = None) -> str:
         return special(payload, org)
     if event.kind in _OBLIGATION_EVENTS:
         return _obligation(payload)
+    return "；".join(_parts(payload, org))
+
+
+def _parts(payload: dict[str, Any], org: OrgDirectory | None) -> list[str]:
     parts = [
-        f"{PAYLOAD_LABELS.get(k, k)}：{_value(k, v)}"
+        f"{PAYLOAD_LABELS.get(k, k)}：{_value(k, v, org)}"
         for k, v in payload.items()
-        if k not in _HIDDEN and v not in (None, "", [], {})
+        if k not in _HIDDEN and k != "date_only" and v not in (None, "", [], {})
     ]
+    if payload.get("date_only") is True:  # a ledger row that gave a day but no time
+        parts.append("台账只记录了日期，时间按规则推定")
+    return parts
+
+
+def _item_attached(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 标题：…；链接：…；媒体层级：市级；归并依据：与本事件相似度 0.61（阈值 0.25）."""
+    reason = payload.get("reason")
+    parts = _parts({k: v for k, v in payload.items() if k not in ("reason", "rule", "from")}, org)
+    basis = _attach_basis(payload if payload.get("rule") else reason if isinstance(reason, dict) else {})
+    if basis:
+        parts.append(f"归并依据：{basis}")
+    elif reason and not isinstance(reason, dict):
+        parts.append(f"原因：{reason}")
+    if payload.get("rule") and isinstance(reason, str) and reason:
+        parts.append(f"原因：{reason}")
     return "；".join(parts)
+
+
+def _attach_basis(reason: dict[str, Any]) -> str:
+    rule = reason.get("rule")
+    if rule == "similar":
+        return f"与本事件相似度 {reason.get('similarity')}（阈值 {reason.get('threshold')}）"
+    if rule == "new":
+        return f"未与 {reason.get('compared', 0)} 个在办事件相似（阈值 {reason.get('threshold')}），新建事件"
+    if rule == "repost":
+        return f"转载稿件 #{reason.get('original')}"
+    if rule == "merge":
+        return f"由事件 #{reason.get('from')} 合并而来"
+    if rule == "split":
+        return f"自事件 #{reason.get('from')} 拆分而来"
+    return "；".join(f"{k}：{v}" for k, v in reason.items()) if reason else ""
+
+
+def actor_name(actor: str | None, org: OrgDirectory | None = None) -> str:
+    """Who did it, in words: processes by what they are, person ids by name, accounts by username."""
+    text = str(actor or "")
+    if text in ACTOR_LABELS:
+        return ACTOR_LABELS[text]
+    person = org.people.get(text) if org else None
+    return person.name if person else text
 
 
 def _note(payload: dict[str, Any], org: OrgDirectory | None) -> str:
@@ -145,6 +199,7 @@ _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] 
     EventKind.REASSIGNED: _reassigned,
     EventKind.ESCALATED: _escalated,
     EventKind.PLAYBOOK_SNAPSHOT: _snapshot,
+    EventKind.ITEM_ATTACHED: _item_attached,
 }
 
 
@@ -160,7 +215,11 @@ def _unit(org: OrgDirectory | None, unit_id: Any) -> str:
     return unit.name if unit else str(unit_id or "—")
 
 
-def _value(key: str, value: Any) -> str:
+def _value(key: str, value: Any, org: OrgDirectory | None = None) -> str:
+    if key in _ACTOR_KEYS:
+        return actor_name(str(value), org)
+    if key == "source" and str(value).startswith("import:"):
+        return f"台账导入（{str(value).removeprefix('import:')}）"
     if key in _VALUE_KINDS:
         return label(value, _VALUE_KINDS[key])
     if key in _TIMES:
@@ -172,11 +231,16 @@ def _value(key: str, value: Any) -> str:
     return str(value)
 
 
+_TRIAGE_TOKENS = {"confirm": "确认为政务舆情", "dismiss": "排除（非政务舆情）"}
+
+
 def met_by_text(met_by: str | None) -> str:
     """What met an obligation ("authoritative_release https://…") in words."""
     token, _, evidence = (met_by or "").partition(" ")
     if token in ResponseKind.__members__.values():
         token = ResponseKind(token).label
+    elif token in _TRIAGE_TOKENS:
+        token = _TRIAGE_TOKENS[token]
     elif token.startswith("report_"):
         token = {"report_first_phone": "首报（电话）", "report_first_written": "首报（书面）"}.get(
             token, label(token.removeprefix("report_"), "report_kind")

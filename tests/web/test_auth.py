@@ -169,3 +169,27 @@ async def test_csrf_token_is_per_session(web_env):
     b = await web_env.login(UserRole.DUTY_OFFICER)
     assert await csrf_of(a) != await csrf_of(b)
     assert ACCOUNTS[UserRole.DUTY_OFFICER].username == "duty"
+
+
+async def test_a_form_from_a_stale_page_says_so_instead_of_denying_permission(web_env):
+    """A page opened before signing in again carries the old session's CSRF token: the duty officer
+    is told the page is stale and how to keep what they typed, not that they lack permission."""
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    stale_token = await csrf_of(client)
+    assert (await post_form(client, "/logout")).status == 303  # signed out and in again in another tab
+    assert (await login(client, "duty", PASSWORD)).status == 303
+    resp = await client.post("/queue/views", data={"name": "红色", "_csrf": stale_token}, allow_redirects=False)
+    text = await resp.text()
+    assert resp.status == 403
+    assert "页面已过期" in text and "刷新" in text and "后退" in text
+    assert "没有权限" not in text
+
+
+async def test_a_form_sent_after_the_session_ended_says_to_sign_in_again(web_env):
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    token = await csrf_of(client)
+    web_env.clock.advance(timedelta(minutes=web_env.services.settings.session_idle_min + 1))
+    resp = await client.post("/queue/views", data={"name": "红色", "_csrf": token}, allow_redirects=False)
+    text = await resp.text()
+    assert resp.status == 401
+    assert "登录已过期" in text and "后退" in text and 'href="/login"' in text

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.domain import EventKind
 from monitor.domain import commands as c
+from monitor.storage.repo.incidents import list_events
 
-from .conftest import PASSWORD, add_incident, confirmed_incident, run_command
+from .conftest import PASSWORD, add_incident, add_item_with_evidence, confirmed_incident, run_command
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
@@ -238,3 +240,97 @@ async def test_admin_adds_a_person_in_the_browser_after_a_named_error(web_env, b
     assert "sun_li" in web_env.services.org.people
     await shot(page, "10-org-person-saved")
     assert [p for p in problems if "status of 400" not in p] == []
+
+
+async def test_a_second_click_while_the_form_is_on_its_way_records_the_action_once(web_env, browser_page):
+    page, problems = browser_page
+    incident = await add_incident(web_env.db, web_env.clock.now())
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, f"/incidents/{incident}")
+    await page.click("#action-notes summary")
+    await page.fill('#action-notes textarea[name="text"]', "已电话通知应急局")
+    # Three clicks 40 ms apart, as an impatient double click or a click during a slow upload does.
+    await page.locator('#action-notes button[type="submit"]').evaluate(
+        "b => { b.click(); setTimeout(() => b.click(), 40); setTimeout(() => b.click(), 80); }"
+    )
+    await page.wait_for_selector("#flash")
+    await page.wait_for_load_state("networkidle")
+    async with web_env.db.read() as conn:
+        notes = [e for e in await list_events(conn, incident) if e.kind == EventKind.NOTE_ADDED]
+    assert [e.payload["text"] for e in notes] == ["已电话通知应急局"]
+
+    # Back in the browser history the form is usable again.
+    await page.go_back()
+    await page.wait_for_url(f"**/incidents/{incident}")
+    assert await page.locator("#action-notes form[data-submitting]").count() == 0
+    assert problems == [], problems
+
+
+async def test_on_a_phone_wide_tables_scroll_in_their_box_and_the_page_does_not(web_env, browser_page):
+    page, problems = browser_page
+    await page.set_viewport_size({"width": 390, "height": 800})
+    incident = await confirmed_incident(web_env, title="东港化工园区一企业爆炸致10人死亡 周边约1200名群众已疏散")
+    await add_item_with_evidence(web_env.db, web_env.clock.now(), incident, body=b"<rss/>")
+    note = "通报链接 https://fabu.minghu.gov.example/tongbao/2026/09/24/d001-dongang-chemical-park-explosion.html"
+    await run_command(web_env, c.AddNote, incident, "duty", text=note)
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/queue", username="admin")
+    for path in ("/queue", f"/incidents/{incident}", "/leader", "/org", "/sources"):
+        await page.goto(base + path)
+        widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], (path, widths)
+        for link in await page.locator(".topbar nav a").all():  # 事件队列, not 事件队 / 列
+            assert (await link.bounding_box())["height"] < 30, (path, await link.inner_text())
+    await page.goto(base + "/queue")
+    title = await page.locator(f'tr[data-id="{incident}"] td').nth(1).bounding_box()
+    assert title["width"] >= 180  # a readable title, not three characters a line
+    await shot(page, "12-queue-on-a-phone")
+    assert problems == [], problems
+
+
+CONTRAST_JS = """els => els.map(el => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = c => { const [r, g, b] = c.map(channel); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  let bg = el, back = "rgba(0, 0, 0, 0)";
+  while (bg && (back = getComputedStyle(bg).backgroundColor) === "rgba(0, 0, 0, 0)") { bg = bg.parentElement; }
+  const fore = lum(rgb(getComputedStyle(el).color)), behind = lum(rgb(bg ? back : "rgb(255, 255, 255)"));
+  const [a, b] = [fore, behind].sort((x, y) => y - x);
+  return [el.textContent.trim(), Math.round((a + 0.05) / (b + 0.05) * 100) / 100];
+})"""
+
+
+async def test_level_badges_and_countdowns_are_readable_against_their_background(web_env, browser_page):
+    """WCAG AA asks 4.5:1 for text this size: the 橙 badge and the 剩余 … countdown of a deadline
+    within the hour were orange on white / white on orange (3.2:1)."""
+    from monitor.domain import OpinionLevel
+
+    page, problems = browser_page
+    now = web_env.clock.now()
+    for level, due in zip(OpinionLevel, (-20, 30, 90, 600), strict=True):  # overdue, soon, ok, ok
+        await add_incident(
+            web_env.db, now, title=f"级别{level.value}", opinion_level=level, due_in=timedelta(minutes=due)
+        )
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base)
+    ratios = await page.locator("table.queue .badge, table.queue .countdown, .counts .badge").evaluate_all(CONTRAST_JS)
+    assert {text[:2] for text, _ in ratios} >= {"红", "橙", "黄", "蓝", "已超", "剩余"}
+    assert [(text, ratio) for text, ratio in ratios if ratio < 4.5] == []
+    assert problems == [], problems
+
+
+UNNAMED_CONTROLS_JS = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !(e.labels && e.labels.length && e.labels[0].textContent.trim()) && !e.getAttribute('aria-label')
+               && !e.getAttribute('title') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.outerHTML.slice(0, 100))"""
+
+
+async def test_every_form_control_has_a_name_a_screen_reader_can_read(web_env, browser_page):
+    page, problems = browser_page
+    incident = await confirmed_incident(web_env)
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await _login(page, base, "/queue", username="admin")
+    for path in ("/queue", f"/incidents/{incident}", "/leader", "/org/people/new", "/org/users/new", "/sources/new"):
+        await page.goto(base + path)
+        assert await page.evaluate(UNNAMED_CONTROLS_JS) == [], path
+    assert problems == [], problems

@@ -12,7 +12,7 @@ from monitor.notifications.service import build_channels, create_notifier
 from monitor.storage.repo.incidents import list_events
 from monitor.storage.schema import incident_events
 
-from .conftest import add_incident, add_item_with_evidence, confirmed_incident, post_form
+from .conftest import ORG, add_incident, add_item_with_evidence, confirmed_incident, post_form
 
 WHY = {"why": ["命中关键词：爆炸、化工园区", "死亡 3 人 → 较大（III）"], "event_level": "III"}
 
@@ -169,3 +169,75 @@ def test_a_failed_notification_reads_with_its_channel_address_and_error():
     text = event_summary(event)
     assert text.startswith("升级提醒 → 赵磊（电子邮件 zhaolei@emergency.minghu.gov.example）")
     assert text.endswith("；错误：SMTP 550 mailbox unavailable")
+
+
+# The classifier's reasons as `monitor classify` stores them (copied from a demo item).
+REAL_WHY = {
+    "relevance": {"score": 0.9991, "by": "model", "top_terms": ["«爆炸»", "爆炸", "«发生»", "«事故»"]},
+    "event_type": {"label": "生产安全", "by": "model", "score": 0.8213, "top_terms": ["«爆炸»", "发生爆炸"]},
+    "incident": {"value": True, "score": 1.0, "because": "模型判定为突发事件（1.00）"},
+    "facts": [
+        {"value": 10, "text": "10人死亡", "kind": "total", "qualifier": "exact", "field": "deaths"},
+        {
+            "value": 1200,
+            "text": "约1200名群众已疏散",
+            "kind": "evacuated",
+            "qualifier": "approx",
+            "field": "people_involved",
+        },
+    ],
+    "event_level": ["死亡10 ≥ 10 → II级", "依据：国务院令第493号 第三条"],
+    "opinion_level": ["突发事件II级 → 至少L1"],
+    "unit": ["事件类型 生产安全 → 应急管理局 牵头（谁主管谁负责）", "属地：东港镇"],
+}
+
+
+async def test_the_classifiers_reasons_read_in_chinese_never_as_raw_data(web_env):
+    env = web_env
+    now = env.clock.now()
+    incident = await add_incident(env.db, now)
+    await add_item_with_evidence(env.db, now, incident, body=b"<rss/>", classification={"why": REAL_WHY})
+    client = await env.login(UserRole.LEADER)
+    html = await (await client.get(f"/incidents/{incident}")).text()
+    for expected in (
+        "<b>相关性</b>：1.00，模型判定；关键词：爆炸、发生、事故",
+        "<b>类别</b>：生产安全（模型判定，0.82）；关键词：爆炸、发生爆炸",
+        "<b>突发事件</b>：是（模型判定为突发事件（1.00））",
+        "<b>提取的事实</b>：死亡 10「10人死亡」、涉及人数 约1200「约1200名群众已疏散」",
+        "<b>突发事件级别</b>：死亡10 ≥ 10 → II级；依据：国务院令第493号 第三条",
+        "<b>责任单位</b>：事件类型 生产安全 → 应急管理局 牵头（谁主管谁负责）；属地：东港镇",
+    ):
+        assert expected in html, expected
+    for raw in ("top_terms", "&#39;by&#39;", "{&#39;", "«", "relevance", "qualifier"):
+        assert raw not in html, raw
+
+
+def test_attached_items_ledger_imports_and_processes_read_in_chinese():
+    from datetime import UTC, datetime
+
+    from monitor.domain import EventKind, IncidentEvent
+    from monitor.web.timeline import actor_name, event_summary, met_by_text
+
+    at = datetime(2026, 9, 24, tzinfo=UTC)
+    attached = {"item_id": 59, "title": "化工厂爆炸", "url": "https://a.example/1", "media_tier": "self_media",
+                "event_level": "II", "opinion_level": "L1",
+                "reason": {"rule": "similar", "similarity": 0.531, "threshold": 0.25, "window_h": 72.0}}  # fmt: skip
+    text = event_summary(IncidentEvent(1, EventKind.ITEM_ATTACHED, at, "system", attached))
+    assert text == (
+        "稿件编号：59；标题：化工厂爆炸；链接：https://a.example/1；媒体层级：自媒体；突发事件级别：重大；"
+        "舆情级别：重大；归并依据：与本事件相似度 0.531（阈值 0.25）"
+    )
+    merged = {"rule": "merge", "from": 12, "items": 3, "reason": "同一事件"}
+    assert event_summary(IncidentEvent(1, EventKind.ITEM_ATTACHED, at, "duty", merged)) == (
+        "稿件：3；归并依据：由事件 #12 合并而来；原因：同一事件"
+    )
+    imported = {"opinion_level": "L3", "requires_response": True, "source": "import:demo-ledger:D008",
+                "date_only": False, "imported_at": "2026-11-23T03:58:33.100392+00:00"}  # fmt: skip
+    text = event_summary(IncidentEvent(1, EventKind.CONFIRMED, at, "ledger-import", imported))
+    assert text == "舆情级别：一般；需要回应：是；来源：台账导入（demo-ledger:D008）；导入时间：11-23 11:58"
+    dated = event_summary(IncidentEvent(1, EventKind.DETECTED, at, "ledger-import", {"date_only": True}))
+    assert dated == "台账只记录了日期，时间按规则推定"
+    assert [actor_name(a, ORG) for a in ("system", "notifier", "ledger-import", "zhu_min", "duty")] == [
+        "系统", "通知服务", "台账导入", "朱敏", "duty",
+    ]  # fmt: skip
+    assert met_by_text("confirm") == "确认为政务舆情" and met_by_text("dismiss") == "排除（非政务舆情）"

@@ -114,3 +114,10 @@ async def test_a_role_changed_on_the_org_page_changes_the_leaders_units_at_once(
             "role_0": "principal", "unit_0": "emergency", "channel_0": "email", "quiet_mode": "default"}  # fmt: skip
     assert (await post_form(admin, "/org/people/chen_guodong/edit", form)).status == 303
     assert (await (await chen.get("/leader/rows?hours=72")).json())["incidents"] == [emergency]
+
+
+async def test_the_heading_names_the_horizon_as_people_write_it(web_env):
+    leader = await web_env.login(UserRole.LEADER)
+    assert "领导视图：24 小时内到期的时限要求" in await (await leader.get("/leader")).text()
+    assert "领导视图：6 小时内到期" in await (await leader.get("/leader?hours=6")).text()
+    assert "领导视图：1.5 小时内到期" in await (await leader.get("/leader?hours=1.5")).text()

@@ -224,3 +224,25 @@ async def test_sources_that_are_not_ok_are_announced_on_the_queue_to_those_who_s
     handler = await env.login(UserRole.UNIT_HANDLER)
     assert 'id="source-alert"' not in await (await handler.get("/queue")).text()
     assert "source_alert" not in await (await handler.get("/queue/rows?ids=")).json()
+
+
+async def test_an_incident_whose_only_deadlines_passed_before_it_was_imported_reads_overdue(web_env):
+    """A ledger import keeps deadlines missed before the import out of next_due_at (nobody is
+    alerted on them); the row must not say 无时限 beside 超期 1 项."""
+    from monitor.storage.schema import obligations
+
+    now = web_env.clock.now()
+    incident = await add_incident(web_env.db, now, title="【台账】路灯坏了", due_in=None)
+    async with web_env.db.write() as conn:
+        await conn.execute(
+            obligations.insert().values(
+                incident_id=incident, rule_id="GB61-RESPOND-48H", action="first_response", clock="natural_hours",
+                t0=now - timedelta(days=9), due_at=now - timedelta(days=7), status="breached",
+                created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    html = await (await client.get("/queue")).text()
+    row = html[html.index(f'<tr data-id="{incident}"') :].split("</tr>")[0]
+    assert "超期 1 项" in row and '<span class="countdown cd-overdue" data-due="">已超期</span>' in row
+    assert "无时限" not in row

@@ -37,6 +37,31 @@
     }
   }
 
+  // A second click (or Enter) while a POST form is on its way would record the action twice
+  // (two notes, two responses): only the first submission of a form goes out. The lock ends when
+  // the page is shown again (browser back) or after a while, in case the submission was stopped.
+  var RESUBMIT_AFTER_MS = 30000;
+
+  function unlock(form) {
+    delete form.dataset.submitting;
+    var buttons = form.querySelectorAll('button[type="submit"]');
+    for (var i = 0; i < buttons.length; i++) { buttons[i].removeAttribute("aria-busy"); }
+  }
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (ev.defaultPrevented || !form || (form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    if (form.dataset.submitting) { ev.preventDefault(); return; }
+    form.dataset.submitting = "1";
+    var buttons = form.querySelectorAll('button[type="submit"]');
+    for (var i = 0; i < buttons.length; i++) { buttons[i].setAttribute("aria-busy", "true"); }
+    window.setTimeout(function () { unlock(form); }, RESUBMIT_AFTER_MS);
+  });
+  window.addEventListener("pageshow", function () {
+    var forms = document.querySelectorAll("form[data-submitting]");
+    for (var i = 0; i < forms.length; i++) { unlock(forms[i]); }
+  });
+
   window.monitor = {
     tick: tick,
     csrf: function () {
