@@ -42,6 +42,7 @@ from classifiers.fact_patterns import (
 )
 from classifiers.normalize import normalize
 from classifiers.numerals import MULTIPLIERS, parse_adjacent_range, parse_number
+from classifiers.rules import DEBUNKED
 
 FIELDS = ("deaths", "missing", "injured", "serious_injured", "economic_loss_cny", "people_involved")
 _VAGUE_VALUES = {
@@ -239,8 +240,32 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
         mentions = _treated_then_died(mentions, scanned)
         mentions = _others_hurt(mentions, scanned, text)
     mentions = [m for m in mentions if not _in_statistics(norm, m.start)]
+    mentions = _not_debunked(mentions, norm)
     mentions += list(_zero_mentions(norm))
     return resolve(mentions)
+
+
+# A figure a text says is false is no figure (网传死亡50人不实，实际死亡12人 → 12).
+DEBUNKED_CUE = re.compile(r"网传|传言|传闻|谣传|流传|经核实|经核查|经调查|经查")
+_CLAIM_OPENER = re.compile(r"网传|传言|传闻|谣传|网上流传|网络流传")
+
+
+def _not_debunked(mentions: list[Fact], norm: str) -> list[Fact]:
+    if not mentions or not DEBUNKED_CUE.search(norm):
+        return mentions
+    claims = _debunked_claims(norm)
+    return [m for m in mentions if not any(start <= m.start < end for start, end in claims)]
+
+
+def _debunked_claims(norm: str) -> list[tuple[int, int]]:
+    """Spans of claims the text debunks: from the rumour's opener (网传…) in the same sentence, or
+    the debunk itself (经核实…系谣言), to the end of the debunk."""
+    claims = []
+    for match in DEBUNKED.finditer(norm):
+        sentence = max(norm.rfind(stop, 0, match.start()) for stop in "。！？!?\n") + 1
+        openers = [m.start() for m in _CLAIM_OPENER.finditer(norm, sentence, match.start() + 1)]
+        claims.append((min(openers, default=match.start()), match.end()))
+    return claims
 
 
 def _read_past_noise(text: str, norm: str, noise: list[tuple[int, int]]) -> Facts:

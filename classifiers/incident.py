@@ -33,6 +33,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from classifiers.rules import debunked_tail
+
 if TYPE_CHECKING:
     from classifiers.corpora import Example
     from classifiers.facts import Facts
@@ -119,8 +121,23 @@ def training_label(example: Example) -> bool | None:
     return None if example.incident is None else bool(example.incident)
 
 
+def debunked(text: str) -> bool:
+    """The text says that the event it retells did not happen as told (网传……经核实系谣言) and
+    states no casualty after saying so (…不实，实际死亡12人 is a real event's toll, not a debunk
+    of the event)."""
+    tail = debunked_tail(text)
+    if tail is None:
+        return False
+    from classifiers.facts import extract_facts
+
+    facts = extract_facts(tail)
+    return not any((facts.value(name) or 0) > 0 for name in ("deaths", "injured", "missing"))
+
+
 def overridden(text: str) -> str | None:
     """Why a text is not an incident whatever the model says (None: no override)."""
+    if debunked(text):
+        return "经核实为谣言或不实信息，所述事件未发生，非突发事件"
     if is_war(text):
         return "战事（武装力量之间的袭击），非突发事件"
     if is_individual_crime(text):

@@ -15,12 +15,13 @@ from classifiers.facts import Facts, extract_facts
 from classifiers.features import feature_texts
 from classifiers.gazetteer import Gazetteer
 from classifiers.grading import grade
+from classifiers.incident import debunked
 from classifiers.incident import decide as decide_incident
 from classifiers.models_io import LinearModels
 from classifiers.normalize import normalize_many
 from classifiers.opinion import default_config, opinion_level, validate_config
 from classifiers.result import Result
-from classifiers.rules import COLLECTIVE_UNIT, Searched, flags_for, type_rule
+from classifiers.rules import COLLECTIVE_UNIT, Searched, accident_kind_rule, flags_for, type_rule
 from classifiers.tokenize import Tokenizer, base_user_words
 from classifiers.types import Doc, EventLevel, EventType, OpinionLevel, category_of
 from classifiers.units import Unit, UnitDecision, UnitResolver
@@ -42,6 +43,7 @@ class _Scored:
     event_score: float
     routing: dict[str, float]
     incident: float = 0.0
+    emergency_type: EventType | None = None  # the likeliest emergency kind (an incident's type)
 
 
 class Pipeline:
@@ -98,12 +100,22 @@ class Pipeline:
         best_score = event[np.arange(len(best)), best]
         incident = probs["incident"].tolist() if "incident" in probs else [0.0] * len(best)
         event_types = [EventType(c) for c in event_head.classes]
+        emergency_columns = [i for i, t in enumerate(event_types) if category_of(t) is not None]
+        emergency = (
+            np.array(emergency_columns)[event[:, emergency_columns].argmax(axis=1)].tolist()
+            if emergency_columns
+            else [None] * len(best)
+        )
         scored = [
-            _Scored(r, event_types[b], s, dict(zip(routing_head.classes, rp, strict=True)), i)
-            for r, b, s, rp, i in zip(
-                relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), incident, strict=True
+            _Scored(
+                r, event_types[b], s, dict(zip(routing_head.classes, rp, strict=True)), i,
+                event_types[e] if e is not None else None,
             )
-        ]
+            for r, b, s, rp, i, e in zip(
+                relevance.tolist(), best.tolist(), best_score.tolist(), probs["routing"].tolist(), incident, emergency,
+                strict=True,
+            )
+        ]  # fmt: skip
         return scored, event_head.start + best
 
     def _results(
@@ -118,17 +130,19 @@ class Pipeline:
         patterns and tables stay in cache instead of every document touching all of them)."""
         opinions: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]] = {}
         searched = [Searched(norm) for norm in normalized]
-        typed = [self._relevance_and_type(se, sc) for se, sc in zip(searched, scored, strict=True)]
         all_facts = [extract_facts(doc.full_text, norm) for doc, norm in zip(docs, normalized, strict=True)]
+        incidents = [
+            decide_incident(sc.incident, facts, norm)
+            for sc, facts, norm in zip(scored, all_facts, normalized, strict=True)
+        ]
+        typed = [
+            self._relevance_and_type(se, sc, inc[0]) for se, sc, inc in zip(searched, scored, incidents, strict=True)
+        ]
         decisions = [
             self.units.resolve(norm, event_type.value, sc.routing, rule.removeprefix("rule:") if rule else None)
             if relevant
             else None
-            for norm, sc, (relevant, event_type, rule) in zip(normalized, scored, typed, strict=True)
-        ]
-        incidents = [
-            decide_incident(sc.incident, facts, norm)
-            for sc, facts, norm in zip(scored, all_facts, normalized, strict=True)
+            for norm, sc, (relevant, event_type, rule, _by) in zip(normalized, scored, typed, strict=True)
         ]
         return [
             self._result(*args)
@@ -146,13 +160,13 @@ class Pipeline:
         relevance_terms: list[str],
         event_terms: list[str],
         searched: Searched,
-        typed: tuple[bool, EventType, str | None],
+        typed: tuple[bool, EventType, str | None, str | None],
         facts: Facts,
         decision: UnitDecision | None,
         incident_decision: tuple[bool, str],
         opinions: dict[tuple[Any, ...], tuple[OpinionLevel, list[str]]],
     ) -> Result:
-        relevant, event_type, rule = typed
+        relevant, event_type, rule, relevant_by = typed
         category = category_of(event_type)
         collective = searched.has(COLLECTIVE_UNIT)
         level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
@@ -162,7 +176,7 @@ class Pipeline:
         why = {
             "relevance": {
                 "score": round(scored.relevance, 4),
-                "by": "model" if scored.relevance >= RELEVANCE_THRESHOLD else rule,
+                "by": relevant_by,
                 "top_terms": relevance_terms,
             },
             "event_type": {
@@ -186,15 +200,33 @@ class Pipeline:
         )  # fmt: skip
 
     @staticmethod
-    def _relevance_and_type(searched: Searched, scored: _Scored) -> tuple[bool, EventType, str | None]:
-        """The model decides relevance; a keyword rule may change the type and, above a floor,
-        make an item relevant (§1.2 kinds the corpora do not label)."""
+    def _relevance_and_type(
+        searched: Searched, scored: _Scored, incident: bool
+    ) -> tuple[bool, EventType, str | None, str | None]:
+        """Relevance, type, the rule that set the type, and what made the item relevant.
+
+        The model decides relevance; a keyword rule may change the type and, above a floor, make an
+        item relevant (§1.2 kinds the corpora do not label). An incident (a 突发事件 by the incident
+        decision) is relevant whatever the relevance head says — the head never saw drownings or
+        falls as positives, DuEE files them under 人生 — and takes the likeliest emergency kind
+        when the model's type is not one. An accident kind the text's words contradict is
+        corrected, and an emergency the text says did not happen (网传……系谣言) is a rumour."""
         event_type, rule = type_rule(searched, scored.event_type)
-        relevant = scored.relevance >= RELEVANCE_THRESHOLD
-        relevant = relevant or (rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR)
-        if not relevant:
-            return False, EventType.NOT_GOV, None
-        return True, event_type, rule
+        by = "model" if scored.relevance >= RELEVANCE_THRESHOLD else None
+        if by is None and rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR:
+            by = rule
+        if by is None and incident and scored.emergency_type is not None:
+            by = "rule:incident"
+            if category_of(event_type) is None:
+                event_type, rule = scored.emergency_type, "rule:incident"
+        if by is None:
+            return False, EventType.NOT_GOV, None, None
+        corrected, kind_rule = accident_kind_rule(searched, event_type)
+        if kind_rule is not None:
+            event_type, rule = corrected, kind_rule
+        if category_of(event_type) is not None and debunked(searched.text):
+            event_type, rule = EventType.RUMOR, "rule:debunked"
+        return True, event_type, rule, by
 
     def _opinion(
         self,

@@ -148,6 +148,38 @@ TYPE_RULES: tuple[Rule, ...] = (
 TITLE_RUMOR = re.compile(
     r"^[^\n]{0,80}?(?:辟谣|谣言|网传[^\n]{0,30}?(?:不实|假|误)|假消息|纯属捏造|系误传)[^\n]{0,80}\n"
 )
+# A report that an event did not happen as told (网传……经核实系谣言): what it retells is no event.
+DEBUNKED = re.compile(
+    _alts(
+        (
+            ("网传", "传言", "传闻", "谣传", "网上流传", "网络流传"),
+            r"[^。！？!?\n]{0,40}?(?:系谣言|纯属谣言|是谣言|为谣言|不实|不属实|系虚假|系误传|并未发生|没有发生|系编造|系捏造)",
+        ),
+        (
+            ("经核实", "经核查", "经调查", "经查"),
+            r"[^。！？!?\n]{0,24}?(?:系谣言|纯属谣言|是谣言|为谣言|不实|不属实|系虚假|系误传|并未发生|没有发生|系编造|系捏造)",
+        ),
+    )
+)
+# Accident kinds the model confuses (煤矿透水 read as a traffic accident): the words that mark each.
+ACCIDENT_CUES: dict[EventType, re.Pattern[str]] = {
+    EventType.TRAFFIC: re.compile(
+        r"车祸|交通|追尾|相撞|撞车|撞上|撞倒|被撞|侧翻|翻车|翻覆|坠崖|坠河|驾驶|司机|车辆|汽车|客车|货车|轿车|卡车|"
+        r"公交|大巴|面包车|摩托|电动车|三轮车|槽罐车|高速|公路|路口|列车|火车|动车|高铁|地铁|脱轨|航班|飞机|坠机|客机|"
+        r"直升机|船|沉没|渡轮|碾压|酒驾|肇事"
+    ),
+    EventType.FIRE: re.compile(r"火灾|起火|着火|失火|大火|火情|火势|燃烧|烧毁|烧伤|烧死|明火|浓烟|消防"),
+    EventType.WORK_SAFETY: re.compile(
+        r"煤矿|矿井|井下|矿难|矿工|透水|瓦斯|冒顶|尾矿|化工|危化|车间|厂房|工厂|锅炉|脚手架|塔吊|施工|工地|坍塌|"
+        r"垮塌|电梯|索道|游乐设施|特种设备|爆炸|闪爆|爆燃|泄漏|窒息|有限空间|生产安全"
+    ),
+    EventType.NATURAL_DISASTER: re.compile(
+        r"地震|震级|余震|台风|暴雨|洪水|洪涝|山洪|泥石流|滑坡|冰雹|雪灾|暴雪|寒潮|干旱|龙卷风|风暴潮|内涝|强降雨|气象灾害|地质灾害"
+    ),
+    EventType.SOCIAL_SECURITY: re.compile(
+        r"袭击|持刀|砍伤|砍人|刺伤|枪击|开枪|斗殴|群体性|聚集|恐怖|暴恐|劫持|绑架|纵火|行凶|围堵|打砸"
+    ),
+}
 FLAG_PATTERNS: dict[str, re.Pattern[str]] = {
     "mass_incident": re.compile(r"群体性事件|聚集|围堵|围攻|堵路|上访|集体维权|打砸|冲击(?:政府|机关)|罢工|游行"),
     "minors": re.compile(r"未成年|学生|儿童|幼儿|小学|中学|幼儿园|孩子|少年|婴儿"),
@@ -258,7 +290,16 @@ class _Gate:
 
 @lru_cache(maxsize=1)
 def _gate() -> _Gate:
-    return _Gate([TITLE_RUMOR, *(rule.pattern for rule in TYPE_RULES), *FLAG_PATTERNS.values(), COLLECTIVE_UNIT])
+    return _Gate(
+        [
+            TITLE_RUMOR,
+            DEBUNKED,
+            *(rule.pattern for rule in TYPE_RULES),
+            *FLAG_PATTERNS.values(),
+            COLLECTIVE_UNIT,
+            *ACCIDENT_CUES.values(),
+        ]
+    )
 
 
 class Searched:
@@ -301,6 +342,31 @@ def type_rule(text: str | Searched, predicted: EventType) -> tuple[EventType, st
         if predicted in rule.overrides and searched.has(rule.pattern):
             return rule.event_type, f"rule:{rule.name}"
     return predicted, None
+
+
+def accident_kind_rule(text: str | Searched, predicted: EventType) -> tuple[EventType, str | None]:
+    """An accident kind the text's words contradict, corrected: when none of the words of the
+    model's kind occur and those of exactly one other kind do (煤矿透水 read as 交通事故 →
+    生产安全). Otherwise the model's type, unchanged."""
+    if predicted not in ACCIDENT_CUES:
+        return predicted, None
+    searched = _searched(text)
+    if searched.has(ACCIDENT_CUES[predicted]):
+        return predicted, None
+    others = [kind for kind, cues in ACCIDENT_CUES.items() if kind != predicted and searched.has(cues)]
+    if len(others) != 1:
+        return predicted, None
+    return others[0], "rule:accident_kind"
+
+
+def debunked_tail(text: str | Searched) -> str | None:
+    """What a debunking text says after its debunk (网传……经核实系谣言，实际无人员伤亡 → the part
+    after 系谣言), or None when the text debunks nothing."""
+    searched = _searched(text)
+    if not searched.has(DEBUNKED):
+        return None
+    match = DEBUNKED.search(searched.text)
+    return searched.text[match.end() :] if match else None
 
 
 def flags_for(text: str | Searched, deaths: float | None) -> list[str]:

@@ -118,3 +118,54 @@ def test_a_crowd_over_unpaid_wages_is_owned_by_the_unit_in_charge_of_wages(pipel
         assert result.why["event_type"]["by"] == "rule:collective_action"
         assert result.unit.department == "人力资源和社会保障局", result.why["unit"]
         assert {u.department for u in result.co_units} >= {"公安局", "信访局"}
+
+
+def test_an_incident_is_relevant_even_where_the_relevance_head_never_saw_its_kind(pipeline: Pipeline) -> None:
+    # The relevance head scores these low: DuEE files drownings and sinkings under 人生, not disasters.
+    texts = ["4名学生在南山水库游泳时溺亡", "一艘渔船在近海沉没，3人失踪"]
+    for result in pipeline.classify([Doc(str(i), t, "") for i, t in enumerate(texts)]):
+        assert result.relevance_score < 0.5
+        assert result.incident and result.relevant
+        assert result.event_category is not None and result.event_level is not None
+        assert result.why["relevance"]["by"] == "rule:incident"
+        assert result.unit.department is not None
+
+
+def test_an_accident_kind_the_words_contradict_is_corrected(pipeline: Pipeline) -> None:
+    mine, lift = pipeline.classify(
+        [Doc("m", "山西某煤矿发生透水事故，12名矿工被困", ""), Doc("l", "小区电梯突然坠落，3人受伤", "")]
+    )
+    for result in (mine, lift):
+        assert result.event_type == EventType.WORK_SAFETY
+        assert result.why["event_type"]["by"] == "rule:accident_kind"
+        assert result.unit.department == "应急管理局"
+
+
+def test_a_debunked_disaster_is_a_rumour_without_a_grade(pipeline: Pipeline) -> None:
+    result = pipeline.classify([Doc("d", "网传明湖化工厂爆炸致50人死亡，经核实系谣言，实际无人员伤亡", "")])[0]
+    assert result.relevant and result.event_type == EventType.RUMOR
+    assert result.event_level is None and not result.incident
+    assert result.facts.value("deaths") == 0  # the 50 is the rumour's figure, not a toll
+    assert result.why["event_type"]["by"] == "rule:debunked"
+
+
+def test_a_corrected_toll_grades_the_real_event_not_the_rumour(pipeline: Pipeline) -> None:
+    result = pipeline.classify([Doc("t", "网传化工厂爆炸死亡50人不实，实际死亡12人", "")])[0]
+    assert result.incident and result.event_type == EventType.WORK_SAFETY
+    assert result.facts.value("deaths") == 12
+    assert result.event_level == EventLevel.II  # 10–29 deaths; 50 would have been I
+
+
+def test_accident_kind_rule_changes_a_kind_only_when_the_words_point_to_one_other() -> None:
+    from classifiers.rules import accident_kind_rule
+
+    traffic = EventType.TRAFFIC
+    assert accident_kind_rule("煤矿透水，12人被困", traffic) == (EventType.WORK_SAFETY, "rule:accident_kind")
+    assert accident_kind_rule("暴雨引发山体滑坡", EventType.WORK_SAFETY) == (
+        EventType.NATURAL_DISASTER,
+        "rule:accident_kind",
+    )
+    assert accident_kind_rule("货车撞上化工厂围墙", traffic) == (traffic, None)  # its own words: kept
+    assert accident_kind_rule("暴雨致煤矿透水", traffic) == (traffic, None)  # two other kinds: undecided
+    assert accident_kind_rule("一男子在家中身亡", traffic) == (traffic, None)  # no kind's words at all
+    assert accident_kind_rule("煤矿透水", EventType.LIVELIHOOD) == (EventType.LIVELIHOOD, None)  # not an accident

@@ -7,7 +7,9 @@ import re
 import pytest
 
 from classifiers.rules import (
+    ACCIDENT_CUES,
     COLLECTIVE_UNIT,
+    DEBUNKED,
     FLAG_PATTERNS,
     TITLE_RUMOR,
     TYPE_RULES,
@@ -16,7 +18,14 @@ from classifiers.rules import (
     required_literals,
 )
 
-PATTERNS = [TITLE_RUMOR, *(rule.pattern for rule in TYPE_RULES), *FLAG_PATTERNS.values(), COLLECTIVE_UNIT]
+PATTERNS = [
+    TITLE_RUMOR,
+    DEBUNKED,
+    *(rule.pattern for rule in TYPE_RULES),
+    *FLAG_PATTERNS.values(),
+    COLLECTIVE_UNIT,
+    *ACCIDENT_CUES.values(),
+]
 
 
 @pytest.mark.parametrize(
@@ -48,6 +57,9 @@ def test_gated_search_equals_plain_search() -> None:
     samples = [
         "网传某地发布新规系谣言\n正文",
         "纯属捏造的消息",
+        "网传化工厂爆炸死亡50人不实，实际死亡12人",
+        "经核实，该消息系谣言",
+        "山西某煤矿发生透水事故",
         "某小学食堂午餐后多名学生呕吐腹泻，疑似食物中毒",
         "两百多工人聚集在公司门口讨薪，拉横幅",
         "省委要求相关部门尽快调查并回应",
