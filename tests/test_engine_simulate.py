@@ -100,13 +100,16 @@ async def _simulate(path: Path, tmp: Path, crashes: list[int], pg: PgServer | No
             if limit is not None and counter["n"] == limit:
                 raise RuntimeError("simulated crash")
 
-        event.listen(sim.services.db.engine.sync_engine, "before_cursor_execute", crash)
+        watched = sim.services.db.engine.sync_engine
+        event.listen(watched, "before_cursor_execute", crash)
         try:
             await sim.run()
             break
         except Exception as exc:  # the process dies: all in-memory state goes, the database stays
             assert "simulated crash" in str(exc)
             await sim.restart()
+        finally:  # crashes are the simulated process's, never the test's own reading of the result
+            event.remove(watched, "before_cursor_execute", crash)
     lines = await output(sim.services.db, scenario)
     await sim.services.db.close()
     return lines
