@@ -406,10 +406,40 @@ def evaluate_pipeline_types(pipeline: Pipeline, examples: Sequence[Example]) -> 
     }
 
 
+def evaluate_incident_relevance(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, Any]:
+    """Whether the pipeline treats the hand-labelled incidents of the test sample as 政务舆情
+    (relevant, with an emergency type it can grade) and how many non-incidents it calls
+    relevant: every 突发事件 is one to handle (DOMAIN.md §2), whatever the corpus's relevance
+    label says (DuEE files drownings and falls under 人生, which that label leaves out)."""
+    rows = incident_gold_rows(examples, INCIDENT_GOLD, split="test")
+    results = pipeline.classify([Doc(str(i), "", e.text) for i, (e, _) in enumerate(rows)])
+    weights = [int(r["stratum_size"]) / int(r["sample_size"]) for _, r in rows]
+    incidents = [(w, res) for (_, r), res, w in zip(rows, results, weights, strict=True) if incident_gold_label(r)]
+    others = [(w, res) for (_, r), res, w in zip(rows, results, weights, strict=True) if not incident_gold_label(r)]
+
+    def share(pairs: list[tuple[float, Any]], test: Callable[[Any], bool]) -> float:
+        return sum(w for w, res in pairs if test(res)) / sum(w for w, _ in pairs)
+
+    return {
+        "task": "relevance of hand-labelled incidents (pipeline)",
+        "data": f"benchmarks/incident_gold.csv, weighted; {len(incidents)} incidents, {len(others)} others",
+        "n": len(rows),
+        "incidents_relevant": share(incidents, lambda r: r.relevant),
+        "incidents_graded_type": share(incidents, lambda r: r.event_category is not None),
+        "others_relevant": share(others, lambda r: r.relevant),
+    }
+
+
+METRICS = (
+    "f1", "precision", "recall", "macro_f1", "accuracy", "kappa", "agreement",
+    "incidents_relevant", "incidents_graded_type", "others_relevant",
+)  # fmt: skip
+
+
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
     lines = ["| task | metric | value | n | data |", "|---|---|---|---|---|"]
     for row in rows:
-        for metric in ("f1", "precision", "recall", "macro_f1", "accuracy", "kappa", "agreement"):
+        for metric in METRICS:
             if metric in row:
                 lines.append(f"| {row['task']} | {metric} | {row[metric]:.4f} | {row['n']} | {row['data']} |")
     return "\n".join(lines)
@@ -449,6 +479,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = evaluate_heads(pipeline, examples)
     rows += [evaluate_raw_routing(pipeline, data_dir), evaluate_pipeline_types(pipeline, examples)]
     rows += evaluate_incident_decisions(pipeline, examples)
+    rows += [evaluate_incident_relevance(pipeline, examples)]
     rows += evaluate_incident_agreement()
     rows += fact_rows(data_dir, examples)
     table = format_table(rows)
