@@ -86,7 +86,7 @@ _INJURED = (
     r"(?<![未没无])(?:轻重伤|不同程度受伤|受伤|负伤|严重[烧烫砸撞摔刺炸]?伤|(?:轻微|轻度)?[烧烫砸撞摔刺炸咬割擦划挫灼碰踩压夹]伤|(?<!受)伤(?![心害痕疤口势情者员亡残病感]))"
     r"(?![^，。；,;！？!?\n\d自另又还一二两三四五六七八九十百]{0,8}?(?:身亡|离世|死亡|不治|抢救无效|医治无效|救治无效|而亡))(?!或)"
 )
-_POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?症状|身体不适|就医|就诊)"
+_POISONED = r"(?:食物中毒|中毒|出现[^，。；\n]{0,14}?(?:症状|呕吐|腹泻|腹痛|发热|发烧|头晕|恶心)|身体不适|就医|就诊)"
 _EVACUATE = r"(?:紧急转移安置|转移安置|紧急转移|疏散|转移|撤离|安置)"
 _GATHER = r"(?:聚集|围堵|围攻|上访|聚众|集体|堵路|游行|罢工|参与)"
 # Verb first: 撞伤6名行人, 砸死2人.
@@ -249,7 +249,7 @@ NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿廿
 # they try every position) run on those clauses alone.
 TRIGGER = re.compile(
     r"死|亡|遇难|罹难|丧|殒|毙|殉职|牺牲|不治|遇害|伤|失踪|失联|下落不明|疏散|转移|撤离|安置|受灾|聚集|围堵|围攻|生命体征|抢救无效|"
-    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|损失|失明|治疗|住院|尸|遗体|遗骸|"
+    r"上访|聚众|集体|堵路|游行|罢工|参与|涉及|中毒|症状|不适|呕吐|腹泻|腹痛|损失|失明|治疗|住院|尸|遗体|遗骸|"
     r"生命体征|生命迹象|生命征象|呼吸心跳|昏迷|抢救|救治|夺|送医|送院|击毙|患者|脱离|被送|失去联|不见踪影|命危|留院|留医|吞噬|带走|逝者|去世|病情|离世|急救"
 )
 # Patterns never span a comma or a sentence end, so clauses are cut there.
@@ -398,7 +398,12 @@ PEOPLE_PATTERNS: tuple[FactPattern, ...] = (
     # The one who killed himself (…砍伤10名学生，后自杀身亡): one death, not the last people named.
     _p("deaths", "total", r"(?P<pre>)(?P<num>自杀|自尽)(?:身亡|死亡)", implied=True, gate="自杀|自尽"),
     _p("injured", "total", COUNT + r"伤(?![心害痕疤口势情者员亡残])", gate="伤"),
-    _p("injured", "poisoned", COUNT + _WHO + _GAP + _POISONED + _DIED_AFTER, gate="中毒|症状|不适|就医|就诊"),
+    _p(
+        "injured",
+        "poisoned",
+        COUNT + _WHO + _GAP + _POISONED + _DIED_AFTER,
+        gate="中毒|症状|不适|就医|就诊|呕吐|腹泻|腹痛|发热|发烧|头晕|恶心",
+    ),
     # Implied single victims (value 1): a named role + death / injury verb, verb + named role,
     # 致其死亡, 受伤司机.
     _p("deaths", "total", _VICTIM + _ONE_GAP + _DEATH_ONE, implied=True),
