@@ -41,7 +41,9 @@ def _loss(f: Facts) -> float:
 def _poisoned_or_serious(f: Facts) -> float:
     # One victim can be both (急性中毒 gives a serious and a poisoned statement): the larger
     # count, a lower bound of those poisoned or seriously injured.
-    return max(f.at_least("serious_injured"), f.at_least("injured", kinds=("poisoned",)))
+    # (60余人中毒送医 is read as people sent to hospital; its words still say they were poisoned.)
+    named = [m.at_least for m in f.mentions if m.field == "injured" and "中毒" in m.text]
+    return max(f.at_least("serious_injured"), f.at_least("injured", kinds=("poisoned",)), *named)
 
 
 def _dead_or_missing(f: Facts) -> float:

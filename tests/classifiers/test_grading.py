@@ -180,3 +180,6 @@ def test_pollution_grade_from_text_counts_the_poisoned_once() -> None:
     assert level == EventLevel.III and any("中毒或重伤15" in line for line in why)
     # an injury that is not poisoning is not 中毒或重伤
     assert grade("环境污染", extract_facts("泄漏事故造成12人受伤"))[0] == EventLevel.IV
+    # people sent to hospital whose words say they were poisoned count as poisoned
+    level, why = grade("环境污染", extract_facts("化工园区氯气泄漏，60余人中毒送医"))
+    assert level == EventLevel.II and any("中毒或重伤60" in line for line in why)
