@@ -21,7 +21,7 @@ from classifiers.models_io import LinearModels
 from classifiers.normalize import normalize_many
 from classifiers.opinion import default_config, opinion_level, validate_config
 from classifiers.result import Result
-from classifiers.rules import COLLECTIVE_UNIT, Searched, accident_kind_rule, flags_for, type_rule
+from classifiers.rules import COLLECTIVE_UNIT, OUTBREAK, Searched, accident_kind_rule, flags_for, type_rule
 from classifiers.tokenize import Tokenizer, base_user_words
 from classifiers.types import Doc, EventLevel, EventType, OpinionLevel, category_of
 from classifiers.units import Unit, UnitDecision, UnitResolver
@@ -215,6 +215,8 @@ class Pipeline:
         by = "model" if scored.relevance >= RELEVANCE_THRESHOLD else None
         if by is None and rule is not None and scored.relevance >= RULE_RELEVANCE_FLOOR:
             by = rule
+        if by is None and rule == "rule:public_health" and searched.has(OUTBREAK):
+            by = rule  # (cases of a disease: the head, trained before 2020, never saw one)
         if by is None and incident and scored.emergency_type is not None:
             by = "rule:incident"
             if category_of(event_type) is None:

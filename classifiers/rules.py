@@ -161,6 +161,12 @@ DEBUNKED = re.compile(
         ),
     )
 )
+# Cases of a disease counted or named (3例新冠确诊病例, 1例霍乱病例): a public-health event to handle
+# whatever the relevance head, which never saw one (the corpora predate 2020), makes of it.
+OUTBREAK = re.compile(
+    r"确诊病例|疑似病例|无症状感染者|聚集性(?:病例|疫情)|不明原因(?:疾病|肺炎|发热)|"
+    r"(?:鼠疫|霍乱|炭疽|非典|禽流感|新冠)[^，。；\n]{0,6}?(?:病例|患者|感染者)"
+)
 # Accident kinds the model confuses (煤矿透水 read as a traffic accident): the words that mark each.
 ACCIDENT_CUES: dict[EventType, re.Pattern[str]] = {
     EventType.TRAFFIC: re.compile(
@@ -294,6 +300,7 @@ def _gate() -> _Gate:
         [
             TITLE_RUMOR,
             DEBUNKED,
+            OUTBREAK,
             *(rule.pattern for rule in TYPE_RULES),
             *FLAG_PATTERNS.values(),
             COLLECTIVE_UNIT,

@@ -169,3 +169,12 @@ def test_accident_kind_rule_changes_a_kind_only_when_the_words_point_to_one_othe
     assert accident_kind_rule("暴雨致煤矿透水", traffic) == (traffic, None)  # two other kinds: undecided
     assert accident_kind_rule("一男子在家中身亡", traffic) == (traffic, None)  # no kind's words at all
     assert accident_kind_rule("煤矿透水", EventType.LIVELIHOOD) == (EventType.LIVELIHOOD, None)  # not an accident
+
+
+def test_cases_of_a_disease_are_a_public_health_item_the_head_never_saw(pipeline: Pipeline) -> None:
+    cases, markets = pipeline.classify(
+        [Doc("c", "城北街道发现3例新冠确诊病例", ""), Doc("m", "美股因疫情担忧下跌", "")]
+    )
+    assert cases.relevant and cases.event_type == EventType.PUBLIC_HEALTH
+    assert cases.relevance_score < 0.1 and cases.why["relevance"]["by"] == "rule:public_health"
+    assert not markets.relevant  # 疫情 alone, in market news, is no outbreak to handle

@@ -11,6 +11,7 @@ from classifiers.rules import (
     COLLECTIVE_UNIT,
     DEBUNKED,
     FLAG_PATTERNS,
+    OUTBREAK,
     TITLE_RUMOR,
     TYPE_RULES,
     Searched,
@@ -21,6 +22,7 @@ from classifiers.rules import (
 PATTERNS = [
     TITLE_RUMOR,
     DEBUNKED,
+    OUTBREAK,
     *(rule.pattern for rule in TYPE_RULES),
     *FLAG_PATTERNS.values(),
     COLLECTIVE_UNIT,
@@ -60,6 +62,7 @@ def test_gated_search_equals_plain_search() -> None:
         "网传化工厂爆炸死亡50人不实，实际死亡12人",
         "经核实，该消息系谣言",
         "山西某煤矿发生透水事故",
+        "某地发现1例输入性霍乱病例",
         "某小学食堂午餐后多名学生呕吐腹泻，疑似食物中毒",
         "两百多工人聚集在公司门口讨薪，拉横幅",
         "省委要求相关部门尽快调查并回应",
