@@ -120,3 +120,32 @@ async def test_postgresql_dump_and_restore_into_a_fresh_database(pg_server: PgSe
         await asyncio.to_thread(main, ["--database-url", url, "restore", str(tmp_path / "missing.dump"), "--yes"]) == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.pg
+async def test_postgresql_restore_of_an_older_backup_over_a_newer_schema_says_how(
+    pg_server: PgServer | None, tmp_path: Path, capsys
+):
+    """pg_restore --clean drops only what the dump holds: tables a later migration added would stay
+    (with their rows) and `monitor migrate` would then fail on them, so the restore refuses first."""
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    older = "0008_collect3_drop_items_simhash"
+    url = pg_server.url_for(await pg_server.create(template=pg_server.template))
+    assert await asyncio.to_thread(main, ["--database-url", url, "migrate", "--to", older]) == 0
+    db = Database.open(url)
+    try:
+        await _add(db, 7, "旧")  # the incidents table is the same at both revisions
+    finally:
+        await db.close()
+    dump = tmp_path / "older.dump"
+    assert await asyncio.to_thread(main, ["--database-url", url, "backup", "--out", str(dump)]) == 0
+    target_url = pg_server.url_for(await pg_server.create(template=pg_server.template))  # at head
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["--database-url", target_url, "restore", str(dump), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "org_people" in err and f"monitor migrate --to {older}" in err, err
+    # following the message works: down to the backup's revision, restore, migrate
+    for command in (["migrate", "--to", older], ["restore", str(dump), "--yes"], ["migrate"]):
+        assert await asyncio.to_thread(main, ["--database-url", target_url, *command]) == 0, command
+    assert await _count(target_url) == 7
