@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,24 @@ def test_sqlite_restore_is_refused_under_a_running_engine(tmp_path: Path, sqlite
     bad.write_text("hello")
     assert main(["--database-url", url, "restore", str(bad), "--yes"]) == 2
     assert "not a SQLite database backup" in capsys.readouterr().err
+
+
+def test_sqlite_restore_is_refused_while_another_process_has_the_file_open(
+    tmp_path: Path, sqlite_template: Path, capsys
+):
+    """A web-only `monitor serve` may share the file without the engine lock; replacing the file under
+    it would leave it reading and writing the deleted one, so whatever it records next is lost."""
+    path = tmp_path / "monitor.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    other = sqlite3.connect(path)  # as a web node's pooled connection
+    try:
+        other.execute("SELECT count(*) FROM incidents").fetchone()
+        assert main(["--database-url", url, "restore", str(sqlite_template), "--yes"]) == 2
+        assert "open in another process" in capsys.readouterr().err
+    finally:
+        other.close()
+    assert main(["--database-url", url, "restore", str(sqlite_template), "--yes"]) == 0
 
 
 @pytest.mark.pg

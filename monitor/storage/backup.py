@@ -107,6 +107,7 @@ def _sqlite_restore(source: Path, target: Path, database_url: str) -> None:
     if lock is not None:
         lock.acquire(restoring=True)  # refuses while `monitor serve` runs an engine on the file
     try:
+        _refuse_open_elsewhere(target)
         temporary = target.with_name(target.name + ".restoring")
         shutil.copyfile(source, temporary)
         for suffix in ("-wal", "-shm"):
@@ -115,6 +116,23 @@ def _sqlite_restore(source: Path, target: Path, database_url: str) -> None:
     finally:
         if lock is not None:
             lock.release()
+
+
+def _refuse_open_elsewhere(target: Path) -> None:
+    """Leaving WAL mode needs the only connection to the file: a process that still has it open (a
+    web-only `monitor serve`, `monitor collect` …) would go on with the replaced, deleted file."""
+    if not target.is_file():
+        return
+    conn = sqlite3.connect(target, timeout=5, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(
+            f"{target} is open in another process (e.g. a web-only `monitor serve` or `monitor collect`): {exc}. "
+            "Stop every process that uses it before restoring; they would go on writing to the replaced file"
+        ) from exc
+    finally:
+        conn.close()
 
 
 def _run(tool: str, args: list[str], url: URL | None = None) -> str:
