@@ -36,9 +36,10 @@ def setting(
     secret: bool = False,
     choices: tuple[str, ...] | None = None,
     minimum: float | None = None,
+    maximum: float | None = None,
 ) -> Any:
     """Declare one setting (used as a dataclass field default)."""
-    meta = {"help": help, "secret": secret, "choices": choices, "minimum": minimum}
+    meta = {"help": help, "secret": secret, "choices": choices, "minimum": minimum, "maximum": maximum}
     return field(default=default, metadata=meta)
 
 
@@ -55,7 +56,7 @@ class Settings:
     data_dir: str = setting("./var", "Directory for runtime files (SQLite database, evidence, reports).")
     # --- web ---------------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address `monitor serve` listens on.")
-    port: int = setting(8080, "Port `monitor serve` listens on.", minimum=0)
+    port: int = setting(8080, "Port `monitor serve` listens on.", minimum=0, maximum=65535)
     public_url: str = setting(
         "", "External base URL used in links inside alerts and reports (default: http://host:port)."
     )
@@ -81,7 +82,9 @@ class Settings:
     )
     log_format: str = setting("text", "Log format: human text or one JSON object per line.", choices=("text", "json"))
     # --- demo --------------------------------------------------------------------------
-    demo_feed_port: int = setting(0, "Port of the demo's local feed server (0 = any free port).", minimum=0)
+    demo_feed_port: int = setting(
+        0, "Port of the demo's local feed server (0 = any free port).", minimum=0, maximum=65535
+    )
     demo_refresh_s: float = setting(60.0, "How often the demo polls its feeds, in seconds.", minimum=1)
     # --- web: duty queue ---------------------------------------------------------------
     trusted_proxy: bool = setting(
@@ -160,7 +163,7 @@ class Settings:
     notify_timeout_s: float = setting(15.0, "Timeout of one delivery request (HTTP or SMTP), in seconds.", minimum=1)
     slack_api_url: str = setting("https://slack.com/api/", "Base URL of the Slack Web API.")
     smtp_host: str = setting("", "SMTP server for e-mail notifications and reports; empty disables e-mail.")
-    smtp_port: int = setting(587, "SMTP server port (587 for STARTTLS, 465 for SSL).", minimum=1)
+    smtp_port: int = setting(587, "SMTP server port (587 for STARTTLS, 465 for SSL).", minimum=1, maximum=65535)
     smtp_security: str = setting(
         "starttls", "How the SMTP connection is protected.", choices=("starttls", "ssl", "none")
     )
@@ -200,13 +203,19 @@ class Settings:
         72.0, "Hours a story stays in the near-duplicate index (reposts later than this are new items).", minimum=1
     )
     dedup_threshold: float = setting(
-        0.6, "Estimated Jaccard similarity of character 3-grams from which an item is a repost.", minimum=0.1
+        0.6,
+        "Estimated Jaccard similarity of character 3-grams from which an item is a repost.",
+        minimum=0.1,
+        maximum=1,
     )
     cluster_window_h: float = setting(
         72.0, "Hours after an incident's last item within which a new item may still join it.", minimum=1
     )
     cluster_threshold: float = setting(
-        0.25, "Title/lead similarity (character bigrams, cosine) from which an item joins an incident.", minimum=0.01
+        0.25,
+        "Title/lead similarity (character bigrams, cosine) from which an item joins an incident.",
+        minimum=0.01,
+        maximum=1,
     )
     # --- reports -----------------------------------------------------------------------
     report_recipients: str = setting(
@@ -216,7 +225,10 @@ class Settings:
         "Empty: reports are generated but not sent.",
     )
     report_hour: int = setting(
-        8, "Hour (0–23, Asia/Shanghai) on the 1st of each month from which last month's report is generated.", minimum=0
+        8,
+        "Hour (0–23, Asia/Shanghai) on the 1st of each month from which last month's report is generated.",
+        minimum=0,
+        maximum=23,
     )
     report_formats: str = setting(
         "html,xlsx", "Files of the scheduled monthly report, comma-separated: html, csv, xlsx, json."
@@ -308,6 +320,7 @@ class SettingInfo:
     secret: bool
     choices: tuple[str, ...] | None
     minimum: float | None
+    maximum: float | None
 
     @property
     def env(self) -> str:
@@ -326,6 +339,7 @@ def settings_table() -> tuple[SettingInfo, ...]:
             secret=f.metadata["secret"],
             choices=f.metadata["choices"],
             minimum=f.metadata["minimum"],
+            maximum=f.metadata["maximum"],
         )
         for f in dataclasses.fields(Settings)
     )
@@ -379,6 +393,8 @@ def _read_toml(path: Path, table: Mapping[str, SettingInfo]) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist; check the path given to -c") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}; fix the syntax at that line") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}; give -c a TOML file") from exc
     for name, value in data.items():
         info = _lookup(table, name, str(path))
         if info.secret:
@@ -452,6 +468,8 @@ def _coerce(info: SettingInfo, raw: Any, origin: str) -> Any:
         raise ConfigError(f"{origin}: setting '{info.name}' must be one of {', '.join(info.choices)}, got {value!r}")
     if info.minimum is not None and value < info.minimum:
         raise ConfigError(f"{origin}: setting '{info.name}' must be at least {info.minimum}, got {value!r}")
+    if info.maximum is not None and value > info.maximum:
+        raise ConfigError(f"{origin}: setting '{info.name}' must be at most {info.maximum}, got {value!r}")
     return value
 
 

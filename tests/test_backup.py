@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,24 @@ def test_sqlite_restore_is_refused_under_a_running_engine(tmp_path: Path, sqlite
     assert "not a SQLite database backup" in capsys.readouterr().err
 
 
+def test_sqlite_restore_is_refused_while_another_process_has_the_file_open(
+    tmp_path: Path, sqlite_template: Path, capsys
+):
+    """A web-only `monitor serve` may share the file without the engine lock; replacing the file under
+    it would leave it reading and writing the deleted one, so whatever it records next is lost."""
+    path = tmp_path / "monitor.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    other = sqlite3.connect(path)  # as a web node's pooled connection
+    try:
+        other.execute("SELECT count(*) FROM incidents").fetchone()
+        assert main(["--database-url", url, "restore", str(sqlite_template), "--yes"]) == 2
+        assert "open in another process" in capsys.readouterr().err
+    finally:
+        other.close()
+    assert main(["--database-url", url, "restore", str(sqlite_template), "--yes"]) == 0
+
+
 @pytest.mark.pg
 async def test_postgresql_dump_and_restore_into_a_fresh_database(pg_server: PgServer | None, tmp_path: Path, capsys):
     if pg_server is None:
@@ -120,3 +139,32 @@ async def test_postgresql_dump_and_restore_into_a_fresh_database(pg_server: PgSe
         await asyncio.to_thread(main, ["--database-url", url, "restore", str(tmp_path / "missing.dump"), "--yes"]) == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.pg
+async def test_postgresql_restore_of_an_older_backup_over_a_newer_schema_says_how(
+    pg_server: PgServer | None, tmp_path: Path, capsys
+):
+    """pg_restore --clean drops only what the dump holds: tables a later migration added would stay
+    (with their rows) and `monitor migrate` would then fail on them, so the restore refuses first."""
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    older = "0008_collect3_drop_items_simhash"
+    url = pg_server.url_for(await pg_server.create(template=pg_server.template))
+    assert await asyncio.to_thread(main, ["--database-url", url, "migrate", "--to", older]) == 0
+    db = Database.open(url)
+    try:
+        await _add(db, 7, "旧")  # the incidents table is the same at both revisions
+    finally:
+        await db.close()
+    dump = tmp_path / "older.dump"
+    assert await asyncio.to_thread(main, ["--database-url", url, "backup", "--out", str(dump)]) == 0
+    target_url = pg_server.url_for(await pg_server.create(template=pg_server.template))  # at head
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["--database-url", target_url, "restore", str(dump), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "org_people" in err and f"monitor migrate --to {older}" in err, err
+    # following the message works: down to the backup's revision, restore, migrate
+    for command in (["migrate", "--to", older], ["restore", str(dump), "--yes"], ["migrate"]):
+        assert await asyncio.to_thread(main, ["--database-url", target_url, *command]) == 0, command
+    assert await _count(target_url) == 7

@@ -1,7 +1,11 @@
 import subprocess
 import sys
 
+import pytest
+
 from monitor.cli import main
+
+from .conftest import PG_ENV
 
 
 def run(*args, env=None, cwd=None):
@@ -34,6 +38,26 @@ def test_migrate_twice_on_a_fresh_sqlite_file(tmp_path):
 def test_bad_database_url_is_a_clear_error(capsys):
     assert main(["--database-url", "mysql://x/y", "migrate"]) == 2
     assert "unsupported database driver" in capsys.readouterr().err
+
+
+def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path, capsys):
+    blocked = tmp_path / "a-directory.db"
+    blocked.mkdir()  # SQLite cannot open a directory as its database file
+    for command in (["migrate"], ["serve", "--port", "0"], ["users", "list"]):
+        assert main(["--database-url", f"sqlite:///{blocked}", *command]) == 2, command
+        err = capsys.readouterr().err
+        assert "cannot open the database" in err and "unable to open database file" in err, err
+        assert "database_url" in err
+
+
+def test_a_missing_postgresql_database_is_a_clear_error(pg_server, capsys):
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    url = pg_server.url_for(f"{pg_server.prefix}_never_created")
+    for command in (["migrate"], ["worker", "--role", "engine"], ["serve", "--port", "0"]):
+        assert main(["--database-url", url, *command]) == 2, command
+        err = capsys.readouterr().err
+        assert "cannot open the database" in err and "does not exist" in err, err
 
 
 def test_check_playbooks_reports_errors_with_location(tmp_path, capsys):

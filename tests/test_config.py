@@ -43,6 +43,11 @@ def test_database_url_from_env():
         ("prot = 80", r"unknown setting 'prot'; did you mean 'port'"),
         ('log_level = "LOUD"', r"log_level' must be one of DEBUG, INFO, WARNING, ERROR"),
         ("port = -1", r"port' must be at least 0"),
+        ("port = 99999", r"port' must be at most 65535, got 99999"),
+        ("smtp_port = 70000", r"smtp_port' must be at most 65535"),
+        ("report_hour = 24", r"report_hour' must be at most 23, got 24"),
+        ("dedup_threshold = 1.5", r"dedup_threshold' must be at most 1"),
+        ("cluster_threshold = 2", r"cluster_threshold' must be at most 1"),
         ("port = ", r"not valid TOML"),
         (
             'session_secret = "x"',
@@ -65,6 +70,11 @@ def test_env_type_error_names_the_variable():
 def test_missing_config_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(config_file=tmp_path / "nope.toml", env={})
+
+
+def test_a_config_path_that_is_not_a_readable_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"config file .* cannot be read: Is a directory; give -c a TOML file"):
+        load_settings(config_file=tmp_path, env={})
 
 
 def test_secrets_come_from_env_or_file_only(tmp_path):

@@ -36,6 +36,7 @@ from aiohttp import web
 
 from monitor.cli import build_parser
 from monitor.config import example_toml, load_settings, settings_table
+from monitor.runtime import STOP_GRACE_S
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
@@ -125,6 +126,19 @@ def test_compose_services_run_valid_commands_with_known_settings():
     assert services["web"]["environment"]["MONITOR_SERVE_ROLES"] == ""  # stateless web nodes
     assert "--role" in services["worker"]["command"]
     assert services["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_orchestrators_wait_longer_than_the_loops_may_take_to_stop():
+    """SIGTERM lets each loop finish its pass for up to STOP_GRACE_S; whoever stops the process must
+    wait longer before SIGKILL (Docker's default is 10 s), or a notifier mid-send is killed and its
+    alert goes out again after the lease, as 'in doubt'."""
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))["services"]
+    for name in ("web", "worker"):
+        grace = services[name].get("stop_grace_period", "10s")
+        assert re.fullmatch(r"\d+s", grace) and int(grace[:-1]) > STOP_GRACE_S, f"{name}: stop_grace_period {grace}"
+    for unit in ("monitor-serve.service", "monitor-worker@.service"):
+        timeout = re.search(r"^TimeoutStopSec=(\d+)$", (DEPLOY / "systemd" / unit).read_text(encoding="utf-8"), re.M)
+        assert timeout and int(timeout.group(1)) > STOP_GRACE_S, unit
 
 
 def _defaults(value: str) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import event, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, IncidentStatus, MediaTier, Source
+from monitor.storage.db import DatabaseError
 from monitor.storage.migrate import current_revision, head_revision, migrate, require_current_schema
 from monitor.storage.repo.incidents import (
     append_events,
@@ -43,6 +44,35 @@ async def test_migrate_is_idempotent(db):
     before, after = await migrate(db)
     assert before == after == head_revision()
     await require_current_schema(db)
+
+
+async def test_migrate_to_an_older_revision_downgrades_and_back_up(db):
+    older = "0008_collect3_drop_items_simhash"
+    assert await migrate(db, older) == (head_revision(), older)
+    assert await current_revision(db) == older
+    with pytest.raises(DatabaseError, match="run `monitor migrate`"):
+        await require_current_schema(db)
+    assert await migrate(db) == (older, head_revision())
+    await require_current_schema(db)
+
+
+async def test_migrate_to_an_unknown_revision_names_the_known_ones(db):
+    with pytest.raises(DatabaseError, match=r"unknown revision 'nosuch'.*0008_collect3_drop_items_simhash"):
+        await migrate(db, "nosuch")
+    assert await current_revision(db) == head_revision()
+
+
+async def test_a_schema_newer_than_the_code_is_refused_without_suggesting_migrate(db):
+    async with db.write() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    with pytest.raises(DatabaseError) as serving:
+        await require_current_schema(db)
+    with pytest.raises(DatabaseError) as migrating:
+        await migrate(db)
+    for exc in (serving, migrating):
+        assert "0099_future" in str(exc.value) and "newer release" in str(exc.value)
+        assert "run `monitor migrate`" not in str(exc.value)
+    assert await current_revision(db) == "0099_future"
 
 
 async def test_utc_datetime_round_trip_and_naive_refused(db):

@@ -31,6 +31,7 @@ from monitor.cli import (
 from monitor.cli.common import CliError, Context, settings_overrides, setup_logging
 from monitor.config import ConfigError, load_settings
 from monitor.policy import PolicyError
+from monitor.storage.db import connect_failure
 
 # Each module exposes register(subparsers) and sets `handler` on its parser.
 COMMAND_MODULES = (
@@ -90,3 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        failure = connect_failure(exc)  # any command: a database that cannot be opened is the operator's to fix
+        if failure is None:
+            raise
+        print(f"error: {failure}", file=sys.stderr)
+        return 2

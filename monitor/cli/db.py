@@ -13,7 +13,7 @@ from monitor.storage.migrate import migrate
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser("migrate", help="create or upgrade the database schema")
-    parser.add_argument("--to", default="head", help="target revision (default: head)")
+    parser.add_argument("--to", default="head", help="target revision (default: head); an older one downgrades")
     parser.set_defaults(handler=handle)
 
 

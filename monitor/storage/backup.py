@@ -13,6 +13,7 @@ After a restore, run `monitor migrate`: a backup from an older version is upgrad
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -24,6 +25,8 @@ from monitor.storage.db import DatabaseError, normalize_url
 from monitor.storage.lock import EngineLock
 
 PG_TOOLS_HINT = "install the PostgreSQL client tools of the server's major version (Debian: postgresql-client-15)"
+_DUMP_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE public (\S+) ", re.MULTILINE)  # a line of `pg_restore --list`
+_DUMP_REVISION = re.compile(r"^COPY public\.alembic_version .*\n(\S+)$", re.MULTILINE)
 
 
 def backup(database_url: str, out: Path) -> Path:
@@ -47,8 +50,30 @@ def restore(database_url: str, source: Path) -> None:
     if url.drivername.startswith("sqlite"):
         _sqlite_restore(source, _sqlite_path(url), database_url)
     else:
+        _refuse_tables_the_backup_lacks(url, source)
         args = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", str(source)]
         _run("pg_restore", args, url)
+
+
+def _refuse_tables_the_backup_lacks(url: URL, source: Path) -> None:
+    """`pg_restore --clean` drops only what the dump holds: tables a later migration added would stay,
+    rows and all, beside the restored data, and `monitor migrate` would then fail creating them."""
+    in_dump = set(_DUMP_TABLE.findall(_run("pg_restore", ["--list", str(source)], None)))
+    query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    in_database = set(_run("psql", ["--no-psqlrc", "--tuples-only", "--no-align", "--command", query], url).split())
+    extra = sorted(in_database - in_dump)
+    if not extra:
+        return
+    found = _DUMP_REVISION.search(
+        _run("pg_restore", ["--data-only", "--table=alembic_version", "--file=-", str(source)])
+    )
+    revision = found.group(1) if found else "REVISION-OF-THE-BACKUP"
+    raise DatabaseError(
+        f"the database has tables the backup lacks ({', '.join(extra)}): a later migration added them and a "
+        f"restore would leave them beside the backup's data. First take the database down to the backup's "
+        f"revision with `monitor migrate --to {revision}`, then restore again (and `monitor migrate` after); "
+        "or restore into a new, empty database"
+    )
 
 
 def _sqlite_path(url: URL) -> Path:
@@ -82,6 +107,7 @@ def _sqlite_restore(source: Path, target: Path, database_url: str) -> None:
     if lock is not None:
         lock.acquire(restoring=True)  # refuses while `monitor serve` runs an engine on the file
     try:
+        _refuse_open_elsewhere(target)
         temporary = target.with_name(target.name + ".restoring")
         shutil.copyfile(source, temporary)
         for suffix in ("-wal", "-shm"):
@@ -92,15 +118,35 @@ def _sqlite_restore(source: Path, target: Path, database_url: str) -> None:
             lock.release()
 
 
-def _run(tool: str, args: list[str], url: URL) -> None:
+def _refuse_open_elsewhere(target: Path) -> None:
+    """Leaving WAL mode needs the only connection to the file: a process that still has it open (a
+    web-only `monitor serve`, `monitor collect` …) would go on with the replaced, deleted file."""
+    if not target.is_file():
+        return
+    conn = sqlite3.connect(target, timeout=5, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(
+            f"{target} is open in another process (e.g. a web-only `monitor serve` or `monitor collect`): {exc}. "
+            "Stop every process that uses it before restoring; they would go on writing to the replaced file"
+        ) from exc
+    finally:
+        conn.close()
+
+
+def _run(tool: str, args: list[str], url: URL | None = None) -> str:
+    """Run a PostgreSQL client tool (connected to `url` when given); returns its standard output."""
     exe = shutil.which(tool)
     if exe is None:
         raise DatabaseError(f"{tool} not found; {PG_TOOLS_HINT}")
-    conn = ["--host", url.host or "localhost", "--port", str(url.port or 5432), "--dbname", url.database or ""]
-    if url.username:
-        conn += ["--username", url.username]
-    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+    conn: list[str] = []
+    if url is not None:
+        conn = ["--host", url.host or "localhost", "--port", str(url.port or 5432), "--dbname", url.database or ""]
+        conn += ["--username", url.username] if url.username else []
+    env = {**os.environ, **({"PGPASSWORD": url.password} if url is not None and url.password else {})}
     done = subprocess.run([exe, *conn, *args], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise DatabaseError(f"{tool} failed ({done.returncode}): {' | '.join(detail)}")
+    return done.stdout

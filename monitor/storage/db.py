@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,23 @@ SQLITE_PRAGMAS = (
 
 class DatabaseError(RuntimeError):
     """The database could not be opened or used; the message says how to fix it."""
+
+
+def connect_failure(exc: BaseException) -> DatabaseError | None:
+    """`exc` as an operator's message when it means the database could not be opened at all, else None.
+
+    SQLAlchemy raises the errors of opening a connection (a database or user that does not exist,
+    a wrong password, a file SQLite cannot open) as a DBAPIError without a statement.
+    """
+    if not isinstance(exc, DBAPIError) or exc.statement is not None:
+        return None
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        fix = (
+            "it must name a file (created when missing) that this user may read and write, in a directory it may write"
+        )
+    else:
+        fix = "check its host, port, user, password and database name; the database must exist (createdb)"
+    return DatabaseError(f"cannot open the database: {exc.orig}. database_url: {fix}")
 
 
 def normalize_url(url: str) -> URL:

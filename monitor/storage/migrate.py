@@ -29,8 +29,17 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> list[str]:
+    """Every revision this version knows, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
 async def migrate(db: Database, target: str = "head") -> tuple[str | None, str | None]:
-    """Upgrade to `target`; returns (revision before, revision after)."""
+    """Move the schema to `target` (upgrade, or downgrade to an older revision); returns (before, after)."""
+    known = known_revisions()
+    if target != "head" and target not in known:
+        raise DatabaseError(f"unknown revision {target!r}; this version knows {', '.join(known)} (the last is head)")
     async with db.engine.connect() as conn:
         if db.is_sqlite:
             conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
@@ -38,15 +47,26 @@ async def migrate(db: Database, target: str = "head") -> tuple[str | None, str |
             if not db.is_sqlite:
                 await conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
             before = await conn.run_sync(_current)
-            await conn.run_sync(_upgrade, target)
+            if before is not None and before not in known:
+                raise DatabaseError(_newer_schema(before))
+            downgrade = before is not None and target != "head" and known.index(target) < known.index(before)
+            await conn.run_sync(_move, target, downgrade)
             after = await conn.run_sync(_current)
     return before, after
 
 
-def _upgrade(sync_conn: Any, target: str) -> None:
+def _move(sync_conn: Any, target: str, downgrade: bool) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
-    command.upgrade(cfg, target)
+    (command.downgrade if downgrade else command.upgrade)(cfg, target)
+
+
+def _newer_schema(current: str) -> str:
+    return (
+        f"the database schema is at revision {current}, which this version of monitor does not know "
+        f"(its newest is {head_revision()}): a newer release migrated it. Run that release, or restore "
+        "a backup taken before the upgrade (`monitor restore`)"
+    )
 
 
 def _current(sync_conn: Any) -> str | None:
@@ -61,6 +81,8 @@ async def current_revision(db: Database) -> str | None:
 async def require_current_schema(db: Database) -> None:
     """Refuse to run against a database whose schema is not at the code's head revision."""
     current, head = await current_revision(db), head_revision()
+    if current is not None and current not in known_revisions():
+        raise DatabaseError(_newer_schema(current))
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(f"the database schema is {state} but this version needs {head}; run `monitor migrate`")
