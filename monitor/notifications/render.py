@@ -94,11 +94,14 @@ def fields(alert: Alert, ctx: Context) -> list[tuple[str, str]]:
         rows.append(("时限要求", alert.rule_title + source))
     if alert.due_at:
         rows.append(("截止时间", f"{local_time(alert.due_at)}（北京时间）"))
-        rows.append(("剩余时间", time_left(alert.due_at, ctx.now)))
+        left = time_left(alert.due_at, ctx.now)
+        rows.append(("时限状态" if left.startswith("已超期") else "剩余时间", left))  # not "剩余时间：已超期 …"
     if alert.owner_unit_name:
         rows.append(("责任单位", alert.owner_unit_name))
     if alert.person_name:
         rows.append(("提醒对象", f"{alert.person_name}（{role_text(alert)}）" if alert.role else alert.person_name))
+    if alert.instruction:
+        rows.append(("处置要求", alert.instruction))
     return rows
 
 
@@ -129,6 +132,8 @@ def digest_line(alert: Alert, ctx: Context, people: str | None = None) -> str:
     who = alert.person_name if people is None else people
     if who:
         bits.append(f"提醒对象 {who}")
+    if alert.instruction:
+        bits.append(alert.instruction)
     return "｜".join(bits)
 
 
