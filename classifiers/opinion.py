@@ -17,6 +17,25 @@ from classifiers.types import EventLevel, OpinionLevel
 
 CONFIG_FIELDS = {"default_level", "event_level", "media_tier", "source_count", "items_per_hour", "flags"}
 
+# How reasons name media tiers (types.MediaTier) and sensitivity flags (opinion_levels.yaml
+# ``flags``, rules.flags_for): people read them. A key without a name here is shown as is.
+TIER_NAMES = {
+    "central": "中央级媒体",
+    "provincial": "省级媒体",
+    "city": "市级媒体",
+    "county": "县级媒体",
+    "self_media": "自媒体",
+}
+FLAG_NAMES = {
+    "mass_incident": "涉稳（群体性事件）",
+    "casualties": "有人员死亡",
+    "minors": "涉及未成年人",
+    "moral": "冲击社会道德底线",
+    "rumor": "涉谣",
+    "policy_misread": "政策误解误读",
+    "higher_request": "上级要求回应",
+}
+
 
 @lru_cache(maxsize=1)
 def _default_config() -> Mapping[str, Any]:
@@ -67,11 +86,11 @@ def opinion_level(
     if event_level is not None:
         _add(floors, config.get("event_level"), str(event_level), f"突发事件{event_level}级")
     for tier in media_tiers_reached:
-        _add(floors, config.get("media_tier"), str(tier), f"媒体层级 {tier}")
+        _add(floors, config.get("media_tier"), str(tier), f"媒体层级 {TIER_NAMES.get(str(tier), tier)}")
     _add_rows(floors, config.get("source_count"), source_count, f"来源数 {source_count}")
     _add_rows(floors, config.get("items_per_hour"), items_per_hour, f"每小时 {items_per_hour:g} 条")
     for flag in flags:
-        _add(floors, config.get("flags"), flag, f"敏感标记 {flag}")
+        _add(floors, config.get("flags"), flag, f"敏感标记 {FLAG_NAMES.get(flag, flag)}")
     level = _level(config.get("default_level", "L4"), "default_level")
     why = []
     for floor, reason in floors:

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from monitor.domain import EventKind, EventLevel, OpinionLevel, ReportKind
 from monitor.domain import commands as c
 from monitor.engine.commands import CommandRejected, acknowledger, execute
+from monitor.engine.runner import Engine
 from monitor.notifications.ack import AckRequest
+from monitor.storage.repo.engine import list_obligations
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import corrections
 
@@ -161,6 +163,40 @@ async def test_close_walks_the_workflow_and_reopen_brings_deadlines_back(db, clo
     async with db.read() as conn:
         kinds = [e.kind for e in await list_events(conn, iid)]
     assert EventKind.CLOSED in kinds and EventKind.REOPENED in kinds and EventKind.STATUS_CHANGED in kinds
+
+
+async def test_reopen_is_refused_unless_the_incident_is_closed_or_dismissed(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "III", "L2")
+    async with db.read() as conn:
+        before = await get_incident(conn, iid)
+        events_before = len(await list_events(conn, iid))
+    with pytest.raises(CommandRejected, match=r"「研判定级」.*尚未办结或排除.*无需重新打开"):
+        await execute(svc, c.Reopen(incident_id=iid, actor="zhu_min", at=clock.now(), reason="误操作"))
+    async with db.read() as conn:
+        after = await get_incident(conn, iid)
+        assert (after.status, after.generation) == (before.status, before.generation)
+        assert len(await list_events(conn, iid)) == events_before  # nothing logged
+    rumour = await new_incident(svc, None, "L3", title="网传谣言")
+    await execute(svc, c.Dismiss(incident_id=rumour, actor="zhu_min", at=clock.now(), reason="非政务舆情"))
+    await execute(svc, c.Reopen(incident_id=rumour, actor="zhu_min", at=clock.now(), reason="核实为政务舆情"))
+    async with db.read() as conn:
+        assert (await get_incident(conn, rumour)).status.value == "detected"
+
+
+async def test_triage_deadline_is_met_when_confirmed_at_the_instant_of_detection(db, clock):
+    svc = Svc(db, clock)
+    iid = await new_incident(svc, None, "L3", owner_unit="water")
+    await Engine(svc).tick()  # the 1-hour triage deadline opens
+    confirmed_now = await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
+    assert {o.rule_id: o.status.value for o in confirmed_now.obligations}["PRJ-TRIAGE-1H"] == "met"
+    clock.advance(3 * H)
+    await Engine(svc).tick()
+    async with db.read() as conn:
+        stored = {o.rule_id: o.status.value for o in await list_obligations(conn, [iid])}
+        kinds = [e.kind for e in await list_events(conn, iid)]
+    assert stored["PRJ-TRIAGE-1H"] == "met"  # not left open past its due time
+    assert EventKind.OBLIGATION_MET in kinds and EventKind.OBLIGATION_BREACHED not in kinds
 
 
 async def test_dismiss_meets_triage_and_merge_cancels(db, clock):

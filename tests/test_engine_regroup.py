@@ -1,11 +1,12 @@
 """Merge and Split move items between incidents inside the command's transaction."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.domain import EventKind, EventLevel, IncidentStatus
+from monitor.domain import EventKind, EventLevel, Incident, IncidentStatus
 from monitor.domain import commands as c
+from monitor.domain.clustering import plan_merge
 from monitor.engine.commands import CommandRejected, execute
 from monitor.storage.repo.clusters import incident_item_ids
 from monitor.storage.repo.engine import list_obligations
@@ -162,3 +163,12 @@ async def test_merging_an_earlier_incident_keeps_its_clock_and_its_response(db, 
     (respond,) = [o for o in obligations if o.rule_id == "GB61-RESPOND-48H"]
     assert respond.t0 == first_seen and respond.due_at == first_seen + 48 * H
     assert respond.status.value == "met" and respond.met_at == first_seen + 20 * H
+
+
+def test_plan_merge_keeps_the_earlier_detection_time():
+    early, late = datetime(2026, 9, 24, 1, tzinfo=UTC), datetime(2026, 9, 24, 5, tzinfo=UTC)
+    source = Incident(title="先发现的报道", detected_at=early, id=1)
+    target = Incident(title="后发现的事件", detected_at=late, id=2)
+    # the opinion was first seen when the earlier of the two was: the merged incident's clocks keep that start
+    assert plan_merge(source, target, late, "zhu_min").target.detected_at == early
+    assert plan_merge(target, source, late, "zhu_min").target.detected_at == early

@@ -300,3 +300,23 @@ async def test_an_alert_held_overnight_is_not_sent_once_its_deadline_was_met(sql
     held = [r for r in await outbox_rows(sqlite_db) if r.payload["rule"]["id"] == "GB61-RESPOND-48H"]
     assert held and {r.status for r in held} == {"cancelled"}
     assert all("已履行" in (r.last_error or "") for r in held)
+
+
+async def test_a_console_digest_for_several_people_records_each_row_as_sent_to_its_own_person(sqlite_db, clock):
+    lines = []
+    iid = await add_incident(sqlite_db, START)
+    await enqueue(
+        sqlite_db,
+        *(alert_row(START, iid, p, step=s, urgent=False, event_level="IV") for p in ("duty1", "duty2") for s in "ab"),
+    )
+    async with notifier(sqlite_db, clock, make_settings(notify_console=True), org=org(), write=lines.append) as (n, _):
+        assert (await n.run_once()).sent == 4
+    assert len(lines) == 1 and lines[0].startswith("[通知 → 值班员甲、值班员乙]")  # one shared console, both named
+    items = [line for line in lines[0].splitlines() if "【预警】" in line]
+    assert len(items) == 2 and all(line.endswith("提醒对象 值班员甲、值班员乙") for line in items), items
+    rows = {r.id: r.recipient for r in await outbox_rows(sqlite_db)}
+    sent = [e.payload for e in await timeline(sqlite_db, iid) if e.kind == EventKind.NOTIFICATION_SENT]
+    assert len(sent) == 4
+    names = {"duty1": "值班员甲", "duty2": "值班员乙"}
+    for p in sent:  # recorded as delivered to the person the row is for, never to another
+        assert p["person_id"] == rows[p["outbox_id"]] and p["to"] == names[p["person_id"]], p

@@ -194,6 +194,8 @@ def plan_merge(source: Incident, target: Incident, at: datetime, actor: str, rea
     occurred = [t for t in (source.occurred_at, target.occurred_at) if t is not None]
     grown = dataclasses.replace(
         target,
+        # the opinion was first seen when the earlier of the two was: its clocks keep that start
+        detected_at=min(source.detected_at, target.detected_at),
         media_tiers=tiers,
         item_count=target.item_count + source.item_count,
         first_published_at=min(firsts) if firsts else None,

@@ -321,7 +321,14 @@ def _close(ctx: Ctx, cmd: c.Close) -> Change:
     return Change(incident, [event, *moved], message="已办结；未到期的时限已取消，已超期的保留记录")
 
 
+_REOPENABLE = frozenset({IncidentStatus.CLOSED, IncidentStatus.DISMISSED})
+
+
 def _reopen(ctx: Ctx, cmd: c.Reopen) -> Change:
+    status = ctx.incident.status
+    if status not in _REOPENABLE:
+        why = "尚未办结或排除，无需重新打开" if status.is_open else "不能重新打开"
+        raise CommandRejected(f"事件当前状态为「{status.label}」，{why}；只有已办结或不予处置的事件可以重新打开。")
     _require(cmd.reason, "重新打开的理由")
     target = IncidentStatus.DETECTED if ctx.incident.status == IncidentStatus.DISMISSED else IncidentStatus.HANDLING
     incident, moved = _move(ctx, target, cmd.at, "重新打开")

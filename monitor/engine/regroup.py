@@ -34,8 +34,7 @@ async def apply_merge(conn: Connection, ctx: Ctx, cmd: c.Merge, now: datetime) -
     closed = HANDLERS[c.Merge](ctx, cmd)  # walks the state machine and cancels the source's clocks
     await move_items(conn, source_id, cmd.into_id, None, {"rule": "merge", "from": source_id, "by": cmd.actor}, now)
     await save_incident(conn, replace(closed.incident, generation=closed.incident.generation + 1), now)
-    # the opinion was first seen when the earlier of the two was: its clocks keep that start
-    grown = replace(plan.target, detected_at=min(plan.target.detected_at, ctx.incident.detected_at))
+    grown = plan.target  # keeps the earlier first publication, event time and detection time
     await save_incident(conn, grown, now)
     events = [*closed.events, *plan.events[1:], *_carried_over(ctx.timeline, cmd.into_id)]
     if plan.regrade is not None:

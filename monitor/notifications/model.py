@@ -109,6 +109,7 @@ class Alert:
     role: str = ""
     person_id: str | None = None
     person_name: str = ""
+    instruction: str = ""  # the engine's 处置要求 (breaches, escalations, supervision)
     report: ReportLink | None = None  # kind "report": the monthly report, its files and page
 
     @property
@@ -139,6 +140,7 @@ class Alert:
             role=str(p.get("role") or ""),
             person_id=row.recipient or person.get("id"),
             person_name=str(person.get("name") or ""),
+            instruction=str(p.get("instruction") or ""),
             report=ReportLink.from_payload(p.get("report")) if row.kind == "report" else None,
         )
 

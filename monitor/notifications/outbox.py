@@ -267,7 +267,7 @@ class Notifier:
             "person_id": route.person.id,
             "person": route.person.name,
             "channel": message.destination.channel.value,
-            "to": message.destination.label,
+            "to": route.destination.label,  # this row's person: one console message may carry several
             "message_id": message.message_id,
             "digest": message.digest,
             **({"recovered": True} if res.recovered else {}),

@@ -170,7 +170,7 @@ def _digests(
 ) -> list[Message]:
     """Merge messages into as few digests as the channel's size limit allows (urgent alerts first)."""
     messages = sorted(messages, key=lambda m: not m.urgent)
-    sizes = [sum(len(render.digest_line(a, ctx).encode()) + 16 for a in m.alerts) for m in messages]
+    sizes = [sum(len(line.encode()) + 16 for line in render.digest_lines(m, ctx)) for m in messages]
     merged = []
     for part in chunk(messages, sizes, channel.max_bytes - 600):
         alerts = [a for m in part for a in m.alerts]

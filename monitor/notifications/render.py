@@ -94,11 +94,14 @@ def fields(alert: Alert, ctx: Context) -> list[tuple[str, str]]:
         rows.append(("时限要求", alert.rule_title + source))
     if alert.due_at:
         rows.append(("截止时间", f"{local_time(alert.due_at)}（北京时间）"))
-        rows.append(("剩余时间", time_left(alert.due_at, ctx.now)))
+        left = time_left(alert.due_at, ctx.now)
+        rows.append(("时限状态" if left.startswith("已超期") else "剩余时间", left))  # not "剩余时间：已超期 …"
     if alert.owner_unit_name:
         rows.append(("责任单位", alert.owner_unit_name))
     if alert.person_name:
         rows.append(("提醒对象", f"{alert.person_name}（{role_text(alert)}）" if alert.role else alert.person_name))
+    if alert.instruction:
+        rows.append(("处置要求", alert.instruction))
     return rows
 
 
@@ -111,15 +114,31 @@ def message_fields(message: Message, ctx: Context) -> list[tuple[str, str]]:
     return pairs
 
 
-def digest_line(alert: Alert, ctx: Context) -> str:
+def alert_people(message: Message, alert: Alert) -> str:
+    """Who this message carries `alert` to (a digest on a shared console or group chat holds one
+    alert for several people); the alert's own person when the rows do not say."""
+    ids = {row.recipient for row in message.rows if row.recipient and Alert.from_row(row).alert_key == alert.alert_key}
+    names = [p.name for p in message.people if p.id in ids]
+    return "、".join(names) or alert.person_name
+
+
+def digest_line(alert: Alert, ctx: Context, people: str | None = None) -> str:
+    """One alert of a digest; `people` names everyone it is for in this message (default: its person)."""
     bits = [headline(alert)]
     if alert.rule_title:
         bits.append(alert.rule_title)
     if alert.due_at:
         bits.append(f"截止 {local_time(alert.due_at)}（{time_left(alert.due_at, ctx.now)}）")
-    if alert.person_name:
-        bits.append(f"提醒对象 {alert.person_name}")
+    who = alert.person_name if people is None else people
+    if who:
+        bits.append(f"提醒对象 {who}")
+    if alert.instruction:
+        bits.append(alert.instruction)
     return "｜".join(bits)
+
+
+def digest_lines(message: Message, ctx: Context) -> list[str]:
+    return [digest_line(a, ctx, alert_people(message, a)) for a in message.alerts]
 
 
 def title(message: Message) -> str:
@@ -134,7 +153,7 @@ def plain_text(message: Message, ctx: Context) -> str:
     """The message as plain text (console, e-mail text part, Slack notification text)."""
     lines = [title(message)]
     if message.digest:
-        lines += [f"{i}. {digest_line(a, ctx)}" for i, a in enumerate(message.alerts, 1)]
+        lines += [f"{i}. {line}" for i, line in enumerate(digest_lines(message, ctx), 1)]
     else:
         alert = message.alerts[0]
         lines += [f"{k}：{v}" for k, v in message_fields(message, ctx)]
@@ -155,7 +174,7 @@ def robot_markdown(message: Message, ctx: Context, *, mention: bool, warning_col
         head = f'<font color="warning">{head}</font>'
     lines = [f"### {head}" if not warning_color else f"**{head}**", ""]
     if message.digest:
-        lines += [f"{i}. {digest_line(a, ctx)}" for i, a in enumerate(message.alerts, 1)]
+        lines += [f"{i}. {line}" for i, line in enumerate(digest_lines(message, ctx), 1)]
     else:
         alert = message.alerts[0]
         lines += [f"- **{k}**：{v}" for k, v in message_fields(message, ctx)]
@@ -176,7 +195,8 @@ def slack_blocks(message: Message, ctx: Context) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title(message)[:150]}}]
     for alert in message.alerts[:20]:  # Slack allows 50 blocks; a digest of more links to the queue
         if message.digest:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(digest_line(alert, ctx))}})
+            line = digest_line(alert, ctx, alert_people(message, alert))
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(line)}})
         else:
             pairs = [{"type": "mrkdwn", "text": f"*{k}*\n{_mrkdwn(v)}"} for k, v in fields(alert, ctx)]
             if alert.text and (not pairs or alert.report is not None):  # a report shows its summary
@@ -251,7 +271,7 @@ def email_parts(
         title=title(message),
         urgent=message.urgent,
         digest=message.digest,
-        lines=[digest_line(a, ctx) for a in message.alerts],
+        lines=digest_lines(message, ctx),
         pairs=fields(alert, ctx),
         text=show_text,
         link=ctx.link(alert),

@@ -52,3 +52,20 @@ def test_bad_config_names_the_field() -> None:
         validate_config({"media_tier": {"central": "L9"}})
     with pytest.raises(ValueError, match="unknown fields"):
         validate_config({"thresholds": {}})
+
+
+def test_reasons_name_media_tiers_and_flags_in_chinese() -> None:
+    level, why = opinion_level(None, ["city", "central"], 1, 0.0, ["casualties", "mass_incident"])
+    assert level == OpinionLevel.L1  # the decision is unchanged
+    assert why == [
+        "媒体层级 市级媒体 → 至少L3",
+        "媒体层级 中央级媒体 → 至少L1",
+        "敏感标记 有人员死亡 → 至少L3",
+        "敏感标记 涉稳（群体性事件） → 至少L2",
+    ]
+    assert not any(code in " ".join(why) for code in ("city", "central", "casualties", "mass_incident"))
+
+
+def test_a_tier_or_flag_without_a_chinese_name_is_still_explained() -> None:
+    config = {**default_opinion_config(), "flags": {"custom_flag": "L2"}}
+    assert opinion_level(None, [], 1, 0.0, ["custom_flag"], config)[1] == ["敏感标记 custom_flag → 至少L2"]

@@ -20,7 +20,7 @@ from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan.derive import Planned, Problem, derive
 from monitor.engine.plan.facts import Facts, fold
 from monitor.engine.plan.ladder import Notify, relevant_acks, step_now
-from monitor.engine.plan.text import alert_text, problem_text
+from monitor.engine.plan.text import alert_text, instruction, problem_text
 
 S_OPEN, S_BREACHED = "open", "breached"
 PROBLEM_RETRY = timedelta(hours=1)
@@ -41,6 +41,7 @@ class Alert:
     due_at: datetime | None
     recipients: tuple[tuple[str, Role], ...]  # (person id, the role that reached them); () = duty officers
     roles: tuple[Role, ...] = ()
+    instruction: str = ""  # what the readers must do (zh-CN), also inside `text`; channels show it as 处置要求
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,16 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
     urgent = incident.is_major_emergency or notify.kind == AlertKind.DEADLINE_BREACH
     text = alert_text(notify.kind, incident, rule, ob.due_at, now, notify.lead_roles, unit_name)
     return Alert(
-        rule.id, ob.instance, notify.step, notify.kind, text, urgent, ob.due_at, tuple(recipients), notify.roles
+        rule.id,
+        ob.instance,
+        notify.step,
+        notify.kind,
+        text,
+        urgent,
+        ob.due_at,
+        tuple(recipients),
+        notify.roles,
+        instruction(notify.kind, notify.lead_roles),
     )
 
 

@@ -92,7 +92,9 @@ def rule_t0(facts: Facts, rule: Rule) -> datetime:
 
 def _specs(facts: Facts, rule: Rule) -> Iterator[Spec]:
     if rule.attach == Attach.UNCONFIRMED:
-        if facts.triage_needed:
+        # once opened, it stays on record so that the confirmation meets it, even one made at the
+        # very instant of detection (which otherwise needs no triage at all)
+        if facts.triage_needed or (rule.id, 0) in facts.announced:
             yield Spec(0, facts.incident.detected_at, facts.incident.detected_at)
         return
     if rule.attach == Attach.MANUAL:

@@ -47,6 +47,7 @@ def outbox_rows(
         "rule": {"id": rule.id, "title": rule.title, "source": rule.source} if rule else None,
         "due_at": alert.due_at.isoformat() if alert.due_at else None,
         "step": alert.step,
+        **({"instruction": alert.instruction} if alert.instruction else {}),
     }
     recipients: list[tuple[str | None, Role | None]] = list(alert.recipients)
     kind = alert.kind

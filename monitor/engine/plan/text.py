@@ -24,6 +24,15 @@ def span(delta: timedelta) -> str:
     return "".join(parts) or "不到1分钟"
 
 
+def instruction(kind: AlertKind, roles: tuple[Role, ...]) -> str:
+    """What the alert asks of its readers (outbox payload `instruction`; empty for a warning)."""
+    if kind == AlertKind.DEADLINE_BREACH:
+        return "请立即处置并登记回应及证据。"
+    if kind in (AlertKind.ESCALATION, AlertKind.SUPERVISION):
+        return f"请{'、'.join(r.label for r in roles)}督促落实。"
+    return ""
+
+
 def alert_text(
     kind: AlertKind, incident: Incident, rule: Rule, due: datetime, now: datetime, roles: tuple[Role, ...], unit: str
 ) -> str:
@@ -34,10 +43,10 @@ def alert_text(
         left = f"剩余{span(due - now)}" if due > now else "已到期"
         return f"【预警】{head}，期限 {local_time(due)}（{left}）。{owner}{basis}"
     if kind == AlertKind.DEADLINE_BREACH:
-        return f"【超期】{head}已于 {local_time(due)} 到期，尚未履行。{owner}请立即处置并登记回应及证据。{basis}"
-    who = "、".join(r.label for r in roles)
+        return f"【超期】{head}已于 {local_time(due)} 到期，尚未履行。{owner}{instruction(kind, roles)}{basis}"
     label = "督办" if kind == AlertKind.SUPERVISION else "升级提醒"
-    return f"【{label}】{head}已超期{span(now - due)}（期限 {local_time(due)}）。{owner}请{who}督促落实。{basis}"
+    late = f"已超期{span(now - due)}（期限 {local_time(due)}）。"
+    return f"【{label}】{head}{late}{owner}{instruction(kind, roles)}{basis}"
 
 
 def problem_text(incident: Incident, message_zh: str) -> str:
