@@ -133,3 +133,38 @@ def test_the_system_and_the_ledger_import_are_named_in_chinese():
         "李明",
     )
     assert names.person("someone_else") == "someone_else"  # an id the directory does not know is shown as it is
+
+
+def _rows(report, key):
+    table = next(t for t in report.tables() if t.key == key)
+    cols = [c.key for c in table.columns]
+    return [dict(zip(cols, row, strict=True)) for row in table.rows], [
+        dict(zip(cols, d, strict=True)) for d in table.drill
+    ]
+
+
+def test_response_counts_add_up_in_every_table_and_agree_with_the_headline():
+    """需回应 = 其中已回应 + 需回应未回应 and 回应率 = 其中已回应 ÷ 需回应 in every table; a response to an
+    incident that required none is counted apart, and each figure drills down to exactly that many incidents."""
+    acc = MonthAccumulator(Period(2026, 10), sh(11, 1, 8), drill=True)
+    acc.add_incidents([
+        inc(1, sh(10, 1, 9), sh(10, 1, 19)),                   # required, answered
+        inc(2, sh(10, 2, 9)),                                  # required, unanswered
+        inc(3, sh(10, 3, 9), sh(10, 3, 12), requires=False),   # answered although not required
+        inc(4, sh(10, 4, 9), requires=False),                  # neither
+    ])  # fmt: skip
+    report = build_report(acc, acc.summary(), Details(), Names())
+    drill = report.drilldown
+    assert "其中需回应 2 起，已回应 1 起，回应率 50.0%" in report.sections[0].paragraphs[0]
+    for key in ("overview", "by_unit", "by_event_level", "by_opinion_level", "by_category", "by_region"):
+        rows, keys = _rows(report, key)
+        row, cells = rows[0], keys[0]
+        assert (row["requiring"], row["responded_required"], row["unanswered"]) == (2, 1, 1), key
+        assert row["requiring"] == row["responded_required"] + row["unanswered"], key
+        assert row["response_rate"] == 0.5 and row["responded_optional"] == 1, key
+        for column in ("requiring", "responded_required", "unanswered", "responded_optional"):
+            assert len(drill[cells[column]]) == row[column], (key, column)
+    assert drill["responded_optional"] == (3,) and drill["responded_required"] == (1,)
+    ranking, ranking_keys = _rows(report, "ranking")
+    assert (ranking[0]["requiring"], ranking[0]["responded_required"], ranking[0]["response_rate"]) == (2, 1, 0.5)
+    assert drill[ranking_keys[0]["responded_required"]] == (1,)

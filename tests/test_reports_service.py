@@ -74,24 +74,24 @@ async def test_october_figures(db, names):
     ranking = table(report, "ranking")
     assert ranking[0]["unit"] == "明湖市水务局" and ranking[-1]["timeliness"] in (None, 0.0)
 
-    # totals by event level, 舆情 level, category, region and unit (incidents, share, requiring,
-    # responded, unanswered, 回应率), checked by hand against report_support.INCIDENTS
+    # totals by event level, 舆情 level, category, region and unit (incidents, share, requiring, responded of
+    # those, unanswered, 回应率, responded though not required), checked by hand against report_support.INCIDENTS
     def rows(key):
         return [tuple(r.values()) for r in table(report, key)]
 
     assert rows("by_event_level") == [
-        ("II级（重大）", 1, 0.2, 1, 1, 0, 1.0), ("III级（较大）", 1, 0.2, 1, 0, 1, 0.0),
-        ("非突发事件", 3, 0.6, 2, 1, 1, 0.5),
+        ("II级（重大）", 1, 0.2, 1, 1, 0, 1.0, 0), ("III级（较大）", 1, 0.2, 1, 0, 1, 0.0, 0),
+        ("非突发事件", 3, 0.6, 2, 1, 1, 0.5, 0),
     ]  # fmt: skip
     assert rows("by_opinion_level") == [
-        ("L1（重大·红）", 1, 0.2, 1, 1, 0, 1.0), ("L2（较大·橙）", 2, 0.4, 2, 1, 1, 0.5),
-        ("L3（一般·黄）", 1, 0.2, 1, 0, 1, 0.0), ("L4（关注·蓝）", 1, 0.2, 0, 0, 0, None),
+        ("L1（重大·红）", 1, 0.2, 1, 1, 0, 1.0, 0), ("L2（较大·橙）", 2, 0.4, 2, 1, 1, 0.5, 0),
+        ("L3（一般·黄）", 1, 0.2, 1, 0, 1, 0.0, 0), ("L4（关注·蓝）", 1, 0.2, 0, 0, 0, None, 0),
     ]  # fmt: skip
-    assert rows("by_category")[0] == ("民生诉求", 2, 0.4, 1, 1, 0, 1.0)  # A and H
+    assert rows("by_category")[0] == ("民生诉求", 2, 0.4, 1, 1, 0, 1.0, 0)  # A and H
     assert {r[0] for r in rows("by_category")} == {"民生诉求", "交通事故", "政策误读", "生产安全"}
-    assert rows("by_region")[-1] == ("未明确属地", 1, 0.2, 0, 0, 0, None)  # H
-    assert ("明湖市东港镇人民政府", 1, 0.2, 1, 1, 0, 1.0) in rows("by_region")
-    assert rows("by_unit")[0] == ("明湖市住房和城乡建设局", 2, 0.4, 1, 1, 0, 1.0)
+    assert rows("by_region")[-1] == ("未明确属地", 1, 0.2, 0, 0, 0, None, 0)  # H
+    assert ("明湖市东港镇人民政府", 1, 0.2, 1, 1, 0, 1.0, 0) in rows("by_region")
+    assert rows("by_unit")[0] == ("明湖市住房和城乡建设局", 2, 0.4, 1, 1, 0, 1.0, 0)
     # time to first response by unit and by level: A 23 h (housing, no event level, L2), B 5.5 h (emergency, II, L1)
     assert rows("ttr_by_unit") == [("明湖市应急管理局", 1, 5.5, 5.5), ("明湖市住房和城乡建设局", 1, 23.0, 23.0)]
     assert rows("ttr_by_level") == [

@@ -50,6 +50,11 @@ class Group:
         return self.requiring - self.responded_required
 
     @property
+    def responded_optional(self) -> int:
+        """Responded although no response was required (not part of 回应率)."""
+        return self.responded - self.responded_required
+
+    @property
     def response_rate(self) -> float | None:
         return self.responded_required / self.requiring if self.requiring else None
 
@@ -159,6 +164,7 @@ class MonthAccumulator:
                 states.append("unanswered")
         if ttr is not None:
             states.append("responded")
+            states.append("responded_required" if f.requires_response else "responded_optional")
             states.append(f"ttr:{ttr_bucket(ttr)}")
         elif f.requires_response:
             states.append(f"ttr:{UNANSWERED}")

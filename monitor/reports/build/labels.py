@@ -169,7 +169,8 @@ class Names:
 
 
 DRILL_STATES = {
-    "incidents": "舆情", "requiring": "需回应的舆情", "responded": "已回应的舆情", "unanswered": "未回应的舆情"
+    "incidents": "舆情", "requiring": "需回应的舆情", "responded": "已回应的舆情", "unanswered": "需回应未回应的舆情",
+    "responded_required": "需回应且已回应的舆情", "responded_optional": "无需回应但已回应的舆情",
 }  # fmt: skip
 DRILL_DIMENSIONS = {"event_level": "突发事件级别", "opinion_level": "舆情级别", "category": "类别", "region": "属地",
                     "unit": "责任单位"}  # fmt: skip
