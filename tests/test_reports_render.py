@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from monitor.policy import load_org
 from monitor.reports.build import Chart, Kind, Period
 from monitor.reports.render.cells import cell_text
-from monitor.reports.render.charts import attributes_only, font_path, missing_glyphs, render_svg
+from monitor.reports.render.charts import attributes_only, font_path, missing_glyphs, render_svg, value_axis_top
 from monitor.reports.render.files import write_report
 from monitor.reports.render.html import render_fragment
 from monitor.reports.service import generate, names_from_org
@@ -290,3 +290,18 @@ def test_a_chart_of_an_empty_month_counts_from_0_in_whole_numbers(kind):
     drawn = glyph_ids(render_svg(chart, "z-"), "z-")
     assert glyph_id("0") in drawn and glyph_id("1") in drawn  # the axis reads 0 … 1
     assert glyph_id("-") not in drawn and glyph_id(".") not in drawn  # not −0.045 … 0.045
+
+
+@pytest.mark.parametrize("kind", ["bar", "bar_line"])
+def test_the_tallest_bar_leaves_headroom_up_to_a_round_tick(kind):
+    """A month whose busiest day had 7 incidents reads on an axis to 8 (a gridline above the bar, room
+    for the figure on it), not one that stops at 7.35 with the bar touching the top."""
+    series = (("新增舆情", (1.0, 3.0, 7.0, 2.0)),) + (
+        (("其中已回应", (0.0, 1.0, 2.0, 1.0)),) if kind == "bar_line" else ()
+    )
+    chart = Chart("c", "每日新增", kind, ("1", "2", "3", "4"), series, y_label="起数", description="测试")
+    drawn = glyph_ids(render_svg(chart, "h-"), "h-")
+    assert glyph_id("8") in drawn and glyph_id("9") not in drawn
+    for values in ((7.0,), (40.0, 3.0), (1.0,), (10.0,), (31.0,), (999.0,)):
+        top = value_axis_top(Chart("c", "t", kind, ("1",) * len(values), (("n", values),)))
+        assert 1.1 * max(values) <= top <= 2 * max(values), values
