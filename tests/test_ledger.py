@@ -269,3 +269,112 @@ def test_a_ledger_event_time_starts_the_emergency_clocks():
     assert release.status == ObligationStatus.LATE  # replied 15:00: late by the event's clock
     problem = convert_row(mapping, 3, data | {"事发时间": "2026/10/11 9:00:00"}, NOW, RULES)
     assert isinstance(problem, RowError) and "事发时间 2026-10-11 09:00 晚于收到时间 2026-10-10 12:00" in problem.reason
+
+
+DEMO_MAPPING = load_mapping(REPO / "monitor/demo/ledger-mapping.yaml")  # time_formats: only %Y-%m-%d %H:%M
+DEMO_HEADER = ["msg_id", "title", "detail", "time", "reply", "reply_time", "dept", "region"]
+
+
+async def imported_times(db):
+    async with db.read() as conn:
+        rows = await conn.execute(select(incidents.c.external_ref, incidents.c.detected_at, incidents.c.closed_at))
+        return {ref: (detected, closed) for ref, detected, closed in rows}
+
+
+async def test_the_rejects_of_an_xlsx_ledger_can_be_fixed_and_imported_with_the_same_mapping(sqlite_db, tmp_path):
+    """Excel time cells are written to the rejects CSV as the mapping reads them (the demo mapping
+    accepts only 2026-10-06 09:00, not 2026-10-06 09:00:00), date cells as a date, numeric ids as
+    whole numbers: the clerk fixes the reason and imports the rejects file as it is."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(DEMO_HEADER)
+    sheet.append([9001, "答复早于来信", "正文", datetime(2026, 10, 6, 9), "已答复", datetime(2026, 10, 5, 15, 30),
+                  "城管局", "城东街道"])  # fmt: skip
+    sheet.append([9002.0, "日期单元格", "正文", datetime(2026, 10, 7, 9), "已答复", datetime(2026, 10, 6),
+                  "城管局", "城东街道"])  # fmt: skip
+    sheet["F3"].number_format = "yyyy/m/d"
+    sheet.append([9003, "带秒的时间", "正文", datetime(2026, 10, 8, 9, 0, 30), "", None, "城管局", "城东街道"])
+    sheet.append([9004, "", "", datetime(2026, 10, 8, 9, 0, 30), "", None, "城管局", "城东街道"])  # no title: rejected
+    workbook.save(tmp_path / "ledger.xlsx")
+    rejects = tmp_path / "rejects.csv"
+    first = await import_ledger(sqlite_db, tmp_path / "ledger.xlsx", DEMO_MAPPING, NOW, RULES, rejects=rejects)
+    assert (first.imported, [e.ledger_id for e in first.errors]) == (1, ["9001", "9002", "9004"])
+    with rejects.open(encoding="utf-8-sig", newline="") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert [(r["msg_id"], r["time"], r["reply_time"]) for r in rejected] == [
+        ("9001", "2026-10-06 09:00", "2026-10-05 15:30"),
+        ("9002", "2026-10-07 09:00", "2026-10-06"),
+        ("9004", "2026-10-08 09:00:30", ""),  # seconds the mapping's format cannot carry: ISO, read by every mapping
+    ]
+    rejected[0]["reply_time"], rejected[1]["reply_time"] = "2026-10-06 15:30", "2026-10-08"  # the clerk's fixes
+    rejected[2]["title"] = "补上的标题"
+    with rejects.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rejected[0]))
+        writer.writeheader()
+        writer.writerows(rejected)
+    second = await import_ledger(sqlite_db, rejects, DEMO_MAPPING, NOW, RULES)
+    assert (second.imported, second.errors) == (3, [])
+    times = await imported_times(sqlite_db)
+    assert times["import:demo-ledger:9001"] == (local(2026, 10, 6, 9), local(2026, 10, 6, 15, 30))
+    assert times["import:demo-ledger:9002"] == (local(2026, 10, 7, 9), local(2026, 10, 8, 23, 59, 59))
+    assert times["import:demo-ledger:9004"][0] == local(2026, 10, 8, 9, 0, 30)  # to the second, as in the XLSX
+
+
+async def test_the_rejects_file_is_read_back_by_a_mapping_with_its_own_delimiter_and_encoding(sqlite_db, tmp_path):
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(
+        (REPO / "playbooks/import/message-board.yaml")
+        .read_text(encoding="utf-8")
+        .replace("encoding: auto", "encoding: gb18030")
+        .replace('delimiter: ","', 'delimiter: ";"'),
+        encoding="utf-8",
+    )
+    mapping = load_mapping(mapping_file)
+    source = tmp_path / "board.csv"
+    with source.open("w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        writer.writerow([row("1", time="不知道")[h] for h in HEADER])
+    rejects = tmp_path / "rejects.csv"
+    first = await import_ledger(sqlite_db, source, mapping, NOW, RULES, rejects=rejects)
+    assert (first.imported, len(first.errors)) == (0, 1)
+    rejects.write_text(rejects.read_text(encoding="utf-8-sig").replace("不知道", "2016/2/19 8:00:00"), "utf-8-sig")
+    second = await import_ledger(sqlite_db, rejects, mapping, NOW, RULES)
+    assert (second.imported, second.errors) == (1, [])
+
+
+BIG5_ROWS = [row("1", title="請求增加地鐵站點", reply="已收到您的留言，我們將轉交相關部門研究"),
+             row("2", title="城東街道的路燈已經壞了三個月", reply="已修復，感謝您的監督")]  # fmt: skip
+
+
+async def test_a_big5_ledger_is_not_read_as_gb18030_gibberish(sqlite_db, tmp_path):
+    source = write_csv(tmp_path / "big5.csv", BIG5_ROWS, encoding="big5")
+    with pytest.raises(LedgerFileError) as caught:
+        await import_ledger(sqlite_db, source, MAPPING, NOW, RULES)
+    message = str(caught.value)
+    assert "Big5" in message and "format:" in message and "encoding: big5" in message and "message-board" in message
+    assert "請求增加地鐵站點" in message  # what the file says when read as Big5, to confirm
+    async with sqlite_db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(incidents))).scalar_one() == 0
+    from dataclasses import replace
+
+    result = await import_ledger(sqlite_db, source, replace(MAPPING, encoding="big5"), NOW, RULES)
+    assert (result.imported, result.errors) == (2, [])
+
+
+async def test_a_big5_header_with_chinese_column_names_is_named_as_big5(sqlite_db, tmp_path):
+    from dataclasses import replace
+
+    from monitor.ledger.model import ColumnSpec
+
+    mapping = replace(MAPPING, columns={"id": ColumnSpec("編號"), "received_at": ColumnSpec("收到時間")})
+    source = tmp_path / "big5.csv"
+    source.write_bytes("編號,收到時間\n1,2016/2/19 8:43:00\n".encode("big5"))
+    with pytest.raises(LedgerFileError, match=r"Big5.*encoding: big5"):
+        await import_ledger(sqlite_db, source, mapping, NOW, RULES)
+
+
+async def test_gb18030_text_with_traditional_characters_is_still_read(sqlite_db, tmp_path):
+    source = write_csv(tmp_path / "trad-gb.csv", BIG5_ROWS, encoding="gb18030")
+    result = await import_ledger(sqlite_db, source, MAPPING, NOW, RULES)
+    assert (result.imported, result.errors) == (2, [])

@@ -133,3 +133,93 @@ def test_the_system_and_the_ledger_import_are_named_in_chinese():
         "李明",
     )
     assert names.person("someone_else") == "someone_else"  # an id the directory does not know is shown as it is
+
+
+def _rows(report, key):
+    table = next(t for t in report.tables() if t.key == key)
+    cols = [c.key for c in table.columns]
+    return [dict(zip(cols, row, strict=True)) for row in table.rows], [
+        dict(zip(cols, d, strict=True)) for d in table.drill
+    ]
+
+
+def test_response_counts_add_up_in_every_table_and_agree_with_the_headline():
+    """需回应 = 其中已回应 + 需回应未回应 and 回应率 = 其中已回应 ÷ 需回应 in every table; a response to an
+    incident that required none is counted apart, and each figure drills down to exactly that many incidents."""
+    acc = MonthAccumulator(Period(2026, 10), sh(11, 1, 8), drill=True)
+    acc.add_incidents([
+        inc(1, sh(10, 1, 9), sh(10, 1, 19)),                   # required, answered
+        inc(2, sh(10, 2, 9)),                                  # required, unanswered
+        inc(3, sh(10, 3, 9), sh(10, 3, 12), requires=False),   # answered although not required
+        inc(4, sh(10, 4, 9), requires=False),                  # neither
+    ])  # fmt: skip
+    report = build_report(acc, acc.summary(), Details(), Names())
+    drill = report.drilldown
+    assert "其中需回应 2 起，已回应 1 起，回应率 50.0%" in report.sections[0].paragraphs[0]
+    for key in ("overview", "by_unit", "by_event_level", "by_opinion_level", "by_category", "by_region"):
+        rows, keys = _rows(report, key)
+        row, cells = rows[0], keys[0]
+        assert (row["requiring"], row["responded_required"], row["unanswered"]) == (2, 1, 1), key
+        assert row["requiring"] == row["responded_required"] + row["unanswered"], key
+        assert row["response_rate"] == 0.5 and row["responded_optional"] == 1, key
+        for column in ("requiring", "responded_required", "unanswered", "responded_optional"):
+            assert len(drill[cells[column]]) == row[column], (key, column)
+    assert drill["responded_optional"] == (3,) and drill["responded_required"] == (1,)
+    ranking, ranking_keys = _rows(report, "ranking")
+    assert (ranking[0]["requiring"], ranking[0]["responded_required"], ranking[0]["response_rate"]) == (2, 1, 0.5)
+    assert drill[ranking_keys[0]["responded_required"]] == (1,)
+
+
+def test_report_chains_judge_completeness_only_once_handling_has_ended():
+    from monitor.domain.reporting import TimelineFacts
+    from monitor.reports.build import report_chains
+
+    severe = [inc(n, sh(10, 1, 8), level="II") for n in (1, 2, 3, 4)]
+
+    def ev(i, seq, kind, at):
+        return TimelineFacts(i, seq, at, kind, "li_ming")
+
+    timelines = {
+        1: [ev(1, 1, "report_recorded", sh(10, 1, 8, 20)), ev(1, 2, "closed", sh(10, 1, 20)),
+            ev(1, 3, "report_recorded", sh(10, 1, 21))],  # 12 h of handling: no 续报 needed
+        2: [ev(2, 1, "report_recorded", sh(10, 1, 8, 20)), ev(2, 2, "closed", sh(10, 3, 8)),
+            ev(2, 3, "report_recorded", sh(10, 3, 9))],  # 48 h without a 续报
+        3: [ev(3, 1, "closed", sh(10, 2, 8)), ev(3, 2, "reopened", sh(10, 2, 9))],  # reopened: still handling
+        4: [],  # nothing reported, still handling at the cut-off
+    }  # fmt: skip
+    kinds = {(i, seq): ("first" if seq == 1 else "final", e.at) for i, es in timelines.items() for seq, e in
+             enumerate(es, 1) if e.kind == "report_recorded"}  # fmt: skip
+    chains = report_chains(severe, timelines, kinds, sh(11, 1, 8))
+    assert [(c.complete, c.missing, c.closed_at is not None) for c in chains] == [
+        (True, (), True), (False, ("续报",), True), (False, ("首报", "续报"), False), (False, ("首报", "续报"), False),
+    ]  # fmt: skip
+    acc = MonthAccumulator(Period(2026, 10), sh(11, 1, 8), drill=True)
+    acc.add_incidents(severe)
+    report = build_report(acc, acc.summary(), Details(report_chains=chains), Names())
+    assert report.contract["report_completeness"] == {
+        "severe": 4, "first_reported": 2, "closed": 2, "complete": 1, "completeness_rate": 0.5
+    }  # fmt: skip
+    assert report.drilldown["chain:handling"] == (3, 4) and report.drilldown["chain:complete"] == (1,)
+
+
+def test_only_a_raise_after_the_first_response_is_a_reescalation():
+    from monitor.domain.reporting import UNKNOWN_LEVEL, RegradeFacts
+    from monitor.reports.build import raises_by_incident
+
+    def regrade(i, at, before, after, event=(None, None)):
+        return RegradeFacts(i, at, "li_ming", "原因", event[0], event[1], before, after)
+
+    regrades = [
+        regrade(1, sh(10, 2, 9), "L3", "L2"),  # raised after the response of 10-01 19:00
+        regrade(2, sh(10, 2, 9), "L2", "L3"),  # lowered: no
+        regrade(3, sh(10, 2, 9), "L3", "L3", event=(None, "IV")),  # now a 突发事件 (IV): raised
+        regrade(4, sh(10, 1, 12), "L3", "L1"),  # raised before its response: no
+        regrade(5, sh(10, 2, 9), UNKNOWN_LEVEL, "L1"),  # level before unknown: cannot tell
+    ]
+    acc = MonthAccumulator(Period(2026, 10), sh(11, 1, 8), drill=True)
+    acc.raises = raises_by_incident(regrades)
+    acc.add_incidents([inc(n, sh(10, 1, 9), sh(10, 1, 19)) for n in (1, 2, 3, 4, 5)] + [inc(6, sh(10, 1, 9))])
+    assert [e.incident.id for e in acc.reescalated] == [1, 3]
+    report = build_report(acc, acc.summary(), Details(), Names())
+    assert report.contract["secondary_opinion"] == {"responded": 5, "reescalated": 2, "rate": 0.4}
+    assert report.drilldown["reescalated"] == (1, 3)

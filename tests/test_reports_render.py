@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from monitor.policy import load_org
 from monitor.reports.build import Chart, Kind, Period
 from monitor.reports.render.cells import cell_text
-from monitor.reports.render.charts import attributes_only, font_path, missing_glyphs, render_svg
+from monitor.reports.render.charts import attributes_only, font_path, missing_glyphs, render_svg, value_axis_top
 from monitor.reports.render.files import write_report
 from monitor.reports.render.html import render_fragment
 from monitor.reports.service import generate, names_from_org
@@ -97,8 +97,11 @@ async def test_html_csv_and_xlsx_figures_agree(report, tmp_path):
         compared += len(table.rows)
     assert compared > 40
     contract = json.loads((tmp_path / "report-2026-10.json").read_text(encoding="utf-8"))
-    overview = html.tables["overview"][1]
-    assert overview[1] == str(contract["incidents"]) and overview[4] == f"{contract['response_rate'] * 100:.1f}%"
+    overview = dict(zip(html.tables["overview"][0], html.tables["overview"][1], strict=True))
+    assert overview["舆情总数"] == str(contract["incidents"])
+    assert overview["回应率"] == f"{contract['response_rate'] * 100:.1f}%"
+    assert int(overview["需回应"]) == int(overview["其中已回应"]) + int(overview["需回应未回应"])
+    assert overview["其中已回应"] == str(contract["responded_required"])
     assert contract["tables"]["rules"]["rows"][-1][0] == "合计"
     assert len(files) == 2 + len(report.tables()) + 1
 
@@ -183,7 +186,9 @@ async def test_the_web_page_links_figures_to_the_incidents_behind_them(sqlite_db
     keys = set(re.findall(r'data-drill="([^"]+)"', page.html))
     assert {"incidents", "responded", "ob:breached", "incidents:unit:housing"} <= keys
     previous = {k for k in keys if k.startswith("prev:")}  # the 上月 row links to last month's figures
-    assert previous == {"prev:incidents", "prev:requiring", "prev:responded", "prev:ob:due", "prev:ob:met_late"}
+    assert previous == {
+        "prev:incidents", "prev:requiring", "prev:responded_required", "prev:ob:due", "prev:ob:met_late"
+    }  # fmt: skip
     assert keys - previous <= set(page.drilldown)
     assert 'href="/reports/2026-10/drill/incidents%3Aunit%3Ahousing"' in page.html  # keys are URL-encoded
     assert len(page.incidents_behind("incidents")) == page.contract["incidents"] == 5
@@ -223,7 +228,7 @@ async def test_the_workbook_has_a_sheet_per_table_chinese_headers_and_number_for
                 seen.add(column.kind)
     assert seen == set(expected)
     overview = workbook["主要指标"]
-    assert [overview.cell(2, c).value for c in (2, 5)] == [5, 0.5]  # 舆情总数 5, 回应率 50% as a fraction
+    assert [overview.cell(2, c).value for c in (2, 6)] == [5, 0.5]  # 舆情总数 5, 回应率 50% as a fraction
 
 
 def pure_report(*titles):
@@ -285,3 +290,18 @@ def test_a_chart_of_an_empty_month_counts_from_0_in_whole_numbers(kind):
     drawn = glyph_ids(render_svg(chart, "z-"), "z-")
     assert glyph_id("0") in drawn and glyph_id("1") in drawn  # the axis reads 0 … 1
     assert glyph_id("-") not in drawn and glyph_id(".") not in drawn  # not −0.045 … 0.045
+
+
+@pytest.mark.parametrize("kind", ["bar", "bar_line"])
+def test_the_tallest_bar_leaves_headroom_up_to_a_round_tick(kind):
+    """A month whose busiest day had 7 incidents reads on an axis to 8 (a gridline above the bar, room
+    for the figure on it), not one that stops at 7.35 with the bar touching the top."""
+    series = (("新增舆情", (1.0, 3.0, 7.0, 2.0)),) + (
+        (("其中已回应", (0.0, 1.0, 2.0, 1.0)),) if kind == "bar_line" else ()
+    )
+    chart = Chart("c", "每日新增", kind, ("1", "2", "3", "4"), series, y_label="起数", description="测试")
+    drawn = glyph_ids(render_svg(chart, "h-"), "h-")
+    assert glyph_id("8") in drawn and glyph_id("9") not in drawn
+    for values in ((7.0,), (40.0, 3.0), (1.0,), (10.0,), (31.0,), (999.0,)):
+        top = value_axis_top(Chart("c", "t", kind, ("1",) * len(values), (("n", values),)))
+        assert 1.1 * max(values) <= top <= 2 * max(values), values

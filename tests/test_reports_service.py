@@ -1,5 +1,6 @@
 """Reading a month from the database (SQLite and PostgreSQL) gives the hand-checked figures."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -68,30 +69,31 @@ async def test_october_figures(db, names):
     assert [r["field"] for r in table(report, "corrections")] == ["责任单位", "是否政务舆情"]
     assert table(report, "corrections")[0]["new"] == "明湖市住房和城乡建设局"
     assert [r["incident_id"] for r in table(report, "top_incidents")][:2] == [seeded.ids["B"], seeded.ids["C"]]
-    timeline = [what for _, what, _ in report.sections[-1].timelines[0].entries]
+    top = next(s for s in report.sections if s.key == "top")
+    timeline = [what for _, what, _ in top.timelines[0].entries]
     assert any(what.startswith("公开回应：发布权威信息") for what in timeline)
     assert any(what.startswith("调整级别") and "原因：死亡人数升至10人" in what for what in timeline)
     ranking = table(report, "ranking")
     assert ranking[0]["unit"] == "明湖市水务局" and ranking[-1]["timeliness"] in (None, 0.0)
 
-    # totals by event level, 舆情 level, category, region and unit (incidents, share, requiring,
-    # responded, unanswered, 回应率), checked by hand against report_support.INCIDENTS
+    # totals by event level, 舆情 level, category, region and unit (incidents, share, requiring, responded of
+    # those, unanswered, 回应率, responded though not required), checked by hand against report_support.INCIDENTS
     def rows(key):
         return [tuple(r.values()) for r in table(report, key)]
 
     assert rows("by_event_level") == [
-        ("II级（重大）", 1, 0.2, 1, 1, 0, 1.0), ("III级（较大）", 1, 0.2, 1, 0, 1, 0.0),
-        ("非突发事件", 3, 0.6, 2, 1, 1, 0.5),
+        ("II级（重大）", 1, 0.2, 1, 1, 0, 1.0, 0), ("III级（较大）", 1, 0.2, 1, 0, 1, 0.0, 0),
+        ("非突发事件", 3, 0.6, 2, 1, 1, 0.5, 0),
     ]  # fmt: skip
     assert rows("by_opinion_level") == [
-        ("L1（重大·红）", 1, 0.2, 1, 1, 0, 1.0), ("L2（较大·橙）", 2, 0.4, 2, 1, 1, 0.5),
-        ("L3（一般·黄）", 1, 0.2, 1, 0, 1, 0.0), ("L4（关注·蓝）", 1, 0.2, 0, 0, 0, None),
+        ("L1（重大·红）", 1, 0.2, 1, 1, 0, 1.0, 0), ("L2（较大·橙）", 2, 0.4, 2, 1, 1, 0.5, 0),
+        ("L3（一般·黄）", 1, 0.2, 1, 0, 1, 0.0, 0), ("L4（关注·蓝）", 1, 0.2, 0, 0, 0, None, 0),
     ]  # fmt: skip
-    assert rows("by_category")[0] == ("民生诉求", 2, 0.4, 1, 1, 0, 1.0)  # A and H
+    assert rows("by_category")[0] == ("民生诉求", 2, 0.4, 1, 1, 0, 1.0, 0)  # A and H
     assert {r[0] for r in rows("by_category")} == {"民生诉求", "交通事故", "政策误读", "生产安全"}
-    assert rows("by_region")[-1] == ("未明确属地", 1, 0.2, 0, 0, 0, None)  # H
-    assert ("明湖市东港镇人民政府", 1, 0.2, 1, 1, 0, 1.0) in rows("by_region")
-    assert rows("by_unit")[0] == ("明湖市住房和城乡建设局", 2, 0.4, 1, 1, 0, 1.0)
+    assert rows("by_region")[-1] == ("未明确属地", 1, 0.2, 0, 0, 0, None, 0)  # H
+    assert ("明湖市东港镇人民政府", 1, 0.2, 1, 1, 0, 1.0, 0) in rows("by_region")
+    assert rows("by_unit")[0] == ("明湖市住房和城乡建设局", 2, 0.4, 1, 1, 0, 1.0, 0)
     # time to first response by unit and by level: A 23 h (housing, no event level, L2), B 5.5 h (emergency, II, L1)
     assert rows("ttr_by_unit") == [("明湖市应急管理局", 1, 5.5, 5.5), ("明湖市住房和城乡建设局", 1, 23.0, 23.0)]
     assert rows("ttr_by_level") == [
@@ -171,3 +173,59 @@ async def test_outcomes_are_judged_in_sql_at_the_cutoff(db):
     assert {t.rule_id: t.outcome for t in mid if t.rule_id in ("R0", "R4", "R6")} == {
         "R0": "met_on_time", "R4": "pending", "R6": "paused",
     }  # fmt: skip
+
+
+def _report(kind, at, channel="written"):
+    return {"report_kind": kind, "channel": channel, "signer": "qian_zhiqiang", "reported_at": at.isoformat()}
+
+
+async def _add_events(db, events, recorded=CUTOFF - timedelta(hours=1)):
+    from monitor.storage.repo.incidents import append_events
+
+    async with db.write() as conn:
+        await append_events(conn, events, recorded)
+
+
+async def test_report_completeness_and_reescalation_from_the_timelines(db, names):
+    """§5.3: 首报/续报/终报完整率 over the month's 重特大 incidents that had ended handling, and 二次舆情率
+    over the answered ones, each as known at the cut-off, in the sections, the contract and the drill-down."""
+    from monitor.domain import EventKind as E
+    from monitor.domain import IncidentEvent as Ev
+
+    seeded = await seed(db)
+    i = seeded.ids
+    await _add_events(db, [
+        # B (II级): 首报 by phone, 续报 that evening, closed 10-12 09:00 (after 49 h: a 续报 was due) — no 终报 yet
+        Ev(i["B"], E.REPORT_RECORDED, sh(10, 10, 7, 52), "li_ming", _report("first", sh(10, 10, 7, 50), "phone")),
+        Ev(i["B"], E.REPORT_RECORDED, sh(10, 10, 20), "li_ming", _report("follow_up", sh(10, 10, 20))),
+        Ev(i["B"], E.CLOSED, sh(10, 12, 9), "li_ming", {"reason": "处置完毕"}),
+        # A (no 突发事件 level): answered 10-04 09:00, raised L2 → L1 on 10-06: 二次舆情
+        Ev(i["A"], E.REGRADED, sh(10, 6, 10), "li_ming", {"event_level": None, "opinion_level": "L1",
+           "reason": "回应后网民质疑升温", "from": {"event_level": None, "opinion_level": "L2"}}),
+    ])  # fmt: skip
+    report = await generate(db, OCT, CUTOFF, names, drill=True)
+    c = report.contract
+    assert c["report_completeness"] == {
+        "severe": 1, "first_reported": 1, "closed": 1, "complete": 0, "completeness_rate": 0.0
+    }  # fmt: skip
+    # B was raised III → II before its first response (10-10 13:30): not a 二次舆情; A was, after its response
+    assert c["secondary_opinion"] == {"responded": 2, "reescalated": 1, "rate": 0.5}
+    chains = table(report, "report_chains")
+    assert [(r["incident_id"], r["follow_ups"], r["state"]) for r in chains] == [(i["B"], 1, "缺终报")]
+    assert chains[0]["first_at"] == sh(10, 10, 7, 50)  # when it was reported, not when it was entered
+    assert table(report, "reescalations")[0]["incident_id"] == i["A"]
+    assert report.drilldown["reescalated"] == (i["A"],) and report.drilldown["chain:incomplete"] == (i["B"],)
+    sections = {s.key: s for s in report.sections}
+    assert "完整率 0.0%" in sections["report_chains"].paragraphs[0]
+    assert "二次舆情率 50.0%" in sections["reescalation"].paragraphs[0]
+    assert "不统计承诺兑现率" in sections["commitments"].paragraphs[0]
+    assert any(line.startswith("首报/续报/终报完整率 = ") for line in report.definitions)
+    assert any(line.startswith("承诺兑现率未统计") for line in report.definitions)
+
+    # the 终报, entered after the cut-off, does not count at it; a later cut-off sees it (and B complete)
+    await _add_events(db, [Ev(i["B"], E.REPORT_RECORDED, sh(11, 1, 9), "li_ming", _report("final", sh(10, 12, 10)))],
+                      recorded=sh(11, 1, 9))  # fmt: skip
+    assert (await generate(db, OCT, CUTOFF, names)).contract["report_completeness"]["complete"] == 0
+    later = await generate(db, OCT, sh(11, 2), names)
+    assert later.contract["report_completeness"]["completeness_rate"] == 1.0
+    assert [r["state"] for r in table(later, "report_chains")] == ["齐全"]

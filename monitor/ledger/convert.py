@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar, cast
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.domain import EventKind, EventLevel, EventType, Incident, IncidentEvent, IncidentStatus, OpinionLevel
 from monitor.domain.ledger import ImportedIncident
-from monitor.ledger.model import DateOnly, LedgerMapping, RowError
+from monitor.ledger.model import ColumnSpec, DateOnly, LedgerMapping, RowError
 from monitor.ledger.plan import ImportRules, plan_imported
 
 IMPORT_ACTOR = "ledger-import"
@@ -62,11 +63,48 @@ def parse_time(
             return _day(datetime.strptime(text, fmt).replace(tzinfo=zone).date(), date_only, zone), True
         except ValueError:
             continue
+    try:  # ISO 8601 is read by every mapping: the rejects file writes times so when the mapping's formats cannot
+        return datetime.strptime(text, ISO_TIME).replace(tzinfo=zone), False
+    except ValueError:
+        pass
     assert spec is not None
     formats = "、".join(mapping.time_formats + mapping.date_formats)
     raise RowProblem(
         f"{spec.column} 列的时间 {text!r} 无法识别；支持的格式：{formats}（可在映射文件 time_formats 中增加）"
     )
+
+
+ISO_TIME, ISO_DATE = "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"
+
+
+def written_as(mapping: LedgerMapping, value: Any) -> str:
+    """A cell of the ledger as text the mapping reads back as the same value (for the rejects file):
+    an Excel time in the first of the mapping's formats that keeps it exactly (else ISO 8601, which
+    every mapping reads), a date in its date format, a whole number without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        local = value.astimezone(ZoneInfo(mapping.timezone)) if value.tzinfo else value
+        return _first_exact(mapping, local.replace(tzinfo=None), mapping.time_formats, ISO_TIME, False)
+    if isinstance(value, date):
+        return _first_exact(mapping, datetime.combine(value, time(0)), mapping.date_formats, ISO_DATE, True)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _first_exact(mapping: LedgerMapping, value: datetime, formats: tuple[str, ...], iso: str, day: bool) -> str:
+    probe = ColumnSpec("probe")
+    for fmt in formats:
+        text = value.strftime(fmt)
+        try:
+            back, date_only = parse_time(replace(mapping, columns={"probe": probe}), {"probe": text}, "probe",
+                                         DateOnly.START_OF_DAY)  # fmt: skip
+        except RowProblem:
+            continue
+        if back is not None and back.replace(tzinfo=None) == value and date_only == day:
+            return text
+    return value.strftime(iso)
 
 
 def _day(day: date, how: DateOnly, zone: ZoneInfo) -> datetime:

@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor.domain import EventKind
 from monitor.domain.ledger import ImportedIncident
-from monitor.ledger.convert import convert_row, external_ref
+from monitor.ledger.convert import convert_row, external_ref, written_as
 from monitor.ledger.model import LedgerMapping, RowError
 from monitor.ledger.plan import ImportRules
 from monitor.ledger.read import read_rows
@@ -75,7 +75,7 @@ async def import_ledger(
             pending = []
     await _write(db, pending, now, rules, result, dry_run)
     if rejects is not None and rejected:
-        _write_rejects(rejects, rejected)
+        _write_rejects(rejects, rejected, mapping)
     return result
 
 
@@ -105,10 +105,13 @@ async def _write(
         result.last_id = ids[-1]
 
 
-def _write_rejects(path: Path, rejected: list[tuple[RowError, dict[str, Any]]]) -> None:
+def _write_rejects(path: Path, rejected: list[tuple[RowError, dict[str, Any]]], mapping: LedgerMapping) -> None:
+    """The rows as the clerk fixes and imports them again with the same mapping: its delimiter, and
+    cells of an XLSX ledger (times, dates, numbers) written as text that mapping reads back the same.
+    UTF-8 with a BOM (Excel shows the Chinese), which the reader takes for UTF-8 whatever the mapping says."""
     columns = list(dict.fromkeys(c for _, row in rejected for c in row))
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, delimiter=mapping.delimiter)
         writer.writerow(["行号", "原因", *columns])
         for error, row in rejected:
-            writer.writerow([error.row, error.reason, *("" if row.get(c) is None else row.get(c) for c in columns)])
+            writer.writerow([error.row, error.reason, *(written_as(mapping, row.get(c)) for c in columns)])

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.config import Settings, resolve_playbook_file
-from monitor.domain import OrgDirectory
+from monitor.domain import EventKind, OrgDirectory
 from monitor.policy.playbooks import load_policy
-from monitor.reports.build import Details, MonthAccumulator, Names, Period, PeriodError, Report, build_report
+from monitor.reports.build import (
+    Details,
+    MonthAccumulator,
+    Names,
+    Period,
+    PeriodError,
+    Report,
+    ReportChain,
+    build_report,
+    raises_by_incident,
+    report_chains,
+)
 from monitor.storage.db import Database
 from monitor.storage.repo import reports as repo
+from monitor.storage.repo.report_payloads import parse_time
 
 DEFAULT_TOP = 10
 
@@ -77,6 +89,8 @@ async def _accumulate(
     """
     acc = MonthAccumulator(period, cutoff, drill=drill, top_n=top_n, breakdowns=lists)
     start, end = period.start, period.end
+    if lists:  # every raise of a level up to the cut-off, for 二次舆情 (a month's incidents are raised after detection)
+        acc.raises = raises_by_incident(await repo.regrades_in(conn, start, _through(cutoff), cutoff, unit))
     async for batch in repo.stream_incidents(conn, start, end, cutoff, unit):
         acc.add_incidents(batch)
     acc.add_tallies(await repo.obligation_tallies(conn, start, end, cutoff, unit))
@@ -101,4 +115,31 @@ async def _details(
         corrections=await repo.corrections_in(conn, start, end, cutoff, unit),
         timelines=await repo.timelines_for(conn, [f.id for f in acc.top_incidents()], cutoff),
         titles=await repo.incident_titles(conn, referenced),
+        report_chains=await _report_chains(conn, acc, period, cutoff, unit),
     )
+
+
+def _through(cutoff: datetime) -> datetime:
+    """The end of a half-open range that includes the cut-off itself."""
+    return cutoff + timedelta(microseconds=1)
+
+
+async def _report_chains(
+    conn: repo.AsyncConnection, acc: MonthAccumulator, period: Period, cutoff: datetime, unit: str | None
+) -> list[ReportChain]:
+    """The 首报/续报/终报 and end of handling of the month's 重特大 incidents, as known at the cut-off."""
+    if not acc.severe:
+        return []
+    timelines = await repo.timelines_for(conn, [f.id for f in acc.severe], cutoff)
+    # The kind of a report_recorded event (first | follow_up | final) and when it was made are in its
+    # payload (report_kind, reported_at), which the timeline rows do not carry; read them here. (A
+    # `report_kind` on TimelineFacts, read in storage/repo/report_payloads.py with the other payload
+    # keys, would be the better home.)
+    rows = await repo._timelines_with(
+        conn, EventKind.REPORT_RECORDED, [EventKind.REPORT_RECORDED.value], period.start, _through(cutoff), cutoff, unit
+    )
+    reports = {
+        (incident_id, seq): (str(payload.get("report_kind") or ""), parse_time(payload.get("reported_at"), at) or at)
+        for incident_id, seq, _, at, _, payload in rows
+    }
+    return report_chains(acc.severe, timelines, reports, cutoff)

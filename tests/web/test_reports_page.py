@@ -51,14 +51,14 @@ def drill_total(html: str) -> int:
 
 AT = "2026-11-01T00%3A00%3A00%2B00%3A00"
 COUNT_COLUMNS = {  # the columns of the figure tables that count incidents or deadlines
-    "overview": {"incidents", "requiring", "responded", "due", "met_on_time", "met_late", "breached", "paused",
-                 "pending"},
-    **{f"by_{d}": {"incidents", "requiring", "responded", "unanswered"}
+    "overview": {"incidents", "requiring", "responded_required", "unanswered", "responded_optional", "due",
+                 "met_on_time", "met_late", "breached", "paused", "pending"},
+    **{f"by_{d}": {"incidents", "requiring", "responded_required", "unanswered", "responded_optional"}
        for d in ("event_level", "opinion_level", "category", "region", "unit")},
     "rules": {"due", "met_on_time", "met_late", "breached", "paused", "pending"},
     "ttr_by_unit": {"n"},
     "ttr_by_level": {"n"},
-    "ranking": {"incidents", "requiring", "responded", "due", "met_on_time", "met_late", "breached"},
+    "ranking": {"incidents", "requiring", "responded_required", "due", "met_on_time", "met_late", "breached"},
 }  # fmt: skip
 
 

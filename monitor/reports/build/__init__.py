@@ -11,13 +11,35 @@ The same rows and cut-off always give the same report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from monitor.clock import to_local
 from monitor.reports.build.accumulate import Group, MonthAccumulator
 from monitor.reports.build.deadlines import deadlines_section, ranking_section, rule_ids, ttr_section
+from monitor.reports.build.followups import (
+    ReportChain,
+    chain_drilldown,
+    commitments_section,
+    raises_by_incident,
+    reescalation_section,
+    report_chain_section,
+    report_chains,
+)
 from monitor.reports.build.labels import Names
-from monitor.reports.build.model import Chart, Column, Dist, Kind, Report, Section, Summary, Table, Tally, rounded
+from monitor.reports.build.model import (
+    Chart,
+    Column,
+    Dist,
+    Kind,
+    Report,
+    Section,
+    Summary,
+    Table,
+    Tally,
+    ratio,
+    rounded,
+)
 from monitor.reports.build.overview import overview_section
 from monitor.reports.build.period import Period, PeriodError
 from monitor.reports.build.records import (
@@ -44,11 +66,14 @@ __all__ = [
     "Period",
     "PeriodError",
     "Report",
+    "ReportChain",
     "Section",
     "Summary",
     "Table",
     "Tally",
     "build_report",
+    "raises_by_incident",
+    "report_chains",
 ]
 
 
@@ -69,7 +94,13 @@ def build_report(
         regrades_section(details, names),
         corrections_section(details, names),
         top_section(acc.top_incidents(), details, names),
+        report_chain_section(details.report_chains, names),
+        reescalation_section(summary.responded, acc.reescalated, names),
+        commitments_section(),
     )
+    drilldown = acc.drilldown()
+    if acc.drill is not None:
+        drilldown.update(chain_drilldown(details.report_chains))
     return Report(
         period=acc.period,
         unit=unit,
@@ -80,8 +111,8 @@ def build_report(
         previous=previous,
         sections=sections,
         definitions=definitions(acc, summary, unit_name),
-        contract=contract(acc, summary, previous, names, unit),
-        drilldown=acc.drilldown(),
+        contract=contract(acc, summary, previous, names, unit) | follow_up_json(acc, details.report_chains),
+        drilldown=drilldown,
     )
 
 
@@ -99,18 +130,48 @@ def definitions(acc: MonthAccumulator, s: Summary, unit_name: str | None) -> tup
         f"舆情数：监测发现时间在统计周期内的事件，不含判定为非政务舆情的 {s.excluded.get('dismissed', 0)} 起"
         f"和并入其他事件的 {s.excluded.get('merged', 0)} 起。{scope}",
         "需回应：标记为需回应的舆情（国办发〔2016〕61号列明的重点回应情形等）。已回应：截至统计时点至少登记了一次"
-        "附有证据的公开回应。回应率 = 需回应且已回应的舆情数 ÷ 需回应的舆情数。",
+        "附有证据的公开回应。各表中“其中已回应”只计需回应的舆情，需回应 = 其中已回应 + 需回应未回应；"
+        "回应率 = 其中已回应 ÷ 需回应。无需回应但已回应的舆情单列，不计入回应率。",
         "到期时限：截止时间在统计周期内的时限要求（按规则编号统计，不论事件何时发现；已取消的不计）。"
         "按时履行：履行时间不晚于截止时间；逾期履行：晚于截止时间履行；超期未履行：截至统计时点已过截止时间仍未履行"
         "（含过期后才暂停的）；暂停计时：经批准暂停且顺延后的截止时间晚于统计时点；未到期：截止时间晚于统计时点。"
         "经批准的暂停期间不计时，截止时间已相应顺延。",
         "回应及时率 = 按时履行 ÷（按时履行 + 逾期履行 + 超期未履行），即已到期时限中按时履行的比例。",
-        "首次回应时长 = 第一次公开回应的发布时间 − 监测发现时间，以小时计；发现前已主动发布的计为 0。"
+        "首次回应时长 = 第一次公开回应的发布时间 − 监测发现时间，以小时计；发现前已主动发布的计为 0；"
+        "统计全部已回应的舆情（含无需回应但已回应的），每日趋势图中的“其中已回应”同此。"
         "中位数与 P90 采用线性插值（第 90 百分位，含端点法）。",
         "责任单位：按事件当前的第一责任单位统计，时限计入其所属事件的责任单位；属地按事件的属地统计。",
+        "首报/续报/终报完整率 = 报告齐全的 ÷ 已办结的重特大舆情。重特大舆情：本月发现、突发事件级别为 I、II 级"
+        "（特别重大、重大）的舆情；已办结：截至统计时点已办结且未重新打开；报告齐全：登记了首报（电话或书面）"
+        "和终报，处置（发现至办结）超过 24 小时的还登记了至少一次续报（国务院应急办 2015 年通知）。"
+        "处置中的不计入完整率，单列。",
+        "二次舆情率 = 二次舆情数 ÷ 已回应舆情数。已回应舆情：截至统计时点已公开回应的本月舆情（含无需回应但已回应的）；"
+        "二次舆情：首次公开回应之后、统计时点之前，突发事件级别或舆情级别被调高的（以系统登记的级别调整为准）。",
+        "承诺兑现率未统计：系统不登记承诺事项（内容、期限、兑现与公开情况），无法据实计算。",
         f"与上月（{p.previous().label}）对比采用相同口径和相同的数据截止时点。",
         "时间均为北京时间（Asia/Shanghai）。时限规则及依据见 DOMAIN.md §8（国办发〔2016〕61号、80号等）。",
     )
+
+
+def follow_up_json(acc: MonthAccumulator, chains: Sequence[ReportChain]) -> dict[str, Any]:
+    """首报/续报/终报完整率 and 二次舆情率 (README "The JSON contract")."""
+    closed = [c for c in chains if c.closed_at]
+    complete = sum(1 for c in closed if c.complete)
+    responded = acc.total.responded
+    return {
+        "report_completeness": {
+            "severe": len(chains),
+            "first_reported": sum(1 for c in chains if c.first_at),
+            "closed": len(closed),
+            "complete": complete,
+            "completeness_rate": rounded(ratio(complete, len(closed)), 4),
+        },
+        "secondary_opinion": {
+            "responded": responded,
+            "reescalated": len(acc.reescalated),
+            "rate": rounded(ratio(len(acc.reescalated), responded), 4),
+        },
+    }
 
 
 def _ttr(d: Dist) -> dict[str, Any]:

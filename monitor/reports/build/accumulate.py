@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from monitor.domain.reporting import IncidentFacts, ObligationFacts, ObligationTally
+from monitor.domain.reporting import IncidentFacts, ObligationFacts, ObligationTally, RegradeFacts
+from monitor.reports.build.followups import SEVERE_LEVELS, Reescalation
 from monitor.reports.build.labels import LEVEL_ORDER
 from monitor.reports.build.model import Dist, Summary, Tally
 from monitor.reports.build.period import Period
@@ -48,6 +49,11 @@ class Group:
     @property
     def unanswered(self) -> int:
         return self.requiring - self.responded_required
+
+    @property
+    def responded_optional(self) -> int:
+        """Responded although no response was required (not part of 回应率)."""
+        return self.responded - self.responded_required
 
     @property
     def response_rate(self) -> float | None:
@@ -102,6 +108,9 @@ class MonthAccumulator:
         self.overdue: list[Overdue] = []
         self._top: list[tuple[tuple[int, int, int, int], int, IncidentFacts]] = []  # max-heap by negated key
         self.drill: dict[str, list[int]] | None = defaultdict(list) if drill else None
+        self.severe: list[IncidentFacts] = []  # 重特大 incidents, for 首报/续报/终报
+        self.raises: dict[int, list[RegradeFacts]] = {}  # incident id -> re-grades that raised a level (set first)
+        self.reescalated: list[Reescalation] = []  # answered, then raised (二次舆情)
 
     # --- incidents -------------------------------------------------------------------
     def add_incidents(self, rows: Iterable[IncidentFacts]) -> None:
@@ -136,8 +145,22 @@ class MonthAccumulator:
             self.buckets[ttr_bucket(ttr)] += 1
         if self.top_n > 0:
             self._keep_top(f)
+        self._follow_ups(f, ttr)
         if self.drill is not None:
             self._drill_incident(f, keys, ttr)
+
+    def _follow_ups(self, f: IncidentFacts, ttr: float | None) -> None:
+        """Keep the 重特大 incidents (for 首报/续报/终报) and note an answered one raised afterwards (二次舆情)."""
+        if f.event_level in SEVERE_LEVELS:
+            self.severe.append(f)
+        first = f.first_response_at
+        if ttr is None or first is None or f.id not in self.raises:
+            return
+        raised = next((r for r in self.raises[f.id] if r.at > first), None)
+        if raised is not None:
+            self.reescalated.append(Reescalation(f, raised))
+            if self.drill is not None:
+                self.drill["reescalated"].append(f.id)
 
     def _keep_top(self, f: IncidentFacts) -> None:
         key = _severity(f)
@@ -159,6 +182,7 @@ class MonthAccumulator:
                 states.append("unanswered")
         if ttr is not None:
             states.append("responded")
+            states.append("responded_required" if f.requires_response else "responded_optional")
             states.append(f"ttr:{ttr_bucket(ttr)}")
         elif f.requires_response:
             states.append(f"ttr:{UNANSWERED}")

@@ -151,7 +151,7 @@ RANKING_COLUMNS = (
     Column("unit", "责任单位"),
     Column("incidents", "舆情数", Kind.INT),
     Column("requiring", "需回应", Kind.INT),
-    Column("responded", "已回应", Kind.INT),
+    Column("responded_required", "其中已回应", Kind.INT),  # of those that required a response (回应率)
     Column("response_rate", "回应率", Kind.PCT),
     Column("due", "到期时限", Kind.INT),
     Column("met_on_time", "按时履行", Kind.INT),
@@ -180,11 +180,11 @@ def ranking_section(acc: MonthAccumulator, names: Names) -> Section:
     for rank, (key, g) in enumerate(ranked, 1):
         d, t = g.dist(), g.tally
         rows.append((
-            rank, names.unit(key or None), g.incidents, g.requiring, g.responded, g.response_rate,
+            rank, names.unit(key or None), g.incidents, g.requiring, g.responded_required, g.response_rate,
             t.due, t.met_on_time, t.met_late, t.breached, t.timeliness, d.median, d.p90,
         ))  # fmt: skip
         drill.append((
-            None, None, f"incidents:unit:{key}", f"requiring:unit:{key}", f"responded:unit:{key}", None,
+            None, None, f"incidents:unit:{key}", f"requiring:unit:{key}", f"responded_required:unit:{key}", None,
             f"ob:due:unit:{key}", f"ob:met_on_time:unit:{key}", f"ob:met_late:unit:{key}",
             f"ob:breached:unit:{key}", None, None, None,
         ))  # fmt: skip

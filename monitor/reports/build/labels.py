@@ -169,7 +169,14 @@ class Names:
 
 
 DRILL_STATES = {
-    "incidents": "舆情", "requiring": "需回应的舆情", "responded": "已回应的舆情", "unanswered": "未回应的舆情"
+    "incidents": "舆情", "requiring": "需回应的舆情", "responded": "已回应的舆情", "unanswered": "需回应未回应的舆情",
+    "responded_required": "需回应且已回应的舆情", "responded_optional": "无需回应但已回应的舆情",
+    "reescalated": "首次回应后级别调高的舆情（二次舆情）",
+}  # fmt: skip
+CHAIN_STATES = {
+    "severe": "重特大舆情", "first": "已首报的重特大舆情", "handling": "处置中的重特大舆情",
+    "closed": "已办结的重特大舆情", "complete": "首报、续报、终报齐全的重特大舆情",
+    "incomplete": "已办结但报告不全的重特大舆情",
 }  # fmt: skip
 DRILL_DIMENSIONS = {"event_level": "突发事件级别", "opinion_level": "舆情级别", "category": "类别", "region": "属地",
                     "unit": "责任单位"}  # fmt: skip
@@ -183,6 +190,8 @@ def drill_label(key: str, names: Names) -> str:
         return f"{day}日发现、截至统计时点已回应的舆情" if state == "responded" else f"{day}日发现的舆情"
     if head == "ttr":
         return f"首次回应时长 {rest}"
+    if head == "chain":
+        return CHAIN_STATES.get(rest, rest)
     if head == "ob":
         outcome, _, scope = rest.partition(":")
         what = "到期的时限要求" if outcome == "due" else f"时限要求：{OUTCOME_LABELS.get(outcome, outcome)}"

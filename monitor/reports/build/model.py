@@ -158,6 +158,16 @@ class Summary:
         return ratio(self.responded_required, self.requiring_response)
 
     @property
+    def unanswered(self) -> int:
+        """Required a response and had none at the cut-off."""
+        return self.requiring_response - self.responded_required
+
+    @property
+    def responded_optional(self) -> int:
+        """Responded although no response was required (not part of 回应率)."""
+        return self.responded - self.responded_required
+
+    @property
     def timeliness(self) -> float | None:
         return self.tally.timeliness
 

@@ -8,12 +8,20 @@ from monitor.reports.build.accumulate import Group, MonthAccumulator
 from monitor.reports.build.labels import Names, event_level_label, event_type_label, level_sort_key, opinion_level_label
 from monitor.reports.build.model import Cell, Chart, Column, Kind, Section, Summary, Table, ratio
 
+# 回应率 counts only incidents that required a response: 需回应 = 其中已回应 + 需回应未回应, and
+# 回应率 = 其中已回应 ÷ 需回应. Responses to incidents that required none are a column of their own.
+RESPONSE_COLUMNS = (
+    Column("requiring", "需回应", Kind.INT),
+    Column("responded_required", "其中已回应", Kind.INT),
+    Column("unanswered", "需回应未回应", Kind.INT),
+    Column("response_rate", "回应率", Kind.PCT),
+    Column("responded_optional", "无需回应但已回应", Kind.INT),
+)
+RESPONSE_DRILL = ("requiring", "responded_required", "unanswered", None, "responded_optional")
 OVERVIEW_COLUMNS = (
     Column("month", "月份"),
     Column("incidents", "舆情总数", Kind.INT),
-    Column("requiring", "需回应", Kind.INT),
-    Column("responded", "已回应", Kind.INT),
-    Column("response_rate", "回应率", Kind.PCT),
+    *RESPONSE_COLUMNS,
     Column("due", "到期时限", Kind.INT),
     Column("met_on_time", "按时履行", Kind.INT),
     Column("met_late", "逾期履行", Kind.INT),
@@ -25,7 +33,7 @@ OVERVIEW_COLUMNS = (
     Column("ttr_p90", "首次回应时长P90（小时）", Kind.HOURS),
 )
 OVERVIEW_DRILL = (
-    None, "incidents", "requiring", "responded", None, "ob:due", "ob:met_on_time", "ob:met_late",
+    None, "incidents", *RESPONSE_DRILL, "ob:due", "ob:met_on_time", "ob:met_late",
     "ob:breached", "ob:paused", "ob:pending", None, None, None,
 )  # fmt: skip
 
@@ -39,18 +47,16 @@ DIMENSION_TITLES = {
 DIMENSION_COLUMNS = (
     Column("incidents", "舆情数", Kind.INT),
     Column("share", "占比", Kind.PCT),
-    Column("requiring", "需回应", Kind.INT),
-    Column("responded", "已回应", Kind.INT),
-    Column("unanswered", "需回应未回应", Kind.INT),
-    Column("response_rate", "回应率", Kind.PCT),
+    *RESPONSE_COLUMNS,
 )
 
 
 def overview_row(s: Summary, label: str) -> tuple[Cell, ...]:
     t = s.tally
     return (
-        label, s.incidents, s.requiring_response, s.responded, s.response_rate, t.due, t.met_on_time,
-        t.met_late, t.breached, t.paused, t.pending, t.timeliness, s.ttr.median, s.ttr.p90,
+        label, s.incidents, s.requiring_response, s.responded_required, s.unanswered, s.response_rate,
+        s.responded_optional, t.due, t.met_on_time, t.met_late, t.breached, t.paused, t.pending, t.timeliness,
+        s.ttr.median, s.ttr.p90,
     )  # fmt: skip
 
 
@@ -136,13 +142,16 @@ def dimension_table(acc: MonthAccumulator, dim: str, names: Names) -> Table:
     rows, drill = [], []
     for value, g in groups:
         rows.append((label(value), *dimension_cells(g, acc.total.incidents)))
-        cells = ("incidents", None, "requiring", "responded", "unanswered", None)
+        cells = ("incidents", None, *RESPONSE_DRILL)
         drill.append((None, *(f"{c}:{dim}:{value}" if c else None for c in cells)))
     return Table(key, title, (Column("name", header), *DIMENSION_COLUMNS), tuple(rows), tuple(drill))
 
 
 def dimension_cells(g: Group, total: int) -> tuple[Cell, ...]:
-    return (g.incidents, ratio(g.incidents, total), g.requiring, g.responded, g.unanswered, g.response_rate)
+    return (
+        g.incidents, ratio(g.incidents, total), g.requiring, g.responded_required, g.unanswered, g.response_rate,
+        g.responded_optional,
+    )  # fmt: skip
 
 
 def daily_chart(acc: MonthAccumulator) -> Chart:

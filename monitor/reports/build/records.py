@@ -17,6 +17,7 @@ from monitor.domain.reporting import (
     TimelineFacts,
 )
 from monitor.reports.build.accumulate import MonthAccumulator, Overdue, hours
+from monitor.reports.build.followups import ReportChain
 from monitor.reports.build.labels import (
     CORRECTION_FIELD_LABELS,
     ESCALATION_KIND_LABELS,
@@ -42,6 +43,7 @@ class Details:
     corrections: Sequence[CorrectionFacts] = ()
     timelines: Mapping[int, Sequence[TimelineFacts]] = field(default_factory=dict)
     titles: Mapping[int, str] = field(default_factory=dict)  # incident id -> title, for records outside the month
+    report_chains: Sequence[ReportChain] = ()  # 首报/续报/终报 of the month's 重特大 incidents
 
 
 Who = dict[tuple[tuple[str, ...], tuple[str, ...]], str]  # (people, roles) -> "赵磊（联络员）"

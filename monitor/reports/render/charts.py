@@ -185,8 +185,23 @@ def _axes(ax: Axes, chart: Chart) -> None:
     if chart.kind != "hbar":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="x", visible=False)
-        # counts start at 0; a month of zeros would otherwise get the axis -0.045 … 0.045
-        ax.set_ylim(0, None if any(v > 0 for _, values in chart.series for v in values) else 1)
+        # counts start at 0 (a month of zeros would otherwise get the axis -0.045 … 0.045)
+        ax.set_ylim(0, value_axis_top(chart))
+
+
+HEADROOM = 1.1  # the value axis reaches at least 10% above the tallest bar
+
+
+def value_axis_top(chart: Chart) -> float:
+    """The top of a count axis: the first whole-number tick at least 10% above the largest value, so
+    the tallest bar (and the figure written on it) stays clear of the top; 1 for a month of zeros."""
+    from matplotlib.ticker import MaxNLocator
+
+    peak = max((v for _, values in chart.series for v in values), default=0.0)
+    if peak <= 0:
+        return 1.0
+    ticks = MaxNLocator(integer=True).tick_values(0, peak * HEADROOM)
+    return float(next(t for t in ticks if t >= peak * HEADROOM))
 
 
 def _inline(svg: str, chart: Chart, prefix: str) -> str:
