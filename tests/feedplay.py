@@ -2,7 +2,7 @@
 
 Routes (state in `Playground` attributes, changed by tests between polls):
   /feed/{name}.xml   a feed whose responses follow `scripts[name]` (a list of steps, the last one repeats)
-  /slow              never answers (the client's read timeout fires)
+  /slow              never answers (the client's read timeout fires); sets `slow_asked`
   /big               streams a body larger than any sane limit
   /loop/{n}          redirects forever
   /list.html         an HTML list page; /articles/{n}.html its article pages (answered with
@@ -55,6 +55,7 @@ class Playground:
         self.hits: dict[str, int] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.never = asyncio.Event()
+        self.slow_asked = asyncio.Event()
         self.list_page = b""
         self.articles: dict[str, bytes] = {}
         self.article_refusal: Step | None = None
@@ -103,6 +104,7 @@ class Playground:
 
     async def slow(self, request: web.Request) -> web.StreamResponse:
         self._hit(request)
+        self.slow_asked.set()
         await self.never.wait()  # released at teardown
         return web.Response(text="too late")
 
