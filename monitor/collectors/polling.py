@@ -26,7 +26,7 @@ from monitor.collectors.health import HealthPolicy, Outcome
 from monitor.collectors.pipeline import Prepared, SourceInfo, entry_row, prepare
 from monitor.collectors.recording import PollSummary, PollWork, record_polls_batch
 from monitor.collectors.sources import SourceError, auth_header
-from monitor.collectors.sourcing import ParsedPoll, parse_poll
+from monitor.collectors.sourcing import ParsedPoll, obeys_robots, parse_poll
 from monitor.config import Settings
 from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
@@ -228,7 +228,11 @@ class Collector:
             result = FetchResult(source.url, Outcome.NETWORK, now, now, error=str(exc))
         else:
             result = await self.fetcher.get(
-                source.url, etag=source.etag, last_modified=source.last_modified, extra_headers=auth
+                source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                extra_headers=auth,
+                robots=obeys_robots(source, source.url),
             )
         parsed = None
         if result.outcome is Outcome.OK:
