@@ -144,6 +144,7 @@ async def test_sources_page_and_banner_explain_errors_in_chinese(web_env):
     queue = await (await client.get("/queue")).text()
     banner = visible(queue[queue.index('<div id="source-alert"') :])
     assert "明湖日报：网站的 robots.txt 不允许本系统采集该地址" in banner and "disallows" not in banner
+    assert "。；" not in banner and "。）" not in banner
 
 
 async def test_items_tooltip_explains_warnings_in_chinese(web_env):
