@@ -2,7 +2,7 @@
 
 Routes (state in `Playground` attributes, changed by tests between polls):
   /feed/{name}.xml   a feed whose responses follow `scripts[name]` (a list of steps, the last one repeats)
-  /slow              never answers (the client's read timeout fires)
+  /slow              never answers (the client's read timeout fires); sets `slow_asked`
   /big               streams a body larger than any sane limit
   /loop/{n}          redirects forever
   /list.html         an HTML list page; /articles/{n}.html its article pages (answered with
@@ -11,6 +11,8 @@ Routes (state in `Playground` attributes, changed by tests between polls):
   /held/{n}          answers only when `release` is set; `in_flight` / `max_in_flight` count requests
   /trickle           sends a byte every 50 ms for 2 s (each read is quick, the whole is slow)
   /declared-big      a 2 MiB body with its Content-Length
+  /robots.txt        `robots` (a Step: status, body, headers) or 404 while it is None; counted in
+                     `robots_hits`, not in `hits` or `requests` (the requests a poll makes for content)
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Playground:
         self.hits: dict[str, int] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.never = asyncio.Event()
+        self.slow_asked = asyncio.Event()
         self.list_page = b""
         self.articles: dict[str, bytes] = {}
         self.article_refusal: Step | None = None
@@ -63,6 +66,8 @@ class Playground:
         self.in_flight = 0
         self.max_in_flight = 0
         self.server: TestServer | None = None
+        self.robots: Step | None = None
+        self.robots_hits = 0
 
     def url(self, path: str) -> str:
         assert self.server is not None
@@ -80,6 +85,7 @@ class Playground:
         app.router.add_get("/held/{n}", self.held)
         app.router.add_get("/trickle", self.trickle)
         app.router.add_get("/declared-big", self.declared_big)
+        app.router.add_get("/robots.txt", self.robots_txt)
         return app
 
     def _hit(self, request: web.Request) -> None:
@@ -103,6 +109,7 @@ class Playground:
 
     async def slow(self, request: web.Request) -> web.StreamResponse:
         self._hit(request)
+        self.slow_asked.set()
         await self.never.wait()  # released at teardown
         return web.Response(text="too late")
 
@@ -164,6 +171,19 @@ class Playground:
     async def declared_big(self, request: web.Request) -> web.StreamResponse:
         self._hit(request)
         return web.Response(body=b"<!-- " + b"x" * (2 * 1024 * 1024) + b" -->", content_type="application/rss+xml")
+
+    async def robots_txt(self, request: web.Request) -> web.StreamResponse:
+        self.robots_hits += 1
+        if self.robots is None:
+            raise web.HTTPNotFound()
+        step = self.robots
+        if step.status != 200:
+            return web.Response(status=step.status, headers=step.headers)
+        return web.Response(body=step.body, headers={"Content-Type": "text/plain; charset=utf-8", **step.headers})
+
+
+def robots(text: str, status: int = 200) -> Step:
+    return Step(status=status, body=text.encode("utf-8"), validators=False)
 
 
 async def start(play: Playground) -> Any:

@@ -68,7 +68,7 @@ async def test_connect_timeout_when_the_server_accepts_no_connection(clock):
             filler.connect_ex(("127.0.0.1", port))
         limits = FetchLimits(host_min_interval=timedelta(0), connect_timeout_s=0.3, read_timeout_s=30.0)
         async with Fetcher(clock, limits) as fetcher:
-            result = await fetcher.get(f"http://127.0.0.1:{port}/rss.xml")
+            result = await fetcher.get(f"http://127.0.0.1:{port}/rss.xml", robots=False)
     finally:
         for sock in (*fillers, server):
             sock.close()

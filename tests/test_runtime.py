@@ -23,6 +23,8 @@ from sqlalchemy import select, text, update
 from monitor.app import Services, create_app, open_services
 from monitor.cli.common import setup_logging
 from monitor.clock import FakeClock
+from monitor.collectors.fetch import FetchLimits
+from monitor.collectors.polling import CollectorConfig
 from monitor.config import Settings, load_settings
 from monitor.domain import Incident, Source, SourceKind
 from monitor.runtime import Role, RoleError, Runtime, RuntimeCrashed, RuntimeHooks, parse_roles
@@ -32,7 +34,16 @@ from monitor.storage.repo.incidents import create_incidents
 from monitor.storage.repo.items import insert_items
 from monitor.storage.repo.ops import live_queries
 from monitor.storage.repo.sources import add_sources
-from monitor.storage.schema import heartbeats, items, notification_attempts, obligations, outbox, timers
+from monitor.storage.schema import (
+    fetches,
+    heartbeats,
+    items,
+    notification_attempts,
+    obligations,
+    outbox,
+    sources,
+    timers,
+)
 from monitor.web.ops import OPS_PROBE, TOTALS_MAX_AGE, LoopStatus, create_ops_app, readiness, render_metrics
 
 from .conftest import START
@@ -415,3 +426,31 @@ async def test_a_loop_that_dies_ends_the_process_with_its_reason(services: Servi
             await asyncio.wait_for(runtime.wait(), 60)
     finally:
         await runtime.close()
+
+
+async def test_closing_the_runtime_cancels_a_hanging_collector_fetch_at_once(services: Services, play):
+    """A stop while a fetch hangs ends the collector loop at once (not after the read timeout or the
+    30 s grace), writes nothing of the interrupted poll and frees its lease for the next start."""
+    url = play.url("/slow")
+    async with services.db.write() as conn:
+        ids = await add_sources(conn, [Source(name="慢站", url=url)], services.clock.now())
+    limits = FetchLimits(host_min_interval=timedelta(0), read_timeout_s=300.0, total_timeout_s=600.0)
+    hooks = RuntimeHooks(classify=_no_classification, collector_config=CollectorConfig(limits=limits))
+    runtime = Runtime(services, asyncio.Event(), hooks)
+    try:
+        await runtime.start([Role.COLLECTOR])
+        await asyncio.wait_for(play.slow_asked.wait(), 30)
+    finally:
+        await asyncio.wait_for(runtime.close(), 5)
+    again = await open_services(services.settings, clock=FakeClock(START))
+    try:
+        async with again.db.read() as conn:
+            source = (await conn.execute(select(sources).where(sources.c.id == ids[url]))).one()
+            logged = list(await conn.execute(select(fetches)))
+    finally:
+        await again.db.close()
+    assert logged == [] and source.lease_owner is None and source.health == "ok"
+
+
+async def _no_classification() -> None:
+    return None

@@ -30,11 +30,17 @@ def handle(ctx: Context) -> int:
                 if not ctx.args.once:
                     await collector.run_forever(stop)
                     return
-                result = await collector.run_once()
+                result = await collector.run_once(stop)
                 print(
-                    f"采集完成：{result.sources} 个来源，发现 {result.items_seen} 条，新增 {result.items_new} 条"
+                    f"采集{'中断' if result.interrupted else '完成'}：{result.sources} 个来源，"
+                    f"发现 {result.items_seen} 条，新增 {result.items_new} 条"
                     f"（其中转载/重复 {result.duplicates} 条）"
                     + (f"，失败 {result.errors} 个来源" if result.errors else "")
+                    + (
+                        f"；{result.interrupted} 个来源因停止而未采完（未写入任何内容），下次运行时重新采集"
+                        if result.interrupted
+                        else ""
+                    )
                 )
         except DatabaseError as exc:
             raise CliError(str(exc)) from exc

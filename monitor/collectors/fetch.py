@@ -6,6 +6,9 @@
   abandoned as soon as it grows past it); a redirect limit. TLS certificates are always verified:
   a certificate error is a failure like any other, never a reason to retry without verification.
 - Retry-After (seconds or an HTTP date) is parsed for 429/503.
+- robots.txt is read once per site and a day (`robots.py`, RFC 9309) and asked before every
+  request unless the caller passes `robots=False`; a refused URL is never requested and comes
+  back as `Outcome.DISALLOWED`. A `Crawl-delay` widens the host's minimum spacing (up to a cap).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from multidict import CIMultiDict
 
 from monitor.clock import Clock
 from monitor.collectors.health import Outcome
+from monitor.collectors.robots import RobotsCache
 
 USER_AGENT = "MinghuMonitor/0.1 (+政务舆情回应监测; polite crawler)"
 
@@ -39,6 +43,11 @@ class FetchLimits:
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     user_agent: str = USER_AGENT
+    robots_ttl: timedelta = timedelta(days=1)  # how long a site's robots.txt is trusted
+    robots_retry: timedelta = timedelta(
+        minutes=15
+    )  # when an unreadable robots.txt (5xx, 429, no answer) is asked again
+    max_crawl_delay: timedelta = timedelta(seconds=30)  # the most a Crawl-delay spaces requests to one host
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,19 @@ class HostGate:
         self._global = global_bound or asyncio.Semaphore(limits.concurrency)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, datetime] = {}
+        self._spacing: dict[str, timedelta] = {}  # hosts whose robots.txt asks for more than the default
+
+    def spacing(self, host: str) -> timedelta:
+        return self._spacing.get(host, self._limits.host_min_interval)
+
+    def ask_for(self, host: str, crawl_delay: float | None) -> None:
+        """Honour a site's Crawl-delay (seconds) as the host's minimum spacing, up to the cap."""
+        wanted = timedelta(seconds=crawl_delay or 0)
+        spacing = max(self._limits.host_min_interval, min(wanted, self._limits.max_crawl_delay))
+        if spacing > self._limits.host_min_interval:
+            self._spacing[host] = spacing
+        else:
+            self._spacing.pop(host, None)
 
     @contextlib.asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
@@ -87,7 +109,7 @@ class HostGate:
                 if ready_at is None or ready_at <= now:
                     break
                 await self._clock.sleep((ready_at - now).total_seconds())
-            self._next_start[host] = now + self._limits.host_min_interval
+            self._next_start[host] = now + self.spacing(host)
             yield
 
 
@@ -100,6 +122,9 @@ class Fetcher:
         self._global = asyncio.Semaphore(self.limits.concurrency)
         self._hosts = HostGate(clock, self.limits, self._global)
         self._session: aiohttp.ClientSession | None = None
+        self.robots = RobotsCache(
+            clock, self._get_robots_txt, self.limits.user_agent, self.limits.robots_ttl, self.limits.robots_retry
+        )
 
     async def __aenter__(self) -> Fetcher:
         timeout = aiohttp.ClientTimeout(
@@ -114,6 +139,7 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.robots.close()
         if self._session is not None:
             await self._session.close()
 
@@ -124,14 +150,26 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        robots: bool = True,
     ) -> FetchResult:
-        """GET `url` (conditionally when validators are given). Never raises for network trouble."""
+        """GET `url` (conditionally when validators are given). Never raises for network trouble.
+
+        With `robots` (the default) the site's robots.txt is asked first; `robots=False` is for an
+        official channel the office has written permission to read (the source's `robots_permission`)."""
+        host = (urlsplit(url).hostname or "").lower()
+        if robots:
+            verdict = await self.robots.verdict(url)
+            self._hosts.ask_for(host, verdict.crawl_delay)
+            if not verdict.allowed:
+                now = self.clock.now()
+                return FetchResult(
+                    url, verdict.outcome, now, now, verdict.status, error=verdict.error, retry_after=verdict.retry_after
+                )
         headers = dict(extra_headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        host = (urlsplit(url).hostname or "").lower()
         async with self._hosts.slot(host):
             started = self.clock.now()
             try:
@@ -144,6 +182,13 @@ class Fetcher:
                 return self._failed(url, started, Outcome.NETWORK, f"TLS verification failed: {exc}")
             except (aiohttp.ClientError, ValueError, OSError) as exc:
                 return self._failed(url, started, Outcome.NETWORK, f"{type(exc).__name__}: {exc}")
+
+    def spacing(self, url: str) -> timedelta:
+        """The minimum time between two requests to `url`'s host (its Crawl-delay when larger)."""
+        return self._hosts.spacing((urlsplit(url).hostname or "").lower())
+
+    async def _get_robots_txt(self, url: str) -> FetchResult:
+        return await self.get(url, robots=False)
 
     async def _request(self, url: str, headers: dict[str, str], started: datetime) -> FetchResult:
         if self._session is None:

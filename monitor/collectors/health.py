@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     NETWORK = "network"  # DNS, refused, TLS, redirect loop …
     UNPARSEABLE = "unparseable"  # 200 but no feed/page could be read from it
     STORE_FAILED = "store_failed"  # fetched and parsed, but the database refused its items (logged as an error)
+    DISALLOWED = "disallowed"  # not requested: robots.txt forbids it, or could not be read (5xx/429/no answer)
 
     @property
     def is_failure(self) -> bool:

@@ -12,7 +12,7 @@ import functools
 import logging
 import random
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -26,13 +26,13 @@ from monitor.collectors.health import HealthPolicy, Outcome
 from monitor.collectors.pipeline import Prepared, SourceInfo, entry_row, prepare
 from monitor.collectors.recording import PollSummary, PollWork, record_polls_batch
 from monitor.collectors.sources import SourceError, auth_header
-from monitor.collectors.sourcing import ParsedPoll, parse_poll
+from monitor.collectors.sourcing import ParsedPoll, obeys_robots, parse_poll
 from monitor.config import Settings
 from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import beat
 from monitor.storage.repo.items import existing_keys, recent_signatures
-from monitor.storage.repo.sources import claim_due_sources, next_poll_at
+from monitor.storage.repo.sources import claim_due_sources, get_source_row, next_poll_at, update_source
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class PassResult:
     items_new: int
     errors: int
     duplicates: int = 0
+    interrupted: int = 0  # polls cancelled by a stop: nothing of them written, polled again at the next start
 
 
 class Collector:
@@ -103,6 +104,7 @@ class Collector:
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collector-parse")
         self._store_lock = asyncio.Lock()
         self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
+        self._committing: set[asyncio.Task[Any]] = set()  # polls past their fetch, writing: a stop waits for them
         self._env = env or {}  # where credentials references are resolved (os.environ in production)
         # Run after each pass, around clustering: the composition root plugs classification in
         # before it and the 舆情 regrade by spread after it (monitor/pipeline.py).
@@ -115,7 +117,7 @@ class Collector:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.fetcher.__aexit__(*exc)
-        await asyncio.to_thread(self._cpu.shutdown)
+        await asyncio.to_thread(self._cpu.shutdown, cancel_futures=True)  # parsing not started is dropped
 
     async def _off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """`fn(*args, **kwargs)` on the collector's parsing thread."""
@@ -130,25 +132,55 @@ class Collector:
         self.index.load(rows)
         return len(self.index)
 
-    async def run_once(self) -> PassResult:
-        """Poll every source that is due now (concurrently, within the politeness limits)."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> PassResult:
+        """Poll every source that is due now (concurrently, within the politeness limits).
+
+        When `stop` is set the fetches still in flight are cancelled: nothing of their polls is
+        written and their leases are released, so the next start polls those sources at once.
+        Polls already being written finish writing (one transaction each group, never half)."""
         now = self.clock.now()
         self.index.evict(now)
         async with self.db.write() as conn:
             rows = await claim_due_sources(conn, now, self.owner, now + LEASE, self.config.claim_limit)
-        outcomes = await asyncio.gather(*(self.poll(row) for row in rows), return_exceptions=True)
-        results = []
+        tasks = [asyncio.ensure_future(self.poll(row)) for row in rows]
+        if tasks and stop is not None:
+            await _until_done_or_stop(tasks, stop)
+            for task in tasks:
+                if not task.done() and task not in self._committing:  # its next await raises CancelledError
+                    task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        results, interrupted = [], []
         for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, asyncio.CancelledError):
+                interrupted.append(row)
+                continue
             if isinstance(outcome, BaseException):  # a bug, not a feed problem: the others go on; the lease expires
                 log.error("polling source %s (%s) failed", row.id, row.url, exc_info=outcome)
                 outcome = PollSummary(0, 0, 0, True)
             results.append(outcome)
+        if interrupted:
+            await self._release(interrupted)
         return PassResult(
             sources=len(rows),
             items_seen=sum(r.seen for r in results),
             items_new=sum(r.new for r in results),
             errors=sum(1 for r in results if r.failed),
             duplicates=sum(r.duplicates for r in results),
+            interrupted=len(interrupted),
+        )
+
+    async def _release(self, interrupted: list[Any]) -> None:
+        """Free the leases of polls cancelled by a stop (only leases still ours: nobody else polls them)."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            for source in interrupted:
+                current = await get_source_row(conn, source.id)
+                if current is None or current.lease_owner != self.owner or current.lease_expires_at <= now:
+                    continue
+                await update_source(conn, source.id, {"lease_owner": None, "lease_expires_at": None}, now)
+        log.info(
+            "collector stopped: %d poll(s) interrupted before anything was written; they run again at the next start",
+            len(interrupted),
         )
 
     async def run_forever(
@@ -167,8 +199,12 @@ class Collector:
         while not stop.is_set():
             try:
                 watch = Stopwatch()
-                result = await self.run_once()
+                result = await self.run_once(stop)
+                if stop.is_set():  # what was stored waits, pending, for the next start's classification
+                    return
                 await _run_hook(self.before_cluster, "classification")
+                if stop.is_set():
+                    return
                 clustered = await cluster_pending(self.db, self.clock, self.config.cluster)
                 await _run_hook(self.after_cluster, "the step after clustering")
                 async with self.db.write() as conn:
@@ -192,7 +228,11 @@ class Collector:
             result = FetchResult(source.url, Outcome.NETWORK, now, now, error=str(exc))
         else:
             result = await self.fetcher.get(
-                source.url, etag=source.etag, last_modified=source.last_modified, extra_headers=auth
+                source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                extra_headers=auth,
+                robots=obeys_robots(source, source.url),
             )
         parsed = None
         if result.outcome is Outcome.OK:
@@ -205,6 +245,10 @@ class Collector:
         prepared = None
         if parsed is not None:  # CPU work (normalising, signing) happens before the write, off the loop
             prepared = await self._off_loop(_prepared, parsed, source, result, self.index)
+        task = asyncio.current_task()
+        if task is not None:  # from here on a stop lets the poll finish: it is written whole or not at all
+            self._committing.add(task)
+            task.add_done_callback(self._committing.discard)
         return await self._write(PollWork(source, result, outcome, parsed, prepared))
 
     async def _write(self, work: PollWork) -> PollSummary:
@@ -260,6 +304,18 @@ def _unstorable(work: PollWork, exc: Exception) -> PollWork:
     """The poll as a failure of its source: nothing of it stored but the fetch log and the health."""
     error = f"the fetched items could not be stored ({type(exc).__name__}: {str(exc)[:300]})"
     return PollWork(work.source, replace(work.result, error=error), Outcome.STORE_FAILED)
+
+
+async def _until_done_or_stop(tasks: Sequence[asyncio.Future[PollSummary]], stop: asyncio.Event) -> None:
+    """Until every task is done or `stop` is set, whichever comes first."""
+    stopper = asyncio.ensure_future(stop.wait())
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    try:
+        while pending and not stop.is_set():
+            _, pending = await asyncio.wait({*pending, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            pending.discard(stopper)
+    finally:
+        stopper.cancel()
 
 
 async def _run_hook(hook: Callable[[], Awaitable[object]] | None, what: str) -> None:

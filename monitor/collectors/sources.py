@@ -45,7 +45,7 @@ FIELD_LABELS = {
     "credentials_ref": "凭据变量名",
     "options": "选项",
 }
-OPTION_KEYS = (*SELECTOR_OPTIONS, "max_pages", "fetch_articles")
+OPTION_KEYS = (*SELECTOR_OPTIONS, "max_pages", "fetch_articles", "robots_permission")
 # Option names that smell of a secret: credentials belong in an environment variable, by reference.
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "cookie", "authorization", "apikey", "api_key")
 
@@ -305,7 +305,22 @@ def _options_keys(options: Mapping[str, Any]) -> SourceProblem | None:
             f"option 'fetch_articles' must be true or false, got {fetch!r}",
             f"「选项」中的 fetch_articles 应为 true 或 false，现为 {fetch!r}",
         )
-    return None
+    return _robots_permission_problem(options.get("robots_permission"))
+
+
+def _robots_permission_problem(value: Any) -> SourceProblem | None:
+    """The robots.txt override is a record: who permitted reading the channel, and when (never a bare `true`)."""
+    if value is None or (isinstance(value, str) and 4 <= len(value.strip()) <= 500):
+        return None
+    return SourceProblem(
+        "options",
+        "option 'robots_permission' overrides the site's robots.txt for this source and must record the "
+        "permission as text of 4 to 500 characters (who granted it, when, the document), e.g. "
+        f'"robots_permission": "市政府办公室 2026-03-01 书面同意（明政办函〔2026〕12号）"; got {value!r}',
+        "「选项」中的 robots_permission 用于对本信息源不执行网站的 robots.txt 限制，须写明授权依据"
+        "（4 到 500 个字：谁于何时以何文件同意采集），例如 "
+        '"robots_permission": "市政府办公室 2026-03-01 书面同意（明政办函〔2026〕12号）"',
+    )
 
 
 def auth_header(ref: str | None, env: Mapping[str, str]) -> dict[str, str]:

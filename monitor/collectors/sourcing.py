@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,9 @@ from monitor.storage.repo.items import Evidence
 log = logging.getLogger(__name__)
 
 KnownKeys = Callable[[list[str]], Awaitable[set[str]]]
+# The longest one poll waits on a host's spacing for article pages: a Crawl-delay of 30 s allows
+# 4 of them, so a slow-asking site cannot hold up the pass (and every other source) for long.
+ARTICLE_WAIT = timedelta(minutes=2)
 # Runs a CPU-bound call (parsing, article extraction) and awaits its result; the poller runs it on
 # a worker thread so a huge body does not freeze the event loop the web shares.
 CpuRunner = Callable[..., Awaitable[Any]]
@@ -76,29 +80,51 @@ async def parse_poll(
     options = dict(source.options or {})
     if source.kind == SourceKind.HTML_LIST and parsed.next_url:
         first_poll = getattr(source, "last_success_at", None) is None
-        await _follow_pages(fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth, cpu=cpu)
+        robots = obeys_robots(source, source.url)  # older pages are on the source's host
+        await _follow_pages(
+            fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth, cpu=cpu, robots=robots
+        )
     wants_articles = options.get("fetch_articles", source.kind == SourceKind.HTML_LIST)
     if wants_articles and max_articles > 0 and poll.entries:
-        await _fetch_articles(fetcher, poll, max_articles, known, cpu)
+        await _fetch_articles(fetcher, poll, max_articles, known, cpu, source)
     return poll
 
 
-async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known: KnownKeys, cpu: CpuRunner) -> None:
+def obeys_robots(source: Any, url: str) -> bool:
+    """Whether robots.txt decides about `url`: always, except on the source's own host when the
+    office recorded its permission to read that channel (the `robots_permission` option)."""
+    if not dict(source.options or {}).get("robots_permission"):
+        return True
+    return (urlsplit(url).hostname or "").lower() != (urlsplit(source.url).hostname or "").lower()
+
+
+async def _fetch_articles(
+    fetcher: Fetcher, poll: ParsedPoll, limit: int, known: KnownKeys, cpu: CpuRunner, source: Any
+) -> None:
     """Full text of the new entries, at most `limit` pages. A host that answers 429/503 or times out
-    is not asked again in this poll (a hanging site would otherwise cost a timeout per entry).
+    is not asked again in this poll (a hanging site would otherwise cost a timeout per entry), and
+    a host whose Crawl-delay spaces requests widely gets no more pages than fit in ARTICLE_WAIT.
     An entry left without its article says why (it is stored all the same)."""
     keys = {id(e): dedup_key(canonical_url(e.link), e.guid, "") for e in poll.entries if e.link}
     seen = await known(list(keys.values()))
     todo = [e for e in poll.entries if e.link and keys[id(e)] not in seen]
     refused: dict[str | None, str] = {}  # host -> why no more of its article pages are fetched now
+    asked: dict[str | None, int] = {}
     for entry in todo[limit:]:
         _warn(poll, entry, f"article not fetched: more than {limit} new articles in one poll (max_articles)")
     for entry in todo[:limit]:
         host = urlsplit(entry.link).hostname
+        if host not in refused and asked.get(host, 0) >= _crawl_budget(fetcher, entry.link):
+            delay = fetcher.spacing(entry.link).total_seconds()
+            refused[host] = (
+                f"article not fetched: {host} asks for {delay:g} s between requests (Crawl-delay); "
+                f"at most {asked[host]} of its article pages are read per poll"
+            )
         if host in refused:
             _warn(poll, entry, refused[host])
             continue
-        page = await fetcher.get(entry.link)
+        asked[host] = asked.get(host, 0) + 1
+        page = await fetcher.get(entry.link, robots=obeys_robots(source, entry.link))
         if page.outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT):  # asking again would cost another timeout
             refused[host] = f"article not fetched: {host} failed earlier in this poll ({page.error})"
         if page.outcome is not Outcome.OK:
@@ -107,6 +133,12 @@ async def _fetch_articles(fetcher: Fetcher, poll: ParsedPoll, limit: int, known:
         url = page.final_url or entry.link
         article = await cpu(extract_article, page.body, url=url, content_type=page.content_type)
         _add_article(poll, entry, page, article)
+
+
+def _crawl_budget(fetcher: Fetcher, url: str) -> int:
+    """How many article pages of `url`'s host one poll reads, given the host's spacing."""
+    spacing = fetcher.spacing(url).total_seconds()
+    return max(1, int(ARTICLE_WAIT.total_seconds() // spacing)) if spacing > 0 else 1_000_000
 
 
 def _add_article(poll: ParsedPoll, entry: ParsedEntry, page: FetchResult, article: Article) -> None:
@@ -143,6 +175,7 @@ async def _follow_pages(
     first_poll: bool,
     auth: Mapping[str, str] | None,
     cpu: CpuRunner,
+    robots: bool,
 ) -> None:
     """Read older list pages while every entry of the last one read is new (see the module doc)."""
     read = {first.url, first.final_url or first.url}
@@ -159,7 +192,7 @@ async def _follow_pages(
         if pages >= limit:
             return
         read.add(next_url)
-        fetched = await fetcher.get(next_url, extra_headers=auth)
+        fetched = await fetcher.get(next_url, extra_headers=auth, robots=robots)
         if fetched.outcome is not Outcome.OK:
             _note(poll, page_entries, f"older list page {next_url} not read ({fetched.error or fetched.outcome})")
             return

@@ -16,6 +16,7 @@ from monitor.clock import to_local
 from monitor.domain import OpinionLevel, OrgDirectory
 from monitor.domain.playbooks import Playbook
 from monitor.web.auth.permissions import CurrentUser, Permission
+from monitor.web.fetch_errors import explain_error, warnings_text
 from monitor.web.flash import clear_flash, read_flash
 from monitor.web.keys import SERVICES, USER
 from monitor.web.labels import label
@@ -44,6 +45,8 @@ def setup_templates(app: web.Application, org: OrgDirectory, playbook: Playbook)
     env.filters["label"] = label
     env.filters["level_class"] = level_class
     env.filters["duration"] = duration_text
+    env.filters["fetch_error"] = explain_error
+    env.filters["item_warnings"] = warnings_text
     env.globals["unit_name"] = lambda unit_id: unit_name(org, unit_id)
     env.globals["rule_title"] = lambda rule_id: rule_title(playbook, rule_id)
     env.globals["level_color"] = level_color
