@@ -141,7 +141,7 @@ def test_incident_level_rises_with_reach_and_never_below_the_event_grade() -> No
     quiet = incident_opinion_level(None, [MediaTier.SELF_MEDIA], 1, 0.0)
     assert quiet.level == OpinionLevel.L4
     central = incident_opinion_level(None, [MediaTier.CITY, MediaTier.CENTRAL], 2, 0.0)
-    assert central.level == OpinionLevel.L1 and any("central" in w for w in central.why)
+    assert central.level == OpinionLevel.L1 and any("中央级媒体" in w for w in central.why)
     assert incident_opinion_level(EventLevel.II, [], 1, 0.0).level == OpinionLevel.L1
     assert incident_opinion_level(None, [], 25, 0.0).level == OpinionLevel.L2
     assert incident_opinion_level(None, [], 1, 40.0).level == OpinionLevel.L2
@@ -173,7 +173,7 @@ async def test_incident_levels_read_spread_velocity_and_flags(db: Database) -> N
         grades = await incident_opinion_levels(conn, [incident_id], now)
     grade = grades[incident_id]
     assert grade.level == OpinionLevel.L2
-    assert any("每小时 12 条" in w for w in grade.why) and any("mass_incident" in w for w in grade.why)
+    assert any("每小时 12 条" in w for w in grade.why) and any("涉稳（群体性事件）" in w for w in grade.why)
 
 
 async def test_process_pool_warms_up_and_classifies() -> None:
