@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifiers.rules import debunked_tail
+from classifiers.rules import Searched, debunked_tail
 
 if TYPE_CHECKING:
     from classifiers.corpora import Example
@@ -121,7 +121,7 @@ def training_label(example: Example) -> bool | None:
     return None if example.incident is None else bool(example.incident)
 
 
-def debunked(text: str) -> bool:
+def debunked(text: str | Searched) -> bool:
     """The text says that the event it retells did not happen as told (网传……经核实系谣言) and
     states no casualty after saying so (…不实，实际死亡12人 is a real event's toll, not a debunk
     of the event)."""

@@ -226,7 +226,7 @@ class Pipeline:
         corrected, kind_rule = accident_kind_rule(searched, event_type)
         if kind_rule is not None:
             event_type, rule = corrected, kind_rule
-        if category_of(event_type) is not None and debunked(searched.text):
+        if category_of(event_type) is not None and debunked(searched):
             event_type, rule = EventType.RUMOR, "rule:debunked"
         return True, event_type, rule, by
 

@@ -257,7 +257,9 @@ def _candidates(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
 class _Gate:
     """One Aho-Corasick pass (all overlapping occurrences) finds which required literals of the
     gated patterns a text contains; a pattern none of whose literals occurs cannot match, so
-    its regex search is skipped. Patterns without a literal set are always searched."""
+    its regex search is skipped; a pattern that is only an alternation of its literals matches
+    when one of them occurs, so it is not searched either. Patterns without a literal set are
+    always searched."""
 
     def __init__(self, patterns: list[re.Pattern[str]]) -> None:
         self.literals: dict[re.Pattern[str], frozenset[str]] = {}
@@ -276,12 +278,19 @@ class _Gate:
             for literal in literals:
                 self._literal_bits[literal] |= 1 << i
         self._absent: dict[int, dict[re.Pattern[str], bool]] = {}  # bits of the patterns that may match → the others
+        # Patterns that are nothing but their literals (地震|台风|…): one found is a match, no search.
+        self._exact = {
+            i
+            for i, (pattern, literals) in enumerate(self.literals.items())
+            if set(pattern.pattern.split("|")) == literals and all(re.escape(x) == x for x in literals)
+        }
 
     def found(self, text: str) -> set[str]:
         return set(self._automaton.find_matches_as_strings(text, overlapping=True))
 
     def absent(self, text: str) -> dict[re.Pattern[str], bool]:
-        """``{pattern: False}`` for every gated pattern none of whose literals ``text`` contains
+        """``{pattern: False}`` for every gated pattern none of whose literals ``text`` contains,
+        and ``{pattern: True}`` for every pattern that is only its literals and one of them occurs
         (shared between texts: copy before changing it)."""
         bits = 0
         for literal in self._automaton.find_matches_as_strings(text, overlapping=True):
@@ -289,7 +298,9 @@ class _Gate:
         absent = self._absent.get(bits)
         if absent is None:
             absent = self._absent[bits] = {
-                pattern: False for i, pattern in enumerate(self.literals) if not bits & 1 << i
+                pattern: bool(bits & 1 << i)
+                for i, pattern in enumerate(self.literals)
+                if not bits & 1 << i or i in self._exact
             }
         return absent
 
@@ -366,9 +377,14 @@ def accident_kind_rule(text: str | Searched, predicted: EventType) -> tuple[Even
     return others[0], "rule:accident_kind"
 
 
+_DEBUNK_OPENERS = ("网传", "传言", "传闻", "谣传", "流传", "经核实", "经核查", "经调查", "经查")
+
+
 def debunked_tail(text: str | Searched) -> str | None:
     """What a debunking text says after its debunk (网传……经核实系谣言，实际无人员伤亡 → the part
     after 系谣言), or None when the text debunks nothing."""
+    if isinstance(text, str) and not any(opener in text for opener in _DEBUNK_OPENERS):
+        return None  # (most texts: no gate pass for them)
     searched = _searched(text)
     if not searched.has(DEBUNKED):
         return None
