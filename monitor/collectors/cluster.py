@@ -9,7 +9,7 @@ every incident that an item joined (its deadlines may run from an earlier first 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,8 +17,15 @@ from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.domain import EventKind, IncidentEvent, IncidentStatus
 from monitor.domain.clustering import Assignment, Candidate, ClusterPolicy, ItemFacts, assign, join, new_incident
+from monitor.domain.responsibility import opening_units
 from monitor.storage.db import Connection, Database
-from monitor.storage.repo.clusters import attach, open_incident_items, pending_relevant_items, refresh_incident_stats
+from monitor.storage.repo.clusters import (
+    add_co_units,
+    attach,
+    open_incident_items,
+    pending_relevant_items,
+    refresh_incident_stats,
+)
 from monitor.storage.repo.engine import request_replan
 from monitor.storage.repo.incidents import append_events, create_incidents
 
@@ -88,7 +95,9 @@ async def _apply(
     real = await create_incidents(conn, [new_incident(row, row.fetched_at) for row in openers], now)
     resolved = [(row, _resolve(d, real)) for row, d in attachments]
     await attach(conn, [_attachment(row, d, now) for row, d in resolved])
-    await append_events(conn, [_event(row, d, now) for row, d in resolved], now)
+    added = await add_co_units(conn, _brought(resolved, {row.id for row in openers}), now)
+    events = [_event(row, d, now) for row, d in resolved]
+    await append_events(conn, _with_co_units(events, resolved, added), now)
     await refresh_incident_stats(conn, [d.incident_id for _, d in resolved if d.incident_id is not None], now)
     # A joined item may move first_published_at (the t0 of earliest-publication rules) earlier:
     # the engine re-plans those incidents now, not at their next wake-up (new ones it plans anyway).
@@ -96,6 +105,34 @@ async def _apply(
     joined -= {c.incident_id for c in candidates if not c.open}
     await request_replan(conn, sorted(joined), now, "clustered")
     return len(openers), len(attachments) - len(openers)
+
+
+def _brought(resolved: list[tuple[Any, Assignment]], openers: set[int]) -> dict[int, tuple[list[str], bool]]:
+    """Co-units (and 涉及多地) that items joining incidents bring, per incident (an opening item's
+    units are on the incident it opened already)."""
+    brought: dict[int, tuple[list[str], bool]] = {}
+    for row, decision in resolved:
+        if decision.incident_id is None or row.id in openers:
+            continue
+        units = opening_units(row.department, row.classification)
+        before, several = brought.get(decision.incident_id, ([], False))
+        brought[decision.incident_id] = ([*before, *units.co_units], several or units.multi_region)
+    return brought
+
+
+def _with_co_units(
+    events: list[IncidentEvent], resolved: list[tuple[Any, Assignment]], added: dict[int, list[str]]
+) -> list[IncidentEvent]:
+    """Say on the attaching item's timeline event which co-units it added (the first item naming one)."""
+    left = {iid: list(units) for iid, units in added.items()}
+    out = []
+    for event, (row, _) in zip(events, resolved, strict=True):
+        pending = left.get(event.incident_id, [])
+        mine = [u for u in opening_units(row.department, row.classification).co_units if u in pending]
+        for unit in mine:
+            left[event.incident_id].remove(unit)
+        out.append(replace(event, payload={**event.payload, "co_units_added": mine}) if mine else event)
+    return out
 
 
 def _resolve(decision: Assignment, real_ids: list[int]) -> Assignment:

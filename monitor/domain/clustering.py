@@ -30,6 +30,7 @@ from monitor.domain.enums import EventLevel, EventType, MediaTier, OpinionLevel
 from monitor.domain.errors import DomainError
 from monitor.domain.events import EventKind, IncidentEvent
 from monitor.domain.incidents import Incident, IncidentStatus
+from monitor.domain.responsibility import grown_co_units, opening_units, response_need
 
 _WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
 LEAD_CHARS = 160  # the lead of the text, where reports of the same event overlap most
@@ -147,14 +148,26 @@ def join(candidate: Candidate, item: ItemFacts) -> None:
 
 
 def new_incident(item: Any, detected_at: datetime) -> Incident:
-    """A DETECTED incident opened by one relevant item (an items row or anything with those fields)."""
+    """A DETECTED incident opened by one relevant item (an items row or anything with those fields):
+    its owner, lead and co-units as the classifier routed the item (`opening_units`), and whether it
+    must be responded to as its category and levels say (confirmation decides again, and records why)."""
+    event_type = EventType(item.event_type) if item.event_type else None
+    event_level = EventLevel(item.event_level) if item.event_level else None
+    opinion_level = OpinionLevel(item.opinion_level) if item.opinion_level else None
+    units = opening_units(item.department, getattr(item, "classification", None))
+    need = response_need(event_type, event_level, opinion_level)
     return Incident(
         title=item.title,
         detected_at=detected_at,
-        event_type=EventType(item.event_type) if item.event_type else None,
-        event_level=EventLevel(item.event_level) if item.event_level else None,
-        opinion_level=OpinionLevel(item.opinion_level) if item.opinion_level else None,
-        owner_unit=item.department,
+        event_type=event_type,
+        event_level=event_level,
+        opinion_level=opinion_level,
+        requires_response=need.required if need else True,
+        owner_unit=units.owner,
+        lead_unit=units.lead,
+        co_units=units.co_units,
+        multi_region=units.multi_region,
+        vertical_managed=units.vertical_managed,
         region=item.region,
         media_tiers=(MediaTier(item.media_tier),) if item.media_tier else (),
         first_published_at=item.published_at,
@@ -200,7 +213,14 @@ def plan_merge(source: Incident, target: Incident, at: datetime, actor: str, rea
         item_count=target.item_count + source.item_count,
         first_published_at=min(firsts) if firsts else None,
         occurred_at=min(occurred) if occurred else None,
-        co_units=tuple(dict.fromkeys([*target.co_units, *source.co_units])),
+        # the merged-in incident's units keep seeing the event they were handling, as co-units
+        co_units=grown_co_units(
+            target.co_units,
+            [*source.co_units, source.owner_unit or "", source.lead_unit or ""],
+            target.owner_unit,
+            target.lead_unit,
+        ),
+        multi_region=target.multi_region or source.multi_region,
     )
     level = _max_level(source.event_level, target.event_level, EventLevel)
     opinion = _max_level(source.opinion_level, target.opinion_level, OpinionLevel)
@@ -252,8 +272,13 @@ def plan_split(
         event_type=parent.event_type,
         event_level=parent.event_level,
         opinion_level=parent.opinion_level,
+        requires_response=parent.requires_response,
         owner_unit=parent.owner_unit,
+        lead_unit=parent.lead_unit,
+        co_units=parent.co_units,
         region=parent.region,
+        multi_region=parent.multi_region,
+        vertical_managed=parent.vertical_managed,
         item_count=len(moving),
     )
     remaining = dataclasses.replace(parent, item_count=max(0, parent.item_count - len(moving)))

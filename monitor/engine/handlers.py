@@ -18,6 +18,7 @@ from monitor.domain import commands as c
 from monitor.domain.enums import ReportKind, ResponseKind
 from monitor.domain.incidents import TRANSITIONS
 from monitor.domain.playbooks import Attach, Playbook
+from monitor.domain.responsibility import reassigned_lead, requirement
 from monitor.engine.plan import fold
 from monitor.engine.plan.derive import derive
 from monitor.engine.plan.text import local_time
@@ -129,7 +130,7 @@ def _reassign(ctx: Ctx, cmd: c.Reassign) -> Change:
         raise CommandRejected(f"通讯录中没有单位「{cmd.owner_unit}」，请从单位列表中选择。")
     old = ctx.incident.owner_unit
     payload = {"from": old, "to": cmd.owner_unit, "reason": cmd.reason}
-    incident = replace(ctx.incident, owner_unit=cmd.owner_unit)
+    incident = replace(ctx.incident, owner_unit=cmd.owner_unit, **reassigned_lead(ctx.incident, cmd.owner_unit))
     return Change(
         incident,
         [ctx.event(EventKind.REASSIGNED, cmd, payload)],
@@ -149,8 +150,10 @@ def _regrade(ctx: Ctx, cmd: c.Regrade) -> Change:
         event_level=None if cmd.clear_event_level else (cmd.event_level or inc.event_level),
         opinion_level=cmd.opinion_level or inc.opinion_level,
         event_type=cmd.event_type or inc.event_type,
-        requires_response=inc.requires_response if cmd.requires_response is None else cmd.requires_response,
     )
+    levels = (new.event_type, new.event_level, new.opinion_level)
+    requires, why = requirement(inc.requires_response, cmd.requires_response, ctx.timeline, levels)
+    new = replace(new, requires_response=requires)
     before = {f: _plain(getattr(inc, f)) for f in _GRADED}
     after = {f: _plain(getattr(new, f)) for f in _GRADED}
     clocks_change = (before["event_level"], before["opinion_level"], inc.requires_response) != (
@@ -160,7 +163,7 @@ def _regrade(ctx: Ctx, cmd: c.Regrade) -> Change:
     )
     if not clocks_change and before == after:
         raise CommandRejected("级别没有变化，请选择新的级别或类别。")
-    payload = {**after, "requires_response": new.requires_response, "from": before, "reason": cmd.reason}
+    payload = {**after, "requires_response": new.requires_response, **why, "from": before, "reason": cmd.reason}
     return Change(
         new,
         [ctx.event(EventKind.REGRADED, cmd, payload)],

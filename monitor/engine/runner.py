@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from monitor.clock import Clock, Stopwatch, sleep_or_stop
 from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, OrgDirectory
 from monitor.domain.playbooks import Playbook
+from monitor.domain.responsibility import requirement
 from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan import Decision, decide
 from monitor.engine.plan.facts import levels_of
@@ -52,7 +53,7 @@ from monitor.storage.repo.engine import (
     schedule_timers,
     unplanned_detected,
 )
-from monitor.storage.repo.incidents import append_events
+from monitor.storage.repo.incidents import append_events, set_requires_response
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +116,14 @@ class Engine:
         await save_snapshot(conn, digest, playbook.jurisdiction, playbook.to_dict(), now)
         self._snapshots[digest] = playbook
         await mark_confirmed(conn, [incident.id or 0], digest, at, now)
+        iid = incident.id or 0
+        requires, why = await self._requires_response(conn, incident, now)
         levels = {
             "event_level": incident.event_level and incident.event_level.value,
             "opinion_level": incident.opinion_level and incident.opinion_level.value,
-            "requires_response": incident.requires_response,
+            "requires_response": requires,
+            **why,
         }
-        iid = incident.id or 0
         events = [
             IncidentEvent(iid, EventKind.CONFIRMED, at, actor, {**levels, "note": note}),
             IncidentEvent(
@@ -133,6 +136,19 @@ class Engine:
         ]
         await append_events(conn, events, now, return_ids=False)
         return events
+
+    async def _requires_response(
+        self, conn: Connection, incident: Incident, now: datetime
+    ) -> tuple[bool, dict[str, Any]]:
+        """是否需要回应 at confirmation: derived from the category and levels (DOMAIN.md §1.2, §5.2)
+        unless a person chose it; the stored row follows, so reports count what the clocks use."""
+        iid = incident.id or 0
+        timeline = (await events_of(conn, [iid])).get(iid, [])
+        levels = (incident.event_type, incident.event_level, incident.opinion_level)
+        requires, why = requirement(incident.requires_response, None, timeline, levels)
+        if requires != incident.requires_response:
+            await set_requires_response(conn, iid, requires, now)
+        return requires, why
 
     async def replan(
         self, conn: Connection, ids: Sequence[int], fenced: Mapping[int, set[int]] | None = None

@@ -33,7 +33,7 @@ from monitor.policy.scenario import Scenario, ScenarioAction, ScenarioIncident, 
 from monitor.storage.db import Database
 from monitor.storage.migrate import migrate
 from monitor.storage.repo.engine import all_outbox, incident_by_ref, incident_refs, list_obligations, next_timer_at
-from monitor.storage.repo.incidents import create_incidents, list_events
+from monitor.storage.repo.incidents import create_incidents, get_incident, list_events
 
 MAX_STEPS = 200_000
 
@@ -119,7 +119,7 @@ class Simulation:
             first_published_at=inc.first_published_at,
             event_level=inc.event_level,
             opinion_level=inc.opinion_level,
-            requires_response=inc.requires_response,
+            requires_response=True if inc.requires_response is None else inc.requires_response,
             owner_unit=inc.owner_unit,
             region=inc.region,
             external_ref=inc.ref,
@@ -132,11 +132,24 @@ class Simulation:
         self.ids[inc.ref] = iid
         if inc.confirmed and not any(e.kind == EventKind.CONFIRMED for e in timeline):
             await execute(self.services, c.Confirm(incident_id=iid, actor="scenario", at=inc.detected_at))
+        await self._keep_requires_response(iid, inc)
         attached = {e.payload.get("rule") for e in timeline if e.kind == EventKind.RULE_ATTACHED}
         for rule_id, t0 in inc.extra_rules:
             if rule_id not in attached:
                 attach = c.AttachRule(incident_id=iid, actor="scenario", at=now, rule_id=rule_id, t0=t0)
                 await execute(self.services, attach)
+
+    async def _keep_requires_response(self, iid: int, inc: ScenarioIncident) -> None:
+        """A scenario that names requires_response keeps it: confirmation derives it otherwise."""
+        if inc.requires_response is None:
+            return
+        async with self.services.db.read() as conn:
+            incident = await get_incident(conn, iid)
+        if incident is None or incident.requires_response == inc.requires_response:
+            return
+        regrade = c.Regrade(incident_id=iid, actor="scenario", at=inc.detected_at, reason="演练脚本指定是否需要回应",
+                            requires_response=inc.requires_response)  # fmt: skip
+        await execute(self.services, regrade)
 
     async def _act(self, inc: ScenarioIncident, action: ScenarioAction) -> None:
         iid, now = self.ids[inc.ref], self.services.clock.now()
@@ -145,6 +158,8 @@ class Simulation:
                 await self._pause(iid, action, now)
             else:
                 await execute(self.services, _command(iid, action, now))
+            if action.do == "confirm":
+                await self._keep_requires_response(iid, inc)
         except (DomainError, ValueError, KeyError) as exc:
             raise action_error(action, str(exc)) from exc
 

@@ -63,7 +63,7 @@ class ScenarioIncident:
     first_published_at: datetime | None
     event_level: EventLevel | None
     opinion_level: OpinionLevel | None
-    requires_response: bool
+    requires_response: bool | None  # None: derived at confirmation from the levels (DOMAIN.md §1.2)
     owner_unit: str | None
     region: str | None
     confirmed: bool
@@ -151,7 +151,7 @@ def _incident(s: Section, org: OrgDirectory, n: int) -> ScenarioIncident:
         first_published_at=s.instant("first_published_at", None),
         event_level=_level(s, "event_level", EventLevel),
         opinion_level=_level(s, "opinion_level", OpinionLevel),
-        requires_response=s.get("requires_response", bool, True),
+        requires_response=s.get("requires_response", bool, None),
         owner_unit=_unit(s, "department", org),
         region=_unit(s, "region", org),
         confirmed=s.get("confirmed", bool, True),

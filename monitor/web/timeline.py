@@ -51,6 +51,9 @@ PAYLOAD_LABELS = {
     "media_tier": "媒体层级",
     "source": "来源",
     "imported_at": "导入时间",
+    "requires_response_basis": "依据",
+    "requires_response_set": "人工指定是否需要回应",
+    "co_units_added": "新增协办单位",
 }
 _VALUE_KINDS = {
     "kind": "response_kind",
@@ -157,7 +160,8 @@ def _escalated(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     names = "、".join(people[p].name if p in people else str(p) for p in payload.get("people") or [])
     due = _time(payload.get("due_at"))
     target = f"{roles}：{names}" if names else f"{roles}（无人可通知，已告警值班员）"
-    return f"{kind_text} · {payload.get('rule', '')}（截止 {due}）→ {target}"
+    co = "、".join(_unit(org, u) for u in payload.get("co_units") or [])
+    return f"{kind_text} · {payload.get('rule', '')}（截止 {due}）→ {target}" + (f"（含协办单位：{co}）" if co else "")
 
 
 def _snapshot(payload: dict[str, Any], org: OrgDirectory | None) -> str:
@@ -226,8 +230,10 @@ def _value(key: str, value: Any, org: OrgDirectory | None = None) -> str:
         return _time(value)
     if key == "channel":
         return _CHANNELS.get(str(value), str(value))
-    if key == "requires_response":
+    if key in ("requires_response", "requires_response_set"):
         return "是" if value else "否"
+    if key == "co_units_added":
+        return "、".join(_unit(org, u) for u in value or [])
     return str(value)
 
 

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.domain import EventKind, Incident, IncidentEvent, IncidentStatus, Obligation, OrgDirectory, Role
-from monitor.domain.playbooks import AlertKind, Playbook
+from monitor.domain.playbooks import AlertKind, Ladder, Playbook
 from monitor.engine.calendar import WorkCalendar
+from monitor.engine.plan import cohandling
 from monitor.engine.plan.derive import Planned, Problem, derive
 from monitor.engine.plan.facts import Facts, fold
 from monitor.engine.plan.ladder import Notify, relevant_acks, step_now
@@ -69,6 +70,7 @@ def decide(
     alerts: list[Alert] = []
     wakes: list[datetime] = []
     active = facts.closed is None and facts.ended is None
+    reached = cohandling.notified_units(events)
     for p in planned:
         if p.obligation.status.value == S_OPEN:
             wakes.append(p.obligation.due_at)
@@ -79,13 +81,9 @@ def decide(
         if facts.historical(p.obligation.due_at):  # missed before a ledger import: nobody to alert now
             continue
         ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
-        notify, later = step_now(p, ladder, facts.fired.get(p.key, set()), relevant_acks(facts.acks, p), now)
+        later = _rung_alerts(facts, p, ladder, reached.get(p.key, set()), org, now, alerts, out)
         if later is not None:
             wakes.append(later)
-        if notify is not None:
-            alert = _alert(incident, notify, org, now)
-            alerts.append(alert)
-            out.append(_escalated(incident, notify, alert, now))
     for problem in problems:
         wakes.append(now + PROBLEM_RETRY)
         if problem.key not in facts.problems:
@@ -213,7 +211,9 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
     )
 
 
-def _escalated(incident: Incident, notify: Notify, alert: Alert, now: datetime) -> IncidentEvent:
+def _escalated(
+    incident: Incident, notify: Notify, alert: Alert, now: datetime, co: cohandling.CoNotice | None = None
+) -> IncidentEvent:
     ob = notify.planned.obligation
     payload = {
         "rule": ob.rule_id,
@@ -222,8 +222,69 @@ def _escalated(incident: Incident, notify: Notify, alert: Alert, now: datetime) 
         "steps": list(notify.steps),
         "kind": notify.kind.value,
         "roles": [r.value for r in notify.roles],
-        "people": [pid for pid, _ in alert.recipients],
+        "people": [pid for pid, _ in alert.recipients] + [pid for pid, _ in (co.recipients if co else ())],
         "due_at": ob.due_at.isoformat(),
+        **({"co_units": list(co.units)} if co else {}),
+    }
+    return IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload)
+
+
+def _rung_alerts(
+    facts: Facts,
+    p: Planned,
+    ladder: Ladder,
+    reached: set[str],
+    org: OrgDirectory,
+    now: datetime,
+    alerts: list[Alert],
+    out: list[IncidentEvent],
+) -> datetime | None:
+    """Append the alerts (lead unit, co-units) and timeline events of `p`'s rungs due now; the next rung's time."""
+    incident, fired = facts.incident, facts.fired.get(p.key, set())
+    notify, later = step_now(p, ladder, fired, relevant_acks(facts.acks, p), now)
+    if notify is not None:
+        alert = _alert(incident, notify, org, now)
+        co = _co_notice(incident, notify, ladder, alert, org, now)
+        alerts += [alert, *([_co_alert(incident, p, co)] if co else [])]
+        out.append(_escalated(incident, notify, alert, now, co))
+    joiners = cohandling.notice(incident, p, *cohandling.late_joiners(incident, p, ladder, fired, reached), org, now)
+    if joiners is not None:
+        alerts.append(_co_alert(incident, p, joiners))
+        out.append(_co_escalated(incident, p, joiners, now))
+    return later
+
+
+def _co_notice(
+    incident: Incident, notify: Notify, ladder: Ladder, alert: Alert, org: OrgDirectory, now: datetime
+) -> cohandling.CoNotice | None:
+    """The same rung for the co-units, when they share the obligation (see cohandling)."""
+    if not cohandling.shared(notify.planned):
+        return None
+    steps = cohandling.co_steps(ladder, notify.steps)
+    units = cohandling.co_units_of(incident)
+    return cohandling.notice(incident, notify.planned, steps, units, org, now, [pid for pid, _ in alert.recipients])
+
+
+def _co_alert(incident: Incident, p: Planned, co: cohandling.CoNotice) -> Alert:
+    ob = p.obligation
+    urgent = incident.is_major_emergency or co.kind == AlertKind.DEADLINE_BREACH
+    roles = tuple(dict.fromkeys(role for _, role in co.recipients))
+    text, instruction = co.text, cohandling.INSTRUCTION
+    return Alert(p.rule.id, ob.instance, co.step, co.kind, text, urgent, ob.due_at, co.recipients, roles, instruction)
+
+
+def _co_escalated(incident: Incident, p: Planned, co: cohandling.CoNotice, now: datetime) -> IncidentEvent:
+    ob = p.obligation
+    payload = {
+        "rule": ob.rule_id,
+        "instance": ob.instance,
+        "step": co.step,
+        "steps": [co.step],
+        "kind": co.kind.value,
+        "roles": list(dict.fromkeys(r.value for _, r in co.recipients)),
+        "people": [pid for pid, _ in co.recipients],
+        "due_at": ob.due_at.isoformat(),
+        "co_units": list(co.units),
     }
     return IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload)
 

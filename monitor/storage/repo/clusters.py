@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import IncidentStatus, MediaTier
+from monitor.domain.responsibility import grown_co_units
 from monitor.storage.schema import incident_items, incidents, items
 
 _OPEN = [s.value for s in IncidentStatus if s.is_open]
@@ -67,6 +68,34 @@ async def attach(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> No
     """Insert incident_items rows: {incident_id, item_id, attached_at, reason} (one statement)."""
     if rows:
         await conn.execute(insert(incident_items), [dict(r) for r in rows])
+
+
+async def add_co_units(
+    conn: AsyncConnection, brought: Mapping[int, tuple[Sequence[str], bool]], now: datetime
+) -> dict[int, list[str]]:
+    """Add the co-units (and the 涉及多地 flag) later items bring to their incidents; none is ever
+    dropped and the owner or lead never becomes a co-unit. Returns the units added per incident."""
+    if not brought:
+        return {}
+    c = incidents.c
+    cols = (c.id, c.owner_unit, c.lead_unit, c.co_units, c.multi_region)
+    added: dict[int, list[str]] = {}
+    changes = []
+    for row in await conn.execute(select(*cols).where(incidents.c.id.in_(sorted(brought)))):
+        units, several = brought[row.id]
+        current = tuple(row.co_units or ())
+        grown = grown_co_units(current, units, row.owner_unit, row.lead_unit)
+        if grown != current or (several and not row.multi_region):
+            added[row.id] = list(grown[len(current) :])
+            changes.append({"incident_id": row.id, "co": list(grown), "multi": several or row.multi_region, "now": now})
+    if changes:
+        await conn.execute(
+            update(incidents)
+            .where(incidents.c.id == bindparam("incident_id"))
+            .values(co_units=bindparam("co"), multi_region=bindparam("multi"), updated_at=bindparam("now")),
+            changes,
+        )
+    return added
 
 
 async def move_items(

@@ -108,6 +108,12 @@ async def save_incident(conn: AsyncConnection, incident: Incident, now: datetime
     await conn.execute(update(incidents).where(incidents.c.id == incident.id).values(**row))
 
 
+async def set_requires_response(conn: AsyncConnection, incident_id: int, value: bool, now: datetime) -> None:
+    """Store 是否需要回应 as derived at confirmation (reports count by it)."""
+    query = update(incidents).where(incidents.c.id == incident_id)
+    await conn.execute(query.values(requires_response=value, updated_at=now))
+
+
 async def get_incident(conn: AsyncConnection, incident_id: int, *, for_update: bool = False) -> Incident | None:
     query = select(incidents).where(incidents.c.id == incident_id)
     if for_update and conn.dialect.name == "postgresql":
