@@ -70,9 +70,10 @@ def test_a_split_off_incident_keeps_the_units_and_the_response_requirement():
 @pytest.mark.parametrize(
     ("event_type", "level", "opinion", "required"),
     [
-        (EventType.OTHER_GOV, None, OpinionLevel.L4, False),
-        (EventType.LIVELIHOOD, None, OpinionLevel.L4, False),  # 切身利益 counts only with 较大影响
-        (None, None, OpinionLevel.L4, False),
+        # 61号: "对其他政务舆情应在48小时内予以回应" — L4 too; only a person decides otherwise
+        (EventType.OTHER_GOV, None, OpinionLevel.L4, True),
+        (EventType.LIVELIHOOD, None, OpinionLevel.L4, True),
+        (None, None, OpinionLevel.L4, True),
         (EventType.POLICY_MISREAD, None, OpinionLevel.L4, True),
         (EventType.MORAL, None, OpinionLevel.L4, True),
         (EventType.RUMOR, None, OpinionLevel.L4, True),
@@ -94,14 +95,14 @@ def test_nothing_known_derives_nothing():
 
 def test_a_persons_explicit_choice_is_never_overridden_but_a_systems_is():
     levels = (EventType.OTHER_GOV, None, OpinionLevel.L4)
-    chose = ev(EventKind.REGRADED, T, {"requires_response": True, "requires_response_set": True}, actor="zhu_min")
-    assert requirement(True, None, [chose], levels) == (True, {})
+    chose = ev(EventKind.REGRADED, T, {"requires_response": False, "requires_response_set": True}, actor="zhu_min")
+    assert requirement(False, None, [chose], levels) == (False, {})
     by_system = replace(chose, actor="system")
-    assert requirement(True, None, [by_system], levels)[0] is False
-    assert requirement(False, True, [], levels) == (True, {"requires_response_set": True})
+    assert requirement(False, None, [by_system], levels)[0] is True
+    assert requirement(True, False, [], levels) == (False, {"requires_response_set": True})
 
 
-def test_an_l4_incident_that_needs_no_response_gets_no_48h_clock():
+def test_an_incident_a_person_marked_as_needing_no_response_gets_no_48h_clock():
     inc = Incident(id=1, title="网民咨询办事指南", detected_at=T, opinion_level=OpinionLevel.L4,
                    owner_unit="gov_services", status=IncidentStatus.ASSESSED, requires_response=False)  # fmt: skip
     d = decide(inc, confirmed(inc), POLICY.playbook, POLICY.calendar, ORG, T + H)
@@ -209,6 +210,6 @@ def test_a_scenario_that_names_requires_response_keeps_it_and_one_that_does_not_
     respond = {
         x["incident"]: x["status"] for x in lines if x["type"] == "obligation" and x["rule"] == "GB61-RESPOND-48H"
     }
-    assert respond.get("Q") is None  # L4 and no §1.2 category: no 48 h clock
+    assert respond["Q"] == "breached"  # derived: every 政务舆情 is answered within 48 h (61号)
     assert respond["R"] == "breached"  # named true by the scenario
     assert respond.get("S") in (None, "cancelled")  # named false by the scenario: never chased

@@ -92,7 +92,7 @@ async def test_a_co_units_handler_sees_the_incident_and_its_people_are_alerted(d
     assert {r.recipient for r in co_rows} <= urban
 
 
-async def test_confirmation_derives_no_response_for_an_l4_enquiry_and_says_why(db, clock):
+async def test_confirmation_of_an_l4_item_requires_the_48h_response_and_says_why(db, clock):
     svc = Svc(db, clock)
     iid = await new_incident(svc, None, "L4", title="网民咨询公积金提取流程", owner_unit="gov_services",
                              event_type=EventType.OTHER_GOV)  # fmt: skip
@@ -101,28 +101,25 @@ async def test_confirmation_derives_no_response_for_an_l4_enquiry_and_says_why(d
         incident = await get_incident(conn, iid)
         events = await list_events(conn, iid)
         rules = {o.rule_id for o in await list_obligations(conn, [iid])}
-    assert incident.requires_response is False
+    assert incident.requires_response is True
     confirmed = next(e for e in events if e.kind == EventKind.CONFIRMED)
-    assert confirmed.payload["requires_response"] is False and "L4" in confirmed.payload["requires_response_basis"]
-    assert "GB61-RESPOND-48H" not in rules and "GB61-CONTINUOUS" not in rules
+    basis = confirmed.payload["requires_response_basis"]
+    assert confirmed.payload["requires_response"] is True and "48小时" in basis and "无需回应" in basis
+    assert "GB61-RESPOND-48H" in rules
 
 
-async def test_a_regrade_derives_it_again_unless_a_person_chose(db, clock):
+async def test_a_persons_no_response_stands_against_later_system_regrades(db, clock):
     svc = Svc(db, clock)
     iid = await new_incident(svc, None, "L4", owner_unit="gov_services", event_type=EventType.OTHER_GOV)
     await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
-    async with db.read() as conn:
-        assert (await get_incident(conn, iid)).requires_response is False
-    raise_l3 = c.Regrade(incident_id=iid, actor=SYSTEM_ACTOR, at=clock.now(), reason="转载增多",
-                         opinion_level=OpinionLevel.L3)  # fmt: skip
-    await execute(svc, raise_l3)
-    async with db.read() as conn:
-        assert (await get_incident(conn, iid)).requires_response is True
-        assert "GB61-RESPOND-48H" in {o.rule_id for o in await list_obligations(conn, [iid])}
     no = c.Regrade(
         incident_id=iid, actor="zhu_min", at=clock.now(), reason="系咨询，已线下答复", requires_response=False
     )
     await execute(svc, no)
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).requires_response is False
+        obligations = {o.rule_id: o.status for o in await list_obligations(conn, [iid])}
+    assert obligations.get("GB61-RESPOND-48H") in (None, "cancelled")
     raise_l2 = c.Regrade(incident_id=iid, actor=SYSTEM_ACTOR, at=clock.now(), reason="省级媒体转载",
                          opinion_level=OpinionLevel.L2)  # fmt: skip
     await execute(svc, raise_l2)
@@ -137,6 +134,9 @@ async def test_the_monthly_report_counts_only_incidents_requiring_a_response(db,
     misread = await new_incident(svc, None, "L4", owner_unit="education", event_type=EventType.POLICY_MISREAD)
     for iid in (enquiry, misread):
         await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
+    # a person decides the enquiry needs no public response (answered in person)
+    no = c.Regrade(incident_id=enquiry, actor="zhu_min", at=clock.now(), reason="已线下答复", requires_response=False)
+    await execute(svc, no)
     await Engine(svc).tick()
     rules = {r.id: r.title for r in POLICY.playbook.rules}
     report = await generate(db, Period(2026, 10), datetime(2026, 11, 1, 8, tzinfo=SHANGHAI), names_from_org(ORG, rules))

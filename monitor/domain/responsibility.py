@@ -9,8 +9,9 @@ Pure decisions, stdlib only:
   each locality co-handles it ("相关地方按照属地管理原则进行回应").
 - `grown_co_units` adds the co-units later items bring; it never drops one already there (a person
   may have put it there, e.g. by merging incidents).
-- `response_need` says from the category and the levels whether the incident must be responded to
-  (§1.2's five categories, rumours, or 舆情 L1–L3: the 回应率 denominator of DOMAIN.md §5.2).
+- `response_need` says from the category and the levels why the incident must be responded to
+  (§1.2's five categories, rumours, 舆情 L1–L3, and — 61号's "对其他政务舆情应在48小时内予以回应" —
+  every other 政务舆情 too: only a person decides that one needs no public response).
 - `person_set_requires_response` tells whether a person chose it explicitly (then nothing derives it).
 """
 
@@ -99,10 +100,12 @@ def response_need(
         return None
     if opinion_level != OpinionLevel.L4:
         return ResponseNeed(True, f"舆情级别 {opinion_level.value}（{opinion_level.label}），须回应")
+    # 61号: "对其他政务舆情应在48小时内予以回应" — every 政务舆情 is answered; only a person may decide
+    # that one needs no public response (e.g. answered in person), by a regrade that says so.
     return ResponseNeed(
-        False,
-        "舆情级别 L4（关注），且不属于国办发〔2016〕61号规定须重点回应的情形（政策误读、较大影响的切身利益、"
-        "冲击道德底线、突发事件、上级要求回应），无需回应；如需回应请调整级别并选择「需要回应」",
+        True,
+        "舆情级别 L4（关注）：对其他政务舆情应在48小时内予以回应（国办发〔2016〕61号）；"
+        "如确无需公开回应，请调整级别并选择「无需回应」，写明理由",
     )
 
 
