@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from classifiers import Doc, Pipeline
+from classifiers.grading import default_schemes, load_schemes
 from monitor.classify import ClassifierError, PipelineSpec
 from monitor.classify.models import SHIPPED_MODELS_DIR
 from monitor.classify.service import load_grading_config, read_grading_schemes
@@ -72,6 +73,15 @@ def test_a_bad_file_names_file_line_key_and_fix(tmp_path: Path, text: str, where
     assert where in message and "fix:" in message, message
     for word in words:
         assert word in message, message
+
+
+def test_a_copy_of_the_shipped_file_is_a_valid_deployment_file(tmp_path: Path) -> None:
+    import classifiers
+
+    copy = tmp_path / "grading.yaml"
+    copy.write_text((Path(classifiers.__file__).parent / "grading_schemes.yaml").read_text("utf-8"), encoding="utf-8")
+    config = load_grading_config(_settings(copy))
+    assert load_schemes(config) == default_schemes()
 
 
 def test_an_unreadable_file_says_so(tmp_path: Path) -> None:

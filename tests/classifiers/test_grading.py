@@ -344,6 +344,8 @@ def test_public_health_cases_the_text_shows_are_grade_one(text: str) -> None:
         "专家介绍禽流感的传播途径。防控形势总体平稳，疫情扩散趋势明显的地区另行研判。",  # not one sentence
         "我市新增3例确诊病例，均在隔离点发现。",
         "实验室菌株管理严格，未丢失。",
+        "肺鼠疫疫情扩散趋势不明显。",
+        "要防止出现扩散趋势，肺鼠疫防控不可松懈。",
     ],
 )
 def test_public_health_without_a_matching_case_stays_for_a_person(text: str) -> None:
