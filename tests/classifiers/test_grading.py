@@ -430,6 +430,19 @@ def test_keywords_match_the_normalised_text() -> None:
     assert level == EventLevel.I
 
 
+@pytest.mark.parametrize(
+    ("text", "values", "level"),
+    [
+        ("重要会议期间，参会人员发生食物中毒，8人送医。", {"injured": (8, "poisoned")}, "II"),
+        ("重大活动期间发生食物中毒，1人死亡。", {"injured": (3, "poisoned"), "deaths": 1}, "II"),
+        ("周末聚餐后8人食物中毒。", {"injured": (8, "poisoned")}, "IV"),
+    ],
+)
+def test_food_poisoning_during_an_important_event(text: str, values: dict[str, object], level: str) -> None:
+    got, why = graded(EventType.FOOD_POISONING, text, **values)  # type: ignore[arg-type]
+    assert got == EventLevel(level), why
+
+
 # --- a deployment's own schemes ------------------------------------------------------------------
 
 
