@@ -253,6 +253,12 @@ class Settings:
         "YAML with the 舆情 level (L1–L4) thresholds, same fields as classifiers/opinion_levels.yaml; "
         "empty = the shipped defaults.",
     )
+    grading_schemes_file: str = setting(
+        "",
+        "YAML with this deployment's 突发事件 grading schemes (I–IV), same layout as "
+        "classifiers/grading_schemes.yaml; each event type it lists replaces the shipped scheme (e.g. local "
+        "社会安全 较大/一般 headcounts, a province's 交通事故 scheme); empty = the shipped national schemes.",
+    )
     classify_workers: int = setting(
         1, "Worker processes that run the classifier (0 = a thread of the calling process).", minimum=0
     )

@@ -37,10 +37,15 @@ class PipelineSpec:
     models_dir: Path
     gazetteer: Gazetteer
     opinion_config: Mapping[str, Any] | None = None
+    grading_config: Mapping[str, Any] | None = None  # a deployment's grading schemes (grading_schemes_file)
 
     def load(self) -> Pipeline:
+        # Passed only when set: Pipeline.load(grading_config=…) hands the schemes to classifiers.grade().
+        grading = {} if self.grading_config is None else {"grading_config": self.grading_config}
         try:
-            return Pipeline.load(self.models_dir, gazetteer=self.gazetteer, opinion_config=self.opinion_config)
+            return Pipeline.load(
+                self.models_dir, gazetteer=self.gazetteer, opinion_config=self.opinion_config, **grading
+            )
         except (ArtifactError, ValueError) as exc:
             raise ClassifierError(f"classifier models in {self.models_dir}: {exc}") from exc
 

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from classifiers import Doc, normalize
+from classifiers.grading import GradingConfigError, load_schemes
 from classifiers.opinion import validate_config
 from monitor.classify.models import resolve_models_dir
 from monitor.classify.orgmap import OrgMapping, org_mapping
@@ -20,6 +21,8 @@ from monitor.classify.values import ItemClassification
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.domain import OrgDirectory
+from monitor.policy import PolicyError
+from monitor.policy.yamlfile import load_yaml
 from monitor.storage.db import Database
 from monitor.storage.repo.classify import pending_items, save_classifications
 
@@ -54,9 +57,12 @@ class ItemClassifier:
 
 
 async def open_classifier(settings: Settings, org: OrgDirectory, *, workers: int | None = None) -> ItemClassifier:
-    """Start the classifier the settings describe (models_dir, opinion_levels_file, classify_workers)."""
+    """Start the classifier the settings describe (models_dir, opinion_levels_file, grading_schemes_file,
+    classify_workers)."""
     mapping = org_mapping(org)
-    spec = PipelineSpec(resolve_models_dir(settings), mapping.gazetteer, load_opinion_config(settings))
+    spec = PipelineSpec(
+        resolve_models_dir(settings), mapping.gazetteer, load_opinion_config(settings), load_grading_config(settings)
+    )
     count = settings.classify_workers if workers is None else workers
     return ItemClassifier(await Classifier.start(spec, count), mapping)
 
@@ -75,6 +81,28 @@ def load_opinion_config(settings: Settings) -> Mapping[str, Any] | None:
         raise ClassifierError(f"opinion_levels_file {path}: cannot be read ({exc.strerror})") from exc
     except (yaml.YAMLError, ValueError) as exc:
         raise ClassifierError(f"opinion_levels_file {path}: {exc}") from exc
+
+
+def load_grading_config(settings: Settings) -> Mapping[str, Any] | None:
+    """The grading_schemes_file schemes (validated), or None for the shipped schemes."""
+    if not settings.grading_schemes_file:
+        return None
+    try:
+        return read_grading_schemes(settings.grading_schemes_file)
+    except PolicyError as exc:
+        raise ClassifierError(f"grading_schemes_file {exc}") from exc
+
+
+def read_grading_schemes(path: Path | str) -> dict[str, Any]:
+    """A grading schemes file (layout of classifiers/grading_schemes.yaml), validated; a PolicyError
+    names the file, the line, the key and the fix (``monitor check-playbooks`` shows it)."""
+    doc = load_yaml(path)
+    data = doc.data if doc.data is not None else {}
+    try:
+        load_schemes(data)
+    except GradingConfigError as exc:
+        raise doc.error(exc.path, exc.problem, exc.fix) from None
+    return data
 
 
 def item_doc(row: Any) -> tuple[Doc, str]:

@@ -6,6 +6,7 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
+from monitor.classify.service import read_grading_schemes
 from monitor.cli.common import Context
 from monitor.clock import SHANGHAI, SystemClock
 from monitor.config import resolve_org_file, resolve_playbook_file, resolve_playbooks_dir
@@ -17,7 +18,8 @@ CALENDAR_HORIZON = timedelta(days=90)
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
-        "check-playbooks", help="validate the rules, ladders, calendar, jurisdictions and the org directory"
+        "check-playbooks",
+        help="validate the rules, ladders, calendar, jurisdictions, the org directory and the grading schemes file",
     )
     parser.set_defaults(handler=handle)
 
@@ -33,6 +35,9 @@ def handle(ctx: Context) -> int:
         book = policy.playbook
         marker = " (in use)" if path == active else ""
         print(f"{path}: ok{marker} — {book.jurisdiction}: {len(book.rules)} rules, {len(book.ladders)} ladders")
+    if ctx.settings.grading_schemes_file:
+        schemes = read_grading_schemes(ctx.settings.grading_schemes_file)
+        print(f"{ctx.settings.grading_schemes_file}: ok — grading schemes for {'、'.join(schemes)} (others: shipped)")
     policy = load_policy(active)
     covered = policy.calendar.covered_until()
     today = SystemClock().now().astimezone(SHANGHAI).date()
