@@ -14,7 +14,7 @@ from classifiers.explain import top_terms
 from classifiers.facts import Facts, extract_facts
 from classifiers.features import feature_texts
 from classifiers.gazetteer import Gazetteer
-from classifiers.grading import grade
+from classifiers.grading import GradingSchemes, grade, load_schemes
 from classifiers.incident import debunked
 from classifiers.incident import decide as decide_incident
 from classifiers.models_io import LinearModels
@@ -50,9 +50,15 @@ class Pipeline:
     """Loaded models + gazetteer + opinion thresholds; ``classify`` is deterministic."""
 
     def __init__(
-        self, models: LinearModels, meta: Mapping[str, Any], gazetteer: Gazetteer, opinion_config: Mapping[str, Any]
+        self,
+        models: LinearModels,
+        meta: Mapping[str, Any],
+        gazetteer: Gazetteer,
+        opinion_config: Mapping[str, Any],
+        grading: GradingSchemes | None = None,
     ) -> None:
         self.models = models
+        self.grading = grading or load_schemes(None)
         self.meta = meta
         self.gazetteer = gazetteer
         self.opinion_config = opinion_config
@@ -67,11 +73,12 @@ class Pipeline:
         *,
         gazetteer: Gazetteer | None = None,
         opinion_config: Mapping[str, Any] | None = None,
+        grading_config: Mapping[str, Any] | None = None,
     ) -> Pipeline:
         """Load the shipped models (or ``models_dir``); raises ArtifactError with the fix."""
         models, meta = models_io.load(models_dir or DEFAULT_MODELS_DIR)
         config = default_config() if opinion_config is None else validate_config(opinion_config)
-        return cls(models, meta, gazetteer or Gazetteer.default(), config)
+        return cls(models, meta, gazetteer or Gazetteer.default(), config, load_schemes(grading_config))
 
     def classify(self, docs: Sequence[Doc]) -> list[Result]:
         """Classify a batch: one tokenisation and one sparse product for every task."""
@@ -169,7 +176,11 @@ class Pipeline:
         relevant, event_type, rule, relevant_by = typed
         category = category_of(event_type)
         collective = searched.has(COLLECTIVE_UNIT)
-        level, level_why = grade(event_type, facts, collective_unit=collective) if category else (None, [])
+        level, level_why = (
+            grade(event_type, facts, collective_unit=collective, text=norm, schemes=self.grading)
+            if category
+            else (None, [])
+        )
         flags = tuple(flags_for(searched, facts.value("deaths"))) if relevant else ()
         opinion, opinion_why = self._opinion(doc, relevant, level, flags, opinions)
         incident, incident_why = incident_decision
