@@ -592,3 +592,14 @@ def test_the_shipped_file_is_valid_and_covers_every_emergency_type() -> None:
     from classifiers.types import EMERGENCY_CATEGORY
 
     assert set(default_schemes().schemes) == set(EMERGENCY_CATEGORY)
+
+
+def test_a_mass_fight_or_storming_a_government_counts_its_participants() -> None:
+    from classifiers import extract_facts
+
+    assert extract_facts("两村500余人发生群体性械斗").value("people_involved") == 500
+    assert extract_facts("千余名村民冲击县政府").value("people_involved") == 1000
+    assert extract_facts("洪水冲击堤坝").value("people_involved") is None  # not people storming anything
+    level, why = grade("社会安全", extract_facts("千余名村民冲击县政府"), text="千余名村民冲击县政府")
+    assert level == EventLevel.I  # 冲击县级以上党政机关 (§3.9), with 1,000 participants (II) as well
+    assert any("参与人数1000" in line for line in why)
