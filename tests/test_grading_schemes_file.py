@@ -134,3 +134,21 @@ def test_the_classifier_grades_with_the_deployments_schemes(tmp_path: Path) -> N
     assert json.dumps(local.why["event_level"], ensure_ascii=False) == json.dumps(
         ["参与人数120 ≥ 100 → III级", "依据：某市《群体性事件应急预案》(2023)"], ensure_ascii=False
     )
+
+
+def test_serve_refuses_to_start_on_a_bad_classifier_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(LOCAL.replace("floor: IV", "floor: 5"), encoding="utf-8")
+    db = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    argv = ["--set", f"database_url={db}", "--set", f"grading_schemes_file={bad}", "serve", "--port", "0"]
+    assert main(argv) == 2  # before any loop, database or listener starts
+    err = capsys.readouterr().err
+    assert "grading_schemes_file" in err and "5 is not a grade" in err and "clear the setting" in err
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_check_playbooks_validates_the_opinion_levels_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "opinion.yaml"
+    bad.write_text("- not a mapping\n", encoding="utf-8")
+    assert main(["--set", f"opinion_levels_file={bad}", "check-playbooks"]) == 2
+    assert "opinion_levels_file" in capsys.readouterr().err

@@ -6,8 +6,9 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
-from monitor.classify.service import read_grading_schemes
-from monitor.cli.common import Context
+from monitor.classify import ClassifierError
+from monitor.classify.service import load_opinion_config, read_grading_schemes
+from monitor.cli.common import CliError, Context
 from monitor.clock import SHANGHAI, SystemClock
 from monitor.config import resolve_org_file, resolve_playbook_file, resolve_playbooks_dir
 from monitor.policy import load_org
@@ -35,6 +36,12 @@ def handle(ctx: Context) -> int:
         book = policy.playbook
         marker = " (in use)" if path == active else ""
         print(f"{path}: ok{marker} — {book.jurisdiction}: {len(book.rules)} rules, {len(book.ladders)} ladders")
+    if ctx.settings.opinion_levels_file:
+        try:
+            load_opinion_config(ctx.settings)
+        except ClassifierError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"{ctx.settings.opinion_levels_file}: ok — 舆情 level thresholds")
     if ctx.settings.grading_schemes_file:
         schemes = read_grading_schemes(ctx.settings.grading_schemes_file)
         print(f"{ctx.settings.grading_schemes_file}: ok — grading schemes for {'、'.join(schemes)} (others: shipped)")

@@ -28,12 +28,25 @@ def process_clock() -> Clock:
 
 
 async def open_for_runtime(settings: Settings, clock: Clock, *, migrate: bool = False) -> Services:
+    check_classifier_files(settings)
     try:
         return await open_services(settings, clock=clock, auto_migrate=migrate)
     except DatabaseError as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot reach the database: {exc}") from exc
+
+
+def check_classifier_files(settings: Settings) -> None:
+    """Refuse to start on a bad opinion_levels_file or grading_schemes_file: the classifier would
+    otherwise fail at its first pass, after the other loops had started."""
+    from monitor.classify.service import ClassifierError, load_grading_config, load_opinion_config
+
+    try:
+        load_opinion_config(settings)
+        load_grading_config(settings)
+    except ClassifierError as exc:
+        raise CliError(f"{exc} (fix the file, or clear the setting to use the shipped one)") from exc
 
 
 def split_listen(listen: str) -> tuple[str, int]:
