@@ -166,9 +166,11 @@ async def test_source_reports_reassignment_and_closing_come_from_the_data(db, tm
 async def test_the_range_is_beijing_days_and_bad_dates_are_explained(db, tmp_path):
     async with db.write() as conn:
         await create_incidents(conn, [Incident(title="零点前", detected_at=sh(10, 31, 23, 59)),
-                                      Incident(title="零点", detected_at=sh(11, 1, 0))], CUTOFF)  # fmt: skip
+                                      Incident(title="零点", detected_at=sh(11, 1, 0)),
+                                      Incident(title="当天早些时候", detected_at=sh(10, 31, 0)),
+                                      Incident(title="前一天", detected_at=sh(10, 30, 23, 59))], CUTOFF)  # fmt: skip
     await export_ledger(db, DateRange.parse("2026-10-31", "2026-10-31"), CUTOFF, NAMES, "csv", tmp_path / "l.csv")
-    assert [r["标题"] for r in read_csv(tmp_path / "l.csv")] == ["零点前"]
+    assert [r["标题"] for r in read_csv(tmp_path / "l.csv")] == ["当天早些时候", "零点前"]  # in the order detected
     with pytest.raises(LedgerRangeError, match="--to 2026-10-01 is before --from 2026-10-31") as caught:
         DateRange.parse("2026-10-31", "2026-10-01")
     assert "截止日期 2026-10-01 早于起始日期 2026-10-31" in caught.value.zh

@@ -94,9 +94,11 @@ async def stream_ledger(
     *,
     batch: int = BATCH,
 ) -> AsyncIterator[list[LedgerRecord]]:
-    """Incidents detected in [start, end) known at the cut-off (of `unit`, if given), in id order,
-    `batch` at a time, each with its deadlines, timeline events (recorded by the cut-off) and first source."""
-    query = select(incidents).where(_in_range(start, end, cutoff, unit)).order_by(incidents.c.id)
+    """Incidents detected in [start, end) known at the cut-off (of `unit`, if given), in the order
+    they were detected, `batch` at a time, each with its deadlines, timeline events (recorded by the
+    cut-off) and first source."""
+    c = incidents.c
+    query = select(incidents).where(_in_range(start, end, cutoff, unit)).order_by(c.detected_at, c.id)
     result = await conn.stream(query.execution_options(yield_per=batch))
     async for partition in result.partitions(batch):
         found = [incident_from_row(r) for r in partition]
