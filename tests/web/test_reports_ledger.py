@@ -3,10 +3,12 @@ or CSV, the same file `monitor export-ledger` writes; bad dates get a zh-CN page
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -14,6 +16,9 @@ from openpyxl import load_workbook
 
 from monitor.domain import UserRole
 from tests.report_support import CUTOFF, seed
+
+from .conftest import PASSWORD
+from .test_browser import browser_page, shot  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -100,3 +105,32 @@ async def test_bad_dates_get_a_page_that_says_why(web_env, october, query, messa
     analyst = await web_env.login(UserRole.ANALYST)
     resp = await analyst.get(f"/reports/ledger?{query}")
     assert resp.status == 400 and message in unescape(await resp.text())
+
+
+@pytest.mark.browser
+async def test_an_analyst_downloads_the_ledger_in_the_browser(web_env, october, browser_page):  # noqa: F811
+    """Real Chromium under the site's CSP: the form on the reports page gives the file, with the
+    dates typed in; a range not yet begun shows why, in Chinese."""
+    page, problems = browser_page
+    base = str(web_env.client.make_url("/")).rstrip("/")
+    await page.goto(base + "/reports/2026-10")
+    await page.fill('input[name="username"]', "analyst")
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.wait_for_selector("#ledger-export")
+    await shot(page, "22-report-ledger-form")
+    await page.fill('#ledger-export input[name="from"]', "2026-10-10")
+    await page.select_option('#ledger-export select[name="format"]', "csv")
+    async with page.expect_download() as download:
+        await page.click("#ledger-export button")
+    got = await download.value
+    assert got.suggested_filename == "舆情回应台账（2026-10-10至2026-10-31）.csv"
+    body = await asyncio.to_thread(Path(await got.path()).read_bytes)
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [int(r["编号"]) for r in rows] == [october.ids[k] for k in "BCDH"]  # A (3 October) is before the 10th
+    await page.fill('#ledger-export input[name="from"]', "2026-12-01")
+    await page.fill('#ledger-export input[name="to"]', "2026-12-31")
+    await page.click("#ledger-export button")
+    await page.wait_for_selector("h1")
+    assert "2026-12-01 至 2026-12-31 尚未开始" in await page.inner_text("h1")
+    assert [p for p in problems if "status of 400" not in p] == [], problems  # the refused range's page is a 400
