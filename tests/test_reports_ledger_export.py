@@ -5,6 +5,7 @@ Beijing times, frozen header, a 说明 sheet), streamed in batches. On SQLite an
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,12 +15,29 @@ from sqlalchemy import insert
 
 import monitor.reports.ledger_export as ledger_export
 from monitor.cli import main
-from monitor.domain import EventKind, Incident, IncidentEvent, IncidentStatus, MediaTier
+from monitor.cli.ledger import import_rules
+from monitor.config import Settings
+from monitor.domain import (
+    ClockType,
+    EventKind,
+    EventLevel,
+    EventType,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    MediaTier,
+    Obligation,
+    ObligationStatus,
+    OpinionLevel,
+)
+from monitor.ledger.importer import import_ledger
+from monitor.ledger.mapping import load_mapping
 from monitor.policy import load_org
 from monitor.reports.ledger_export import DateRange, LedgerRangeError, export_ledger
+from monitor.reports.ledger_export.columns import ASSIGNMENT, assignment_cells, ledger_columns, ledger_row, rule_order
 from monitor.reports.service import names_from_org
 from monitor.storage.repo import ledger_export as repo
-from monitor.storage.repo.incidents import append_events, create_incidents
+from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, list_incidents
 from monitor.storage.schema import incident_items, items, obligations, sources
 from tests.conftest import REPO
 from tests.report_support import CUTOFF, seed, sh
@@ -315,3 +333,55 @@ def test_monitor_export_ledger_errors_say_what_to_do(seeded_url, tmp_path, capsy
     assert main(base + args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "l.csv").exists()
+
+
+# --- one incident as one row (pure) ---------------------------------------------------------
+
+
+def _record(**incident: object) -> repo.LedgerRecord:
+    ob = Obligation(incident_id=1, rule_id="LOCAL-RULE", action="respond", clock=ClockType.NATURAL_HOURS,
+                    t0=sh(10, 2), due_at=sh(10, 3), status=ObligationStatus.OPEN, id=1)  # fmt: skip
+    base = Incident(title="标题", detected_at=sh(10, 2), id=1)
+    return repo.LedgerRecord(replace(base, **incident), (ob,), (), None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rules", [(), ("GB61-RESPOND-48H",), ("GB61-RESPOND-48H", "LOCAL-RULE", "OTHER")])
+def test_every_row_has_a_cell_for_every_column(rules):
+    columns = ledger_columns(rules, NAMES)
+    row = ledger_row(_record(), rules, NAMES, CUTOFF)
+    assert len(row) == len(columns) and len({c.header for c in columns}) == len(columns)
+    assert len(assignment_cells(_record(), NAMES)) == len(ASSIGNMENT)
+    if "LOCAL-RULE" in rules:  # a deployment's own rule, shown by id when the playbook gives no title
+        assert row[[c.key for c in columns].index("rule:LOCAL-RULE")] == "超期未履行（期限 2026-10-03 00:00）"
+
+
+def test_text_longer_than_an_excel_cell_is_cut_and_says_so():
+    row = ledger_row(_record(summary="长" * 40_000), (), NAMES, CUTOFF)
+    assert len(row[-1]) == 32_767 and row[-1].endswith("（超出单元格长度上限，其余从略）")
+
+
+def test_national_rules_come_first_in_their_usual_order():
+    assert rule_order(["Z-LOCAL", "GB61-RESPOND-48H", "A-LOCAL", "GB80-AUTH-RELEASE-5H"]) == [
+        "GB80-AUTH-RELEASE-5H", "GB61-RESPOND-48H", "A-LOCAL", "Z-LOCAL"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_the_exported_ledger_reads_back_through_import_ledger(db, tmp_path, fmt):
+    """What the file says can be imported again (e.g. into another deployment) with a mapping."""
+    seeded = await seed(db)
+    path = tmp_path / f"l.{fmt}"
+    await export_ledger(db, OCTOBER, CUTOFF, NAMES, fmt, path)
+    mapping = load_mapping(REPO / "tests/data/ledger-export-mapping.yaml")
+    result = await import_ledger(db, path, mapping, CUTOFF, import_rules(Settings()))
+    assert (result.rows, result.imported, result.errors) == (5, 5, [])
+    async with db.read() as conn:
+        back = {i.external_ref: i for i in await list_incidents(conn, open_only=False, limit=100)}
+        original = await get_incident(conn, seeded.ids["B"])
+    b = back[f"import:ledger-export:{seeded.ids['B']}"]
+    assert (b.title, b.detected_at, b.occurred_at) == (original.title, original.detected_at, original.occurred_at)
+    assert (b.event_level, b.opinion_level, b.event_type) == (EventLevel.II, OpinionLevel.L1, EventType.WORK_SAFETY)
+    assert b.owner_unit == "明湖市应急管理局" and b.closed_at == sh(10, 10, 13, 30)  # answered at the first response
+    c = back[f"import:ledger-export:{seeded.ids['C']}"]
+    assert c.event_level == EventLevel.III and c.status == IncidentStatus.HANDLING and c.closed_at is None
+    assert back[f"import:ledger-export:{seeded.ids['A']}"].event_level is None  # 非突发事件
