@@ -17,6 +17,7 @@ from monitor.cli import (
     configcmd,
     db,
     demo,
+    export_ledger,
     ledger,
     notify,
     parse,
@@ -51,6 +52,7 @@ COMMAND_MODULES = (
     collect,
     report,
     ledger,
+    export_ledger,
     classify,
     retrain,
 )

@@ -131,6 +131,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/org/users/{user_id:\\d+}/{switch:(disable|enable)}", org_users.set_account_disabled)
     r.add_get("/reports", reports.reports_page)
     r.add_get("/reports/report.css", reports.report_css)
+    r.add_get("/reports/ledger", reports.ledger_download)
     r.add_get("/reports/{month:\\d{4}-\\d{2}}", reports.reports_page)
     r.add_get("/reports/{month:\\d{4}-\\d{2}}/drill/{key}", reports.drill_page)
     r.add_get("/reports/{month:\\d{4}-\\d{2}}/download/{fmt}", reports.download)

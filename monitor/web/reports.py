@@ -1,6 +1,7 @@
 """Reports page: the monthly response-effectiveness report of a month (and unit), drill-down from
 any figure (headline tiles, table cells, chart bars) to the incidents or deadlines behind it, and
-downloads of the same report (XLSX, CSV, JSON, HTML).
+downloads of the same report (XLSX, CSV, JSON, HTML); for 分析员 and 管理员, the 舆情回应台账 of any
+range of days (`/reports/ledger`, one row per incident).
 
 The report is built at a cut-off (now, when the page is opened); its links carry that cut-off
 (`at=`), so a drill-down or a download shows exactly the figures on the page even if data arrive
@@ -13,19 +14,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import tempfile
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from monitor.clock import parse_instant
+from monitor.clock import parse_instant, to_local
 from monitor.config import Settings
 from monitor.reports.build import Period, PeriodError, Report
 from monitor.reports.build.labels import OUTCOME_LABELS, drill_label
 from monitor.reports.downloads import DOWNLOADS, render_download
+from monitor.reports.ledger_export import DateRange, LedgerRangeError, export_ledger
+from monitor.reports.ledger_export import display_name as ledger_display_name
+from monitor.reports.ledger_export import file_name as ledger_file_name
 from monitor.reports.render.html import PREVIOUS
 from monitor.reports.service import names_from_org, rule_titles
 from monitor.reports.web import ReportPage, report_months, report_page, stylesheet
@@ -36,6 +42,10 @@ from monitor.web.requests import services, user_of
 from monitor.web.services import WebServices
 
 PAGE_SIZE = 100
+LEDGER_FORMATS = {
+    "xlsx": ("Excel（XLSX）", DOWNLOADS["xlsx"].content_type),
+    "csv": ("CSV（UTF-8，Excel 可直接打开）", "text/csv; charset=utf-8"),
+}
 _CACHE_SIZE = 4  # report pages kept per process: drill-downs and downloads of the same cut-off reuse them
 _cache: OrderedDict[tuple[int, str, str | None, str], ReportPage] = OrderedDict()
 
@@ -96,8 +106,58 @@ async def reports_page(request: web.Request) -> web.Response:
             "downloads": downloads,
             "css_url": f"/reports/report.css?v={_css()[1]}",
             "in_progress": selection.period.end > selection.cutoff,
+            "ledger": _ledger_form(selection, svc) if user.can(Permission.EXPORT_LEDGER) else None,
         },
     )
+
+
+def _ledger_form(selection: Selection, svc: WebServices) -> dict[str, object]:
+    """The 台账 form's defaults: the month on the page (its days so far), its unit."""
+    last_day = min(selection.period.end - timedelta(microseconds=1), selection.cutoff)
+    unit = svc.org.units.get(selection.unit or "")
+    return {
+        "first": selection.period.first_day.isoformat(),
+        "last": to_local(last_day).date().isoformat(),
+        "unit": selection.unit,
+        "unit_name": unit.name if unit else None,
+        "formats": [(fmt, label) for fmt, (label, _) in LEDGER_FORMATS.items()],
+    }
+
+
+@requires(Permission.EXPORT_LEDGER)
+async def ledger_download(request: web.Request) -> web.StreamResponse:
+    """GET /reports/ledger?from=&to=&format=&unit=: the 舆情回应台账 of the incidents detected on
+    those days (Beijing time, both included) as it stands now, as a file (分析员、管理员)."""
+    svc, user = services(request), user_of(request)
+    fmt = request.query.get("format") or "xlsx"
+    if fmt not in LEDGER_FORMATS:
+        return _bad_request(request, f"不支持的台账格式「{fmt}」，请选择 Excel（XLSX）或 CSV。")
+    try:
+        dates = DateRange.parse(request.query.get("from", ""), request.query.get("to", ""))
+    except LedgerRangeError as exc:
+        return _bad_request(request, exc.zh)
+    unit = _unit(request, user)
+    unit_name = svc.org.units[unit].name if unit else None
+    names = names_from_org(svc.org, _rule_titles(svc.settings))
+    with tempfile.TemporaryDirectory(prefix="ledger-") as tmp:
+        path = Path(tmp) / ledger_file_name(dates, fmt, unit)
+        try:
+            await export_ledger(svc.db, dates, svc.clock.now(), names, fmt, path, unit=unit, unit_name=unit_name)
+        except LedgerRangeError as exc:
+            return _bad_request(request, exc.zh)
+        shown = quote(ledger_display_name(dates, fmt, unit_name))
+        headers = {
+            "Content-Disposition": f"attachment; filename=\"{path.name}\"; filename*=UTF-8''{shown}",
+            "Content-Type": LEDGER_FORMATS[fmt][1],
+            "Cache-Control": "no-store",
+        }
+        response = web.FileResponse(path, headers=headers)
+        await response.prepare(request)  # sent before the temporary file goes
+        return response
+
+
+def _bad_request(request: web.Request, message: str) -> web.Response:
+    return render(request, "error.html", {"status": 400, "message": message}, status=400)
 
 
 @requires(Permission.VIEW_REPORTS)
@@ -242,4 +302,4 @@ async def _page(svc: WebServices, selection: Selection) -> ReportPage:
     return page
 
 
-__all__ = ["download", "drill_page", "report_css", "reports_page"]
+__all__ = ["download", "drill_page", "ledger_download", "report_css", "reports_page"]

@@ -54,6 +54,7 @@ ROUTES = [
     ("POST", "/org/users/{user_id}/{switch}", "/org/users/999/enable", P.ADMIN_ORG),
     ("GET", "/reports", "/reports", P.VIEW_REPORTS),
     ("GET", "/reports/report.css", "/reports/report.css", P.VIEW_REPORTS),
+    ("GET", "/reports/ledger", "/reports/ledger?from=2026-09-01&to=2026-09-30", P.EXPORT_LEDGER),
     ("GET", "/reports/{month}", "/reports/2026-09", P.VIEW_REPORTS),
     ("GET", "/reports/{month}/drill/{key}", "/reports/2026-09/drill/incidents", P.VIEW_REPORTS),
     ("GET", "/reports/{month}/download/{fmt}", "/reports/2026-09/download/json", P.VIEW_REPORTS),

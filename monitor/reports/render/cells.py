@@ -6,7 +6,7 @@ from datetime import datetime
 
 from monitor.clock import to_local
 from monitor.reports.build import Kind
-from monitor.reports.build.model import Cell
+from monitor.reports.build.model import Cell, Column
 
 DASH = "—"
 
@@ -26,6 +26,11 @@ def cell_text(value: Cell, kind: Kind, *, grouping: bool = False) -> str:
     if kind == Kind.TIME and isinstance(value, datetime):
         return local_minute(value)
     return str(value)
+
+
+def column_header(column: Column) -> str:
+    """A column's header in a file: times say they are Beijing time (CSV and XLSX alike)."""
+    return f"{column.header}（北京时间）" if column.kind == Kind.TIME else column.header
 
 
 def local_minute(value: datetime) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.clock import to_local
 from monitor.reports.build import Kind, Report, Table
-from monitor.reports.render.cells import cell_text
+from monitor.reports.render.cells import cell_text, column_header
 from monitor.reports.render.html import DEFAULT_LIST_LIMIT, render_document
 from monitor.reports.render.xlsx import write_xlsx
 
@@ -62,7 +62,7 @@ def write_csv(report: Report, out_dir: Path, base: str) -> list[Path]:
         path = out_dir / f"{base}-{table.key}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow([f"{c.header}（北京时间）" if c.kind == Kind.TIME else c.header for c in table.columns])
+            writer.writerow([column_header(c) for c in table.columns])
             for row in table.rows:
                 writer.writerow([csv_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
         paths.append(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from monitor.clock import to_local
 from monitor.reports.build import Kind, Report, Table
-from monitor.reports.render.cells import excel_time, local_minute
+from monitor.reports.build.model import Column
+from monitor.reports.render.cells import column_header, excel_time, local_minute
 
 FORMATS = {Kind.ID: "0", Kind.INT: "#,##0", Kind.PCT: "0.0%", Kind.HOURS: "0.0", Kind.TIME: "yyyy-mm-dd hh:mm"}
 WIDTHS = {Kind.ID: 9, Kind.INT: 10, Kind.PCT: 10, Kind.HOURS: 12, Kind.TIME: 17}
@@ -42,16 +43,22 @@ Writer = Callable[[Worksheet, int, int, Any], Any]
 
 def write_xlsx(report: Report, path: Path) -> None:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, _OPTIONS)
-    when = report.cutoff.astimezone(UTC).replace(tzinfo=None)  # core properties are naive UTC
-    workbook.set_properties({"title": report.title, "author": "minghu-monitor", "created": when})
-    formats = _Formats(workbook)
+    workbook, formats = start_workbook(buffer, report.title, report.cutoff)
     _notes_sheet(workbook, report, formats)
     used: set[str] = {"说明"}
     for table in report.tables():
         _table_sheet(workbook, table, _sheet_name(table.title, used), formats)
     workbook.close()
     path.write_bytes(_fixed_zip_times(buffer.getvalue(), report))
+
+
+def start_workbook(target: Any, title: str, created: datetime) -> tuple[xlsxwriter.Workbook, _Formats]:
+    """A workbook written to `target` (a path or a binary buffer) in constant memory, strings kept as
+    text, with its shared formats; `created` (the data cut-off) is its creation time."""
+    workbook = xlsxwriter.Workbook(target, _OPTIONS)
+    when = created.astimezone(UTC).replace(tzinfo=None)  # core properties are naive UTC
+    workbook.set_properties({"title": title, "author": "minghu-monitor", "created": when})
+    return workbook, _Formats(workbook)
 
 
 class _Formats:
@@ -75,35 +82,70 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 def _notes_sheet(workbook: xlsxwriter.Workbook, report: Report, formats: _Formats) -> None:
-    ws = workbook.add_worksheet("说明")
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 110)
-    ws.write_string(0, 0, report.title, formats.title)
     rows = [("统计周期", report.period.label), ("数据截至", f"{local_minute(report.cutoff)}（北京时间）")]
     rows += [("责任单位", report.unit_name)] if report.unit_name else []
-    for r, (label, value) in enumerate(rows, 1):
+    notes_sheet(workbook, formats, report.title, rows, report.definitions)
+
+
+def notes_sheet(
+    workbook: xlsxwriter.Workbook,
+    formats: _Formats,
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    definitions: Sequence[str],
+    *,
+    name: str = "说明",
+) -> None:
+    """A 说明 sheet: the title, label/value facts, a blank row, then the numbered 统计口径."""
+    ws = workbook.add_worksheet(name)
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 110)
+    ws.write_string(0, 0, title, formats.title)
+    for r, (label, value) in enumerate(facts, 1):
         ws.write_string(r, 0, label)
         ws.write_string(r, 1, value)
-    r = len(rows) + 2  # a blank row, then the definitions
+    r = len(facts) + 2  # a blank row, then the definitions
     ws.write_string(r, 0, "统计口径")
-    for i, line in enumerate(report.definitions, 1):
+    for i, line in enumerate(definitions, 1):
         ws.write_string(r + i, 0, str(i))
         ws.write_string(r + i, 1, line, formats.wrap)
 
 
 def _table_sheet(workbook: xlsxwriter.Workbook, table: Table, name: str, formats: _Formats) -> None:
-    ws = workbook.add_worksheet(name)
-    ws.freeze_panes(1, 0)
-    for i, column in enumerate(table.columns):
-        ws.set_column(i, i, WIDTHS.get(column.kind, max(8, min(40, 2 * len(column.header) + 4))))
-    for i, column in enumerate(table.columns):
-        text = f"{column.header}（北京时间）" if column.kind == Kind.TIME else column.header
-        ws.write_string(0, i, text, formats.header)
-    writers = [_writer(column.kind, formats, table.long_list) for column in table.columns]
-    for r, row in enumerate(table.rows, 1):
+    sheet = ListSheet(workbook, formats, name, table.columns, long_list=table.long_list)
+    for row in table.rows:
+        sheet.append(row)
+
+
+class ListSheet:
+    """A sheet of rows appended one after another (each row goes to the file as the next one
+    starts): a bold, filled, frozen header row (times marked 北京时间), widths by column kind unless
+    `widths` (column key -> width) says otherwise, cells written as their column's kind."""
+
+    def __init__(
+        self,
+        workbook: xlsxwriter.Workbook,
+        formats: _Formats,
+        name: str,
+        columns: Sequence[Column],
+        *,
+        long_list: bool = False,
+        widths: Mapping[str, float] | None = None,
+    ) -> None:
+        self.ws = workbook.add_worksheet(name)
+        self.ws.freeze_panes(1, 0)
+        for i, column in enumerate(columns):
+            default = WIDTHS.get(column.kind, max(8, min(40, 2 * len(column.header) + 4)))
+            self.ws.set_column(i, i, (widths or {}).get(column.key, default))
+            self.ws.write_string(0, i, column_header(column), formats.header)
+        self.writers = [_writer(column.kind, formats, long_list) for column in columns]
+        self.rows = 0
+
+    def append(self, row: Sequence[Any]) -> None:
+        self.rows += 1
         for c, value in enumerate(row):
             if value is not None:
-                writers[c](ws, r, c, value)
+                self.writers[c](self.ws, self.rows, c, value)
 
 
 def _writer(kind: Kind, formats: _Formats, long_list: bool) -> Writer:

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     EDIT_SOURCES = "edit_sources"  # 新增/编辑信息源
     LEADER_VIEW = "leader_view"  # 领导视图
     VIEW_REPORTS = "view_reports"  # 报告
+    EXPORT_LEDGER = "export_ledger"  # 导出舆情回应台账（每起舆情一行，含标题、单位、回应与时限明细）
     ADMIN_ORG = "admin_org"  # 组织与人员
     ACCOUNT = "account"  # 自己的账户（改密码、API 令牌、退出）
     ACT_TRIAGE = "act_triage"  # 确认、排除、合并、拆分、改派、调级、附加规则、办结、重新打开
@@ -66,7 +67,9 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
             P.ACT_NOTE,
         }
     ),
-    UserRole.ANALYST: frozenset({P.VIEW_QUEUE, P.VIEW_ITEMS, P.VIEW_SOURCES, P.VIEW_REPORTS, P.ACCOUNT}),
+    UserRole.ANALYST: frozenset(
+        {P.VIEW_QUEUE, P.VIEW_ITEMS, P.VIEW_SOURCES, P.VIEW_REPORTS, P.EXPORT_LEDGER, P.ACCOUNT}
+    ),
     UserRole.ADMIN: frozenset(Permission),
 }
 LEADER_ROLES = (Role.DEPUTY_LEADER, Role.PRINCIPAL)
