@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from monitor.domain import (
     DomainError,
     EventKind,
     EventLevel,
+    EventType,
     Incident,
     IncidentStatus,
     MediaTier,
@@ -471,3 +473,74 @@ async def test_a_follow_up_does_not_join_a_closed_incident(db, clock):
     )
     await cluster_pending(db, clock, POLICY)
     assert (await reasons(db))[later[f"{2:064d}"]][0] != blast
+
+
+def test_a_split_off_incident_is_about_the_moved_items_event():
+    """Its type and place are those most moved items state (the parent's where they state none),
+    so later reports of it do not contradict it."""
+    parent = stored(1, event_type=EventType.WORK_SAFETY, region="donggang")
+    moved = [
+        SimpleNamespace(id=11, event_type="livelihood", region="beihu"),
+        SimpleNamespace(id=12, event_type="livelihood", region=None),
+        SimpleNamespace(id=13, event_type="work_safety", region="beihu"),
+    ]
+    child = plan_split(parent, [11, 12, 13], [10, 11, 12, 13], "北湖镇改造停工", START, "duty1", moved).child
+    assert (child.event_type, child.region) == (EventType.LIVELIHOOD, "beihu")
+    unknown = [SimpleNamespace(id=11, event_type=None, region=None)]
+    child = plan_split(parent, [11], [10, 11], "拆分", START, "duty1", unknown).child
+    assert (child.event_type, child.region) == (EventType.WORK_SAFETY, "donggang")
+
+
+async def test_a_later_report_of_a_split_off_event_joins_it(db, clock):
+    """Split through the engine: the new incident takes the moved item's type and place, and the
+    next report of that event joins it instead of opening a third incident."""
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+
+    from .engine_support import Svc
+
+    svc = Svc(db, clock)
+    await setup_sources(db)
+    first = await store(db, [row(1, FOLLOWED[0][1], FOLLOWED[0][2])])
+    await cluster_pending(db, clock, POLICY)
+    blast = (await reasons(db))[first[f"{1:064d}"]][0]
+    stray = await store(
+        db,
+        [
+            row(
+                2,
+                "北湖镇老旧小区改造工程停工 居民不满",
+                "北湖镇一小区改造工程停工一个月。",
+                region="beihu",
+                event_type="livelihood",
+            )
+        ],
+    )
+    async with db.write() as conn:  # clustered into the blast by mistake (as a person's merge would)
+        await conn.execute(
+            incident_items.insert().values(incident_id=blast, item_id=stray[f"{2:064d}"], attached_at=START, reason={})
+        )
+    split = c.Split(
+        incident_id=blast, actor="zhu_min", at=clock.now(), item_ids=(stray[f"{2:064d}"],), title="北湖镇改造停工"
+    )
+    await execute(svc, split)
+    child = (await reasons(db))[stray[f"{2:064d}"]][0]
+    async with db.read() as conn:
+        made = await get_incident(conn, child)
+    assert (made.event_type, made.region) == (EventType.LIVELIHOOD, "beihu")
+    clock.advance(timedelta(hours=3))
+    later = await store(
+        db,
+        [
+            row(
+                3,
+                "北湖镇小区改造停工 居民盼尽快复工",
+                "北湖镇老旧小区改造工程停工后，居民盼尽快复工。",
+                region="beihu",
+                event_type="livelihood",
+                published=clock.now(),
+            )
+        ],
+    )
+    result = await cluster_pending(db, clock, POLICY)
+    assert (await reasons(db))[later[f"{3:064d}"]][0] == child and result.opened == 0

@@ -322,10 +322,26 @@ class SplitPlan:
     parent_event: IncidentEvent
 
 
+def _prevailing(values: Iterable[str | None]) -> str | None:
+    """The most frequent known value (ties: the one seen first), or None."""
+    counts = Counter(v for v in values if v)
+    return max(counts, key=lambda v: counts[v]) if counts else None
+
+
 def plan_split(
-    parent: Incident, item_ids: Sequence[int], parent_items: Iterable[int], title: str, at: datetime, actor: str
+    parent: Incident,
+    item_ids: Sequence[int],
+    parent_items: Iterable[int],
+    title: str,
+    at: datetime,
+    actor: str,
+    moved: Sequence[Any] = (),
 ) -> SplitPlan:
-    """Split `item_ids` off `parent` into a new incident titled `title`."""
+    """Split `item_ids` off `parent` into a new incident titled `title`.
+
+    `moved`: the moving items' stored classification (anything with `event_type` and `region`):
+    the new incident is about THEIR event, so it takes the type and place most of them state
+    (later reports of it then do not contradict it); the parent's where they state none."""
     moving, present = tuple(dict.fromkeys(item_ids)), set(parent_items)
     if parent.id is None:
         raise DomainError("split needs a stored incident")
@@ -342,17 +358,20 @@ def plan_split(
         raise DomainError(
             f"cannot split every item off incident {parent.id}; keep at least one (or dismiss/merge it instead)"
         )
+    kinds = {t.value for t in EventType}
+    event_type = _prevailing(getattr(m, "event_type", None) for m in moved if getattr(m, "event_type", None) in kinds)
+    region = _prevailing(getattr(m, "region", None) for m in moved)
     child = Incident(
         title=title.strip(),
         detected_at=parent.detected_at,  # the event was detected then; splitting does not restart clocks
-        event_type=parent.event_type,
+        event_type=EventType(event_type) if event_type else parent.event_type,
         event_level=parent.event_level,
         opinion_level=parent.opinion_level,
         requires_response=parent.requires_response,
         owner_unit=parent.owner_unit,
         lead_unit=parent.lead_unit,
         co_units=parent.co_units,
-        region=parent.region,
+        region=region or parent.region,
         multi_region=parent.multi_region,
         vertical_managed=parent.vertical_managed,
         item_count=len(moving),

@@ -139,6 +139,14 @@ async def move_items(
     return int(result.rowcount or 0)
 
 
+async def item_classes(conn: AsyncConnection, item_ids: Sequence[int]) -> list[Any]:
+    """The stored event_type and region of these items (what a split-off incident is about)."""
+    if not item_ids:
+        return []
+    query = select(items.c.id, items.c.event_type, items.c.region).where(items.c.id.in_(sorted(set(item_ids))))
+    return list(await conn.execute(query.order_by(items.c.id)))
+
+
 async def incident_item_ids(conn: AsyncConnection, incident_id: int) -> list[int]:
     query = select(incident_items.c.item_id).where(incident_items.c.incident_id == incident_id)
     return list((await conn.execute(query.order_by(incident_items.c.item_id))).scalars())
