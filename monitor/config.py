@@ -217,6 +217,23 @@ class Settings:
         minimum=0.01,
         maximum=1,
     )
+    cluster_follow_up_h: float = setting(
+        720.0,
+        "Hours after the last item of a still open incident within which a clearly similar report "
+        "(similarity at least 0.5, or cluster_threshold if higher) still joins it as a follow-up "
+        "(调查结果、赔偿、整改); default 30 days, the 补报 period of 493号 Art. 13. Dismissed and closed "
+        "incidents take none. At most cluster_window_h: off.",
+        minimum=0,
+    )
+    cluster_stale_after_h: float = setting(
+        168.0,
+        "An item published more than this many hours before it was fetched (old news: a new source, a "
+        "feed still carrying last month's articles) may join an incident but opens none: it stays on "
+        "the 稿件 list, held as 旧闻，未立案 (items.classification.held says why). "
+        "Default 7 days: the 48 h response deadline counted from its publication would be long past "
+        "at detection. 0: off.",
+        minimum=0,
+    )
     # --- reports -----------------------------------------------------------------------
     report_recipients: str = setting(
         "",

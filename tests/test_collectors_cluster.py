@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from monitor.collectors.cluster import cluster_pending
-from monitor.domain import DomainError, EventKind, EventLevel, Incident, IncidentStatus, MediaTier, OpinionLevel, Source
-from monitor.domain.clustering import ClusterPolicy, plan_merge, plan_split
+from monitor.domain import (
+    DomainError,
+    EventKind,
+    EventLevel,
+    EventType,
+    Incident,
+    IncidentStatus,
+    MediaTier,
+    OpinionLevel,
+    Source,
+)
+from monitor.domain.clustering import (
+    Candidate,
+    ClusterPolicy,
+    ItemFacts,
+    assign,
+    held_note,
+    join,
+    plan_merge,
+    plan_split,
+)
 from monitor.storage.repo.clusters import incident_item_ids, move_items, refresh_incident_stats
 from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, list_events, save_incident
 from monitor.storage.repo.items import insert_items
@@ -24,7 +44,7 @@ POLICY = ClusterPolicy(window=timedelta(hours=72), threshold=0.25)
 
 
 def row(n, title, text, *, source=1, tier="city", relevant=True, region="donggang", event_type="work_safety",
-        published=None, duplicate_of=None, level="III"):  # fmt: skip
+        published=None, duplicate_of=None, level="III", fetched=None):  # fmt: skip
     return {
         "source_id": source,
         "dedup_key": f"{n:064d}",
@@ -32,7 +52,7 @@ def row(n, title, text, *, source=1, tier="city", relevant=True, region="donggan
         "title": title,
         "text": text,
         "text_norm": f"{title}\n{text}",
-        "fetched_at": START,
+        "fetched_at": fetched or START,
         "published_at": published or START - timedelta(minutes=n),
         "media_tier": tier,
         "duplicate_of": duplicate_of,
@@ -266,14 +286,15 @@ async def test_an_earlier_report_arriving_late_moves_a_running_deadline_at_once(
 
 
 async def test_an_old_article_does_not_join_todays_incident(db, clock):
-    """The window holds both ways: a report from a year ago is not about this week's event."""
+    """The window holds both ways: a report from a year ago is not about this week's event (and,
+    old news, it opens no incident of its own either)."""
     await setup_sources(db)
     ids = await store(db, [water(1, "北湖镇多个小区停水两天", START)])
     await cluster_pending(db, clock, POLICY)
     old = await store(db, [water(2, "北湖镇小区停水 居民盼早日恢复供水", START - timedelta(days=365))])
-    await cluster_pending(db, clock, POLICY)
+    result = await cluster_pending(db, clock, POLICY)
     found = await reasons(db)
-    assert found[old[f"{2:064d}"]][0] != found[ids[f"{1:064d}"]][0]
+    assert old[f"{2:064d}"] not in found and (result.opened, result.joined, result.held) == (0, 0, 1)
     async with db.read() as conn:
         today = await get_incident(conn, found[ids[f"{1:064d}"]][0])
     assert today.first_published_at == START and today.item_count == 1
@@ -306,3 +327,220 @@ async def test_a_repost_of_a_dismissed_report_stays_with_it_instead_of_opening_a
     async with db.read() as conn:
         incident = await get_incident(conn, dismissed)
     assert incident.status == IncidentStatus.DISMISSED and (incident.item_count, incident.source_count) == (2, 2)
+
+
+async def held(db, item_id):
+    from monitor.storage.schema import items
+
+    async with db.read() as conn:
+        doc = (await conn.execute(select(items.c.classification).where(items.c.id == item_id))).scalar_one()
+    return (doc or {}).get("held")
+
+
+async def test_old_news_joins_an_incident_about_its_time_but_opens_none(db, clock):
+    """A newly added source still carries last month's articles: one about an event still open
+    joins it; the others open no incident already past its 48 h deadline, are not considered
+    again, and say why (旧闻，未立案)."""
+    await setup_sources(db)
+    clock.set(START - timedelta(days=9))
+    ids = await store(db, [{**water(1, "北湖镇多个小区停水两天", clock.now()), "fetched_at": clock.now()}])
+    await cluster_pending(db, clock, POLICY)
+    clock.set(START)
+    old = await store(
+        db,
+        [
+            water(2, "北湖镇停水 多个小区居民生活受影响", START - timedelta(days=8)),  # joins the open incident
+            row(3, "东港化工园区发生爆炸 3人受伤", BLAST, published=START - timedelta(days=30)),
+            row(4, "东港化工园区爆炸事故致3人受伤", BLAST, published=START - timedelta(days=30, hours=-2)),
+            row(
+                5,
+                "西陵镇一养殖场发生火灾",
+                "西陵镇一养殖场起火。",
+                region="xiling",
+                event_type="fire",
+                published=START - timedelta(days=6),
+            ),  # 6 days: not old news yet
+        ],
+    )
+    result = await cluster_pending(db, clock, POLICY)
+    assert (result.items, result.joined, result.opened, result.held) == (4, 1, 1, 2)
+    found = await reasons(db)
+    assert found[old[f"{2:064d}"]][0] == found[ids[f"{1:064d}"]][0]
+    assert old[f"{3:064d}"] not in found and old[f"{4:064d}"] not in found
+    reason = await held(db, old[f"{3:064d}"])
+    assert reason["rule"] == "stale" and reason["age_h"] == 720.0 and reason["stale_after_h"] == 168.0
+    assert held_note(reason).startswith("旧闻，未立案：发布于采集前 30 天")
+    assert await held(db, old[f"{5:064d}"]) is None
+    assert (await cluster_pending(db, clock, POLICY)).items == 0  # held items are not reconsidered
+    off = dataclasses.replace(POLICY, stale_after=timedelta(0))  # cluster_stale_after_h = 0: off
+    more = await store(
+        db,
+        [
+            row(
+                6,
+                "南山镇一小学食堂多名学生腹痛",
+                "南山镇一小学多名学生午餐后腹痛送医。",
+                region="nanshan",
+                event_type="food_poisoning",
+                published=START - timedelta(days=30),
+            )
+        ],
+    )
+    assert (await cluster_pending(db, clock, off)).opened == 1 and more[f"{6:064d}"] in await reasons(db)
+
+
+FOLLOWED = [
+    (0, "东港化工园区一企业发生爆炸 3人受伤", BLAST),
+    (0.2, "东港化工园区爆炸事故致3人受伤 应急管理局救援", "记者从市应急管理局获悉，东港化工园区爆炸已致3人受伤。"),
+    (1, "东港化工园区爆炸：伤者病情稳定", "东港化工园区爆炸事故的3名伤者目前病情稳定，园区周边空气监测未见异常。"),
+]
+
+
+async def test_a_follow_up_days_later_joins_the_open_incident(db, clock):
+    """An explosion reported over a week: the investigation result 4 days after the last report
+    joins the incident still being handled, recorded as a follow-up; 40 days on, a report opens
+    a new incident."""
+    await setup_sources(db)
+    ids = {}
+    for n, (day, title, text) in enumerate(FOLLOWED, 1):
+        clock.set(START + timedelta(days=day))
+        ids.update(await store(db, [row(n, title, text, published=clock.now(), fetched=clock.now())]))
+        await cluster_pending(db, clock, POLICY)
+    blast = (await reasons(db))[ids[f"{1:064d}"]][0]
+    clock.set(START + timedelta(days=5))
+    text = "明湖市东港化工园区爆炸事故调查组公布调查结果，事故系企业违规动火作业引发，相关责任人已被控制。"
+    later = await store(
+        db, [row(4, "东港化工园区爆炸事故调查结果公布", text, published=clock.now(), fetched=clock.now())]
+    )
+    result = await cluster_pending(db, clock, POLICY)
+    incident, reason = (await reasons(db))[later[f"{4:064d}"]]
+    assert incident == blast and reason["rule"] == "follow_up" and reason["after_last_h"] == 96.0
+    assert reason["similarity"] >= reason["threshold"] == 0.5 and reason["follow_up_h"] == 720.0
+    assert (result.joined, result.opened) == (1, 0)
+    async with db.read() as conn:
+        events = await list_events(conn, blast)
+        assert (await get_incident(conn, blast)).item_count == 4
+    assert events[-1].kind == EventKind.ITEM_ATTACHED and events[-1].payload["reason"]["rule"] == "follow_up"
+    clock.set(START + timedelta(days=40))  # beyond the follow-up horizon
+    text = "东港化工园区爆炸事故3名伤者已与企业达成赔偿协议。"
+    beyond = await store(db, [row(5, "东港化工园区爆炸伤者获赔", text, published=clock.now(), fetched=clock.now())])
+    await cluster_pending(db, clock, POLICY)
+    assert (await reasons(db))[beyond[f"{5:064d}"]][0] != blast
+
+
+def test_only_a_clearly_similar_report_on_an_open_incident_follows_up():
+    """Beyond the window the bar is stricter; a report that the event happened again, a closed
+    incident and one idle beyond the horizon take no follow-up."""
+    blast = Candidate(1, "donggang", "work_safety", START)
+    for n, (day, title, text) in enumerate(FOLLOWED, 1):
+        join(blast, ItemFacts(n, title, text, START + timedelta(days=day)))
+    at = START + timedelta(days=5)
+
+    def where(title: str, text: str, candidate: Candidate = blast, policy: ClusterPolicy = POLICY) -> str:
+        return assign(ItemFacts(9, title, text, at, "donggang", "work_safety"), [candidate], policy).reason["rule"]
+
+    result = ("东港化工园区爆炸伤者获赔", "东港化工园区爆炸事故3名伤者已与企业达成赔偿协议。")
+    assert where(*result) == "follow_up"
+    assert where("东港化工园区举行消防演练", "东港化工园区今日举行消防应急演练，多家企业参加。") == "new"
+    assert where("东港化工园区再次发生爆炸", BLAST) == "new"
+    assert where(*result, candidate=dataclasses.replace(blast, open=False)) == "new"
+    assert where(*result, policy=dataclasses.replace(POLICY, follow_up=timedelta(hours=72))) == "new"  # off
+    assert where(*result, policy=dataclasses.replace(POLICY, follow_up=timedelta(days=3.5))) == "new"
+
+
+async def test_a_follow_up_does_not_join_a_closed_incident(db, clock):
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+
+    from .engine_support import Svc
+
+    await setup_sources(db)
+    ids = await store(db, [row(1, FOLLOWED[0][1], FOLLOWED[0][2], published=START)])
+    await cluster_pending(db, clock, POLICY)
+    blast = (await reasons(db))[ids[f"{1:064d}"]][0]
+    await execute(Svc(db, clock), c.Dismiss(incident_id=blast, actor="zhu_min", at=clock.now(), reason="非政务舆情"))
+    clock.set(START + timedelta(days=4))
+    later = await store(
+        db,
+        [
+            row(
+                2,
+                "东港化工园区爆炸伤者获赔",
+                "东港化工园区爆炸事故3名伤者已与企业达成赔偿协议。",
+                published=clock.now(),
+            )
+        ],
+    )
+    await cluster_pending(db, clock, POLICY)
+    assert (await reasons(db))[later[f"{2:064d}"]][0] != blast
+
+
+def test_a_split_off_incident_is_about_the_moved_items_event():
+    """Its type and place are those most moved items state (the parent's where they state none),
+    so later reports of it do not contradict it."""
+    parent = stored(1, event_type=EventType.WORK_SAFETY, region="donggang")
+    moved = [
+        SimpleNamespace(id=11, event_type="livelihood", region="beihu"),
+        SimpleNamespace(id=12, event_type="livelihood", region=None),
+        SimpleNamespace(id=13, event_type="work_safety", region="beihu"),
+    ]
+    child = plan_split(parent, [11, 12, 13], [10, 11, 12, 13], "北湖镇改造停工", START, "duty1", moved).child
+    assert (child.event_type, child.region) == (EventType.LIVELIHOOD, "beihu")
+    unknown = [SimpleNamespace(id=11, event_type=None, region=None)]
+    child = plan_split(parent, [11], [10, 11], "拆分", START, "duty1", unknown).child
+    assert (child.event_type, child.region) == (EventType.WORK_SAFETY, "donggang")
+
+
+async def test_a_later_report_of_a_split_off_event_joins_it(db, clock):
+    """Split through the engine: the new incident takes the moved item's type and place, and the
+    next report of that event joins it instead of opening a third incident."""
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+
+    from .engine_support import Svc
+
+    svc = Svc(db, clock)
+    await setup_sources(db)
+    first = await store(db, [row(1, FOLLOWED[0][1], FOLLOWED[0][2])])
+    await cluster_pending(db, clock, POLICY)
+    blast = (await reasons(db))[first[f"{1:064d}"]][0]
+    stray = await store(
+        db,
+        [
+            row(
+                2,
+                "北湖镇老旧小区改造工程停工 居民不满",
+                "北湖镇一小区改造工程停工一个月。",
+                region="beihu",
+                event_type="livelihood",
+            )
+        ],
+    )
+    async with db.write() as conn:  # clustered into the blast by mistake (as a person's merge would)
+        await conn.execute(
+            incident_items.insert().values(incident_id=blast, item_id=stray[f"{2:064d}"], attached_at=START, reason={})
+        )
+    split = c.Split(
+        incident_id=blast, actor="zhu_min", at=clock.now(), item_ids=(stray[f"{2:064d}"],), title="北湖镇改造停工"
+    )
+    await execute(svc, split)
+    child = (await reasons(db))[stray[f"{2:064d}"]][0]
+    async with db.read() as conn:
+        made = await get_incident(conn, child)
+    assert (made.event_type, made.region) == (EventType.LIVELIHOOD, "beihu")
+    clock.advance(timedelta(hours=3))
+    later = await store(
+        db,
+        [
+            row(
+                3,
+                "北湖镇小区改造停工 居民盼尽快复工",
+                "北湖镇老旧小区改造工程停工后，居民盼尽快复工。",
+                region="beihu",
+                event_type="livelihood",
+                published=clock.now(),
+            )
+        ],
+    )
+    result = await cluster_pending(db, clock, POLICY)
+    assert (await reasons(db))[later[f"{3:064d}"]][0] == child and result.opened == 0

@@ -174,3 +174,59 @@ async def test_a_persons_lower_opinion_level_is_not_undone_by_the_spread_they_ju
     assert await raise_opinion_levels(svc, since) == 0
     async with db.read() as conn:
         assert (await get_incident(conn, iid)).opinion_level == OpinionLevel.L3
+
+
+async def test_a_feed_still_carrying_last_months_articles_opens_no_incident_already_overdue(db, clock):
+    """A newly added source brings a month-old explosion report and today's: only today's opens an
+    incident (no breach, no breach alert); the old one waits on the items list as 旧闻，未立案."""
+    from monitor.config import load_settings
+    from monitor.domain.clustering import held_note
+    from monitor.engine.runner import Engine
+    from monitor.pipeline import Pipeline
+    from monitor.storage.schema import items, outbox
+
+    from .classify_support import item_classifier
+
+    svc = Svc(db, clock)
+    now = clock.now()
+    old = "明湖市东港化工园区一企业发生爆炸，市应急管理局组织救援，已造成3人受伤，事故原因正在调查。"
+    fresh = "北湖镇多个小区自昨日起停水，至今未恢复供水，居民反映生活受到严重影响。"
+    rows = [
+        {
+            "dedup_key": f"feed-{n}",
+            "url": f"https://news.example/feed/{n}",
+            "title": title,
+            "text": text,
+            "published_at": published,
+            "fetched_at": now,
+            "created_at": now,
+            "media_tier": "city",
+        }
+        for n, (title, text, published) in enumerate(
+            [
+                ("东港化工园区一企业发生爆炸 3人受伤", old, now - timedelta(days=30)),
+                ("北湖镇多个小区停水 居民生活受影响", fresh, now - 2 * H),
+            ]
+        )
+    ]
+    async with db.write() as conn:
+        await insert_items(conn, rows)
+    analysis = await Pipeline(svc, load_settings(env={}).settings, item_classifier()).run()
+    assert analysis.classified.relevant == 2
+    assert (analysis.clustered.opened, analysis.clustered.held) == (1, 1)
+    engine = Engine(svc)
+    await engine.tick()
+    clock.advance(H / 2)
+    await engine.tick()
+    async with db.read() as conn:
+        (incident,) = await list_incidents(conn, open_only=False)
+        obligations = await list_obligations(conn)
+        alerts = (await conn.execute(select(outbox.c.idempotency_key))).scalars().all()
+        docs = {
+            r.dedup_key: r.classification for r in await conn.execute(select(items.c.dedup_key, items.c.classification))
+        }
+    assert incident.title == "北湖镇多个小区停水 居民生活受影响"
+    assert all(o.status.value != "breached" for o in obligations) and not any(
+        "escalate" in k or "supervise" in k for k in alerts
+    )
+    assert held_note(docs["feed-0"]["held"]).startswith("旧闻，未立案") and "held" not in docs["feed-1"]

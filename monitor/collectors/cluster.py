@@ -5,10 +5,13 @@ Reads pending items and the open incidents active within the window, asks the pu
 transaction: new incidents (with their DETECTED event), incident_items rows with the reason,
 one ITEM_ATTACHED timeline event per item, refreshed spread statistics, and a re-plan request for
 every incident that an item joined (its deadlines may run from an earlier first publication now).
+Old news that joins nothing opens no incident: it is held (`hold_items`), not considered again,
+and the items list shows why.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -22,6 +25,7 @@ from monitor.storage.db import Connection, Database
 from monitor.storage.repo.clusters import (
     add_co_units,
     attach,
+    hold_items,
     open_incident_items,
     pending_relevant_items,
     refresh_incident_stats,
@@ -29,16 +33,24 @@ from monitor.storage.repo.clusters import (
 from monitor.storage.repo.engine import request_replan
 from monitor.storage.repo.incidents import append_events, create_incidents
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class ClusterResult:
     items: int
     joined: int
     opened: int
+    held: int = 0  # old news that joined nothing and opened no incident
 
 
 def policy_from_settings(settings: Settings) -> ClusterPolicy:
-    return ClusterPolicy(window=timedelta(hours=settings.cluster_window_h), threshold=settings.cluster_threshold)
+    return ClusterPolicy(
+        window=timedelta(hours=settings.cluster_window_h),
+        threshold=settings.cluster_threshold,
+        follow_up=timedelta(hours=settings.cluster_follow_up_h),
+        stale_after=timedelta(hours=settings.cluster_stale_after_h),
+    )
 
 
 async def cluster_pending(db: Database, clock: Clock, policy: ClusterPolicy, *, limit: int = 500) -> ClusterResult:
@@ -48,9 +60,10 @@ async def cluster_pending(db: Database, clock: Clock, policy: ClusterPolicy, *, 
         pending = await pending_relevant_items(conn, limit)
         if not pending:
             return ClusterResult(0, 0, 0)
-        candidates = _candidates(await open_incident_items(conn, now - policy.window))
-        opened, joined = await _apply(conn, pending, candidates, policy, now)
-    return ClusterResult(len(pending), joined, opened)
+        since = now - policy.window
+        rows = await open_incident_items(conn, since, open_since=now - max(policy.window, policy.follow_up))
+        opened, joined = await _apply(conn, pending, _candidates(rows), policy, now)
+    return ClusterResult(len(pending), joined, opened, len(pending) - opened - joined)
 
 
 def _facts(row: Any) -> ItemFacts:
@@ -62,6 +75,7 @@ def _facts(row: Any) -> ItemFacts:
         region=row.region,
         event_type=row.event_type,
         duplicate_of=row.duplicate_of,
+        fetched_at=row.fetched_at,
     )
 
 
@@ -83,9 +97,13 @@ async def _apply(
     """Assign in order (items later in the batch may join incidents opened earlier in it)."""
     attachments: list[tuple[Any, Assignment]] = []
     openers: list[Any] = []  # rows that open an incident; temporary id -(index + 1) until stored
+    held: list[tuple[Any, Assignment]] = []
     for row in pending:
         facts = _facts(row)
         decision = assign(facts, candidates, policy)
+        if decision.held:
+            held.append((row, decision))
+            continue
         if decision.incident_id is None:
             openers.append(row)
             decision = Assignment(row.id, -len(openers), decision.reason)
@@ -104,6 +122,9 @@ async def _apply(
     joined = {d.incident_id for _, d in attachments if d.incident_id is not None and d.incident_id > 0}
     joined -= {c.incident_id for c in candidates if not c.open}
     await request_replan(conn, sorted(joined), now, "clustered")
+    await hold_items(conn, [(row.id, row.classification, {**d.reason, "at": now.isoformat()}) for row, d in held])
+    if held:
+        log.info("held %d old item(s) that joined no incident (cluster_stale_after_h)", len(held))
     return len(openers), len(attachments) - len(openers)
 
 

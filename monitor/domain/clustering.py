@@ -9,7 +9,14 @@ new one (status DETECTED). "The same event" is decided in this order, and the re
               a report from long before the incident's first item is about another event), whose
               region and event type do not contradict the item's (unknown on either side never
               contradicts), and whose title/lead profile (character bigrams, cosine) is similar enough;
-3. new      — otherwise.
+3. follow_up — an open incident (still being handled) whose last item is beyond the window but
+              within the follow-up horizon (an investigation result, compensation, rectification
+              days later), with no contradiction and a clearly similar profile (a stricter bar);
+              a report that says the event happened again (再次发生 …) is a new event, not a follow-up;
+4. new      — otherwise; but an item published long before it was fetched (old news: a newly added
+              source, a feed still carrying last month's articles) opens no incident: it is held
+              (rule "stale") and stays on the items list, since an incident opened from it would
+              be overdue from the start (its deadlines run from that publication).
 
 Merge and split are the duty officer's corrections (domain commands `Merge` / `Split`); the
 functions here validate them and say what changes; the engine persists that in one transaction.
@@ -36,10 +43,16 @@ _WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
 LEAD_CHARS = 160  # the lead of the text, where reports of the same event overlap most
 
 
+_AGAIN = re.compile(r"再次|再度|又一起|又一次|又发生|再发生|又现")  # "it happened again": a new event
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterPolicy:
     window: timedelta = timedelta(hours=72)
     threshold: float = 0.25
+    follow_up: timedelta = timedelta(hours=720)  # open incidents: a clearly similar report joins this long after
+    follow_up_threshold: float = 0.5  # "clearly similar": the bar beyond the window
+    stale_after: timedelta = timedelta(hours=168)  # published this long before it was fetched: opens no incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +66,7 @@ class ItemFacts:
     region: str | None = None
     event_type: str | None = None
     duplicate_of: int | None = None
+    fetched_at: datetime | None = None  # when it was collected (None: as `at`)
 
 
 @dataclass(slots=True)
@@ -72,8 +86,13 @@ class Candidate:
 @dataclass(frozen=True, slots=True)
 class Assignment:
     item_id: int
-    incident_id: int | None  # None: open a new incident
+    incident_id: int | None  # None: open a new incident (or, rule "stale", none: see `held`)
     reason: dict[str, Any]
+
+    @property
+    def held(self) -> bool:
+        """Old news that joined nothing: it opens no incident and waits on the items list."""
+        return self.incident_id is None and self.reason.get("rule") == "stale"
 
 
 def profile(title: str, text: str) -> Counter[str]:
@@ -109,6 +128,23 @@ def _outside(item: ItemFacts, candidate: Candidate, window: timedelta) -> bool:
     return item.at - candidate.last_at > window or first - item.at > window
 
 
+def _best(mine: Counter[str], candidates: Iterable[Candidate], threshold: float) -> tuple[float, Candidate] | None:
+    best: tuple[float, Candidate] | None = None
+    for candidate in candidates:
+        score = cosine(mine, candidate.profile)
+        if score >= threshold and (best is None or score > best[0]):
+            best = (score, candidate)
+    return best
+
+
+def stale_age(item: ItemFacts, policy: ClusterPolicy) -> timedelta | None:
+    """How long before it was fetched the item was published, when that makes it old news."""
+    if item.fetched_at is None or policy.stale_after <= timedelta(0):
+        return None
+    age = item.fetched_at - item.at
+    return age if age > policy.stale_after else None
+
+
 def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPolicy) -> Assignment:
     """Where one item goes, and why (the reason is stored on incident_items and in the timeline)."""
     if item.duplicate_of is not None:
@@ -116,15 +152,10 @@ def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPoli
             if item.duplicate_of in candidate.item_ids:
                 return Assignment(item.id, candidate.incident_id, {"rule": "repost", "original": item.duplicate_of})
     mine = profile(item.title, item.text)
-    best: tuple[float, Candidate] | None = None
-    for candidate in candidates:
-        if not candidate.open or _outside(item, candidate, policy.window) or _contradicts(item, candidate):
-            continue
-        score = cosine(mine, candidate.profile)
-        if score >= policy.threshold and (best is None or score > best[0]):
-            best = (score, candidate)
+    eligible = [c for c in candidates if c.open and not _contradicts(item, c)]
+    best = _best(mine, [c for c in eligible if not _outside(item, c, policy.window)], policy.threshold)
     if best is None:
-        return Assignment(item.id, None, {"rule": "new", "compared": len(candidates), "threshold": policy.threshold})
+        return _follow_up(item, mine, eligible, policy) or _unattached(item, candidates, policy)
     score, chosen = best
     reason = {
         "rule": "similar",
@@ -135,6 +166,51 @@ def assign(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPoli
         "event_type": chosen.event_type,
     }
     return Assignment(item.id, chosen.incident_id, reason)
+
+
+def _follow_up(
+    item: ItemFacts, mine: Counter[str], eligible: Sequence[Candidate], policy: ClusterPolicy
+) -> Assignment | None:
+    """A clearly similar report on an open incident whose last item is beyond the window but
+    within the follow-up horizon (never one that says the event happened again)."""
+    if policy.follow_up <= policy.window or _AGAIN.search(item.title):
+        return None
+    later = [c for c in eligible if policy.window < item.at - c.last_at <= policy.follow_up]
+    best = _best(mine, later, max(policy.follow_up_threshold, policy.threshold))
+    if best is None:
+        return None
+    score, chosen = best
+    reason = {
+        "rule": "follow_up",
+        "similarity": round(score, 3),
+        "threshold": max(policy.follow_up_threshold, policy.threshold),
+        "after_last_h": round((item.at - chosen.last_at) / timedelta(hours=1), 1),
+        "follow_up_h": policy.follow_up / timedelta(hours=1),
+        "region": chosen.region,
+        "event_type": chosen.event_type,
+    }
+    return Assignment(item.id, chosen.incident_id, reason)
+
+
+def _unattached(item: ItemFacts, candidates: Sequence[Candidate], policy: ClusterPolicy) -> Assignment:
+    """No incident takes the item: it opens one, unless it is old news (then it is held)."""
+    age = stale_age(item, policy)
+    if age is not None:
+        reason = {
+            "rule": "stale",
+            "age_h": round(age / timedelta(hours=1), 1),
+            "stale_after_h": policy.stale_after / timedelta(hours=1),
+            "compared": len(candidates),
+        }
+        return Assignment(item.id, None, reason)
+    return Assignment(item.id, None, {"rule": "new", "compared": len(candidates), "threshold": policy.threshold})
+
+
+def held_note(reason: dict[str, Any]) -> str:
+    """The zh-CN line the items list shows for a held item (its stored `reason`)."""
+    days = float(reason.get("age_h") or 0) / 24
+    limit = float(reason.get("stale_after_h") or 0) / 24
+    return f"旧闻，未立案：发布于采集前 {days:.0f} 天（超过 {limit:g} 天的旧稿件只并入已有事件，不新立事件）"
 
 
 def join(candidate: Candidate, item: ItemFacts) -> None:
@@ -246,10 +322,26 @@ class SplitPlan:
     parent_event: IncidentEvent
 
 
+def _prevailing(values: Iterable[str | None]) -> str | None:
+    """The most frequent known value (ties: the one seen first), or None."""
+    counts = Counter(v for v in values if v)
+    return max(counts, key=lambda v: counts[v]) if counts else None
+
+
 def plan_split(
-    parent: Incident, item_ids: Sequence[int], parent_items: Iterable[int], title: str, at: datetime, actor: str
+    parent: Incident,
+    item_ids: Sequence[int],
+    parent_items: Iterable[int],
+    title: str,
+    at: datetime,
+    actor: str,
+    moved: Sequence[Any] = (),
 ) -> SplitPlan:
-    """Split `item_ids` off `parent` into a new incident titled `title`."""
+    """Split `item_ids` off `parent` into a new incident titled `title`.
+
+    `moved`: the moving items' stored classification (anything with `event_type` and `region`):
+    the new incident is about THEIR event, so it takes the type and place most of them state
+    (later reports of it then do not contradict it); the parent's where they state none."""
     moving, present = tuple(dict.fromkeys(item_ids)), set(parent_items)
     if parent.id is None:
         raise DomainError("split needs a stored incident")
@@ -266,17 +358,20 @@ def plan_split(
         raise DomainError(
             f"cannot split every item off incident {parent.id}; keep at least one (or dismiss/merge it instead)"
         )
+    kinds = {t.value for t in EventType}
+    event_type = _prevailing(getattr(m, "event_type", None) for m in moved if getattr(m, "event_type", None) in kinds)
+    region = _prevailing(getattr(m, "region", None) for m in moved)
     child = Incident(
         title=title.strip(),
         detected_at=parent.detected_at,  # the event was detected then; splitting does not restart clocks
-        event_type=parent.event_type,
+        event_type=EventType(event_type) if event_type else parent.event_type,
         event_level=parent.event_level,
         opinion_level=parent.opinion_level,
         requires_response=parent.requires_response,
         owner_unit=parent.owner_unit,
         lead_unit=parent.lead_unit,
         co_units=parent.co_units,
-        region=parent.region,
+        region=region or parent.region,
         multi_region=parent.multi_region,
         vertical_managed=parent.vertical_managed,
         item_count=len(moving),

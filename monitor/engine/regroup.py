@@ -15,7 +15,7 @@ from monitor.domain import commands as c
 from monitor.domain.clustering import plan_merge, plan_split
 from monitor.engine.handlers import HANDLERS, CommandRejected, Ctx
 from monitor.engine.runner import Engine
-from monitor.storage.repo.clusters import incident_item_ids, move_items, refresh_incident_stats
+from monitor.storage.repo.clusters import incident_item_ids, item_classes, move_items, refresh_incident_stats
 from monitor.storage.repo.engine import Connection
 from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, save_incident
 
@@ -84,7 +84,8 @@ async def apply_split(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Split, 
     parent_id = ctx.incident.id or 0
     present = await incident_item_ids(conn, parent_id)
     _check_split(cmd, present, parent_id)
-    plan = plan_split(ctx.incident, cmd.item_ids, present, cmd.title, cmd.at, cmd.actor)
+    moved = await item_classes(conn, cmd.item_ids)  # the split-off event is theirs: its type and place
+    plan = plan_split(ctx.incident, cmd.item_ids, present, cmd.title, cmd.at, cmd.actor, moved)
     (child_id,) = await create_incidents(conn, [plan.child], now, actor=cmd.actor)
     reason = {"rule": "split", "from": parent_id, "by": cmd.actor}
     await move_items(conn, parent_id, child_id, plan.item_ids, reason, now)

@@ -21,29 +21,51 @@ _OPEN = [s.value for s in IncidentStatus if s.is_open]
 _ENDED_BY_PERSON = [IncidentStatus.DISMISSED.value, IncidentStatus.CLOSED.value]  # still take reposts
 
 
+HELD = "held"  # key of items.classification: clustering held the item (old news), with the reason
+
+
 async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> list[Any]:
-    """Classified relevant items not yet in any incident, oldest first."""
+    """Classified relevant items not yet in any incident nor held by clustering, oldest first."""
     query = (
         select(items)
         .outerjoin(incident_items, incident_items.c.item_id == items.c.id)
         .where(incident_items.c.item_id.is_(None))
         .where(items.c.relevant.is_(True))
         .where(items.c.classified_at.is_not(None))
+        .where(items.c.classification[HELD].as_string().is_(None))
         .order_by(items.c.id)
         .limit(limit)
     )
     return list(await conn.execute(query))
 
 
-async def open_incident_items(conn: AsyncConnection, since: datetime) -> list[Any]:
-    """Items of incidents active since `since` (incident id, region, type, status, item facts): the
-    open ones, and the dismissed or closed ones (clustering gives those reposts of their items only)."""
-    active = (
+async def hold_items(conn: AsyncConnection, held: Sequence[tuple[int, Any, dict[str, Any]]]) -> None:
+    """Record that clustering held these items (id, current classification, reason): they opened no
+    incident and are not considered again (a new classification clears it)."""
+    if held:
+        await conn.execute(
+            update(items).where(items.c.id == bindparam("item_id")).values(classification=bindparam("doc")),
+            [{"item_id": i, "doc": {**(doc or {}), HELD: reason}} for i, doc, reason in held],
+        )
+
+
+def _active(since: datetime) -> Any:
+    return (
         select(incident_items.c.incident_id)
         .join(items, items.c.id == incident_items.c.item_id)
         .group_by(incident_items.c.incident_id)
         .having(func.max(func.coalesce(items.c.published_at, items.c.fetched_at)) >= since)
     )
+
+
+async def open_incident_items(
+    conn: AsyncConnection, since: datetime, *, open_since: datetime | None = None
+) -> list[Any]:
+    """Items of incidents active since `since` (incident id, region, type, status, item facts): the
+    open ones (active since `open_since` when given: the follow-up horizon), and the dismissed or
+    closed ones (clustering gives those reposts of their items only)."""
+    ended = incidents.c.status.in_(_ENDED_BY_PERSON) & incidents.c.id.in_(_active(since))
+    still_open = incidents.c.status.in_(_OPEN) & incidents.c.id.in_(_active(open_since or since))
     query = (
         select(
             incidents.c.id.label("incident_id"),
@@ -57,8 +79,7 @@ async def open_incident_items(conn: AsyncConnection, since: datetime) -> list[An
         )
         .join(incident_items, incident_items.c.incident_id == incidents.c.id)
         .join(items, items.c.id == incident_items.c.item_id)
-        .where(incidents.c.status.in_(_OPEN + _ENDED_BY_PERSON))
-        .where(incidents.c.id.in_(active))
+        .where(still_open | ended)
         .order_by(incidents.c.id, items.c.id)
     )
     return list(await conn.execute(query))
@@ -116,6 +137,14 @@ async def move_items(
         query = query.where(incident_items.c.item_id.in_(list(item_ids)))
     result = await conn.execute(query)
     return int(result.rowcount or 0)
+
+
+async def item_classes(conn: AsyncConnection, item_ids: Sequence[int]) -> list[Any]:
+    """The stored event_type and region of these items (what a split-off incident is about)."""
+    if not item_ids:
+        return []
+    query = select(items.c.id, items.c.event_type, items.c.region).where(items.c.id.in_(sorted(set(item_ids))))
+    return list(await conn.execute(query.order_by(items.c.id)))
 
 
 async def incident_item_ids(conn: AsyncConnection, incident_id: int) -> list[int]:
