@@ -14,6 +14,7 @@ from aiohttp import web
 
 from monitor.clock import to_local
 from monitor.domain import OpinionLevel, OrgDirectory
+from monitor.domain.clustering import held_note
 from monitor.domain.playbooks import Playbook
 from monitor.web.auth.permissions import CurrentUser, Permission
 from monitor.web.fetch_errors import explain_error, warnings_text
@@ -47,6 +48,7 @@ def setup_templates(app: web.Application, org: OrgDirectory, playbook: Playbook)
     env.filters["duration"] = duration_text
     env.filters["fetch_error"] = explain_error
     env.filters["item_warnings"] = warnings_text
+    env.filters["held_note"] = held_note
     env.globals["unit_name"] = lambda unit_id: unit_name(org, unit_id)
     env.globals["rule_title"] = lambda rule_id: rule_title(playbook, rule_id)
     env.globals["level_color"] = level_color

@@ -256,3 +256,21 @@ async def test_slack_button_acknowledges_through_the_engine_audits_and_announces
             assert entry.actor == "jiang_wenbo" and entry.after["via"] == "slack"
     finally:
         await server.close()
+
+
+async def test_an_old_item_held_from_opening_an_incident_says_so_on_the_items_page(web_env):
+    from lxml import html as lxml_html
+
+    now = web_env.clock.now()
+    held = {"rule": "stale", "age_h": 720.0, "stale_after_h": 168.0, "at": now.isoformat()}
+    async with web_env.db.write() as conn:
+        await conn.execute(
+            insert(items),
+            [{"dedup_key": "old", "url": "https://a.example/old", "title": "东港化工园区爆炸", "text": "",
+              "fetched_at": now, "created_at": now, "classified_at": now, "relevant": True,
+              "classification": {"held": held}}],
+        )  # fmt: skip
+    page = await (await (await web_env.login(UserRole.DUTY_OFFICER)).get("/items")).text()
+    badges = [b for b in lxml_html.fromstring(page).cssselect("span.badge.warn") if "旧闻" in b.text_content()]
+    assert badges and badges[0].text_content() == "旧闻，未立案"
+    assert badges[0].get("title").startswith("旧闻，未立案：发布于采集前 30 天")
