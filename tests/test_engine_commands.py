@@ -215,13 +215,13 @@ async def test_correcting_the_event_type_is_recorded_without_touching_the_clocks
         )
 
 
-async def test_a_response_moves_an_assessed_incident_forward_to_responded(db, clock):
+async def test_a_response_moves_an_assigned_incident_forward_to_responded(db, clock):
     from monitor.domain import IncidentStatus, ResponseKind
 
     svc = Svc(db, clock)
     iid = await confirmed(svc, "III", "L2")
     async with db.read() as conn:
-        assert (await get_incident(conn, iid)).status == IncidentStatus.ASSESSED
+        assert (await get_incident(conn, iid)).status == IncidentStatus.ASSIGNED  # confirmation 交办s it
     await execute(
         svc,
         c.RecordResponse(

@@ -114,7 +114,7 @@ class Engine:
         digest = playbook.digest
         await save_snapshot(conn, digest, playbook.jurisdiction, playbook.to_dict(), now)
         self._snapshots[digest] = playbook
-        await mark_confirmed(conn, [incident.id or 0], digest, at, now)
+        await mark_confirmed(conn, [incident.id or 0], digest, at, now, assigned=incident.owner_unit is not None)
         levels = {
             "event_level": incident.event_level and incident.event_level.value,
             "opinion_level": incident.opinion_level and incident.opinion_level.value,
@@ -131,6 +131,8 @@ class Engine:
                 {"digest": digest, "jurisdiction": playbook.jurisdiction, "files": [list(f) for f in playbook.files]},
             ),
         ]
+        if incident.owner_unit is not None:  # 交办 to the owning unit (without one, duty officers assign it)
+            events.append(IncidentEvent(iid, EventKind.ASSIGNED, at, actor, {"unit": incident.owner_unit}))
         await append_events(conn, events, now, return_ids=False)
         return events
 

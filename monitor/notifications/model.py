@@ -17,6 +17,7 @@ KIND_LABELS = {
     "escalation": "升级督办",
     "supervision": "督办",
     "system_alert": "系统告警",
+    "returned": "退回待改派",
     "report": "报告",
     "test": "测试",
 }
@@ -110,6 +111,7 @@ class Alert:
     person_id: str | None = None
     person_name: str = ""
     report: ReportLink | None = None  # kind "report": the monthly report, its files and page
+    returned_reason: str = ""  # kind "returned": why the owning unit returned the incident
 
     @property
     def label(self) -> str:
@@ -140,6 +142,7 @@ class Alert:
             person_id=row.recipient or person.get("id"),
             person_name=str(person.get("name") or ""),
             report=ReportLink.from_payload(p.get("report")) if row.kind == "report" else None,
+            returned_reason=str(p.get("returned_reason") or ""),
         )
 
     @property

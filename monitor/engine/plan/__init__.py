@@ -19,8 +19,8 @@ from monitor.domain.playbooks import AlertKind, Playbook
 from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan.derive import Planned, Problem, derive
 from monitor.engine.plan.facts import Facts, fold
-from monitor.engine.plan.ladder import Notify, relevant_acks, step_now
-from monitor.engine.plan.text import alert_text, problem_text
+from monitor.engine.plan.ladder import Notify, Owner, relevant_acks, step_now
+from monitor.engine.plan.text import alert_text, problem_text, returned_text
 
 S_OPEN, S_BREACHED = "open", "breached"
 PROBLEM_RETRY = timedelta(hours=1)
@@ -41,6 +41,7 @@ class Alert:
     due_at: datetime | None
     recipients: tuple[tuple[str, Role], ...]  # (person id, the role that reached them); () = duty officers
     roles: tuple[Role, ...] = ()
+    returned_reason: str | None = None  # a 退回's reason, shown to the duty officers asked to 改派
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,16 @@ def decide(
         if facts.historical(p.obligation.due_at):  # missed before a ledger import: nobody to alert now
             continue
         ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
-        notify, later = step_now(p, ladder, facts.fired.get(p.key, set()), relevant_acks(facts.acks, p), now)
+        owner = Owner(facts.assigned, facts.accepted_at, facts.fired_seq.get(p.key, {}))
+        acks = relevant_acks(facts.acks, p, facts.assigned.at if facts.assigned else None)
+        notify, later = step_now(p, ladder, facts.fired.get(p.key, set()), acks, now, owner)
         if later is not None:
             wakes.append(later)
         if notify is not None:
             alert = _alert(incident, notify, org, now)
             alerts.append(alert)
             out.append(_escalated(incident, notify, alert, now))
+    _returned(incident, facts, org, alerts, out, now)
     for problem in problems:
         wakes.append(now + PROBLEM_RETRY)
         if problem.key not in facts.problems:
@@ -216,6 +220,36 @@ def _escalated(incident: Incident, notify: Notify, alert: Alert, now: datetime) 
         "due_at": ob.due_at.isoformat(),
     }
     return IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload)
+
+
+def _returned(
+    incident: Incident, facts: Facts, org: OrgDirectory, alerts: list[Alert], out: list[IncidentEvent], now: datetime
+) -> None:
+    """Tell the duty officers, once, that the owning unit returned the open incident: they must 改派."""
+    returned = facts.returned
+    if returned is None or facts.closed is not None or facts.ended is not None:
+        return
+    step = f"returned-{returned.seq}"
+    if step in facts.notified:
+        return
+    officers = tuple((p.id, Role.DUTY_OFFICER) for p in org.people_with(Role.DUTY_OFFICER))
+    found = org.units.get(returned.unit or "")
+    unit = found.name if found else (returned.unit or "责任单位")
+    text = returned_text(incident, unit, returned.reason)
+    alerts.append(
+        Alert(None, 0, step, AlertKind.RETURNED, text, True, None, officers, (Role.DUTY_OFFICER,), returned.reason)
+    )
+    payload = {
+        "rule": None,
+        "instance": 0,
+        "step": step,
+        "steps": [step],
+        "kind": AlertKind.RETURNED.value,
+        "roles": [Role.DUTY_OFFICER.value],
+        "people": [pid for pid, _ in officers],
+        "reason": returned.reason,
+    }
+    out.append(IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload))
 
 
 def _problem_alert(incident: Incident, problem: Problem) -> Alert:

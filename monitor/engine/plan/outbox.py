@@ -48,6 +48,8 @@ def outbox_rows(
         "due_at": alert.due_at.isoformat() if alert.due_at else None,
         "step": alert.step,
     }
+    if alert.returned_reason:
+        base["returned_reason"] = alert.returned_reason
     recipients: list[tuple[str | None, Role | None]] = list(alert.recipients)
     kind = alert.kind
     if not recipients:
