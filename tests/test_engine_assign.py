@@ -334,3 +334,25 @@ def test_the_simulation_tells_each_new_unit_at_the_reassign_not_a_day_later(tmp_
         ("10:20", "assigned", ["gong_bo"]),  # 发改委
         ("09:00", "warn", ["gong_bo"]),  # the half-time warning reaches the owner of the day
     ]
+
+
+async def test_the_duty_officers_return_alert_reads_with_its_reason_and_no_acknowledge_button(db, clock):
+    from monitor.domain import ChannelKind
+    from monitor.notifications import render
+    from monitor.notifications.model import Alert, Destination, Message
+    from monitor.storage.repo.outbox import rows_by_ids
+
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2", title="城北停水")
+    await execute(svc, _cmd(c.Return, svc, iid, actor="unit_em", units=("emergency",), reason="属水务局职责"))
+    [row] = await _rows(db, kind="returned", recipient="zhu_min")
+    async with db.read() as conn:
+        [claimed] = await rows_by_ids(conn, [row.id])
+    alert = Alert.from_row(claimed)
+    message = Message("m1", Destination(ChannelKind.SLACK, "slack:U1", "U1"), [alert], [claimed])
+    ctx = render.Context(clock.now(), "https://yuqing.example")
+    text = render.plain_text(message, ctx)
+    assert text.startswith("【退回待改派】城北停水") and "退回理由：属水务局职责" in text
+    assert "责任单位：明湖市应急管理局" in text and "查看：https://yuqing.example/incidents/" in text
+    buttons = [e for b in render.slack_blocks(message, ctx) if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == ["view"]  # 确认收到 would acknowledge every deadline

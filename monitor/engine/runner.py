@@ -109,7 +109,8 @@ class Engine:
     async def confirm(
         self, conn: Connection, incident: Incident, at: datetime, actor: str, note: str
     ) -> list[IncidentEvent]:
-        """Snapshot the current playbook onto the incident and record the confirmation."""
+        """Snapshot the current playbook onto the incident and record the confirmation; an incident
+        with an owning unit is 交办'd to it at the same time (ASSIGNED event, status 已交办)."""
         playbook, now = self.services.playbook, self.services.clock.now()
         digest = playbook.digest
         await save_snapshot(conn, digest, playbook.jurisdiction, playbook.to_dict(), now)
