@@ -356,3 +356,18 @@ async def test_the_duty_officers_return_alert_reads_with_its_reason_and_no_ackno
     assert "责任单位：明湖市应急管理局" in text and "查看：https://yuqing.example/incidents/" in text
     buttons = [e for b in render.slack_blocks(message, ctx) if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == ["view"]  # 确认收到 would acknowledge every deadline
+
+
+async def test_an_overdue_incident_reassigned_tells_the_new_unit_it_is_overdue_and_who_was_told(db, clock):
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2")
+    clock.advance(49 * H)  # past the 48-hour deadline: the breach reached 应急管理局's liaison and 分管领导
+    await Engine(svc).tick()
+    before = {r.id for r in await _rows(db)}
+    await execute(svc, _cmd(c.Reassign, svc, iid, owner_unit="water", reason="停水属水务"))
+    new = [r for r in await _rows(db) if r.id not in before and r.status == "pending"]
+    assert {(r.recipient, r.kind) for r in new} == {
+        (WATER_LIAISON, "deadline_breach"),
+        ("dai_yufen", "deadline_breach"),
+    }
+    assert new[0].payload["text"].startswith("【超期】") and "责任单位：明湖市水务局" in new[0].payload["text"]

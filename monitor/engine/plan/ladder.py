@@ -15,10 +15,11 @@ Rules of the ladder:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.domain import Role
+from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import AlertKind, Ladder, Step
 from monitor.engine.plan.derive import Planned
 from monitor.engine.plan.facts import Ack, Assignment
@@ -90,14 +91,25 @@ def _rung(name: str) -> str:
     return name.split("#", 1)[0].split("@", 1)[0]
 
 
-def handover(ladder: Ladder, owner: Owner) -> list[Firing]:
+def handover(ladder: Ladder, owner: Owner, t0: datetime, due: datetime) -> list[Firing]:
     """The 交办 rung again, at the 交办, when it fired before it (for an earlier owner, or for the
-    duty officers while the incident had no owning unit)."""
+    duty officers while the incident had no owning unit).
+
+    It stands for the rungs the earlier owner's people already had: it also reaches the new unit's
+    holders of their unit roles (联络员, 分管领导, 主要负责人), and after the deadline it is a 超期 alert."""
     a = owner.assigned
     if a is None:
         return []
     earlier = {_rung(name) for name, seq in owner.fired_seq.items() if seq < a.seq}
-    return [Firing(f"{s.id}@{a.seq}", s, a.at) for s in ladder.steps if s.announces and s.id in earlier]
+    announce = next((s for s in ladder.steps if s.announces and s.id in earlier), None)
+    if announce is None:
+        return []
+    roles = list(announce.roles)
+    for step in ladder.steps:
+        if step.fire_at(t0, due) <= a.at:
+            roles.extend(r for r in step.roles if r in UNIT_ROLES and r not in roles)
+    kind = AlertKind.DEADLINE_BREACH if a.at >= due else announce.kind
+    return [Firing(f"{announce.id}@{a.seq}", replace(announce, kind=kind, roles=tuple(roles)), a.at)]
 
 
 def _accepted(firing: Firing, owner: Owner) -> bool:
@@ -112,7 +124,8 @@ def step_now(
     if not planned.live:
         return None, None
     ob, owner = planned.obligation, owner or Owner()
-    firings = sorted(expand(ladder, ob.t0, ob.due_at, now) + handover(ladder, owner), key=lambda f: f.at)
+    firings = expand(ladder, ob.t0, ob.due_at, now) + handover(ladder, owner, ob.t0, ob.due_at)
+    firings.sort(key=lambda f: f.at)
     pending = [
         f for f in firings if f.name not in fired and not _suppressed(f, ob.due_at, acks) and not _accepted(f, owner)
     ]
