@@ -72,7 +72,7 @@ async def test_an_incident_without_an_owner_is_assigned_by_its_first_reassign(db
     assert {r.recipient for r in await _rows(db)} == DUTY_OFFICERS  # the 交办 rung asks them to assign it
     clock.advance(10 * MIN)
     result = await execute(svc, _cmd(c.Reassign, svc, iid, owner_unit="water", reason="停水属水务"))
-    assert result.message.startswith("已改派并交办给「明湖市水务局」")
+    assert result.message == "已改派并交办给「明湖市水务局」，已提醒其认领"  # no former unit to stop
     inc = await _incident(db, iid)
     assert (inc.status, inc.owner_unit, inc.assigned_at) == (IncidentStatus.ASSIGNED, "water", clock.now())
     [assigned] = await _events(db, iid, EventKind.ASSIGNED)

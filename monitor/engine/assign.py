@@ -78,7 +78,7 @@ def reassign(ctx: Ctx, cmd: c.Reassign) -> Change:
         incident = replace(incident, assigned_at=cmd.at, accepted_at=None)
         payload = {"unit": cmd.owner_unit, "from": old, "reason": cmd.reason}
         events += [ctx.event(EventKind.ASSIGNED, cmd, payload), *moved]
-        message = f"已改派并交办给「{name}」，已提醒其认领；原单位尚未发出的提醒已停止"
+        message = f"已改派并交办给「{name}」，已提醒其认领" + ("；原单位尚未发出的提醒已停止" if old else "")
     corrections = [("department", old, cmd.owner_unit)] if old != cmd.owner_unit else []
     return Change(incident, events, corrections, message=message)
 
