@@ -171,7 +171,7 @@ async def test_reopen_is_refused_unless_the_incident_is_closed_or_dismissed(db, 
     async with db.read() as conn:
         before = await get_incident(conn, iid)
         events_before = len(await list_events(conn, iid))
-    with pytest.raises(CommandRejected, match=r"「研判定级」.*尚未办结或排除.*无需重新打开"):
+    with pytest.raises(CommandRejected, match=r"「(?:研判定级|已交办)」.*尚未办结或排除.*无需重新打开"):
         await execute(svc, c.Reopen(incident_id=iid, actor="zhu_min", at=clock.now(), reason="误操作"))
     async with db.read() as conn:
         after = await get_incident(conn, iid)
@@ -251,13 +251,13 @@ async def test_correcting_the_event_type_is_recorded_without_touching_the_clocks
         )
 
 
-async def test_a_response_moves_an_assessed_incident_forward_to_responded(db, clock):
+async def test_a_response_moves_an_assigned_incident_forward_to_responded(db, clock):
     from monitor.domain import IncidentStatus, ResponseKind
 
     svc = Svc(db, clock)
     iid = await confirmed(svc, "III", "L2")
     async with db.read() as conn:
-        assert (await get_incident(conn, iid)).status == IncidentStatus.ASSESSED
+        assert (await get_incident(conn, iid)).status == IncidentStatus.ASSIGNED  # confirmation 交办s it
     await execute(
         svc,
         c.RecordResponse(

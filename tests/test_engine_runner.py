@@ -37,7 +37,8 @@ async def test_confirm_opens_obligations_and_queues_alerts_per_contract(db, cloc
         rows = list(await conn.execute(select(outbox).order_by(outbox.c.id)))
         inc = (await conn.execute(select(incidents).where(incidents.c.id == iid))).one()
         pending = list(await conn.execute(select(timers).where(timers.c.fired_at.is_(None))))
-    assert inc.status == "assessed" and inc.playbook_hash == svc.playbook.digest and inc.confirmed_at is not None
+    assert inc.status == "assigned" and inc.playbook_hash == svc.playbook.digest and inc.confirmed_at is not None
+    assert inc.assigned_at == inc.confirmed_at and inc.accepted_at is None  # confirmation 交办s it
     assert inc.next_due_at == clock.now() - 20 * timedelta(minutes=1)  # the 30-min phone report, overdue
     five = next(r for r in rows if r.payload["rule"]["id"] == "GB80-AUTH-RELEASE-5H")
     assert five.idempotency_key == f"{iid}:{five.obligation_id}:assigned:0:{five.recipient}"
@@ -138,7 +139,7 @@ async def test_new_incidents_from_clustering_are_auto_confirmed_or_sent_to_triag
         m, n = await get_incident(conn, major), await get_incident(conn, minor)
         obs = await list_obligations(conn)
         events = await list_events(conn, major)
-    assert m.status.value == "assessed" and n.status.value == "detected"
+    assert m.status.value == "assigned" and n.status.value == "detected"  # auto-confirmed and 交办
     assert any(e.kind == EventKind.CONFIRMED and e.actor == "system" for e in events)
     assert {o.rule_id for o in obs if o.incident_id == minor} == {"PRJ-TRIAGE-1H"}
     assert "GB80-AUTH-RELEASE-5H" in {o.rule_id for o in obs if o.incident_id == major}

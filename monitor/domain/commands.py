@@ -59,10 +59,30 @@ class Split(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reassign(Command):
-    """改派第一责任单位."""
+    """改派第一责任单位: the new unit is 交办'd at once (it must 认领 again)."""
 
     owner_unit: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accept(Command):
+    """认领: the owning unit takes the incident on; a duty officer may record it on the unit's behalf.
+
+    `units`: the units the acting person handles (a unit handler's own unit), or None when a duty
+    officer acts on the owning unit's behalf. The engine refuses when the owning unit is not among them.
+    """
+
+    note: str = ""
+    units: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Return(Command):
+    """退回: the owning unit says the incident is not its business (reason required); duty officers 改派."""
+
+    reason: str
+    units: tuple[str, ...] | None = None  # as for Accept
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     CLOSED = "closed"  # 办结
     REOPENED = "reopened"  # 重新打开
     NOTE_ADDED = "note_added"  # 备注
+    RETURNED = "returned"  # 退回（责任单位认为非本单位职责，附理由；待值班员改派）
     # obligations and responses
     PLAYBOOK_SNAPSHOT = "playbook_snapshot"  # 锁定处置规则版本
     RESPONSE_RECORDED = "response_recorded"  # 登记回应（附证据与审批人）

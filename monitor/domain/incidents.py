@@ -31,7 +31,7 @@ class IncidentStatus(StrEnum):
     CLOSED = "closed"  # 办结（终报）
     ARCHIVED = "archived"  # 归档
     ESCALATED = "escalated"  # 已升级
-    REASSIGNED = "reassigned"  # 退回/改派
+    REASSIGNED = "reassigned"  # 退回/改派：责任单位已退回，待值班员改派
     OVERDUE = "overdue"  # 超期
     SUPERVISED = "supervised"  # 督办
     DISMISSED = "dismissed"  # 非政务舆情，不予处置
@@ -59,7 +59,7 @@ _STATUS_LABELS = {
     IncidentStatus.CLOSED: "已办结",
     IncidentStatus.ARCHIVED: "已归档",
     IncidentStatus.ESCALATED: "已升级",
-    IncidentStatus.REASSIGNED: "退回改派",
+    IncidentStatus.REASSIGNED: "退回待改派",
     IncidentStatus.OVERDUE: "超期",
     IncidentStatus.SUPERVISED: "督办中",
     IncidentStatus.DISMISSED: "不予处置",
@@ -123,6 +123,9 @@ class Incident:
     generation: int = 0  # fencing token: bumped by ack / regrade / response
     external_ref: str | None = None  # id in an imported ledger or a simulation scenario
     closed_at: datetime | None = None
+    assigned_at: datetime | None = None  # 交办时间 (to the current owning unit)
+    accepted_at: datetime | None = None  # 认领时间 (by the current owning unit; None until it accepts)
+    returned_reason: str | None = None  # 退回理由 (the latest 退回; kept after the 改派 for the ledger)
     tags: tuple[str, ...] = field(default_factory=tuple)
     id: int | None = None
 

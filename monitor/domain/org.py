@@ -10,6 +10,9 @@ from typing import TypeVar
 from monitor.domain.enums import ChannelKind, Role, UnitKind
 from monitor.domain.errors import OrgError
 
+# Roles held within a unit (the owning unit's people); the others are city-wide.
+UNIT_ROLES = frozenset({Role.LIAISON, Role.DEPUTY_LEADER, Role.PRINCIPAL})
+
 
 @dataclass(frozen=True, slots=True)
 class Robot:
@@ -163,7 +166,7 @@ class OrgDirectory:
         incident with no (known) owning unit reaches the duty officers, whose job is then to assign
         one — never every holder of the role across the city.
         """
-        if role in (Role.GOV_OFFICE, Role.PROPAGANDA, Role.DUTY_OFFICER):
+        if role not in UNIT_ROLES:  # 政府办、宣传部、值班员
             return self.people_with(role)
         if unit is None or unit not in self.units:
             return self.people_with(Role.DUTY_OFFICER)

@@ -28,6 +28,7 @@ class T0Source(StrEnum):
     EARLIEST_PUBLICATION = "earliest_publication"  # detection, or the first publication when earlier
     CLOSED = "closed_at"  # 办结时间 (终报)
     ATTACHED = "attached_at"  # given when an operator attaches the rule (default: detection)
+    ACCEPTED = "accepted_at"  # 认领时间 of the owning unit; until it accepts, 交办时间; else detection
 
 
 class Attach(StrEnum):
@@ -56,6 +57,7 @@ class AlertKind(StrEnum):
     ESCALATION = "escalation"  # 升级提醒
     SUPERVISION = "supervision"  # 督办
     SYSTEM_ALERT = "system_alert"  # 系统告警（值班员）
+    RETURNED = "returned"  # 退回待改派（值班员）: not a ladder step; the engine sends it on a 退回
 
     @property
     def label(self) -> str:
@@ -68,6 +70,7 @@ _ALERT_LABELS = {
     AlertKind.ESCALATION: "升级提醒",
     AlertKind.SUPERVISION: "督办",
     AlertKind.SYSTEM_ALERT: "系统告警",
+    AlertKind.RETURNED: "退回待改派",
 }
 
 # What can meet an obligation (`met_by`): the response kinds of DOMAIN.md §1.4 in lower case,
@@ -159,6 +162,12 @@ class Step:
     offset: timedelta = timedelta(0)  # relative to due (negative = before) when fraction is None
     repeat: timedelta | None = None  # repeat every … until acknowledged, met or closed
     max_repeats: int | None = None
+
+    @property
+    def announces(self) -> bool:
+        """The 交办 rung: it fires when the obligation starts, telling the owning unit what it must do.
+        After a 改派 it fires once more, at once, for the new unit."""
+        return self.fraction == 0
 
     def fire_at(self, t0: datetime, due: datetime) -> datetime:
         if self.fraction is not None:

@@ -28,6 +28,9 @@ class IncidentFacts:
     item_count: int = 0
     first_response_at: datetime | None = None  # earliest published response known at the cut-off
     response_count: int = 0
+    assigned_at: datetime | None = None  # 交办 to the current owning unit (None when after the cut-off)
+    accepted_at: datetime | None = None  # its 认领 (None when after the cut-off)
+    returned_reason: str | None = None  # the latest 退回's reason
 
 
 @dataclass(frozen=True, slots=True)

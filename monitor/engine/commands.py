@@ -14,7 +14,9 @@ from datetime import datetime
 
 from monitor.domain import Incident, IncidentEvent, IncidentStatus, Obligation
 from monitor.domain import commands as c
+from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import Playbook
+from monitor.engine.assign import ASSIGNMENT_HANDLERS
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.plan import Decision
 from monitor.engine.regroup import Applied, apply_merge, apply_split
@@ -29,6 +31,7 @@ from monitor.storage.repo.engine import (
     lock_incidents,
 )
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
+from monitor.storage.repo.outbox import cancel_unit_alerts
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -108,7 +111,7 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         return await apply_merge(conn, ctx, cmd, now)
     if isinstance(cmd, c.Split):
         return await apply_split(conn, engine, ctx, cmd, now)
-    handler = HANDLERS.get(type(cmd))
+    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd))
     if handler is None:
         raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
     change = handler(ctx, cmd)
@@ -117,11 +120,21 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         incident = replace(incident, generation=incident.generation + 1)
     await save_incident(conn, incident, now)
     await append_events(conn, change.events, now, return_ids=False)
+    if incident.owner_unit != ctx.incident.owner_unit and ctx.incident.owner_unit is not None:
+        await _stop_alerts_of(conn, ctx, incident, now)
     if cmd.actor != SYSTEM_ACTOR:  # only people correct the classifier
         await add_corrections(
             conn, [(incident.id or 0, f, old, new, cmd.actor, cmd.at) for f, old, new in change.corrections]
         )
     return change.events, change.message, []
+
+
+async def _stop_alerts_of(conn: Connection, ctx: Ctx, incident: Incident, now: datetime) -> None:
+    """After a 改派, alerts still waiting for the former unit's people (quiet hours, retries) are not sent."""
+    old, new = ctx.incident.owner_unit, incident.owner_unit
+    unit = ctx.services.org.units.get(new or "")
+    reason = f"未发送：事件已改派给「{unit.name if unit else new}」，提醒改发新的责任单位"
+    await cancel_unit_alerts(conn, incident.id or 0, old or "", UNIT_ROLES, now, reason)
 
 
 def _result(

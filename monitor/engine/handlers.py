@@ -18,7 +18,7 @@ from monitor.domain import commands as c
 from monitor.domain.enums import ReportKind, ResponseKind
 from monitor.domain.incidents import TRANSITIONS
 from monitor.domain.playbooks import Attach, Playbook
-from monitor.domain.responsibility import reassigned_lead, requirement
+from monitor.domain.responsibility import requirement
 from monitor.engine.plan import fold
 from monitor.engine.plan.derive import derive
 from monitor.engine.plan.text import local_time
@@ -122,21 +122,6 @@ def _merge(ctx: Ctx, cmd: c.Merge) -> Change:
     incident, moved = _move(ctx, IncidentStatus.MERGED, cmd.at, "合并")
     event = ctx.event(EventKind.MERGED, cmd, {"into_id": cmd.into_id})
     return Change(incident, [event, *moved], message=f"已并入事件 #{cmd.into_id}")
-
-
-def _reassign(ctx: Ctx, cmd: c.Reassign) -> Change:
-    _require(cmd.reason, "改派理由")
-    if cmd.owner_unit not in ctx.services.org.units:
-        raise CommandRejected(f"通讯录中没有单位「{cmd.owner_unit}」，请从单位列表中选择。")
-    old = ctx.incident.owner_unit
-    payload = {"from": old, "to": cmd.owner_unit, "reason": cmd.reason}
-    incident = replace(ctx.incident, owner_unit=cmd.owner_unit, **reassigned_lead(ctx.incident, cmd.owner_unit))
-    return Change(
-        incident,
-        [ctx.event(EventKind.REASSIGNED, cmd, payload)],
-        [("department", old, cmd.owner_unit)],
-        message="已改派",
-    )
 
 
 _GRADED = ("event_level", "opinion_level", "event_type")
@@ -338,10 +323,10 @@ def _reopen(ctx: Ctx, cmd: c.Reopen) -> Change:
     return Change(incident, [ctx.event(EventKind.REOPENED, cmd, {"reason": cmd.reason}), *moved], message="已重新打开")
 
 
+# 改派 / 认领 / 退回: monitor.engine.assign.ASSIGNMENT_HANDLERS
 HANDLERS: dict[type, Callable[[Ctx, Any], Change]] = {
     c.Dismiss: _dismiss,
     c.Merge: _merge,
-    c.Reassign: _reassign,
     c.Regrade: _regrade,
     c.RecordResponse: _record_response,
     c.RecordReport: _record_report,

@@ -110,12 +110,13 @@ class Engine:
     async def confirm(
         self, conn: Connection, incident: Incident, at: datetime, actor: str, note: str
     ) -> list[IncidentEvent]:
-        """Snapshot the current playbook onto the incident and record the confirmation."""
+        """Snapshot the current playbook onto the incident and record the confirmation; an incident
+        with an owning unit is 交办'd to it at the same time (ASSIGNED event, status 已交办)."""
         playbook, now = self.services.playbook, self.services.clock.now()
         digest = playbook.digest
         await save_snapshot(conn, digest, playbook.jurisdiction, playbook.to_dict(), now)
         self._snapshots[digest] = playbook
-        await mark_confirmed(conn, [incident.id or 0], digest, at, now)
+        await mark_confirmed(conn, [incident.id or 0], digest, at, now, assigned=incident.owner_unit is not None)
         iid = incident.id or 0
         requires, why = await self._requires_response(conn, incident, now)
         levels = {
@@ -134,6 +135,8 @@ class Engine:
                 {"digest": digest, "jurisdiction": playbook.jurisdiction, "files": [list(f) for f in playbook.files]},
             ),
         ]
+        if incident.owner_unit is not None:  # 交办 to the owning unit (without one, duty officers assign it)
+            events.append(IncidentEvent(iid, EventKind.ASSIGNED, at, actor, {"unit": incident.owner_unit}))
         await append_events(conn, events, now, return_ids=False)
         return events
 

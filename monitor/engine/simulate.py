@@ -205,6 +205,8 @@ def _command(iid: int, a: ScenarioAction, at: datetime) -> c.Command:
             **base, rule_id=f["rule"], reason=f.get("reason", ""), approved_by=f.get("approved_by", "")
         ),
         "reassign": lambda: c.Reassign(**base, owner_unit=f["department"], reason=str(f.get("reason", ""))),
+        "accept": lambda: c.Accept(**base, note=str(f.get("note", ""))),
+        "return": lambda: c.Return(**base, reason=str(f.get("reason", ""))),
         "note": lambda: c.AddNote(**base, text=str(f.get("text", ""))),
         "close": lambda: c.Close(**base, reason=str(f.get("reason", ""))),
         "reopen": lambda: c.Reopen(**base, reason=str(f.get("reason", ""))),

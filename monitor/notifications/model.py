@@ -17,6 +17,7 @@ KIND_LABELS = {
     "escalation": "升级督办",
     "supervision": "督办",
     "system_alert": "系统告警",
+    "returned": "退回待改派",
     "report": "报告",
     "test": "测试",
 }
@@ -111,6 +112,7 @@ class Alert:
     person_name: str = ""
     instruction: str = ""  # the engine's 处置要求 (breaches, escalations, supervision)
     report: ReportLink | None = None  # kind "report": the monthly report, its files and page
+    returned_reason: str = ""  # kind "returned": why the owning unit returned the incident
 
     @property
     def label(self) -> str:
@@ -142,6 +144,7 @@ class Alert:
             person_name=str(person.get("name") or ""),
             instruction=str(p.get("instruction") or ""),
             report=ReportLink.from_payload(p.get("report")) if row.kind == "report" else None,
+            returned_reason=str(p.get("returned_reason") or ""),
         )
 
     @property

@@ -98,6 +98,8 @@ def fields(alert: Alert, ctx: Context) -> list[tuple[str, str]]:
         rows.append(("时限状态" if left.startswith("已超期") else "剩余时间", left))  # not "剩余时间：已超期 …"
     if alert.owner_unit_name:
         rows.append(("责任单位", alert.owner_unit_name))
+    if alert.returned_reason:
+        rows.append(("退回理由", alert.returned_reason))
     if alert.person_name:
         rows.append(("提醒对象", f"{alert.person_name}（{role_text(alert)}）" if alert.role else alert.person_name))
     if alert.instruction:
@@ -215,7 +217,7 @@ def slack_blocks(message: Message, ctx: Context) -> list[dict[str, Any]]:
 
 def _actions(alert: Alert, ctx: Context) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
-    if alert.incident_id and alert.kind not in ("test", "system_alert", "report"):
+    if alert.incident_id and alert.kind not in ("test", "system_alert", "report", "returned"):
         value = json.dumps({"incident": alert.incident_id, "rule": alert.rule_id, "outbox": alert.outbox_id})
         elements.append(
             {

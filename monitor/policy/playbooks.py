@@ -284,6 +284,18 @@ def _check_rules(rules: tuple[Rule, ...], ladders: Mapping[str, Ladder], section
                 raise s.error("ladder", f"{key!r} is not a level", "key ladders by I–IV, L1–L4 or default")
         if rule.extension_limit is not None and rule.extension_limit <= rule.limit:
             raise s.error("extension_limit_d", "the extension must exceed the limit", "raise it or remove it")
+        _check_t0(rule, s)
+
+
+def _check_t0(rule: Rule, s: Section) -> None:
+    """认领时间 exists only for confirmed incidents an owning unit has taken on."""
+    if rule.t0 != T0Source.ACCEPTED:
+        return
+    if rule.attach == Attach.UNCONFIRMED or rule.applies_if.closed:
+        when = "awaiting 研判 (attach: unconfirmed)" if rule.attach == Attach.UNCONFIRMED else "once closed"
+        raise s.error("t0", f"t0: accepted_at (认领时间) cannot start a rule that applies {when}", "use detected_at")
+    if rule.recurring:
+        raise s.error("t0", "recurring rules count from their `starts_after` events", "use detected_at")
 
 
 def _load_ladders(path: Path, files: list[tuple[str, str]]) -> dict[str, Ladder]:

@@ -24,6 +24,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "attach_rule": ("rule", "t0", "reason", "by"),
     "extend": ("rule", "reason", "approved_by", "by"),
     "reassign": ("department", "reason", "by"),
+    "accept": ("by", "note"),  # 认领 (recorded as on the owning unit's behalf)
+    "return": ("reason", "by"),  # 退回
     "note": ("text", "by"),
     "close": ("reason", "by"),
     "reopen": ("reason", "by"),
@@ -142,7 +144,7 @@ def _incident(s: Section, org: OrgDirectory, n: int) -> ScenarioIncident:
             extra.append((str(entry.text("rule")), entry.instant("t0", None)))
         else:
             raise s.doc.error((*s.path, "extra_rules", i), f"{raw!r} is not a rule id", "write a rule id")
-    actions = tuple(_action(a, n * 1000 + i) for i, a in enumerate(s.sections("actions", required=False)))
+    actions = tuple(_action(a, n * 1000 + i, org) for i, a in enumerate(s.sections("actions", required=False)))
     return ScenarioIncident(
         ref=str(s.text("id")),
         title=s.text("title"),
@@ -160,7 +162,7 @@ def _incident(s: Section, org: OrgDirectory, n: int) -> ScenarioIncident:
     )
 
 
-def _action(s: Section, order: int) -> ScenarioAction:
+def _action(s: Section, order: int, org: OrgDirectory) -> ScenarioAction:
     do = s.text("do")
     if do not in ACTION_FIELDS:
         raise s.error("do", f"unknown action {do!r}", f"use one of {', '.join(ACTION_FIELDS)}")
@@ -169,6 +171,8 @@ def _action(s: Section, order: int) -> ScenarioAction:
     for key in ("until", "published_at", "reported_at", "t0"):
         if key in fields:
             fields[key] = s.instant(key)
+    if "department" in fields:  # a unit id or name, like the incident's department
+        fields["department"] = _unit(s, "department", org)
     line = s.doc.lines.get(s.path)
     return ScenarioAction(s.instant("at"), do, fields, f"{s.doc.file}:{line}", order)
 

@@ -194,6 +194,9 @@ incidents = Table(
     Column("first_published_at", UTCDateTime),
     Column("confirmed_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
+    Column("assigned_at", UTCDateTime),  # 交办 to the current owning unit (ASSIGNED event)
+    Column("accepted_at", UTCDateTime),  # 认领 by it (ACCEPTED event); NULL until then
+    Column("returned_reason", Text),  # the latest 退回's reason (RETURNED event)
     Column("generation", Integer, nullable=False, server_default="0"),
     Column("playbook_hash", String(64)),
     Column("playbook", JSONDoc),  # the rules + ladder snapshot taken at confirmation

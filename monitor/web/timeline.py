@@ -152,16 +152,41 @@ def _reassigned(payload: dict[str, Any], org: OrgDirectory | None) -> str:
 
 
 def _escalated(payload: dict[str, Any], org: OrgDirectory | None) -> str:
-    """e.g. 预警 · GB80-AUTH-RELEASE-5H（截止 09-24 14:00）→ 联络员、值班员：赵磊、朱敏."""
+    """e.g. 预警 · GB80-AUTH-RELEASE-5H（截止 09-24 14:00）→ 联络员、值班员：赵磊、朱敏;
+    a 交办 again after a 改派: 交办 · …; a 退回 to the duty officers: 退回待改派 → 值班员：朱敏、秦浩."""
     kind = str(payload.get("kind") or "")
     kind_text = AlertKind(kind).label if kind in AlertKind.__members__.values() else kind or "提醒"
+    if "@" in str(payload.get("step") or ""):
+        kind_text = "交办"
     roles = "、".join(Role(r).label if r in Role.__members__.values() else str(r) for r in payload.get("roles") or [])
     people = org.people if org else {}
     names = "、".join(people[p].name if p in people else str(p) for p in payload.get("people") or [])
-    due = _time(payload.get("due_at"))
     target = f"{roles}：{names}" if names else f"{roles}（无人可通知，已告警值班员）"
     co = "、".join(_unit(org, u) for u in payload.get("co_units") or [])
-    return f"{kind_text} · {payload.get('rule', '')}（截止 {due}）→ {target}" + (f"（含协办单位：{co}）" if co else "")
+    with_co = f"（含协办单位：{co}）" if co else ""
+    if not payload.get("rule"):
+        return f"{kind_text} → {target}{with_co}"
+    return f"{kind_text} · {payload.get('rule', '')}（截止 {_time(payload.get('due_at'))}）→ {target}{with_co}"
+
+
+def _assigned(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 交办给 明湖市水务局（改派自 明湖市应急管理局；原因：停水属水务）."""
+    text = f"交办给 {_unit(org, payload.get('unit'))}"
+    if payload.get("from"):
+        text += f"（改派自 {_unit(org, payload.get('from'))}；原因：{payload.get('reason', '')}）"
+    return text
+
+
+def _accepted(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 明湖市应急管理局 认领（值班员代为认领）；认领意见：已组织核查."""
+    text = f"{_unit(org, payload.get('unit'))} 认领" + ("（值班员代为认领）" if payload.get("on_behalf") else "")
+    return text + (f"；认领意见：{payload['note']}" if payload.get("note") else "")
+
+
+def _returned(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 明湖市应急管理局 退回，待值班员改派；退回理由：停水属水务."""
+    who = f"{_unit(org, payload.get('unit'))} 退回" + ("（值班员代为退回）" if payload.get("on_behalf") else "")
+    return f"{who}，待值班员改派；退回理由：{payload.get('reason', '')}"
 
 
 def _snapshot(payload: dict[str, Any], org: OrgDirectory | None) -> str:
@@ -201,6 +226,9 @@ _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] 
     EventKind.NOTE_ADDED: _note,
     EventKind.STATUS_CHANGED: _status,
     EventKind.REASSIGNED: _reassigned,
+    EventKind.ASSIGNED: _assigned,
+    EventKind.ACCEPTED: _accepted,
+    EventKind.RETURNED: _returned,
     EventKind.ESCALATED: _escalated,
     EventKind.PLAYBOOK_SNAPSHOT: _snapshot,
     EventKind.ITEM_ATTACHED: _item_attached,

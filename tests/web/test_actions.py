@@ -45,6 +45,8 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
         return incident, {"into_id": str(await confirmed_incident(env, title="东港化工园区爆炸（另一报道）"))}
     forms: dict[str, dict[str, Any]] = {
         "Reassign": {"owner_unit": "housing", "reason": "涉事为住建工地"},
+        "Accept": {"note": "已组织核查"},
+        "Return": {"reason": "涉事为住建工地，应由住建局处置"},
         "Regrade": {"event_level": "III", "opinion_level": "L2", "reason": "核实死亡人数为 3 人"},
         "RecordResponse": {
             "kind": "authoritative_release",
@@ -75,6 +77,8 @@ EXPECTED_EVENT = {
     "Dismiss": EventKind.DISMISSED,
     "Merge": EventKind.MERGED,
     "Reassign": EventKind.REASSIGNED,
+    "Accept": EventKind.ACCEPTED,
+    "Return": EventKind.RETURNED,
     "Regrade": EventKind.REGRADED,
     "RecordResponse": EventKind.RESPONSE_RECORDED,
     "RecordReport": EventKind.REPORT_RECORDED,
@@ -130,7 +134,7 @@ async def test_audit_rows_carry_what_changed(web_env_any):
     assert (await post_form(client, f"/incidents/{incident}/actions/responses", form)).status == 303
     [entry] = await env.audit("incident.record_response")
     assert entry.before["obligations"][RELEASE] == "open" and entry.after["obligations"][RELEASE] == "met"
-    assert (entry.before["status"], entry.after["status"]) == ("assessed", "responded")
+    assert (entry.before["status"], entry.after["status"]) == ("assigned", "responded")
     assert entry.after["generation"] == entry.before["generation"] + 1
     assert entry.after["input"]["approved_by"] == "马振华" and entry.after["message"] == "已登记发布权威信息"
     assert entry.ip == "127.0.0.1" and entry.request_id

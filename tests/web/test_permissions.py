@@ -198,6 +198,8 @@ async def test_unit_handlers_see_only_their_units(web_env):
 EXPECTED_ACTIONS = {  # the README's permission table
     UserRole.DUTY_OFFICER: set(BY_COMMAND) - {"ApprovePause", "RejectPause"},
     UserRole.UNIT_HANDLER: {
+        "Accept",
+        "Return",
         "RecordResponse",
         "RecordReport",
         "ExtendDeadline",

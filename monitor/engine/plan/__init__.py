@@ -10,7 +10,7 @@ worker can never duplicate an alert.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,8 +20,8 @@ from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan import cohandling
 from monitor.engine.plan.derive import Planned, Problem, derive
 from monitor.engine.plan.facts import Facts, fold
-from monitor.engine.plan.ladder import Notify, relevant_acks, step_now
-from monitor.engine.plan.text import alert_text, instruction, problem_text
+from monitor.engine.plan.ladder import Notify, Owner, relevant_acks, step_now
+from monitor.engine.plan.text import alert_text, instruction, problem_text, returned_text
 
 S_OPEN, S_BREACHED = "open", "breached"
 PROBLEM_RETRY = timedelta(hours=1)
@@ -43,6 +43,7 @@ class Alert:
     recipients: tuple[tuple[str, Role], ...]  # (person id, the role that reached them); () = duty officers
     roles: tuple[Role, ...] = ()
     instruction: str = ""  # what the readers must do (zh-CN), also inside `text`; channels show it as 处置要求
+    returned_reason: str | None = None  # a 退回's reason, shown to the duty officers asked to 改派
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def decide(
         later = _rung_alerts(facts, p, ladder, reached.get(p.key, set()), org, now, alerts, out)
         if later is not None:
             wakes.append(later)
+    _returned(incident, facts, org, alerts, out, now)
     for problem in problems:
         wakes.append(now + PROBLEM_RETRY)
         if problem.key not in facts.problems:
@@ -241,7 +243,9 @@ def _rung_alerts(
 ) -> datetime | None:
     """Append the alerts (lead unit, co-units) and timeline events of `p`'s rungs due now; the next rung's time."""
     incident, fired = facts.incident, facts.fired.get(p.key, set())
-    notify, later = step_now(p, ladder, fired, relevant_acks(facts.acks, p), now)
+    owner = Owner(facts.assigned, facts.accepted_at, facts.fired_seq.get(p.key, {}))
+    acks = relevant_acks(facts.acks, p, facts.assigned.at if facts.assigned else None)
+    notify, later = step_now(p, ladder, fired, acks, now, owner)
     if notify is not None:
         alert = _alert(incident, notify, org, now)
         co = _co_notice(incident, notify, ladder, alert, org, now)
@@ -287,6 +291,35 @@ def _co_escalated(incident: Incident, p: Planned, co: cohandling.CoNotice, now: 
         "co_units": list(co.units),
     }
     return IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload)
+
+
+def _returned(
+    incident: Incident, facts: Facts, org: OrgDirectory, alerts: list[Alert], out: list[IncidentEvent], now: datetime
+) -> None:
+    """Tell the duty officers, once, that the owning unit returned the open incident: they must 改派."""
+    returned = facts.returned
+    if returned is None or facts.closed is not None or facts.ended is not None:
+        return
+    step = f"returned-{returned.seq}"
+    if step in facts.notified:
+        return
+    officers = tuple((p.id, Role.DUTY_OFFICER) for p in org.people_with(Role.DUTY_OFFICER))
+    found = org.units.get(returned.unit or "")
+    unit = found.name if found else (returned.unit or "责任单位")
+    text = returned_text(incident, unit, returned.reason)
+    alert = Alert(None, 0, step, AlertKind.RETURNED, text, True, None, officers, (Role.DUTY_OFFICER,))
+    alerts.append(replace(alert, returned_reason=returned.reason))
+    payload = {
+        "rule": None,
+        "instance": 0,
+        "step": step,
+        "steps": [step],
+        "kind": AlertKind.RETURNED.value,
+        "roles": [Role.DUTY_OFFICER.value],
+        "people": [pid for pid, _ in officers],
+        "reason": returned.reason,
+    }
+    out.append(IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload))
 
 
 def _problem_alert(incident: Incident, problem: Problem) -> Alert:

@@ -87,7 +87,16 @@ def rule_t0(facts: Facts, rule: Rule) -> datetime:
         return min(incident.detected_at, incident.first_published_at)
     if rule.t0 == T0Source.CLOSED and facts.closed is not None:
         return facts.closed[0]
+    if rule.t0 == T0Source.ACCEPTED:
+        return accepted_t0(facts)
     return incident.detected_at
+
+
+def accepted_t0(facts: Facts) -> datetime:
+    """认领时间 (万埠镇: 认领后…); before the owning unit accepts, 交办时间; without a 交办, detection."""
+    if facts.accepted_at is not None:
+        return facts.accepted_at
+    return facts.assigned.at if facts.assigned is not None else facts.incident.detected_at
 
 
 def _specs(facts: Facts, rule: Rule) -> Iterator[Spec]:

@@ -48,6 +48,25 @@ class Pause:
 
 
 @dataclass(frozen=True, slots=True)
+class Assignment:
+    """A 交办 to a unit (at confirmation, or by a 改派)."""
+
+    at: datetime
+    unit: str | None
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    """A 退回 by the owning unit, waiting for the duty officers' 改派."""
+
+    at: datetime
+    unit: str | None
+    reason: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Announced:
     status: str
     due_at: str
@@ -69,6 +88,11 @@ class Facts:
     extended: dict[str, datetime] = field(default_factory=dict)
     announced: dict[ObligationKey, Announced] = field(default_factory=dict)
     fired: dict[ObligationKey, set[str]] = field(default_factory=dict)
+    fired_seq: dict[ObligationKey, dict[str, int]] = field(default_factory=dict)  # rung -> seq of its event
+    notified: set[str] = field(default_factory=set)  # alerts outside the ladders already sent (退回)
+    assigned: Assignment | None = None  # the current 交办
+    accepted_at: datetime | None = None  # 认领 of the current 交办
+    returned: Returned | None = None  # a 退回 not yet followed by a new 交办
     resumed: set[int] = field(default_factory=set)
     problems: set[str] = field(default_factory=set)
     imported_at: datetime | None = None  # confirmed by a ledger import at this time (historical incident)
@@ -167,8 +191,26 @@ def _on_obligation(f: Facts, e: IncidentEvent) -> None:
 
 
 def _on_escalated(f: Facts, e: IncidentEvent) -> None:
+    steps = e.payload.get("steps", [e.payload["step"]])
+    if e.payload.get("rule") is None:  # an alert of no obligation (退回 to the duty officers)
+        f.notified.update(steps)
+        return
     key = (e.payload["rule"], int(e.payload.get("instance", 0)))
-    f.fired.setdefault(key, set()).update(e.payload.get("steps", [e.payload["step"]]))
+    f.fired.setdefault(key, set()).update(steps)
+    f.fired_seq.setdefault(key, {}).update(dict.fromkeys(steps, e.seq or 0))
+
+
+def _on_assigned(f: Facts, e: IncidentEvent) -> None:
+    f.assigned = Assignment(e.at, e.payload.get("unit"), e.seq or 0)
+    f.accepted_at, f.returned = None, None
+
+
+def _on_accepted(f: Facts, e: IncidentEvent) -> None:
+    f.accepted_at = f.accepted_at or e.at
+
+
+def _on_returned(f: Facts, e: IncidentEvent) -> None:
+    f.returned = Returned(e.at, e.payload.get("unit"), str(e.payload.get("reason") or ""), e.seq or 0)
 
 
 def _on_confirm_meeting(f: Facts, e: IncidentEvent) -> None:
@@ -209,6 +251,9 @@ _HANDLERS: dict[EventKind, Callable[[Facts, IncidentEvent], None]] = {
     EventKind.OBLIGATION_CANCELLED: _on_obligation,
     EventKind.OBLIGATION_RESCHEDULED: _on_obligation,
     EventKind.ESCALATED: _on_escalated,
+    EventKind.ASSIGNED: _on_assigned,
+    EventKind.ACCEPTED: _on_accepted,
+    EventKind.RETURNED: _on_returned,
     EventKind.OBLIGATION_UNSCHEDULABLE: lambda f, e: f.problems.add(e.payload["problem"]),
 }
 

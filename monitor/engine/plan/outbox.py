@@ -49,6 +49,8 @@ def outbox_rows(
         "step": alert.step,
         **({"instruction": alert.instruction} if alert.instruction else {}),
     }
+    if alert.returned_reason:
+        base["returned_reason"] = alert.returned_reason
     recipients: list[tuple[str | None, Role | None]] = list(alert.recipients)
     kind = alert.kind
     if not recipients:

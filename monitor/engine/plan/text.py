@@ -51,3 +51,8 @@ def alert_text(
 
 def problem_text(incident: Incident, message_zh: str) -> str:
     return f"【系统告警】「{incident.title}」{message_zh}在补齐之前该时限不会提醒，请值班员人工跟踪。"
+
+
+def returned_text(incident: Incident, unit: str, reason: str) -> str:
+    head = f"【退回待改派】「{incident.title}」被{unit}退回，理由：{reason}。"
+    return head + "请值班员核实后改派责任单位（时限照常计算）。"

@@ -45,6 +45,7 @@ ESCALATION_KIND_LABELS = {
     "deadline_breach": "超期提醒",
     "escalation": "升级",
     "supervision": "督办",
+    "returned": "退回待改派提醒",
 }
 
 PAUSE_OUTCOME_LABELS = {"approved": "已批准", "rejected": "已驳回", "pending": "待审批"}
@@ -66,6 +67,7 @@ EVENT_KIND_LABELS = {
     EventKind.ASSIGNED: "交办",
     EventKind.REASSIGNED: "改派",
     EventKind.ACCEPTED: "认领",
+    EventKind.RETURNED: "退回",
     EventKind.RESPONSE_RECORDED: "公开回应",
     EventKind.REPORT_RECORDED: "信息报告",
     EventKind.ACKNOWLEDGED: "确认收到提醒",

@@ -211,7 +211,8 @@ def top_section(top: Sequence[IncidentFacts], details: Details, names: Names) ->
     rows = tuple(
         (
             f.id, f.title, event_level_label(f.event_level), opinion_level_label(f.opinion_level),
-            names.unit(f.owner_unit), f.detected_at, f.first_response_at,
+            names.unit(f.owner_unit), f.detected_at, f.assigned_at, f.accepted_at, f.returned_reason or "",
+            f.first_response_at,
             max(0.0, hours(f.detected_at, f.first_response_at)) if f.first_response_at else None, f.item_count,
         )
         for f in top
@@ -223,6 +224,9 @@ def top_section(top: Sequence[IncidentFacts], details: Details, names: Names) ->
         Column("opinion_level", "舆情级别"),
         Column("unit", "责任单位"),
         Column("detected_at", "发现时间", Kind.TIME),
+        Column("assigned_at", "交办时间", Kind.TIME),
+        Column("accepted_at", "认领时间", Kind.TIME),
+        Column("returned_reason", "退回理由"),
         Column("first_response_at", "首次回应时间", Kind.TIME),
         Column("ttr_h", "首次回应时长（小时）", Kind.HOURS),
         Column("items", "相关稿件", Kind.INT),
@@ -261,10 +265,11 @@ def timeline_text(e: TimelineFacts, names: Names) -> str:
     if e.kind in ("confirmed", "graded", "regraded") and (e.event_level or e.opinion_level):
         bits.append(f"{event_level_label(e.event_level)}／{opinion_level_label(e.opinion_level)}")
     if e.owner_unit:
-        bits.append(f"改派至{names.unit(e.owner_unit)}")
+        bits.append(f"{'交办给' if e.kind == 'assigned' else '改派至'}{names.unit(e.owner_unit)}")
     if e.evidence:
         bits.append(f"（{e.evidence}）")
     if e.reason:
-        bits.append(f"原因：{e.reason}" if e.kind != "response_recorded" else e.reason)
+        what = {"returned": "退回理由", "accepted": "认领意见"}.get(e.kind, "原因")
+        bits.append(f"{what}：{e.reason}" if e.kind != "response_recorded" else e.reason)
     text = "，".join(bits)
     return f"{event_kind_label(e.kind)}：{text}" if text else event_kind_label(e.kind)

@@ -272,13 +272,22 @@ async def save_plans(conn: AsyncConnection, plans: Sequence[tuple[int, datetime 
 
 
 async def mark_confirmed(
-    conn: AsyncConnection, incident_ids: Sequence[int], digest: str, at: datetime, now: datetime
+    conn: AsyncConnection,
+    incident_ids: Sequence[int],
+    digest: str,
+    at: datetime,
+    now: datetime,
+    *,
+    assigned: bool = False,
 ) -> None:
-    """Status 研判定级 (assessed), the confirmation time and the playbook snapshot they run under."""
+    """Status 研判定级 (assessed), the confirmation time and the playbook snapshot they run under;
+    `assigned`: 交办 to the owning unit at the same time (status 已交办, assigned_at)."""
+    status = IncidentStatus.ASSIGNED if assigned else IncidentStatus.ASSESSED
+    extra = {"assigned_at": at, "accepted_at": None} if assigned else {}
     await conn.execute(
         update(incidents)
         .where(incidents.c.id.in_(list(incident_ids)))
-        .values(status=IncidentStatus.ASSESSED.value, confirmed_at=at, playbook_hash=digest, updated_at=now)
+        .values(status=status.value, confirmed_at=at, playbook_hash=digest, updated_at=now, **extra)
     )
 
 

@@ -49,6 +49,9 @@ def incident_row(incident: Incident) -> dict[str, Any]:
         "occurred_at": incident.occurred_at,
         "first_published_at": incident.first_published_at,
         "closed_at": incident.closed_at,
+        "assigned_at": incident.assigned_at,
+        "accepted_at": incident.accepted_at,
+        "returned_reason": incident.returned_reason,
         "generation": incident.generation,
     }
 
@@ -77,6 +80,9 @@ def incident_from_row(row: Any) -> Incident:
         occurred_at=row.occurred_at,
         first_published_at=row.first_published_at,
         closed_at=row.closed_at,
+        assigned_at=row.assigned_at,
+        accepted_at=row.accepted_at,
+        returned_reason=row.returned_reason,
         generation=row.generation,
     )
 

@@ -7,7 +7,7 @@ Every function works on a batch in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -259,3 +259,33 @@ async def lock_incidents(conn: AsyncConnection, incident_ids: Sequence[int]) -> 
         await conn.execute(
             select(incidents.c.id).where(incidents.c.id.in_(ids)).order_by(incidents.c.id).with_for_update()
         )
+
+
+DEADLINE_ALERT_KINDS = ("deadline_warning", "deadline_breach", "escalation", "supervision")
+
+
+async def cancel_unit_alerts(
+    conn: AsyncConnection, incident_id: int, unit: str, roles: Collection[str], now: datetime, reason: str
+) -> int:
+    """Cancel deadline alerts of an incident still waiting (not being sent) for people who hold `roles`
+    in `unit` (e.g. the former owning unit after a 改派); returns how many."""
+    query = select(outbox.c.id, outbox.c.payload).where(
+        outbox.c.incident_id == incident_id,
+        outbox.c.status == OutboxStatus.PENDING.value,
+        outbox.c.kind.in_(DEADLINE_ALERT_KINDS),
+        outbox.c.recipient.is_not(None),
+    )
+    ids = [
+        r.id
+        for r in await conn.execute(query)
+        if (r.payload or {}).get("role") in roles
+        and ((r.payload or {}).get("incident") or {}).get("owner_unit") == unit
+    ]
+    if not ids:
+        return 0
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids), outbox.c.status == OutboxStatus.PENDING.value)
+        .values(status=OutboxStatus.CANCELLED.value, last_error=reason, claimed_by=None, claimed_until=None)
+    )
+    return len(ids)

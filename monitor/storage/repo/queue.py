@@ -56,6 +56,7 @@ class QueueRow:
     trend: tuple[int, int] = (0, 0)  # items attached in the last window, in the window before
     next_action: str | None = None  # what the nearest unmet obligation asks for (e.g. authoritative_release)
     overdue: int = 0  # obligations past their deadline and not met
+    returned_reason: str | None = None  # 退回理由 (shown while the incident waits for 改派)
 
     @property
     def units(self) -> frozenset[str]:
@@ -132,6 +133,7 @@ _COLUMNS = (
     incidents.c.detected_at,
     incidents.c.next_due_at,
     incidents.c.updated_at,
+    incidents.c.returned_reason,
 )
 
 
@@ -155,6 +157,7 @@ def _row(r: Any, trend: tuple[int, int], summary: tuple[str | None, int]) -> Que
         trend=trend,
         next_action=summary[0],
         overdue=summary[1],
+        returned_reason=r.returned_reason,
     )
 
 

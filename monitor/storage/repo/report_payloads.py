@@ -8,7 +8,8 @@ Keys read (see README "Reports → what the report reads"):
 - classified / confirmed / graded / regraded: event_level, opinion_level (a key present with null
   clears the level, as in the engine's facts); regraded also reason and `from` {event_level,
   opinion_level} (the levels it replaced; else they are taken from the earlier level events)
-- reassigned: to (the new owning unit), reason; closed / reopened / dismissed: reason; merged: into_id
+- reassigned: to (the new owning unit), reason; assigned: unit (交办 to it); returned: reason (退回理由);
+  accepted: note; closed / reopened / dismissed: reason; merged: into_id
 - obligation_breached: rule; report_recorded: report_kind, channel
 """
 
@@ -131,6 +132,8 @@ def timeline_from(
 ) -> TimelineFacts:
     when = response_time(p, at) if kind == "response_recorded" else at
     reason = p.get("reason") or p.get("summary") or (f"并入事件 #{p['into_id']}" if p.get("into_id") else None)
+    if kind == "accepted":
+        reason = p.get("note") or None  # 认领意见
     return TimelineFacts(
         incident_id=incident_id,
         seq=seq,
@@ -145,5 +148,5 @@ def timeline_from(
         escalation_kind=_text(p.get("kind")) if kind == "escalated" else None,
         event_level=p.get("event_level"),
         opinion_level=p.get("opinion_level"),
-        owner_unit=p.get("to") if kind == "reassigned" else None,
+        owner_unit=p.get("to") if kind == "reassigned" else p.get("unit") if kind == "assigned" else None,
     )

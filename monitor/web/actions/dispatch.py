@@ -38,6 +38,8 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.Merge,
         c.Split,
         c.Reassign,
+        c.Accept,
+        c.Return,
         c.Regrade,
         c.RecordResponse,
         c.RecordReport,
@@ -86,6 +88,8 @@ async def perform(
     document = values.pop("document", None)
     if isinstance(document, UploadedDocument):
         values["document"] = document.reference()
+    if "units" in COMMANDS[command.spec.command].__dataclass_fields__ and user.scope is not None:
+        values["units"] = tuple(sorted(user.scope))  # a unit handler acts for their own unit only
     cmd = build_command(command.spec.command, incident_id, user.username, services.clock.now(), values)
     within = _within(audit, document if isinstance(document, UploadedDocument) else None)
     try:

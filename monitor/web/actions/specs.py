@@ -80,7 +80,33 @@ ACTIONS: tuple[ActionSpec, ...] = (
             FieldSpec("owner_unit", "新的责任单位", "choice", choices="unit"),
             REASON,
         ),
-        description="改派结果将作为纠错样本用于研判模型再训练；此后的提醒发给新单位。",
+        description="改派即向新单位交办：新单位立即收到交办提醒并须认领，原单位尚未发出的提醒停止。"
+        "改派结果将作为纠错样本用于研判模型再训练。",
+    ),
+    ActionSpec(
+        "Accept",
+        "accept",
+        "认领",
+        Permission.ACT_ACCEPT,
+        (FieldSpec("note", "认领意见", "textarea", required=False, max_length=1000),),
+        description="责任单位确认由本单位处置，事件转入处置中；值班员可代责任单位认领。"
+        "只有责任单位的处置人和值班员可以认领。",
+    ),
+    ActionSpec(
+        "Return",
+        "return",
+        "退回（非本单位职责）",
+        Permission.ACT_ACCEPT,
+        (
+            FieldSpec(
+                "reason",
+                "退回理由",
+                "textarea",
+                max_length=1000,
+                help="说明为何不属于本单位职责，以及建议由哪个单位处置",
+            ),
+        ),
+        description="退回后事件显示为「退回待改派」，值班员收到提醒并改派；改派前各项时限照常计算。",
     ),
     ActionSpec(
         "Regrade",

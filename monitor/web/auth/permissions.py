@@ -27,6 +27,7 @@ class Permission(StrEnum):
     ACCOUNT = "account"  # 自己的账户（改密码、API 令牌、退出）
     ACT_TRIAGE = "act_triage"  # 确认、排除、合并、拆分、改派、调级、附加规则、办结、重新打开
     ACT_RESPOND = "act_respond"  # 登记回应、登记报告
+    ACT_ACCEPT = "act_accept"  # 认领、退回（本单位的事件；值班员可代为办理）
     ACT_EXTEND = "act_extend"  # 延长期限（须写明批准人）
     ACT_ACK = "act_ack"  # 确认收到提醒
     ACT_PAUSE_REQUEST = "act_pause_request"  # 申请暂停计时
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
             P.EDIT_SOURCES,
             P.ACCOUNT,
             P.ACT_TRIAGE,
+            P.ACT_ACCEPT,
             P.ACT_RESPOND,
             P.ACT_EXTEND,
             P.ACT_ACK,
@@ -52,7 +54,7 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
         }
     ),
     UserRole.UNIT_HANDLER: frozenset(
-        {P.VIEW_QUEUE, P.ACCOUNT, P.ACT_RESPOND, P.ACT_EXTEND, P.ACT_ACK, P.ACT_PAUSE_REQUEST, P.ACT_NOTE}
+        {P.VIEW_QUEUE, P.ACCOUNT, P.ACT_ACCEPT, P.ACT_RESPOND, P.ACT_EXTEND, P.ACT_ACK, P.ACT_PAUSE_REQUEST, P.ACT_NOTE}
     ),
     UserRole.LEADER: frozenset(
         {
