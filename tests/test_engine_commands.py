@@ -14,7 +14,7 @@ from monitor.storage.repo.engine import list_obligations
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import corrections
 
-from .engine_support import Svc, new_incident
+from .engine_support import Svc, new_incident, outbox_keys
 
 H = timedelta(hours=1)
 
@@ -273,3 +273,90 @@ async def test_a_response_moves_an_assigned_incident_forward_to_responded(db, cl
         assert (await get_incident(conn, iid)).status == IncidentStatus.RESPONDED
         kinds = [e.kind for e in await list_events(conn, iid)]
     assert EventKind.STATUS_CHANGED in kinds  # 研判定级 → 已交办 → 已回应, on the timeline
+
+
+async def test_recording_when_the_event_occurred_moves_its_deadlines_and_breaches_those_already_passed(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "II", "L1")
+    noted = await execute(svc, c.AddNote(incident_id=iid, actor="a", at=clock.now(), text="x"))
+    due = {o.rule_id: o.due_at for o in noted.obligations}
+    assert due["GB80-AUTH-RELEASE-5H"] == clock.now() + 5 * H  # from detection while 事发时间 is unknown
+    keys_before = set(await outbox_keys(db))
+
+    set_it = c.SetOccurredAt(
+        incident_id=iid, actor="zhu_min", at=clock.now(), occurred_at=clock.now() - 2 * H, reason="据现场报告"
+    )
+    moved = await execute(svc, set_it)
+    state = {o.rule_id: (o.status.value, o.due_at) for o in moved.obligations}
+    assert state["GB80-AUTH-RELEASE-5H"] == ("open", clock.now() + 3 * H)
+    assert state["GB61-PRESSCONF-24H"] == ("open", clock.now() + 22 * H)
+    assert state["YJB2015-PHONE-30MIN"][0] == "breached"  # 30 minutes after the event: already passed
+    assert "已登记事发时间" in moved.message
+    assert moved.generation == noted.generation + 1  # timers scheduled before are fenced off
+
+    earlier = c.SetOccurredAt(
+        incident_id=iid, actor="zhu_min", at=clock.now(), occurred_at=clock.now() - 6 * H, reason="单位首报更正"
+    )
+    breached = await execute(svc, earlier)
+    assert {o.rule_id: o.status.value for o in breached.obligations}["GB80-AUTH-RELEASE-5H"] == "breached"
+    assert "已更正事发时间" in breached.message
+    async with db.read() as conn:
+        release = next(o for o in await list_obligations(conn, [iid]) if o.rule_id == "GB80-AUTH-RELEASE-5H")
+    alerted = set(await outbox_keys(db)) - keys_before
+    assert any(k.startswith(f"{iid}:{release.id}:supervise") for k in alerted)  # the breach is alerted at once
+    async with db.read() as conn:
+        incident = await get_incident(conn, iid)
+        events = await list_events(conn, iid)
+    assert incident.occurred_at == clock.now() - 6 * H
+    recorded = [e for e in events if e.kind == EventKind.OCCURRED_AT_SET]
+    assert [(e.actor, e.payload["reason"]) for e in recorded] == [
+        ("zhu_min", "据现场报告"),
+        ("zhu_min", "单位首报更正"),
+    ]
+    assert recorded[1].payload["from"] == (clock.now() - 2 * H).isoformat()
+    assert recorded[1].payload["to"] == (clock.now() - 6 * H).isoformat()
+    assert recorded[0].payload["from"] is None
+    assert any(
+        e.kind == EventKind.OBLIGATION_BREACHED and e.payload.get("rule") == "GB80-AUTH-RELEASE-5H" for e in events
+    )
+
+
+@pytest.mark.parametrize(
+    ("offset", "reason", "refusal"),
+    [
+        (-H, "  ", "请填写登记或更正事发时间的原因"),
+        (H, "据报", "晚于当前时间"),
+        (-H, "据报", "晚于本事件的发现时间.*事件须先发生才能被发现"),
+    ],
+)
+async def test_an_impossible_occurrence_time_is_refused_and_changes_nothing(db, clock, offset, reason, refusal):
+    svc = Svc(db, clock)
+    iid = (
+        await confirmed(svc, "II", "L1", detected_at=clock.now() - 2 * H)
+        if refusal.startswith("晚于本事件")
+        else await confirmed(svc, "II", "L1")
+    )
+    async with db.read() as conn:
+        before, events_before = await get_incident(conn, iid), len(await list_events(conn, iid))
+    with pytest.raises(CommandRejected, match=refusal):
+        await execute(
+            svc,
+            c.SetOccurredAt(
+                incident_id=iid, actor="zhu_min", at=clock.now(), occurred_at=clock.now() + offset, reason=reason
+            ),
+        )
+    async with db.read() as conn:
+        after = await get_incident(conn, iid)
+        assert (after.occurred_at, after.generation) == (before.occurred_at, before.generation)
+        assert len(await list_events(conn, iid)) == events_before
+
+
+async def test_the_occurrence_time_of_a_closed_incident_needs_a_reopen_first(db, clock):
+    svc = Svc(db, clock)
+    iid = await confirmed(svc, "II", "L1")
+    await execute(svc, c.Close(incident_id=iid, actor="zhu_min", at=clock.now(), reason="已处置"))
+    with pytest.raises(CommandRejected, match=r"「已办结」.*请先重新打开"):
+        await execute(
+            svc,
+            c.SetOccurredAt(incident_id=iid, actor="zhu_min", at=clock.now(), occurred_at=clock.now() - H, reason="x"),
+        )

@@ -98,6 +98,15 @@ class Regrade(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetOccurredAt(Command):
+    """登记/更正事发时间: the t0 of the emergency clocks (5 h release, 24 h press conference, 30 min / 1 h
+    reports); their deadlines move, and one already passed is breached (DESIGN.md §3, retroactive)."""
+
+    occurred_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordResponse(Command):
     """登记一次公开回应. Evidence is required: a URL or a document reference, and who approved it."""
 

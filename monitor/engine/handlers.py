@@ -158,6 +158,32 @@ def _regrade(ctx: Ctx, cmd: c.Regrade) -> Change:
     )
 
 
+def _set_occurred_at(ctx: Ctx, cmd: c.SetOccurredAt) -> Change:
+    """登记/更正事发时间: rules timed from 事发时间 re-plan from it (a deadline already passed is breached)."""
+    _require(cmd.occurred_at, "事发时间")
+    _require(cmd.reason, "登记或更正事发时间的原因（如：据现场报告，事件发生于…）")
+    inc, new = ctx.incident, cmd.occurred_at
+    if not inc.is_open:
+        raise CommandRejected(f"事件当前状态为「{inc.status.label}」，不能更改事发时间；如需更正，请先重新打开事件。")
+    if new > cmd.at:
+        raise CommandRejected(f"事发时间 {local_time(new)} 晚于当前时间，请核对（按北京时间填写）。")
+    if new > inc.detected_at:
+        raise CommandRejected(
+            f"事发时间 {local_time(new)} 晚于本事件的发现时间 {local_time(inc.detected_at)}：事件须先发生才能被发现，"
+            "请核对后填写不晚于发现时间的时刻；如稿件说的是另一起新发生的事件，请拆分出新事件。"
+        )
+    old = inc.occurred_at
+    if old == new:
+        raise CommandRejected(f"事发时间已是 {local_time(new)}，无需更改。")
+    payload = {"from": old.isoformat() if old else None, "to": new.isoformat(), "reason": cmd.reason.strip()}
+    verb = "已更正" if old else "已登记"
+    return Change(
+        replace(inc, occurred_at=new),
+        [ctx.event(EventKind.OCCURRED_AT_SET, cmd, payload)],
+        message=f"{verb}事发时间（{local_time(new)}），按事发时间起算的时限已重算",
+    )
+
+
 def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
@@ -328,6 +354,7 @@ HANDLERS: dict[type, Callable[[Ctx, Any], Change]] = {
     c.Dismiss: _dismiss,
     c.Merge: _merge,
     c.Regrade: _regrade,
+    c.SetOccurredAt: _set_occurred_at,
     c.RecordResponse: _record_response,
     c.RecordReport: _record_report,
     c.Acknowledge: _acknowledge,

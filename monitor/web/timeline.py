@@ -151,6 +151,12 @@ def _reassigned(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     return f"{old} → {new}；原因：{payload.get('reason', '')}"
 
 
+def _occurred_at_set(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 事发时间 未登记 → 09-24 06:10（北京时间）；原因：据现场报告."""
+    old = _time(payload["from"]) if payload.get("from") else "未登记"
+    return f"事发时间 {old} → {_time(payload.get('to'))}（北京时间）；原因：{payload.get('reason', '')}"
+
+
 def _escalated(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     """e.g. 预警 · GB80-AUTH-RELEASE-5H（截止 09-24 14:00）→ 联络员、值班员：赵磊、朱敏;
     a 交办 again after a 改派: 交办 · …; a 退回 to the duty officers: 退回待改派 → 值班员：朱敏、秦浩."""
@@ -226,6 +232,7 @@ _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] 
     EventKind.NOTE_ADDED: _note,
     EventKind.STATUS_CHANGED: _status,
     EventKind.REASSIGNED: _reassigned,
+    EventKind.OCCURRED_AT_SET: _occurred_at_set,
     EventKind.ASSIGNED: _assigned,
     EventKind.ACCEPTED: _accepted,
     EventKind.RETURNED: _returned,

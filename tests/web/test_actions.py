@@ -2,7 +2,7 @@
 corrections, evidence), the engine's zh-CN message as a flash, the audit row with before/after,
 the live announcement after commit, and the engine's refusals shown with the input kept."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -48,6 +48,7 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
         "Accept": {"note": "已组织核查"},
         "Return": {"reason": "涉事为住建工地，应由住建局处置"},
         "Regrade": {"event_level": "III", "opinion_level": "L2", "reason": "核实死亡人数为 3 人"},
+        "SetOccurredAt": {"occurred_at": "2026-09-24T06:10", "reason": "据应急局电话首报"},
         "RecordResponse": {
             "kind": "authoritative_release",
             "url": "https://www.minghu.gov.example/tb/1",
@@ -80,6 +81,7 @@ EXPECTED_EVENT = {
     "Accept": EventKind.ACCEPTED,
     "Return": EventKind.RETURNED,
     "Regrade": EventKind.REGRADED,
+    "SetOccurredAt": EventKind.OCCURRED_AT_SET,
     "RecordResponse": EventKind.RESPONSE_RECORDED,
     "RecordReport": EventKind.REPORT_RECORDED,
     "Acknowledge": EventKind.ACKNOWLEDGED,
@@ -311,3 +313,52 @@ async def test_queue_overdue_filter_and_row_follow_the_obligations(web_env_any):
     async with env.db.read() as conn:
         next_due = await incident_next_due(conn, late)
     assert next_due is not None and next_due > env.clock.now()  # the engine moved the queue's sort key on
+
+
+async def test_occurrence_time_is_entered_and_shown_in_beijing_time_and_moves_the_deadlines(web_env_any):
+    env = web_env_any
+    incident = await confirmed_incident(env)  # detected 08:00 Beijing; the 5-hour release due 13:00
+    client = await env.login(UserRole.DUTY_OFFICER)
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert "未登记（相关时限按发现时间起算）" in page and 'id="action-occurred-at"' in page
+    form = {"occurred_at": "2026-09-24T06:10", "reason": "据应急局电话首报"}
+    resp = await post_form(client, f"/incidents/{incident}/actions/occurred-at", form)
+    assert resp.status == 303, (await resp.text())[:2000]
+    async with env.db.read() as conn:
+        row = await get_incident(conn, incident)
+        due = await incident_next_due(conn, incident)
+    assert row.occurred_at == datetime(2026, 9, 23, 22, 10, tzinfo=UTC)  # 06:10 Beijing
+    html = await (await client.get(f"/incidents/{incident}")).text()
+    assert "<dt>事发时间</dt><dd>2026-09-24 06:10</dd>" in html
+    assert "事发时间 未登记 → 09-24 06:10（北京时间）；原因：据应急局电话首报" in html
+    assert "已登记事发时间（9月24日 06:10），按事发时间起算的时限已重算" in html
+    assert due is not None and due <= datetime(2026, 9, 24, 3, 10, tzinfo=UTC)  # 11:10 Beijing at the latest
+    [entry] = await env.audit("incident.set_occurred_at")
+    assert entry.after["input"] == {"occurred_at": "2026-09-23T22:10:00+00:00", "reason": "据应急局电话首报"}
+    listed = await (await client.get("/api/incidents")).json()
+    [mine] = [r for r in listed["incidents"] if r["id"] == incident]
+    assert mine["occurred_at"] == "2026-09-23T22:10:00+00:00"
+    detail = await (await client.get(f"/api/incidents/{incident}")).json()
+    assert detail["incident"]["occurred_at"] == "2026-09-23T22:10:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "shown"),
+    [
+        ("2026-09-24T08:30", 409, "晚于本事件的发现时间 9月24日 08:00：事件须先发生才能被发现"),
+        ("2026-09-24T09:30", 400, "不能晚于当前时间"),
+        ("昨天早上", 400, "不是有效的时间，请按 2026-09-24 14:30 的格式填写（北京时间）"),
+    ],
+)
+async def test_an_impossible_occurrence_time_is_refused_keeping_what_was_typed(web_env, typed, status, shown):
+    env = web_env
+    incident = await confirmed_incident(env)
+    client = await env.login(UserRole.DUTY_OFFICER)
+    form = {"occurred_at": typed, "reason": "据网民爆料，待核实"}
+    resp = await post_form(client, f"/incidents/{incident}/actions/occurred-at", form)
+    html = await resp.text()
+    assert resp.status == status and shown in html
+    assert f'value="{typed}"' in html and "据网民爆料，待核实" in html and 'id="action-occurred-at" open' in html
+    async with env.db.read() as conn:
+        assert (await get_incident(conn, incident)).occurred_at is None
+    assert await env.audit("incident.set_occurred_at") == []

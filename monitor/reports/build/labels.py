@@ -68,6 +68,7 @@ EVENT_KIND_LABELS = {
     EventKind.REASSIGNED: "改派",
     EventKind.ACCEPTED: "认领",
     EventKind.RETURNED: "退回",
+    EventKind.OCCURRED_AT_SET: "登记事发时间",
     EventKind.RESPONSE_RECORDED: "公开回应",
     EventKind.REPORT_RECORDED: "信息报告",
     EventKind.ACKNOWLEDGED: "确认收到提醒",

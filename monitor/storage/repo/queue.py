@@ -57,6 +57,7 @@ class QueueRow:
     next_action: str | None = None  # what the nearest unmet obligation asks for (e.g. authoritative_release)
     overdue: int = 0  # obligations past their deadline and not met
     returned_reason: str | None = None  # 退回理由 (shown while the incident waits for 改派)
+    occurred_at: datetime | None = None  # 事发时间 (t0 of the emergency clocks), when recorded
 
     @property
     def units(self) -> frozenset[str]:
@@ -134,6 +135,7 @@ _COLUMNS = (
     incidents.c.next_due_at,
     incidents.c.updated_at,
     incidents.c.returned_reason,
+    incidents.c.occurred_at,
 )
 
 
@@ -158,6 +160,7 @@ def _row(r: Any, trend: tuple[int, int], summary: tuple[str | None, int]) -> Que
         next_action=summary[0],
         overdue=summary[1],
         returned_reason=r.returned_reason,
+        occurred_at=r.occurred_at,
     )
 
 

@@ -41,6 +41,7 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.Accept,
         c.Return,
         c.Regrade,
+        c.SetOccurredAt,
         c.RecordResponse,
         c.RecordReport,
         c.Acknowledge,

@@ -124,6 +124,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "级别与类别的更正将作为纠错样本用于研判模型再训练。",
     ),
     ActionSpec(
+        "SetOccurredAt",
+        "occurred-at",
+        "登记/更正事发时间",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("occurred_at", "事发时间", "datetime", future=False, help="北京时间；不能晚于本事件的发现时间"),
+            FieldSpec("reason", "依据/原因", "textarea", max_length=1000, help="如：据现场报告或单位首报"),
+        ),
+        description="突发事件的发布权威信息（5小时）、新闻发布会（24小时）和信息报告（30分钟/1小时）"
+        "从事发时间起算：登记或更正后这些时限随之重算，已过的时限立即记为超期并提醒。",
+    ),
+    ActionSpec(
         "RecordResponse",
         "responses",
         "登记回应",
