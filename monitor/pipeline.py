@@ -87,13 +87,18 @@ async def raise_event_levels(services: EngineServices, since: datetime) -> int:
             continue
         level, reason = graver
         command = c.Regrade(incident_id=incident.id or 0, actor=SYSTEM_ACTOR, at=now, reason=reason, event_level=level)
-        try:
-            await execute(services, command)
-        except DomainError as exc:  # e.g. closed meanwhile: the next pass sees it again if it matters
-            log.info("not regrading incident %s: %s", incident.id, exc)
-            continue
-        raised += 1
+        raised += await _system_regrade(services, command)
     return raised
+
+
+async def _system_regrade(services: EngineServices, command: c.Regrade) -> int:
+    """Run the system's regrade; 1 when it went through, 0 when the engine refused it."""
+    try:
+        await execute(services, command)
+    except DomainError as exc:  # e.g. closed meanwhile: the next pass sees it again if it matters
+        log.info("not regrading incident %s: %s", command.incident_id, exc)
+        return 0
+    return 1
 
 
 def _person_graded_at(timeline: list[Any]) -> datetime | None:
@@ -153,12 +158,7 @@ async def raise_opinion_levels(
         command = c.Regrade(
             incident_id=incident.id or 0, actor=SYSTEM_ACTOR, at=now, reason=reason, opinion_level=grade.level
         )
-        try:
-            await execute(services, command)
-        except DomainError as exc:  # e.g. closed meanwhile: the next pass sees it again if it matters
-            log.info("not regrading incident %s: %s", incident.id, exc)
-            continue
-        raised += 1
+        raised += await _system_regrade(services, command)
     return raised
 
 
