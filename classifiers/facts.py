@@ -42,7 +42,7 @@ from classifiers.fact_patterns import (
 )
 from classifiers.normalize import normalize
 from classifiers.numerals import MULTIPLIERS, parse_adjacent_range, parse_number
-from classifiers.rules import DEBUNKED
+from classifiers.rules import DEBUNKED, may_debunk
 
 FIELDS = ("deaths", "missing", "injured", "serious_injured", "economic_loss_cny", "people_involved")
 _VAGUE_VALUES = {
@@ -246,12 +246,11 @@ def extract_facts(text: str, normalized: str | None = None) -> Facts:
 
 
 # A figure a text says is false is no figure (网传死亡50人不实，实际死亡12人 → 12).
-DEBUNKED_CUE = re.compile(r"网传|传言|传闻|谣传|流传|经核实|经核查|经调查|经查")
 _CLAIM_OPENER = re.compile(r"网传|传言|传闻|谣传|网上流传|网络流传")
 
 
 def _not_debunked(mentions: list[Fact], norm: str) -> list[Fact]:
-    if not mentions or not DEBUNKED_CUE.search(norm):
+    if not mentions or not may_debunk(norm):
         return mentions
     claims = _debunked_claims(norm)
     return [m for m in mentions if not any(start <= m.start < end for start, end in claims)]

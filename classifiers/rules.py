@@ -380,10 +380,15 @@ def accident_kind_rule(text: str | Searched, predicted: EventType) -> tuple[Even
 _DEBUNK_OPENERS = ("网传", "传言", "传闻", "谣传", "流传", "经核实", "经核查", "经调查", "经查")
 
 
+def may_debunk(text: str) -> bool:
+    """Whether ``text`` holds a word every debunk (DEBUNKED) starts with: a cheap test first."""
+    return any(opener in text for opener in _DEBUNK_OPENERS)
+
+
 def debunked_tail(text: str | Searched) -> str | None:
     """What a debunking text says after its debunk (网传……经核实系谣言，实际无人员伤亡 → the part
     after 系谣言), or None when the text debunks nothing."""
-    if isinstance(text, str) and not any(opener in text for opener in _DEBUNK_OPENERS):
+    if isinstance(text, str) and not may_debunk(text):
         return None  # (most texts: no gate pass for them)
     searched = _searched(text)
     if not searched.has(DEBUNKED):
