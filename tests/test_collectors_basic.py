@@ -47,3 +47,20 @@ def test_feedparser_never_reads_a_local_file_a_response_names(tmp_path):
     for body in (str(local).encode(), f"file://{local}".encode()):
         parsed = parse_feed(body, url="https://evil.example/feed")
         assert parsed.entries == [] and parsed.format is None
+
+
+def test_lxml_parsers_and_selectors_are_not_shared_between_threads():
+    """The loop parses small bodies while the collector's thread parses a big one; lxml lets one
+    parser or XPath object serve one caller at a time, so sharing one would make the loop wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from monitor.collectors import fastfeed, html
+
+    def objects() -> tuple[object, object]:
+        return fastfeed._parser(), html._selector("ul.news li")
+
+    here = objects()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        there = pool.submit(objects).result()
+    assert all(a is b for a, b in zip(objects(), here, strict=True))  # one per thread, kept
+    assert there[0] is not here[0] and there[1] is not here[1]

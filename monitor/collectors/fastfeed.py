@@ -9,6 +9,7 @@ produces a worse result than feedparser would. A test checks that both agree on 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from lxml import etree
@@ -24,7 +25,18 @@ RSS090 = "{http://my.netscape.com/rdf/simple/0.9/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=False, dtd_validation=False)
+_PER_THREAD = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's parser. lxml lets one parser object parse one document at a time (the others
+    wait), so a big feed parsed on the collector's thread would hold up a small one on the loop."""
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = _PER_THREAD.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, recover=False, huge_tree=False, dtd_validation=False
+        )
+    return parser
 
 
 class _Unsupported(Exception):
@@ -34,7 +46,7 @@ class _Unsupported(Exception):
 def parse_fast(body: bytes) -> tuple[list[ParsedEntry], str] | None:
     """Entries and format name, or None when feedparser should handle the document."""
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except (etree.XMLSyntaxError, ValueError):
         return None
     try:

@@ -18,6 +18,7 @@ kept as evidence by the caller.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,9 +51,15 @@ class SelectorConfigError(ValueError):
         self.message_zh = message_zh
 
 
-@cache
 def _selector(css: str) -> etree.XPath:
-    """A compiled CSS selector. Plain XPath 1.0 only: lxml's own CSSSelector implements
+    """A compiled CSS selector, one per thread: lxml evaluates one XPath object for one caller at a
+    time, so a big list page on the collector's thread would hold up a small one on the loop."""
+    return _compiled(css, threading.get_ident())
+
+
+@cache
+def _compiled(css: str, thread: int) -> etree.XPath:
+    """Plain XPath 1.0 only: lxml's own CSSSelector implements
     `:contains()` with an XPath extension function that lxml 6.1 loses after another selector ran
     on the same document ("XPath function '{…}lower-case' not found"); cssselect's translation
     of `:contains()` (case-sensitive, which is all Chinese link texts need) has no such function."""

@@ -47,6 +47,11 @@ class CollectorConfig:
     max_articles: int = 20
     cluster: ClusterPolicy = field(default_factory=ClusterPolicy)
     claim_limit: int = 500  # sources leased per pass (bounds the memory of one pass)
+    # Parsing/preparing a body up to this size runs on the event loop (≈ 0.3 ms of CPU per KiB, ≈ 1 ms
+    # on feedparser's slow path: a 64 KiB feed holds the loop ≈ 20–60 ms); larger ones go to the
+    # parsing thread. Sending every small feed there cost ≈ 15 % of ingest (GIL hand-overs between
+    # the loop, the parsing thread and SQLite's thread), see benchmarks/README.md.
+    inline_cpu_max_bytes: int = 64 * 1024
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CollectorConfig:
@@ -99,8 +104,8 @@ class Collector:
         self.owner = owner or f"{socket.gethostname()}:{id(self):x}"
         self.fetcher = Fetcher(clock, self.config.limits)
         self.index = NearDupIndex(self.config.dedup)
-        # Parsing and signing run here, one at a time (as they did on the loop, so no parser is
-        # shared between threads): a 10 MiB feed takes seconds of CPU the web must not wait for.
+        # Parsing and signing of big bodies run here, one at a time: a 10 MiB feed takes seconds of
+        # CPU the web must not wait for. Small ones run on the loop (`inline_cpu_max_bytes`).
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collector-parse")
         self._store_lock = asyncio.Lock()
         self._waiting: list[tuple[PollWork, asyncio.Future[PollSummary]]] = []
@@ -119,8 +124,11 @@ class Collector:
         await self.fetcher.__aexit__(*exc)
         await asyncio.to_thread(self._cpu.shutdown, cancel_futures=True)  # parsing not started is dropped
 
-    async def _off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """`fn(*args, **kwargs)` on the collector's parsing thread."""
+    async def _cpu_work(self, size: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`fn(*args, **kwargs)`, CPU work on `size` bytes: on the loop when small (quicker than a
+        hand-over to another thread), on the collector's parsing thread when it would stall the loop."""
+        if size <= self.config.inline_cpu_max_bytes:
+            return fn(*args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._cpu, functools.partial(fn, *args, **kwargs))
 
     async def rebuild_index(self) -> int:
@@ -237,14 +245,15 @@ class Collector:
         parsed = None
         if result.outcome is Outcome.OK:
             parsed = await parse_poll(
-                self.fetcher, source, result, self.config.max_articles, self._known, auth, self._off_loop
+                self.fetcher, source, result, self.config.max_articles, self._known, auth, self._cpu_work
             )
         outcome = result.outcome
         if parsed is not None and parsed.unusable:
             outcome = Outcome.UNPARSEABLE
         prepared = None
-        if parsed is not None:  # CPU work (normalising, signing) happens before the write, off the loop
-            prepared = await self._off_loop(_prepared, parsed, source, result, self.index)
+        if parsed is not None:  # CPU work (normalising, signing) happens before the write
+            size = len(result.body) + sum(len(e.body) for e in parsed.more_evidence)  # what the entries came from
+            prepared = await self._cpu_work(size, _prepared, parsed, source, result, self.index)
         task = asyncio.current_task()
         if task is not None:  # from here on a stop lets the poll finish: it is written whole or not at all
             self._committing.add(task)

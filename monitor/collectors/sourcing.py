@@ -30,12 +30,12 @@ KnownKeys = Callable[[list[str]], Awaitable[set[str]]]
 # The longest one poll waits on a host's spacing for article pages: a Crawl-delay of 30 s allows
 # 4 of them, so a slow-asking site cannot hold up the pass (and every other source) for long.
 ARTICLE_WAIT = timedelta(minutes=2)
-# Runs a CPU-bound call (parsing, article extraction) and awaits its result; the poller runs it on
-# a worker thread so a huge body does not freeze the event loop the web shares.
-CpuRunner = Callable[..., Awaitable[Any]]
+# Runs a CPU-bound call (parsing, article extraction) on a body of the given size and awaits its
+# result; the poller runs a big one on a worker thread so it does not freeze the event loop the web shares.
+CpuRunner = Callable[..., Awaitable[Any]]  # (size: int, fn, *args, **kwargs)
 
 
-async def run_inline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def run_inline(size: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
@@ -74,7 +74,7 @@ async def parse_poll(
 ) -> ParsedPoll:
     """Entries of a fetched source; `auth` (the source's credentials header) also goes to its older
     list pages, which are on the same host, never to article pages elsewhere. Parsing goes through `cpu`."""
-    parsed = await cpu(parse_body, source, result)
+    parsed = await cpu(len(result.body), parse_body, source, result)
     poll = ParsedPoll(list(parsed.entries), list(parsed.warnings), parsed.encoding, result.sha256)
     poll.unusable = not parsed.entries and parsed.format is None
     options = dict(source.options or {})
@@ -131,7 +131,7 @@ async def _fetch_articles(
             _warn(poll, entry, f"article not fetched: {page.error}")
             continue
         url = page.final_url or entry.link
-        article = await cpu(extract_article, page.body, url=url, content_type=page.content_type)
+        article = await cpu(len(page.body), extract_article, page.body, url=url, content_type=page.content_type)
         _add_article(poll, entry, page, article)
 
 
@@ -198,6 +198,7 @@ async def _follow_pages(
             return
         url = fetched.final_url or next_url
         page = await cpu(
+            len(fetched.body),
             parse_list_page,
             fetched.body,
             url=url,
