@@ -11,6 +11,7 @@ Routes (state in `Playground` attributes, changed by tests between polls):
   /held/{n}          answers only when `release` is set; `in_flight` / `max_in_flight` count requests
   /trickle           sends a byte every 50 ms for 2 s (each read is quick, the whole is slow)
   /declared-big      a 2 MiB body with its Content-Length
+  /go/{name}         redirects (302) to `redirects[name]`, which may be on another host
   /robots.txt        `robots` (a Step: status, body, headers) or 404 while it is None; counted in
                      `robots_hits`, not in `hits` or `requests` (the requests a poll makes for content)
 """
@@ -68,6 +69,7 @@ class Playground:
         self.server: TestServer | None = None
         self.robots: Step | None = None
         self.robots_hits = 0
+        self.redirects: dict[str, str] = {}
 
     def url(self, path: str) -> str:
         assert self.server is not None
@@ -85,6 +87,7 @@ class Playground:
         app.router.add_get("/held/{n}", self.held)
         app.router.add_get("/trickle", self.trickle)
         app.router.add_get("/declared-big", self.declared_big)
+        app.router.add_get("/go/{name}", self.go)
         app.router.add_get("/robots.txt", self.robots_txt)
         return app
 
@@ -127,6 +130,10 @@ class Playground:
         self._hit(request)
         n = int(request.match_info["n"])
         raise web.HTTPFound(f"/loop/{(n + 1) % 2}")
+
+    async def go(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        raise web.HTTPFound(self.redirects[request.match_info["name"]])
 
     async def listing(self, request: web.Request) -> web.StreamResponse:
         self._hit(request)

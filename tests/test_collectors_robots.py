@@ -18,7 +18,7 @@ from monitor.domain import Source, SourceKind
 from monitor.storage.repo.sources import add_sources, get_source
 from monitor.storage.schema import fetches, items
 
-from .feedplay import Step, robots, rss
+from .feedplay import Playground, Step, robots, rss, start
 
 TOKEN = product_token(USER_AGENT)
 
@@ -87,6 +87,64 @@ def test_crawl_delay_of_our_group():
 # --- the fetcher's cache -------------------------------------------------------------------
 
 LIMITS = FetchLimits(host_min_interval=timedelta(0), read_timeout_s=0.3, total_timeout_s=5.0)
+
+
+@pytest.fixture
+async def elsewhere():
+    """A second site on loopback ("localhost", another port): its own robots.txt and pages."""
+    site = Playground()
+    server = await start(site)
+    site.server = server
+    yield site
+    await server.close()
+
+
+def on_localhost(site: Playground, path: str) -> str:
+    return site.url(path).replace("127.0.0.1", "localhost")
+
+
+async def test_a_redirect_to_another_host_obeys_that_hosts_robots_txt(clock, play, elsewhere):
+    elsewhere.robots = robots("User-agent: *\nDisallow: /articles/\n")
+    elsewhere.articles["1"] = elsewhere.articles["2"] = b"<html><body>x</body></html>"
+    play.redirects = {
+        "refused": on_localhost(elsewhere, "/articles/1.html"),
+        "fine": on_localhost(elsewhere, "/list.html"),
+    }
+    elsewhere.list_page = b"<html><body>list</body></html>"
+    async with Fetcher(clock, LIMITS) as fetcher:
+        refused = await fetcher.get(play.url("/go/refused"))
+        fine = await fetcher.get(play.url("/go/fine"), extra_headers={"Authorization": "Bearer s3cret"})
+    target = on_localhost(elsewhere, "/articles/1.html")
+    assert refused.outcome is Outcome.DISALLOWED and refused.url == play.url("/go/refused")
+    assert refused.final_url == target and refused.body == b""
+    origin = on_localhost(elsewhere, "").rstrip("/")
+    assert (
+        refused.error == f"redirected to {target}: robots.txt of {origin} disallows /articles/1.html for MinghuMonitor"
+    )
+    assert "/articles/1.html" not in elsewhere.hits  # never requested
+    assert elsewhere.robots_hits == 1 and play.robots_hits == 1  # each host's own robots.txt, read once
+    assert fine.outcome is Outcome.OK and fine.final_url == on_localhost(elsewhere, "/list.html")
+    assert fine.body == b"<html><body>list</body></html>"
+    assert play.requests[-1][1].get("Authorization") == "Bearer s3cret"
+    assert "Authorization" not in elsewhere.requests[-1][1]  # credentials stay with the source's host
+
+
+async def test_robots_permission_does_not_cover_a_redirect_to_another_site(db, clock, play, elsewhere):
+    play.robots = robots("User-agent: *\nDisallow: /\n")  # the official channel: read with permission
+    elsewhere.robots = robots("User-agent: *\nDisallow: /feed/\n")
+    elsewhere.scripts["moved"] = [Step(body=rss([{"title": "明湖市发布通告", "link": "https://a.example/1"}]))]
+    play.redirects = {"feed": on_localhost(elsewhere, "/feed/moved.xml")}
+    options = {"robots_permission": "市政府办公室 2026-03-01 书面同意（明政办函〔2026〕12号）"}
+    sid = await add(db, clock, play.url("/go/feed"), options=options)
+    async with Collector(db, clock, config(), rng=random.Random(1)) as collector:
+        result = await collector.run_once()
+    assert (result.items_new, result.errors) == (0, 1)
+    assert play.hits["/go/feed"] == 1 and "/feed/moved.xml" not in elsewhere.hits
+    row = await state(db, sid)
+    assert "robots.txt of" in row.last_error and "disallows /feed/moved.xml" in row.last_error
+    async with db.read() as conn:
+        outcomes = [r.outcome for r in await conn.execute(select(fetches.c.outcome))]
+    assert outcomes == ["disallowed"]
 
 
 async def test_robots_txt_is_read_once_per_site_and_day_and_a_refused_url_is_never_requested(clock, play):

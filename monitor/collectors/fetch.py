@@ -3,7 +3,9 @@
 - One global bound on concurrent requests and a per-host bound, plus a minimum interval between
   requests to the same host (timed with the injected Clock, so tests drive it).
 - Timeouts for connect, socket read and the whole request; a maximum body size (the response is
-  abandoned as soon as it grows past it); a redirect limit. TLS certificates are always verified:
+  abandoned as soon as it grows past it). Redirects are followed here, hop by hop, up to a limit:
+  each hop waits for its own host's slot, asks its own site's robots.txt, and credentials
+  (`extra_headers`) never leave the first origin. TLS certificates are always verified:
   a certificate error is a failure like any other, never a reason to retry without verification.
 - Retry-After (seconds or an HTTP date) is parsed for 429/503.
 - robots.txt is read once per site and a day (`robots.py`, RFC 9309) and asked before every
@@ -16,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from multidict import CIMultiDict
@@ -28,6 +30,9 @@ from multidict import CIMultiDict
 from monitor.clock import Clock
 from monitor.collectors.health import Outcome
 from monitor.collectors.robots import RobotsCache
+
+# Whether robots.txt decides about a URL: always/never, or per URL (a redirect may lead elsewhere).
+RobotsPolicy = bool | Callable[[str], bool]
 
 USER_AGENT = "MinghuMonitor/0.1 (+政务舆情回应监测; polite crawler)"
 
@@ -150,38 +155,39 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        robots: bool = True,
+        robots: RobotsPolicy = True,
     ) -> FetchResult:
         """GET `url` (conditionally when validators are given). Never raises for network trouble.
 
-        With `robots` (the default) the site's robots.txt is asked first; `robots=False` is for an
-        official channel the office has written permission to read (the source's `robots_permission`)."""
-        host = (urlsplit(url).hostname or "").lower()
-        if robots:
-            verdict = await self.robots.verdict(url)
-            self._hosts.ask_for(host, verdict.crawl_delay)
-            if not verdict.allowed:
-                now = self.clock.now()
-                return FetchResult(
-                    url, verdict.outcome, now, now, verdict.status, error=verdict.error, retry_after=verdict.retry_after
-                )
+        With `robots` (the default) the site's robots.txt is asked first, and again for each
+        redirect, on the host it leads to; `robots` may be a predicate on the URL: the poller
+        answers False for an official channel's own host when the office has written permission to
+        read it (the source's `robots_permission`), so a redirect to another site still asks there.
+        Redirects are followed here, hop by hop, each within its host's limits; `extra_headers`
+        (credentials) go only to the URL's own origin."""
         headers = dict(extra_headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        async with self._hosts.slot(host):
-            started = self.clock.now()
-            try:
-                return await self._request(url, headers, started)
-            except TimeoutError as exc:
-                return self._failed(url, started, Outcome.TIMEOUT, _timeout_text(exc, self.limits))
-            except aiohttp.TooManyRedirects:
-                return self._failed(url, started, Outcome.NETWORK, f"more than {self.limits.max_redirects} redirects")
-            except aiohttp.ClientSSLError as exc:
-                return self._failed(url, started, Outcome.NETWORK, f"TLS verification failed: {exc}")
-            except (aiohttp.ClientError, ValueError, OSError) as exc:
-                return self._failed(url, started, Outcome.NETWORK, f"{type(exc).__name__}: {exc}")
+        started: datetime | None = None  # when the first request got its slot (a queue wait is not the fetch's)
+        current, hops = url, 0
+        while True:
+            obeys = robots(current) if callable(robots) else robots
+            refusal = await self._refusal(url, current, started) if obeys else None
+            if refusal is not None:
+                return refusal
+            result = await self._hop(url, current, headers, started)
+            started = result.started_at
+            location = _redirect_target(result)
+            if location is None:
+                return result
+            if hops >= self.limits.max_redirects:
+                return self._too_many_redirects(result, started)
+            hops += 1
+            if _origin(location) != _origin(current):
+                headers = {k: v for k, v in headers.items() if k not in (extra_headers or {})}
+            current = location
 
     def spacing(self, url: str) -> timedelta:
         """The minimum time between two requests to `url`'s host (its Crawl-delay when larger)."""
@@ -190,16 +196,51 @@ class Fetcher:
     async def _get_robots_txt(self, url: str) -> FetchResult:
         return await self.get(url, robots=False)
 
-    async def _request(self, url: str, headers: dict[str, str], started: datetime) -> FetchResult:
+    async def _refusal(self, url: str, current: str, started: datetime | None) -> FetchResult | None:
+        """What robots.txt of `current`'s site says against fetching it (None: it may be fetched)."""
+        verdict = await self.robots.verdict(current)
+        self._hosts.ask_for((urlsplit(current).hostname or "").lower(), verdict.crawl_delay)
+        if verdict.allowed:
+            return None
+        error = verdict.error if current == url else f"redirected to {current}: {verdict.error}"
+        now = self.clock.now()
+        return FetchResult(
+            url,
+            verdict.outcome,
+            started or now,
+            now,
+            verdict.status,
+            final_url=current if current != url else None,
+            error=error,
+            retry_after=verdict.retry_after,
+        )
+
+    async def _hop(self, url: str, current: str, headers: dict[str, str], first: datetime | None) -> FetchResult:
+        """One request (no redirect followed), within `current`'s host limits."""
+        async with self._hosts.slot((urlsplit(current).hostname or "").lower()):
+            started = first or self.clock.now()
+            try:
+                return await self._request(url, current, headers, started)
+            except TimeoutError as exc:
+                return self._failed(url, started, Outcome.TIMEOUT, _timeout_text(exc, self.limits))
+            except aiohttp.ClientSSLError as exc:
+                return self._failed(url, started, Outcome.NETWORK, f"TLS verification failed: {exc}")
+            except (aiohttp.ClientError, ValueError, OSError) as exc:
+                return self._failed(url, started, Outcome.NETWORK, f"{type(exc).__name__}: {exc}")
+
+    def _too_many_redirects(self, result: FetchResult, started: datetime) -> FetchResult:
+        if self.limits.max_redirects > 0:
+            return self._failed(
+                result.url, started, Outcome.NETWORK, f"more than {self.limits.max_redirects} redirects"
+            )
+        error = f"HTTP {result.status} redirect to {result.headers['Location']} not followed (the redirect limit is 0)"
+        return replace(result, outcome=Outcome.HTTP_ERROR, error=error)
+
+    async def _request(self, url: str, current: str, headers: dict[str, str], started: datetime) -> FetchResult:
         if self._session is None:
             raise RuntimeError("Fetcher must be used as `async with Fetcher(...) as fetcher`")
-        # aiohttp raises when the count of redirects reaches max_redirects (so it follows one fewer)
-        # and reads 0 as "no limit"; ours is the number followed, and 0 follows none.
-        follow = self.limits.max_redirects > 0
-        redirects = {"max_redirects": self.limits.max_redirects + 1} if follow else {"allow_redirects": False}
-        async with self._session.get(url, headers=headers, **redirects) as response:
+        async with self._session.get(current, headers=headers, allow_redirects=False) as response:
             status, response_headers = response.status, CIMultiDict(response.headers)
-            final_url = str(response.url)
             if status == 200:
                 body = await _read_limited(response, self.limits.max_body_bytes)
                 if body is None:
@@ -209,22 +250,36 @@ class Fetcher:
                 body = b""
         finished = self.clock.now()
         if status == 200:
-            return FetchResult(url, Outcome.OK, started, finished, status, body, response_headers, final_url)
+            return FetchResult(url, Outcome.OK, started, finished, status, body, response_headers, current)
         if status == 304:
-            return FetchResult(url, Outcome.NOT_MODIFIED, started, finished, status, b"", response_headers, final_url)
+            return FetchResult(url, Outcome.NOT_MODIFIED, started, finished, status, b"", response_headers, current)
         outcome = Outcome.RATE_LIMITED if status in (429, 503) else Outcome.HTTP_ERROR
         retry_after = parse_retry_after(response_headers.get("Retry-After"), finished)
-        error = f"HTTP {status}"
-        if 300 <= status < 400 and response_headers.get("Location"):
-            error += f" redirect to {response_headers['Location']} not followed (the redirect limit is 0)"
         return FetchResult(
-            url, outcome, started, finished, status, b"", response_headers, final_url, error, retry_after
+            url, outcome, started, finished, status, b"", response_headers, current, f"HTTP {status}", retry_after
         )
 
     def _failed(
         self, url: str, started: datetime, outcome: Outcome, error: str, status: int | None = None
     ) -> FetchResult:
         return FetchResult(url, outcome, started, self.clock.now(), status, error=error)
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _redirect_target(result: FetchResult) -> str | None:
+    """The absolute URL a redirect answer points to (None: not a redirect to follow)."""
+    location = result.headers.get("Location") if result.status in _REDIRECTS else None
+    if not location or result.final_url is None:
+        return None
+    target = urljoin(result.final_url, location.strip())
+    return target.split("#", 1)[0] if urlsplit(target).scheme in ("http", "https") else None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
 def _timeout_text(exc: TimeoutError, limits: FetchLimits) -> str:

@@ -240,7 +240,7 @@ class Collector:
                 etag=source.etag,
                 last_modified=source.last_modified,
                 extra_headers=auth,
-                robots=obeys_robots(source, source.url),
+                robots=functools.partial(obeys_robots, source),
             )
         parsed = None
         if result.outcome is Outcome.OK:

@@ -9,6 +9,7 @@ bytes are kept as evidence and its entries point at them.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.collectors.feeds import ParsedEntry, ParsedFeed, parse_feed
-from monitor.collectors.fetch import Fetcher, FetchResult
+from monitor.collectors.fetch import Fetcher, FetchResult, RobotsPolicy
 from monitor.collectors.health import Outcome
 from monitor.collectors.html import Article, extract_article, max_pages, parse_list_page
 from monitor.collectors.urls import canonical_url, dedup_key
@@ -80,7 +81,7 @@ async def parse_poll(
     options = dict(source.options or {})
     if source.kind == SourceKind.HTML_LIST and parsed.next_url:
         first_poll = getattr(source, "last_success_at", None) is None
-        robots = obeys_robots(source, source.url)  # older pages are on the source's host
+        robots = functools.partial(obeys_robots, source)
         await _follow_pages(
             fetcher, poll, result, parsed, options, known, first_poll=first_poll, auth=auth, cpu=cpu, robots=robots
         )
@@ -124,7 +125,7 @@ async def _fetch_articles(
             _warn(poll, entry, refused[host])
             continue
         asked[host] = asked.get(host, 0) + 1
-        page = await fetcher.get(entry.link, robots=obeys_robots(source, entry.link))
+        page = await fetcher.get(entry.link, robots=functools.partial(obeys_robots, source))
         if page.outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT):  # asking again would cost another timeout
             refused[host] = f"article not fetched: {host} failed earlier in this poll ({page.error})"
         if page.outcome is not Outcome.OK:
@@ -175,7 +176,7 @@ async def _follow_pages(
     first_poll: bool,
     auth: Mapping[str, str] | None,
     cpu: CpuRunner,
-    robots: bool,
+    robots: RobotsPolicy,
 ) -> None:
     """Read older list pages while every entry of the last one read is new (see the module doc)."""
     read = {first.url, first.final_url or first.url}

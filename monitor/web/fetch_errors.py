@@ -67,6 +67,14 @@ ERROR_RULES: tuple[Rule, ...] = (
         _robots_unreadable,
     ),
     _rule(
+        r"redirected to (\S+): robots\.txt of \S+ disallows ",
+        lambda m: Explained(
+            f"网址跳转到了另一网站的 {m.group(1)}，该网站的 robots.txt 不允许本系统采集，未发出请求。",
+            "已采集的内容不受影响。请把信息源地址改为允许采集的地址；robots_permission 只对信息源自身所在网站有效，"
+            "不适用于跳转到的其他网站。",
+        ),
+    ),
+    _rule(
         r"robots\.txt of \S+ disallows (\S+) for ",
         lambda m: Explained(
             f"网站的 robots.txt 不允许本系统采集该地址（{m.group(1)}），未发出请求。",

@@ -41,6 +41,8 @@ async def real_errors(clock, play) -> dict[str, str]:
         errors["robots-unreachable"] = (await fetcher.get(refused)).error
         play.robots = robots("User-agent: *\nDisallow: /list.html\n")
         errors["disallowed"] = (await fetcher.get(play.url("/list.html"))).error
+        play.redirects["moved"] = play.url("/list.html").replace("127.0.0.1", "localhost")  # another site
+        errors["redirect-disallowed"] = (await fetcher.get(play.url("/go/moved"))).error
     async with Fetcher(clock, FetchLimits(host_min_interval=timedelta(0), max_redirects=0)) as fetcher:
         errors["no-redirects"] = (await fetcher.get(play.url("/loop/0"), robots=False)).error
     with pytest.raises(SourceError) as missing:
@@ -60,6 +62,7 @@ EXPECTED = {
     "refused": "无法连接到网站",
     "robots-unreachable": "无法读取该网站的 robots.txt（无法连接到网站（连接被拒绝或网络不通）），按规范暂停采集该网站",
     "disallowed": "网站的 robots.txt 不允许本系统采集该地址（/list.html），未发出请求",
+    "redirect-disallowed": "网址跳转到了另一网站的 http://localhost:",
     "no-redirects": "网址已跳转到 /loop/1（HTTP 302），当前设置不跟随跳转",
     "credentials": "信息源要求的凭据未配置：采集进程中没有环境变量 MINGHU_BBS_TOKEN",
 }
@@ -74,6 +77,9 @@ async def test_every_error_the_fetcher_writes_reads_in_chinese_with_what_to_do(c
         assert CJK.search(explained.advice), (name, explained)
     assert "robots_permission" in explain_error(errors["disallowed"]).advice
     assert "已采集的内容不受影响" in explain_error(errors["disallowed"]).advice
+    moved = explain_error(errors["redirect-disallowed"])
+    assert "/list.html" in moved.text and "robots.txt 不允许本系统采集" in moved.text
+    assert "只对信息源自身所在网站有效" in moved.advice
 
 
 def test_parse_failures_timeouts_and_unknown_messages():
