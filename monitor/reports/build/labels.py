@@ -69,6 +69,8 @@ EVENT_KIND_LABELS = {
     EventKind.ACCEPTED: "认领",
     EventKind.RETURNED: "退回",
     EventKind.OCCURRED_AT_SET: "登记事发时间",
+    EventKind.EVALUATION_RECORDED: "效果评估",
+    EventKind.ARCHIVED: "归档",
     EventKind.RESPONSE_RECORDED: "公开回应",
     EventKind.REPORT_RECORDED: "信息报告",
     EventKind.ACKNOWLEDGED: "确认收到提醒",

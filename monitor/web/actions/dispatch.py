@@ -53,6 +53,8 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.AddNote,
         c.Close,
         c.Reopen,
+        c.RecordEvaluation,
+        c.Archive,
     )
 }
 
