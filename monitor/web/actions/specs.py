@@ -256,7 +256,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                 "舆情平息时间",
                 "datetime",
                 future=False,
-                help="北京时间；已按关联稿件量预填建议值（算法见下方说明），可按实际研判修改",
+                help="北京时间；已按关联稿件量预填建议值（算法见上方说明），可按实际研判修改",
             ),
             FieldSpec("negative_before", "回应前负面占比（%）", "percent", required=False, help="0–100，未知可留空"),
             FieldSpec("negative_after", "回应后负面占比（%）", "percent", required=False, help="0–100，未知可留空"),
