@@ -170,3 +170,34 @@ async def test_only_a_closed_incident_is_archived_and_an_archived_one_is_final(d
         await execute(svc, evaluation(iid, clock.now(), clock.now() - H))
     with pytest.raises(CommandRejected, match="无需再次归档"):
         await execute(svc, c.Archive(incident_id=iid, actor="zhu_min", at=clock.now()))
+
+
+@pytest.fixture
+async def closed_url(sqlite_db, clock):
+    """#1 closed on 09-24 (Beijing), #2 closed on 10-02, #3 still open."""
+    svc = Svc(sqlite_db, clock)
+    clock.set(at(24, 9))
+    early, late, still = [await _responded(svc) for _ in range(3)]
+    await execute(svc, c.Close(incident_id=early, actor="zhu_min", at=clock.now(), reason="已回应"))
+    clock.set(datetime(2026, 10, 2, 1, tzinfo=UTC))  # 10-02 09:00 Beijing
+    await execute(svc, c.Close(incident_id=late, actor="zhu_min", at=clock.now(), reason="已回应"))
+    return str(sqlite_db.engine.url), (early, late, still)
+
+
+def test_monitor_archive_archives_what_was_closed_before_the_day(closed_url, capsys):
+    from monitor.cli import main
+
+    url, (early, late, still) = closed_url
+    base = ["--database-url", url, "archive", "--closed-before", "2026-10-01"]
+    assert main([*base, "--dry-run"]) == 0
+    assert capsys.readouterr().out.strip() == f"would archive 1 incident(s) closed before 2026-10-01: #{early}"
+    assert main([*base, "--actor", "zhu_min", "--reason", "九月归档"]) == 0
+    assert capsys.readouterr().out.strip() == f"archived 1 incident(s) closed before 2026-10-01: #{early}"
+    assert main(base) == 0  # nothing left to archive
+    assert "archived 0 incident(s)" in capsys.readouterr().out
+    later = ["--database-url", url, "archive", "--closed-before", "2026-10-03"]
+    assert main(later) == 0  # the one closed on 10-02; never the open one
+    assert capsys.readouterr().out.strip() == f"archived 1 incident(s) closed before 2026-10-03: #{late}"
+    assert still not in (early, late)
+    assert main(["--database-url", url, "archive", "--closed-before", "10/01"]) == 2
+    assert "write it as YYYY-MM-DD" in capsys.readouterr().err

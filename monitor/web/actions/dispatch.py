@@ -113,6 +113,11 @@ def build_command(name: str, incident_id: int, actor: str, at: datetime, values:
     return COMMANDS[name](incident_id=incident_id, actor=actor, at=at, **values)
 
 
+def audited(audit: AuditContext) -> Within:
+    """The audit row of a command run outside the web (e.g. `monitor archive`), in its transaction."""
+    return _within(audit, None)
+
+
 def _within(audit: AuditContext, document: UploadedDocument | None) -> Within:
     """What commits together with the command: the uploaded document (as evidence) and the audit row."""
 
