@@ -82,6 +82,9 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     section = next(s for s in report.sections if s.key == "evaluation")
     assert "已评估 1 起，未评估 1 起" in section.paragraphs[0]
     assert any(d.startswith("效果评估：") for d in report.definitions)
+    [b_timeline] = [t for s in report.sections for t in s.timelines if t.incident_id == ids["B"]]  # 重点舆情
+    whats = [what for _, what, _ in b_timeline.entries]
+    assert "效果评估：评估意见：回访 20 户" in whats and "归档：归档说明：月度归档" in whats
 
     html, *_ = write_report(report, tmp_path, ["html"])
     page = html.read_text(encoding="utf-8")

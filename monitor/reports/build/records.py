@@ -271,7 +271,8 @@ def timeline_text(e: TimelineFacts, names: Names) -> str:
     if e.evidence:
         bits.append(f"（{e.evidence}）")
     if e.reason:
-        what = {"returned": "退回理由", "accepted": "认领意见"}.get(e.kind, "原因")
+        what = {"returned": "退回理由", "accepted": "认领意见", "evaluation_recorded": "评估意见",
+                "archived": "归档说明"}.get(e.kind, "原因")  # fmt: skip
         bits.append(f"{what}：{e.reason}" if e.kind != "response_recorded" else e.reason)
     text = "，".join(bits)
     return f"{event_kind_label(e.kind)}：{text}" if text else event_kind_label(e.kind)
