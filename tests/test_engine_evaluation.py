@@ -201,3 +201,22 @@ def test_monitor_archive_archives_what_was_closed_before_the_day(closed_url, cap
     assert still not in (early, late)
     assert main(["--database-url", url, "archive", "--closed-before", "10/01"]) == 2
     assert "write it as YYYY-MM-DD" in capsys.readouterr().err
+
+
+async def test_an_incident_whose_final_report_is_still_due_is_not_archived_until_it_is_recorded(db, clock):
+    from monitor.domain import ReportKind
+
+    svc = Svc(db, clock)
+    iid = await new_incident(svc, "II", "L1")
+    await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
+    await execute(svc, c.Close(incident_id=iid, actor="zhu_min", at=clock.now(), reason="处置结束"))
+    with pytest.raises(CommandRejected, match=r"「处置结束后及时终报」尚未履行.*请先登记后再归档"):
+        await execute(svc, c.Archive(incident_id=iid, actor="zhu_min", at=clock.now()))
+    clock.advance(3 * H)
+    final = c.RecordReport(
+        incident_id=iid, actor="zhu_min", at=clock.now(), report_kind=ReportKind.FINAL, channel="written", signer="赵磊"
+    )
+    await execute(svc, final)
+    await execute(svc, c.Archive(incident_id=iid, actor="zhu_min", at=clock.now()))
+    async with db.read() as conn:
+        assert (await get_incident(conn, iid)).status == IncidentStatus.ARCHIVED

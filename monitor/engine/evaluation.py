@@ -4,7 +4,8 @@ Rules (README "效果评估与归档"):
 - An evaluation needs a public response on the timeline, or a closed incident; an archived,
   dismissed or merged one is refused. Recording it moves 已回应/持续发布 to 已评估 (still open, to
   be closed); elsewhere the status stays. A second evaluation corrects the first.
-- Only a closed incident can be archived; an archived one cannot be reopened or re-evaluated.
+- Only a closed incident can be archived, once a deadline that runs after closing (终报) is met; an
+  archived one cannot be reopened or re-evaluated.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from monitor.domain import EventKind, IncidentEvent, IncidentStatus
 from monitor.domain import commands as c
 from monitor.domain.evaluation import Evaluation, Satisfaction, suggest_subsided
 from monitor.engine.handlers import Change, CommandRejected, Ctx, _move
+from monitor.engine.plan import fold
+from monitor.engine.plan.derive import derive
 from monitor.engine.plan.text import local_time
 
 S = IncidentStatus
@@ -85,12 +88,24 @@ def _record_evaluation(ctx: Ctx, cmd: c.RecordEvaluation) -> Change:
     return Change(incident, [event, *moved], bump=False, message=verb)
 
 
+def _check_nothing_due_after_closing(ctx: Ctx, at: datetime) -> None:
+    """A deadline that runs after 办结 (终报) must be met first: an archived incident is no longer worked on."""
+    planned, _ = derive(fold(ctx.incident, ctx.timeline), ctx.playbook, ctx.services.calendar, at)
+    for p in planned:
+        if p.rule.applies_if.closed and not p.obligation.status.is_final:
+            raise CommandRejected(
+                f"「{p.rule.title}」尚未履行（截止 {local_time(p.obligation.due_at)}）：归档后不再提醒，"
+                "请先登记后再归档。"
+            )
+
+
 def _archive(ctx: Ctx, cmd: c.Archive) -> Change:
     status = ctx.incident.status
     if status == S.ARCHIVED:
         raise CommandRejected("事件已归档，无需再次归档。")
     if status != S.CLOSED:
         raise CommandRejected(f"事件当前状态为「{status.label}」：只有已办结的事件可以归档，请先办结。")
+    _check_nothing_due_after_closing(ctx, cmd.at)
     incident, moved = _move(ctx, S.ARCHIVED, cmd.at, "归档")
     event = ctx.event(EventKind.ARCHIVED, cmd, {"reason": cmd.reason.strip()})
     evaluated = any(e.kind == EventKind.EVALUATION_RECORDED for e in ctx.timeline)

@@ -73,8 +73,11 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
     if command == "RecordEvaluation":
         await run_command(env, c.RecordResponse, incident, "duty", **RESPONSE)
         return incident, {"subsided_at": "2026-09-24T08:40", "satisfaction": "satisfied", "negative_before": "40"}
-    if command == "Archive":
+    if command == "Archive":  # II级: the 终报 due after closing must be recorded first
         await run_command(env, c.Close, incident, "duty", reason="已回应")
+        env.clock.advance(H)
+        final = {"report_kind": "final", "channel": "written", "signer": "马振华"}
+        await run_command(env, c.RecordReport, incident, "duty", **final)
         return incident, {"reason": "月度归档"}
     return incident, forms[command]
 
