@@ -402,3 +402,8 @@ async def test_an_analyst_records_an_evaluation_but_cannot_archive_and_bad_share
     assert "满意度：满意" in page and "负面占比 40% → 5%" in page and "回访 20 户，18 户满意" in page
     assert 'value="2026-09-24T08:40"' in page  # the form now starts from the recorded evaluation
     assert (await post_form(client, f"/incidents/{incident}/actions/archive", {})).status == 403
+    data = await (await client.get(f"/api/incidents/{incident}")).json()
+    assert data["evaluation"]["satisfaction"] == "satisfied" and data["evaluation"]["negative_after"] == 5
+    assert (
+        data["evaluation"]["subsided_at"] == "2026-09-24T00:40:00+00:00" and data["archived"] is None
+    )  # UTC, as all API times
