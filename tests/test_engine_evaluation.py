@@ -96,6 +96,7 @@ async def test_an_evaluation_is_stored_with_its_suggestion_and_moves_a_responded
     async with db.read() as conn:
         assert (await get_incident(conn, iid)).status == IncidentStatus.EVALUATED
         found = (await evaluations_for(conn, [iid]))[iid]
+        assert await evaluations_for(conn, [iid - 1, iid + 1]) == {}  # read by id range, only those asked for
         kinds = [e.kind for e in await list_events(conn, iid)]
     assert found.subsided_at == at(26, 0) and found.satisfaction == Satisfaction.BASICALLY_SATISFIED
     assert (found.negative_before, found.negative_after, found.notes) == (60, 15, "回访群众")
@@ -160,7 +161,9 @@ async def test_only_a_closed_incident_is_archived_and_an_archived_one_is_final(d
     assert "尚无效果评估" in archived.message
     async with db.read() as conn:
         inc = await get_incident(conn, iid)
-        record = (await archived_for(conn, [iid]))[iid]
+        by_id = await archived_for(conn, [iid, iid + 10])  # sparse ids: read by IN list
+        assert list(by_id) == [iid]
+        record = by_id[iid]
         assert await closed_before(conn, clock.now() + D) == []
     assert inc.status == IncidentStatus.ARCHIVED and inc.closed_at is not None  # 办结时间 kept
     assert (record.at, record.by, record.reason) == (clock.now(), "zhu_min", "月度归档")

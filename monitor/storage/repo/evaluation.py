@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,9 +29,15 @@ class Archived:
     reason: str
 
 
-def _chunks(ids: Iterable[int]) -> list[list[int]]:
+def _id_filters(column: Any, ids: Iterable[int]) -> list[Any]:
+    """WHERE clauses covering `ids`: one range when they are dense (a month's incidents mostly have
+    consecutive ids; the (kind, incident_id) index serves it), else IN lists of CHUNK."""
     unique = sorted(set(ids))
-    return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
+    if not unique:
+        return []
+    if unique[-1] - unique[0] < 2 * len(unique):
+        return [column.between(unique[0], unique[-1])]
+    return [column.in_(unique[i : i + CHUNK]) for i in range(0, len(unique), CHUNK)]
 
 
 async def item_times(conn: AsyncConnection, incident_id: int) -> list[datetime]:
@@ -50,14 +57,15 @@ async def evaluations_for(
     """incident id -> its latest evaluation recorded by the cut-off (none: not evaluated)."""
     e = incident_events.c
     found: dict[int, Evaluation] = {}
-    for chunk in _chunks(ids):
+    wanted = set(ids)
+    for where in _id_filters(e.incident_id, wanted):
         query = select(e.incident_id, e.at, e.actor, e.payload).where(
-            e.incident_id.in_(chunk), e.kind == EventKind.EVALUATION_RECORDED.value
+            where, e.kind == EventKind.EVALUATION_RECORDED.value
         )
         if cutoff is not None:
             query = query.where(e.recorded_at <= cutoff)
         for incident_id, at, actor, payload in await conn.execute(query.order_by(e.incident_id, e.seq)):
-            evaluation = from_payload(payload or {}, at, actor)
+            evaluation = from_payload(payload or {}, at, actor) if incident_id in wanted else None
             if evaluation is not None:
                 found[incident_id] = evaluation  # in log order: the last one wins
     return found
@@ -69,14 +77,14 @@ async def archived_for(
     """incident id -> when and by whom it was archived (archiving is final: at most one event)."""
     e = incident_events.c
     found: dict[int, Archived] = {}
-    for chunk in _chunks(ids):
-        query = select(e.incident_id, e.at, e.actor, e.payload).where(
-            e.incident_id.in_(chunk), e.kind == EventKind.ARCHIVED.value
-        )
+    wanted = set(ids)
+    for where in _id_filters(e.incident_id, wanted):
+        query = select(e.incident_id, e.at, e.actor, e.payload).where(where, e.kind == EventKind.ARCHIVED.value)
         if cutoff is not None:
             query = query.where(e.recorded_at <= cutoff)
         for incident_id, at, actor, payload in await conn.execute(query):
-            found[incident_id] = Archived(at, actor, str((payload or {}).get("reason") or ""))
+            if incident_id in wanted:
+                found[incident_id] = Archived(at, actor, str((payload or {}).get("reason") or ""))
     return found
 
 
