@@ -15,6 +15,7 @@ from monitor.domain import EventKind, IncidentEvent
 from monitor.domain.evaluation import Evaluation, Satisfaction
 from monitor.policy import load_org
 from monitor.reports.build import Period
+from monitor.reports.build.labels import drill_label
 from monitor.reports.ledger_export import DateRange, export_ledger
 from monitor.reports.render.files import write_report
 from monitor.reports.service import generate, names_from_org
@@ -66,7 +67,7 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     seeded = await seed(db)
     ids = seeded.ids
     await _evaluate(db, ids)
-    report = await generate(db, OCT, CUTOFF, NAMES)
+    report = await generate(db, OCT, CUTOFF, NAMES, drill=True)
     ev = report.contract["evaluation"]
     assert (ev["due"], ev["evaluated"], ev["not_evaluated"], ev["evaluation_rate"]) == (2, 1, 1, 0.5)
     assert ev["subsiding_h"] == {"n": 1, "median": 48.0, "p90": 48.0}  # peak day 10-10 00:00 → 10-12 00:00
@@ -79,6 +80,9 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     assert rows[0]["satisfaction"] == "未评估" and rows[0]["subsided_at"] is None  # A's came after the cut-off
     assert (rows[1]["subsided_at"], rows[1]["subsiding_h"], rows[1]["after_response_h"]) == (sh(10, 12), 48.0, 34.5)
     assert (rows[1]["satisfaction"], rows[1]["negative_before"], rows[1]["notes"]) == ("基本满意", 60, "回访 20 户")
+    assert report.drilldown["evaluation:missing"] == (ids["A"],)  # every count links to its incidents
+    assert report.drilldown["evaluation:due"] == (ids["A"], ids["B"])
+    assert drill_label("evaluation:missing", NAMES) == "未做效果评估的舆情"
     section = next(s for s in report.sections if s.key == "evaluation")
     assert "已评估 1 起，未评估 1 起" in section.paragraphs[0]
     assert any(d.startswith("效果评估：") for d in report.definitions)

@@ -18,7 +18,7 @@ from monitor.clock import to_local
 from monitor.reports.build.accumulate import Group, MonthAccumulator
 from monitor.reports.build.deadlines import deadlines_section, ranking_section, rule_ids, ttr_section
 from monitor.reports.build.evaluation import DEFINITION as EVALUATION_DEFINITION
-from monitor.reports.build.evaluation import evaluation_section, figures
+from monitor.reports.build.evaluation import evaluation_drilldown, evaluation_section, figures
 from monitor.reports.build.followups import (
     ReportChain,
     chain_drilldown,
@@ -104,6 +104,7 @@ def build_report(
     drilldown = acc.drilldown()
     if acc.drill is not None:
         drilldown.update(chain_drilldown(details.report_chains))
+        drilldown.update(evaluation_drilldown(acc.evaluable, details.evaluations))
     return Report(
         period=acc.period,
         unit=unit,

@@ -20,6 +20,17 @@ from monitor.reports.build.model import Cell, Column, Dist, Kind, Section, Table
 
 ENDED = frozenset({"evaluated", "closed", "archived"})
 NOT_EVALUATED = "未评估"
+DRILL_KEYS = ("evaluation:due", "evaluation:evaluated", "evaluation:missing")
+
+
+def evaluation_drilldown(
+    due: Sequence[IncidentFacts], evaluations: Mapping[int, Evaluation]
+) -> dict[str, tuple[int, ...]]:
+    """Drill-down keys of the 效果评估 counts -> incident ids."""
+    ids = tuple(f.id for f in due)
+    done = tuple(i for i in ids if i in evaluations)
+    missing = tuple(i for i in ids if i not in evaluations)
+    return {key: group for key, group in zip(DRILL_KEYS, (ids, done, missing), strict=True) if group}
 
 
 def needs_evaluation(f: IncidentFacts, cutoff: datetime) -> bool:
@@ -133,6 +144,7 @@ def evaluation_section(
          Column("satisfied_rate", "满意率", Kind.PCT), Column("negative_conversion", "负面转化率", Kind.PCT)),
         ((fig.due, fig.evaluated, fig.missing, ratio(fig.evaluated, fig.due), fig.subsiding.median,
           fig.subsiding.p90, fig.after_response.median, fig.satisfied_rate, fig.negative_conversion),),
+        ((*DRILL_KEYS, None, None, None, None, None, None),),
     )  # fmt: skip
     columns = (
         Column("incident_id", "事件编号", Kind.ID),

@@ -183,6 +183,7 @@ CHAIN_STATES = {
     "closed": "已办结的重特大舆情", "complete": "首报、续报、终报齐全的重特大舆情",
     "incomplete": "已办结但报告不全的重特大舆情",
 }  # fmt: skip
+EVALUATION_STATES = {"due": "应做效果评估的舆情", "evaluated": "已做效果评估的舆情", "missing": "未做效果评估的舆情"}
 DRILL_DIMENSIONS = {"event_level": "突发事件级别", "opinion_level": "舆情级别", "category": "类别", "region": "属地",
                     "unit": "责任单位"}  # fmt: skip
 
@@ -197,6 +198,8 @@ def drill_label(key: str, names: Names) -> str:
         return f"首次回应时长 {rest}"
     if head == "chain":
         return CHAIN_STATES.get(rest, rest)
+    if head == "evaluation":
+        return EVALUATION_STATES.get(rest, rest)
     if head == "ob":
         outcome, _, scope = rest.partition(":")
         what = "到期的时限要求" if outcome == "due" else f"时限要求：{OUTCOME_LABELS.get(outcome, outcome)}"
