@@ -407,3 +407,17 @@ async def test_an_analyst_records_an_evaluation_but_cannot_archive_and_bad_share
     assert (
         data["evaluation"]["subsided_at"] == "2026-09-24T00:40:00+00:00" and data["archived"] is None
     )  # UTC, as all API times
+
+
+async def test_an_archived_incident_says_so_and_a_reopen_is_refused_with_the_reason(web_env):
+    env = web_env
+    incident, form = await _scene(env, "Archive")
+    client = await env.login(UserRole.DUTY_OFFICER)
+    assert (await post_form(client, f"/incidents/{incident}/actions/archive", form)).status == 303
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert "由 duty 归档（月度归档）" in page and "不在默认视图中，不能重新打开" in page
+    assert "已归档" in page and "尚未登记效果评估" in page  # archived without one: said, not hidden
+    resp = await post_form(client, f"/incidents/{incident}/actions/reopen", {"reason": "舆情反弹"})
+    assert resp.status == 409 and "归档后不能重新打开" in await resp.text()
+    queue = await (await client.get("/queue")).text()
+    assert f'data-id="{incident}"' not in queue
