@@ -106,7 +106,7 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     wb = load_workbook(path)
     assert wb.sheetnames == ["舆情回应台账", "说明"]  # the ledger is what opens
     ws = wb["舆情回应台账"]
-    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:AQ6"
+    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:AZ6"
     header, rows = read_sheet(path)
     assert {"发现时间（北京时间）", "首次回应时间（北京时间）", "办结时间（北京时间）"} <= set(header)
     b = next(r for r in rows if r["编号"] == seeded.ids["B"])
@@ -119,7 +119,7 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     notes = [r for r in wb["说明"].iter_rows(values_only=True) if r[0]]
     assert ("范围", "2026-10-01 至 2026-10-31（北京时间）") in notes and ("舆情数", "5") in notes
     assert any("不含判定为非政务舆情的 1 起" in (r[1] or "") for r in notes)
-    assert any("承诺事项及兑现、效果评估" in (r[1] or "") for r in notes)  # what the data does not hold, said
+    assert any("承诺事项及兑现、谣言移送" in (r[1] or "") for r in notes)  # what the data does not hold, said
 
 
 DANGEROUS = ['=HYPERLINK("https://evil.example","点我")', "+1 热议", "-2 降级？", "@SUM(A1)"]

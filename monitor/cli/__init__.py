@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.cli import (
+    archive,
     backup,
     bench,
     check,
@@ -55,6 +56,7 @@ COMMAND_MODULES = (
     export_ledger,
     classify,
     retrain,
+    archive,
 )
 
 

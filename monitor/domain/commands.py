@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.domain.enums import EventLevel, EventType, OpinionLevel, ReportKind, ResponseKind
+from monitor.domain.evaluation import Satisfaction
 
 
 class ReportChannel:
@@ -190,3 +191,23 @@ class Close(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reopen(Command):
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordEvaluation(Command):
+    """效果评估: 舆情平息时间, 回应前/后负面占比 (%, when known), 满意度, notes. Allowed once the incident
+    has a public response or is closed; a later one corrects the earlier (both stay on the timeline)."""
+
+    subsided_at: datetime
+    satisfaction: Satisfaction
+    negative_before: int | None = None
+    negative_after: int | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Archive(Command):
+    """归档 a closed incident: it leaves the default views, stays in reports and the ledger, and cannot be
+    reopened (a new wave of the same opinion is a new incident)."""
+
+    reason: str = ""

@@ -33,6 +33,8 @@ class EventKind(StrEnum):
     NOTE_ADDED = "note_added"  # 备注
     RETURNED = "returned"  # 退回（责任单位认为非本单位职责，附理由；待值班员改派）
     OCCURRED_AT_SET = "occurred_at_set"  # 登记/更正事发时间（附原值、新值与原因）
+    EVALUATION_RECORDED = "evaluation_recorded"  # 登记/更正效果评估（平息时间、满意度等；后一次更正前一次）
+    ARCHIVED = "archived"  # 归档（已办结的事件；离开默认视图，仍计入报告与台账）
     # obligations and responses
     PLAYBOOK_SNAPSHOT = "playbook_snapshot"  # 锁定处置规则版本
     RESPONSE_RECORDED = "response_recorded"  # 登记回应（附证据与审批人）

@@ -17,6 +17,7 @@ from monitor.domain import commands as c
 from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import Playbook
 from monitor.engine.assign import ASSIGNMENT_HANDLERS
+from monitor.engine.evaluation import EVALUATION_HANDLERS
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.plan import Decision
 from monitor.engine.regroup import Applied, apply_merge, apply_split
@@ -30,6 +31,7 @@ from monitor.storage.repo.engine import (
     load_snapshots,
     lock_incidents,
 )
+from monitor.storage.repo.evaluation import item_times
 from monitor.storage.repo.incidents import append_events, get_incident, save_incident
 from monitor.storage.repo.outbox import cancel_unit_alerts
 
@@ -111,7 +113,9 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         return await apply_merge(conn, ctx, cmd, now)
     if isinstance(cmd, c.Split):
         return await apply_split(conn, engine, ctx, cmd, now)
-    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd))
+    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd)) or EVALUATION_HANDLERS.get(type(cmd))
+    if isinstance(cmd, c.RecordEvaluation):  # the 平息时间 suggestion is computed from the item volume
+        ctx = replace(ctx, volume=tuple(await item_times(conn, ctx.incident.id or 0)))
     if handler is None:
         raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
     change = handler(ctx, cmd)

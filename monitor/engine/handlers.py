@@ -46,6 +46,7 @@ class Ctx:
     timeline: list[IncidentEvent]
     playbook: Playbook
     services: EngineServices
+    volume: tuple[datetime, ...] = ()  # the items' publication (else fetch) times: read for 效果评估 only
 
     def event(
         self, kind: EventKind, cmd: c.Command, payload: dict[str, Any], at: datetime | None = None
@@ -342,6 +343,8 @@ def _reopen(ctx: Ctx, cmd: c.Reopen) -> Change:
     status = ctx.incident.status
     if status not in _REOPENABLE:
         why = "尚未办结或排除，无需重新打开" if status.is_open else "不能重新打开"
+        if status == IncidentStatus.ARCHIVED:
+            why = "归档后不能重新打开（如舆情再起，请按新事件处置并在备注中引用本事件编号）"
         raise CommandRejected(f"事件当前状态为「{status.label}」，{why}；只有已办结或不予处置的事件可以重新打开。")
     _require(cmd.reason, "重新打开的理由")
     target = IncidentStatus.DETECTED if ctx.incident.status == IncidentStatus.DISMISSED else IncidentStatus.HANDLING

@@ -22,6 +22,7 @@ from monitor.reports.build import (
 )
 from monitor.storage.db import Database
 from monitor.storage.repo import reports as repo
+from monitor.storage.repo.evaluation import evaluations_for
 from monitor.storage.repo.report_payloads import parse_time
 
 DEFAULT_TOP = 10
@@ -116,6 +117,7 @@ async def _details(
         timelines=await repo.timelines_for(conn, [f.id for f in acc.top_incidents()], cutoff),
         titles=await repo.incident_titles(conn, referenced),
         report_chains=await _report_chains(conn, acc, period, cutoff, unit),
+        evaluations=await evaluations_for(conn, [f.id for f in acc.evaluable], cutoff),
     )
 
 

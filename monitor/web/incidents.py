@@ -12,7 +12,9 @@ from aiohttp import web
 
 from monitor.clock import to_local
 from monitor.domain import EventKind, Incident, IncidentEvent, Obligation
+from monitor.domain.evaluation import Evaluation, from_payload, suggest_subsided
 from monitor.domain.playbooks import Attach
+from monitor.engine.evaluation import first_response_at
 from monitor.storage.repo.incident_detail import (
     IncidentItem,
     incident_items_with_sources,
@@ -46,6 +48,44 @@ class IncidentPage:
     @property
     def units(self) -> frozenset[str]:
         return incident_units(self.incident)
+
+    @property
+    def evaluation(self) -> Evaluation | None:
+        """The latest 效果评估 (a later one corrects an earlier one)."""
+        latest = None
+        for e in self.events:
+            if e.kind == EventKind.EVALUATION_RECORDED:
+                latest = from_payload(e.payload, e.at, e.actor) or latest
+        return latest
+
+    @property
+    def archived(self) -> IncidentEvent | None:
+        return next((e for e in self.events if e.kind == EventKind.ARCHIVED), None)
+
+
+def evaluation_prefill(page: IncidentPage, now: datetime) -> tuple[dict[str, Any], str]:
+    """The evaluation form's starting values (the current evaluation, else the suggested 平息时间)
+    and a sentence saying how the suggestion was computed."""
+    times = [i.published_at or i.fetched_at for i in page.items]
+    suggestion = suggest_subsided(times, first_response_at(page.events), now)
+    hint = suggestion.basis if suggestion else "本事件没有关联稿件，无法按稿件量给出平息时间建议，请按实际研判填写。"
+    current = page.evaluation
+    if current is not None:
+        raw = {
+            "subsided_at": _form_time(current.subsided_at),
+            "negative_before": "" if current.negative_before is None else str(current.negative_before),
+            "negative_after": "" if current.negative_after is None else str(current.negative_after),
+            "satisfaction": current.satisfaction.value,
+            "notes": current.notes,
+        }
+        return raw, f"当前评估由 {current.recorded_by} 登记；再次提交即更正。{hint}"
+    subsided = suggestion.subsided_at if suggestion else None
+    return ({"subsided_at": _form_time(subsided)} if subsided else {}), hint
+
+
+def _form_time(value: datetime) -> str:
+    """A datetime-local input value in Beijing time."""
+    return f"{to_local(value):%Y-%m-%dT%H:%M}"
 
 
 def incident_units(incident: Incident) -> frozenset[str]:
@@ -150,12 +190,14 @@ def _render_page(
         if not user.can(spec.permission):
             continue
         result = failed[1] if failed and failed[0] is spec else None
+        prefill, hint = evaluation_prefill(page, ctx.now) if spec.command == "RecordEvaluation" else ({}, "")
         forms.append(
             {
                 "spec": spec,
-                "raw": result.raw if result else {},
+                "raw": result.raw if result else prefill,
                 "errors": result.errors if result else {},
                 "choices": {f.name: choices(f.choices, ctx) for f in spec.fields if f.choices},
+                "hint": hint,
             }
         )
     context = {"page": page, "inc": page.incident, "forms": forms, "open_form": failed[0].slug if failed else ""}

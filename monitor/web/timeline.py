@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.clock import to_local
 from monitor.domain import ChannelKind, EventKind, IncidentEvent, OrgDirectory, ResponseKind, Role
+from monitor.domain.evaluation import from_payload
 from monitor.domain.playbooks import AlertKind
 from monitor.web.actions.documents import referenced_sha256
 from monitor.web.labels import CHANNEL_LABELS, label
@@ -225,7 +226,25 @@ def _notification(payload: dict[str, Any], org: OrgDirectory | None) -> str:
 
 _CHANNEL_VALUES = {c.value for c in ChannelKind}
 
+
+def _evaluation(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 平息时间 09-27 00:00；满意度：基本满意；负面占比 60% → 15%；评估意见：…；按稿件量建议 09-27 00:00."""
+    found = from_payload(payload, datetime.min.replace(tzinfo=UTC), "")
+    if found is None:
+        return "；".join(_parts(payload, org))
+    parts = [f"平息时间 {_time(payload.get('subsided_at'))}", f"满意度：{found.satisfaction.label}"]
+    if found.negative_before is not None or found.negative_after is not None:
+        before, after = (f"{v}%" if v is not None else "—" for v in (found.negative_before, found.negative_after))
+        parts.append(f"负面占比 {before} → {after}")
+    if found.notes:
+        parts.append(f"评估意见：{found.notes}")
+    if found.suggested_subsided_at:
+        parts.append(f"按稿件量建议 {_time(payload.get('suggested_subsided_at'))}")
+    return "；".join(parts)
+
+
 _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] = {
+    EventKind.EVALUATION_RECORDED: _evaluation,
     EventKind.NOTIFICATION_QUEUED: _notification,
     EventKind.NOTIFICATION_SENT: _notification,
     EventKind.NOTIFICATION_FAILED: _notification,

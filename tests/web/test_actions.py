@@ -70,7 +70,23 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
     if command == "Reopen":
         await run_command(env, c.Close, incident, "duty", reason="已回应")
         return incident, {"reason": "出现新的质疑"}
+    if command == "RecordEvaluation":
+        await run_command(env, c.RecordResponse, incident, "duty", **RESPONSE)
+        return incident, {"subsided_at": "2026-09-24T08:40", "satisfaction": "satisfied", "negative_before": "40"}
+    if command == "Archive":  # II级: the 终报 due after closing must be recorded first
+        await run_command(env, c.Close, incident, "duty", reason="已回应")
+        env.clock.advance(H)
+        final = {"report_kind": "final", "channel": "written", "signer": "马振华"}
+        await run_command(env, c.RecordReport, incident, "duty", **final)
+        return incident, {"reason": "月度归档"}
     return incident, forms[command]
+
+
+RESPONSE: dict[str, Any] = {
+    "kind": "authoritative_release",
+    "url": "https://www.minghu.gov.example/tb/9",
+    "approved_by": "马振华",
+}
 
 
 EXPECTED_EVENT = {
@@ -93,6 +109,8 @@ EXPECTED_EVENT = {
     "AddNote": EventKind.NOTE_ADDED,
     "Close": EventKind.CLOSED,
     "Reopen": EventKind.REOPENED,
+    "RecordEvaluation": EventKind.EVALUATION_RECORDED,
+    "Archive": EventKind.ARCHIVED,
 }
 
 
@@ -362,3 +380,44 @@ async def test_an_impossible_occurrence_time_is_refused_keeping_what_was_typed(w
     async with env.db.read() as conn:
         assert (await get_incident(conn, incident)).occurred_at is None
     assert await env.audit("incident.set_occurred_at") == []
+
+
+async def test_an_analyst_records_an_evaluation_but_cannot_archive_and_bad_shares_are_refused(web_env):
+    env = web_env
+    incident = await confirmed_incident(env)
+    await run_command(env, c.RecordResponse, incident, "duty", **RESPONSE)
+    client = await env.login(UserRole.ANALYST)
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert 'id="action-evaluation"' in page and 'id="action-archive"' not in page
+    assert "尚未登记效果评估" in page
+    bad = {"subsided_at": "2026-09-24T08:40", "satisfaction": "satisfied", "negative_before": "120"}
+    resp = await post_form(client, f"/incidents/{incident}/actions/evaluation", bad)
+    assert resp.status == 400
+    assert "「回应前负面占比（%）」应为 0 到 100 之间的整数" in await resp.text()
+    async with env.db.read() as conn:
+        assert not [e for e in await list_events(conn, incident) if e.kind == EventKind.EVALUATION_RECORDED]
+    good = {**bad, "negative_before": "40", "negative_after": "5", "notes": "回访 20 户，18 户满意"}
+    assert (await post_form(client, f"/incidents/{incident}/actions/evaluation", good)).status == 303
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert "满意度：满意" in page and "负面占比 40% → 5%" in page and "回访 20 户，18 户满意" in page
+    assert 'value="2026-09-24T08:40"' in page  # the form now starts from the recorded evaluation
+    assert (await post_form(client, f"/incidents/{incident}/actions/archive", {})).status == 403
+    data = await (await client.get(f"/api/incidents/{incident}")).json()
+    assert data["evaluation"]["satisfaction"] == "satisfied" and data["evaluation"]["negative_after"] == 5
+    assert (
+        data["evaluation"]["subsided_at"] == "2026-09-24T00:40:00+00:00" and data["archived"] is None
+    )  # UTC, as all API times
+
+
+async def test_an_archived_incident_says_so_and_a_reopen_is_refused_with_the_reason(web_env):
+    env = web_env
+    incident, form = await _scene(env, "Archive")
+    client = await env.login(UserRole.DUTY_OFFICER)
+    assert (await post_form(client, f"/incidents/{incident}/actions/archive", form)).status == 303
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert "由 duty 归档（月度归档）" in page and "不在默认视图中，不能重新打开" in page
+    assert "已归档" in page and "尚未登记效果评估" in page  # archived without one: said, not hidden
+    resp = await post_form(client, f"/incidents/{incident}/actions/reopen", {"reason": "舆情反弹"})
+    assert resp.status == 409 and "归档后不能重新打开" in await resp.text()
+    queue = await (await client.get("/queue")).text()
+    assert f'data-id="{incident}"' not in queue

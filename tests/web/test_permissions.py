@@ -208,7 +208,7 @@ EXPECTED_ACTIONS = {  # the README's permission table
         "AddNote",
     },
     UserRole.LEADER: {"ExtendDeadline", "Acknowledge", "ApprovePause", "RejectPause", "AddNote"},
-    UserRole.ANALYST: set(),
+    UserRole.ANALYST: {"RecordEvaluation"},
     UserRole.ADMIN: set(BY_COMMAND),
 }
 

@@ -1,8 +1,9 @@
 """One streaming pass over a month's incidents and deadlines, counting as it goes.
 
 Rows arrive in batches from the repository and are not kept: only counters, the response
-times (one float per responded incident), the overdue deadlines and the top incidents stay in
-memory, so a month of 100,000 incidents costs megabytes, not the rows themselves.
+times (one float per responded incident), the overdue deadlines, the top incidents and the
+incidents due a 效果评估 (responded or ended) stay in memory, so a month of 100,000 incidents
+costs megabytes, not the rows themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from monitor.domain.reporting import IncidentFacts, ObligationFacts, ObligationTally, RegradeFacts
+from monitor.reports.build.evaluation import needs_evaluation
 from monitor.reports.build.followups import SEVERE_LEVELS, Reescalation
 from monitor.reports.build.labels import LEVEL_ORDER
 from monitor.reports.build.model import Dist, Summary, Tally
@@ -111,6 +113,7 @@ class MonthAccumulator:
         self.severe: list[IncidentFacts] = []  # 重特大 incidents, for 首报/续报/终报
         self.raises: dict[int, list[RegradeFacts]] = {}  # incident id -> re-grades that raised a level (set first)
         self.reescalated: list[Reescalation] = []  # answered, then raised (二次舆情)
+        self.evaluable: list[IncidentFacts] = []  # responded or ended: a 效果评估 is expected
 
     # --- incidents -------------------------------------------------------------------
     def add_incidents(self, rows: Iterable[IncidentFacts]) -> None:
@@ -153,6 +156,8 @@ class MonthAccumulator:
         """Keep the 重特大 incidents (for 首报/续报/终报) and note an answered one raised afterwards (二次舆情)."""
         if f.event_level in SEVERE_LEVELS:
             self.severe.append(f)
+        if needs_evaluation(f, self.cutoff):  # 效果评估 expected
+            self.evaluable.append(f)
         first = f.first_response_at
         if ttr is None or first is None or f.id not in self.raises:
             return

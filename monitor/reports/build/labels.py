@@ -69,6 +69,8 @@ EVENT_KIND_LABELS = {
     EventKind.ACCEPTED: "认领",
     EventKind.RETURNED: "退回",
     EventKind.OCCURRED_AT_SET: "登记事发时间",
+    EventKind.EVALUATION_RECORDED: "效果评估",
+    EventKind.ARCHIVED: "归档",
     EventKind.RESPONSE_RECORDED: "公开回应",
     EventKind.REPORT_RECORDED: "信息报告",
     EventKind.ACKNOWLEDGED: "确认收到提醒",
@@ -181,6 +183,7 @@ CHAIN_STATES = {
     "closed": "已办结的重特大舆情", "complete": "首报、续报、终报齐全的重特大舆情",
     "incomplete": "已办结但报告不全的重特大舆情",
 }  # fmt: skip
+EVALUATION_STATES = {"due": "应做效果评估的舆情", "evaluated": "已做效果评估的舆情", "missing": "未做效果评估的舆情"}
 DRILL_DIMENSIONS = {"event_level": "突发事件级别", "opinion_level": "舆情级别", "category": "类别", "region": "属地",
                     "unit": "责任单位"}  # fmt: skip
 
@@ -195,6 +198,8 @@ def drill_label(key: str, names: Names) -> str:
         return f"首次回应时长 {rest}"
     if head == "chain":
         return CHAIN_STATES.get(rest, rest)
+    if head == "evaluation":
+        return EVALUATION_STATES.get(rest, rest)
     if head == "ob":
         outcome, _, scope = rest.partition(":")
         what = "到期的时限要求" if outcome == "due" else f"时限要求：{OUTCOME_LABELS.get(outcome, outcome)}"

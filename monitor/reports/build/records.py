@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.clock import to_local
+from monitor.domain.evaluation import Evaluation
 from monitor.domain.reporting import (
     CorrectionFacts,
     EscalationFacts,
@@ -44,6 +45,7 @@ class Details:
     timelines: Mapping[int, Sequence[TimelineFacts]] = field(default_factory=dict)
     titles: Mapping[int, str] = field(default_factory=dict)  # incident id -> title, for records outside the month
     report_chains: Sequence[ReportChain] = ()  # 首报/续报/终报 of the month's 重特大 incidents
+    evaluations: Mapping[int, Evaluation] = field(default_factory=dict)  # incident id -> latest 效果评估
 
 
 Who = dict[tuple[tuple[str, ...], tuple[str, ...]], str]  # (people, roles) -> "赵磊（联络员）"
@@ -269,7 +271,8 @@ def timeline_text(e: TimelineFacts, names: Names) -> str:
     if e.evidence:
         bits.append(f"（{e.evidence}）")
     if e.reason:
-        what = {"returned": "退回理由", "accepted": "认领意见"}.get(e.kind, "原因")
+        what = {"returned": "退回理由", "accepted": "认领意见", "evaluation_recorded": "评估意见",
+                "archived": "归档说明"}.get(e.kind, "原因")  # fmt: skip
         bits.append(f"{what}：{e.reason}" if e.kind != "response_recorded" else e.reason)
     text = "，".join(bits)
     return f"{event_kind_label(e.kind)}：{text}" if text else event_kind_label(e.kind)

@@ -74,6 +74,20 @@ TAIL = (
     Column("supervision", "提醒与督办"),
     Column("status", "状态"),
     Column("closed_at", "办结时间", Kind.TIME),
+)
+# 效果评估 and 归档: the columns `evaluation_cells` fills.
+EVALUATION = (
+    Column("subsided_at", "平息时间", Kind.TIME),
+    Column("subsiding_h", "平息时长（小时）", Kind.HOURS),
+    Column("satisfaction", "满意度"),
+    Column("negative_before", "回应前负面占比（%）", Kind.INT),
+    Column("negative_after", "回应后负面占比（%）", Kind.INT),
+    Column("evaluation_notes", "评估意见"),
+    Column("evaluated", "评估登记"),
+    Column("archived_at", "归档时间", Kind.TIME),
+    Column("archived_by", "归档人"),
+)
+NARRATIVE = (
     Column("process", "处置过程摘要"),
     Column("summary", "内容摘要"),
 )
@@ -87,7 +101,7 @@ def rule_order(rule_ids: Iterable[str]) -> list[str]:
 
 def ledger_columns(rule_ids: Sequence[str], names: Names) -> tuple[Column, ...]:
     rules = tuple(Column(f"rule:{r}", f"{RULE_PREFIX}{names.rule(r)}") for r in rule_ids)
-    return HEAD + ASSIGNMENT + DEADLINES + rules + TAIL
+    return HEAD + ASSIGNMENT + DEADLINES + rules + TAIL + EVALUATION + NARRATIVE
 
 
 def is_excluded(record: LedgerRecord) -> bool:
@@ -105,6 +119,7 @@ def ledger_row(record: LedgerRecord, rule_ids: Sequence[str], names: Names, cuto
         _supervision(record.events, names),
         IncidentStatus(record.incident.status).label,
         record.incident.closed_at,
+        *evaluation_cells(record, names),
         _process(record.events, names),
         _cap(record.incident.summary) or None,
     )
@@ -121,6 +136,26 @@ def assignment_cells(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
         if e.kind == EventKind.REASSIGNED
     ]
     return (_joined(moves),)
+
+
+def evaluation_cells(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
+    """效果评估 (the latest) and 归档 of the incident, as the columns of EVALUATION. 平息时长 runs from
+    the start of the peak day of item volume (as recorded with the evaluation) to 平息时间."""
+    ev, archived = record.evaluation, record.archived
+    archive_cells = (archived.at, names.person(archived.by)) if archived else (None, None)
+    if ev is None:
+        return (None, None, "未评估", None, None, None, None, *archive_cells)
+    subsiding = (ev.subsided_at - ev.peak_at).total_seconds() / 3600 if ev.peak_at else None
+    return (
+        ev.subsided_at,
+        round(subsiding, 1) if subsiding is not None and subsiding >= 0 else None,
+        ev.satisfaction.label,
+        ev.negative_before,
+        ev.negative_after,
+        _cap(ev.notes) or None,
+        f"{names.person(ev.recorded_by)} {local_minute(ev.recorded_at)}" if ev.recorded_at else None,
+        *archive_cells,
+    )
 
 
 def _head(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:

@@ -22,7 +22,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import EventKind, Incident, Obligation
+from monitor.domain.evaluation import Evaluation
 from monitor.storage.repo.engine import obligation_from_row
+from monitor.storage.repo.evaluation import Archived, archived_for, evaluations_for
 from monitor.storage.repo.incidents import incident_from_row
 from monitor.storage.repo.report_payloads import parse_time, published_time
 from monitor.storage.schema import incident_events, incident_items, incidents, items, obligations, sources
@@ -77,6 +79,8 @@ class LedgerRecord:
     obligations: tuple[Obligation, ...]  # in due order
     events: tuple[LedgerEvent, ...]  # in timeline order
     source: LedgerSource | None
+    evaluation: Evaluation | None = None  # the latest 效果评估 recorded by the cut-off
+    archived: Archived | None = None  # 归档, when recorded by the cut-off
 
 
 def _in_range(start: datetime, end: datetime, cutoff: datetime, unit: str | None) -> Any:
@@ -106,8 +110,17 @@ async def stream_ledger(
         obs = await _obligations(conn, ids, cutoff)
         events = await _events(conn, ids, cutoff)
         first = await _first_sources(conn, ids)
+        evaluated = await evaluations_for(conn, ids, cutoff)
+        archived = await archived_for(conn, ids, cutoff)
         yield [
-            LedgerRecord(i, tuple(obs.get(i.id or 0, ())), tuple(events.get(i.id or 0, ())), first.get(i.id or 0))
+            LedgerRecord(
+                i,
+                tuple(obs.get(i.id or 0, ())),
+                tuple(events.get(i.id or 0, ())),
+                first.get(i.id or 0),
+                evaluated.get(i.id or 0),
+                archived.get(i.id or 0),
+            )
             for i in found
         ]
 

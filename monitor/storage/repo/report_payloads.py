@@ -134,6 +134,8 @@ def timeline_from(
     reason = p.get("reason") or p.get("summary") or (f"并入事件 #{p['into_id']}" if p.get("into_id") else None)
     if kind == "accepted":
         reason = p.get("note") or None  # 认领意见
+    if kind == "evaluation_recorded":
+        reason = p.get("notes") or None  # 评估意见
     return TimelineFacts(
         incident_id=incident_id,
         seq=seq,

@@ -48,7 +48,7 @@ TIMELINE_KINDS = tuple(
         EventKind.REPORT_RECORDED,
         EventKind.PAUSE_REQUESTED, EventKind.PAUSE_APPROVED, EventKind.PAUSE_REJECTED,
         EventKind.OBLIGATION_BREACHED, EventKind.ESCALATED, EventKind.CLOSED, EventKind.REOPENED,
-        EventKind.MERGED, EventKind.DISMISSED,
+        EventKind.MERGED, EventKind.DISMISSED, EventKind.EVALUATION_RECORDED, EventKind.ARCHIVED,
     )
 )  # fmt: skip
 LEVEL_KINDS = ("classified", "confirmed", "graded", "regraded")

@@ -53,6 +53,8 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.AddNote,
         c.Close,
         c.Reopen,
+        c.RecordEvaluation,
+        c.Archive,
     )
 }
 
@@ -109,6 +111,11 @@ async def perform(
 
 def build_command(name: str, incident_id: int, actor: str, at: datetime, values: dict[str, Any]) -> c.Command:
     return COMMANDS[name](incident_id=incident_id, actor=actor, at=at, **values)
+
+
+def audited(audit: AuditContext) -> Within:
+    """The audit row of a command run outside the web (e.g. `monitor archive`), in its transaction."""
+    return _within(audit, None)
 
 
 def _within(audit: AuditContext, document: UploadedDocument | None) -> Within:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from monitor.clock import parse_instant
 from monitor.domain import EventLevel, EventType, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
 from monitor.domain.commands import ReportChannel
+from monitor.domain.evaluation import Satisfaction
 from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
 from monitor.web.actions.specs import ActionSpec, FieldSpec
 from monitor.web.labels import REPORT_KIND_LABELS
@@ -27,6 +28,7 @@ _TYPED_CHOICES: dict[str, Any] = {
     "event_type": EventType,
     "response_kind": ResponseKind,
     "report_kind": ReportKind,
+    "satisfaction": Satisfaction,
 }
 
 __all__ = [
@@ -88,6 +90,7 @@ _FIXED_CHOICES: dict[str, list[Choice]] = {
     "report_kind": [(k.value, REPORT_KIND_LABELS[k]) for k in ReportKind],
     "report_channel": [(ReportChannel.PHONE, "电话"), (ReportChannel.WRITTEN, "书面")],
     "requires_response": [("yes", "需要回应"), ("no", "无需回应")],
+    "satisfaction": [(s.value, s.label) for s in Satisfaction],
 }
 
 
@@ -193,6 +196,13 @@ def _int(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | 
     return int(digits), None
 
 
+def _percent(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | None]:
+    digits = raw.rstrip("%％").strip()
+    if not digits.isdigit() or int(digits) > 100:
+        return None, "应为 0 到 100 之间的整数（百分比），例如 35"
+    return int(digits), None
+
+
 def _url(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | None]:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -212,7 +222,7 @@ def _datetime(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, s
     return value, None
 
 
-_CLEANERS = {"choice": _choice, "int": _int, "url": _url, "datetime": _datetime}
+_CLEANERS = {"choice": _choice, "int": _int, "percent": _percent, "url": _url, "datetime": _datetime}
 
 
 def _document(raw: Any, ctx: FormContext) -> tuple[Any, str | None]:

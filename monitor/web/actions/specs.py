@@ -16,7 +16,7 @@ from monitor.web.auth.permissions import Permission
 class FieldSpec:
     name: str  # form field name = command keyword argument
     label: str  # zh-CN
-    kind: str  # text | textarea | choice | multi | int | datetime | url | file
+    kind: str  # text | textarea | choice | multi | int | percent | datetime | url | file
     required: bool = True
     max_length: int = 2000
     choices: str | None = None  # name of a choice list (see forms.choices)
@@ -242,7 +242,37 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "Close", "close", "办结", Permission.ACT_TRIAGE, (REASON,), description="未到期的时限取消，已超期的保留记录。"
     ),
-    ActionSpec("Reopen", "reopen", "重新打开", Permission.ACT_TRIAGE, (REASON,)),
+    ActionSpec(
+        "Reopen", "reopen", "重新打开", Permission.ACT_TRIAGE, (REASON,), description="已归档的事件不能重新打开。"
+    ),
+    ActionSpec(
+        "RecordEvaluation",
+        "evaluation",
+        "登记效果评估",
+        Permission.ACT_EVALUATE,
+        (
+            FieldSpec(
+                "subsided_at",
+                "舆情平息时间",
+                "datetime",
+                future=False,
+                help="北京时间；已按关联稿件量预填建议值（算法见上方说明），可按实际研判修改",
+            ),
+            FieldSpec("negative_before", "回应前负面占比（%）", "percent", required=False, help="0–100，未知可留空"),
+            FieldSpec("negative_after", "回应后负面占比（%）", "percent", required=False, help="0–100，未知可留空"),
+            FieldSpec("satisfaction", "公众满意度", "choice", choices="satisfaction", help="回访或 12345/信箱 评价"),
+            FieldSpec("notes", "评估意见", "textarea", required=False, max_length=2000),
+        ),
+        description="公开回应后或办结后登记；再次登记即更正，原评估保留在时间线上。评估结果计入月报与舆情回应台账。",
+    ),
+    ActionSpec(
+        "Archive",
+        "archive",
+        "归档",
+        Permission.ACT_TRIAGE,
+        (FieldSpec("reason", "归档说明", "textarea", required=False, max_length=1000),),
+        description="只有已办结的事件可以归档。归档后事件不再出现在默认视图中，仍计入月报和台账，且不能重新打开。",
+    ),
 )
 BY_SLUG = {spec.slug: spec for spec in ACTIONS}
 BY_COMMAND = {spec.command: spec for spec in ACTIONS}

@@ -27,6 +27,7 @@ FILTER_PARAMS = [
 def _field_schema(spec_field: FieldSpec) -> dict[str, Any]:
     kinds: dict[str, dict[str, Any]] = {
         "int": {"type": "integer", "minimum": 1},
+        "percent": {"type": "integer", "minimum": 0, "maximum": 100},
         "multi": {"type": "array", "items": {"type": "integer"}},
         "datetime": {"type": "string", "format": "date-time", "description": "无时区时按北京时间理解"},
         "url": {"type": "string", "format": "uri"},

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from monitor.domain import IncidentEvent
 from monitor.storage.repo.queue import QueueRow, obligations_due, queue_page
 from monitor.storage.repo.sources import source_rows
 from monitor.web.actions.dispatch import ActionRejected, ActionResult, perform
@@ -117,8 +118,16 @@ async def get_incident(request: web.Request) -> web.Response:
             "obligations": [asdict(o) for o in page.obligations],
             "timeline": [asdict(e) for e in page.events],
             "actions": actions,
+            "evaluation": asdict(page.evaluation) if page.evaluation else None,  # the latest 效果评估
+            "archived": _archived_json(page.archived),
         }
     )
+
+
+def _archived_json(event: IncidentEvent | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {"at": event.at, "by": event.actor, "reason": event.payload.get("reason") or ""}
 
 
 def action_handler(spec: ActionSpec) -> Callable[[web.Request], Awaitable[web.Response]]:

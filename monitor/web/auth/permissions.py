@@ -33,6 +33,7 @@ class Permission(StrEnum):
     ACT_PAUSE_REQUEST = "act_pause_request"  # 申请暂停计时
     ACT_PAUSE_DECIDE = "act_pause_decide"  # 批准/驳回暂停（第二人）
     ACT_NOTE = "act_note"  # 添加备注
+    ACT_EVALUATE = "act_evaluate"  # 登记效果评估（值班员、分析员）
 
 
 P = Permission
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
             P.ACT_ACK,
             P.ACT_PAUSE_REQUEST,
             P.ACT_NOTE,
+            P.ACT_EVALUATE,
         }
     ),
     UserRole.UNIT_HANDLER: frozenset(
@@ -70,7 +72,7 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
         }
     ),
     UserRole.ANALYST: frozenset(
-        {P.VIEW_QUEUE, P.VIEW_ITEMS, P.VIEW_SOURCES, P.VIEW_REPORTS, P.EXPORT_LEDGER, P.ACCOUNT}
+        {P.VIEW_QUEUE, P.VIEW_ITEMS, P.VIEW_SOURCES, P.VIEW_REPORTS, P.EXPORT_LEDGER, P.ACCOUNT, P.ACT_EVALUATE}
     ),
     UserRole.ADMIN: frozenset(Permission),
 }
