@@ -30,6 +30,7 @@ async def test_page_shows_items_sources_evidence_classification_obligations_time
         "化工园区爆炸现场报道1",
         "明湖日报",
         "市媒体",
+        '<span class="media-type">纸媒</span>',
         f"/incidents/{incident}/evidence/{sha}",
         "命中关键词：爆炸、化工园区",
         "死亡 3 人 → 较大（III）",
