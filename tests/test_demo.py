@@ -71,6 +71,8 @@ async def test_demo_collects_and_serves_items(tmp_path):
         async with session.get(info.url + "items") as resp:
             page = await resp.text()
     assert resp.status == 200 and "政务舆情回应监测" in page
+    for media_type in ("论坛", "纸媒", "短视频", "微信", "网站"):  # inferred (bbs, 日报 …) or set in the corpus
+        assert f'<div class="muted small">{media_type}</div>' in page, media_type
     assert any("演示账户" in line for line in lines)
     assert all(f"用户名 {name}" in "\n".join(lines) for name in ("duty", "unit", "leader", "analyst", "admin"))
     for item in visible:

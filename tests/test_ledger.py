@@ -1,6 +1,7 @@
 """Importing an existing ledger: mapping, row conversion, CSV/XLSX reading, idempotency, errors."""
 
 import csv
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,12 +11,12 @@ from sqlalchemy import func, select
 
 from monitor.cli import main
 from monitor.clock import SHANGHAI
-from monitor.domain import ObligationStatus
+from monitor.domain import MediaType, ObligationStatus
 from monitor.domain.ledger import ImportedIncident
 from monitor.ledger.convert import convert_row
 from monitor.ledger.importer import import_ledger
 from monitor.ledger.mapping import load_mapping
-from monitor.ledger.model import RowError
+from monitor.ledger.model import ColumnSpec, RowError
 from monitor.ledger.plan import ImportRules
 from monitor.ledger.read import LedgerFileError
 from monitor.policy import PolicyError
@@ -378,3 +379,32 @@ async def test_gb18030_text_with_traditional_characters_is_still_read(sqlite_db,
     source = write_csv(tmp_path / "trad-gb.csv", BIG5_ROWS, encoding="gb18030")
     result = await import_ledger(sqlite_db, source, MAPPING, NOW, RULES)
     assert (result.imported, result.errors) == (2, [])
+
+
+def test_the_media_type_comes_from_its_column_else_the_mapping_default():
+    with_column = replace(MAPPING, columns={**MAPPING.columns, "media_type": ColumnSpec("渠道")})
+    for written, expected in (("微博", MediaType.WEIBO), ("12345", MediaType.HOTLINE_12345), ("", MediaType.MAILBOX)):
+        out = convert_row(with_column, 2, row() | {"渠道": written}, NOW, RULES)
+        assert isinstance(out, ImportedIncident) and out.incident.media_type == expected
+    out = convert_row(MAPPING, 2, row(), NOW, RULES)  # message-board.yaml: every row is a 信箱 message
+    assert isinstance(out, ImportedIncident) and out.incident.media_type == MediaType.MAILBOX
+    bad = convert_row(with_column, 5, row() | {"渠道": "电视"}, NOW, RULES)
+    assert isinstance(bad, RowError) and bad.row == 5
+    allowed = "网站、论坛、博客、微博、纸媒、微信、App、短视频、12345、信箱"
+    assert bad.reason == f"渠道 列的媒体类型 '电视' 无法识别；可用：{allowed}（或留空）"
+
+
+def test_a_wrong_default_media_type_names_the_line_and_the_choices(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("name: board\ncolumns: {id: a, received_at: b}\ndefaults:\n  media_type: 电视\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"m.yaml:4 defaults\.media_type: '电视' is not a media type") as caught:
+        load_mapping(path)
+    assert "website (网站)" in str(caught.value) and "mailbox (信箱)" in str(caught.value)
+
+
+async def test_an_imported_media_type_is_stored_on_the_incident(db, tmp_path):
+    path = write_csv(tmp_path / "board.csv", [row("1")])
+    result = await import_ledger(db, path, MAPPING, NOW, RULES)
+    assert result.imported == 1
+    async with db.read() as conn:
+        assert (await conn.execute(select(incidents.c.media_type))).scalar_one() == "mailbox"

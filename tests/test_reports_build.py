@@ -156,7 +156,15 @@ def test_response_counts_add_up_in_every_table_and_agree_with_the_headline():
     report = build_report(acc, acc.summary(), Details(), Names())
     drill = report.drilldown
     assert "其中需回应 2 起，已回应 1 起，回应率 50.0%" in report.sections[0].paragraphs[0]
-    for key in ("overview", "by_unit", "by_event_level", "by_opinion_level", "by_category", "by_region"):
+    for key in (
+        "overview",
+        "by_unit",
+        "by_event_level",
+        "by_opinion_level",
+        "by_category",
+        "by_region",
+        "by_media_type",
+    ):
         rows, keys = _rows(report, key)
         row, cells = rows[0], keys[0]
         assert (row["requiring"], row["responded_required"], row["unanswered"]) == (2, 1, 1), key

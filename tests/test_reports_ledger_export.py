@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 import monitor.reports.ledger_export as ledger_export
 from monitor.cli import main
@@ -26,6 +26,7 @@ from monitor.domain import (
     IncidentEvent,
     IncidentStatus,
     MediaTier,
+    MediaType,
     Obligation,
     ObligationStatus,
     OpinionLevel,
@@ -38,7 +39,7 @@ from monitor.reports.ledger_export.columns import ASSIGNMENT, assignment_cells, 
 from monitor.reports.service import names_from_org
 from monitor.storage.repo import ledger_export as repo
 from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, list_incidents
-from monitor.storage.schema import incident_items, items, obligations, sources
+from monitor.storage.schema import incident_items, incidents, items, obligations, sources
 from tests.conftest import REPO
 from tests.report_support import CUTOFF, seed, sh
 
@@ -106,7 +107,7 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     wb = load_workbook(path)
     assert wb.sheetnames == ["舆情回应台账", "说明"]  # the ledger is what opens
     ws = wb["舆情回应台账"]
-    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:AZ6"
+    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BA6"
     header, rows = read_sheet(path)
     assert {"发现时间（北京时间）", "首次回应时间（北京时间）", "办结时间（北京时间）"} <= set(header)
     b = next(r for r in rows if r["编号"] == seeded.ids["B"])
@@ -120,6 +121,7 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     assert ("范围", "2026-10-01 至 2026-10-31（北京时间）") in notes and ("舆情数", "5") in notes
     assert any("不含判定为非政务舆情的 1 起" in (r[1] or "") for r in notes)
     assert any("承诺事项及兑现、谣言移送" in (r[1] or "") for r in notes)  # what the data does not hold, said
+    assert any("“媒体类型”" in (r[1] or "") for r in notes)  # where the media type comes from, said
 
 
 DANGEROUS = ['=HYPERLINK("https://evil.example","点我")', "+1 热议", "-2 降级？", "@SUM(A1)"]
@@ -148,8 +150,9 @@ async def test_source_reports_reassignment_and_closing_come_from_the_data(db, tm
              "poll_max_s": 600, "created_at": at, "updated_at": at}])).scalars().all()  # fmt: skip
         item_ids = (await conn.execute(insert(items).returning(items.c.id), [
             {"source_id": source, "dedup_key": f"k{n}", "url": f"https://a.example/{n}", "title": "北湖", "text": "",
-             "published_at": published, "fetched_at": at, "created_at": at}
-            for n, published in ((1, sh(10, 8, 7)), (2, sh(10, 8, 6, 30)))])).scalars().all()  # fmt: skip
+             "published_at": published, "fetched_at": at, "created_at": at, "media_type": media_type}
+            for n, published, media_type in ((1, sh(10, 8, 7), "weibo"), (2, sh(10, 8, 6, 30), "print"))
+        ])).scalars().all()  # fmt: skip
         attached = [{"incident_id": iid, "item_id": i, "attached_at": at} for i in item_ids]
         await conn.execute(insert(incident_items), attached)
         E = EventKind
@@ -171,6 +174,7 @@ async def test_source_reports_reassignment_and_closing_come_from_the_data(db, tm
     [row] = read_csv(tmp_path / "l.csv")
     assert row["来源"] == "明湖日报" and row["原文链接"] == "https://a.example/2"  # the earliest published item
     assert row["首发时间（北京时间）"] == "2026-10-08 06:30" and row["媒体层级"] == "中央、市"
+    assert row["媒体类型"] == "纸媒"  # the earliest published item's, not the later 微博 post's
     assert row["牵头单位"] == "明湖市生态环境局" and row["协办单位"] == "明湖市水务局、明湖市住房和城乡建设局"
     assert row["涉及多地"] == "是"
     assert row["改派记录"] == "2026-10-08 10:00 明湖市水务局 → 明湖市应急管理局（涉及突发环境事件）"
@@ -370,6 +374,8 @@ def test_national_rules_come_first_in_their_usual_order():
 async def test_the_exported_ledger_reads_back_through_import_ledger(db, tmp_path, fmt):
     """What the file says can be imported again (e.g. into another deployment) with a mapping."""
     seeded = await seed(db)
+    async with db.write() as conn:  # B as an earlier import left it: a 媒体类型 and no items
+        await conn.execute(update(incidents).where(incidents.c.id == seeded.ids["B"]).values(media_type="weibo"))
     path = tmp_path / f"l.{fmt}"
     await export_ledger(db, OCTOBER, CUTOFF, NAMES, fmt, path)
     mapping = load_mapping(REPO / "tests/data/ledger-export-mapping.yaml")
@@ -382,6 +388,8 @@ async def test_the_exported_ledger_reads_back_through_import_ledger(db, tmp_path
     assert (b.title, b.detected_at, b.occurred_at) == (original.title, original.detected_at, original.occurred_at)
     assert (b.event_level, b.opinion_level, b.event_type) == (EventLevel.II, OpinionLevel.L1, EventType.WORK_SAFETY)
     assert b.owner_unit == "明湖市应急管理局" and b.closed_at == sh(10, 10, 13, 30)  # answered at the first response
+    assert b.media_type == MediaType.WEIBO
+    assert back[f"import:ledger-export:{seeded.ids['A']}"].media_type is None  # 媒体类型 left empty: none
     c = back[f"import:ledger-export:{seeded.ids['C']}"]
     assert c.event_level == EventLevel.III and c.status == IncidentStatus.HANDLING and c.closed_at is None
     assert back[f"import:ledger-export:{seeded.ids['A']}"].event_level is None  # 非突发事件

@@ -15,7 +15,7 @@ from monitor.collectors.sources import SourceError, build_source, parse_tier, re
 from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
 from monitor.storage.db import Database, DatabaseError
 from monitor.storage.migrate import require_current_schema
-from monitor.storage.repo.sources import add_sources, list_sources, remove_source, source_rows
+from monitor.storage.repo.sources import add_sources, list_sources, remove_source, row_media_type, source_rows
 
 
 def register(sub: Any) -> None:
@@ -27,6 +27,11 @@ def register(sub: Any) -> None:
     add.add_argument("--kind", choices=[k.value for k in SourceKind], default="feed")
     add.add_argument(
         "--tier", default="city", help="media tier: central|provincial|city|county|self_media (或 中央/省/市/县/自媒体)"
+    )
+    add.add_argument(
+        "--media-type",
+        help="媒体类型: website|forum|blog|weibo|print|wechat|app|short_video|hotline_12345|mailbox "
+        "(或 网站/论坛/博客/微博/纸媒/微信/App/短视频/12345/信箱); default: inferred from the URL and name",
     )
     add.add_argument("--region", help="region hint (a township/subdistrict unit id of the org directory)")
     add.add_argument("--poll-min", type=int, default=300, help="shortest poll interval in seconds (default 300)")
@@ -64,7 +69,7 @@ async def _run(ctx: Context) -> int:
     if action == "add":
         new = [_source_from_args(ctx.args)]
     elif action == "import-opml":
-        new = read_opml(_read(ctx.args.file), default_tier=parse_tier(ctx.args.tier))
+        new = read_opml(_read(ctx.args.file), default_tier=parse_tier(ctx.args.tier), file=ctx.args.file)
     db = Database.open(ctx.settings.database_url)
     try:
         await require_current_schema(db)
@@ -101,6 +106,7 @@ def _source_from_args(args: argparse.Namespace) -> Source:
         "url": args.url,
         "kind": args.kind,
         "media_tier": args.tier,
+        "media_type": args.media_type,
         "region_hint": args.region,
         "poll_min_s": args.poll_min,
         "poll_max_s": args.poll_max,
@@ -118,7 +124,7 @@ async def _add(db: Database, new: list[Source]) -> int:
         ids = await add_sources(conn, new, SystemClock().now())
     for source in new:
         state = "already registered" if source.url in known else "added"
-        print(f"{state}: #{ids[source.url]} {source.name} <{source.url}>")
+        print(f"{state}: #{ids[source.url]} {source.name} <{source.url}> 媒体类型 {source.media_type_guess.text}")
     return 0
 
 
@@ -145,13 +151,16 @@ async def _list(db: Database, as_json: bool) -> int:
     async with db.read() as conn:
         rows = [dict(r._mapping) for r in await source_rows(conn)]
     for row in rows:
+        guess = row_media_type(row)
         if as_json:
-            print(json.dumps({k: _jsonable(v) for k, v in row.items() if k not in _PRIVATE}, ensure_ascii=False))
+            shown = {k: _jsonable(v) for k, v in row.items() if k not in _PRIVATE}
+            shown |= {"media_type_effective": guess.media_type.value, "media_type_inferred": guess.inferred}
+            print(json.dumps(shown, ensure_ascii=False))
             continue
         health = SourceHealth(row["health"]).label
         tier = MediaTier(row["media_tier"]).label
         print(
-            f"#{row['id']:<4} {health:<3} {tier:<3} {row['name']}  <{row['url']}>\n"
+            f"#{row['id']:<4} {health:<3} {tier:<3} {row['name']}  <{row['url']}>  媒体类型 {guess.text}\n"
             f"       上次成功 {_when(row['last_success_at'])}  下次采集 {_when(row['next_poll_at'])}"
             + (f"  错误：{row['last_error']}" if row["last_error"] else "")
         )

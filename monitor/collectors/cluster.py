@@ -174,6 +174,7 @@ def _event(row: Any, decision: Assignment, now: Any) -> IncidentEvent:
         "title": row.title,
         "url": row.url,
         "media_tier": row.media_tier,
+        "media_type": row.media_type,
         "event_level": row.event_level,
         "opinion_level": row.opinion_level,
         "reason": decision.reason,

@@ -32,6 +32,7 @@ class SourceInfo:
     url: str
     media_tier: str | None = None
     region_hint: str | None = None
+    media_type: str | None = None  # MediaType value: the source's, set or inferred
 
 
 @dataclass(slots=True)
@@ -78,6 +79,7 @@ def entry_row(
         "duplicate_of": None,
         "origin": declared_origin(text),
         "media_tier": source.media_tier,
+        "media_type": source.media_type,
         "region_hint": source.region_hint,
         "warnings": warnings,
         "created_at": now,

@@ -32,7 +32,13 @@ from monitor.domain.clustering import ClusterPolicy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import beat
 from monitor.storage.repo.items import existing_keys, recent_signatures
-from monitor.storage.repo.sources import claim_due_sources, get_source_row, next_poll_at, update_source
+from monitor.storage.repo.sources import (
+    claim_due_sources,
+    get_source_row,
+    next_poll_at,
+    row_media_type,
+    update_source,
+)
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +310,9 @@ class Collector:
 
 def _prepared(parsed: ParsedPoll, source: Any, result: FetchResult, index: NearDupIndex) -> Prepared:
     """Item rows of a parsed poll, normalised and signed (CPU only: runs on the parsing thread)."""
-    info = SourceInfo(source.id, source.url, source.media_tier, source.region_hint)
+    info = SourceInfo(
+        source.id, source.url, source.media_tier, source.region_hint, row_media_type(source).media_type.value
+    )
     rows = [entry_row(e, info, parsed.sha_for(e), result.started_at, parsed.warnings) for e in parsed.entries]
     return prepare(rows, index)
 

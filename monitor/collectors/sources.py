@@ -1,7 +1,7 @@
 """Source definitions: validation, OPML import/export and credentials references.
 
 OPML is the exchange format of feed readers. Our fields travel as extra outline attributes
-(`kind`, `mediaTier`, `regionHint`, `pollMin`, `pollMax`, `expectedPerDay`, `credentialsRef`,
+(`kind`, `mediaTier`, `mediaType`, `regionHint`, `pollMin`, `pollMax`, `expectedPerDay`, `credentialsRef`,
 `options` as JSON), so an export re-imports losslessly and a plain reader's OPML still imports
 (with the tier given on the command line).
 
@@ -25,7 +25,8 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from monitor.collectors.html import SELECTOR_OPTIONS, SelectorConfigError, check_selectors
-from monitor.domain import MediaTier, Source, SourceKind
+from monitor.domain import MediaTier, MediaType, Source, SourceKind
+from monitor.domain.enums import media_type_choices
 
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
 _TIER_WORDS = {t.label: t for t in MediaTier} | {"中央级": MediaTier.CENTRAL, "省级": MediaTier.PROVINCIAL}
@@ -38,6 +39,7 @@ FIELD_LABELS = {
     "url": "地址",
     "kind": "类型",
     "media_tier": "媒体层级",
+    "media_type": "媒体类型",
     "region_hint": "属地",
     "poll_min_s": "最短轮询间隔",
     "poll_max_s": "最长轮询间隔",
@@ -78,6 +80,20 @@ def parse_tier(value: str) -> MediaTier:
         raise SourceError(f"unknown media tier {value!r}; use one of {choices}") from None
 
 
+def parse_media_type(value: str) -> MediaType:
+    """A media type from its value or zh-CN label (网站, weibo, App …); SourceError naming the allowed values."""
+    try:
+        return MediaType.from_text(value)
+    except ValueError:
+        raise SourceError(
+            f"unknown media type {value!r}; use one of {media_type_choices()}, or leave it empty to infer it "
+            "from the source's address and name"
+        ) from None
+
+
+MEDIA_TYPE_HELP_ZH = "「媒体类型」应为以下之一：" + "、".join(m.label for m in MediaType) + "；留空则按地址和名称推断"
+
+
 def check_credentials_ref(ref: str | None) -> None:
     problem = _credentials_problem(ref)
     if problem is not None:
@@ -108,7 +124,8 @@ def check_source(
     """
     clean: dict[str, Any] = {}
     problems: list[SourceProblem] = []
-    for check in (_check_name, _check_url, _check_kind_and_tier, _check_poll, _check_expected, _check_options):
+    checks = (_check_name, _check_url, _check_kind_and_tier, _check_media_type, _check_poll, _check_expected)
+    for check in (*checks, _check_options):
         problems += check(values, clean)
     ref = _text(values.get("credentials_ref")) or None
     problems += [p for p in (_credentials_problem(ref),) if p is not None]
@@ -188,6 +205,20 @@ def _check_kind_and_tier(values: Mapping[str, Any], clean: dict[str, Any]) -> li
     except SourceError as exc:
         problems.append(SourceProblem("media_tier", str(exc), "「媒体层级」应从列表中选择（中央/省/市/县/自媒体）"))
     return problems
+
+
+def _check_media_type(values: Mapping[str, Any], clean: dict[str, Any]) -> list[SourceProblem]:
+    """Optional: empty means "infer it" (the source then says its type is inferred, and why)."""
+    raw = values.get("media_type")
+    clean["media_type"] = None
+    if isinstance(raw, MediaType) or not _text(raw):
+        clean["media_type"] = raw or None
+        return []
+    try:
+        clean["media_type"] = parse_media_type(_text(raw))
+    except SourceError as exc:
+        return [SourceProblem("media_type", str(exc), MEDIA_TYPE_HELP_ZH)]
+    return []
 
 
 def _whole_seconds(value: Any, default: int) -> int | None:
@@ -340,8 +371,9 @@ def auth_header(ref: str | None, env: Mapping[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def read_opml(data: bytes, *, default_tier: MediaTier, default_poll_min: int = 300) -> list[Source]:
-    """Sources from OPML outlines with an xmlUrl (or htmlUrl + kind=html_list). Raises SourceError."""
+def read_opml(data: bytes, *, default_tier: MediaTier, default_poll_min: int = 300, file: str = "OPML") -> list[Source]:
+    """Sources from OPML outlines with an xmlUrl (or htmlUrl + kind=html_list). Raises SourceError
+    naming `file` and the line of the outline at fault."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
@@ -352,19 +384,22 @@ def read_opml(data: bytes, *, default_tier: MediaTier, default_poll_min: int = 3
         attrs = dict(outline.attrib)
         url = attrs.get("xmlUrl") or (attrs.get("htmlUrl") if attrs.get("kind") == "html_list" else None)
         if url:
-            found.append(_outline_source(attrs, url, default_tier, default_poll_min, outline.sourceline))
+            found.append(_outline_source(attrs, url, default_tier, default_poll_min, (file, outline.sourceline)))
     if not found:
         raise SourceError("the OPML file has no <outline> with an xmlUrl attribute")
     return found
 
 
-def _outline_source(attrs: dict[str, str], url: str, tier: MediaTier, poll_min: int, line: int | None) -> Source:
+def _outline_source(
+    attrs: dict[str, str], url: str, tier: MediaTier, poll_min: int, where: tuple[str, int | None]
+) -> Source:
     minimum = attrs.get("pollMin", poll_min)
     values = {
         "name": attrs.get("title") or attrs.get("text") or url[:200],
         "url": url,
         "kind": attrs.get("kind", "feed"),
         "media_tier": attrs.get("mediaTier") or tier,
+        "media_type": attrs.get("mediaType"),
         "region_hint": attrs.get("regionHint"),
         "poll_min_s": minimum,
         "poll_max_s": attrs.get("pollMax", max(_whole_seconds(minimum, poll_min) or poll_min, 3600)),
@@ -375,7 +410,7 @@ def _outline_source(attrs: dict[str, str], url: str, tier: MediaTier, poll_min: 
     try:
         return build_source(values)
     except SourceError as exc:
-        raise SourceError(f"OPML line {line} ({url}): {exc}", exc.problems) from exc
+        raise SourceError(f"{where[0]} line {where[1]} ({url}): {exc}", exc.problems) from exc
 
 
 def write_opml(sources: Iterable[Source], title: str = "政务舆情监测信息源") -> str:
@@ -393,6 +428,7 @@ def write_opml(sources: Iterable[Source], title: str = "政务舆情监测信息
             "xmlUrl" if s.kind == SourceKind.FEED else "htmlUrl": s.url,
             "kind": s.kind.value,
             "mediaTier": s.media_tier.value,
+            "mediaType": s.media_type.value if s.media_type else None,  # unset stays unset: inferred again
             "regionHint": s.region_hint,
             "pollMin": s.poll_min_s,
             "pollMax": s.poll_max_s,

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from monitor.domain import MediaTier
+from monitor.domain import MediaTier, MediaType
+from monitor.domain.enums import media_type_choices
 from monitor.policy.yamlfile import Section, load_yaml
 
 CORPUS_FILE = Path(__file__).resolve().parent / "corpus.yaml"
@@ -28,6 +29,7 @@ class DemoFeed:
     encoding: str
     media_tier: MediaTier
     site: str
+    media_type: MediaType | None = None  # None: the source infers it from its address and name
 
     @property
     def path(self) -> str:
@@ -66,14 +68,32 @@ def load_corpus(path: Path = CORPUS_FILE) -> DemoCorpus:
 
 
 def _feed(s: Section) -> DemoFeed:
-    s.only("id", "title", "format", "encoding", "media_tier", "site")
+    s.only("id", "title", "format", "encoding", "media_tier", "media_type", "site")
     fmt = s.text("format")
     if fmt not in ("rss", "atom"):
         raise s.error("format", f"{fmt!r} is not a feed format", "use rss or atom")
     encoding = s.text("encoding", "utf-8").lower()
     if encoding not in ENCODINGS:
         raise s.error("encoding", f"{encoding!r} is not supported", f"use one of {', '.join(ENCODINGS)}")
-    return DemoFeed(s.text("id"), s.text("title"), fmt, encoding, s.enum("media_tier", MediaTier), s.text("site"))
+    return DemoFeed(
+        s.text("id"), s.text("title"), fmt, encoding, s.enum("media_tier", MediaTier), s.text("site"), _media_type(s)
+    )
+
+
+def _media_type(s: Section) -> MediaType | None:
+    """Optional; a value or its zh-CN label (微博, 纸媒 …). A wrong one names the file, line and choices."""
+    raw = s.get("media_type", (str, int), None)
+    if raw is None:
+        return None
+    try:
+        return MediaType.from_text(str(raw))
+    except ValueError:
+        raise s.error(
+            "media_type",
+            f"{raw!r} is not a media type（媒体类型无效）",
+            f"use one of {media_type_choices()}, or leave media_type out to infer it from the site address"
+            "（留空则按地址推断）",
+        ) from None
 
 
 def _item(s: Section, feeds: dict[str, DemoFeed]) -> DemoItem:

@@ -145,6 +145,7 @@ async def _register_feeds(services: Services, corpus: DemoCorpus, feed_url: str)
             url=feed_url + feed.path,
             kind=SourceKind.FEED,
             media_tier=feed.media_tier,
+            media_type=feed.media_type,
             poll_min_s=interval,
             poll_max_s=interval,
         )

@@ -187,6 +187,54 @@ _TIER_LABELS = {
 }
 
 
+class MediaType(StrEnum):
+    """媒体类型 of a source and its items (DOMAIN.md §4.4 ledger field `media_type`): the channel's form,
+    where MediaTier is its reach."""
+
+    WEBSITE = "website"  # 网站
+    FORUM = "forum"  # 论坛（含贴吧、社区）
+    BLOG = "blog"  # 博客
+    WEIBO = "weibo"  # 微博
+    PRINT = "print"  # 纸媒（报纸、期刊及其电子版）
+    WECHAT = "wechat"  # 微信（公众号）
+    APP = "app"  # App（新闻客户端）
+    SHORT_VIDEO = "short_video"  # 短视频（抖音、快手、视频号…）
+    HOTLINE_12345 = "hotline_12345"  # 12345 政务服务便民热线
+    MAILBOX = "mailbox"  # 信箱（领导信箱、留言板）
+
+    @property
+    def label(self) -> str:
+        return _MEDIA_TYPE_LABELS[self]
+
+    @classmethod
+    def from_text(cls, text: str) -> MediaType:
+        """The member named by its value or its zh-CN label (App/APP/app alike); ValueError otherwise."""
+        wanted = text.strip()
+        for member, label in _MEDIA_TYPE_LABELS.items():
+            if wanted.lower() in (member.value, label.lower()):
+                return member
+        raise ValueError(f"unknown media type {text!r}; use one of {media_type_choices()}")
+
+
+_MEDIA_TYPE_LABELS = {
+    MediaType.WEBSITE: "网站",
+    MediaType.FORUM: "论坛",
+    MediaType.BLOG: "博客",
+    MediaType.WEIBO: "微博",
+    MediaType.PRINT: "纸媒",
+    MediaType.WECHAT: "微信",
+    MediaType.APP: "App",
+    MediaType.SHORT_VIDEO: "短视频",
+    MediaType.HOTLINE_12345: "12345",
+    MediaType.MAILBOX: "信箱",
+}
+
+
+def media_type_choices() -> str:
+    """The allowed values as people and files may write them: `website (网站), forum (论坛), …`."""
+    return ", ".join(f"{m.value} ({m.label})" for m in MediaType)
+
+
 class Role(StrEnum):
     """Roles in the org directory; escalation ladders target these."""
 

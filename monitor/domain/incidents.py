@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from monitor.domain.enums import EventLevel, EventType, MediaTier, OpinionLevel
+from monitor.domain.enums import EventLevel, EventType, MediaTier, MediaType, OpinionLevel
 from monitor.domain.errors import InvalidTransition
 
 
@@ -126,6 +126,7 @@ class Incident:
     assigned_at: datetime | None = None  # 交办时间 (to the current owning unit)
     accepted_at: datetime | None = None  # 认领时间 (by the current owning unit; None until it accepts)
     returned_reason: str | None = None  # 退回理由 (the latest 退回; kept after the 改派 for the ledger)
+    media_type: MediaType | None = None  # 媒体类型 from an imported ledger row; collected ones: their first item's
     tags: tuple[str, ...] = field(default_factory=tuple)
     id: int | None = None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.domain.enums import MediaTier, SourceHealth, SourceKind
+from monitor.domain.enums import MediaTier, MediaType, SourceHealth, SourceKind
+from monitor.domain.media import MediaTypeGuess, media_type_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,12 @@ class Source:
     health: SourceHealth = SourceHealth.OK
     options: dict[str, object] = field(default_factory=dict)  # e.g. CSS selectors for html_list
     id: int | None = None
+    media_type: MediaType | None = None  # 媒体类型 as set; None: inferred from the URL and name
+
+    @property
+    def media_type_guess(self) -> MediaTypeGuess:
+        """The media type its items carry: as set, else inferred (and saying so)."""
+        return media_type_of(self.media_type, self.kind, self.url, self.name)
 
     def __post_init__(self) -> None:
         if self.poll_min_s <= 0 or self.poll_max_s < self.poll_min_s:
@@ -50,6 +57,7 @@ class Item:
     raw_sha256: str | None = None  # sha256 of the fetched bytes the item was parsed from
     media_tier: MediaTier | None = None
     region_hint: str | None = None
+    media_type: MediaType | None = None  # the source's (set or inferred) when the item was collected
     duplicate_of: int | None = None
     id: int | None = None
 

@@ -31,6 +31,7 @@ class IncidentFacts:
     assigned_at: datetime | None = None  # 交办 to the current owning unit (None when after the cut-off)
     accepted_at: datetime | None = None  # its 认领 (None when after the cut-off)
     returned_reason: str | None = None  # the latest 退回's reason
+    media_type: str | None = None  # MediaType value of its first item (earliest published), else an import's
 
 
 @dataclass(frozen=True, slots=True)

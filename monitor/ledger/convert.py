@@ -9,7 +9,16 @@ from enum import StrEnum
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from monitor.domain import EventKind, EventLevel, EventType, Incident, IncidentEvent, IncidentStatus, OpinionLevel
+from monitor.domain import (
+    EventKind,
+    EventLevel,
+    EventType,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    MediaType,
+    OpinionLevel,
+)
 from monitor.domain.ledger import ImportedIncident
 from monitor.ledger.model import ColumnSpec, DateOnly, LedgerMapping, RowError
 from monitor.ledger.plan import ImportRules, plan_imported
@@ -129,6 +138,19 @@ def _enum(mapping: LedgerMapping, row: Mapping[str, Any], name: str, kind: type[
         raise RowProblem(f"{mapping.columns[name].column} 列的值 {text!r} 不是有效的取值；可用：{allowed}") from None
 
 
+def _media_type(mapping: LedgerMapping, row: Mapping[str, Any]) -> MediaType | None:
+    """媒体类型 by its zh-CN label (微博, 12345 …) or value; empty: the mapping's default."""
+    text = field_text(mapping, row, "media_type")
+    if not text:
+        return mapping.defaults.media_type
+    try:
+        return MediaType.from_text(text)
+    except ValueError:
+        allowed = "、".join(m.label for m in MediaType)
+        column = mapping.columns["media_type"].column
+        raise RowProblem(f"{column} 列的媒体类型 {text!r} 无法识别；可用：{allowed}（或留空）") from None
+
+
 def convert_row(
     mapping: LedgerMapping, number: int, row: Mapping[str, Any], now: datetime, rules: ImportRules
 ) -> ImportedIncident | RowError:
@@ -186,6 +208,7 @@ def _convert(
         requires_response=d.requires_response,
         owner_unit=field_text(mapping, row, "owner_unit") or d.owner_unit,
         region=field_text(mapping, row, "region") or d.region,
+        media_type=_media_type(mapping, row),
         external_ref=external_ref(mapping, ledger_id),
         tags=("import",),
     )

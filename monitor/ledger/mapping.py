@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.domain import EventLevel, EventType, OpinionLevel, ResponseKind
+from monitor.domain import EventLevel, EventType, MediaType, OpinionLevel, ResponseKind
+from monitor.domain.enums import media_type_choices
 from monitor.ledger.model import FIELDS, REQUIRED_FIELDS, ColumnSpec, DateOnly, Defaults, LedgerMapping
 from monitor.policy.yamlfile import PolicyError, Section, load_yaml
 
@@ -83,8 +84,9 @@ def _defaults(section: Section | None) -> Defaults:
     if section is None:
         return Defaults()
     section.only(
-        "owner_unit", "region", "event_type", "event_level", "opinion_level", "requires_response", "response_kind"
-    )
+        "owner_unit", "region", "event_type", "event_level", "opinion_level", "requires_response", "response_kind",
+        "media_type",
+    )  # fmt: skip
     return Defaults(
         owner_unit=section.text("owner_unit", None),
         region=section.text("region", None),
@@ -93,7 +95,20 @@ def _defaults(section: Section | None) -> Defaults:
         opinion_level=section.enum("opinion_level", OpinionLevel, None),
         requires_response=section.get("requires_response", bool, True),
         response_kind=section.enum("response_kind", ResponseKind, ResponseKind.WEBSITE_REPLY),
+        media_type=_media_type(section),
     )
+
+
+def _media_type(section: Section) -> MediaType | None:
+    raw = section.get("media_type", (str, int), None)
+    if raw is None:
+        return None
+    try:
+        return MediaType.from_text(str(raw))
+    except ValueError:
+        raise section.error(
+            "media_type", f"{raw!r} is not a media type（媒体类型无效）", f"use one of {media_type_choices()}"
+        ) from None
 
 
 __all__ = ["PolicyError", "load_mapping"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from monitor.domain import EventLevel, EventType, OpinionLevel, ResponseKind
+from monitor.domain import EventLevel, EventType, MediaType, OpinionLevel, ResponseKind
 
 
 class DateOnly(StrEnum):
@@ -22,6 +22,7 @@ FIELDS = (
     "owner_unit", "region", "event_type", "event_level", "opinion_level",
     "occurred_at",  # 事发时间: t0 of the emergency clocks (5 h release, 24 h press conference) when known
     "published_at",  # 原帖发布时间: t0 of rules counted from the earliest publication
+    "media_type",  # 媒体类型 (网站/论坛/…/信箱, or its value): kept on the incident, shown in the ledger and report
 )  # fmt: skip
 REQUIRED_FIELDS = ("id", "received_at")
 
@@ -48,6 +49,7 @@ class Defaults:
     opinion_level: OpinionLevel | None = None
     requires_response: bool = True
     response_kind: ResponseKind = ResponseKind.WEBSITE_REPLY
+    media_type: MediaType | None = None  # e.g. 信箱 for a 留言板 export
 
 
 @dataclass(frozen=True)

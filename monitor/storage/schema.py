@@ -56,6 +56,7 @@ sources = Table(
     Column("kind", String(20), nullable=False),
     Column("url", Text, nullable=False, unique=True),
     Column("media_tier", String(20), nullable=False),
+    Column("media_type", String(20)),  # MediaType as set; NULL: inferred from the URL and name
     Column("region_hint", String(100)),
     Column("poll_min_s", Integer, nullable=False),
     Column("poll_max_s", Integer, nullable=False),
@@ -147,6 +148,7 @@ items = Table(
     Column("minhash", LargeBinary),  # MinHash signature (uint32 LE) for near-duplicate detection
     Column("origin", String(200)),  # outlet a repost names as its source (来源：…)
     Column("media_tier", String(20)),
+    Column("media_type", String(20)),  # MediaType of its source (set or inferred) when collected
     Column("region_hint", String(100)),
     fk("duplicate_of", "items.id", nullable=True, ondelete="SET NULL"),
     Column("warnings", JSONDoc, nullable=False, server_default=text("'[]'")),
@@ -197,6 +199,7 @@ incidents = Table(
     Column("assigned_at", UTCDateTime),  # 交办 to the current owning unit (ASSIGNED event)
     Column("accepted_at", UTCDateTime),  # 认领 by it (ACCEPTED event); NULL until then
     Column("returned_reason", Text),  # the latest 退回's reason (RETURNED event)
+    Column("media_type", String(20)),  # MediaType read from an imported ledger row (no items); else NULL
     Column("generation", Integer, nullable=False, server_default="0"),
     Column("playbook_hash", String(64)),
     Column("playbook", JSONDoc),  # the rules + ladder snapshot taken at confirmation

@@ -9,12 +9,14 @@ from typing import Any
 from aiohttp import web
 
 from monitor.collectors.sources import check_source
-from monitor.domain import MediaTier, OrgDirectory, Source, SourceKind
+from monitor.domain import MediaTier, MediaType, OrgDirectory, Source, SourceKind
 from monitor.storage.repo.audit import append_audit
 from monitor.storage.repo.sources import (
     add_sources,
     get_source_row,
     latest_health_events,
+    retag_source_items,
+    row_media_type,
     source_id_for_url,
     source_rows,
     update_source,
@@ -30,6 +32,7 @@ EDITABLE = (
     "url",
     "kind",
     "media_tier",
+    "media_type",
     "region_hint",
     "poll_min_s",
     "poll_max_s",
@@ -55,6 +58,7 @@ async def sources_page(request: web.Request) -> web.Response:
         {
             "rows": rows,
             "health_events": health_events,
+            "media_types": {row.id: row_media_type(row) for row in rows},
             "counts": counts,
             "can_edit": user_of(request).can(Permission.EDIT_SOURCES),
         },
@@ -68,8 +72,10 @@ def _form_context(
         "values": values,
         "errors": errors,
         "tiers": list(MediaTier),
+        "media_types": list(MediaType),
         "kinds": [(k.value, SOURCE_KIND_LABELS[k]) for k in SourceKind],
         "regions": org.localities(),
+        "guess": None,
         **extra,
     }
 
@@ -77,6 +83,7 @@ def _form_context(
 def _row_values(row: Any) -> dict[str, Any]:
     values = {key: getattr(row, key) for key in EDITABLE}
     values["options"] = json.dumps(row.options or {}, ensure_ascii=False)
+    values["media_type"] = row.media_type or ""
     return values
 
 
@@ -85,6 +92,7 @@ async def new_source_form(request: web.Request) -> web.Response:
     defaults = {
         "kind": "feed",
         "media_tier": "city",
+        "media_type": "",
         "poll_min_s": 300,
         "poll_max_s": 3600,
         "enabled": True,
@@ -100,7 +108,8 @@ async def edit_source_form(request: web.Request) -> web.Response:
         row = await get_source_row(conn, _source_id(request))
     if row is None:
         raise web.HTTPNotFound()
-    return render(request, "source_form.html", _form_context(svc.org, _row_values(row), {}, source_id=row.id))
+    context = _form_context(svc.org, _row_values(row), {}, source_id=row.id, guess=row_media_type(row))
+    return render(request, "source_form.html", context)
 
 
 def _source_id(request: web.Request) -> int:
@@ -151,13 +160,17 @@ async def _write(conn: Any, source_id: int | None, clean: dict[str, Any], now: A
     if source_id is None:
         ids = await add_sources(conn, [Source(**clean)], now)
         return ids[clean["url"]]
-    changes = {**clean, "kind": clean["kind"].value, "media_tier": clean["media_tier"].value}
+    media_type = clean["media_type"].value if clean["media_type"] else None
+    changes = {**clean, "kind": clean["kind"].value, "media_tier": clean["media_tier"].value, "media_type": media_type}
     await update_source(conn, source_id, changes, now)
+    # a corrected type is a fact about the channel, so the items already read from it carry it too
+    await retag_source_items(conn, source_id, Source(**clean).media_type_guess.media_type)
     return source_id
 
 
 def _audit_values(clean: dict[str, Any]) -> dict[str, Any]:
     values = {k: getattr(v, "value", v) for k, v in clean.items()}
+    values["media_type"] = values.get("media_type") or ""
     values["options"] = json.dumps(clean.get("options") or {}, ensure_ascii=False)
     return values
 

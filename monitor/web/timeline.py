@@ -50,6 +50,7 @@ PAYLOAD_LABELS = {
     "items": "稿件",
     "item_id": "稿件编号",
     "media_tier": "媒体层级",
+    "media_type": "媒体类型",
     "source": "来源",
     "imported_at": "导入时间",
     "requires_response_basis": "依据",
@@ -63,6 +64,7 @@ _VALUE_KINDS = {
     "opinion_level": "opinion_level",
     "event_type": "event_type",
     "media_tier": "media_tier",
+    "media_type": "media_type",
 }
 _CHANNELS = {"phone": "电话", "written": "书面"}
 _HIDDEN = {"from", "to", "path", "via", "outbox_id", "instance", "status", "limit", "key", "digest", "files", "steps"}

@@ -270,6 +270,7 @@ async def add_item_with_evidence(
                     "raw_sha256": sha,
                     "source_id": source_id,
                     "media_tier": "city",
+                    "media_type": "print",
                     "relevant": True,
                     "event_type": "work_safety",
                     "department": "emergency",

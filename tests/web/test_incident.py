@@ -30,6 +30,7 @@ async def test_page_shows_items_sources_evidence_classification_obligations_time
         "化工园区爆炸现场报道1",
         "明湖日报",
         "市媒体",
+        '<span class="media-type">纸媒</span>',
         f"/incidents/{incident}/evidence/{sha}",
         "命中关键词：爆炸、化工园区",
         "死亡 3 人 → 较大（III）",
@@ -221,11 +222,11 @@ def test_attached_items_ledger_imports_and_processes_read_in_chinese():
 
     at = datetime(2026, 9, 24, tzinfo=UTC)
     attached = {"item_id": 59, "title": "化工厂爆炸", "url": "https://a.example/1", "media_tier": "self_media",
-                "event_level": "II", "opinion_level": "L1",
+                "media_type": "short_video", "event_level": "II", "opinion_level": "L1",
                 "reason": {"rule": "similar", "similarity": 0.531, "threshold": 0.25, "window_h": 72.0}}  # fmt: skip
     text = event_summary(IncidentEvent(1, EventKind.ITEM_ATTACHED, at, "system", attached))
     assert text == (
-        "稿件编号：59；标题：化工厂爆炸；链接：https://a.example/1；媒体层级：自媒体；突发事件级别：重大；"
+        "稿件编号：59；标题：化工厂爆炸；链接：https://a.example/1；媒体层级：自媒体；媒体类型：短视频；突发事件级别：重大；"
         "舆情级别：重大；归并依据：与本事件相似度 0.531（阈值 0.25）"
     )
     merged = {"rule": "merge", "from": 12, "items": 3, "reason": "同一事件"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from monitor.cli import main
 from monitor.collectors.sources import check_source
 from monitor.domain import UserRole
-from monitor.storage.schema import sources
+from monitor.storage.schema import items, sources
 
 from .conftest import SOURCE, post_form
 
@@ -25,6 +25,11 @@ BAD = [
     ({"url": "ftp://news.minghu.example/rss"}, "url", "「地址」应为以 http:// 或 https:// 开头"),
     ({"kind": "rss"}, "kind", "「类型」应从列表中选择"),
     ({"media_tier": "国际"}, "media_tier", "「媒体层级」应从列表中选择"),
+    (
+        {"media_type": "电视"},
+        "media_type",
+        "「媒体类型」应为以下之一：网站、论坛、博客、微博、纸媒、微信、App、短视频、12345",
+    ),
     ({"region_hint": "atlantis"}, "region_hint", "「属地」应从列表中选择"),
     ({"poll_min_s": ""}, "poll_min_s", "「最短轮询间隔」应为正整数"),
     ({"poll_min_s": "-5"}, "poll_min_s", "「最短轮询间隔」应为正整数"),
@@ -102,3 +107,29 @@ def test_the_cli_refuses_what_the_form_refuses(tmp_path, sqlite_template, capsys
     assert "looks like a secret" in capsys.readouterr().err
     assert main([*args, "https://news.example/rss", "--poll-min", "600", "--poll-max", "60"]) == 2
     assert "poll interval bounds must satisfy min <= max" in capsys.readouterr().err
+
+
+async def test_media_type_is_inferred_until_set_and_setting_it_retags_the_items(web_env):
+    client = await web_env.login(UserRole.DUTY_OFFICER)
+    assert (await post_form(client, "/sources/new", {**SOURCE, "media_type": ""})).status == 303
+    async with web_env.db.write() as conn:
+        row = (await conn.execute(select(sources))).one()
+        now = web_env.clock.now()
+        await conn.execute(
+            items.insert().values(source_id=row.id, dedup_key="k" * 64, url="https://news.minghu.example/1",
+                                  title="t", text="x", fetched_at=now, created_at=now, media_type="print")
+        )  # fmt: skip
+    assert row.media_type is None
+    listing = lxml_html.fromstring(await (await client.get("/sources")).text())
+    assert listing.xpath("string(//div[contains(@class, 'media-type')])") == "纸媒（推断：按名称“日报”）"
+    form = lxml_html.fromstring(await (await client.get(f"/sources/{row.id}/edit")).text())
+    assert form.xpath("//select[@name='media_type']/option[@selected]") == []  # 自动推断 is the one chosen
+    assert "现为：纸媒（推断：按名称“日报”）" in form.text_content()
+    assert (await post_form(client, f"/sources/{row.id}/edit", {**SOURCE, "media_type": "weibo"})).status == 303
+    listing = lxml_html.fromstring(await (await client.get("/sources")).text())
+    assert listing.xpath("string(//div[contains(@class, 'media-type')])") == "微博"
+    async with web_env.db.read() as conn:
+        assert (await conn.execute(select(sources.c.media_type))).scalar_one() == "weibo"
+        assert (await conn.execute(select(items.c.media_type))).scalar_one() == "weibo"
+    api = await (await client.get("/api/sources")).json()
+    assert (api["sources"][0]["media_type"], api["sources"][0]["media_type_inferred"]) == ("weibo", False)

@@ -21,7 +21,7 @@ from monitor.reports.build.labels import LEVEL_ORDER
 from monitor.reports.build.model import Dist, Summary, Tally
 from monitor.reports.build.period import Period
 
-DIMENSIONS = ("event_level", "opinion_level", "category", "region", "unit")
+DIMENSIONS = ("event_level", "opinion_level", "category", "region", "unit", "media_type")
 EXCLUDED_STATUSES = ("dismissed", "merged")  # 非政务舆情 and duplicates are not counted
 TTR_BUCKETS = ((1.0, "≤1小时"), (5.0, "1–5小时"), (24.0, "5–24小时"), (48.0, "24–48小时"), (168.0, "48小时–7天"))
 TTR_OVER = ">7天"
@@ -98,7 +98,7 @@ class MonthAccumulator:
         self.period, self.cutoff, self.top_n, self.breakdowns = period, cutoff, top_n, breakdowns
         self.total = Group()
         # per incident only one counter and one list are touched; the breakdowns are summed once, at the end
-        self._combos: dict[tuple[str, str, str, str, str, bool], list[int]] = {}
+        self._combos: dict[tuple[str, str, str, str, str, str, bool], list[int]] = {}
         self._ttrs: dict[tuple[str, str, str], list[float]] = defaultdict(list)  # (unit, level, opinion) -> hours
         self._tallies: list[ObligationTally] = []
         self._dims: dict[str, dict[str, Group]] | None = None
@@ -131,7 +131,10 @@ class MonthAccumulator:
         self.total.add_incident(requiring, ttr)
         if not self.breakdowns:
             return
-        keys = (f.event_level or "", f.opinion_level or "", f.event_type or "", f.region or "", f.owner_unit or "")
+        keys = (
+            f.event_level or "", f.opinion_level or "", f.event_type or "", f.region or "", f.owner_unit or "",
+            f.media_type or "",
+        )  # fmt: skip
         combo = self._combos.get((*keys, requiring))
         if combo is None:
             combo = self._combos[(*keys, requiring)] = [0, 0]
@@ -228,7 +231,7 @@ class MonthAccumulator:
     # --- results ---------------------------------------------------------------------
     @property
     def dims(self) -> dict[str, dict[str, Group]]:
-        """dimension -> value -> Group (event_level, opinion_level, category, region, unit)."""
+        """dimension -> value -> Group (event_level, opinion_level, category, region, unit, media_type)."""
         if self._dims is None:
             self._dims = self._breakdowns()
         return self._dims

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from monitor.domain import EventKind, EventLevel, EventType, OpinionLevel, ResponseKind, Role
+from monitor.domain import EventKind, EventLevel, EventType, MediaType, OpinionLevel, ResponseKind, Role
 from monitor.domain.reporting import UNKNOWN_LEVEL
 
 NONE_LABEL = "未填写"
@@ -110,6 +110,15 @@ def opinion_level_label(value: str | None) -> str:
     return f"{level.value}（{level.label}·{level.color}）"
 
 
+def media_type_label(value: str | None) -> str:
+    if not value:
+        return "未记录"
+    try:
+        return MediaType(value).label
+    except ValueError:
+        return value
+
+
 def event_type_label(value: str | None) -> str:
     if not value:
         return "未分类"
@@ -185,7 +194,7 @@ CHAIN_STATES = {
 }  # fmt: skip
 EVALUATION_STATES = {"due": "应做效果评估的舆情", "evaluated": "已做效果评估的舆情", "missing": "未做效果评估的舆情"}
 DRILL_DIMENSIONS = {"event_level": "突发事件级别", "opinion_level": "舆情级别", "category": "类别", "region": "属地",
-                    "unit": "责任单位"}  # fmt: skip
+                    "unit": "责任单位", "media_type": "媒体类型"}  # fmt: skip
 
 
 def drill_label(key: str, names: Names) -> str:
@@ -217,5 +226,6 @@ def drill_label(key: str, names: Names) -> str:
         "category": event_type_label,
         "region": names.region,
         "unit": names.unit,
+        "media_type": media_type_label,
     }.get(dimension, lambda v: v or "—")(value or None)
     return f"{state} · {DRILL_DIMENSIONS.get(dimension, dimension)}：{shown}"

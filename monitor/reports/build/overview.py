@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor.reports.build.accumulate import Group, MonthAccumulator
-from monitor.reports.build.labels import Names, event_level_label, event_type_label, level_sort_key, opinion_level_label
+from monitor.reports.build.labels import (
+    Names,
+    event_level_label,
+    event_type_label,
+    level_sort_key,
+    media_type_label,
+    opinion_level_label,
+)
 from monitor.reports.build.model import Cell, Chart, Column, Kind, Section, Summary, Table, ratio
 
 # 回应率 counts only incidents that required a response: 需回应 = 其中已回应 + 需回应未回应, and
@@ -43,6 +50,7 @@ DIMENSION_TITLES = {
     "category": ("by_category", "按事件类型", "事件类型"),
     "region": ("by_region", "按属地", "属地"),
     "unit": ("by_unit", "按责任单位", "责任单位"),
+    "media_type": ("by_media_type", "按媒体类型", "媒体类型"),  # of the first item (where the 舆情 was first seen)
 }
 DIMENSION_COLUMNS = (
     Column("incidents", "舆情数", Kind.INT),
@@ -133,6 +141,7 @@ def dimension_table(acc: MonthAccumulator, dim: str, names: Names) -> Table:
         "category": lambda v: event_type_label(v or None),
         "region": lambda v: names.region(v or None),
         "unit": lambda v: names.unit(v or None),
+        "media_type": lambda v: media_type_label(v or None),
     }[dim]
     groups = [(k, g) for k, g in acc.dims[dim].items() if g.incidents]
     if dim in ("event_level", "opinion_level"):

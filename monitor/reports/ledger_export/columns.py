@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from monitor.domain import EventKind, IncidentStatus, MediaTier, Obligation, ObligationStatus, ReportKind
+from monitor.domain import EventKind, IncidentStatus, MediaTier, MediaType, Obligation, ObligationStatus, ReportKind
 from monitor.reports.build.labels import (
     ESCALATION_KIND_LABELS,
     EVENT_KIND_LABELS,
@@ -40,6 +40,7 @@ HEAD = (
     Column("title", "标题"),
     Column("source", "来源"),
     Column("media_tiers", "媒体层级"),
+    Column("media_type", "媒体类型"),
     Column("source_url", "原文链接"),
     Column("item_count", "关联稿件数", Kind.INT),
     Column("first_published_at", "首发时间", Kind.TIME),
@@ -158,6 +159,17 @@ def evaluation_cells(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
     )
 
 
+def _media_type(record: LedgerRecord) -> str | None:
+    """媒体类型 of where the 舆情 was first seen: the earliest published item's, else (an imported
+    ledger row, which has no items) the type the ledger gave."""
+    value = record.source.media_type if record.source else None
+    try:
+        chosen = MediaType(value) if value else record.incident.media_type
+    except ValueError:
+        return value  # a value this version does not know is shown as stored, not dropped
+    return chosen.label if chosen else None
+
+
 def _head(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
     i, source = record.incident, record.source
     tiers = i.media_tiers or ((MediaTier(source.media_tier),) if source and source.media_tier in _TIERS else ())
@@ -167,6 +179,7 @@ def _head(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
         i.title,
         source.name if source else None,
         "、".join(t.label for t in sorted(tiers, key=lambda t: t.rank)) or None,
+        _media_type(record),
         source.url if source else None,
         i.item_count,
         i.first_published_at or (source.published_at if source else None),

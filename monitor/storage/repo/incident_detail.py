@@ -24,6 +24,7 @@ class IncidentItem:
     published_at: datetime | None
     fetched_at: datetime
     media_tier: str | None
+    media_type: str | None  # MediaType value (None: collected before media types were recorded, no source)
     source_name: str | None
     raw_sha256: str | None
     relevant: bool | None
@@ -50,6 +51,7 @@ async def incident_items_with_sources(conn: AsyncConnection, incident_id: int) -
             i.c.published_at,
             i.c.fetched_at,
             i.c.media_tier,
+            i.c.media_type,
             s.c.name.label("source_name"),
             i.c.raw_sha256,
             i.c.relevant,
@@ -80,6 +82,7 @@ def _incident_item(r: Any) -> IncidentItem:
         published_at=r.published_at,
         fetched_at=r.fetched_at,
         media_tier=r.media_tier,
+        media_type=r.media_type,
         source_name=r.source_name,
         raw_sha256=r.raw_sha256,
         relevant=r.relevant,

@@ -17,6 +17,7 @@ from monitor.domain import (
     IncidentEvent,
     IncidentStatus,
     MediaTier,
+    MediaType,
     OpinionLevel,
 )
 from monitor.storage.db import multirow
@@ -52,6 +53,7 @@ def incident_row(incident: Incident) -> dict[str, Any]:
         "assigned_at": incident.assigned_at,
         "accepted_at": incident.accepted_at,
         "returned_reason": incident.returned_reason,
+        "media_type": incident.media_type and incident.media_type.value,
         "generation": incident.generation,
     }
 
@@ -83,6 +85,7 @@ def incident_from_row(row: Any) -> Incident:
         assigned_at=row.assigned_at,
         accepted_at=row.accepted_at,
         returned_reason=row.returned_reason,
+        media_type=MediaType(row.media_type) if row.media_type else None,
         generation=row.generation,
     )
 

@@ -50,6 +50,7 @@ class LedgerSource:
     url: str
     media_tier: str | None  # MediaTier value
     published_at: datetime | None
+    media_type: str | None = None  # MediaType value the item was collected with
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +191,15 @@ async def _first_sources(conn: AsyncConnection, ids: Sequence[int]) -> dict[int,
     found: dict[int, LedgerSource] = {}
     for where in _id_filters(ii.incident_id, ids):
         ranked = (
-            select(ii.incident_id, s.name, i.url, i.media_tier, i.published_at, rank)
+            select(ii.incident_id, s.name, i.url, i.media_tier, i.published_at, i.media_type, rank)
             .select_from(incident_items.join(items, i.id == ii.item_id).outerjoin(sources, s.id == i.source_id))
             .where(where)
             .subquery()
         )
         query = select(ranked.c.incident_id, ranked.c.name, ranked.c.url, ranked.c.media_tier,
-                       ranked.c.published_at).where(ranked.c.rank == 1)  # fmt: skip
-        for incident_id, name, url, tier, published in await conn.execute(query):
-            found[incident_id] = LedgerSource(name, url, tier, published)
+                       ranked.c.published_at, ranked.c.media_type).where(ranked.c.rank == 1)  # fmt: skip
+        for incident_id, name, url, tier, published, media_type in await conn.execute(query):
+            found[incident_id] = LedgerSource(name, url, tier, published, media_type)
     return found
 
 

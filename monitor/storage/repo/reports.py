@@ -35,7 +35,7 @@ from monitor.storage.repo.report_payloads import (
     published_time,
     timeline_from,
 )
-from monitor.storage.schema import corrections, incident_events, incidents, obligations, outbox
+from monitor.storage.schema import corrections, incident_events, incident_items, incidents, items, obligations, outbox
 
 BATCH = 5000
 CHUNK = 500  # ids per IN (...) list: under SQLite's bound-parameter limit
@@ -78,22 +78,27 @@ async def stream_incidents(
     query = (
         select(c.id, c.title, c.detected_at, c.status, c.event_level, c.opinion_level, c.event_type,
                c.owner_unit, c.region, c.requires_response, c.item_count,
-               c.assigned_at, c.accepted_at, c.returned_reason)
+               c.assigned_at, c.accepted_at, c.returned_reason, c.media_type)
         .where(_month_incidents(start, end, cutoff, unit))
         .order_by(c.id)  # consecutive ids per batch: their responses come in one range query
     )  # fmt: skip
     result = await conn.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
-        responses = await _first_responses(conn, [r[0] for r in partition], cutoff)
+        ids = [r[0] for r in partition]
+        responses = await _first_responses(conn, ids, cutoff)
+        media_types = await _first_media_types(conn, ids, cutoff)
         none = (None, 0)
-        yield [_incident_facts(r, responses.get(r[0], none), cutoff) for r in partition]
+        yield [_incident_facts(r, responses.get(r[0], none), media_types.get(r[0]), cutoff) for r in partition]
 
 
-def _incident_facts(r: Any, response: tuple[datetime | None, int], cutoff: datetime) -> IncidentFacts:
-    """By position (faster than by name): the select's 11 incident columns, the first response, 交办/认领/退回."""
+def _incident_facts(
+    r: Any, response: tuple[datetime | None, int], media_type: str | None, cutoff: datetime
+) -> IncidentFacts:
+    """By position (faster than by name): the select's 11 incident columns, the first response, 交办/认领/退回,
+    and the first item's media type (else the incident's own, from an imported ledger)."""
     return IncidentFacts(
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], response[0], response[1],
-        _known(r[11], cutoff), _known(r[12], cutoff), r[13],
+        _known(r[11], cutoff), _known(r[12], cutoff), r[13], media_type or r[14],
     )  # fmt: skip
 
 
@@ -122,6 +127,29 @@ async def _first_responses(
             earliest, count = first.get(incident_id, (None, 0))
             first[incident_id] = (published if earliest is None or published < earliest else earliest, count + 1)
     return first
+
+
+async def _first_media_types(conn: AsyncConnection, ids: Sequence[int], cutoff: datetime) -> dict[int, str]:
+    """incident id -> media type of its earliest published item attached by the cut-off (as the ledger's
+    来源: the earliest fetched when none has a date); incidents whose first item has none are left out."""
+    ii, i = incident_items.c, items.c
+    rank = func.row_number().over(
+        partition_by=ii.incident_id, order_by=(i.published_at.asc().nulls_last(), i.fetched_at, i.id)
+    )
+    low, high = min(ids), max(ids)
+    dense = high - low < 2 * len(ids)
+    found: dict[int, str] = {}
+    for chunk in [list(ids)] if dense else _chunks(ids):
+        where = ii.incident_id.between(min(chunk), max(chunk)) if dense else ii.incident_id.in_(chunk)
+        ranked = (
+            select(ii.incident_id, i.media_type, rank.label("rank"))
+            .select_from(incident_items.join(items, i.id == ii.item_id))
+            .where(where, ii.attached_at <= cutoff)
+            .subquery()
+        )
+        query = select(ranked.c.incident_id, ranked.c.media_type).where(ranked.c.rank == 1)
+        found.update({incident_id: media_type for incident_id, media_type in await conn.execute(query) if media_type})
+    return found
 
 
 def _outcome(cutoff: datetime) -> Any:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.domain import MediaTier, Source, SourceHealth, SourceKind
+from monitor.domain import MediaTier, MediaType, Source, SourceHealth, SourceKind
+from monitor.domain.media import MediaTypeGuess, media_type_of
 from monitor.storage.db import insert_ignore
-from monitor.storage.schema import fetches, source_events, sources
+from monitor.storage.schema import fetches, items, source_events, sources
 
 
 def source_row(source: Source, now: datetime) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def source_row(source: Source, now: datetime) -> dict[str, Any]:
         "kind": source.kind.value,
         "url": source.url,
         "media_tier": source.media_tier.value,
+        "media_type": source.media_type.value if source.media_type else None,
         "region_hint": source.region_hint,
         "poll_min_s": source.poll_min_s,
         "poll_max_s": source.poll_max_s,
@@ -49,7 +51,16 @@ def source_from_row(row: Any) -> Source:
         enabled=row.enabled,
         health=SourceHealth(row.health),
         options=dict(row.options or {}),
+        media_type=MediaType(row.media_type) if row.media_type else None,
     )
+
+
+def row_media_type(row: Any) -> MediaTypeGuess:
+    """A `sources` row's media type (a Row or a mapping of one): as set, else inferred and saying so."""
+    values: Mapping[str, Any] = row if isinstance(row, Mapping) else row._mapping
+    media_type = values["media_type"]
+    set_type = MediaType(media_type) if media_type else None
+    return media_type_of(set_type, SourceKind(values["kind"]), values["url"], values["name"])
 
 
 async def add_sources(conn: AsyncConnection, new: Sequence[Source], now: datetime) -> dict[str, int]:
@@ -165,6 +176,16 @@ async def source_id_for_url(conn: AsyncConnection, url: str) -> int | None:
 async def update_source(conn: AsyncConnection, source_id: int, changes: dict[str, Any], now: datetime) -> None:
     """Edit a source's registration fields (name, url, kind, tier, polling bounds, enabled …)."""
     await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes, updated_at=now))
+
+
+async def retag_source_items(conn: AsyncConnection, source_id: int, media_type: MediaType) -> int:
+    """Give the items of a source the media type it now has (set or inferred); returns how many changed."""
+    query = (
+        update(items)
+        .where(items.c.source_id == source_id, or_(items.c.media_type.is_(None), items.c.media_type != media_type))
+        .values(media_type=media_type.value)
+    )
+    return int((await conn.execute(query)).rowcount or 0)
 
 
 async def latest_health_events(conn: AsyncConnection, source_ids: Sequence[int]) -> dict[int, Any]:

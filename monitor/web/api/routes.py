@@ -12,7 +12,7 @@ from aiohttp import web
 
 from monitor.domain import IncidentEvent
 from monitor.storage.repo.queue import QueueRow, obligations_due, queue_page
-from monitor.storage.repo.sources import source_rows
+from monitor.storage.repo.sources import row_media_type, source_rows
 from monitor.web.actions.dispatch import ActionRejected, ActionResult, perform
 from monitor.web.actions.forms import choices, validate
 from monitor.web.actions.specs import ACTIONS, ActionSpec
@@ -207,7 +207,12 @@ async def list_sources(request: web.Request) -> web.Response:
         "next_poll_at",
         "consecutive_failures",
     )
-    return _json({"sources": [{k: getattr(r, k) for k in keys} for r in rows]})
+    return _json({"sources": [{k: getattr(r, k) for k in keys} | _media_type(r) for r in rows]})
+
+
+def _media_type(row: Any) -> dict[str, Any]:
+    guess = row_media_type(row)
+    return {"media_type": guess.media_type.value, "media_type_inferred": guess.inferred}
 
 
 @requires(Permission.LEADER_VIEW)
