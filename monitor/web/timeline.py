@@ -54,6 +54,7 @@ PAYLOAD_LABELS = {
     "requires_response_basis": "依据",
     "requires_response_set": "人工指定是否需要回应",
     "co_units_added": "新增协办单位",
+    "region": "属地",
 }
 _VALUE_KINDS = {
     "kind": "response_kind",
@@ -269,6 +270,8 @@ def _value(key: str, value: Any, org: OrgDirectory | None = None) -> str:
         return "是" if value else "否"
     if key == "co_units_added":
         return "、".join(_unit(org, u) for u in value or [])
+    if key in ("owner_unit", "region"):  # unit ids (a region is its locality's unit id)
+        return _unit(org, value)
     return str(value)
 
 
