@@ -327,6 +327,11 @@ def test_the_simulation_tells_each_new_unit_at_the_reassign_not_a_day_later(tmp_
     assert main(["simulate", "--scenario", str(scenario), "--output", str(out)]) == 0
     notes = [x for x in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if x["type"] == "notify"]
     seen = [(x["at"][11:16], x["step"].split("@")[0].split("-")[0], x["people"]) for x in notes]
+    reminders = [x for x in seen if "#" in x[1]]  # 待认领: every 2 h, only to the unit of the day
+    assert reminders[0] == ("11:00", "assigned#2", ["gong_bo", "yan_jing"]), reminders
+    assert {tuple(x[2]) for x in reminders} == {("gong_bo", "yan_jing")}
+    assert len({x[1] for x in reminders}) == len(reminders)
+    seen = [x for x in seen if "#" not in x[1]]
     assert seen[:5] == [
         ("09:00", "assigned", ["zhao_lei"]),  # 应急管理局 at confirmation
         ("09:30", "assigned", ["xia_tianyu"]),  # 水务局 at the 改派, not at 09:00 the next day
@@ -371,3 +376,84 @@ async def test_an_overdue_incident_reassigned_tells_the_new_unit_it_is_overdue_a
         ("dai_yufen", "deadline_breach"),
     }
     assert new[0].payload["text"].startswith("【超期】") and "责任单位：明湖市水务局" in new[0].payload["text"]
+
+
+# --- the shipped 待认领 reminder (playbooks/ladders.yaml, standard ladder) -------------------------
+
+EMERGENCY_DEPUTY = "fu_qiang"
+
+
+async def _steps(db, person):
+    return [r.payload["step"] for r in await _rows(db, recipient=person)]
+
+
+async def test_the_shipped_playbook_reminds_the_unit_every_2h_until_it_accepts(db, clock):
+    """A 一般 opinion 交办'd to the 应急管理局: its 联络员 is reminded every 2 h, from the first
+    reminder with its 分管领导, in words that ask for 认领; 认领 stops the reminders, the
+    deadline's own rungs go on; ticking again or restarting the engine sends nothing twice."""
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2")
+    assert await _steps(db, EMERGENCY_LIAISON) == ["assigned"]
+    assert await _steps(db, EMERGENCY_DEPUTY) == []  # the 交办 itself goes to the 联络员
+    for _ in range(2):
+        clock.advance(2 * H)
+        for _ in range(2):  # a second tick, and a new engine (a restart), add nothing
+            await Engine(svc).tick()
+    assert await _steps(db, EMERGENCY_LIAISON) == ["assigned", "assigned#2", "assigned#3"]
+    assert await _steps(db, EMERGENCY_DEPUTY) == ["assigned#2", "assigned#3"]
+    [reminder, *_] = await _rows(db, recipient=EMERGENCY_DEPUTY)
+    assert "【待认领】" in reminder.payload["text"] and "尚未认领" in reminder.payload["text"]
+    assert "尽快认领" in reminder.payload["instruction"]
+    clock.advance(H)
+    await execute(svc, _cmd(c.Accept, svc, iid, actor="unit_em", units=("emergency",)))
+    clock.advance(19 * H)  # 24 h after confirmation: the half-time warning, no reminder since 认领
+    await Engine(svc).tick()
+    assert await _steps(db, EMERGENCY_LIAISON) == ["assigned", "assigned#2", "assigned#3", "warn-half"]
+    assert await _steps(db, EMERGENCY_DEPUTY) == ["assigned#2", "assigned#3"]
+
+
+async def test_reminders_come_once_however_many_obligations_and_not_to_co_units(db, clock):
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2", co_units=("housing",))
+    await execute(svc, _cmd(c.AttachRule, svc, iid, rule_id="OGI-REPLY-20WD", reason="依申请公开"))
+    clock.advance(2 * H + MIN)
+    await Engine(svc).tick()
+    reminders = [r for r in await _rows(db, recipient=EMERGENCY_LIAISON) if "#" in r.payload["step"]]
+    assert [(r.payload["rule"]["id"], r.payload["step"]) for r in reminders] == [(RESPOND, "assigned#2")]
+    housing = await _rows(db, recipient="wang_chenyang")  # the co-unit's 联络员: the 交办 notice only
+    assert housing and all("#" not in r.payload["step"] for r in housing)
+
+
+async def test_no_reminders_for_major_emergencies_nor_after_a_return(db, clock):
+    svc = Svc(db, clock)
+    major = await _confirmed(svc, "II", "L1", title="东港化工园区爆炸")
+    returned = await _confirmed(svc, "III", "L2", title="城北停水")
+    await execute(svc, _cmd(c.Return, svc, returned, actor="unit_em", units=("emergency",), reason="停水属水务"))
+    clock.advance(4 * H + MIN)
+    await Engine(svc).tick()
+    rows = [r for r in await _rows(db) if r.incident_id in (major, returned)]
+    assert rows and not [r.payload["step"] for r in rows if "assigned#" in r.payload["step"]]
+    # 改派 to the 水务局: a new 交办 — one alert at once (standing for the reminders the returning
+    # unit was spared), then a reminder every 2 h until it accepts
+    await execute(svc, _cmd(c.Reassign, svc, returned, owner_unit="water", reason="停水属水务"))
+    handover = [e for e in await _events(db, returned, EventKind.ESCALATED) if WATER_LIAISON in e.payload["people"]]
+    assert len(handover) == 1 and any(s.startswith("assigned@") for s in handover[0].payload["steps"])
+    clock.advance(2 * H)
+    await Engine(svc).tick()
+    water = await _steps(db, WATER_LIAISON)
+    assert len(water) == 2 == len(set(water)) and water[1].startswith("assigned#"), water
+
+
+def test_repeat_roles_need_a_repeat(tmp_path):
+    import shutil
+
+    from monitor.policy.playbooks import load_policy as load
+
+    dest = tmp_path / "playbooks"
+    shutil.copytree(REPO / "playbooks", dest, ignore=shutil.ignore_patterns("org", "scenarios"))
+    ladders = dest / "ladders.yaml"
+    text = ladders.read_text(encoding="utf-8")
+    ladders.write_text(text.replace("repeat_h: 2, max_repeats: 11, ", "", 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load(dest / "rules.yaml")
+    assert "repeat_roles" in str(exc.value) and "ladders.yaml:" in str(exc.value) and "repeat_h" in exc.value.fix

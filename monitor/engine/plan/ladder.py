@@ -8,7 +8,9 @@ Rules of the ladder:
 - An acknowledgement stops the rest of its phase: before the deadline the remaining warnings
   (the breach alert still fires); after it, further escalation and repeats.
 - The 交办 rung (the one at the start of the window) fires once more, at once, when a 改派 makes
-  another unit the owner after it had fired; the owning unit's 认领 stops its later repeats.
+  another unit the owner after it had fired; the owning unit's 认领 stops its later repeats
+  (待认领 reminders, to the rung's `repeat_roles`). An incident's reminders come from one of its
+  obligations only (`Owner.reminds`), so two obligations never remind the unit twice.
   Acknowledgements made before the current 交办 were an earlier owner's: they silence nothing.
 """
 
@@ -41,6 +43,7 @@ class Owner:
     assigned: Assignment | None = None
     accepted_at: datetime | None = None
     fired_seq: Mapping[str, int] = field(default_factory=dict)
+    reminds: bool = True  # this obligation carries the incident's 待认领 reminders (the 交办 rung's repeats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class Notify:
     kind: AlertKind
     roles: tuple[Role, ...]  # everyone the collapsed rungs reach
     lead_roles: tuple[Role, ...]  # the roles of the rung it is named after (asked to act in the text)
+    reminder: bool = False  # named after a repeat of the 交办 rung: the unit has not 认领'd yet
 
 
 def expand(ladder: Ladder, t0: datetime, due: datetime, now: datetime) -> list[Firing]:
@@ -64,12 +68,12 @@ def expand(ladder: Ladder, t0: datetime, due: datetime, now: datetime) -> list[F
         if step.repeat is None or step.repeat.total_seconds() <= 0:
             continue
         limit = step.max_repeats if step.max_repeats is not None else _MAX_EXPANSION
-        at = first
+        at, again = first, step.repeated()
         for k in range(2, min(limit, _MAX_EXPANSION) + 2):
             if at > now:
                 break
             at = at + step.repeat
-            firings.append(Firing(f"{step.id}#{k}", step, at))
+            firings.append(Firing(f"{step.id}#{k}", again, at))
     firings.sort(key=lambda f: f.at)
     return firings
 
@@ -112,8 +116,16 @@ def handover(ladder: Ladder, owner: Owner, t0: datetime, due: datetime) -> list[
     return [Firing(f"{announce.id}@{a.seq}", replace(announce, kind=kind, roles=tuple(roles)), a.at)]
 
 
+def _reminder(firing: Firing) -> bool:
+    """A repeat of the 交办 rung (a 待认领 reminder)."""
+    return firing.step.announces and "#" in firing.name
+
+
 def _accepted(firing: Firing, owner: Owner) -> bool:
-    """The owning unit has accepted: the 交办 rung's later repeats are not needed."""
+    """The owning unit has accepted: the 交办 rung's later repeats are not needed (nor are the
+    reminders of an obligation that does not carry them)."""
+    if _reminder(firing) and not owner.reminds:
+        return True
     return owner.accepted_at is not None and firing.step.announces and firing.at > owner.accepted_at
 
 
@@ -139,5 +151,5 @@ def step_now(
     for f in due_now:
         roles.extend(r for r in f.step.roles if r not in roles)
     names = tuple(f.name for f in due_now)
-    notify = Notify(planned, latest.name, names, latest.step.kind, tuple(roles), latest.step.roles)
+    notify = Notify(planned, latest.name, names, latest.step.kind, tuple(roles), latest.step.roles, _reminder(latest))
     return notify, later
