@@ -51,6 +51,7 @@ class Alert:
     roles: tuple[Role, ...] = ()
     instruction: str = ""  # what the readers must do (zh-CN), also inside `text`; channels show it as 处置要求
     returned_reason: str | None = None  # a 退回's reason, shown to the duty officers asked to 改派
+    reminder: bool = False  # a 待认领 reminder (a repeat of the 交办 rung): moot once the unit 认领s
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
         tuple(recipients),
         notify.roles,
         REMINDER_INSTRUCTION if notify.reminder else instruction(notify.kind, notify.lead_roles),
+        reminder=notify.reminder,
     )
 
 
