@@ -19,6 +19,7 @@ from monitor.policy import PolicyError
 from monitor.policy.playbooks import load_policy
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import outbox
+from monitor.web.timeline import event_summary
 
 from .engine_support import POLICY, REPO, Svc, new_incident
 
@@ -407,6 +408,8 @@ async def test_the_shipped_playbook_reminds_the_unit_every_2h_until_it_accepts(d
     [reminder, *_] = await _rows(db, recipient=EMERGENCY_DEPUTY)
     assert "【待认领】" in reminder.payload["text"] and "尚未认领" in reminder.payload["text"]
     assert "尽快认领" in reminder.payload["instruction"]
+    [shown, *_] = [e for e in await _events(db, iid, EventKind.ESCALATED) if "#" in e.payload["step"]]
+    assert event_summary(shown, svc.org).startswith("待认领提醒 · GB61-RESPOND-48H（截止 ")
     clock.advance(H)
     await execute(svc, _cmd(c.Accept, svc, iid, actor="unit_em", units=("emergency",)))
     clock.advance(19 * H)  # 24 h after confirmation: the half-time warning, no reminder since 认领
