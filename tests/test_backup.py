@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import func, insert, select
 
 from monitor.cli import main
 from monitor.domain import Incident
-from monitor.storage.db import Database
+from monitor.storage.backup import pg_connection
+from monitor.storage.db import Database, DatabaseError
 from monitor.storage.lock import EngineLock
 from monitor.storage.migrate import require_current_schema
 from monitor.storage.repo.incidents import create_incidents, incident_row
@@ -181,3 +183,79 @@ async def test_postgresql_restore_of_an_older_backup_over_a_newer_schema_says_ho
     for command in (["migrate", "--to", older], ["restore", str(dump), "--yes"], ["migrate"]):
         assert await asyncio.to_thread(main, ["--database-url", target_url, *command]) == 0, command
     assert await _count(target_url) == 7
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("query", ["sslmode=require", "ssl=require"])
+async def test_postgresql_backup_keeps_the_urls_ssl_requirement(
+    pg_server: PgServer | None, tmp_path: Path, capsys, query: str
+):
+    """The test server has no TLS: a URL that requires it must make pg_dump refuse, not quietly
+    connect in the clear (the option used to be dropped from the tools' connection)."""
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    url = _with_query(pg_server.url_for(await pg_server.create(template=pg_server.template)), query)
+    out = tmp_path / "monitor.dump"
+    assert await asyncio.to_thread(main, ["--database-url", url, "backup", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "pg_dump failed" in err and "SSL" in err, err
+    assert not out.exists()  # no empty file that looks like a backup
+    relaxed = url.replace("=require", "=disable")  # the same URL without the requirement works
+    assert await asyncio.to_thread(main, ["--database-url", relaxed, "backup", "--out", str(out)]) == 0
+
+
+@pytest.mark.pg
+async def test_postgresql_restore_keeps_the_urls_server_options(pg_server: PgServer | None, tmp_path: Path, capsys):
+    """`options=-c …` reaches the server: a read-only session makes pg_restore fail and change nothing."""
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    source = pg_server.url_for(await pg_server.create(template=pg_server.template))
+    db = Database.open(source)
+    try:
+        await _add(db, 3)
+    finally:
+        await db.close()
+    dump = tmp_path / "monitor.dump"
+    assert await asyncio.to_thread(main, ["--database-url", source, "backup", "--out", str(dump)]) == 0
+    target = pg_server.url_for(await pg_server.create(template=pg_server.template))
+    read_only = _with_query(target, "options=-c%20default_transaction_read_only%3Don")
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["--database-url", read_only, "restore", str(dump), "--yes"]) == 2
+    assert "read-only transaction" in capsys.readouterr().err
+    assert await _count(target) == 0
+    assert await asyncio.to_thread(main, ["--database-url", target, "restore", str(dump), "--yes"]) == 0
+    assert await _count(target) == 3
+
+
+@pytest.mark.pg
+def test_the_tools_connection_carries_every_libpq_option(pg_server: PgServer | None):
+    """Run psql with the connection the tools get and ask the server what it received (values with
+    spaces and quotes survive; the password stays out of the command line)."""
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    url = _with_query(
+        pg_server.url_for(pg_server.template),
+        "options=-c%20statement_timeout%3D4321%20-c%20lock_timeout%3D1234"
+        "&application_name=monitor%27s%20backup&ssl=disable&command_timeout=60",
+    )
+    args, env = pg_connection(url)
+    query = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+    query += "current_setting('application_name'), current_database()"
+    done = subprocess.run(
+        ["psql", *args, "--no-psqlrc", "--tuples-only", "--no-align", "--field-separator=|", "--command", query],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip().split("|") == ["4321ms", "1234ms", "monitor's backup", pg_server.template]
+    secret = pg_server.admin_url.password
+    assert not secret or all(secret not in a for a in args)
+
+
+def test_a_url_option_the_tools_cannot_honour_is_refused_not_dropped():
+    with pytest.raises(DatabaseError, match="ssl=maybe"):
+        pg_connection("postgresql://monitor@db.internal/monitor?ssl=maybe")
+    with pytest.raises(DatabaseError, match="sslmode"):
+        pg_connection("postgresql://monitor@db.internal/monitor?sslmode=require&sslmode=disable")

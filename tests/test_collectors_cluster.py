@@ -491,6 +491,30 @@ def test_a_split_off_incident_is_about_the_moved_items_event():
     assert (child.event_type, child.region) == (EventType.WORK_SAFETY, "donggang")
 
 
+def test_a_split_off_incident_takes_the_gravest_levels_and_the_prevailing_unit_of_its_classified_items():
+    parent = dataclasses.replace(
+        stored(1, event_type=EventType.WORK_SAFETY, region="donggang"),
+        event_level=EventLevel.I, opinion_level=OpinionLevel.L1, owner_unit="emergency", lead_unit="emergency",
+    )  # fmt: skip
+    moved = [
+        SimpleNamespace(id=11, event_type="livelihood", region="beihu", department="housing", classified_at=START,
+                        event_level="III", opinion_level="L2", classification=None),
+        SimpleNamespace(id=12, event_type="livelihood", region="beihu", department="housing", classified_at=START,
+                        event_level="II", opinion_level="L3", classification=None),
+        SimpleNamespace(id=13, event_type="livelihood", region="beihu", department="water", classified_at=START,
+                        event_level=None, opinion_level="L4", classification=None),
+    ]  # fmt: skip
+    plan = plan_split(parent, [11, 12, 13], [10, 11, 12, 13], "北湖镇改造停工", START, "duty1", moved)
+    child = plan.child
+    assert (child.event_level, child.opinion_level) == (EventLevel.II, OpinionLevel.L2)
+    assert (child.owner_unit, child.lead_unit, child.co_units) == ("housing", "housing", ("water",))
+    assert "责任单位、类别、属地、级别按拆出稿件的研判结果确定" in plan.child_basis["reason"]
+    unclassified = [SimpleNamespace(id=11, event_type=None, region=None, department=None)]
+    plan = plan_split(parent, [11], [10, 11], "拆分", START, "duty1", unclassified)
+    assert (plan.child.owner_unit, plan.child.event_level) == ("emergency", EventLevel.I)
+    assert plan.child_basis["reason"].endswith("责任单位、类别、属地、级别拆出稿件未载明，沿用原事件")
+
+
 async def test_a_later_report_of_a_split_off_event_joins_it(db, clock):
     """Split through the engine: the new incident takes the moved item's type and place, and the
     next report of that event joins it instead of opening a third incident."""

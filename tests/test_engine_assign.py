@@ -3,6 +3,7 @@ once, across restarts), who may do it, and local rules counted from 认领."""
 
 import dataclasses
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from monitor.policy import PolicyError
 from monitor.policy.playbooks import load_policy
 from monitor.storage.repo.incidents import get_incident, list_events
 from monitor.storage.schema import outbox
+from monitor.web.timeline import event_summary
 
 from .engine_support import POLICY, REPO, Svc, new_incident
 
@@ -47,6 +49,11 @@ async def _confirmed(svc, *args, **kw) -> int:
     iid = await new_incident(svc, *args, **kw)
     await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=svc.clock.now()))
     return iid
+
+
+def _plain(rows) -> list[str]:
+    """Rung names without the 交办's seq in 待认领 reminders (assigned@17#2 → assigned#2)."""
+    return [re.sub(r"@\d+#", "#", r.payload["step"]) for r in rows]
 
 
 def _cmd(cls, svc, iid, actor="zhu_min", **kw):
@@ -129,7 +136,7 @@ async def test_accept_records_acceptance_moves_to_handling_and_stops_the_assignm
     iid = await _confirmed(svc, "III", "L2")
     clock.advance(H + MIN)
     await Engine(svc).tick()
-    assert [r.payload["step"] for r in await _rows(db, recipient=EMERGENCY_LIAISON)] == ["assigned", "assigned#2"]
+    assert _plain(await _rows(db, recipient=EMERGENCY_LIAISON)) == ["assigned", "assigned#2"]  # 2 h after the 交办
     with pytest.raises(CommandRejected, match="责任单位是「明湖市应急管理局」，您所在的「明湖市水务局」不能认领"):
         await execute(svc, _cmd(c.Accept, svc, iid, actor="water_handler", units=("water",)))
     with pytest.raises(CommandRejected, match="您的账户未关联单位"):
@@ -144,7 +151,7 @@ async def test_accept_records_acceptance_moves_to_handling_and_stops_the_assignm
         await execute(svc, _cmd(c.Accept, svc, iid))
     clock.advance(5 * H)
     await Engine(svc).tick()
-    steps = [r.payload["step"] for r in await _rows(db, recipient=EMERGENCY_LIAISON)]
+    steps = _plain(await _rows(db, recipient=EMERGENCY_LIAISON))
     assert steps == ["assigned", "assigned#2"]  # no reminder after 认领; the other rungs still run
 
 
@@ -326,7 +333,9 @@ def test_the_simulation_tells_each_new_unit_at_the_reassign_not_a_day_later(tmp_
     scenario.write_text(SCENARIO, encoding="utf-8")  # departments by name, as for the incident
     assert main(["simulate", "--scenario", str(scenario), "--output", str(out)]) == 0
     notes = [x for x in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if x["type"] == "notify"]
-    seen = [(x["at"][11:16], x["step"].split("@")[0].split("-")[0], x["people"]) for x in notes]
+    seen = [(x["at"][11:16], re.sub(r"@\d+", "", x["step"]).split("-")[0], x["people"]) for x in notes]
+    # 待认领 reminders come 2 h after a 交办: each unit here 改派'd, 退回'd or 认领'd sooner
+    assert not [x for x in seen if x[1].startswith("assigned#")]
     assert seen[:5] == [
         ("09:00", "assigned", ["zhao_lei"]),  # 应急管理局 at confirmation
         ("09:30", "assigned", ["xia_tianyu"]),  # 水务局 at the 改派, not at 09:00 the next day
@@ -371,3 +380,86 @@ async def test_an_overdue_incident_reassigned_tells_the_new_unit_it_is_overdue_a
         ("dai_yufen", "deadline_breach"),
     }
     assert new[0].payload["text"].startswith("【超期】") and "责任单位：明湖市水务局" in new[0].payload["text"]
+
+
+# --- the shipped 待认领 reminder (playbooks/ladders.yaml, standard ladder) -------------------------
+
+EMERGENCY_DEPUTY = "fu_qiang"
+
+
+async def _steps(db, person):
+    return _plain(await _rows(db, recipient=person))
+
+
+async def test_the_shipped_playbook_reminds_the_unit_every_2h_until_it_accepts(db, clock):
+    """A 一般 opinion 交办'd to the 应急管理局: its 联络员 is reminded every 2 h, from the first
+    reminder with its 分管领导, in words that ask for 认领; 认领 stops the reminders, the
+    deadline's own rungs go on; ticking again or restarting the engine sends nothing twice."""
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2")
+    assert await _steps(db, EMERGENCY_LIAISON) == ["assigned"]
+    assert await _steps(db, EMERGENCY_DEPUTY) == []  # the 交办 itself goes to the 联络员
+    for _ in range(2):
+        clock.advance(2 * H)
+        for _ in range(2):  # a second tick, and a new engine (a restart), add nothing
+            await Engine(svc).tick()
+    assert await _steps(db, EMERGENCY_LIAISON) == ["assigned", "assigned#2", "assigned#3"]
+    assert await _steps(db, EMERGENCY_DEPUTY) == ["assigned#2", "assigned#3"]
+    [reminder, *_] = await _rows(db, recipient=EMERGENCY_DEPUTY)
+    assert "【待认领】" in reminder.payload["text"] and "尚未认领" in reminder.payload["text"]
+    assert "尽快认领" in reminder.payload["instruction"]
+    [shown, *_] = [e for e in await _events(db, iid, EventKind.ESCALATED) if "#" in e.payload["step"]]
+    assert event_summary(shown, svc.org).startswith("待认领提醒 · GB61-RESPOND-48H（截止 ")
+    clock.advance(H)
+    await execute(svc, _cmd(c.Accept, svc, iid, actor="unit_em", units=("emergency",)))
+    clock.advance(19 * H)  # 24 h after confirmation: the half-time warning, no reminder since 认领
+    await Engine(svc).tick()
+    assert await _steps(db, EMERGENCY_LIAISON) == ["assigned", "assigned#2", "assigned#3", "warn-half"]
+    assert await _steps(db, EMERGENCY_DEPUTY) == ["assigned#2", "assigned#3"]
+
+
+async def test_reminders_come_once_however_many_obligations_and_not_to_co_units(db, clock):
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2", co_units=("housing",))
+    await execute(svc, _cmd(c.AttachRule, svc, iid, rule_id="OGI-REPLY-20WD", reason="依申请公开"))
+    clock.advance(2 * H + MIN)
+    await Engine(svc).tick()
+    reminders = [r for r in await _rows(db, recipient=EMERGENCY_LIAISON) if "#" in r.payload["step"]]
+    assert [(r.payload["rule"]["id"], _plain([r])[0]) for r in reminders] == [(RESPOND, "assigned#2")]
+    housing = await _rows(db, recipient="wang_chenyang")  # the co-unit's 联络员: the 交办 notice only
+    assert housing and all("#" not in r.payload["step"] for r in housing)
+
+
+async def test_no_reminders_for_major_emergencies_nor_after_a_return(db, clock):
+    svc = Svc(db, clock)
+    major = await _confirmed(svc, "II", "L1", title="东港化工园区爆炸")
+    returned = await _confirmed(svc, "III", "L2", title="城北停水")
+    await execute(svc, _cmd(c.Return, svc, returned, actor="unit_em", units=("emergency",), reason="停水属水务"))
+    clock.advance(4 * H + MIN)
+    await Engine(svc).tick()
+    rows = [r for r in await _rows(db) if r.incident_id in (major, returned)]
+    assert rows and not [r.payload["step"] for r in rows if r.payload.get("reminder")]
+    # 改派 to the 水务局: a new 交办 — one alert at once (standing for the reminders the returning
+    # unit was spared), then a reminder every 2 h until it accepts
+    await execute(svc, _cmd(c.Reassign, svc, returned, owner_unit="water", reason="停水属水务"))
+    handover = [e for e in await _events(db, returned, EventKind.ESCALATED) if WATER_LIAISON in e.payload["people"]]
+    assert len(handover) == 1 and any(s.startswith("assigned@") for s in handover[0].payload["steps"])
+    clock.advance(2 * H)
+    await Engine(svc).tick()
+    water = await _steps(db, WATER_LIAISON)
+    assert water[1:] == ["assigned#2"] and water[0].startswith("assigned@"), water  # 2 h after the 改派
+
+
+def test_repeat_roles_need_a_repeat(tmp_path):
+    import shutil
+
+    from monitor.policy.playbooks import load_policy as load
+
+    dest = tmp_path / "playbooks"
+    shutil.copytree(REPO / "playbooks", dest, ignore=shutil.ignore_patterns("org", "scenarios"))
+    ladders = dest / "ladders.yaml"
+    text = ladders.read_text(encoding="utf-8")
+    ladders.write_text(text.replace("repeat_h: 2, max_repeats: 11, ", "", 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load(dest / "rules.yaml")
+    assert "repeat_roles" in str(exc.value) and "ladders.yaml:" in str(exc.value) and "repeat_h" in exc.value.fix

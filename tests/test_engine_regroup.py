@@ -3,8 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
-from monitor.domain import EventKind, EventLevel, Incident, IncidentStatus
+from monitor.domain import EventKind, EventLevel, Incident, IncidentStatus, OpinionLevel
 from monitor.domain import commands as c
 from monitor.domain.clustering import plan_merge
 from monitor.engine.commands import CommandRejected, execute
@@ -12,6 +13,8 @@ from monitor.storage.repo.clusters import incident_item_ids
 from monitor.storage.repo.engine import list_obligations
 from monitor.storage.repo.incidents import attach_items, get_incident, list_events
 from monitor.storage.repo.items import insert_items
+from monitor.storage.schema import items
+from monitor.web.timeline import event_summary
 
 from .engine_support import Svc, new_incident
 
@@ -172,3 +175,57 @@ def test_plan_merge_keeps_the_earlier_detection_time():
     # the opinion was first seen when the earlier of the two was: the merged incident's clocks keep that start
     assert plan_merge(source, target, late, "zhu_min").target.detected_at == early
     assert plan_merge(target, source, late, "zhu_min").target.detected_at == early
+
+
+async def test_a_split_off_incident_takes_its_own_items_units_and_levels(db, clock):
+    """A 停水 report wrongly clustered into a 较大 explosion: split off, it is the 水务局's L3 opinion
+    (not the 应急管理局's 较大 event), the timeline says where that came from, the 水务局 is 交办'd,
+    and its clocks are those of an L3 opinion (48 h), not the explosion's 5 h / 24 h."""
+    svc = Svc(db, clock)
+    parent = await new_incident(svc, "II", "L1", title="东港化工园区爆炸")
+    _, second = await with_items(svc, parent, 41, 42)
+    water = {"event_type": "livelihood", "event_level": None, "opinion_level": "L3", "department": "water",
+             "region": "donggang", "classified_at": clock.now(),
+             "classification": {"co_unit_ids": [{"department": "housing", "region": None}]}}  # fmt: skip
+    async with db.write() as conn:
+        await conn.execute(update(items).where(items.c.id == second).values(**water))
+    await confirm(svc, parent)
+    clock.advance(H)
+    result = await execute(
+        svc, c.Split(incident_id=parent, actor="zhu_min", at=clock.now(), item_ids=(second,), title="东港镇停水")
+    )
+    child_id = int(result.message.split("#")[1].split("（")[0])
+    async with db.read() as conn:
+        child, kept = await get_incident(conn, child_id), await get_incident(conn, parent)
+        timeline = await list_events(conn, child_id)
+        obligations = await list_obligations(conn, [child_id])
+    assert (child.owner_unit, child.lead_unit, child.co_units) == ("water", "water", ("housing",))
+    assert (child.event_level, child.opinion_level) == (None, OpinionLevel.L3)
+    assert (kept.owner_unit, kept.event_level, kept.opinion_level) == ("emergency", EventLevel.II, OpinionLevel.L1)
+    classified = [e for e in timeline if e.kind == EventKind.CLASSIFIED]
+    assert len(classified) == 1, timeline
+    basis = classified[0].payload
+    assert (basis["owner_unit"], basis["event_level"], basis["opinion_level"]) == ("water", None, "L3")
+    assert f"拆分自事件 #{parent}" in basis["reason"] and "拆出稿件" in basis["reason"]
+    shown = event_summary(classified[0], svc.org)
+    assert "责任单位：明湖市水务局" in shown and "舆情级别：一般" in shown and "属地：明湖市东港镇人民政府" in shown
+    assert [e.payload["unit"] for e in timeline if e.kind == EventKind.ASSIGNED] == ["water"]
+    rules = {o.rule_id for o in obligations}
+    assert "GB61-RESPOND-48H" in rules and not rules & {"GB80-AUTH-RELEASE-5H", "GB61-PRESSCONF-24H"}, rules
+
+
+async def test_a_split_of_unclassified_items_keeps_the_parents_units_and_levels_and_says_so(db, clock):
+    svc = Svc(db, clock)
+    parent = await new_incident(svc, "III", "L2", title="东港镇两起事故", owner_unit="emergency")
+    _, moving = await with_items(svc, parent, 51, 52)
+    await confirm(svc, parent)
+    result = await execute(
+        svc, c.Split(incident_id=parent, actor="zhu_min", at=clock.now(), item_ids=(moving,), title="另一起事故")
+    )
+    child_id = int(result.message.split("#")[1].split("（")[0])
+    async with db.read() as conn:
+        child = await get_incident(conn, child_id)
+        timeline = await list_events(conn, child_id)
+    assert (child.owner_unit, child.event_level, child.opinion_level) == ("emergency", EventLevel.III, OpinionLevel.L2)
+    (basis,) = [e.payload for e in timeline if e.kind == EventKind.CLASSIFIED]
+    assert "沿用原事件" in basis["reason"]

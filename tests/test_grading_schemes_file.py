@@ -56,8 +56,8 @@ def test_the_configured_file_is_read(tmp_path: Path) -> None:
             ":6 社会安全.criteria[0].at_least.IV",
             ["never reached"],
         ),
-        (LOCAL.replace("社会安全:", "社会安全事件:"), ":3 社会安全事件", ["not a graded event type", "社会安全"]),
-        (LOCAL.replace("  floor: IV\n", ""), ":3 社会安全", ["floor: IV"]),
+        (LOCAL.replace("社会安全:", "社会安全事件:"), ":2 社会安全事件", ["not a graded event type", "社会安全"]),
+        (LOCAL.replace("  floor: IV\n", ""), ":2 社会安全", ["floor: IV"]),  # the key's own line
         (LOCAL + "社会安全:\n  source: x\n", ":8 社会安全", ["duplicate key"]),
         ("", "grading.yaml", ["event type"]),
         ("社会安全: [\n", ":2", ["invalid YAML"]),

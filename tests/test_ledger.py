@@ -408,3 +408,124 @@ async def test_an_imported_media_type_is_stored_on_the_incident(db, tmp_path):
     assert result.imported == 1
     async with db.read() as conn:
         assert (await conn.execute(select(incidents.c.media_type))).scalar_one() == "mailbox"
+
+
+ASSIGN_HEADER = ["部门", "交办时间", "认领时间", "退回理由"]
+
+
+def _assignment_mapping():
+    from dataclasses import replace
+
+    from monitor.ledger.model import ColumnSpec
+
+    columns = dict(MAPPING.columns) | {
+        "owner_unit": ColumnSpec("部门", values={"水务局": "water"}),
+        "assigned_at": ColumnSpec("交办时间"),
+        "accepted_at": ColumnSpec("认领时间"),
+        "returned_reason": ColumnSpec("退回理由"),
+    }
+    return replace(MAPPING, columns=columns)
+
+
+def _wanbu_rules(tmp_path: Path) -> ImportRules:
+    """The national rules plus a local one counted from 认领 (万埠镇: 认领后…)."""
+    import os
+
+    from monitor.policy.playbooks import load_policy
+
+    path = tmp_path / "wanbu.yaml"
+    path.write_text(
+        f"version: 1\nextends: {os.path.relpath(REPO / 'playbooks/rules.yaml', tmp_path)}\n"
+        "jurisdiction: 万埠镇（测试）\n"
+        "add:\n  - {id: WANBU-VERIFY-2WD, title: 认领后2个工作日内形成核实调查报告, action: first_response,\n"
+        "      clock: working_days, limit_d: 2, t0: accepted_at, applies_if: {requires_response: true},\n"
+        "      met_by: [website_reply], ladder: standard, source: 万埠镇, status: L}\n",
+        encoding="utf-8",
+    )
+    return ImportRules(load_policy(path).playbook, POLICY.calendar, ORG)
+
+
+def assigned_row(assigned="2026/10/30 9:00:00", accepted="2026/10/30 10:30:00", returned="", **kw):
+    base = row(time="2026/10/30 8:00:00", reply_time="", reply="", **kw)
+    return base | dict(zip(ASSIGN_HEADER, ["水务局", assigned, accepted, returned], strict=True))
+
+
+def test_assignment_columns_become_the_units_workflow(tmp_path):
+    from monitor.domain import EventKind, IncidentStatus
+
+    mapping, rules = _assignment_mapping(), _wanbu_rules(tmp_path)
+    out = convert_row(mapping, 2, assigned_row(), NOW, rules)
+    assert isinstance(out, ImportedIncident), out
+    inc = out.incident
+    assert (inc.status, inc.owner_unit) == (IncidentStatus.HANDLING, "water")
+    assert (inc.assigned_at, inc.accepted_at) == (local(2026, 10, 30, 9), local(2026, 10, 30, 10, 30))
+    kinds = {e.kind: e for e in out.events}
+    assert (kinds[EventKind.ASSIGNED].at, kinds[EventKind.ASSIGNED].payload["unit"]) == (
+        local(2026, 10, 30, 9),
+        "water",
+    )
+    assert kinds[EventKind.ACCEPTED].at == local(2026, 10, 30, 10, 30)
+    verify = next(o for o in out.obligations if o.rule_id == "WANBU-VERIFY-2WD")
+    assert verify.t0 == local(2026, 10, 30, 10, 30)  # counted from 认领, as the local rule says
+    # 交办 without 认领: waiting for the unit; the local rule counts from the 交办 until it accepts
+    out = convert_row(mapping, 3, assigned_row(accepted=""), NOW, rules)
+    assert isinstance(out, ImportedIncident)
+    assert (out.incident.status, out.incident.accepted_at) == (IncidentStatus.ASSIGNED, None)
+    assert next(o for o in out.obligations if o.rule_id == "WANBU-VERIFY-2WD").t0 == local(2026, 10, 30, 9)
+    # 退回 without 认领: waiting for the duty officers to 改派, with the reason
+    out = convert_row(mapping, 4, assigned_row(accepted="", returned=" 停水属供水公司 "), NOW, rules)
+    assert isinstance(out, ImportedIncident)
+    assert (out.incident.status, out.incident.returned_reason) == (IncidentStatus.REASSIGNED, "停水属供水公司")
+    (returned,) = [e for e in out.events if e.kind == EventKind.RETURNED]
+    assert returned.payload["reason"] == "停水属供水公司" and returned.payload["unit"] == "water"
+    # answered: closed, the workflow times kept for the report
+    answered = assigned_row() | {"reply": "已修复", "reply_time": "2026/10/30 18:00:00"}
+    out = convert_row(mapping, 5, answered, NOW, rules)
+    assert isinstance(out, ImportedIncident)
+    assert (out.incident.status, out.incident.accepted_at) == (IncidentStatus.CLOSED, local(2026, 10, 30, 10, 30))
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"部门": ""}, "有交办时间但没有责任单位"),
+        ({"交办时间": "2026/10/30 7:00:00"}, "交办时间 2026-10-30 07:00 早于收到时间 2026-10-30 08:00"),
+        ({"认领时间": "2026/10/30 8:30:00"}, "认领时间 2026-10-30 08:30 早于交办时间 2026-10-30 09:00"),
+        ({"认领时间": "2026/11/2 9:00:00"}, "认领时间 2026-11-02 09:00 晚于导入时间"),
+        ({"交办时间": "下午"}, "交办时间 列的时间 '下午' 无法识别"),
+        ({"退回理由": "不属本单位"}, "同时填写了认领时间和退回理由"),
+        ({"交办时间": "", "认领时间": "", "退回理由": "不属本单位", "部门": ""}, "有退回理由但没有责任单位"),
+    ],
+)
+def test_assignment_columns_that_cannot_be_right_say_why(changes, reason, tmp_path):
+    out = convert_row(_assignment_mapping(), 9, assigned_row() | changes, NOW, RULES)
+    assert isinstance(out, RowError) and reason in out.reason, out
+
+
+def test_a_date_only_assignment_is_never_before_the_step_it_follows():
+    out = convert_row(_assignment_mapping(), 2, assigned_row(assigned="2026/10/30", accepted="2026/10/30"), NOW, RULES)
+    assert isinstance(out, ImportedIncident), out
+    received = local(2026, 10, 30, 8)  # the earliest instant the ledger allows: the receipt itself
+    assert (out.incident.assigned_at, out.incident.accepted_at) == (received, received)
+
+
+async def test_imported_assignment_columns_are_stored(db, tmp_path):
+    from monitor.domain import EventKind
+    from monitor.storage.repo.incidents import get_incident
+
+    path = tmp_path / "ledger.csv"
+    rows = [assigned_row(), assigned_row(msg_id="2", accepted="", returned="属供水公司")]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER + ASSIGN_HEADER)
+        writer.writerows([[r[h] for h in HEADER + ASSIGN_HEADER] for r in rows])
+    result = await import_ledger(db, path, _assignment_mapping(), NOW, RULES)
+    assert (result.imported, result.errors) == (2, [])
+    async with db.read() as conn:
+        first, second = await get_incident(conn, result.first_id), await get_incident(conn, result.last_id)
+        kinds = [e.kind for e in await list_events(conn, second.id)]
+    assert (first.assigned_at, first.accepted_at, first.returned_reason) == (
+        local(2026, 10, 30, 9), local(2026, 10, 30, 10, 30), None,
+    )  # fmt: skip
+    assert (second.accepted_at, second.returned_reason) == (None, "属供水公司")
+    assert EventKind.ASSIGNED in kinds and EventKind.RETURNED in kinds

@@ -320,3 +320,46 @@ async def test_a_console_digest_for_several_people_records_each_row_as_sent_to_i
     names = {"duty1": "值班员甲", "duty2": "值班员乙"}
     for p in sent:  # recorded as delivered to the person the row is for, never to another
         assert p["person_id"] == rows[p["outbox_id"]] and p["to"] == names[p["person_id"]], p
+
+
+async def test_held_reminders_to_accept_are_not_sent_after_the_unit_accepted_nor_piled_up(sqlite_db, clock):
+    """待认领 reminders written overnight wait for the end of quiet hours. At 07:30 the unit that
+    认领'd at 07:00 is told nothing more; the unit that has not gets the newest reminder only."""
+    from monitor.domain import commands as c
+    from monitor.engine.commands import execute
+    from monitor.engine.runner import Engine
+
+    from .engine_support import Svc, new_incident
+
+    lines: list[str] = []
+    clock.set(shanghai(21))
+    svc = Svc(sqlite_db, clock)
+    accepted = await new_incident(svc, None, "L2", title="城北停水无人通知", owner_unit="water")
+    waiting = await new_incident(svc, None, "L2", title="城南路灯不亮", owner_unit="urban_management")
+    for iid in (accepted, waiting):
+        await execute(svc, c.Confirm(incident_id=iid, actor="zhu_min", at=clock.now()))
+    settings = make_settings(notify_console=True, notify_quiet_hours="22:00-07:30")
+    async with notifier(sqlite_db, clock, settings, write=lines.append) as (n, _):
+        await n.run_once()  # the 交办 notices, before quiet hours
+        for hour in (23, 1, 3, 5):  # reminders every 2 h, held
+            clock.set(shanghai(hour, day=24 if hour == 23 else 25))
+            await Engine(svc).tick()
+            assert (await n.run_once()).deferred >= 1
+        clock.set(shanghai(7, day=25))
+        await execute(svc, c.Accept(incident_id=accepted, actor="zhu_min", at=clock.now()))
+        clock.set(shanghai(7, 30, day=25))
+        await n.run_once()
+    reminders = [r for r in await outbox_rows(sqlite_db) if r.payload.get("reminder")]
+    assert reminders and all("#" in r.payload["step"] for r in reminders)
+    mine = [r for r in reminders if r.incident_id == accepted]
+    assert mine and {r.status for r in mine} == {"cancelled"}
+    assert all("已认领" in (r.last_error or "") for r in mine)
+    assert not [line for line in lines if "待认领" in line and "城北停水" in line]
+    theirs: dict[str, list] = {}
+    for r in reminders:
+        if r.incident_id == waiting:
+            theirs.setdefault(r.recipient, []).append(r)
+    assert len(theirs) == 2 and all(len(rows) == 4 for rows in theirs.values())  # 联络员 and 分管领导
+    for rows in theirs.values():  # per person: the newest sent, the older ones superseded
+        assert [r.status for r in rows] == ["cancelled"] * (len(rows) - 1) + ["sent"], [r.status for r in rows]
+        assert all("更新的待认领提醒" in (r.last_error or "") for r in rows[:-1])

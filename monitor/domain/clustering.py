@@ -37,7 +37,7 @@ from monitor.domain.enums import EventLevel, EventType, MediaTier, OpinionLevel
 from monitor.domain.errors import DomainError
 from monitor.domain.events import EventKind, IncidentEvent
 from monitor.domain.incidents import Incident, IncidentStatus
-from monitor.domain.responsibility import grown_co_units, opening_units, response_need
+from monitor.domain.responsibility import OpeningUnits, grown_co_units, opening_units, response_need
 
 _WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")
 LEAD_CHARS = 160  # the lead of the text, where reports of the same event overlap most
@@ -320,12 +320,51 @@ class SplitPlan:
     child: Incident  # not yet stored
     item_ids: tuple[int, ...]
     parent_event: IncidentEvent
+    child_basis: dict[str, Any] = field(default_factory=dict)  # CLASSIFIED payload: what the child took from where
 
 
 def _prevailing(values: Iterable[str | None]) -> str | None:
     """The most frequent known value (ties: the one seen first), or None."""
     counts = Counter(v for v in values if v)
     return max(counts, key=lambda v: counts[v]) if counts else None
+
+
+def _gravest(values: Iterable[Any], kind: Any) -> Any:
+    """The gravest of the stated levels (I before IV, L1 before L4), or None."""
+    known = {m.value: m for m in kind}
+    stated = [known[v] for v in values if v in known]
+    return min(stated, key=list(kind).index) if stated else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Own:
+    """What the moved items' own classification says about the split-off event."""
+
+    event_type: EventType | None
+    region: str | None
+    levels: tuple[EventLevel | None, OpinionLevel | None] | None  # None: no moved item was classified
+    units: OpeningUnits | None  # None: no moved item names a unit
+
+
+def _own_classification(moved: Sequence[Any]) -> _Own:
+    kinds = {t.value for t in EventType}
+    event_type = _prevailing(getattr(m, "event_type", None) for m in moved if getattr(m, "event_type", None) in kinds)
+    classified = [m for m in moved if getattr(m, "classified_at", None) is not None]
+    levels = None
+    if classified:  # a classified item that states no 突发事件 level is not one: nothing to inherit
+        levels = (
+            _gravest((getattr(m, "event_level", None) for m in classified), EventLevel),
+            _gravest((getattr(m, "opinion_level", None) for m in classified), OpinionLevel),
+        )
+    department = _prevailing(getattr(m, "department", None) for m in moved)
+    units: OpeningUnits | None = None
+    if department:
+        lead = next(m for m in moved if getattr(m, "department", None) == department)
+        units = opening_units(department, getattr(lead, "classification", None))
+        others = [str(getattr(m, "department", None) or "") for m in moved]
+        units = dataclasses.replace(units, co_units=grown_co_units(units.co_units, others, department, department))
+    return _Own(EventType(event_type) if event_type else None, _prevailing(getattr(m, "region", None) for m in moved),
+                levels, units)  # fmt: skip
 
 
 def plan_split(
@@ -339,9 +378,11 @@ def plan_split(
 ) -> SplitPlan:
     """Split `item_ids` off `parent` into a new incident titled `title`.
 
-    `moved`: the moving items' stored classification (anything with `event_type` and `region`):
-    the new incident is about THEIR event, so it takes the type and place most of them state
-    (later reports of it then do not contradict it); the parent's where they state none."""
+    `moved`: the moving items' stored classification (`event_type`, `region`, `department`,
+    `classification`, `event_level`, `opinion_level`, `classified_at`): the new incident is about
+    THEIR event, so it takes the type, place and owning unit most of them state and the gravest
+    levels the classified ones state (none stated: not a 突发事件); the parent's where they state
+    nothing (items never classified). `child_basis` says which was which, for its timeline."""
     moving, present = tuple(dict.fromkeys(item_ids)), set(parent_items)
     if parent.id is None:
         raise DomainError("split needs a stored incident")
@@ -358,24 +399,43 @@ def plan_split(
         raise DomainError(
             f"cannot split every item off incident {parent.id}; keep at least one (or dismiss/merge it instead)"
         )
-    kinds = {t.value for t in EventType}
-    event_type = _prevailing(getattr(m, "event_type", None) for m in moved if getattr(m, "event_type", None) in kinds)
-    region = _prevailing(getattr(m, "region", None) for m in moved)
+    own = _own_classification(moved)
+    event_level, opinion_level = own.levels or (parent.event_level, parent.opinion_level)
+    u = own.units
     child = Incident(
         title=title.strip(),
         detected_at=parent.detected_at,  # the event was detected then; splitting does not restart clocks
-        event_type=EventType(event_type) if event_type else parent.event_type,
-        event_level=parent.event_level,
-        opinion_level=parent.opinion_level,
-        requires_response=parent.requires_response,
-        owner_unit=parent.owner_unit,
-        lead_unit=parent.lead_unit,
-        co_units=parent.co_units,
-        region=region or parent.region,
-        multi_region=parent.multi_region,
-        vertical_managed=parent.vertical_managed,
+        event_type=own.event_type or parent.event_type,
+        event_level=event_level,
+        opinion_level=opinion_level,
+        requires_response=parent.requires_response,  # confirmation derives it again from the child's levels
+        owner_unit=u.owner if u else parent.owner_unit,
+        lead_unit=u.lead if u else parent.lead_unit,
+        co_units=u.co_units if u else parent.co_units,
+        region=own.region or parent.region,
+        multi_region=u.multi_region if u else parent.multi_region,
+        vertical_managed=u.vertical_managed if u else parent.vertical_managed,
         item_count=len(moving),
     )
     remaining = dataclasses.replace(parent, item_count=max(0, parent.item_count - len(moving)))
     event = IncidentEvent(parent.id, EventKind.SPLIT, at, actor, {"items": list(moving), "title": child.title})
-    return SplitPlan(remaining, child, moving, event)
+    return SplitPlan(remaining, child, moving, event, _split_basis(parent.id, moving, child, own))
+
+
+def _split_basis(parent_id: int, moving: Sequence[int], child: Incident, own: _Own) -> dict[str, Any]:
+    """The split-off incident's CLASSIFIED payload: its classification and, in words, where it came from."""
+    stated = {"责任单位": own.units, "类别": own.event_type, "属地": own.region, "级别": own.levels}
+    took = [name for name, value in stated.items() if value is not None]
+    kept = [n for n in ("责任单位", "类别", "属地", "级别") if n not in took]
+    parts = [f"{'、'.join(took)}按拆出稿件的研判结果确定"] if took else []
+    parts += [f"{'、'.join(kept)}拆出稿件未载明，沿用原事件"] if kept else []
+    return {
+        "from": parent_id,
+        "items": list(moving),
+        "owner_unit": child.owner_unit,
+        "event_type": child.event_type and child.event_type.value,
+        "region": child.region,
+        "event_level": child.event_level and child.event_level.value,
+        "opinion_level": child.opinion_level and child.opinion_level.value,
+        "reason": f"拆分自事件 #{parent_id}：" + "；".join(parts),
+    }

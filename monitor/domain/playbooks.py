@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -162,12 +162,17 @@ class Step:
     offset: timedelta = timedelta(0)  # relative to due (negative = before) when fraction is None
     repeat: timedelta | None = None  # repeat every … until acknowledged, met or closed
     max_repeats: int | None = None
+    repeat_roles: tuple[Role, ...] = ()  # whom the repeats reach (empty: `roles`), e.g. the unit's leader too
 
     @property
     def announces(self) -> bool:
         """The 交办 rung: it fires when the obligation starts, telling the owning unit what it must do.
-        After a 改派 it fires once more, at once, for the new unit."""
+        After a 改派 it fires once more, at once, for the new unit; its repeats stop at the unit's 认领."""
         return self.fraction == 0
+
+    def repeated(self) -> Step:
+        """The rung as its repeats fire: to `repeat_roles` when given."""
+        return replace(self, roles=self.repeat_roles) if self.repeat_roles else self
 
     def fire_at(self, t0: datetime, due: datetime) -> datetime:
         if self.fraction is not None:
@@ -320,6 +325,8 @@ def _ladder_dict(ladder: Ladder) -> dict[str, Any]:
                 "offset_h": _hours(s.offset),
                 "repeat_h": _hours(s.repeat),
                 "max_repeats": s.max_repeats,
+                # only when set: the snapshots (and digests) of ladders without it stay as they were
+                **({"repeat_roles": [r.value for r in s.repeat_roles]} if s.repeat_roles else {}),
             }
             for s in ladder.steps
         ],
@@ -339,6 +346,7 @@ def _ladder_from(d: Mapping[str, Any]) -> Ladder:
                 offset=timedelta(hours=s["offset_h"] or 0),
                 repeat=_td(s["repeat_h"]),
                 max_repeats=s["max_repeats"],
+                repeat_roles=tuple(Role(r) for r in s.get("repeat_roles", ())),
             )
             for s in d["steps"]
         ),

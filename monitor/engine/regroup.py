@@ -90,9 +90,10 @@ async def apply_split(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Split, 
     reason = {"rule": "split", "from": parent_id, "by": cmd.actor}
     await move_items(conn, parent_id, child_id, plan.item_ids, reason, now)
     await save_incident(conn, plan.parent, now)
-    await append_events(conn, [plan.parent_event], now, return_ids=False)
+    basis = IncidentEvent(child_id, EventKind.CLASSIFIED, cmd.at, cmd.actor, plan.child_basis)
+    await append_events(conn, [plan.parent_event, basis], now, return_ids=False)
     await refresh_incident_stats(conn, [parent_id, child_id], now)
-    events = [plan.parent_event]
+    events = [plan.parent_event, basis]
     if ctx.incident.status != IncidentStatus.DETECTED:  # already assessed: the split-off event is too
         child = await get_incident(conn, child_id)
         assert child is not None

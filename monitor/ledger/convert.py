@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar, cast
@@ -194,27 +194,105 @@ def _convert(
     if not title:
         raise RowProblem("标题和正文都为空")
     d = mapping.defaults
+    owner = field_text(mapping, row, "owner_unit") or d.owner_unit
+    workflow = _workflow(mapping, row, owner, received, now)
+    closed = responded is not None and responded <= now
     incident = Incident(
         title=title,
         summary=text,
         detected_at=received,
         occurred_at=occurred,
         first_published_at=published or received,
-        status=IncidentStatus.CLOSED if responded is not None and responded <= now else IncidentStatus.HANDLING,
-        closed_at=responded if responded is not None and responded <= now else None,
+        status=IncidentStatus.CLOSED if closed else workflow.status,
+        closed_at=responded if closed else None,
         event_type=_enum(mapping, row, "event_type", EventType, d.event_type),
         event_level=_enum(mapping, row, "event_level", EventLevel, d.event_level),
         opinion_level=_enum(mapping, row, "opinion_level", OpinionLevel, d.opinion_level),
         requires_response=d.requires_response,
-        owner_unit=field_text(mapping, row, "owner_unit") or d.owner_unit,
+        owner_unit=owner,
         region=field_text(mapping, row, "region") or d.region,
         media_type=_media_type(mapping, row),
         external_ref=external_ref(mapping, ledger_id),
         tags=("import",),
+        assigned_at=workflow.assigned_at,
+        accepted_at=workflow.accepted_at,
+        returned_reason=workflow.returned_reason,
     )
-    events = _events(mapping, incident, ledger_id, responded, response_text, field_text(mapping, row, "response_url"),
-                     received_day, responded_day, now)  # fmt: skip
-    return incident, events
+    confirmed, *rest = _events(mapping, incident, ledger_id, responded, response_text,
+                               field_text(mapping, row, "response_url"), received_day, responded_day, now)  # fmt: skip
+    return incident, (confirmed, *workflow.events, *rest)
+
+
+@dataclass(frozen=True)
+class _Workflow:
+    """交办 / 认领 / 退回 as the ledger records them: the incident's fields, status and events."""
+
+    status: IncidentStatus = IncidentStatus.HANDLING  # a ledger without these columns: being handled
+    assigned_at: datetime | None = None
+    accepted_at: datetime | None = None
+    returned_reason: str | None = None
+    events: tuple[IncidentEvent, ...] = ()
+
+
+def _workflow(
+    mapping: LedgerMapping, row: Mapping[str, Any], owner: str | None, received: datetime, now: datetime
+) -> _Workflow:
+    """交办时间 ≥ 收到时间, 认领时间 ≥ 交办时间 (or 收到时间), neither after the import, and an owning
+    unit for any of them. A date alone is the earliest instant of that day the steps allow (so a
+    deadline counted from it can only be stricter). The ledger keeps one 交办: a row that says the
+    unit both 认领'd and 退回'd it is contradictory and is rejected, naming both columns."""
+    assigned = _step_time(mapping, row, "assigned_at", "交办时间", received, "收到时间", now)
+    accepted = _step_time(mapping, row, "accepted_at", "认领时间", assigned or received,
+                          "交办时间" if assigned else "收到时间", now)  # fmt: skip
+    reason = field_text(mapping, row, "returned_reason") or None
+    for value, what in ((assigned, "交办时间"), (accepted, "认领时间"), (reason, "退回理由")):
+        if value is not None and owner is None:
+            unit = _column(mapping, "owner_unit")
+            raise RowProblem(f"有{what}但没有责任单位（{unit}），请填写责任单位或在映射文件 defaults 中指定")
+    if accepted is not None and reason is not None:
+        both = f"{_column(mapping, 'accepted_at')}、{_column(mapping, 'returned_reason')}"
+        raise RowProblem(
+            f"同时填写了认领时间和退回理由（{both}）：台账一行只记录当前的交办；"
+            "单位已认领的请清空退回理由（可写入正文），仍待改派的请清空认领时间"
+        )
+    events = [IncidentEvent(0, EventKind.ASSIGNED, assigned, IMPORT_ACTOR, {"unit": owner})] if assigned else []
+    if accepted is not None:
+        payload = {"unit": owner, "note": "历史台账导入", "on_behalf": True}
+        events.append(IncidentEvent(0, EventKind.ACCEPTED, accepted, IMPORT_ACTOR, payload))
+    if reason is not None:  # the ledger has no 退回 time: at the 交办 (the earliest it can have been)
+        payload = {"unit": owner, "reason": reason, "on_behalf": True}
+        events.append(IncidentEvent(0, EventKind.RETURNED, assigned or received, IMPORT_ACTOR, payload))
+    status = IncidentStatus.HANDLING
+    if assigned is not None and accepted is None:
+        status = IncidentStatus.REASSIGNED if reason is not None else IncidentStatus.ASSIGNED
+    elif reason is not None and accepted is None:
+        status = IncidentStatus.REASSIGNED
+    return _Workflow(status, assigned, accepted, reason, tuple(events))
+
+
+def _column(mapping: LedgerMapping, name: str) -> str:
+    spec = mapping.columns.get(name)
+    return f"{spec.column} 列" if spec else f"映射文件未指定 {name} 列"
+
+
+def _step_time(
+    mapping: LedgerMapping, row: Mapping[str, Any], name: str, what: str, after: datetime, after_what: str,
+    now: datetime,
+) -> datetime | None:  # fmt: skip
+    at, day = parse_time(mapping, row, name, DateOnly.START_OF_DAY)
+    if at is None:
+        return None
+    if day and at.date() == after.astimezone(at.tzinfo).date() and at < after:
+        at = after  # the day alone: not before the step it follows
+    if at < after:
+        raise RowProblem(f"{what} {_local(at, mapping)} 早于{after_what} {_local(after, mapping)}，请核对")
+    if at > now:
+        raise RowProblem(f"{what} {_local(at, mapping)} 晚于导入时间 {_local(now, mapping)}，请核对")
+    return at
+
+
+def _local(at: datetime, mapping: LedgerMapping) -> str:
+    return f"{at.astimezone(ZoneInfo(mapping.timezone)):%Y-%m-%d %H:%M}"
 
 
 def _origin(

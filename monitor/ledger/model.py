@@ -23,6 +23,9 @@ FIELDS = (
     "occurred_at",  # 事发时间: t0 of the emergency clocks (5 h release, 24 h press conference) when known
     "published_at",  # 原帖发布时间: t0 of rules counted from the earliest publication
     "media_type",  # 媒体类型 (网站/论坛/…/信箱, or its value): kept on the incident, shown in the ledger and report
+    "assigned_at",  # 交办时间: the 交办 to the owning unit (ASSIGNED)
+    "accepted_at",  # 认领时间: its 认领 (ACCEPTED); t0 of local rules counted from 认领
+    "returned_reason",  # 退回理由: the unit returned it (RETURNED); without a 认领, it waits for 改派
 )  # fmt: skip
 REQUIRED_FIELDS = ("id", "received_at")
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from monitor.clock import Clock, Stopwatch, sleep_or_stop
 from monitor.domain import ChannelKind, EventKind, IncidentEvent, ObligationStatus, OutboxStatus
+from monitor.domain import IncidentStatus as S
 from monitor.notifications import render
 from monitor.notifications.model import DEADLINE_KINDS, Alert, Channel, DeliveryError, Message, Sent
 from monitor.notifications.planning import (
@@ -37,11 +38,11 @@ from monitor.notifications.planning import (
     system_alert_row,
 )
 from monitor.notifications.routing import Router
-from monitor.notifications.triage import Triage, triage
+from monitor.notifications.triage import Triage, moot_reminders, triage
 from monitor.storage.db import Database
 from monitor.storage.repo import outbox as repo
 from monitor.storage.repo.engine import Connection, list_obligations
-from monitor.storage.repo.incidents import append_events
+from monitor.storage.repo.incidents import append_events, get_incident
 from monitor.storage.repo.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,8 @@ class Notifier:
         async with self.db.write() as conn:
             last = await repo.last_attempts(conn, [r.id for r in rows if r.claimed_until is not None])
             settled = await _settled_obligations(conn, rows)
-            sorted_out = triage(rows, last, self.router, now, self.policy.max_attempts, settled)
+            moot = moot_reminders(rows, await _waiting_for_acceptance(conn, rows))
+            sorted_out = triage(rows, last, self.router, now, self.policy.max_attempts, settled, moot)
             await repo.lock_incidents(conn, [e.incident_id for e in sorted_out.events])  # before any write
             robots = [r.destination.target for r in sorted_out.all_routes if self._limited(r)]
             await repo.lock_targets(conn, robots)
@@ -324,6 +326,16 @@ async def _settled_obligations(conn: Connection, rows: Sequence[OutboxRow]) -> d
     done = (ObligationStatus.MET, ObligationStatus.LATE, ObligationStatus.CANCELLED)
     obligations = await list_obligations(conn, incidents)
     return {ob.id: ob.status for ob in obligations if ob.id in wanted and ob.status in done}
+
+
+async def _waiting_for_acceptance(conn: Connection, rows: Sequence[OutboxRow]) -> dict[int, bool]:
+    """For the incidents of 待认领 reminders: does the current 交办 still wait for the unit's 认领?"""
+    ids = sorted({r.incident_id for r in rows if r.payload.get("reminder") and r.incident_id is not None})
+    waiting: dict[int, bool] = {}
+    for iid in ids:
+        inc = await get_incident(conn, iid)
+        waiting[iid] = inc is not None and inc.is_open and inc.accepted_at is None and inc.status != S.REASSIGNED
+    return waiting
 
 
 def _outcome(res: Result) -> str:

@@ -39,6 +39,7 @@ def triage(
     now: datetime,
     max_in_doubt: int = 4,
     settled: Mapping[int, ObligationStatus] | None = None,
+    moot: Mapping[int, str] | None = None,
 ) -> Triage:
     """`max_in_doubt`: after this many sends whose worker stopped before recording the result (a
     message that crashes the worker every time), the row is not sent again: it fails and the duty
@@ -46,10 +47,13 @@ def triage(
 
     `settled`: obligations (by id) met or cancelled since their alerts were written. A deadline
     alert still waiting (quiet hours, retries) for one of them is cancelled, not sent: nobody is
-    told a deadline is pending or overdue after it was met."""
+    told a deadline is pending or overdue after it was met.
+
+    `moot`: rows (by id) not to send, with the reason: 待认领 reminders of a unit that has 认领'd
+    since (see `moot_reminders`)."""
     out = Triage()
     for row in rows:
-        if _no_longer_needed(out, row, last.get(row.id), settled or {}, now):
+        if _no_longer_needed(out, row, last.get(row.id), settled or {}, now, moot or {}):
             continue
         if row.recipient is None:
             _fan_out(out, row, router, now)
@@ -92,17 +96,41 @@ _SETTLED_TEXT = {
 
 
 def _no_longer_needed(
-    out: Triage, row: OutboxRow, previous: LastAttempt | None, settled: Mapping[int, ObligationStatus], now: datetime
+    out: Triage,
+    row: OutboxRow,
+    previous: LastAttempt | None,
+    settled: Mapping[int, ObligationStatus],
+    now: datetime,
+    moot: Mapping[int, str],
 ) -> bool:
     status = settled.get(row.obligation_id) if row.obligation_id is not None else None
     state = _SETTLED_TEXT.get(status) if status is not None else None
-    if state is None or row.kind not in DEADLINE_KINDS:
+    reason = f"未发送：该时限{state}，提醒已无必要" if state is not None and row.kind in DEADLINE_KINDS else None
+    reason = reason or moot.get(row.id)
+    if reason is None:
         return False
     if previous is not None and previous.outcome == "sending":
         return False  # may have gone out already: resolved as in doubt, like any other row
-    reason = f"未发送：该时限{state}，提醒已无必要"
     out.changes.append(settle(row, OutboxStatus.CANCELLED, now, last_error=reason))
     return True
+
+
+def moot_reminders(rows: Sequence[OutboxRow], waiting: Mapping[int, bool]) -> dict[int, str]:
+    """待认领 reminders (payload `reminder`) not to send, with why: their incident's unit has 认领'd
+    (or 退回'd) it since — `waiting[incident_id]` is False — or a newer reminder of the same incident
+    for the same person is in this batch (held overnight, they would pile up in the morning)."""
+    reminders = [r for r in rows if r.payload.get("reminder") and r.incident_id is not None]
+    moot: dict[int, str] = {}
+    newest: dict[tuple[int | None, str | None], OutboxRow] = {}
+    for row in sorted(reminders, key=lambda r: r.id):
+        if not waiting.get(row.incident_id or 0, True):
+            moot[row.id] = "未发送：责任单位已认领（或已退回、已办结），待认领提醒已无必要"
+            continue
+        older = newest.get((row.incident_id, row.recipient))
+        if older is not None:
+            moot[older.id] = "未发送：已有更新的待认领提醒，只发送最新一条"
+        newest[(row.incident_id, row.recipient)] = row
+    return moot
 
 
 def _route(row: OutboxRow, alert: Alert, router: Router) -> Route:

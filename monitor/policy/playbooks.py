@@ -51,7 +51,7 @@ RULE_KEYS = (
     "note",
 )
 TOP_KEYS = ("version", "jurisdiction", "extends", "ladders", "calendar", "auto_confirm", "rules", "add", "override")
-STEP_KEYS = ("id", "at", "kind", "roles", "repeat_h", "max_repeats")
+STEP_KEYS = ("id", "at", "kind", "roles", "repeat_h", "max_repeats", "repeat_roles")
 
 
 @dataclass(frozen=True)
@@ -328,6 +328,9 @@ def _step(s: Section) -> Step:
         raise at.error("fraction", f"{fraction} is outside 0…1", "use e.g. 0.5 for half-time")
     offset = -at.get("before_h", float, 0.0) + at.get("after_h", float, 0.0)
     repeat = s.get("repeat_h", float, None)
+    repeat_roles = _roles(s, "repeat_roles") if "repeat_roles" in s else ()
+    if repeat_roles and repeat is None:
+        raise s.error("repeat_roles", "repeat_roles without repeat_h", "add repeat_h (hours between repeats)")
     return Step(
         id=s.text("id"),
         kind=s.enum("kind", AlertKind),
@@ -336,17 +339,18 @@ def _step(s: Section) -> Step:
         offset=timedelta(hours=offset),
         repeat=None if repeat is None else timedelta(hours=repeat),
         max_repeats=s.get("max_repeats", int, None),
+        repeat_roles=repeat_roles,
     )
 
 
-def _roles(s: Section) -> tuple[Role, ...]:
+def _roles(s: Section, key: str = "roles") -> tuple[Role, ...]:
     roles = []
-    for i, raw in enumerate(s.strings("roles")):
+    for i, raw in enumerate(s.strings(key)):
         try:
             roles.append(Role(raw))
         except ValueError:
             choices = ", ".join(r.value for r in Role)
-            raise s.doc.error((*s.path, "roles", i), f"{raw!r} is not a role", f"use {choices}") from None
+            raise s.doc.error((*s.path, key, i), f"{raw!r} is not a role", f"use {choices}") from None
     if not roles:
-        raise s.error("roles", "a step must reach someone", "list roles, e.g. roles: [liaison]")
+        raise s.error(key, "a step must reach someone", f"list roles, e.g. {key}: [liaison]")
     return tuple(roles)

@@ -93,8 +93,12 @@ def parse_yaml(text: str, name: str) -> YamlDoc:
     return YamlDoc(name, data, lines)
 
 
-def _build(node: Node, path: KeyPath, lines: dict[KeyPath, int], name: str, ctor: SafeConstructor) -> Any:
-    lines[path] = node.start_mark.line + 1
+def _build(
+    node: Node, path: KeyPath, lines: dict[KeyPath, int], name: str, ctor: SafeConstructor, line: int | None = None
+) -> Any:
+    """`line`: the line of the key whose value `node` is. A block value (a mapping or list on the
+    lines below its key, or folded text) starts a line later; errors about it name the key's line."""
+    lines[path] = line if line is not None else node.start_mark.line + 1
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -112,7 +116,7 @@ def _build(node: Node, path: KeyPath, lines: dict[KeyPath, int], name: str, ctor
                     "duplicate key",
                     "keep only one of them",
                 )
-            result[key] = _build(value_node, (*path, key), lines, name, ctor)
+            result[key] = _build(value_node, (*path, key), lines, name, ctor, key_node.start_mark.line + 1)
         return result
     if isinstance(node, SequenceNode):
         return [_build(child, (*path, i), lines, name, ctor) for i, child in enumerate(node.value)]

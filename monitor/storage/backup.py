@@ -4,8 +4,10 @@
   `monitor serve` keeps running (writers wait at most for the copy). Restore replaces the file
   (and drops its -wal/-shm) and is refused while an engine runner holds the database.
 - PostgreSQL: `pg_dump --format=custom` (one snapshot, the service keeps running) and
-  `pg_restore --clean --if-exists --single-transaction` (all or nothing). The password goes to
-  the tools through PGPASSWORD, never on their command line (it would show in `ps`).
+  `pg_restore --clean --if-exists --single-transaction` (all or nothing). The tools connect with a
+  libpq connection string made from the whole URL — its query options too (`sslmode`, asyncpg's
+  `ssl`, `options`, `application_name` …), so a backup is held to the URL's TLS requirement. The
+  password goes to them through PGPASSWORD, never on their command line (it would show in `ps`).
 
 After a restore, run `monitor migrate`: a backup from an older version is upgraded in place.
 """
@@ -38,7 +40,11 @@ def backup(database_url: str, out: Path) -> Path:
     if url.drivername.startswith("sqlite"):
         _sqlite_backup(_sqlite_path(url), out)
     else:
-        _run("pg_dump", ["--format=custom", "--no-owner", "--file", str(out)], url)
+        try:
+            _run("pg_dump", ["--format=custom", "--no-owner", "--file", str(out)], url)
+        except DatabaseError:
+            out.unlink(missing_ok=True)  # pg_dump creates the file before it connects: no empty "backup"
+            raise
     return out
 
 
@@ -135,16 +141,68 @@ def _refuse_open_elsewhere(target: Path) -> None:
         conn.close()
 
 
+# asyncpg's spellings of libpq options (the service's own driver reads the same URL)
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+_SSL_BOOLEANS = {"true": "require", "false": "disable"}
+# asyncpg options that only tune the service's own connections: nothing for a dump or restore
+_DRIVER_ONLY = {
+    "command_timeout", "statement_cache_size", "prepared_statement_cache_size", "max_cached_statement_lifetime",
+    "max_cacheable_statement_size",
+}  # fmt: skip
+
+
+def pg_connection(database_url: str | URL) -> tuple[list[str], dict[str, str]]:
+    """The command-line arguments and environment that connect a PostgreSQL client tool to the
+    database of `database_url`: `--dbname` with a libpq connection string holding the host, port,
+    database, user and every query option of the URL, and PGPASSWORD in the environment."""
+    url = normalize_url(database_url) if isinstance(database_url, str) else database_url
+    params: dict[str, str] = {"host": url.host or "localhost", "port": str(url.port or 5432)}
+    params.update({"dbname": url.database or ""} | ({"user": url.username} if url.username else {}))
+    for key, value in url.query.items():
+        params.update(_libpq_option(key, value))
+    conninfo = " ".join(f"{key}={_conninfo_value(value)}" for key, value in params.items())
+    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+    return ["--dbname", conninfo], env
+
+
+def _libpq_option(key: str, value: str | tuple[str, ...]) -> dict[str, str]:
+    """One URL query option as libpq keywords (asyncpg spellings translated; unknown keys are passed
+    on, so libpq refuses them by name instead of a backup quietly ignoring them)."""
+    if key == "host" and isinstance(value, tuple):  # several hosts: libpq takes a comma-separated list
+        return {"host": ",".join(value)}
+    if isinstance(value, tuple):
+        raise DatabaseError(f"database_url gives {key} more than once ({', '.join(value)}); keep one")
+    if key in _DRIVER_ONLY:
+        return {}
+    if key == "ssl":
+        mode = _SSL_BOOLEANS.get(value.lower(), value.lower())
+        if mode not in _SSL_MODES:
+            raise DatabaseError(
+                f"database_url: ssl={value} is not an SSL mode the PostgreSQL tools know; "
+                f"use one of {', '.join(sorted(_SSL_MODES))}"
+            )
+        return {"sslmode": mode}
+    if key == "timeout":  # asyncpg's connect timeout, in seconds
+        try:
+            return {"connect_timeout": str(max(1, round(float(value))))}
+        except ValueError:
+            raise DatabaseError(f"database_url: timeout={value} is not a number of seconds") from None
+    if key == "direct_tls":
+        return {"sslnegotiation": "direct"} if value.lower() in ("true", "1", "yes") else {}
+    return {key: value}
+
+
+def _conninfo_value(value: str) -> str:
+    """A value of a libpq keyword=value connection string: quoted, with \\ and ' escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _run(tool: str, args: list[str], url: URL | None = None) -> str:
     """Run a PostgreSQL client tool (connected to `url` when given); returns its standard output."""
     exe = shutil.which(tool)
     if exe is None:
         raise DatabaseError(f"{tool} not found; {PG_TOOLS_HINT}")
-    conn: list[str] = []
-    if url is not None:
-        conn = ["--host", url.host or "localhost", "--port", str(url.port or 5432), "--dbname", url.database or ""]
-        conn += ["--username", url.username] if url.username else []
-    env = {**os.environ, **({"PGPASSWORD": url.password} if url is not None and url.password else {})}
+    conn, env = pg_connection(url) if url is not None else ([], dict(os.environ))
     done = subprocess.run([exe, *conn, *args], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()[-3:]

@@ -56,6 +56,7 @@ PAYLOAD_LABELS = {
     "requires_response_basis": "依据",
     "requires_response_set": "人工指定是否需要回应",
     "co_units_added": "新增协办单位",
+    "region": "属地",
 }
 _VALUE_KINDS = {
     "kind": "response_kind",
@@ -165,8 +166,8 @@ def _escalated(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     a 交办 again after a 改派: 交办 · …; a 退回 to the duty officers: 退回待改派 → 值班员：朱敏、秦浩."""
     kind = str(payload.get("kind") or "")
     kind_text = AlertKind(kind).label if kind in AlertKind.__members__.values() else kind or "提醒"
-    if "@" in str(payload.get("step") or ""):
-        kind_text = "交办"
+    if "@" in str(payload.get("step") or ""):  # assigned@17: a 交办 after 改派; assigned@17#2: a reminder
+        kind_text = "待认领提醒" if "#" in str(payload.get("step")) else "交办"
     roles = "、".join(Role(r).label if r in Role.__members__.values() else str(r) for r in payload.get("roles") or [])
     people = org.people if org else {}
     names = "、".join(people[p].name if p in people else str(p) for p in payload.get("people") or [])
@@ -290,6 +291,8 @@ def _value(key: str, value: Any, org: OrgDirectory | None = None) -> str:
         return "是" if value else "否"
     if key == "co_units_added":
         return "、".join(_unit(org, u) for u in value or [])
+    if key in ("owner_unit", "region"):  # unit ids (a region is its locality's unit id)
+        return _unit(org, value)
     return str(value)
 
 

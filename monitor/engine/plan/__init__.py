@@ -21,7 +21,14 @@ from monitor.engine.plan import cohandling
 from monitor.engine.plan.derive import Planned, Problem, derive
 from monitor.engine.plan.facts import Facts, fold
 from monitor.engine.plan.ladder import Notify, Owner, relevant_acks, step_now
-from monitor.engine.plan.text import alert_text, instruction, problem_text, returned_text
+from monitor.engine.plan.text import (
+    REMINDER_INSTRUCTION,
+    alert_text,
+    instruction,
+    problem_text,
+    reminder_text,
+    returned_text,
+)
 
 S_OPEN, S_BREACHED = "open", "breached"
 PROBLEM_RETRY = timedelta(hours=1)
@@ -44,6 +51,7 @@ class Alert:
     roles: tuple[Role, ...] = ()
     instruction: str = ""  # what the readers must do (zh-CN), also inside `text`; channels show it as 处置要求
     returned_reason: str | None = None  # a 退回's reason, shown to the duty officers asked to 改派
+    reminder: bool = False  # a 待认领 reminder (a repeat of the 交办 rung): moot once the unit 认领s
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,9 @@ def decide(
     wakes: list[datetime] = []
     active = facts.closed is None and facts.ended is None
     reached = cohandling.notified_units(events)
+    # 待认领 reminders run while the current 交办 waits for its unit (not once it 退回s it)
+    waiting = facts.assigned is not None and facts.returned is None
+    reminding = _reminder_carrier(facts, planned, playbook) if waiting else None
     for p in planned:
         if p.obligation.status.value == S_OPEN:
             wakes.append(p.obligation.due_at)
@@ -82,7 +93,7 @@ def decide(
         if facts.historical(p.obligation.due_at):  # missed before a ledger import: nobody to alert now
             continue
         ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
-        later = _rung_alerts(facts, p, ladder, reached.get(p.key, set()), org, now, alerts, out)
+        later = _rung_alerts(facts, p, ladder, reached.get(p.key, set()), org, now, alerts, out, p.key == reminding)
         if later is not None:
             wakes.append(later)
     _returned(incident, facts, org, alerts, out, now)
@@ -101,6 +112,22 @@ def decide(
         auto_confirm=_auto_confirm(facts, playbook),
         problems=tuple(problems),
     )
+
+
+def _reminder_carrier(facts: Facts, planned: list[Planned], playbook: Playbook) -> tuple[str, int] | None:
+    """The obligation whose 交办 rung repeats (待认领 reminders) for the incident: the first opened of
+    those whose ladder repeats it (then in rule order), met or not — the unit is reminded once per
+    repeat, however many obligations it has, and not again once that obligation is met."""
+    order = {r.id: i for i, r in enumerate(playbook.rules)}
+    levels = facts.current_levels()
+
+    def repeats(p: Planned) -> bool:
+        ladder = playbook.ladders.get(p.rule.ladder_for(levels))
+        return ladder is not None and any(s.announces and s.repeat for s in ladder.steps)
+
+    carriers = [p for p in planned if repeats(p)]
+    first = min(carriers, key=lambda p: (p.opened_at, order.get(p.rule.id, len(order)), p.key), default=None)
+    return first.key if first is not None else None
 
 
 def _auto_confirm(facts: Facts, playbook: Playbook) -> bool:
@@ -199,6 +226,8 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
     unit_name = org.units[unit].name if unit and unit in org.units else ""
     urgent = incident.is_major_emergency or notify.kind == AlertKind.DEADLINE_BREACH
     text = alert_text(notify.kind, incident, rule, ob.due_at, now, notify.lead_roles, unit_name)
+    if notify.reminder:
+        text = reminder_text(incident, rule, ob.due_at, now, unit_name)
     return Alert(
         rule.id,
         ob.instance,
@@ -209,7 +238,8 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
         ob.due_at,
         tuple(recipients),
         notify.roles,
-        instruction(notify.kind, notify.lead_roles),
+        REMINDER_INSTRUCTION if notify.reminder else instruction(notify.kind, notify.lead_roles),
+        reminder=notify.reminder,
     )
 
 
@@ -240,10 +270,12 @@ def _rung_alerts(
     now: datetime,
     alerts: list[Alert],
     out: list[IncidentEvent],
+    reminds: bool = True,
 ) -> datetime | None:
-    """Append the alerts (lead unit, co-units) and timeline events of `p`'s rungs due now; the next rung's time."""
+    """Append the alerts (lead unit, co-units) and timeline events of `p`'s rungs due now; the next rung's time.
+    `reminds`: `p` carries the incident's 待认领 reminders."""
     incident, fired = facts.incident, facts.fired.get(p.key, set())
-    owner = Owner(facts.assigned, facts.accepted_at, facts.fired_seq.get(p.key, {}))
+    owner = Owner(facts.assigned, facts.accepted_at, facts.fired_seq.get(p.key, {}), reminds)
     acks = relevant_acks(facts.acks, p, facts.assigned.at if facts.assigned else None)
     notify, later = step_now(p, ladder, fired, acks, now, owner)
     if notify is not None:

@@ -66,8 +66,8 @@ def co_steps(ladder: Ladder, names: Iterable[str]) -> list[Step]:
     """The rungs among `names` (a collapsed alert stands for several) that co-units receive."""
     first = _first_notice(ladder)
     by_id = {s.id: s for s in ladder.steps}
-    picked = [by_id[_base(n)] for n in names if _base(n) in by_id]
-    return [s for s in dict.fromkeys(picked) if s is first or s.kind in _AFTER_DUE]
+    picked = [by_id[_base(n)] for n in names if _base(n) in by_id and not (first and n.startswith(f"{first.id}#"))]
+    return [s for s in dict.fromkeys(picked) if s is first or s.kind in _AFTER_DUE]  # 待认领 reminders: the owner's
 
 
 def notice(

@@ -8,7 +8,10 @@ Rules of the ladder:
 - An acknowledgement stops the rest of its phase: before the deadline the remaining warnings
   (the breach alert still fires); after it, further escalation and repeats.
 - The 交办 rung (the one at the start of the window) fires once more, at once, when a 改派 makes
-  another unit the owner after it had fired; the owning unit's 认领 stops its later repeats.
+  another unit the owner after it had fired. Its repeats are 待认领 reminders, counted from the
+  current 交办 (not t0) and reaching the rung's `repeat_roles`; the owning unit's 认领 stops them.
+  An incident's reminders come from one of its obligations only (`Owner.reminds`), so two
+  obligations never remind the unit twice.
   Acknowledgements made before the current 交办 were an earlier owner's: they silence nothing.
 """
 
@@ -41,6 +44,7 @@ class Owner:
     assigned: Assignment | None = None
     accepted_at: datetime | None = None
     fired_seq: Mapping[str, int] = field(default_factory=dict)
+    reminds: bool = True  # this obligation carries the incident's 待认领 reminders (the 交办 rung's repeats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class Notify:
     kind: AlertKind
     roles: tuple[Role, ...]  # everyone the collapsed rungs reach
     lead_roles: tuple[Role, ...]  # the roles of the rung it is named after (asked to act in the text)
+    reminder: bool = False  # named after a repeat of the 交办 rung: the unit has not 认领'd yet
 
 
 def expand(ladder: Ladder, t0: datetime, due: datetime, now: datetime) -> list[Firing]:
@@ -61,17 +66,34 @@ def expand(ladder: Ladder, t0: datetime, due: datetime, now: datetime) -> list[F
     for step in ladder.steps:
         first = step.fire_at(t0, due)
         firings.append(Firing(step.id, step, first))
-        if step.repeat is None or step.repeat.total_seconds() <= 0:
-            continue
-        limit = step.max_repeats if step.max_repeats is not None else _MAX_EXPANSION
-        at = first
-        for k in range(2, min(limit, _MAX_EXPANSION) + 2):
-            if at > now:
-                break
-            at = at + step.repeat
-            firings.append(Firing(f"{step.id}#{k}", step, at))
+        if step.repeat is None or step.repeat.total_seconds() <= 0 or step.announces:
+            continue  # the 交办 rung repeats from the 交办, not from t0 (`reminders`)
+        firings += _repeats(step, step.id, first, now)
     firings.sort(key=lambda f: f.at)
     return firings
+
+
+def _repeats(step: Step, name: str, first: datetime, now: datetime) -> list[Firing]:
+    """`step`'s repeats after `first`, up to the first one after `now`, named `{name}#{k}`."""
+    assert step.repeat is not None
+    limit = step.max_repeats if step.max_repeats is not None else _MAX_EXPANSION
+    at, again, out = first, step.repeated(), []
+    for k in range(2, min(limit, _MAX_EXPANSION) + 2):
+        if at > now:
+            break
+        at = at + step.repeat
+        out.append(Firing(f"{name}#{k}", again, at))
+    return out
+
+
+def reminders(ladder: Ladder, owner: Owner, now: datetime) -> list[Firing]:
+    """待认领 reminders: the 交办 rung's repeats, every `repeat_h` after the current 交办 (named
+    `{step}@{assigned seq}#{k}`, so a 改派's new unit gets its own), while that obligation carries them."""
+    a = owner.assigned
+    step = next((s for s in ladder.steps if s.announces and s.repeat and s.repeat.total_seconds() > 0), None)
+    if a is None or step is None or not owner.reminds:
+        return []
+    return _repeats(step, f"{step.id}@{a.seq}", a.at, now)
 
 
 def _suppressed(firing: Firing, due: datetime, acks: Sequence[Ack]) -> bool:
@@ -112,6 +134,11 @@ def handover(ladder: Ladder, owner: Owner, t0: datetime, due: datetime) -> list[
     return [Firing(f"{announce.id}@{a.seq}", replace(announce, kind=kind, roles=tuple(roles)), a.at)]
 
 
+def _reminder(firing: Firing) -> bool:
+    """A repeat of the 交办 rung (a 待认领 reminder)."""
+    return firing.step.announces and "#" in firing.name
+
+
 def _accepted(firing: Firing, owner: Owner) -> bool:
     """The owning unit has accepted: the 交办 rung's later repeats are not needed."""
     return owner.accepted_at is not None and firing.step.announces and firing.at > owner.accepted_at
@@ -125,6 +152,7 @@ def step_now(
         return None, None
     ob, owner = planned.obligation, owner or Owner()
     firings = expand(ladder, ob.t0, ob.due_at, now) + handover(ladder, owner, ob.t0, ob.due_at)
+    firings += reminders(ladder, owner, now)
     firings.sort(key=lambda f: f.at)
     pending = [
         f for f in firings if f.name not in fired and not _suppressed(f, ob.due_at, acks) and not _accepted(f, owner)
@@ -139,5 +167,5 @@ def step_now(
     for f in due_now:
         roles.extend(r for r in f.step.roles if r not in roles)
     names = tuple(f.name for f in due_now)
-    notify = Notify(planned, latest.name, names, latest.step.kind, tuple(roles), latest.step.roles)
+    notify = Notify(planned, latest.name, names, latest.step.kind, tuple(roles), latest.step.roles, _reminder(latest))
     return notify, later

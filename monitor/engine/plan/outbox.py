@@ -40,7 +40,7 @@ def outbox_rows(
     """One row per person (recipient NULL = all duty officers, for system alerts and unstaffed roles)."""
     rule = playbook.rule(alert.rule_id) if alert.rule_id else None
     key = step_key(incident.id or 0, obligation_id, alert.step, generation)
-    base = {
+    base: dict[str, Any] = {
         "template": alert.kind.value,
         "text": alert.text,
         "incident": incident_summary(incident, org),
@@ -51,6 +51,8 @@ def outbox_rows(
     }
     if alert.returned_reason:
         base["returned_reason"] = alert.returned_reason
+    if alert.reminder:
+        base["reminder"] = True  # the notifier drops it if the unit 认领s before it goes out
     recipients: list[tuple[str | None, Role | None]] = list(alert.recipients)
     kind = alert.kind
     if not recipients:

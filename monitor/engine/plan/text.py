@@ -49,6 +49,19 @@ def alert_text(
     return f"【{label}】{head}{late}{owner}{instruction(kind, roles)}{basis}"
 
 
+REMINDER_INSTRUCTION = "请责任单位尽快认领；如不属本单位职责，请说明理由退回。"
+
+
+def reminder_text(incident: Incident, rule: Rule, due: datetime, now: datetime, unit: str) -> str:
+    """A repeat of the 交办 notice while the owning unit has not 认领'd the incident."""
+    left = f"剩余{span(due - now)}" if due > now else "已到期"
+    who = unit or "责任单位"
+    return (
+        f"【待认领】「{incident.title}」已交办{who}，尚未认领。{rule.title}，期限 {local_time(due)}（{left}）。"
+        f"{REMINDER_INSTRUCTION}依据：{rule.source}。"
+    )
+
+
 def problem_text(incident: Incident, message_zh: str) -> str:
     return f"【系统告警】「{incident.title}」{message_zh}在补齐之前该时限不会提醒，请值班员人工跟踪。"
 

@@ -140,10 +140,13 @@ async def move_items(
 
 
 async def item_classes(conn: AsyncConnection, item_ids: Sequence[int]) -> list[Any]:
-    """The stored event_type and region of these items (what a split-off incident is about)."""
+    """The stored classification of these items (what a split-off incident is about: its type, place,
+    owning unit and levels)."""
     if not item_ids:
         return []
-    query = select(items.c.id, items.c.event_type, items.c.region).where(items.c.id.in_(sorted(set(item_ids))))
+    columns = (items.c.id, items.c.event_type, items.c.region, items.c.department, items.c.classification,
+               items.c.event_level, items.c.opinion_level, items.c.classified_at)  # fmt: skip
+    query = select(*columns).where(items.c.id.in_(sorted(set(item_ids))))
     return list(await conn.execute(query.order_by(items.c.id)))
 
 
