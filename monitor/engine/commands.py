@@ -18,6 +18,7 @@ from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import Playbook
 from monitor.engine.assign import ASSIGNMENT_HANDLERS
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
+from monitor.engine.manual import apply_attach
 from monitor.engine.plan import Decision
 from monitor.engine.regroup import Applied, apply_merge, apply_split
 from monitor.engine.runner import Engine, EngineServices
@@ -111,6 +112,8 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         return await apply_merge(conn, ctx, cmd, now)
     if isinstance(cmd, c.Split):
         return await apply_split(conn, engine, ctx, cmd, now)
+    if isinstance(cmd, c.AttachItem):
+        return await apply_attach(conn, ctx, cmd, now)
     handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd))
     if handler is None:
         raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
