@@ -354,3 +354,16 @@ async def test_set_region_refuses_a_closed_incident(db, clock):
     await execute(svc, c.Close(incident_id=iid, actor="zhu_min", at=clock.now(), reason="已办结"))
     with pytest.raises(CommandRejected, match="不能更正属地；如需更正，请先重新打开事件"):
         await execute(svc, _set_region(svc, iid, "nanshan"))
+
+
+async def test_retraining_learns_the_opened_items_relevance_and_category(db, clock):
+    from monitor.classify.orgmap import org_mapping
+    from monitor.classify.retrain import load_corrections
+
+    svc = Svc(db, clock)
+    item = await add_item(svc)
+    await open_from_item(svc, _open(svc, item, event_type=EventType.LIVELIHOOD, owner_unit="housing"))
+    learned = await load_corrections(db, org_mapping(svc.org))
+    [row] = learned.train
+    assert row["item_id"] == item and row["relevant"] is True
+    assert row["event_type"] == EventType.LIVELIHOOD.label and row["department"] == "住房和城乡建设局"
