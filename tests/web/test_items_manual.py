@@ -60,6 +60,9 @@ async def test_opening_from_an_item_lands_on_the_new_incident_with_who_and_why(w
     assert entry.after["incident_id"] == iid and entry.after["input"]["reason"] == REASON
     listing = await (await duty.get("/items")).text()
     assert f'<a href="/incidents/{iid}">#{iid}</a>' in listing
+    assert f'<a href="/items/{item}">稿件 #{item}</a>' in html  # the incident page links its items
+    item_page = await (await duty.get(f"/items/{item}")).text()
+    assert f'<a href="/incidents/{iid}">#{iid}</a>（已交办）' in item_page and 'action="/items/' not in item_page
 
 
 async def test_a_second_submit_is_refused_naming_the_incident_and_opens_nothing(web_env_any):
@@ -151,3 +154,17 @@ async def test_the_api_opens_an_incident_from_an_item_once(web_env_any):
     doc = await (await env.client.get("/api/openapi.json")).json()
     operation = doc["paths"]["/api/items/{item_id}/open"]["post"]
     assert operation["parameters"][0]["name"] == "item_id" and "OpenFromItem" in operation["description"]
+
+
+async def test_old_news_once_opened_is_no_longer_marked_not_opened(web_env):
+    env = web_env
+    held = {"held": {"rule": "stale", "published_at": "2026-09-10T00:00:00+00:00"}}
+    item = await free_item(env, relevant=True, event_type="livelihood", classification=held)
+    duty = await env.login(UserRole.DUTY_OFFICER)
+    assert "旧闻，未立案" in await (await duty.get("/items")).text()
+    assert "旧闻，未立案" in await (await duty.get(f"/items/{item}")).text()
+    assert (await post_form(duty, f"/items/{item}/open", {"reason": REASON})).status == 303
+    assert "旧闻，未立案" not in await (await duty.get("/items")).text()
+    assert "旧闻，未立案" not in await (await duty.get(f"/items/{item}")).text()
+    async with env.db.read() as conn:
+        assert [r.field for r in await conn.execute(select(corrections))] == []  # relevant already
