@@ -367,3 +367,14 @@ async def test_retraining_learns_the_opened_items_relevance_and_category(db, clo
     [row] = learned.train
     assert row["item_id"] == item and row["relevant"] is True
     assert row["event_type"] == EventType.LIVELIHOOD.label and row["department"] == "住房和城乡建设局"
+
+
+async def test_an_item_without_a_unit_opens_an_incident_the_duty_officers_must_assign(db, clock):
+    svc = Svc(db, clock)
+    item = await add_item(svc, department=None, region=None)
+    result = await open_from_item(svc, _open(svc, item))
+    assert result.message.endswith("尚无责任单位：请在事件页「改派责任单位」中指定；时限从稿件发现时间起算")
+    inc, events, _ = await _state(db, result.incident_id)
+    assert (inc.status, inc.owner_unit, inc.region) == (IncidentStatus.ASSESSED, None, None)
+    assert EventKind.ASSIGNED not in [e.kind for e in events]
+    assert {r.recipient for r in await _outbox(db)} == {"zhu_min", "qin_hao", "xu_ting", "lv_liang"}  # 值班员
