@@ -108,6 +108,46 @@ class SetOccurredAt(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetRegion(Command):
+    """更正属地: the incident's locality (a township/subdistrict unit id). Per 属地管理 (61号), an
+    owning unit that was the former locality follows to the new one by 改派 (交办'd at once)."""
+
+    region: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachItem(Command):
+    """并入已有事件: a person adds a stored item that is in no incident to this (open) incident."""
+
+    item_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenFromItem:
+    """从稿件手动立案: a person opens an incident from a stored item that is in no incident.
+
+    Not a `Command` (there is no incident yet): `monitor.engine.open_item.open_from_item` runs it.
+    Unset choices take the classifier's outputs for the item; `occurred_at` (事发时间) is optional.
+    The incident is confirmed at once (a person has judged it), with t0 = the item's detection.
+    """
+
+    item_id: int
+    actor: str
+    at: datetime
+    reason: str
+    title: str | None = None
+    event_type: EventType | None = None
+    event_level: EventLevel | None = None
+    clear_event_level: bool = False  # not a 突发事件, whatever the classifier said
+    opinion_level: OpinionLevel | None = None
+    region: str | None = None
+    owner_unit: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordResponse(Command):
     """登记一次公开回应. Evidence is required: a URL or a document reference, and who approved it."""
 

@@ -35,6 +35,8 @@ class EventKind(StrEnum):
     OCCURRED_AT_SET = "occurred_at_set"  # 登记/更正事发时间（附原值、新值与原因）
     EVALUATION_RECORDED = "evaluation_recorded"  # 登记/更正效果评估（平息时间、满意度等；后一次更正前一次）
     ARCHIVED = "archived"  # 归档（已办结的事件；离开默认视图，仍计入报告与台账）
+    OPENED_BY_HAND = "opened_by_hand"  # 从稿件手动立案（附稿件、原因与人工更正的研判）
+    REGION_SET = "region_set"  # 更正属地（附原值、新值与原因）
     # obligations and responses
     PLAYBOOK_SNAPSHOT = "playbook_snapshot"  # 锁定处置规则版本
     RESPONSE_RECORDED = "response_recorded"  # 登记回应（附证据与审批人）

@@ -136,8 +136,41 @@ def return_(ctx: Ctx, cmd: c.Return) -> Change:
     return Change(incident, [event, *moved], bump=False, message="已退回，已提醒值班员改派；改派前各项时限照常计算")
 
 
+def set_region(ctx: Ctx, cmd: c.SetRegion) -> Change:
+    """更正属地: the incident's locality changes; an owning unit that was the former locality itself
+    (属地管理) follows to the new one through 改派, so the new locality is 交办'd at once and alerts
+    still waiting for the former one stop. A city department that owns it stays the owner."""
+    reason = (cmd.reason or "").strip()
+    if not reason:
+        raise CommandRejected("请填写更正属地的原因（如：经核实，事发地位于…）。")
+    unit = ctx.services.org.units.get(cmd.region)
+    if unit is None or not unit.kind.is_locality:
+        raise CommandRejected(f"「{cmd.region}」不是通讯录中的镇（街道），请从属地列表中选择。")
+    inc, old = ctx.incident, ctx.incident.region
+    if not inc.is_open:
+        raise CommandRejected(f"事件当前状态为「{inc.status.label}」，不能更正属地；如需更正，请先重新打开事件。")
+    if old == cmd.region:
+        raise CommandRejected(f"属地已是「{unit.name}」，无需更正。")
+    co_units = inc.co_units
+    if old in co_units and not inc.multi_region:  # the former locality co-handled as 属地: the new one does
+        co_units = tuple(dict.fromkeys(cmd.region if u == old else u for u in co_units))
+    moved = replace(inc, region=cmd.region, co_units=co_units)
+    payload = {"from": old, "to": cmd.region, "reason": reason}
+    events = [ctx.event(EventKind.REGION_SET, cmd, payload)]
+    corrections: list[tuple[str, Any, Any]] = [("region", old, cmd.region)]
+    if old is None or inc.owner_unit != old:
+        return Change(moved, events, corrections, bump=False, message=f"已更正属地为「{unit.name}」")
+    follow = c.Reassign(
+        incident_id=cmd.incident_id, actor=cmd.actor, at=cmd.at, owner_unit=cmd.region, reason=f"更正属地：{reason}"
+    )
+    handed = reassign(replace(ctx, incident=moved), follow)
+    message = f"已更正属地为「{unit.name}」，责任单位随属地{handed.message.removeprefix('已')}"
+    return Change(handed.incident, events + handed.events, corrections, message=message)  # the region was wrong
+
+
 ASSIGNMENT_HANDLERS: dict[type, Callable[[Ctx, Any], Change]] = {
     c.Reassign: reassign,
+    c.SetRegion: set_region,
     c.Accept: accept,
     c.Return: return_,
 }

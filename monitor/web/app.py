@@ -110,6 +110,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/incidents/{incident_id}/actions/{slug}", incidents.incident_action)
     r.add_get("/incidents/{incident_id}/evidence/{sha256}", evidence.evidence_download)
     r.add_get("/items", items.items_page)
+    r.add_get("/items/{item_id}", items.item_view)
+    r.add_post("/items/{item_id}/{slug}", items.item_action)
     r.add_get("/sources", sources.sources_page)
     r.add_get("/sources/new", sources.new_source_form)
     r.add_post("/sources/new", sources.save_source)
@@ -145,6 +147,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/incidents/{incident_id}", api.get_incident)
     for spec, handler in api.API_ACTIONS:
         r.add_post(f"/api/incidents/{{incident_id}}/{spec.slug}", handler)
+    r.add_post("/api/items/{item_id}/open", api.open_from_item)
     r.add_get("/api/sources", api.list_sources)
     r.add_get("/api/leader/due", api.leader_due)
     r.add_static("/static", STATIC)

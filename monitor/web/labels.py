@@ -44,6 +44,8 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.OCCURRED_AT_SET: "登记事发时间",
     EventKind.EVALUATION_RECORDED: "效果评估",
     EventKind.ARCHIVED: "归档",
+    EventKind.OPENED_BY_HAND: "人工立案",
+    EventKind.REGION_SET: "更正属地",
     EventKind.PLAYBOOK_SNAPSHOT: "锁定处置规则版本",
     EventKind.RESPONSE_RECORDED: "登记回应",
     EventKind.REPORT_RECORDED: "登记信息报告",

@@ -130,6 +130,8 @@ def _attach_basis(reason: dict[str, Any]) -> str:
         return f"由事件 #{reason.get('from')} 合并而来"
     if rule == "split":
         return f"自事件 #{reason.get('from')} 拆分而来"
+    if rule == "manual":
+        return f"人工并入；理由：{reason.get('reason', '')}"
     return "；".join(f"{k}：{v}" for k, v in reason.items()) if reason else ""
 
 
@@ -159,6 +161,35 @@ def _occurred_at_set(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     """e.g. 事发时间 未登记 → 09-24 06:10（北京时间）；原因：据现场报告."""
     old = _time(payload["from"]) if payload.get("from") else "未登记"
     return f"事发时间 {old} → {_time(payload.get('to'))}（北京时间）；原因：{payload.get('reason', '')}"
+
+
+def _region_set(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 属地 明湖市东港镇人民政府 → 明湖市南山镇人民政府；原因：经核实…."""
+    old = _unit(org, payload["from"]) if payload.get("from") else "未识别"
+    return f"属地 {old} → {_unit(org, payload.get('to'))}；原因：{payload.get('reason', '')}"
+
+
+_CORRECTED = {"relevant": "相关性", "department": "责任单位", "region": "属地", **PAYLOAD_LABELS}
+
+
+def _opened_by_hand(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 从稿件 #12《…》人工立案；理由：…；更正研判：相关性 否 → 是、类别 非政务 → 其他政务."""
+    text = f"从稿件 #{payload.get('item_id')}《{payload.get('title', '')}》人工立案；理由：{payload.get('reason', '')}"
+    if payload.get("occurred_at"):
+        text += f"；事发时间 {_time(payload['occurred_at'])}"
+    fixes = [
+        f"{_CORRECTED.get(f, f)} {_corrected(f, old, org)} → {_corrected(f, new, org)}"
+        for f, (old, new) in (payload.get("corrected") or {}).items()
+    ]
+    return text + (f"；更正研判：{'、'.join(fixes)}" if fixes else "")
+
+
+def _corrected(field: str, value: Any, org: OrgDirectory | None) -> str:
+    if field == "relevant":
+        return "未能研判" if value is None else "是" if value else "否"
+    if field in ("department", "region"):
+        return _unit(org, value)
+    return _value(field, value, org) if value is not None else "—"
 
 
 def _escalated(payload: dict[str, Any], org: OrgDirectory | None) -> str:
@@ -255,6 +286,8 @@ _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] 
     EventKind.STATUS_CHANGED: _status,
     EventKind.REASSIGNED: _reassigned,
     EventKind.OCCURRED_AT_SET: _occurred_at_set,
+    EventKind.REGION_SET: _region_set,
+    EventKind.OPENED_BY_HAND: _opened_by_hand,
     EventKind.ASSIGNED: _assigned,
     EventKind.ACCEPTED: _accepted,
     EventKind.RETURNED: _returned,

@@ -282,3 +282,29 @@ async def add_item_with_evidence(
         item_id = next(iter(keys.values()))[0]
         await attach_items(conn, incident_id, [item_id], now, {"why": "same event"})
     return sha
+
+
+async def free_item(env: WebEnv, n: int = 1, **columns: Any) -> int:
+    """A collected item in no incident, judged 非政务 by the classifier unless `columns` say otherwise."""
+    now = env.clock.now()
+    row = {
+        "dedup_key": f"free-{n}",
+        "url": f"https://bbs.minghu.example/t/{n}",
+        "title": f"滨河花园小区连续三天停水，物业不理{n}",
+        "text": "城南滨河花园小区连续三天停水，居民多次反映无人处理。",
+        "fetched_at": now - timedelta(hours=1),
+        "published_at": now - timedelta(hours=2),
+        "created_at": now,
+        "media_tier": "self_media",
+        "relevant": False,
+        "relevance_score": 0.3,
+        "event_type": "not_gov",
+        "opinion_level": "L4",
+        "department": "water",
+        "region": "chengnan",
+        "classified_at": now - timedelta(hours=1),
+        **columns,
+    }
+    async with env.db.write() as conn:
+        stored = await insert_items(conn, [row])
+    return stored[row["dedup_key"]][0]

@@ -18,7 +18,7 @@ from monitor.web.actions.dispatch import COMMANDS, snake_case
 from monitor.web.actions.specs import ACTIONS, BY_COMMAND
 from monitor.web.auth.accounts import issue_token
 
-from .conftest import add_incident, add_item_with_evidence, confirmed_incident, post_form, run_command
+from .conftest import add_incident, add_item_with_evidence, confirmed_incident, free_item, post_form, run_command
 
 H = timedelta(hours=1)
 RELEASE = "GB80-AUTH-RELEASE-5H"
@@ -49,6 +49,7 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
         "Return": {"reason": "涉事为住建工地，应由住建局处置"},
         "Regrade": {"event_level": "III", "opinion_level": "L2", "reason": "核实死亡人数为 3 人"},
         "SetOccurredAt": {"occurred_at": "2026-09-24T06:10", "reason": "据应急局电话首报"},
+        "SetRegion": {"region": "nanshan", "reason": "经核实，事发地位于南山镇"},
         "RecordResponse": {
             "kind": "authoritative_release",
             "url": "https://www.minghu.gov.example/tb/1",
@@ -64,6 +65,8 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
     if command in ("ApprovePause", "RejectPause"):
         form = await _pause_requested(env, incident)
         return incident, form if command == "ApprovePause" else {**form, "reason": "理由不足"}
+    if command == "AttachItem":
+        return incident, {"item_id": str(await free_item(env)), "reason": "同一事件的现场视频报道"}
     if command == "ExtendDeadline":
         await run_command(env, c.AttachRule, incident, "duty", rule_id=SUGGESTION)
         return incident, {"rule_id": SUGGESTION, "approved_by": "马振华", "reason": "需多部门会商"}
@@ -98,6 +101,8 @@ EXPECTED_EVENT = {
     "Return": EventKind.RETURNED,
     "Regrade": EventKind.REGRADED,
     "SetOccurredAt": EventKind.OCCURRED_AT_SET,
+    "SetRegion": EventKind.REGION_SET,
+    "AttachItem": EventKind.ITEM_ATTACHED,
     "RecordResponse": EventKind.RESPONSE_RECORDED,
     "RecordReport": EventKind.REPORT_RECORDED,
     "Acknowledge": EventKind.ACKNOWLEDGED,

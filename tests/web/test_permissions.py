@@ -33,6 +33,8 @@ ROUTES = [
     ("GET", "/incidents/{incident_id}/live", "/incidents/{housing}/live", P.VIEW_QUEUE),
     ("GET", "/incidents/{incident_id}/evidence/{sha256}", "/incidents/{housing}/evidence/" + "0" * 64, P.VIEW_QUEUE),
     ("GET", "/items", "/items", P.VIEW_ITEMS),
+    ("GET", "/items/{item_id}", "/items/999", P.VIEW_ITEMS),
+    ("POST", "/items/{item_id}/{slug}", "/items/999/open", P.ACT_TRIAGE),
     ("GET", "/sources", "/sources", P.VIEW_SOURCES),
     ("GET", "/sources/new", "/sources/new", P.EDIT_SOURCES),
     ("POST", "/sources/new", "/sources/new", P.EDIT_SOURCES),
@@ -66,6 +68,7 @@ ROUTES = [
     ("GET", "/api/me", "/api/me", P.ACCOUNT),
     ("GET", "/api/incidents", "/api/incidents", P.VIEW_QUEUE),
     ("GET", "/api/incidents/{incident_id}", "/api/incidents/{housing}", P.VIEW_QUEUE),
+    ("POST", "/api/items/{item_id}/open", "/api/items/999/open", P.ACT_TRIAGE),
     ("GET", "/api/sources", "/api/sources", P.VIEW_SOURCES),
     ("GET", "/api/leader/due", "/api/leader/due", P.LEADER_VIEW),
 ]

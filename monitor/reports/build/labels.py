@@ -71,6 +71,8 @@ EVENT_KIND_LABELS = {
     EventKind.OCCURRED_AT_SET: "登记事发时间",
     EventKind.EVALUATION_RECORDED: "效果评估",
     EventKind.ARCHIVED: "归档",
+    EventKind.OPENED_BY_HAND: "人工立案",
+    EventKind.REGION_SET: "更正属地",
     EventKind.RESPONSE_RECORDED: "公开回应",
     EventKind.REPORT_RECORDED: "信息报告",
     EventKind.ACKNOWLEDGED: "确认收到提醒",

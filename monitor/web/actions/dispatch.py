@@ -42,6 +42,8 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.Return,
         c.Regrade,
         c.SetOccurredAt,
+        c.SetRegion,
+        c.AttachItem,
         c.RecordResponse,
         c.RecordReport,
         c.Acknowledge,
@@ -178,7 +180,7 @@ def _obligation_key(obligation: Obligation) -> str:
     return f"{obligation.rule_id}#{obligation.instance}" if obligation.instance else obligation.rule_id
 
 
-def command_input(cmd: c.Command) -> dict[str, Any]:
+def command_input(cmd: c.Command | c.OpenFromItem) -> dict[str, Any]:
     skip = {"incident_id", "actor", "at"}
     return {f.name: _plain(getattr(cmd, f.name)) for f in fields(cmd) if f.name not in skip}
 

@@ -104,6 +104,8 @@ def choices(name: str, ctx: FormContext) -> list[Choice]:
         return _FIXED_CHOICES[name]
     if name == "unit":
         return [(u.id, u.name) for u in ctx.org.units.values()]
+    if name == "region":  # 属地: townships and subdistricts
+        return [(u.id, u.name) for u in ctx.org.localities()]
     if name.startswith("pause_request"):
         others_only = name == "pause_request_to_approve"
         return [(str(p.seq), p.label) for p in ctx.pause_requests if not (others_only and p.requester == ctx.actor)]

@@ -136,6 +136,30 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "从事发时间起算：登记或更正后这些时限随之重算，已过的时限立即记为超期并提醒。",
     ),
     ActionSpec(
+        "SetRegion",
+        "region",
+        "更正属地",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("region", "属地（镇、街道）", "choice", choices="region"),
+            FieldSpec("reason", "依据/原因", "textarea", max_length=1000, help="如：经核实，事发地位于…"),
+        ),
+        description="按属地管理，责任单位是原属地的，随属地改派给新属地并立即交办，原属地尚未发出的提醒停止；"
+        "责任单位是市直部门的不变。更正结果将作为纠错样本记录。",
+    ),
+    ActionSpec(
+        "AttachItem",
+        "attach-item",
+        "并入稿件",
+        Permission.ACT_TRIAGE,
+        (
+            FieldSpec("item_id", "稿件编号", "int", help="见「采集稿件」列表；稿件须未归入任何事件"),
+            FieldSpec("reason", "并入理由", "textarea", max_length=1000),
+        ),
+        description="把系统未归入本事件的稿件人工并入：传播范围与最早发布时间随之更新，时限重新核算；"
+        "稿件的「相关」判定将作为纠错样本用于研判模型再训练。",
+    ),
+    ActionSpec(
         "RecordResponse",
         "responses",
         "登记回应",
@@ -276,3 +300,37 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 BY_SLUG = {spec.slug: spec for spec in ACTIONS}
 BY_COMMAND = {spec.command: spec for spec in ACTIONS}
+
+# Actions on a collected item (/items/{id}): 从稿件手动立案, and 并入已有事件 (AttachItem by another door).
+OPEN_FROM_ITEM = ActionSpec(
+    "OpenFromItem",
+    "open",
+    "立案",
+    Permission.ACT_TRIAGE,
+    (
+        FieldSpec("reason", "立案理由", "textarea", max_length=1000, help="如：涉及公众切身利益，群众集中反映"),
+        FieldSpec("title", "事件标题", "text", required=False, max_length=200, help="留空为稿件标题"),
+        FieldSpec("event_type", "事件类别", "choice", required=False, choices="event_type"),
+        FieldSpec("event_level", "突发事件级别", "choice", required=False, choices="event_level"),
+        FieldSpec("opinion_level", "舆情级别", "choice", required=False, choices="opinion_level"),
+        FieldSpec("region", "属地（镇、街道）", "choice", required=False, choices="region"),
+        FieldSpec("owner_unit", "责任单位", "choice", required=False, choices="unit"),
+        FieldSpec(
+            "occurred_at", "事发时间", "datetime", required=False, future=False, help="北京时间；不晚于稿件采集时间"
+        ),
+    ),
+    description="选填项留空则沿用系统研判结果。立案即确认并交办责任单位，时限从稿件发现（采集）时间起算，"
+    "突发事件的时限从事发时间起算；稿件的「相关」判定和您更正的研判将作为纠错样本用于模型再训练。",
+)
+ATTACH_FROM_ITEM = ActionSpec(
+    "AttachItem",
+    "attach",
+    "并入已有事件",
+    Permission.ACT_TRIAGE,
+    (
+        FieldSpec("into_id", "事件编号", "int", help="如 12；事件须未办结"),
+        FieldSpec("reason", "并入理由", "textarea", max_length=1000),
+    ),
+    description="稿件并入后，该事件的传播范围与最早发布时间随之更新，时限重新核算。",
+)
+ITEM_ACTIONS = (OPEN_FROM_ITEM, ATTACH_FROM_ITEM)

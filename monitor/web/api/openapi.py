@@ -8,7 +8,7 @@ from aiohttp import web
 
 from monitor import __version__
 from monitor.web.actions.forms import fixed_choices
-from monitor.web.actions.specs import ACTIONS, ActionSpec, FieldSpec
+from monitor.web.actions.specs import ACTIONS, OPEN_FROM_ITEM, ActionSpec, FieldSpec
 from monitor.web.auth.permissions import public
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -48,6 +48,7 @@ def _field_schema(spec_field: FieldSpec) -> dict[str, Any]:
 
 CHOICE_HINTS = {
     "unit": "组织机构中的单位 id",
+    "region": "属地：组织机构中镇、街道的单位 id",
     "item": "本事件稿件的 id",
     "rule": "本事件尚未履行的时限要求的 rule_id",
     "manual_rule": "须手工附加的规则 id",
@@ -129,6 +130,10 @@ def openapi_document() -> dict[str, Any]:
     ]
     for spec in ACTIONS:
         paths[f"/api/incidents/{{incident_id}}/{spec.slug}"] = {"post": _action_operation(spec)}
+    opening = _action_operation(OPEN_FROM_ITEM)  # 从稿件手动立案: on an item, not an incident
+    opening |= {"operationId": "item_open", "parameters": [{**opening["parameters"][0], "name": "item_id"}]}
+    opening["responses"]["404"]["description"] = "稿件不存在"
+    paths["/api/items/{item_id}/open"] = {"post": opening}
     return {
         "openapi": "3.1.0",
         "info": {

@@ -11,11 +11,13 @@ from typing import Any
 from aiohttp import web
 
 from monitor.domain import IncidentEvent
+from monitor.storage.repo.manual import item_with_source
 from monitor.storage.repo.queue import QueueRow, obligations_due, queue_page
 from monitor.storage.repo.sources import row_media_type, source_rows
 from monitor.web.actions.dispatch import ActionRejected, ActionResult, perform
-from monitor.web.actions.forms import choices, validate
-from monitor.web.actions.specs import ACTIONS, ActionSpec
+from monitor.web.actions.forms import FormContext, choices, validate
+from monitor.web.actions.manual import open_incident
+from monitor.web.actions.specs import ACTIONS, OPEN_FROM_ITEM, ActionSpec
 from monitor.web.auth.permissions import Permission, requires
 from monitor.web.incidents import audit_context, form_context, load_incident_page
 from monitor.web.leader import horizon_hours
@@ -188,6 +190,29 @@ async def _body(request: web.Request, spec: ActionSpec) -> Mapping[str, Any]:
             text=json.dumps({"message": "请求体应为 JSON 对象", "field": None}), content_type="application/json"
         )
     return body
+
+
+@requires(Permission.VIEW_ITEMS)
+async def open_from_item(request: web.Request) -> web.Response:
+    """POST /api/items/{id}/open: 从稿件手动立案, with the same validation and engine as the item page."""
+    svc, user, spec = services(request), user_of(request), OPEN_FROM_ITEM
+    if not user.can(spec.permission):
+        return json_error(403, f"您的角色（{user.role.label}）不能执行「{spec.label}」")
+    body = await _body(request, spec)
+    raw = request.match_info["item_id"]
+    async with svc.db.read() as conn:
+        item = await item_with_source(conn, int(raw)) if raw.isdigit() else None
+    if item is None:
+        return json_error(404, "稿件不存在", "item_id")
+    result = validate(spec, body, FormContext(incident_id=0, org=svc.org, now=svc.clock.now(), actor=user.username))
+    if result.command is None:
+        field, message = next(iter(result.errors.items()))
+        return _json({"message": message, "field": field, "errors": result.errors}, status=400)
+    try:
+        outcome = await open_incident(svc, user, item.id, result.command, audit_context(request, "api"))
+    except ActionRejected as exc:
+        return json_error(409, exc.message, exc.field)
+    return _json(_outcome_json(outcome), status=201)
 
 
 @requires(Permission.VIEW_SOURCES)
