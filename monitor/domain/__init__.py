@@ -15,6 +15,7 @@ from monitor.domain.enums import (
     Role,
     SourceHealth,
     SourceKind,
+    SupervisionLevel,
     UnitKind,
     UserRole,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Source",
     "SourceHealth",
     "SourceKind",
+    "SupervisionLevel",
     "Unit",
     "UnitKind",
     "UserRole",

@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     NOTE_ADDED = "note_added"  # 备注
     RETURNED = "returned"  # 退回（责任单位认为非本单位职责，附理由；待值班员改派）
     OCCURRED_AT_SET = "occurred_at_set"  # 登记/更正事发时间（附原值、新值与原因）
+    SUPERVISED = "supervised"  # 政府办督查：提醒/催办/督办/通报（附级别、督办人与事由）
     # obligations and responses
     PLAYBOOK_SNAPSHOT = "playbook_snapshot"  # 锁定处置规则版本
     RESPONSE_RECORDED = "response_recorded"  # 登记回应（附证据与审批人）

@@ -204,9 +204,23 @@ def _record_response(ctx: Ctx, cmd: c.RecordResponse) -> Change:
         "published_at": published.isoformat(),
         "summary": cmd.summary,
     }
-    incident, moved = _try_move(ctx, IncidentStatus.RESPONDED, cmd.at)
+    target = IncidentStatus.FOLLOW_UP if _releases_continue(ctx, kind) else IncidentStatus.RESPONDED
+    incident, moved = _try_move(ctx, target, cmd.at)
     event = ctx.event(EventKind.RESPONSE_RECORDED, cmd, payload)
     return Change(incident, [event, *moved], message=f"已登记{kind.label}")
+
+
+def _releases_continue(ctx: Ctx, kind: ResponseKind) -> bool:
+    """持续发布 (FOLLOW_UP): a 特别重大/重大 incident whose first response starts a recurring release rule
+    (GB61-CONTINUOUS: "根据工作进展情况，持续发布权威信息"); other incidents stay 已回应."""
+    levels = fold(ctx.incident, ctx.timeline).current_levels()
+    if levels.event_level is None or not levels.event_level.is_major:
+        return False
+    return any(
+        rule.recurring and rule.action == "follow_up_release" and kind.value in rule.starts_after
+        and rule.applies_if.matches(levels)
+        for rule in ctx.playbook.rules
+    )  # fmt: skip
 
 
 def _record_report(ctx: Ctx, cmd: c.RecordReport) -> Change:

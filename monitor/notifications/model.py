@@ -18,6 +18,7 @@ KIND_LABELS = {
     "supervision": "督办",
     "system_alert": "系统告警",
     "returned": "退回待改派",
+    "supervised": "政府办督查",
     "report": "报告",
     "test": "测试",
 }

@@ -217,7 +217,7 @@ def slack_blocks(message: Message, ctx: Context) -> list[dict[str, Any]]:
 
 def _actions(alert: Alert, ctx: Context) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
-    if alert.incident_id and alert.kind not in ("test", "system_alert", "report", "returned"):
+    if alert.incident_id and alert.kind not in ("test", "system_alert", "report", "returned", "supervised"):
         value = json.dumps({"incident": alert.incident_id, "rule": alert.rule_id, "outbox": alert.outbox_id})
         elements.append(
             {

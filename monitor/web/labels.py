@@ -40,6 +40,7 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.REOPENED: "重新打开",
     EventKind.NOTE_ADDED: "备注",
     EventKind.RETURNED: "退回",
+    EventKind.SUPERVISED: "政府办督查",
     EventKind.OCCURRED_AT_SET: "登记事发时间",
     EventKind.PLAYBOOK_SNAPSHOT: "锁定处置规则版本",
     EventKind.RESPONSE_RECORDED: "登记回应",

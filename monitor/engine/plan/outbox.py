@@ -51,6 +51,8 @@ def outbox_rows(
     }
     if alert.returned_reason:
         base["returned_reason"] = alert.returned_reason
+    if alert.supervision:
+        base["supervision"] = alert.supervision
     recipients: list[tuple[str | None, Role | None]] = list(alert.recipients)
     kind = alert.kind
     if not recipients:

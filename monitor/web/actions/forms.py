@@ -13,7 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.clock import parse_instant
-from monitor.domain import EventLevel, EventType, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
+from monitor.domain import (
+    EventLevel,
+    EventType,
+    OpinionLevel,
+    OrgDirectory,
+    ReportKind,
+    ResponseKind,
+    SupervisionLevel,
+)
 from monitor.domain.commands import ReportChannel
 from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
 from monitor.web.actions.specs import ActionSpec, FieldSpec
@@ -27,6 +35,7 @@ _TYPED_CHOICES: dict[str, Any] = {
     "event_type": EventType,
     "response_kind": ResponseKind,
     "report_kind": ReportKind,
+    "supervision_level": SupervisionLevel,
 }
 
 __all__ = [
@@ -88,6 +97,7 @@ _FIXED_CHOICES: dict[str, list[Choice]] = {
     "report_kind": [(k.value, REPORT_KIND_LABELS[k]) for k in ReportKind],
     "report_channel": [(ReportChannel.PHONE, "电话"), (ReportChannel.WRITTEN, "书面")],
     "requires_response": [("yes", "需要回应"), ("no", "无需回应")],
+    "supervision_level": [(lvl.value, lvl.label) for lvl in SupervisionLevel],
 }
 
 
