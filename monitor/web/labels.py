@@ -18,6 +18,7 @@ from monitor.domain import (
     ResponseKind,
     SourceHealth,
     SourceKind,
+    SupervisionLevel,
     UnitKind,
     UserRole,
 )
@@ -112,6 +113,7 @@ _ENUMS: dict[str, Any] = {
     "health": SourceHealth,
     "response_kind": ResponseKind,
     "role": UserRole,
+    "supervision_level": SupervisionLevel,
 }
 _TABLES: dict[str, dict[Any, str]] = {
     "event_kind": {k.value: v for k, v in EVENT_KIND_LABELS.items()},
