@@ -239,3 +239,26 @@ async def test_a_triage_breach_reaches_no_leader_and_is_not_escalated(db, clock)
     async with db.read() as conn:
         [triage] = await list_obligations(conn, [iid])
     assert triage.status_at(clock.now()).value == "breached" and triage.escalated_at is None
+
+
+async def test_the_supervision_notice_reads_with_its_level_and_reason_and_no_acknowledge_button(db, clock):
+    from monitor.domain import ChannelKind
+    from monitor.notifications import render
+    from monitor.notifications.model import Alert, Destination, Message
+    from monitor.storage.repo.outbox import rows_by_ids
+
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2", title="城北停水")
+    await execute(svc, _supervise(svc, iid, level=SupervisionLevel.URGE, reason="请今日回应"))
+    [row] = await _rows(db, kind="supervised", recipient=EMERGENCY["liaison"])
+    async with db.read() as conn:
+        [claimed] = await rows_by_ids(conn, [row.id])
+    alert = Alert.from_row(claimed)
+    message = Message("m1", Destination(ChannelKind.SLACK, "slack:U1", "U1"), [alert], [claimed])
+    ctx = render.Context(clock.now(), "https://yuqing.example")
+    text = render.plain_text(message, ctx)
+    assert text.startswith("【催办】城北停水") and "事由与要求：请今日回应" in text and "处置要求：请抓紧处置" in text
+    assert "督查方式：催办（市政府办公室督查科 蒋文博）" in text
+    assert "责任单位：明湖市应急管理局" in text and "查看：https://yuqing.example/incidents/" in text
+    buttons = [e for b in render.slack_blocks(message, ctx) if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == ["view"]  # 确认收到 would acknowledge every deadline

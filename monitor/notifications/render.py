@@ -100,6 +100,10 @@ def fields(alert: Alert, ctx: Context) -> list[tuple[str, str]]:
         rows.append(("责任单位", alert.owner_unit_name))
     if alert.returned_reason:
         rows.append(("退回理由", alert.returned_reason))
+    if alert.supervision:
+        by = alert.supervision.get("by")
+        rows.append(("督查方式", f"{alert.label}" + (f"（{by}）" if by else "")))
+        rows.append(("事由与要求", alert.supervision.get("reason", "")))
     if alert.person_name:
         rows.append(("提醒对象", f"{alert.person_name}（{role_text(alert)}）" if alert.role else alert.person_name))
     if alert.instruction:
