@@ -125,3 +125,33 @@ async def test_the_leader_view_marks_escalated_and_supervised_incidents(web_env_
     assert '督办中 <span id="supervised">1</span> 起' in html
     data = await (await leader.get("/leader/rows?hours=72")).json()
     assert data["supervised"] == 1 and data["escalated"] >= 1
+
+
+async def test_the_api_filters_overdue_and_escalated_and_counts_them(web_env_any):
+    from sqlalchemy import update
+
+    from monitor.storage.schema import obligations
+    from monitor.web.auth.accounts import issue_token
+
+    env = web_env_any
+    now = env.clock.now()
+    late = await add_incident(env.db, now, title="超期", due_in=-H, obligation=True)
+    await add_incident(env.db, now, title="未超期", due_in=3 * H, obligation=True)
+    token = await issue_token(env.db, env.clock, "duty", actor="test")
+
+    async def listed(query: str) -> list[dict]:
+        resp = await env.client.get(f"/api/incidents?{query}", headers={"Authorization": f"Bearer {token}"})
+        body = await resp.json()
+        assert resp.status == 200 and body["warnings"] == [], body
+        return body["incidents"]
+
+    [row] = await listed("status=overdue")
+    assert (row["id"], row["overdue"], row["escalated"]) == (late, 1, 0)
+    assert await listed("status=escalated") == []
+    async with env.db.write() as conn:  # what the engine records once the breach reaches a leader
+        await conn.execute(update(obligations).where(obligations.c.incident_id == late).values(escalated_at=now))
+    [row] = await listed("status=escalated")
+    assert (row["id"], row["escalated"]) == (late, 1)
+    spec = await (await env.client.get("/api/openapi.json")).json()
+    [status] = [p for p in spec["paths"]["/api/incidents"]["get"]["parameters"] if p["name"] == "status"]
+    assert "overdue（超期" in status["description"] and "escalated（已升级" in status["description"]
