@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from monitor.domain import EventKind, IncidentStatus, SupervisionLevel
+from monitor.domain import EventKind, EventLevel, IncidentStatus, SupervisionLevel
 from monitor.domain import commands as c
 from monitor.engine.commands import CommandRejected, execute
 from monitor.engine.runner import Engine
@@ -262,3 +262,18 @@ async def test_the_supervision_notice_reads_with_its_level_and_reason_and_no_ack
     assert "责任单位：明湖市应急管理局" in text and "查看：https://yuqing.example/incidents/" in text
     buttons = [e for b in render.slack_blocks(message, ctx) if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == ["view"]  # 确认收到 would acknowledge every deadline
+
+
+async def test_a_responded_incident_raised_to_major_goes_on_to_continued_release(db, clock):
+    svc = Svc(db, clock)
+    iid = await _confirmed(svc, "III", "L2")
+    await execute(svc, _respond(svc, iid))
+    assert (await _incident(db, iid)).status == IncidentStatus.RESPONDED
+    regrade = c.Regrade(
+        incident_id=iid, actor="zhu_min", at=clock.now(), reason="死亡人数升至12人", event_level=EventLevel.II
+    )
+    await execute(svc, regrade)
+    assert (await _incident(db, iid)).status == IncidentStatus.FOLLOW_UP
+    back = c.Regrade(incident_id=iid, actor="zhu_min", at=clock.now(), reason="核实为3人", event_level=EventLevel.III)
+    await execute(svc, back)  # continued releases are still owed (GB61-CONTINUOUS): the stage stays
+    assert (await _incident(db, iid)).status == IncidentStatus.FOLLOW_UP
