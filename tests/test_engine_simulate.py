@@ -180,3 +180,32 @@ def test_the_issue_example_runs_verbatim(tmp_path):
     assert not any(x["rule"] == "GB61-RESPOND-48H" for x in lines)  # I–II: the 5 h / 24 h rules instead
     notes = [x for x in lines if x["type"] == "notify"]
     assert notes and all(x["incident"] == "A" and x["people"] and x["roles"] for x in notes)
+
+
+def test_a_scenario_can_supervise_and_the_unit_is_told_once(tmp_path, capsys):
+    scenario = tmp_path / "supervise.yaml"
+    scenario.write_text(
+        """start: 2026-10-12T09:00:00+08:00
+run_until: 2026-10-16T00:00:00+08:00
+restart_at: [2026-10-14T12:00:00+08:00]
+incidents:
+  - id: S
+    title: 城北停水两天
+    detected_at: 2026-10-12T09:00:00+08:00
+    event_level: III
+    opinion_level: L2
+    department: 应急管理局
+    actions:
+      - {at: 2026-10-14T10:00:00+08:00, do: supervise, level: urge, reason: 未回应, signed_by: 督查科, by: gov}
+""",
+        encoding="utf-8",
+    )
+    notes = [x for x in run_cli(tmp_path, scenario) if x["type"] == "notify" and x["rule"] is None]
+    [urged] = [x for x in notes if str(x["step"]).startswith("supervised-")]
+    assert urged["at"] == "2026-10-14T10:00:00+08:00" and set(urged["roles"]) == {"liaison", "deputy_leader"}
+    bad = tmp_path / "bad-level.yaml"
+    bad.write_text(scenario.read_text(encoding="utf-8").replace("level: urge", "level: scold"), encoding="utf-8")
+    out = tmp_path / "bad.jsonl"
+    assert main(["simulate", "--scenario", str(bad), "--output", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "bad-level.yaml:" in err and "'scold' is not allowed" in err and "urge" in err

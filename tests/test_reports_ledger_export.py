@@ -107,7 +107,8 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     wb = load_workbook(path)
     assert wb.sheetnames == ["舆情回应台账", "说明"]  # the ledger is what opens
     ws = wb["舆情回应台账"]
-    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BA6"
+    # AR: one column per header field, incl. 督办 (政府办督查)
+    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BB6"
     header, rows = read_sheet(path)
     assert {"发现时间（北京时间）", "首次回应时间（北京时间）", "办结时间（北京时间）"} <= set(header)
     b = next(r for r in rows if r["编号"] == seeded.ids["B"])
@@ -393,3 +394,26 @@ async def test_the_exported_ledger_reads_back_through_import_ledger(db, tmp_path
     c = back[f"import:ledger-export:{seeded.ids['C']}"]
     assert c.event_level == EventLevel.III and c.status == IncidentStatus.HANDLING and c.closed_at is None
     assert back[f"import:ledger-export:{seeded.ids['A']}"].event_level is None  # 非突发事件
+
+
+async def test_the_supervision_column_lists_each_gov_office_supervision(db, tmp_path):
+    at = sh(10, 8, 9)
+    incident = Incident(title="城北停水", detected_at=at, status=IncidentStatus.SUPERVISED, owner_unit="water")
+    async with db.write() as conn:
+        [iid] = await create_incidents(conn, [incident], at)
+        await append_events(conn, [
+            IncidentEvent(iid, EventKind.SUPERVISED, sh(10, 10, 9), "gov",
+                          {"level": "urge", "reason": "48小时未回应", "by": "市政府办督查科 蒋文博", "unit": "water"}),
+            IncidentEvent(iid, EventKind.SUPERVISED, sh(10, 11, 9), "gov",
+                          {"level": "circulate", "reason": "仍未回应，予以通报", "by": "市政府办", "unit": "water"}),
+        ], at)  # fmt: skip
+    await export_ledger(db, OCTOBER, CUTOFF, NAMES, "csv", tmp_path / "l.csv")
+    [row] = read_csv(tmp_path / "l.csv")
+    assert row["督办"] == (
+        "2026-10-10 09:00 催办（市政府办督查科 蒋文博） 明湖市水务局：48小时未回应；"
+        "2026-10-11 09:00 通报（市政府办） 明湖市水务局：仍未回应，予以通报"
+    )
+    assert row["状态"] == "督办中" and "督办" not in row["处置过程摘要"]
+    await export_ledger(db, OCTOBER, CUTOFF, NAMES, "xlsx", tmp_path / "l.xlsx")
+    header, [sheet_row] = read_sheet(tmp_path / "l.xlsx")
+    assert header.index("督办") == header.index("提醒与督办") + 1 and sheet_row["督办"] == row["督办"]

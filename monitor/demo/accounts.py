@@ -14,6 +14,7 @@ DEMO_ACCOUNTS = (
     NewAccount("leader", UserRole.LEADER, "钱志强（副市长）", person_id="qian_zhiqiang"),
     NewAccount("analyst", UserRole.ANALYST, "演示分析员"),
     NewAccount("admin", UserRole.ADMIN, "演示管理员"),
+    NewAccount("gov", UserRole.GOV_OFFICE, "蒋文博（市政府办督查科）", person_id="jiang_wenbo"),
 )
 
 

@@ -16,6 +16,7 @@ from monitor.domain.enums import (
     Role,
     SourceHealth,
     SourceKind,
+    SupervisionLevel,
     UnitKind,
     UserRole,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "Source",
     "SourceHealth",
     "SourceKind",
+    "SupervisionLevel",
     "Unit",
     "UnitKind",
     "UserRole",

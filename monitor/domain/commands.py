@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.domain.enums import EventLevel, EventType, OpinionLevel, ReportKind, ResponseKind
+from monitor.domain.enums import EventLevel, EventType, OpinionLevel, ReportKind, ResponseKind, SupervisionLevel
 from monitor.domain.evaluation import Satisfaction
 
 
@@ -214,6 +214,19 @@ class ExtendDeadline(Command):
     rule_id: str
     reason: str
     approved_by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Supervise(Command):
+    """政府办督查: 提醒/催办/督办/通报 the owning unit (DOMAIN.md §1.5, §4.4 `supervision[]`).
+
+    `by`: who issues it as it is signed (e.g. 市政府办公室督查科 蒋文博); `actor` is the account.
+    The owning unit's people are told once; the incident is 督办中 until the next response.
+    """
+
+    level: SupervisionLevel
+    reason: str
+    by: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

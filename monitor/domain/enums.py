@@ -377,6 +377,7 @@ class UserRole(StrEnum):
     LEADER = "leader"  # 领导
     ANALYST = "analyst"  # 分析员
     ADMIN = "admin"  # 管理员
+    GOV_OFFICE = "gov_office"  # 政府办（督查）: issues 提醒/催办/督办/通报
 
     @property
     def label(self) -> str:
@@ -386,7 +387,34 @@ class UserRole(StrEnum):
             "leader": "领导",
             "analyst": "分析员",
             "admin": "管理员",
+            "gov_office": "政府办（督查）",
         }[self.value]
+
+
+class SupervisionLevel(StrEnum):
+    """督查的力度 (DOMAIN.md §4.4 `supervision[]`; 国办发〔2016〕61号 督促检查, 北京 "情况通报"), mildest first."""
+
+    REMIND = "remind"  # 提醒
+    URGE = "urge"  # 催办
+    SUPERVISE = "supervise"  # 督办
+    CIRCULATE = "circulate"  # 通报
+
+    @property
+    def label(self) -> str:
+        return _SUPERVISION_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        """1 = 提醒 … 4 = 通报."""
+        return list(SupervisionLevel).index(self) + 1
+
+
+_SUPERVISION_LABELS = {
+    SupervisionLevel.REMIND: "提醒",
+    SupervisionLevel.URGE: "催办",
+    SupervisionLevel.SUPERVISE: "督办",
+    SupervisionLevel.CIRCULATE: "通报",
+}
 
 
 class OutboxStatus(StrEnum):

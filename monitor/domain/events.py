@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     ARCHIVED = "archived"  # 归档（已办结的事件；离开默认视图，仍计入报告与台账）
     OPENED_BY_HAND = "opened_by_hand"  # 从稿件手动立案（附稿件、原因与人工更正的研判）
     REGION_SET = "region_set"  # 更正属地（附原值、新值与原因）
+    SUPERVISED = "supervised"  # 政府办督查：提醒/催办/督办/通报（附级别、督办人与事由）
     # obligations and responses
     PLAYBOOK_SNAPSHOT = "playbook_snapshot"  # 锁定处置规则版本
     RESPONSE_RECORDED = "response_recorded"  # 登记回应（附证据与审批人）

@@ -24,6 +24,7 @@ class Obligation:
     met_by: str | None = None  # what met it (response kind, evidence reference)
     cancelled_reason: str | None = None
     paused_until: datetime | None = None
+    escalated_at: datetime | None = None  # when its ladder first reached a leader past the deadline (已升级)
     id: int | None = None
 
     def status_at(self, now: datetime) -> ObligationStatus:

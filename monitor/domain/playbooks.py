@@ -58,6 +58,7 @@ class AlertKind(StrEnum):
     SUPERVISION = "supervision"  # 督办
     SYSTEM_ALERT = "system_alert"  # 系统告警（值班员）
     RETURNED = "returned"  # 退回待改派（值班员）: not a ladder step; the engine sends it on a 退回
+    SUPERVISED = "supervised"  # 政府办督查（提醒/催办/督办/通报）: not a ladder step; sent on a Supervise
 
     @property
     def label(self) -> str:
@@ -71,6 +72,7 @@ _ALERT_LABELS = {
     AlertKind.SUPERVISION: "督办",
     AlertKind.SYSTEM_ALERT: "系统告警",
     AlertKind.RETURNED: "退回待改派",
+    AlertKind.SUPERVISED: "政府办督查",
 }
 
 # What can meet an obligation (`met_by`): the response kinds of DOMAIN.md §1.4 in lower case,

@@ -23,6 +23,7 @@ from monitor.engine.manual import apply_attach
 from monitor.engine.plan import Decision
 from monitor.engine.regroup import Applied, apply_merge, apply_split
 from monitor.engine.runner import Engine, EngineServices
+from monitor.engine.supervise import SUPERVISION_HANDLERS
 from monitor.notifications.ack import Acknowledger, AckRequest
 from monitor.storage.repo.engine import (
     Connection,
@@ -116,7 +117,7 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         return await apply_split(conn, engine, ctx, cmd, now)
     if isinstance(cmd, c.AttachItem):
         return await apply_attach(conn, ctx, cmd, now)
-    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd)) or EVALUATION_HANDLERS.get(type(cmd))
+    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or SUPERVISION_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd)) or EVALUATION_HANDLERS.get(type(cmd))
     if isinstance(cmd, c.RecordEvaluation):  # the 平息时间 suggestion is computed from the item volume
         ctx = replace(ctx, volume=tuple(await item_times(conn, ctx.incident.id or 0)))
     if handler is None:

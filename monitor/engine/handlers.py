@@ -17,7 +17,7 @@ from monitor.domain import DomainError, EventKind, Incident, IncidentEvent, Inci
 from monitor.domain import commands as c
 from monitor.domain.enums import ReportKind, ResponseKind
 from monitor.domain.incidents import TRANSITIONS
-from monitor.domain.playbooks import Attach, Playbook
+from monitor.domain.playbooks import Attach, Levels, Playbook
 from monitor.domain.responsibility import requirement
 from monitor.engine.plan import fold
 from monitor.engine.plan.derive import derive
@@ -150,9 +150,10 @@ def _regrade(ctx: Ctx, cmd: c.Regrade) -> Change:
     if not clocks_change and before == after:
         raise CommandRejected("级别没有变化，请选择新的级别或类别。")
     payload = {**after, "requires_response": new.requires_response, **why, "from": before, "reason": cmd.reason}
+    new, moved = _continued_after_raise(ctx, new, cmd.at)
     return Change(
         new,
-        [ctx.event(EventKind.REGRADED, cmd, payload)],
+        [ctx.event(EventKind.REGRADED, cmd, payload), *moved],
         [(f, before[f], after[f]) for f in _GRADED if before[f] != after[f]],
         bump=clocks_change,
         message="已调整级别，时限已按原起算时间重算" if clocks_change else "已更正事件类别",
@@ -205,9 +206,37 @@ def _record_response(ctx: Ctx, cmd: c.RecordResponse) -> Change:
         "published_at": published.isoformat(),
         "summary": cmd.summary,
     }
-    incident, moved = _try_move(ctx, IncidentStatus.RESPONDED, cmd.at)
+    target = IncidentStatus.FOLLOW_UP if _releases_continue(ctx, kind) else IncidentStatus.RESPONDED
+    incident, moved = _try_move(ctx, target, cmd.at)
     event = ctx.event(EventKind.RESPONSE_RECORDED, cmd, payload)
     return Change(incident, [event, *moved], message=f"已登记{kind.label}")
+
+
+def _releases_continue(ctx: Ctx, kind: ResponseKind, levels: Levels | None = None) -> bool:
+    """持续发布 (FOLLOW_UP): a 特别重大/重大 incident whose first response starts a recurring release rule
+    (GB61-CONTINUOUS: "根据工作进展情况，持续发布权威信息"); other incidents stay 已回应."""
+    levels = levels or fold(ctx.incident, ctx.timeline).current_levels()
+    if levels.event_level is None or not levels.event_level.is_major:
+        return False
+    return any(
+        rule.recurring and rule.action == "follow_up_release" and kind.value in rule.starts_after
+        and rule.applies_if.matches(levels)
+        for rule in ctx.playbook.rules
+    )  # fmt: skip
+
+
+def _continued_after_raise(ctx: Ctx, new: Incident, at: datetime) -> tuple[Incident, list[IncidentEvent]]:
+    """A 已回应 incident raised to 特别重大/重大 goes on to 持续发布, as if it had been graded so when it responded."""
+    if ctx.incident.status != IncidentStatus.RESPONDED:
+        return new, []
+    levels = Levels(new.event_level, new.opinion_level, new.requires_response)
+    recorded = {str(e.payload.get("kind")) for e in ctx.timeline if e.kind == EventKind.RESPONSE_RECORDED}
+    kinds = [ResponseKind(k) for k in recorded if k in ResponseKind.__members__.values()]
+    if not any(_releases_continue(ctx, kind, levels) for kind in kinds):
+        return new, []
+    moved = new.transition(IncidentStatus.FOLLOW_UP, at)
+    payload = {"from": new.status.value, "to": moved.status.value, "path": [IncidentStatus.FOLLOW_UP.value]}
+    return moved, [IncidentEvent(new.id or 0, EventKind.STATUS_CHANGED, at, "system", payload)]
 
 
 def _record_report(ctx: Ctx, cmd: c.RecordReport) -> Change:

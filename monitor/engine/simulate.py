@@ -207,6 +207,9 @@ def _command(iid: int, a: ScenarioAction, at: datetime) -> c.Command:
         "reassign": lambda: c.Reassign(**base, owner_unit=f["department"], reason=str(f.get("reason", ""))),
         "accept": lambda: c.Accept(**base, note=str(f.get("note", ""))),
         "return": lambda: c.Return(**base, reason=str(f.get("reason", ""))),
+        "supervise": lambda: c.Supervise(
+            **base, level=f["level"], reason=str(f.get("reason", "")), by=str(f.get("signed_by", by))
+        ),
         "note": lambda: c.AddNote(**base, text=str(f.get("text", ""))),
         "close": lambda: c.Close(**base, reason=str(f.get("reason", ""))),
         "reopen": lambda: c.Reopen(**base, reason=str(f.get("reason", ""))),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.clock import parse_instant
-from monitor.domain import ChannelKind, Person
+from monitor.domain import ChannelKind, Person, SupervisionLevel
 from monitor.storage.repo.outbox import OutboxRow
 
 KIND_LABELS = {
@@ -18,6 +18,7 @@ KIND_LABELS = {
     "supervision": "督办",
     "system_alert": "系统告警",
     "returned": "退回待改派",
+    "supervised": "政府办督查",
     "report": "报告",
     "test": "测试",
 }
@@ -77,6 +78,15 @@ class ReportLink:
         return cls(str(report.get("month") or ""), str(report.get("title") or ""), str(report.get("url") or ""), files)
 
 
+SUPERVISION_LEVEL_LABELS = {level.value: level.label for level in SupervisionLevel}
+
+
+def _supervision(value: Any) -> Mapping[str, str] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {str(k): str(v) for k, v in value.items() if v is not None}
+
+
 DEADLINE_KINDS = frozenset({"deadline_warning", "deadline_breach", "escalation", "supervision"})
 MAJOR_LEVELS = frozenset({"I", "II"})  # 特别重大, 重大 (DOMAIN.md): their deadline alerts are never held
 
@@ -113,10 +123,12 @@ class Alert:
     instruction: str = ""  # the engine's 处置要求 (breaches, escalations, supervision)
     report: ReportLink | None = None  # kind "report": the monthly report, its files and page
     returned_reason: str = ""  # kind "returned": why the owning unit returned the incident
+    supervision: Mapping[str, str] | None = None  # kind "supervised": level, reason, by (政府办督查)
 
     @property
     def label(self) -> str:
-        return KIND_LABELS.get(self.kind, "提醒")
+        level = SUPERVISION_LEVEL_LABELS.get((self.supervision or {}).get("level", ""))
+        return level or KIND_LABELS.get(self.kind, "提醒")
 
     @classmethod
     def from_row(cls, row: OutboxRow) -> Alert:
@@ -145,6 +157,7 @@ class Alert:
             instruction=str(p.get("instruction") or ""),
             report=ReportLink.from_payload(p.get("report")) if row.kind == "report" else None,
             returned_reason=str(p.get("returned_reason") or ""),
+            supervision=_supervision(p.get("supervision")),
         )
 
     @property

@@ -100,6 +100,10 @@ def fields(alert: Alert, ctx: Context) -> list[tuple[str, str]]:
         rows.append(("责任单位", alert.owner_unit_name))
     if alert.returned_reason:
         rows.append(("退回理由", alert.returned_reason))
+    if alert.supervision:
+        by = alert.supervision.get("by")
+        rows.append(("督查方式", f"{alert.label}" + (f"（{by}）" if by else "")))
+        rows.append(("事由与要求", alert.supervision.get("reason", "")))
     if alert.person_name:
         rows.append(("提醒对象", f"{alert.person_name}（{role_text(alert)}）" if alert.role else alert.person_name))
     if alert.instruction:
@@ -217,7 +221,7 @@ def slack_blocks(message: Message, ctx: Context) -> list[dict[str, Any]]:
 
 def _actions(alert: Alert, ctx: Context) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
-    if alert.incident_id and alert.kind not in ("test", "system_alert", "report", "returned"):
+    if alert.incident_id and alert.kind not in ("test", "system_alert", "report", "returned", "supervised"):
         value = json.dumps({"incident": alert.incident_id, "rule": alert.rule_id, "outbox": alert.outbox_id})
         elements.append(
             {

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.domain import EventLevel, OpinionLevel, OrgDirectory
+from monitor.domain import EventLevel, OpinionLevel, OrgDirectory, SupervisionLevel
 from monitor.policy.yamlfile import PolicyError, Section, load_yaml
 
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -26,6 +26,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "reassign": ("department", "reason", "by"),
     "accept": ("by", "note"),  # 认领 (recorded as on the owning unit's behalf)
     "return": ("reason", "by"),  # 退回
+    "supervise": ("level", "reason", "signed_by", "by"),  # 政府办督查: level remind | urge | supervise | circulate
     "note": ("text", "by"),
     "close": ("reason", "by"),
     "reopen": ("reason", "by"),
@@ -171,6 +172,8 @@ def _action(s: Section, order: int, org: OrgDirectory) -> ScenarioAction:
     for key in ("until", "published_at", "reported_at", "t0"):
         if key in fields:
             fields[key] = s.instant(key)
+    if "level" in fields:
+        fields["level"] = s.enum("level", SupervisionLevel)
     if "department" in fields:  # a unit id or name, like the incident's department
         fields["department"] = _unit(s, "department", org)
     line = s.doc.lines.get(s.path)

@@ -252,6 +252,8 @@ obligations = Table(
     Column("met_by", JSONDoc),
     Column("cancelled_reason", Text),
     Column("paused_until", UTCDateTime),
+    # when the ladder first reached 分管领导/主要负责人 past the deadline (已升级); derived from the timeline
+    Column("escalated_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("incident_id", "rule_id", "instance"),

@@ -19,6 +19,7 @@ from monitor.domain import (
     ResponseKind,
     SourceHealth,
     SourceKind,
+    SupervisionLevel,
     UnitKind,
     UserRole,
 )
@@ -41,6 +42,7 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.REOPENED: "重新打开",
     EventKind.NOTE_ADDED: "备注",
     EventKind.RETURNED: "退回",
+    EventKind.SUPERVISED: "政府办督查",
     EventKind.OCCURRED_AT_SET: "登记事发时间",
     EventKind.EVALUATION_RECORDED: "效果评估",
     EventKind.ARCHIVED: "归档",
@@ -117,6 +119,7 @@ _ENUMS: dict[str, Any] = {
     "health": SourceHealth,
     "response_kind": ResponseKind,
     "role": UserRole,
+    "supervision_level": SupervisionLevel,
 }
 _TABLES: dict[str, dict[Any, str]] = {
     "event_kind": {k.value: v for k, v in EVENT_KIND_LABELS.items()},

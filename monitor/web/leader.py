@@ -45,6 +45,16 @@ class LeaderRows:
     def overdue(self) -> int:
         return sum(1 for d in self.due if d.due_at <= self.now)
 
+    @property
+    def escalated(self) -> int:
+        """Overdue ones whose ladder reached 分管领导/主要负责人 (已升级)."""
+        return sum(1 for d in self.due if d.due_at <= self.now and d.escalated_at is not None)
+
+    @property
+    def supervised(self) -> int:
+        """Incidents shown that 政府办 supervises (督办中)."""
+        return len({d.incident_id for d in self.due if d.incident_status == "supervised"})
+
 
 async def load_rows(request: web.Request, user: CurrentUser, hours: float) -> LeaderRows:
     svc = services(request)
@@ -61,6 +71,8 @@ def rows_context(request: web.Request, user: CurrentUser, rows: LeaderRows, retu
         "due": rows.due,
         "acks": rows.acks,
         "overdue": rows.overdue,
+        "escalated": rows.escalated,
+        "supervised": rows.supervised,
         "can_ack": user.can(Permission.ACT_ACK),
         "return_to": return_to,
     }
@@ -102,6 +114,8 @@ async def leader_rows(request: web.Request) -> web.Response:
         {
             "html": html,
             "overdue": rows.overdue,
+            "escalated": rows.escalated,
+            "supervised": rows.supervised,
             "count": len(rows.due),
             "incidents": sorted({d.incident_id for d in rows.due}),
         },

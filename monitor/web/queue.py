@@ -13,7 +13,14 @@ from multidict import MultiDict, MultiMapping
 
 from monitor.domain import IncidentStatus, OpinionLevel, OrgDirectory, SourceHealth
 from monitor.storage.repo.audit import append_audit
-from monitor.storage.repo.queue import QueueFilter, QueueRow, queue_page, queue_rows
+from monitor.storage.repo.queue import (
+    DERIVED_ESCALATED,
+    DERIVED_OVERDUE,
+    QueueFilter,
+    QueueRow,
+    queue_page,
+    queue_rows,
+)
 from monitor.storage.repo.sources import unhealthy_sources
 from monitor.storage.repo.views import delete_view, get_view, list_views, save_view
 from monitor.web.auth.login import redirect
@@ -22,7 +29,23 @@ from monitor.web.rendering import render
 from monitor.web.requests import audit_entry, services, user_of
 
 FILTER_KEYS = ("level", "unit", "region", "status", "overdue", "mine")
-OPEN_STATUSES = [s for s in IncidentStatus if s.is_open]
+S = IncidentStatus
+# The workflow statuses the queue offers: those the service sets. 已报送 (REPORTED) and 已评估 (EVALUATED)
+# are in the state machine but nothing moves an incident there, so filtering by them would always be empty.
+WORKFLOW_STATUSES = [
+    S.DETECTED,
+    S.ASSESSED,
+    S.ASSIGNED,
+    S.HANDLING,
+    S.RESPONDED,
+    S.FOLLOW_UP,
+    S.EVALUATED,
+    S.REASSIGNED,
+    S.SUPERVISED,
+]
+# 超期 and 已升级 are computed from the obligations at this moment (repo.queue.DERIVED_FILTERS), not stored.
+DERIVED_STATUSES = [(DERIVED_OVERDUE, "超期（有时限已到期未履行）"), (DERIVED_ESCALATED, "已升级（超期已提醒至领导）")]
+OFFERED_STATUSES = {s.value for s in WORKFLOW_STATUSES} | {value for value, _ in DERIVED_STATUSES}
 
 
 @dataclass
@@ -51,7 +74,7 @@ def parse_filters(query: Mapping[str, Any], user: CurrentUser, org: OrgDirectory
         return [v for v in values if v in allowed]
 
     levels = many("level", set(OpinionLevel.__members__), "舆情级别")
-    statuses = many("status", {s.value for s in OPEN_STATUSES}, "状态")
+    statuses = many("status", OFFERED_STATUSES, "状态")
     units = many("unit", set(org.units), "责任单位")[:1]
     regions = many("region", {u.id for u in org.localities()}, "属地")[:1]
     overdue, mine = _flag(query, "overdue"), _flag(query, "mine")
@@ -120,7 +143,8 @@ async def _render_queue(
             "page_no": page_no,
             "pages": pages,
             "levels": list(OpinionLevel),
-            "statuses": OPEN_STATUSES,
+            "statuses": WORKFLOW_STATUSES,
+            "derived_statuses": DERIVED_STATUSES,
             "units": sorted(svc.org.units.values(), key=lambda u: (u.kind.value, u.id)),
             "regions": svc.org.localities(),
             "view_error": view_error,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.clock import to_local
-from monitor.domain import ChannelKind, EventKind, IncidentEvent, OrgDirectory, ResponseKind, Role
+from monitor.domain import ChannelKind, EventKind, IncidentEvent, OrgDirectory, ResponseKind, Role, SupervisionLevel
 from monitor.domain.evaluation import from_payload
 from monitor.domain.playbooks import AlertKind
 from monitor.web.actions.documents import referenced_sha256
@@ -199,6 +199,8 @@ def _escalated(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     kind_text = AlertKind(kind).label if kind in AlertKind.__members__.values() else kind or "提醒"
     if "@" in str(payload.get("step") or ""):  # assigned@17: a 交办 after 改派; assigned@17#2: a reminder
         kind_text = "待认领提醒" if "#" in str(payload.get("step")) else "交办"
+    if payload.get("level") in SupervisionLevel.__members__.values():  # a 政府办督查's notice
+        kind_text = f"{SupervisionLevel(payload['level']).label}通知"
     roles = "、".join(Role(r).label if r in Role.__members__.values() else str(r) for r in payload.get("roles") or [])
     people = org.people if org else {}
     names = "、".join(people[p].name if p in people else str(p) for p in payload.get("people") or [])
@@ -228,6 +230,14 @@ def _returned(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     """e.g. 明湖市应急管理局 退回，待值班员改派；退回理由：停水属水务."""
     who = f"{_unit(org, payload.get('unit'))} 退回" + ("（值班员代为退回）" if payload.get("on_behalf") else "")
     return f"{who}，待值班员改派；退回理由：{payload.get('reason', '')}"
+
+
+def _supervised(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 督办 明湖市应急管理局：48小时已过仍未回应（督办人：市政府办公室督查科 蒋文博）."""
+    level = str(payload.get("level") or "")
+    level_text = SupervisionLevel(level).label if level in SupervisionLevel.__members__.values() else "督办"
+    unit = _unit(org, payload.get("unit"))
+    return f"{level_text} {unit}：{payload.get('reason', '')}（督办人：{payload.get('by', '')}）"
 
 
 def _snapshot(payload: dict[str, Any], org: OrgDirectory | None) -> str:
@@ -291,6 +301,7 @@ _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] 
     EventKind.ASSIGNED: _assigned,
     EventKind.ACCEPTED: _accepted,
     EventKind.RETURNED: _returned,
+    EventKind.SUPERVISED: _supervised,
     EventKind.ESCALATED: _escalated,
     EventKind.PLAYBOOK_SNAPSHOT: _snapshot,
     EventKind.ITEM_ATTACHED: _item_attached,

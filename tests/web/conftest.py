@@ -58,6 +58,7 @@ ACCOUNTS = {
     UserRole.LEADER: NewAccount("leader", UserRole.LEADER, "钱志强", person_id="qian_zhiqiang"),
     UserRole.ANALYST: NewAccount("analyst", UserRole.ANALYST, "分析员"),
     UserRole.ADMIN: NewAccount("admin", UserRole.ADMIN, "管理员"),
+    UserRole.GOV_OFFICE: NewAccount("gov", UserRole.GOV_OFFICE, "蒋文博", person_id="jiang_wenbo"),
 }
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 CSRF_INPUT = re.compile(r'name="_csrf" value="([^"]*)"')

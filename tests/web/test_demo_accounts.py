@@ -17,6 +17,7 @@ WORKS = {
     UserRole.LEADER: ("/leader", "/reports", "/sources"),
     UserRole.ANALYST: ("/reports", "/sources", "/org"),
     UserRole.ADMIN: ("/org", "/org/users/new", None),
+    UserRole.GOV_OFFICE: ("/queue", "/reports", "/org"),
 }
 
 

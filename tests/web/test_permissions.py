@@ -199,7 +199,7 @@ async def test_unit_handlers_see_only_their_units(web_env):
 
 
 EXPECTED_ACTIONS = {  # the README's permission table
-    UserRole.DUTY_OFFICER: set(BY_COMMAND) - {"ApprovePause", "RejectPause"},
+    UserRole.DUTY_OFFICER: set(BY_COMMAND) - {"ApprovePause", "RejectPause", "Supervise"},
     UserRole.UNIT_HANDLER: {
         "Accept",
         "Return",
@@ -212,7 +212,8 @@ EXPECTED_ACTIONS = {  # the README's permission table
     },
     UserRole.LEADER: {"ExtendDeadline", "Acknowledge", "ApprovePause", "RejectPause", "AddNote"},
     UserRole.ANALYST: {"RecordEvaluation"},
-    UserRole.ADMIN: set(BY_COMMAND),
+    UserRole.ADMIN: set(BY_COMMAND) - {"Supervise"},  # 督办 is 政府办's own act
+    UserRole.GOV_OFFICE: {"Supervise", "Acknowledge", "AddNote"},
 }
 
 

@@ -17,9 +17,9 @@ from typing import Any
 from monitor.domain import EventKind, Incident, IncidentEvent, IncidentStatus, Obligation, OrgDirectory, Role
 from monitor.domain.playbooks import AlertKind, Ladder, Playbook
 from monitor.engine.calendar import WorkCalendar
-from monitor.engine.plan import cohandling
+from monitor.engine.plan import cohandling, supervision
 from monitor.engine.plan.derive import Planned, Problem, derive
-from monitor.engine.plan.facts import Facts, fold
+from monitor.engine.plan.facts import Facts, fold, reaches_leaders
 from monitor.engine.plan.ladder import Notify, Owner, relevant_acks, step_now
 from monitor.engine.plan.text import (
     REMINDER_INSTRUCTION,
@@ -52,6 +52,7 @@ class Alert:
     instruction: str = ""  # what the readers must do (zh-CN), also inside `text`; channels show it as 处置要求
     returned_reason: str | None = None  # a 退回's reason, shown to the duty officers asked to 改派
     reminder: bool = False  # a 待认领 reminder (a repeat of the 交办 rung): moot once the unit 认领s
+    supervision: dict[str, str] | None = None  # a 政府办督查: level, reason, by (outbox payload `supervision`)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def decide(
         if later is not None:
             wakes.append(later)
     _returned(incident, facts, org, alerts, out, now)
+    _supervised(incident, facts, org, alerts, out, now)
     for problem in problems:
         wakes.append(now + PROBLEM_RETRY)
         if problem.key not in facts.problems:
@@ -104,7 +106,7 @@ def decide(
             out.append(_unschedulable(incident, problem, now))
     wakes.extend(p.until for p in facts.pauses if p.request_seq not in facts.resumed and p.until > now)
     return Decision(
-        obligations=tuple(p.obligation for p in planned),
+        obligations=_with_escalation(planned, facts, out),
         events=tuple(out),
         alerts=tuple(alerts),
         next_wake_at=min((w for w in wakes if w > now), default=None),
@@ -352,6 +354,42 @@ def _returned(
         "reason": returned.reason,
     }
     out.append(IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload))
+
+
+def _supervised(
+    incident: Incident, facts: Facts, org: OrgDirectory, alerts: list[Alert], out: list[IncidentEvent], now: datetime
+) -> None:
+    """Tell the pressed unit's people, once, of each 提醒/催办/督办/通报 by 政府办 (see supervision)."""
+    for notice in supervision.pending(incident, facts, org):
+        record = notice.record
+        detail = {"level": notice.level.value, "reason": record.reason, "by": record.by}
+        alert = Alert(
+            None, 0, notice.step, AlertKind.SUPERVISED, notice.text, notice.urgent, None, notice.recipients,
+            notice.roles, notice.instruction, supervision=detail,
+        )  # fmt: skip
+        alerts.append(alert)
+        payload = {
+            "rule": None,
+            "instance": 0,
+            "step": notice.step,
+            "steps": [notice.step],
+            "kind": AlertKind.SUPERVISED.value,
+            "roles": [r.value for r in notice.roles],
+            "people": [pid for pid, _ in notice.recipients],
+            "level": notice.level.value,
+            "unit": record.unit,
+        }
+        out.append(IncidentEvent(incident.id or 0, EventKind.ESCALATED, now, "system", payload))
+
+
+def _with_escalation(planned: list[Planned], facts: Facts, out: list[IncidentEvent]) -> tuple[Obligation, ...]:
+    """The obligations, each with when its ladder first reached a leader past the deadline (已升级),
+    counting the rungs this decision fires."""
+    marks = dict(facts.leader_escalated)
+    for e in out:
+        if e.kind == EventKind.ESCALATED and e.payload.get("rule") is not None and reaches_leaders(e.payload):
+            marks.setdefault((e.payload["rule"], int(e.payload.get("instance", 0))), e.at)
+    return tuple(replace(p.obligation, escalated_at=marks[p.key]) if p.key in marks else p.obligation for p in planned)
 
 
 def _problem_alert(incident: Incident, problem: Problem) -> Alert:

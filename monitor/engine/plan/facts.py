@@ -67,6 +67,18 @@ class Returned:
 
 
 @dataclass(frozen=True, slots=True)
+class Supervision:
+    """A 提醒/催办/督办/通报 by 政府办（督查） (SUPERVISED event)."""
+
+    at: datetime
+    level: str  # SupervisionLevel value
+    reason: str
+    by: str
+    unit: str | None  # the owning unit it pressed
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Announced:
     status: str
     due_at: str
@@ -93,6 +105,8 @@ class Facts:
     assigned: Assignment | None = None  # the current 交办
     accepted_at: datetime | None = None  # 认领 of the current 交办
     returned: Returned | None = None  # a 退回 not yet followed by a new 交办
+    supervisions: list[Supervision] = field(default_factory=list)  # 政府办督查, in timeline order
+    leader_escalated: dict[ObligationKey, datetime] = field(default_factory=dict)  # first rung past due to a leader
     resumed: set[int] = field(default_factory=set)
     problems: set[str] = field(default_factory=set)
     imported_at: datetime | None = None  # confirmed by a ledger import at this time (historical incident)
@@ -190,14 +204,34 @@ def _on_obligation(f: Facts, e: IncidentEvent) -> None:
     f.announced[key] = Announced(e.payload["status"], e.payload["due_at"])
 
 
+# Rungs at or after a deadline, and the roles that make one an escalation to leaders (已升级).
+PAST_DUE_KINDS = frozenset({"deadline_breach", "escalation", "supervision"})
+LEADER_ROLES = frozenset({"deputy_leader", "principal"})
+
+
+def reaches_leaders(payload: dict[str, Any]) -> bool:
+    """An ESCALATED event of a rung past the deadline that reached 分管领导 or 主要负责人."""
+    return payload.get("kind") in PAST_DUE_KINDS and bool(LEADER_ROLES & set(payload.get("roles") or ()))
+
+
 def _on_escalated(f: Facts, e: IncidentEvent) -> None:
     steps = e.payload.get("steps", [e.payload["step"]])
-    if e.payload.get("rule") is None:  # an alert of no obligation (退回 to the duty officers)
+    if e.payload.get("rule") is None:  # an alert of no obligation (退回 to the duty officers, 督办)
         f.notified.update(steps)
         return
     key = (e.payload["rule"], int(e.payload.get("instance", 0)))
     f.fired.setdefault(key, set()).update(steps)
     f.fired_seq.setdefault(key, {}).update(dict.fromkeys(steps, e.seq or 0))
+    if reaches_leaders(e.payload):
+        f.leader_escalated.setdefault(key, e.at)
+
+
+def _on_supervised(f: Facts, e: IncidentEvent) -> None:
+    p = e.payload
+    f.supervisions.append(
+        Supervision(e.at, str(p.get("level") or ""), str(p.get("reason") or ""), str(p.get("by") or ""),
+                    p.get("unit"), e.seq or 0)
+    )  # fmt: skip
 
 
 def _on_assigned(f: Facts, e: IncidentEvent) -> None:
@@ -254,6 +288,7 @@ _HANDLERS: dict[EventKind, Callable[[Facts, IncidentEvent], None]] = {
     EventKind.ASSIGNED: _on_assigned,
     EventKind.ACCEPTED: _on_accepted,
     EventKind.RETURNED: _on_returned,
+    EventKind.SUPERVISED: _on_supervised,
     EventKind.OBLIGATION_UNSCHEDULABLE: lambda f, e: f.problems.add(e.payload["problem"]),
 }
 

@@ -53,6 +53,8 @@ def outbox_rows(
         base["returned_reason"] = alert.returned_reason
     if alert.reminder:
         base["reminder"] = True  # the notifier drops it if the unit 认领s before it goes out
+    if alert.supervision:
+        base["supervision"] = alert.supervision
     recipients: list[tuple[str | None, Role | None]] = list(alert.recipients)
     kind = alert.kind
     if not recipients:

@@ -46,6 +46,7 @@ ESCALATION_KIND_LABELS = {
     "escalation": "升级",
     "supervision": "督办",
     "returned": "退回待改派提醒",
+    "supervised": "政府办督查通知",
 }
 
 PAUSE_OUTCOME_LABELS = {"approved": "已批准", "rejected": "已驳回", "pending": "待审批"}
@@ -68,6 +69,7 @@ EVENT_KIND_LABELS = {
     EventKind.REASSIGNED: "改派",
     EventKind.ACCEPTED: "认领",
     EventKind.RETURNED: "退回",
+    EventKind.SUPERVISED: "政府办督查",
     EventKind.OCCURRED_AT_SET: "登记事发时间",
     EventKind.EVALUATION_RECORDED: "效果评估",
     EventKind.ARCHIVED: "归档",

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from monitor.domain import EventKind, IncidentStatus, MediaTier, MediaType, Obligation, ObligationStatus, ReportKind
+from monitor.domain import (
+    EventKind,
+    IncidentStatus,
+    MediaTier,
+    MediaType,
+    Obligation,
+    ObligationStatus,
+    ReportKind,
+    SupervisionLevel,
+)
 from monitor.reports.build.labels import (
     ESCALATION_KIND_LABELS,
     EVENT_KIND_LABELS,
@@ -73,6 +82,7 @@ TAIL = (
     Column("final_report_at", "终报时间", Kind.TIME),
     Column("reports", "信息报告记录"),
     Column("supervision", "提醒与督办"),
+    Column("gov_supervision", "督办"),  # 政府办督查 (DOMAIN.md §4.4 supervision[]): 提醒/催办/督办/通报
     Column("status", "状态"),
     Column("closed_at", "办结时间", Kind.TIME),
 )
@@ -118,6 +128,7 @@ def ledger_row(record: LedgerRecord, rule_ids: Sequence[str], names: Names, cuto
         *_responses(record.events, names, cutoff),
         *_reports(record.events, names),
         _supervision(record.events, names),
+        _gov_supervision(record.events, names),
         IncidentStatus(record.incident.status).label,
         record.incident.closed_at,
         *evaluation_cells(record, names),
@@ -302,12 +313,32 @@ def _supervision(events: Sequence[LedgerEvent], names: Names) -> str | None:
     return _joined(listed)
 
 
+def _gov_supervision(events: Sequence[LedgerEvent], names: Names) -> str | None:
+    """Each 提醒/催办/督办/通报 by 政府办: when, which, who signed it, the unit pressed and why."""
+    listed = [
+        f"{local_minute(e.at)} {_supervision_label(e.what)}"
+        + (f"（{e.by}）" if e.by else "")
+        + (f" {names.units.get(e.unit_to, e.unit_to)}" if e.unit_to else "")
+        + (f"：{e.reason}" if e.reason else "")
+        for e in sorted(events, key=lambda e: e.at)
+        if e.kind == EventKind.SUPERVISED
+    ]
+    return _joined(listed)
+
+
+def _supervision_label(level: str | None) -> str:
+    try:
+        return SupervisionLevel(level or "").label
+    except ValueError:
+        return level or "督办"
+
+
 def _process(events: Sequence[LedgerEvent], names: Names) -> str | None:
     """The course of handling in time order: 研判, 调级, 改派, 暂停计时, 回应, 信息报告, 办结, 重新打开."""
     listed = [
         f"{local_minute(e.at)} {_step(e, names)}"
         for e in sorted(events, key=lambda e: e.at)
-        if e.kind not in (EventKind.ESCALATED, EventKind.ASSIGNED, EventKind.ACCEPTED)
+        if e.kind not in (EventKind.ESCALATED, EventKind.ASSIGNED, EventKind.ACCEPTED, EventKind.SUPERVISED)
     ]
     return _joined(listed)
 

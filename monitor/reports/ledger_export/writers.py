@@ -22,7 +22,7 @@ WIDTHS = {  # column key -> width (characters); the rest by kind
     "external_ref": 16, "title": 40, "source": 16, "source_url": 36, "category": 10, "event_level": 14,
     "opinion_level": 14, "region": 12, "owner_unit": 16, "lead_unit": 16, "co_units": 20, "reassignments": 30,
     "deadlines": 30, "first_response_kind": 14, "first_response_link": 36, "responses": 50, "reports": 40,
-    "supervision": 40, "status": 10, "process": 60, "summary": 60,
+    "supervision": 40, "gov_supervision": 40, "status": 10, "process": 60, "summary": 60,
 }  # fmt: skip
 RULE_WIDTH = 36
 

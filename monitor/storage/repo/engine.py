@@ -114,6 +114,7 @@ def _obligation_row(ob: Obligation, now: datetime) -> dict[str, Any]:
         "met_by": ob.met_by and {"ref": ob.met_by},
         "cancelled_reason": ob.cancelled_reason,
         "paused_until": ob.paused_until,
+        "escalated_at": ob.escalated_at,
         "created_at": now,
         "updated_at": now,
     }
@@ -129,6 +130,7 @@ _OBLIGATION_UPDATED = (
     "met_by",
     "cancelled_reason",
     "paused_until",
+    "escalated_at",
     "updated_at",
 )
 
@@ -173,6 +175,7 @@ def obligation_from_row(r: Any) -> Obligation:
         met_by=met_by_ref(r.met_by),
         cancelled_reason=r.cancelled_reason,
         paused_until=r.paused_until,
+        escalated_at=r.escalated_at,
     )
 
 

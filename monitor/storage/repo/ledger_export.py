@@ -8,7 +8,7 @@ deadlines, events and sources come in a few statements per batch, never one per 
 Payload keys read: response_recorded kind, url, document, approved_by, published_at, summary;
 report_recorded report_kind, channel, signer, reported_at; escalated rule, kind, step;
 regraded event_level, opinion_level, from {…}, reason; reassigned from, to, reason;
-pause_approved rule, until, reason; closed / reopened reason.
+pause_approved rule, until, reason; closed / reopened reason; supervised level, reason, by, unit.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ EVENT_KINDS = tuple(
     for k in (
         EventKind.CONFIRMED, EventKind.REGRADED, EventKind.ASSIGNED, EventKind.ACCEPTED, EventKind.REASSIGNED,
         EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED, EventKind.ESCALATED, EventKind.PAUSE_APPROVED,
-        EventKind.CLOSED, EventKind.REOPENED,
+        EventKind.CLOSED, EventKind.REOPENED, EventKind.SUPERVISED,
     )
 )  # fmt: skip
 
@@ -65,12 +65,12 @@ class LedgerEvent:
     channel: str | None = None  # report: phone | written
     url: str | None = None
     document: str | None = None
-    by: str | None = None  # a response's approver, a report's signer
+    by: str | None = None  # a response's approver, a report's signer, who signed a 督办
     reason: str | None = None  # reason, or a response's summary
     levels: tuple[str | None, str | None] | None = None  # regraded: (event level, opinion level) after
     levels_before: tuple[str | None, str | None] | None = None  # regraded: before, when the payload says
     unit_from: str | None = None  # reassigned
-    unit_to: str | None = None
+    unit_to: str | None = None  # reassigned; supervised: the unit pressed
     until: datetime | None = None  # pause_approved
 
 
@@ -242,6 +242,11 @@ def ledger_event(kind: str, at: datetime, actor: str, p: Mapping[str, Any]) -> L
         return LedgerEvent(
             kind, at, actor, unit_from=_text(p.get("from")), unit_to=_text(p.get("to")), reason=_text(p.get("reason"))
         )
+    if kind == EventKind.SUPERVISED:
+        return LedgerEvent(
+            kind, at, actor, what=_text(p.get("level")), by=_text(p.get("by")), reason=_text(p.get("reason")),
+            unit_to=_text(p.get("unit")),
+        )  # fmt: skip
     if kind == EventKind.PAUSE_APPROVED:
         return LedgerEvent(
             kind, at, actor, rule_id=_rule(p), until=parse_time(p.get("until")), reason=_text(p.get("reason"))

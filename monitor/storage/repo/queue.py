@@ -19,6 +19,12 @@ from monitor.domain import EventKind, IncidentStatus, ObligationStatus
 from monitor.storage.schema import incident_events, incident_items, incidents, obligations
 
 OPEN_STATUSES = tuple(s.value for s in IncidentStatus if s.is_open)
+# Filters the queue offers beside the stored statuses, computed from the obligations at `now` (they are
+# not statuses an incident is moved to, so they never fight the main line): the values of the
+# IncidentStatus members they stand for, so links and saved views that name them keep working.
+DERIVED_OVERDUE = IncidentStatus.OVERDUE.value  # 超期: an unmet obligation past its deadline
+DERIVED_ESCALATED = IncidentStatus.ESCALATED.value  # 已升级: … whose ladder reached 分管领导/主要负责人
+DERIVED_FILTERS = (DERIVED_OVERDUE, DERIVED_ESCALATED)
 TREND_WINDOW = timedelta(hours=6)
 
 
@@ -29,7 +35,7 @@ class QueueFilter:
     opinion_levels: tuple[str, ...] = ()
     unit: str | None = None
     region: str | None = None
-    statuses: tuple[str, ...] = ()  # empty = every open status
+    statuses: tuple[str, ...] = ()  # stored statuses and DERIVED_FILTERS, any of them; empty = every open status
     overdue: bool = False
     mine_units: frozenset[str] = frozenset()  # "mine": incidents of these units …
     mine_actor: str | None = None  # … or that this user acted on
@@ -56,6 +62,7 @@ class QueueRow:
     trend: tuple[int, int] = (0, 0)  # items attached in the last window, in the window before
     next_action: str | None = None  # what the nearest unmet obligation asks for (e.g. authoritative_release)
     overdue: int = 0  # obligations past their deadline and not met
+    escalated: int = 0  # … of which the ladder reached 分管领导/主要负责人 (已升级)
     returned_reason: str | None = None  # 退回理由 (shown while the incident waits for 改派)
     occurred_at: datetime | None = None  # 事发时间 (t0 of the emergency clocks), when recorded
 
@@ -87,7 +94,7 @@ def _co_units_any(conn: AsyncConnection, wanted: list[str]) -> ColumnElement[boo
 
 
 def _conditions(conn: AsyncConnection, flt: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [incidents.c.status.in_(flt.statuses or OPEN_STATUSES)]
+    conds: list[ColumnElement[bool]] = [incidents.c.status.in_(OPEN_STATUSES), _status_condition(flt, now)]
     if flt.scope is not None:
         conds.append(units_condition(conn, flt.scope))
     if flt.opinion_levels:
@@ -105,6 +112,24 @@ def _conditions(conn: AsyncConnection, flt: QueueFilter, now: datetime) -> list[
         )
         conds.append(or_(units_condition(conn, flt.mine_units), acted))
     return conds
+
+
+def _status_condition(flt: QueueFilter, now: datetime) -> ColumnElement[bool]:
+    """Any of the chosen statuses: stored ones by the incident's status, derived ones by its obligations."""
+    if not flt.statuses:
+        return literal(True)
+    stored = [s for s in flt.statuses if s not in DERIVED_FILTERS]
+    parts: list[ColumnElement[bool]] = [incidents.c.status.in_(stored)] if stored else []
+    if DERIVED_OVERDUE in flt.statuses:
+        parts.append(incidents.c.id.in_(select(obligations.c.incident_id).where(overdue_obligation(now))))
+    if DERIVED_ESCALATED in flt.statuses:
+        parts.append(incidents.c.id.in_(select(obligations.c.incident_id).where(escalated_obligation(now))))
+    return or_(*parts)
+
+
+def escalated_obligation(now: datetime) -> ColumnElement[bool]:
+    """Overdue obligations whose ladder has reached 分管领导/主要负责人 (已升级)."""
+    return and_(overdue_obligation(now), obligations.c.escalated_at.is_not(None))
 
 
 def overdue_obligation(now: datetime) -> ColumnElement[bool]:
@@ -139,7 +164,7 @@ _COLUMNS = (
 )
 
 
-def _row(r: Any, trend: tuple[int, int], summary: tuple[str | None, int]) -> QueueRow:
+def _row(r: Any, trend: tuple[int, int], summary: ObligationSummary) -> QueueRow:
     return QueueRow(
         id=r.id,
         title=r.title,
@@ -157,8 +182,9 @@ def _row(r: Any, trend: tuple[int, int], summary: tuple[str | None, int]) -> Que
         next_due_at=r.next_due_at,
         updated_at=r.updated_at,
         trend=trend,
-        next_action=summary[0],
-        overdue=summary[1],
+        next_action=summary.action,
+        overdue=summary.overdue,
+        escalated=summary.escalated,
         returned_reason=r.returned_reason,
         occurred_at=r.occurred_at,
     )
@@ -191,7 +217,7 @@ async def _rows(conn: AsyncConnection, rows: list[Any], now: datetime) -> list[Q
     ids = [r.id for r in rows]
     trends = await item_trends(conn, ids, now)
     summaries = await obligation_summaries(conn, ids, now)
-    return [_row(r, trends.get(r.id, (0, 0)), summaries.get(r.id, (None, 0))) for r in rows]
+    return [_row(r, trends.get(r.id, (0, 0)), summaries.get(r.id, ObligationSummary())) for r in rows]
 
 
 async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter, now: datetime) -> list[QueueRow]:
@@ -202,28 +228,36 @@ async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter
     return await _rows(conn, list(await conn.execute(query)), now)
 
 
+@dataclass(frozen=True, slots=True)
+class ObligationSummary:
+    action: str | None = None  # what the nearest unmet obligation asks for
+    overdue: int = 0  # unmet obligations past their deadline (超期)
+    escalated: int = 0  # … of them whose ladder reached 分管领导/主要负责人 (已升级)
+
+
 async def obligation_summaries(
     conn: AsyncConnection, ids: Sequence[int], now: datetime
-) -> dict[int, tuple[str | None, int]]:
-    """Per incident: the action of its nearest unmet obligation, and how many are overdue.
+) -> dict[int, ObligationSummary]:
+    """Per incident: the action of its nearest unmet obligation, how many are overdue and escalated.
 
     Selected by incident id only (the unique index), filtered here: a status condition would make
     the planner scan the status index, which holds most obligations.
     """
     o = obligations
-    query = select(o.c.incident_id, o.c.action, o.c.status, o.c.due_at, o.c.paused_until, o.c.id).where(
-        o.c.incident_id.in_(list(ids))
-    )
+    query = select(
+        o.c.incident_id, o.c.action, o.c.status, o.c.due_at, o.c.paused_until, o.c.escalated_at, o.c.id
+    ).where(o.c.incident_id.in_(list(ids)))
     rows = sorted(await conn.execute(query), key=lambda r: (r.incident_id, r.due_at, r.id))
-    found: dict[int, tuple[str | None, int]] = {}
+    found: dict[int, ObligationSummary] = {}
     for r in rows:
         status = ObligationStatus(r.status)
         if status.is_final:
             continue
-        action, overdue = found.get(r.incident_id, (None, 0))
-        if action is None and status != ObligationStatus.PAUSED:
-            action = r.action
-        found[r.incident_id] = (action, overdue + _is_overdue(status, r.due_at, r.paused_until, now))
+        seen = found.get(r.incident_id, ObligationSummary())
+        action = seen.action if seen.action is not None or status == ObligationStatus.PAUSED else r.action
+        late = _is_overdue(status, r.due_at, r.paused_until, now)
+        escalated = late and r.escalated_at is not None
+        found[r.incident_id] = ObligationSummary(action, seen.overdue + late, seen.escalated + escalated)
     return found
 
 
@@ -296,6 +330,8 @@ class DueObligation:
     action: str
     due_at: datetime
     status: str
+    escalated_at: datetime | None = None  # the ladder reached 分管领导/主要负责人 past the deadline (已升级)
+    incident_status: str | None = None  # e.g. supervised (督办中)
 
 
 async def obligations_due(
@@ -316,6 +352,8 @@ async def obligations_due(
             o.c.action,
             o.c.due_at,
             o.c.status,
+            o.c.escalated_at,
+            i.c.status,
         )
         .join(i, i.c.id == o.c.incident_id)
         .where(o.c.status.in_(unmet), o.c.due_at <= now + horizon, i.c.status.in_(OPEN_STATUSES))
@@ -323,7 +361,7 @@ async def obligations_due(
     )
     if units is not None:
         query = query.where(units_condition(conn, units))
-    return [DueObligation(*r) for r in await conn.execute(query)]  # type: ignore[call-arg]
+    return [DueObligation(*r) for r in await conn.execute(query)]
 
 
 async def set_next_due(conn: AsyncConnection, due: dict[int, datetime | None]) -> None:

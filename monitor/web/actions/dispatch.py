@@ -52,6 +52,7 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.RejectPause,
         c.AttachRule,
         c.ExtendDeadline,
+        c.Supervise,
         c.AddNote,
         c.Close,
         c.Reopen,

@@ -13,7 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.clock import parse_instant
-from monitor.domain import EventLevel, EventType, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
+from monitor.domain import (
+    EventLevel,
+    EventType,
+    OpinionLevel,
+    OrgDirectory,
+    ReportKind,
+    ResponseKind,
+    SupervisionLevel,
+)
 from monitor.domain.commands import ReportChannel
 from monitor.domain.evaluation import Satisfaction
 from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
@@ -29,6 +37,7 @@ _TYPED_CHOICES: dict[str, Any] = {
     "response_kind": ResponseKind,
     "report_kind": ReportKind,
     "satisfaction": Satisfaction,
+    "supervision_level": SupervisionLevel,
 }
 
 __all__ = [
@@ -91,6 +100,7 @@ _FIXED_CHOICES: dict[str, list[Choice]] = {
     "report_channel": [(ReportChannel.PHONE, "电话"), (ReportChannel.WRITTEN, "书面")],
     "requires_response": [("yes", "需要回应"), ("no", "无需回应")],
     "satisfaction": [(s.value, s.label) for s in Satisfaction],
+    "supervision_level": [(lvl.value, lvl.label) for lvl in SupervisionLevel],
 }
 
 

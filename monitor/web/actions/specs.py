@@ -257,6 +257,25 @@ ACTIONS: tuple[ActionSpec, ...] = (
         description="只有规定允许延期的时限（如依申请公开、网民留言）可延期一次，须写明批准人。",
     ),
     ActionSpec(
+        "Supervise",
+        "supervise",
+        "督办（提醒/催办/督办/通报）",
+        Permission.ACT_SUPERVISE,
+        (
+            FieldSpec("level", "督查方式", "choice", choices="supervision_level"),
+            FieldSpec(
+                "reason",
+                "事由与要求",
+                "textarea",
+                max_length=1000,
+                help="如：48小时回应时限已过仍未公开回应，请于今日18时前发布权威信息",
+            ),
+            FieldSpec("by", "督办人", "text", max_length=100, help="签发的单位与姓名，如：市政府办公室督查科 蒋文博"),
+        ),
+        description="政府办（督查）对责任单位提醒、催办、督办或通报：责任单位的联络员（催办起含分管领导，"
+        "督办、通报起含主要负责人）立即收到通知；事件转为「督办中」，直至责任单位公开回应。记入舆情回应台账。",
+    ),
+    ActionSpec(
         "AddNote",
         "notes",
         "添加备注",

@@ -10,13 +10,20 @@ from monitor import __version__
 from monitor.web.actions.forms import fixed_choices
 from monitor.web.actions.specs import ACTIONS, OPEN_FROM_ITEM, ActionSpec, FieldSpec
 from monitor.web.auth.permissions import public
+from monitor.web.queue import DERIVED_STATUSES, WORKFLOW_STATUSES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 FILTER_PARAMS = [
     ("level", "舆情级别 L1–L4（可重复）"),
     ("unit", "责任单位 id（主责、牵头或协办）"),
     ("region", "属地（镇/街道 id）"),
-    ("status", "状态（可重复，默认全部在办状态）"),
+    (
+        "status",
+        "状态（可重复，任一匹配；默认全部在办）："
+        + "、".join(f"{s.value}（{s.label}）" for s in WORKFLOW_STATUSES)
+        + "；按当前时限计算："
+        + "、".join(f"{value}（{text}）" for value, text in DERIVED_STATUSES),
+    ),
     ("overdue", "1 = 只看已超期"),
     ("mine", "1 = 只看与我相关"),
     ("page", "页码，从 1 开始"),

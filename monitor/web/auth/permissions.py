@@ -34,6 +34,7 @@ class Permission(StrEnum):
     ACT_PAUSE_DECIDE = "act_pause_decide"  # 批准/驳回暂停（第二人）
     ACT_NOTE = "act_note"  # 添加备注
     ACT_EVALUATE = "act_evaluate"  # 登记效果评估（值班员、分析员）
+    ACT_SUPERVISE = "act_supervise"  # 提醒/催办/督办/通报责任单位（仅政府办督查）
 
 
 P = Permission
@@ -74,7 +75,11 @@ ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
     UserRole.ANALYST: frozenset(
         {P.VIEW_QUEUE, P.VIEW_ITEMS, P.VIEW_SOURCES, P.VIEW_REPORTS, P.EXPORT_LEDGER, P.ACCOUNT, P.ACT_EVALUATE}
     ),
-    UserRole.ADMIN: frozenset(Permission),
+    UserRole.GOV_OFFICE: frozenset(
+        {P.VIEW_QUEUE, P.VIEW_ITEMS, P.VIEW_REPORTS, P.EXPORT_LEDGER, P.ACCOUNT, P.ACT_SUPERVISE, P.ACT_ACK, P.ACT_NOTE}
+    ),
+    # 督办 is 政府办's own act (国办发〔2016〕61号: 政府办公厅(室) 组织协调、督促指导): not an administrator's.
+    UserRole.ADMIN: frozenset(Permission) - {P.ACT_SUPERVISE},
 }
 LEADER_ROLES = (Role.DEPUTY_LEADER, Role.PRINCIPAL)
 

@@ -28,6 +28,10 @@
     }
     var overdue = document.getElementById("overdue");
     if (overdue) { overdue.textContent = data.overdue; }
+    ["escalated", "supervised"].forEach(function (key) {
+      var el = document.getElementById(key);
+      if (el && data[key] !== undefined) { el.textContent = data[key]; }
+    });
     var count = document.getElementById("due-count");
     if (count) { count.textContent = data.count; }
     if (window.monitor) { window.monitor.tick(); }

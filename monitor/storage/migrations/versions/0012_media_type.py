@@ -1,7 +1,7 @@
 """媒体类型 (DOMAIN.md §4.4 media_type): on sources, items and imported incidents
 
-Revision ID: 0015_media_type
-Revises: 0010_incident_assignment
+Revision ID: 0012_media_type
+Revises: 0011_supervision
 
 sources.media_type is what the operator set (NULL: inferred from the URL and name). items.media_type
 is the source's type when the item was collected; items already stored take their source's type as
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from monitor.domain import SourceKind
 from monitor.domain.media import media_type_of
 
-revision = '0015_media_type'
-down_revision = '0010_incident_assignment'
+revision = '0012_media_type'
+down_revision = '0011_supervision'
 branch_labels = None
 depends_on = None
 
