@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -28,7 +31,7 @@ from monitor.clock import FakeClock
 from monitor.domain import UserRole
 from monitor.storage.changefeed import PgChangeFeed
 from monitor.storage.db import Database
-from monitor.storage.repo.ops import delivery_records, fetch_log, ops_snapshot
+from monitor.storage.repo.ops import DeliveryRecord, delivery_records, fetch_log, ops_snapshot
 from monitor.storage.repo.sources import next_poll_at
 from monitor.storage.schema import incidents, timers
 from monitor.web.app import create_web_app
@@ -136,6 +139,9 @@ class SteppedRun:
         return snap.outbox.get("pending", 0) + snap.outbox.get("sending", 0)
 
 
+Crash = Callable[[SteppedRun], Awaitable[bool]]  # True once it killed a worker; False: not possible yet
+
+
 async def _kill_mid_delivery(run: SteppedRun) -> bool:
     """A notifier dies after the receiver got its webhook request, before it could record it."""
     await run.round("tick")  # this minute's reminders are in the outbox
@@ -204,24 +210,25 @@ async def _until_blocked_by(db: Database, pid: int) -> None:
                 return
 
 
-@pytest.mark.timeout(600)
-async def test_workers_share_the_work_and_lose_or_repeat_nothing_when_killed_mid_step(
-    pg_server: PgServer | None, tmp_path
-):
-    if pg_server is None:
-        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
-    plan = Plan(pg_server.url_for(await pg_server.create(template=pg_server.template)), tmp_path, SIM_START,
-                obligations=300, window=timedelta(minutes=30), sources=12, poll_interval=timedelta(minutes=5),
-                settings={"NOTIFY_LEASE_S": "300", "NOTIFY_BATCH": "8", "ENGINE_BATCH": "16"})  # fmt: skip
+@dataclass
+class Outcome:
+    run: SteppedRun
+    records: list[DeliveryRecord]
+    logged: dict[int, list[datetime]]  # source -> fetches in the collectors' log
+    stopped_at: datetime  # the last collector step
+
+
+async def _run_stepped(plan: Plan, workers: int, crashes: list[tuple[int, Crash]]) -> Outcome:
+    """Step the workers through the plan's window (one simulated minute a step); from step N on,
+    inject each crash as soon as it can happen and start a replacement; then let them drain the outbox."""
     clock, db = FakeClock(plan.start), Database.open(plan.database_url)
-    crashes = [(8, _kill_mid_delivery), (13, _kill_mid_fetch), (20, _kill_mid_transaction)]  # from step N on
     try:
         async with Harness(plan) as harness:
             harness.feeds.clock = clock
             org = harness.write_org()
             await harness.seed(db, liaison_units(org))
             run = SteppedRun(harness, db, clock, harness.worker_env(org), random.Random(20260901))
-            await run.spawn(3)
+            await run.spawn(workers)
             n, end = 0, plan.due_until + plan.poll_interval
             while clock.now() < end:
                 n, _ = n + 1, clock.advance(STEP)
@@ -242,13 +249,59 @@ async def test_workers_share_the_work_and_lose_or_repeat_nothing_when_killed_mid
             logged = {int(url.rsplit("/", 1)[1]): times for url, times in (await fetch_log(conn)).items()}
     finally:
         await db.close()
-    assert crashes == [] and set(run.kills) == {"notifier", "collector", "engine"}
-    assert harness.sink.reminders == plan.obligations
-    assert delivery_problems(harness.sink.deliveries, records) == []
-    assert any(r.in_doubt for r in records)  # the killed notifier's rows were resent under the same key
-    span = (plan.start, stopped_at - plan.poll_interval)
-    assert fetch_problems(logged, plan.sources, plan.poll_interval, span, [run.kills["collector"]], latency=STEP) == []
-    assert lost_fetch_problems(harness.feeds.requests, logged, collector_killed=True) == []
-    assert sum(map(len, harness.feeds.requests.values())) > sum(map(len, logged.values()))  # the killed fetches
+    assert crashes == [], f"crashes never injected: {crashes}"
+    return Outcome(run, records, logged, stopped_at)
+
+
+def _problems(outcome: Outcome) -> list[str]:
+    """Every reminder delivered exactly once (repeats only of rows a dead worker left in doubt, under
+    the same Idempotency-Key); every source fetched once per interval, a step late at most, and
+    every request the feed server answered in the fetch log but for the killed collector's."""
+    run, plan = outcome.run, outcome.run.harness.plan
+    sink, feeds = run.harness.sink, run.harness.feeds
+    problems = [] if sink.reminders == plan.obligations else [f"{sink.reminders} reminders of {plan.obligations}"]
+    problems += delivery_problems(sink.deliveries, outcome.records)
+    span = (plan.start, outcome.stopped_at - plan.poll_interval)
+    kills = [t for role, t in run.kills.items() if role == "collector"]
+    problems += fetch_problems(outcome.logged, plan.sources, plan.poll_interval, span, kills, latency=STEP)
+    return problems + lost_fetch_problems(feeds.requests, outcome.logged, collector_killed=bool(kills))
+
+
+def _plan(url: str, workdir: Path) -> Plan:
+    return Plan(url, workdir, SIM_START, obligations=300, window=timedelta(minutes=30), sources=12,
+                poll_interval=timedelta(minutes=5),
+                settings={"NOTIFY_LEASE_S": "300", "NOTIFY_BATCH": "8", "ENGINE_BATCH": "16"})  # fmt: skip
+
+
+@pytest.mark.timeout(600)
+async def test_workers_share_the_work_and_lose_or_repeat_nothing_when_killed_mid_step(
+    pg_server: PgServer | None, tmp_path
+):
+    """PostgreSQL: three workers race for every step; a notifier, a collector and an engine die mid-step."""
+    if pg_server is None:
+        pytest.skip(f"PostgreSQL case skipped: set {PG_ENV}")
+    plan = _plan(pg_server.url_for(await pg_server.create(template=pg_server.template)), tmp_path)
+    crashes = [(8, _kill_mid_delivery), (13, _kill_mid_fetch), (20, _kill_mid_transaction)]
+    outcome = await _run_stepped(plan, 3, crashes)
+    run = outcome.run
+    assert set(run.kills) == {"notifier", "collector", "engine"}
+    assert _problems(outcome) == []
+    assert any(r.in_doubt for r in outcome.records)  # the killed notifier's rows were resent under the same key
+    served = sum(map(len, run.harness.feeds.requests.values()))
+    assert served > sum(map(len, outcome.logged.values()))  # the killed collector's fetches
     senders = {w.name for w in run.workers if any(s.get("sent") for s in w.steps)}
-    assert len(senders) >= 2  # the work was shared
+    assert len(senders) >= 3  # the work was shared
+
+
+@pytest.mark.timeout(600)
+async def test_a_single_worker_on_sqlite_killed_mid_step_and_restarted_loses_or_repeats_nothing(
+    tmp_path, sqlite_template: Path
+):
+    """SQLite (one worker at a time, as `monitor serve` runs there): killed mid-delivery and mid-fetch."""
+    path = tmp_path / "monitor.db"
+    shutil.copyfile(sqlite_template, path)
+    plan = _plan(f"sqlite+aiosqlite:///{path}", tmp_path)
+    outcome = await _run_stepped(plan, 1, [(8, _kill_mid_delivery), (13, _kill_mid_fetch)])
+    assert set(outcome.run.kills) == {"notifier", "collector"}
+    assert _problems(outcome) == []
+    assert any(r.in_doubt for r in outcome.records)

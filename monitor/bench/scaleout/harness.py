@@ -32,7 +32,7 @@ from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, Obliga
 from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_snapshot, schedule_timers
-from monitor.storage.repo.incidents import create_incidents
+from monitor.storage.repo.incidents import append_events, create_incidents
 from monitor.storage.repo.ops import copy_events
 from monitor.storage.repo.sources import add_sources
 
@@ -210,7 +210,10 @@ class Harness:
                     obs.append(Obligation(iid, RULE, rule.action, ClockType.NATURAL_HOURS, t0, due))
                     events.extend(_events(iid, t0, due, book.digest))
                     wakeups.append((iid, 0, t0 + timedelta(hours=24), "plan"))
-                await copy_events(conn, events, plan.start)
+                if db.is_sqlite:  # COPY is PostgreSQL's; the stepped test also runs on SQLite
+                    await append_events(conn, events, plan.start, return_ids=False)
+                else:
+                    await copy_events(conn, events, plan.start)
                 await save_obligations(conn, obs, plan.start)
                 await schedule_timers(conn, wakeups, plan.start)
 
