@@ -184,14 +184,6 @@ async def test_crawl_delay_spaces_requests_to_the_host_up_to_the_cap(clock, play
         assert fetcher.spacing(play.url("/list.html")) == LIMITS.max_crawl_delay
 
 
-async def _settle(condition, rounds: int = 20_000) -> None:
-    for _ in range(rounds):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never held")
-
-
 # --- the poller ------------------------------------------------------------------------------
 
 
