@@ -228,22 +228,27 @@ async def _run_stepped(plan: Plan, workers: int, crashes: list[tuple[int, Crash]
             org = harness.write_org()
             await harness.seed(db, liaison_units(org))
             run = SteppedRun(harness, db, clock, harness.worker_env(org), random.Random(20260901))
-            await run.spawn(workers)
-            n, end = 0, plan.due_until + plan.poll_interval
-            while clock.now() < end:
-                n, _ = n + 1, clock.advance(STEP)
-                if crashes and n >= crashes[0][0] and await crashes[0][1](run):
-                    crashes.pop(0)
-                    await run.spawn()  # the replacement, as systemd would restart it
-                await run.step()
-            stopped_at = clock.now()
-            for _ in range(30):  # no collector any more; rows left in doubt wait for their lease
-                if not await run.outbox_open():
-                    break
-                clock.advance(STEP)
-                await run.step(("tick", "notify"))
-            for worker in run.live:
-                await worker.quit()
+            try:
+                await run.spawn(workers)
+                n, end = 0, plan.due_until + plan.poll_interval
+                while clock.now() < end:
+                    n, _ = n + 1, clock.advance(STEP)
+                    if crashes and n >= crashes[0][0] and await crashes[0][1](run):
+                        crashes.pop(0)
+                        await run.spawn()  # the replacement, as systemd would restart it
+                    await run.step()
+                stopped_at = clock.now()
+                for _ in range(30):  # no collector any more; rows left in doubt wait for their lease
+                    if not await run.outbox_open():
+                        break
+                    clock.advance(STEP)
+                    await run.step(("tick", "notify"))
+                for worker in run.live:
+                    await worker.quit()
+            finally:  # a failed run leaves no worker behind
+                for worker in run.live:
+                    if worker.process.returncode is None:
+                        await worker.kill()
         async with db.read() as conn:
             records = await delivery_records(conn)
             logged = {int(url.rsplit("/", 1)[1]): times for url, times in (await fetch_log(conn)).items()}
