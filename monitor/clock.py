@@ -57,6 +57,7 @@ class FakeClock:
         self._now = require_aware(start).astimezone(UTC)
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
+        self._watchers: set[asyncio.Event] = set()  # of until_sleepers(): set whenever a caller parks
 
     def now(self) -> datetime:
         return self._now
@@ -68,6 +69,8 @@ class FakeClock:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         wake_at = self._now + timedelta(seconds=seconds)
         heapq.heappush(self._sleepers, (wake_at, next(self._seq), future))
+        for watcher in self._watchers:
+            watcher.set()
         await future
 
     def advance(self, delta: timedelta | float) -> datetime:
@@ -91,6 +94,21 @@ class FakeClock:
     def sleepers(self) -> int:
         """How many callers are parked in `sleep()` (useful to wait for a loop to settle)."""
         return sum(1 for _, _, f in self._sleepers if not f.done())
+
+    async def until_sleepers(self, count: int) -> None:
+        """Wait until at least `count` callers are parked in `sleep()`: the loops driven by this
+        clock have finished what they were doing (database threads included) and wait for time.
+
+        Woken by each `sleep()` call, not by polling, so a slow machine makes it slower, never
+        wrong; a loop that never parks hangs the caller (tests bound that with their timeout)."""
+        parked = asyncio.Event()
+        self._watchers.add(parked)
+        try:
+            while self.sleepers < count:
+                parked.clear()
+                await parked.wait()
+        finally:
+            self._watchers.discard(parked)
 
 
 TEST_CLOCK_ENV = "MONITOR_TEST_CLOCK"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable
@@ -29,12 +28,9 @@ ORG = load_org(REPO / "playbooks" / "org" / "demo-city.yaml")
 
 
 async def until_parked(clock: Any, count: int = 1) -> None:
-    """Let other tasks run until `count` of them wait in clock.sleep() (no real time passes)."""
-    for _ in range(100_000):
-        if clock.sleepers >= count:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"expected {count} task(s) waiting on the FakeClock, found {clock.sleepers}")
+    """Until `count` tasks wait in clock.sleep() (no real time passes; no bound in turns or seconds:
+    a loop's database thread may take a while on a loaded machine, and the test's timeout bounds it)."""
+    await clock.until_sleepers(count)
 
 
 def make_settings(**overrides: Any) -> Settings:

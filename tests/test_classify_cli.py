@@ -176,6 +176,7 @@ async def _with_corrections(tmp_path: Path) -> str:
     return url
 
 
+@pytest.mark.timeout(600)  # trains models twice: CPU-bound, it passed 120 s at load average 30
 def test_retrain_folds_corrections_in_and_guards_the_active_model(
     tmp_path: Path, corpus_subset: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,5 +1,6 @@
 import ast
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +42,32 @@ async def test_fake_sleep_wakes_when_time_passes():
     clock.set(datetime(2026, 1, 1, 1, tzinfo=UTC))
     await asyncio.gather(*tasks)
     assert woke == ["a", "b"]
+
+
+async def test_until_sleepers_waits_for_loops_to_park_however_long_their_work_takes():
+    """No polling and no bound in turns: a pass that runs in a thread for a while (a database
+    write on a loaded machine) is waited for, and the wait ends as soon as the loop parks."""
+    clock, passes = FakeClock(datetime(2026, 1, 1, tzinfo=UTC)), []
+    release = threading.Event()
+
+    async def loop() -> None:
+        while True:
+            await asyncio.to_thread(release.wait)  # the pass: work off the event loop
+            passes.append(clock.now())
+            await clock.sleep(60)
+
+    task = asyncio.create_task(loop())
+    waiting = asyncio.create_task(clock.until_sleepers(1))
+    for _ in range(200_000):  # more turns than any spin-wait allowed itself
+        await asyncio.sleep(0)
+    assert not waiting.done() and passes == []
+    release.set()
+    await waiting
+    assert clock.sleepers == 1 and len(passes) == 1
+    clock.advance(60)
+    await clock.until_sleepers(1)
+    assert len(passes) == 2
+    task.cancel()
 
 
 def test_naive_datetimes_are_refused():

@@ -64,7 +64,7 @@ async def test_stop_cancels_a_hanging_fetch_at_once_writes_nothing_of_it_and_fre
 
         await until(quick_stored_and_slow_asked)
         stop.set()
-        await asyncio.wait_for(task, 5)  # not the 300 s read timeout
+        await asyncio.wait_for(task, 60)  # not the 300 s read timeout (60 s: room for a loaded machine)
     # the finished poll is kept; the interrupted one left no trace: no fetch row, no failure, no lease
     async with db.read() as conn:
         assert len(list(await conn.execute(select(items)))) == 1
@@ -88,7 +88,7 @@ async def test_collect_once_stops_on_the_stop_event_and_says_what_was_left(db, c
         task = asyncio.create_task(collector.run_once(stop))
         await play.slow_asked.wait()
         stop.set()
-        result = await asyncio.wait_for(task, 5)
+        result = await asyncio.wait_for(task, 60)  # not the 300 s read timeout
     assert (result.sources, result.interrupted, result.errors) == (1, 1, 0)
     assert await fetch_rows(db, hanging) == []
     assert (await row(db, hanging)).lease_owner is None
@@ -104,9 +104,13 @@ async def test_sigterm_ends_monitor_collect_within_seconds_while_a_fetch_hangs(s
     pipe = asyncio.subprocess.PIPE
     process = await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)
     try:
-        await asyncio.wait_for(play.slow_asked.wait(), 60)
+        # the process starts in its own time (seconds of imports on a loaded machine), or dies trying
+        asked, exited = asyncio.ensure_future(play.slow_asked.wait()), asyncio.ensure_future(process.wait())
+        await asyncio.wait({asked, exited}, return_when=asyncio.FIRST_COMPLETED)
+        asked.cancel()
+        assert process.returncode is None, "monitor collect exited before it fetched"
         process.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(process.communicate(), 5)
+        out, err = await asyncio.wait_for(process.communicate(), 60)  # not the 300 s read timeout
     finally:
         if process.returncode is None:
             process.kill()

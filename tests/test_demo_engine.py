@@ -1,6 +1,5 @@
 """The demo runs the whole pipeline: feeds → classification → incidents → clock engine → console alerts."""
 
-import asyncio
 from datetime import timedelta
 
 from monitor.storage.db import Database
@@ -14,13 +13,11 @@ async def test_demo_console_shows_warnings_then_breaches_as_deadlines_pass(tmp_p
     clock, info, lines = demo.clock, demo.info, demo.lines
 
     async def wait_for(*texts: str) -> None:
-        for _ in range(600):
-            if any(all(t in line for t in texts) for line in lines):
-                return
-            await asyncio.sleep(0.05)
-            if clock.sleepers >= 3:  # engine, console and collector loops are all waiting
-                clock.advance(1)  # let them go round again (seconds: deadlines are minutes away)
-        raise AssertionError(f"{texts!r} never shown; console: {lines[-10:]}")
+        def shown() -> bool:
+            return any(all(t in line for t in texts) for line in lines)
+
+        # a second a step, whenever every loop waits on the clock (seconds: deadlines are minutes away)
+        assert await demo.step_until(shown, 1, max_steps=600), f"{texts!r} never shown; console: {lines[-10:]}"
 
     explosion = "东港化工园区一企业爆炸"  # classified 重大 (II) from the corpus, so confirmed automatically
     await wait_for("研判完成")

@@ -259,7 +259,7 @@ async def test_the_loop_runs_on_the_clock_and_beats(sqlite_db, clock):
         await until_parked(clock)
         assert len(lines) == 1
         stop.set()
-        await asyncio.wait_for(task, 5)
+        await task
     async with sqlite_db.read() as conn:
         beat = (await conn.execute(select(heartbeats))).one()
     assert (beat.component, beat.instance, beat.at) == ("notifier", "w1", START + timedelta(seconds=5))

@@ -53,4 +53,5 @@ def registry() -> dict[str, BenchFn]:
         "report": report.run,
         "classify": classify.run,
         "scaleout": scaleout.run,
+        "scaleout-kill": scaleout.run_kills,
     }

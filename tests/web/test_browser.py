@@ -63,7 +63,11 @@ async def browser_page(tmp_path):
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
             viewport={"width": 1400, "height": 900},
+            timeout=100_000,  # ms; Chromium starts in seconds, more on a loaded machine
         )
+        # Actions and waits end when their condition holds; the bound (Playwright's default is
+        # 30 s) only ends a stuck test, so it is set far from what a loaded machine needs.
+        context.set_default_timeout(100_000)
         page = context.pages[0] if context.pages else await context.new_page()
         problems: list[str] = []
         page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)

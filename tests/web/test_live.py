@@ -1,6 +1,5 @@
 """Live updates: the change feed, the polling fallback (gaps included), and the SSE stream, scoped."""
 
-import asyncio
 import json
 
 from monitor.changes import LocalChangeFeed
@@ -54,21 +53,14 @@ async def test_polling_finds_committed_events_once(web_env_any):
 async def next_ids(resp) -> list[int]:
     """Read the stream up to the next `incidents` event."""
     while True:
-        line = (await asyncio.wait_for(resp.content.readline(), 10)).decode()
+        line = (await resp.content.readline()).decode()
         if line.startswith("data: "):
             return json.loads(line[6:])["ids"]
 
 
 async def settle(clock, sleepers: int = 1) -> None:
-    """Until the live poller sleeps on the FakeClock again (its pass, database reads included, is done).
-
-    Yields to the loop; on a busy machine the database thread may need a few real milliseconds,
-    so after the first thousand turns it also waits briefly (a wait for a condition, not for time)."""
-    for turn in range(3000):
-        if clock.sleepers >= sleepers:
-            return
-        await asyncio.sleep(0 if turn < 1000 else 0.005)
-    raise AssertionError("the live poller never went to sleep")
+    """Until the live poller sleeps on the FakeClock again (its pass, database reads included, is done)."""
+    await clock.until_sleepers(sleepers)
 
 
 async def test_a_note_reaches_every_open_queue_that_may_see_it(web_env):

@@ -1,9 +1,12 @@
-"""`monitor bench scaleout` and the scale-out test: workers on PostgreSQL, a worker killed mid-run.
+"""`monitor bench scaleout` and `monitor bench scaleout-kill`: `monitor worker` processes on
+PostgreSQL on an accelerated (real-time) clock, one worker of each role killed mid-run.
 
 `run_scenario(plan, kills)` seeds the database, starts the workers, SIGKILLs one worker of each
 role in `kills` once that fraction of the reminders was delivered, waits for every reminder and
 for the end of the simulated window, lets the notifiers drain the outbox, stops everything and
-returns what happened; `checks` judges it.
+returns what happened; `checks` judges it. These runs depend on the machine keeping up with the
+clock (a worker woken seconds late polls minutes late at 120×), so they are benchmarks; the
+scale-out test drives stepped workers (`stepped.py`) on clocks it sets instead.
 """
 
 from __future__ import annotations
@@ -145,6 +148,37 @@ async def run(options: BenchOptions) -> BenchResult:
         busy = report.last_delivery_s - report.first_delivery_s
         figure = f"{busy:,.1f} s from first to last delivery ({n / max(busy, 1e-9):,.0f}/s)"
         result.figures[label] = figure + (f", {len(bad)} problems" if bad else "")
+    return result
+
+
+async def run_kills(options: BenchOptions) -> BenchResult:
+    """The scale-out run in real time: 3 workers per role, 120× clock, a notifier, a collector and an
+    engine SIGKILLed at 25 / 40 / 55 % delivered; how long it took and what the checks found."""
+    if not options.database_url or not options.database_url.startswith("postgres"):
+        raise ValueError("monitor bench scaleout-kill needs --on postgresql://… (a database it may empty)")
+    n = options.n or 10_000
+    db = Database.open(options.database_url)
+    try:
+        await _reset(db)
+    finally:
+        await db.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = Plan(options.database_url, Path(tmp), SIM_START, obligations=n, window=timedelta(hours=1),
+                    sources=30, poll_interval=timedelta(minutes=5), speed=120.0, workers=3,
+                    settings={"NOTIFY_LEASE_S": "1200"})  # fmt: skip
+        watch = Stopwatch()
+        report = await run_scenario(plan, kills={"notifier": 0.25, "collector": 0.4, "engine": 0.55})
+        total = watch.elapsed()
+    result = BenchResult("scaleout-kill")
+    label = (f"3 collector + 3 engine + 3 notifier workers, {n:,} reminders over one simulated hour (120×), "
+             f"{plan.sources} sources every 5 min, one worker per role SIGKILLed")  # fmt: skip
+    delivery, fetch = report.delivery_problems(), report.fetch_problems()
+    result.figures[label] = (
+        f"{report.reminders:,} of {n:,} delivered, {len(delivery)} delivery and {len(fetch)} fetch-schedule "
+        f"problems; {total:.1f} s in all (seeding {report.seed_s:.1f} s alongside start-up, last delivery "
+        f"after {report.delivered_s:.1f} s)"
+    )
+    result.notes += delivery[:10] + fetch[:10]
     return result
 
 

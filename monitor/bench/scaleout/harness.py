@@ -26,13 +26,13 @@ from typing import IO, Any
 import yaml
 from aiohttp import web
 
-from monitor.clock import TEST_CLOCK_ENV, TEST_CLOCK_GUARD, TEST_CLOCK_GUARD_VALUE, AcceleratedClock, Stopwatch
+from monitor.clock import TEST_CLOCK_ENV, TEST_CLOCK_GUARD, TEST_CLOCK_GUARD_VALUE, AcceleratedClock, Clock, Stopwatch
 from monitor.config import Settings, resolve_org_file, resolve_playbook_file
 from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, Obligation, OpinionLevel, Source, SourceKind
 from monitor.policy.playbooks import load_policy
 from monitor.storage.db import Database
 from monitor.storage.repo.engine import mark_confirmed, save_obligations, save_snapshot, schedule_timers
-from monitor.storage.repo.incidents import create_incidents
+from monitor.storage.repo.incidents import append_events, create_incidents
 from monitor.storage.repo.ops import copy_events
 from monitor.storage.repo.sources import add_sources
 
@@ -74,6 +74,20 @@ class Plan:
 
 
 @dataclass
+class Gate:
+    """Holds every request after it was logged, until `opened` is set: the deterministic scale-out
+    test kills a worker while its webhook delivery or feed fetch is held here, so the request was
+    served (the receiver has it) but the worker never learns the answer."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first held request
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def hold(self) -> None:
+        self.arrived.set()
+        await self.opened.wait()
+
+
+@dataclass
 class Sink:
     """The webhook receiver: every delivery, by the notifications' idempotency keys."""
 
@@ -84,6 +98,7 @@ class Sink:
     watch: Stopwatch = field(default_factory=Stopwatch)  # restarted at launch
     first_s: float = 0.0
     last_s: float = 0.0
+    gate: Gate | None = None  # when set, requests are held after being logged
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -96,6 +111,8 @@ class Sink:
         self.last_s = self.watch.elapsed()
         self.first_s = self.first_s or self.last_s
         self.changed.set()
+        if self.gate is not None:
+            await self.gate.hold()
         return web.json_response({"ok": True})
 
 
@@ -103,12 +120,15 @@ class Sink:
 class Feeds:
     """The feed server: every request, per source, in simulated time."""
 
-    clock: AcceleratedClock
+    clock: Clock
     requests: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    gate: Gate | None = None  # when set, requests are held after being logged
 
     async def handle(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
         self.requests[n].append(self.clock.now())
+        if self.gate is not None:
+            await self.gate.hold()
         return web.Response(body=FEED.format(n=n).encode(), content_type="application/rss+xml", charset="utf-8")
 
 
@@ -190,7 +210,10 @@ class Harness:
                     obs.append(Obligation(iid, RULE, rule.action, ClockType.NATURAL_HOURS, t0, due))
                     events.extend(_events(iid, t0, due, book.digest))
                     wakeups.append((iid, 0, t0 + timedelta(hours=24), "plan"))
-                await copy_events(conn, events, plan.start)
+                if db.is_sqlite:  # COPY is PostgreSQL's; the stepped test also runs on SQLite
+                    await append_events(conn, events, plan.start, return_ids=False)
+                else:
+                    await copy_events(conn, events, plan.start)
                 await save_obligations(conn, obs, plan.start)
                 await schedule_timers(conn, wakeups, plan.start)
 
@@ -220,6 +243,12 @@ class Harness:
         self.workers.append(Worker(role, index, process, log))
 
     def _env(self, org_file: Path) -> dict[str, str]:
+        env = self.worker_env(org_file)
+        env.update({TEST_CLOCK_ENV: self.clock.spec, TEST_CLOCK_GUARD: TEST_CLOCK_GUARD_VALUE})
+        return env
+
+    def worker_env(self, org_file: Path) -> dict[str, str]:
+        """The environment of a worker process: this run's database, org file, webhook and settings."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
         settings = {
             "DATABASE_URL": self.plan.database_url, "DATA_DIR": str(self.plan.workdir), "ORG_FILE": str(org_file),
@@ -235,7 +264,6 @@ class Harness:
             **self.plan.settings,
         }  # fmt: skip
         env.update({f"MONITOR_{k}": v for k, v in settings.items()})
-        env.update({TEST_CLOCK_ENV: self.clock.spec, TEST_CLOCK_GUARD: TEST_CLOCK_GUARD_VALUE})
         return env
 
     async def kill(self, role: str) -> Worker:
