@@ -17,6 +17,7 @@ from monitor.domain import commands as c
 from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import Playbook
 from monitor.engine.assign import ASSIGNMENT_HANDLERS
+from monitor.engine.commitments import COMMITMENT_HANDLERS
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.plan import Decision
 from monitor.engine.regroup import Applied, apply_merge, apply_split
@@ -111,7 +112,7 @@ async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now
         return await apply_merge(conn, ctx, cmd, now)
     if isinstance(cmd, c.Split):
         return await apply_split(conn, engine, ctx, cmd, now)
-    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd))
+    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or COMMITMENT_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd))
     if handler is None:
         raise CommandRejected(f"暂不支持该操作（{type(cmd).__name__}）。")
     change = handler(ctx, cmd)
