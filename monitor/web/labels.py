@@ -21,6 +21,7 @@ from monitor.domain import (
     UnitKind,
     UserRole,
 )
+from monitor.domain.commitments import ResponseChannel, RumorAgency
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.DETECTED: "监测发现",
@@ -114,6 +115,8 @@ _ENUMS: dict[str, Any] = {
     "health": SourceHealth,
     "response_kind": ResponseKind,
     "role": UserRole,
+    "response_channel": ResponseChannel,
+    "rumor_agency": RumorAgency,
 }
 _TABLES: dict[str, dict[Any, str]] = {
     "event_kind": {k.value: v for k, v in EVENT_KIND_LABELS.items()},

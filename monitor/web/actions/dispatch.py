@@ -44,6 +44,8 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.SetOccurredAt,
         c.RecordResponse,
         c.RecordReport,
+        c.FulfilCommitment,
+        c.ReferRumor,
         c.Acknowledge,
         c.RequestPause,
         c.ApprovePause,

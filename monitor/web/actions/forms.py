@@ -6,15 +6,17 @@ again exactly as the person filled it in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.clock import parse_instant
 from monitor.domain import EventLevel, EventType, OpinionLevel, OrgDirectory, ReportKind, ResponseKind
 from monitor.domain.commands import ReportChannel
+from monitor.domain.commitments import Commitment, ResponseChannel, RumorAgency
 from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
 from monitor.web.actions.specs import ActionSpec, FieldSpec
 from monitor.web.labels import REPORT_KIND_LABELS
@@ -27,6 +29,8 @@ _TYPED_CHOICES: dict[str, Any] = {
     "event_type": EventType,
     "response_kind": ResponseKind,
     "report_kind": ReportKind,
+    "response_channel": ResponseChannel,
+    "rumor_agency": RumorAgency,
 }
 
 __all__ = [
@@ -62,6 +66,7 @@ class FormContext:
     manual_rules: tuple[Choice, ...] = ()  # rules an operator may attach
     extendable_rules: tuple[Choice, ...] = ()  # unmet obligations whose rule allows one extension
     pause_requests: tuple[PauseRequest, ...] = ()  # not yet approved or rejected
+    open_commitments: tuple[Choice, ...] = ()  # (number, label): commitments not yet fulfilled
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ _FIXED_CHOICES: dict[str, list[Choice]] = {
     "report_kind": [(k.value, REPORT_KIND_LABELS[k]) for k in ReportKind],
     "report_channel": [(ReportChannel.PHONE, "电话"), (ReportChannel.WRITTEN, "书面")],
     "requires_response": [("yes", "需要回应"), ("no", "无需回应")],
+    "response_channel": [(ch.value, ch.label) for ch in ResponseChannel],
+    "rumor_agency": [(a.value, a.label) for a in RumorAgency],
 }
 
 
@@ -109,6 +116,7 @@ def choices(name: str, ctx: FormContext) -> list[Choice]:
         "rule": ctx.rules,
         "manual_rule": ctx.manual_rules,
         "extendable_rule": ctx.extendable_rules,
+        "open_commitment": ctx.open_commitments,
     }
     return list(table[name])
 
@@ -180,7 +188,7 @@ def _choice(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str
         if own:
             return None, "是您本人提出的：暂停须由申请人以外的另一人批准"
         return None, "不是可选的值，请从列表中选择"
-    if name.startswith("pause_request"):
+    if name.startswith("pause_request") or name == "open_commitment":
         return int(raw), None
     typed = _TYPED_CHOICES.get(name)
     return (typed(raw) if typed and raw != NO_EVENT_LEVEL else raw), None
@@ -212,7 +220,34 @@ def _datetime(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, s
     return value, None
 
 
-_CLEANERS = {"choice": _choice, "int": _int, "url": _url, "datetime": _datetime}
+# 承诺事项: one per line, the due date first (2026-10-10 完成修复; 2026年10月10日 完成修复; 2026/10/10：完成修复)
+_COMMITMENT_LINE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[\s:：、，,]*(.*)$")
+COMMITMENT_TEXT_CHARS = 500
+
+
+def _commitments(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | None]:
+    found: list[Commitment] = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        match = _COMMITMENT_LINE.match(line)
+        if match is None:
+            return None, f"第{n}行「{line[:20]}」应以完成日期开头，例如：2026-10-10 完成塌陷路段修复"
+        year, month, day, text = match.groups()
+        try:
+            due = date(int(year), int(month), int(day))
+        except ValueError:
+            return None, f"第{n}行的日期 {year}-{month}-{day} 不是有效日期"
+        if not text.strip():
+            return None, f"第{n}行只有日期，请在日期后写明承诺事项"
+        if len(text.strip()) > COMMITMENT_TEXT_CHARS:
+            return None, f"第{n}行的承诺事项不能超过 {COMMITMENT_TEXT_CHARS} 个字符"
+        found.append(Commitment(text.strip(), due))
+    return (tuple(found) or None), None
+
+
+_CLEANERS = {"choice": _choice, "int": _int, "url": _url, "datetime": _datetime, "commitments": _commitments}
 
 
 def _document(raw: Any, ctx: FormContext) -> tuple[Any, str | None]:
