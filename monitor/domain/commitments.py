@@ -41,6 +41,14 @@ class ResponseChannel(StrEnum):
     def label(self) -> str:
         return _CHANNEL_LABELS[self]
 
+    @classmethod
+    def from_label(cls, text: str) -> ResponseChannel:
+        """The channel a ledger names in words (政务微博); ValueError when it names none."""
+        for member, name in _CHANNEL_LABELS.items():
+            if name == text.strip():
+                return member
+        raise ValueError(text)
+
 
 _CHANNEL_LABELS = {
     ResponseChannel.GOV_WEBSITE: "政府网站",

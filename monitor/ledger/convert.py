@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from monitor.domain import EventKind, EventLevel, EventType, Incident, IncidentEvent, IncidentStatus, OpinionLevel
+from monitor.domain.commitments import ResponseChannel
 from monitor.domain.ledger import ImportedIncident
 from monitor.ledger.model import ColumnSpec, DateOnly, LedgerMapping, RowError
 from monitor.ledger.plan import ImportRules, plan_imported
@@ -125,7 +126,7 @@ def _enum(mapping: LedgerMapping, row: Mapping[str, Any], name: str, kind: type[
                 return cast(E, label(text))
             except ValueError:
                 pass
-        allowed = "、".join(m.value for m in kind)
+        allowed = "、".join(m.label if isinstance(m, ResponseChannel) else m.value for m in kind)
         raise RowProblem(f"{mapping.columns[name].column} 列的值 {text!r} 不是有效的取值；可用：{allowed}") from None
 
 
@@ -190,8 +191,18 @@ def _convert(
         tags=("import",),
     )
     events = _events(mapping, incident, ledger_id, responded, response_text, field_text(mapping, row, "response_url"),
-                     received_day, responded_day, now)  # fmt: skip
+                     received_day, responded_day, now, _response_details(mapping, row))  # fmt: skip
     return incident, events
+
+
+def _response_details(mapping: LedgerMapping, row: Mapping[str, Any]) -> dict[str, Any]:
+    """发布人 and 发布渠道 of the response, when the ledger has them (DOMAIN.md §4.4 responses[])."""
+    spokesperson = field_text(mapping, row, "response_spokesperson")[:100]
+    channel = _enum(mapping, row, "response_channel", ResponseChannel, None)
+    return {
+        **({"spokesperson": spokesperson} if spokesperson else {}),
+        **({"channel": channel.value} if channel else {}),
+    }
 
 
 def _origin(
@@ -208,7 +219,7 @@ def _origin(
 
 def _events(
     mapping: LedgerMapping, incident: Incident, ledger_id: str, responded: datetime | None, reply: str, url: str,
-    received_day: bool, responded_day: bool, now: datetime,
+    received_day: bool, responded_day: bool, now: datetime, details: Mapping[str, Any],
 ) -> tuple[IncidentEvent, ...]:  # fmt: skip
     source = f"{mapping.name}:{ledger_id}"
     levels = {
@@ -229,6 +240,7 @@ def _events(
             "approved_by": IMPORT_ACTOR,
             "summary": reply[:500],
             "date_only": responded_day,
+            **details,
         }
         events.append(IncidentEvent(0, EventKind.RESPONSE_RECORDED, responded, IMPORT_ACTOR, response))
         events.append(IncidentEvent(0, EventKind.CLOSED, responded, IMPORT_ACTOR, {"reason": "历史台账导入：已答复"}))

@@ -22,6 +22,8 @@ FIELDS = (
     "owner_unit", "region", "event_type", "event_level", "opinion_level",
     "occurred_at",  # 事发时间: t0 of the emergency clocks (5 h release, 24 h press conference) when known
     "published_at",  # 原帖发布时间: t0 of rules counted from the earliest publication
+    "response_spokesperson",  # 发布人/新闻发言人 of the response
+    "response_channel",  # 发布渠道 (政府网站、政务微博… or the ResponseChannel value)
 )  # fmt: skip
 REQUIRED_FIELDS = ("id", "received_at")
 

@@ -116,6 +116,7 @@ async def _details(
         timelines=await repo.timelines_for(conn, [f.id for f in acc.top_incidents()], cutoff),
         titles=await repo.incident_titles(conn, referenced),
         report_chains=await _report_chains(conn, acc, period, cutoff, unit),
+        commitments=await repo.commitments_due(conn, start, end, cutoff, unit),
     )
 
 

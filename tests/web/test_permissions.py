@@ -202,6 +202,8 @@ EXPECTED_ACTIONS = {  # the README's permission table
         "Return",
         "RecordResponse",
         "RecordReport",
+        "FulfilCommitment",
+        "ReferRumor",
         "ExtendDeadline",
         "Acknowledge",
         "RequestPause",

@@ -38,7 +38,7 @@ __all__ = ["FORMATS", "DateRange", "LedgerExport", "LedgerRangeError", "export_l
 
 BATCH = repo.BATCH
 TITLE = "舆情回应台账"
-NOT_HELD = "承诺事项及兑现、效果评估、谣言移送、统筹协调单位、媒体类型（网站/论坛/微博等）、归档时间、附件"
+NOT_HELD = "效果评估、统筹协调单位、媒体类型（网站/论坛/微博等）、归档时间、附件"
 
 
 class LedgerRangeError(ValueError):

@@ -157,6 +157,8 @@ def _raw(data: Mapping[str, Any], spec_field: FieldSpec) -> Any:
         value = getall(spec_field.name, []) if getall else data.get(spec_field.name, [])
         return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
     value = data.get(spec_field.name)
+    if spec_field.kind == "commitments" and isinstance(value, list | tuple):
+        value = "\n".join(str(v) for v in value)  # JSON may send the lines as a list
     if spec_field.kind == "file":
         if hasattr(value, "file"):
             return value if getattr(value, "filename", "") else None  # an empty file input arrives unnamed
