@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from monitor.domain import EventKind, ResponseKind
 from monitor.domain import commands as c
-from monitor.domain.commitments import Commitment, ResponseChannel, RumorAgency
+from monitor.domain.commitments import Commitment, ResponseChannel, RumorAgency, commitments_of
 from monitor.engine.commands import CommandRejected, execute
 from monitor.engine.runner import Engine
 from monitor.storage.repo.incidents import list_events
@@ -107,6 +107,11 @@ async def test_the_owner_unit_is_reminded_before_the_due_day_once_even_after_clo
     await engine.tick()
     keys = await _commitment_alerts(db)
     assert any(":breach:" in k for k in keys) and len(keys) == len(set(keys))
+    async with db.read() as conn:
+        texts = [p["text"] for k, p in await conn.execute(select(outbox.c.idempotency_key, outbox.c.payload))
+                 if ":breach:" in k and (p.get("rule") or {}).get("id") == "PRJ-COMMITMENT"]  # fmt: skip
+    assert texts[0].startswith("【超期】「老城区道路塌陷」兑现承诺 #1：完成路面修复已于 10月10日 23:59 到期")
+    assert "请尽快兑现承诺，并登记兑现情况及公开链接。" in texts[0]
     done = await execute(
         svc,
         c.FulfilCommitment(
@@ -159,3 +164,26 @@ async def test_a_rumour_referral_is_recorded_and_checked(db, clock):
     async with db.read() as conn:
         referral = next(e for e in await list_events(conn, iid) if e.kind == EventKind.RUMOR_REFERRED)
     assert referral.payload == {"to": "police", "referred_at": clock.now().isoformat(), "note": "网传“死亡10人”系谣言"}
+
+
+async def test_a_merge_carries_commitments_and_their_fulfilment_to_the_incident_it_joins(db, clock):
+    svc = Svc(db, clock)
+    source, target = await _confirmed(svc), await _confirmed(svc)
+    await execute(svc, _response(svc, target, Commitment("设置警示围挡", date(2026, 10, 1))))
+    await execute(svc, _response(svc, source, Commitment("完成路面修复", date(2026, 10, 10)),
+                                 Commitment("公布调查结果", date(2026, 10, 20))))  # fmt: skip
+    await execute(svc, c.FulfilCommitment(incident_id=source, actor="zhao_lei", at=clock.now(), number=1,
+                                          disclosed_url="https://gov.example.cn/done"))  # fmt: skip
+    merged = await execute(svc, c.Merge(incident_id=source, actor="zhu_min", at=clock.now(), into_id=target))
+    left = {o.instance: o.status.value for o in merged.obligations if o.rule_id == "PRJ-COMMITMENT"}
+    assert left == {1: "met", 2: "cancelled"}  # the open one carries on in the target
+    async with db.read() as conn:
+        events = await list_events(conn, target)
+    carried = commitments_of(events)
+    assert [(r.number, r.text, r.fulfilled) for r in carried] == [
+        (1, "设置警示围挡", False), (2, "完成路面修复", True), (3, "公布调查结果", False)
+    ]  # fmt: skip
+    done = await execute(svc, c.FulfilCommitment(incident_id=target, actor="zhao_lei", at=clock.now(), number=3,
+                                                 disclosed_url="https://gov.example.cn/done/3"))  # fmt: skip
+    statuses = {o.instance: o.status.value for o in done.obligations if o.rule_id == "PRJ-COMMITMENT"}
+    assert statuses == {1: "open", 2: "met", 3: "met"}

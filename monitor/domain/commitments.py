@@ -140,10 +140,17 @@ class CommitmentRecord:
 
 
 def commitments_of(events: Iterable[IncidentEvent]) -> list[CommitmentRecord]:
-    """Every commitment an incident's timeline records, in order, with its first fulfilment."""
+    """Every commitment an incident's timeline records, in order, with its first fulfilment.
+
+    A merge carries the merged incident's responses and fulfilments over (`merged_from`): its
+    commitments get the next numbers here, and a carried fulfilment (numbered as on the merged
+    incident) finds its commitment through `origins`."""
     found: list[CommitmentRecord] = []
+    origins: dict[tuple[Any, int], int] = {}  # (merged_from, number there) -> number here
+    carried: dict[Any, int] = {}  # merged_from -> commitments carried from it so far
     for e in events:
         if e.kind == EventKind.RESPONSE_RECORDED:
+            source = e.payload.get("merged_from")
             for item in e.payload.get("commitments") or ():
                 try:
                     due = date.fromisoformat(str(item["due"]))
@@ -151,14 +158,20 @@ def commitments_of(events: Iterable[IncidentEvent]) -> list[CommitmentRecord]:
                     continue  # a hand-made payload without a readable due date makes no commitment
                 number = len(found) + 1
                 found.append(CommitmentRecord(number, str(item.get("text") or ""), due, e.at, e.seq or 0))
+                if source is not None:
+                    carried[source] = carried.get(source, 0) + 1
+                    origins[(source, carried[source])] = number
         elif e.kind == EventKind.COMMITMENT_FULFILLED:
-            _fulfil(found, e)
+            _fulfil(found, e, origins)
     return found
 
 
-def _fulfil(found: list[CommitmentRecord], e: IncidentEvent) -> None:
+def _fulfil(found: list[CommitmentRecord], e: IncidentEvent, origins: dict[tuple[Any, int], int]) -> None:
     p = e.payload
-    index = int(p.get("number") or 0) - 1
+    number = int(p.get("number") or 0)
+    if p.get("merged_from") is not None:
+        number = origins.get((p["merged_from"], number), 0)
+    index = number - 1
     if not 0 <= index < len(found) or found[index].fulfilled:
         return  # the handler refuses these; other writers of the timeline cannot fulfil twice
     fulfilled = _instant(p.get("fulfilled_at")) or e.at

@@ -213,7 +213,7 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
         ob.due_at,
         tuple(recipients),
         notify.roles,
-        instruction(notify.kind, notify.lead_roles),
+        instruction(notify.kind, notify.lead_roles, rule.action),
     )
 
 
