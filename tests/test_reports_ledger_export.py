@@ -430,3 +430,24 @@ async def test_response_details_commitments_and_rumour_referrals_are_in_the_ledg
         back = next(i for i in await list_incidents(conn, open_only=False, limit=10) if i.external_ref)
         response = next(e for e in await list_events(conn, back.id) if e.kind == E.RESPONSE_RECORDED)
     assert (response.payload["spokesperson"], response.payload["channel"]) == ("王强", "gov_weibo")
+
+
+def test_commitments_carried_by_a_merge_keep_their_fulfilment_in_the_ledger():
+    from monitor.reports.ledger_export.columns import response_detail_cells
+    from monitor.storage.repo.ledger_export import ledger_event
+
+    E = EventKind
+    events = [
+        ledger_event(E.RESPONSE_RECORDED, sh(10, 2, 9), "a", {"kind": "authoritative_release",
+                     "commitments": [{"text": "设置围挡", "due": "2026-10-03"}]}),
+        ledger_event(E.RESPONSE_RECORDED, sh(10, 2, 8), "a", {"kind": "authoritative_release", "merged_from": 7,
+                     "commitments": [{"text": "修复路面", "due": "2026-10-05"},
+                                     {"text": "公布原因", "due": "2026-10-30"}]}),
+        ledger_event(E.COMMITMENT_FULFILLED, sh(10, 4, 9), "a", {"number": 2, "merged_from": 7,
+                     "fulfilled_at": sh(10, 4, 9).isoformat(), "disclosed_url": "https://gov.example/2"}),
+    ]  # fmt: skip
+    _, _, commitments, _ = response_detail_cells(events, sh(10, 10))
+    assert commitments == (
+        "#1 设置围挡（2026-10-03 前）：已超期未兑现；#2 修复路面（2026-10-05 前）：已超期未兑现；"
+        "#3 公布原因（2026-10-30 前）：按期兑现 2026-10-04 09:00 https://gov.example/2"
+    )

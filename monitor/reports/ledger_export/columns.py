@@ -247,11 +247,16 @@ def _commitments(events: Sequence[LedgerEvent], cutoff: datetime) -> str | None:
     """Each commitment (numbered in timeline order, as the incident page numbers them) and what became of it."""
     made: list[tuple[str, str]] = []
     fulfilled: dict[int, LedgerEvent] = {}
+    origins: dict[tuple[int, int], int] = {}  # (merged from, number there) -> number here
     for e in events:  # timeline order
         if e.kind == EventKind.RESPONSE_RECORDED:
-            made.extend(e.commitments)
+            for item in e.commitments:
+                made.append(item)
+                if e.merged_from is not None:
+                    origins[(e.merged_from, sum(1 for k in origins if k[0] == e.merged_from) + 1)] = len(made)
         elif e.kind == EventKind.COMMITMENT_FULFILLED and e.number is not None:
-            fulfilled.setdefault(e.number, e)
+            number = e.number if e.merged_from is None else origins.get((e.merged_from, e.number), 0)
+            fulfilled.setdefault(number, e)
     listed = []
     for number, (text, due) in enumerate(made, start=1):
         done = fulfilled.get(number)

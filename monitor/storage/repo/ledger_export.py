@@ -74,6 +74,7 @@ class LedgerEvent:
     spokesperson: str | None = None  # response: 发布人
     commitments: tuple[tuple[str, str], ...] = ()  # response: (承诺事项, due date YYYY-MM-DD)
     number: int | None = None  # commitment_fulfilled: the commitment's number
+    merged_from: int | None = None  # response / commitment_fulfilled carried over by a merge from this incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +232,12 @@ def ledger_event(kind: str, at: datetime, actor: str, p: Mapping[str, Any]) -> L
             kind, published_time(p.get("published_at"), at), actor, what=_text(p.get("kind")), url=_text(p.get("url")),
             document=_text(p.get("document")), by=_text(p.get("approved_by")), reason=_text(p.get("summary")),
             channel=_text(p.get("channel")), spokesperson=_text(p.get("spokesperson")),
-            commitments=_commitments(p.get("commitments")),
+            commitments=_commitments(p.get("commitments")), merged_from=_int(p.get("merged_from")),
         )  # fmt: skip
     if kind == EventKind.COMMITMENT_FULFILLED:
         return LedgerEvent(
             kind, parse_time(p.get("fulfilled_at"), at) or at, actor, number=_int(p.get("number")),
-            url=_text(p.get("disclosed_url")), reason=_text(p.get("note")),
+            url=_text(p.get("disclosed_url")), reason=_text(p.get("note")), merged_from=_int(p.get("merged_from")),
         )  # fmt: skip
     if kind == EventKind.RUMOR_REFERRED:
         return LedgerEvent(
