@@ -38,7 +38,7 @@ from monitor.reports.ledger_export import DateRange, LedgerRangeError, export_le
 from monitor.reports.ledger_export.columns import ASSIGNMENT, assignment_cells, ledger_columns, ledger_row, rule_order
 from monitor.reports.service import names_from_org
 from monitor.storage.repo import ledger_export as repo
-from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, list_incidents
+from monitor.storage.repo.incidents import append_events, create_incidents, get_incident, list_events, list_incidents
 from monitor.storage.schema import incident_items, incidents, items, obligations, sources
 from tests.conftest import REPO
 from tests.report_support import CUTOFF, seed, sh
@@ -107,8 +107,7 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     wb = load_workbook(path)
     assert wb.sheetnames == ["舆情回应台账", "说明"]  # the ledger is what opens
     ws = wb["舆情回应台账"]
-    # AR: one column per header field, incl. 督办 (政府办督查)
-    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BB6"
+    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BB6"  # one column per header field
     header, rows = read_sheet(path)
     assert {"发现时间（北京时间）", "首次回应时间（北京时间）", "办结时间（北京时间）"} <= set(header)
     b = next(r for r in rows if r["编号"] == seeded.ids["B"])
@@ -121,8 +120,9 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     notes = [r for r in wb["说明"].iter_rows(values_only=True) if r[0]]
     assert ("范围", "2026-10-01 至 2026-10-31（北京时间）") in notes and ("舆情数", "5") in notes
     assert any("不含判定为非政务舆情的 1 起" in (r[1] or "") for r in notes)
-    assert any("承诺事项及兑现、谣言移送" in (r[1] or "") for r in notes)  # what the data does not hold, said
+    assert any("未列出的字段：统筹协调单位" in (r[1] or "") for r in notes)  # what the data does not hold, said
     assert any("“媒体类型”" in (r[1] or "") for r in notes)  # where the media type comes from, said
+    assert not any("承诺事项" in (r[1] or "") or "谣言" in (r[1] or "") for r in notes)  # held now
 
 
 DANGEROUS = ['=HYPERLINK("https://evil.example","点我")', "+1 热议", "-2 降级？", "@SUM(A1)"]
@@ -417,3 +417,66 @@ async def test_the_supervision_column_lists_each_gov_office_supervision(db, tmp_
     await export_ledger(db, OCTOBER, CUTOFF, NAMES, "xlsx", tmp_path / "l.xlsx")
     header, [sheet_row] = read_sheet(tmp_path / "l.xlsx")
     assert header.index("督办") == header.index("提醒与督办") + 1 and sheet_row["督办"] == row["督办"]
+
+
+async def test_response_details_commitments_and_rumour_referrals_are_in_the_ledger_and_read_back(db, tmp_path):
+    at = sh(10, 8, 9)
+    incident = Incident(title="老城区道路塌陷", detected_at=at, status=IncidentStatus.RESPONDED, owner_unit="housing")
+    E = EventKind
+    async with db.write() as conn:
+        [iid] = await create_incidents(conn, [incident], at)
+        await append_events(conn, [
+            IncidentEvent(iid, E.RESPONSE_RECORDED, sh(10, 8, 12), "zhao_lei",
+                          {"kind": "authoritative_release", "url": "https://gov.example/1", "approved_by": "sun_lihua",
+                           "published_at": sh(10, 8, 12).isoformat(), "spokesperson": "王强", "channel": "gov_weibo",
+                           "commitments": [{"text": "完成路面修复", "due": "2026-10-10"},
+                                           {"text": "公布调查结果", "due": "2026-10-20"}]}),
+            IncidentEvent(iid, E.RESPONSE_RECORDED, sh(10, 9, 10), "zhao_lei",
+                          {"kind": "press_conference", "document": "发布会实录", "approved_by": "sun_lihua",
+                           "spokesperson": "李华", "channel": "press_conference",
+                           "commitments": [{"text": "回访商户", "due": "2026-10-12"}]}),
+            IncidentEvent(iid, E.COMMITMENT_FULFILLED, sh(10, 11, 9), "zhao_lei",
+                          {"number": 1, "fulfilled_at": sh(10, 11, 8).isoformat(),
+                           "disclosed_url": "https://gov.example/done"}),
+            IncidentEvent(iid, E.RUMOR_REFERRED, sh(10, 8, 15), "zhu_min",
+                          {"to": "police", "referred_at": sh(10, 8, 14).isoformat(), "note": "网传死亡人数系谣言"}),
+        ], at)  # fmt: skip
+    await export_ledger(db, OCTOBER, sh(10, 15, 0), NAMES, "csv", tmp_path / "l.csv")
+    [row] = read_csv(tmp_path / "l.csv")
+    assert row["发布渠道"] == "政务微博、新闻发布会" and row["发布人"] == "王强、李华"
+    assert row["承诺事项及兑现"] == (
+        "#1 完成路面修复（2026-10-10 前）：逾期兑现 2026-10-11 08:00 https://gov.example/done；"
+        "#2 公布调查结果（2026-10-20 前）：待兑现；#3 回访商户（2026-10-12 前）：已超期未兑现"
+    )
+    assert row["谣言移交"] == "2026-10-08 14:00 移交公安机关（网传死亡人数系谣言）"
+    assert "（政务微博）（发布人：王强）" in row["回应记录"]
+    assert "2026-10-11 08:00 承诺兑现：承诺 #1" in row["处置过程摘要"]
+
+    mapping = load_mapping(REPO / "tests/data/ledger-export-mapping.yaml")
+    result = await import_ledger(db, tmp_path / "l.csv", mapping, sh(10, 15, 0), import_rules(Settings()))
+    assert (result.imported, result.errors) == (1, [])
+    async with db.read() as conn:
+        back = next(i for i in await list_incidents(conn, open_only=False, limit=10) if i.external_ref)
+        response = next(e for e in await list_events(conn, back.id) if e.kind == E.RESPONSE_RECORDED)
+    assert (response.payload["spokesperson"], response.payload["channel"]) == ("王强", "gov_weibo")
+
+
+def test_commitments_carried_by_a_merge_keep_their_fulfilment_in_the_ledger():
+    from monitor.reports.ledger_export.columns import response_detail_cells
+    from monitor.storage.repo.ledger_export import ledger_event
+
+    E = EventKind
+    events = [
+        ledger_event(E.RESPONSE_RECORDED, sh(10, 2, 9), "a", {"kind": "authoritative_release",
+                     "commitments": [{"text": "设置围挡", "due": "2026-10-03"}]}),
+        ledger_event(E.RESPONSE_RECORDED, sh(10, 2, 8), "a", {"kind": "authoritative_release", "merged_from": 7,
+                     "commitments": [{"text": "修复路面", "due": "2026-10-05"},
+                                     {"text": "公布原因", "due": "2026-10-30"}]}),
+        ledger_event(E.COMMITMENT_FULFILLED, sh(10, 4, 9), "a", {"number": 2, "merged_from": 7,
+                     "fulfilled_at": sh(10, 4, 9).isoformat(), "disclosed_url": "https://gov.example/2"}),
+    ]  # fmt: skip
+    _, _, commitments, _ = response_detail_cells(events, sh(10, 10))
+    assert commitments == (
+        "#1 设置围挡（2026-10-03 前）：已超期未兑现；#2 修复路面（2026-10-05 前）：已超期未兑现；"
+        "#3 公布原因（2026-10-30 前）：按期兑现 2026-10-04 09:00 https://gov.example/2"
+    )

@@ -218,9 +218,9 @@ async def test_report_completeness_and_reescalation_from_the_timelines(db, names
     sections = {s.key: s for s in report.sections}
     assert "完整率 0.0%" in sections["report_chains"].paragraphs[0]
     assert "二次舆情率 50.0%" in sections["reescalation"].paragraphs[0]
-    assert "不统计承诺兑现率" in sections["commitments"].paragraphs[0]
+    assert "本月没有到期的承诺事项" in sections["commitments"].paragraphs[0]
     assert any(line.startswith("首报/续报/终报完整率 = ") for line in report.definitions)
-    assert any(line.startswith("承诺兑现率未统计") for line in report.definitions)
+    assert any(line.startswith("承诺兑现率 = 已兑现并公开的承诺 ÷ 到期承诺") for line in report.definitions)
 
     # the 终报, entered after the cut-off, does not count at it; a later cut-off sees it (and B complete)
     await _add_events(db, [Ev(i["B"], E.REPORT_RECORDED, sh(11, 1, 9), "li_ming", _report("final", sh(10, 12, 10)))],

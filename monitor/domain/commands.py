@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.domain.commitments import Commitment, ResponseChannel, RumorAgency
 from monitor.domain.enums import EventLevel, EventType, OpinionLevel, ReportKind, ResponseKind, SupervisionLevel
 from monitor.domain.evaluation import Satisfaction
 
@@ -157,6 +158,28 @@ class RecordResponse(Command):
     document: str | None = None  # e.g. 文号 or file name of the release
     published_at: datetime | None = None  # default: `at`
     summary: str = ""
+    spokesperson: str = ""  # 发布人/新闻发言人 (who spoke or published)
+    channel: ResponseChannel | None = None  # 发布渠道 (None: not given)
+    commitments: tuple[Commitment, ...] = ()  # 承诺事项 made in this response, each with a due date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FulfilCommitment(Command):
+    """登记承诺兑现: the commitment (by its number) was fulfilled and the fulfilment made public at a URL."""
+
+    number: int
+    disclosed_url: str
+    fulfilled_at: datetime | None = None  # default: `at`
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferRumor(Command):
+    """谣言移交 (国办发〔2016〕61号): the rumour was referred to 公安/网信 for handling under the law."""
+
+    to: RumorAgency
+    referred_at: datetime | None = None  # default: `at`
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

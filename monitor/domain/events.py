@@ -56,6 +56,8 @@ class EventKind(StrEnum):
     OBLIGATION_UNSCHEDULABLE = "obligation_unschedulable"  # 无法计算期限（如缺少工作日历数据）
     RULE_ATTACHED = "rule_attached"  # 人工附加规则（如网民留言 7 个工作日）
     DEADLINE_EXTENDED = "deadline_extended"  # 经批准延期
+    COMMITMENT_FULFILLED = "commitment_fulfilled"  # 承诺事项已兑现并公开（附公开链接）
+    RUMOR_REFERRED = "rumor_referred"  # 谣言移交公安/网信部门
     # delivery
     NOTIFICATION_QUEUED = "notification_queued"  # 提醒已进入发送队列
     NOTIFICATION_SENT = "notification_sent"  # 提醒已送达

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from monitor.domain.commitments import COMMITMENT_RULE_ID
 from monitor.domain.enums import ClockType, EventLevel, OpinionLevel, ResponseKind, Role
 
 
@@ -211,7 +212,13 @@ class Playbook:
     files: tuple[tuple[str, str], ...] = ()  # (file name, sha256) the playbook was read from
 
     def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
+        """The rule of that id; the built-in 承诺兑现 rule when the playbook does not define its own."""
+        return next((r for r in self.rules if r.id == rule_id), None) or BUILTIN_RULES.get(rule_id)
+
+    def ladder(self, ladder_id: str) -> Ladder:
+        """The ladder of that id; the built-in 承诺兑现 ladder when the ladder file (or an older
+        snapshot) has none of that name."""
+        return self.ladders.get(ladder_id) or BUILTIN_LADDERS[ladder_id]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -353,3 +360,41 @@ def _ladder_from(d: Mapping[str, Any]) -> Ladder:
             for s in d["steps"]
         ),
     )
+
+
+# 承诺兑现 (DOMAIN.md §4.4 commitments[]): every open commitment is an obligation of this rule, one
+# instance per commitment, due at the end of the day the response promised. It lives in code, not
+# in rules.yaml, because its deadline is the commitment's own; `ladders.yaml` may define a ladder
+# named `commitment` to change who is reminded when.
+COMMITMENT_RULE = Rule(
+    id=COMMITMENT_RULE_ID,
+    title="兑现并公开承诺事项",
+    action="commitment_fulfilment",
+    clock=ClockType.NATURAL_DAYS,
+    limit=0,  # unused: the commitment's due date is the deadline
+    t0=T0Source.ATTACHED,
+    met_by=frozenset({"commitment_fulfilled"}),
+    source="岳阳市 台账管理“认真核查已作出的承诺落实及公开情况”（DOMAIN.md §4.1、§4.4）",
+    status=RuleStatus.LOCAL,
+    ladder="commitment",
+    note="Built in: one obligation per commitment recorded with a response (monitor.domain.commitments).",
+)
+COMMITMENT_LADDER = Ladder(
+    "commitment",
+    "承诺事项兑现提醒",
+    (
+        Step("warn-3d", AlertKind.DEADLINE_WARNING, (Role.LIAISON,), offset=timedelta(hours=-72)),
+        Step("warn-1d", AlertKind.DEADLINE_WARNING, (Role.LIAISON, Role.DEPUTY_LEADER), offset=timedelta(hours=-24)),
+        Step("breach", AlertKind.DEADLINE_BREACH, (Role.LIAISON, Role.DEPUTY_LEADER)),
+        Step(
+            "supervise",
+            AlertKind.SUPERVISION,
+            (Role.PRINCIPAL, Role.GOV_OFFICE),
+            offset=timedelta(hours=24),
+            repeat=timedelta(hours=24),
+            max_repeats=30,
+        ),
+    ),
+)
+BUILTIN_RULES: Mapping[str, Rule] = {COMMITMENT_RULE.id: COMMITMENT_RULE}
+BUILTIN_LADDERS: Mapping[str, Ladder] = {COMMITMENT_LADDER.id: COMMITMENT_LADDER}

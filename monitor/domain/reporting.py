@@ -142,3 +142,17 @@ class TimelineFacts:
 
 
 UNKNOWN_LEVEL = "?"  # a level before a re-grade that the timeline does not tell
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentFacts:
+    """A 承诺事项 whose deadline falls in the month, as known at the cut-off (承诺兑现率, DOMAIN.md §5.2)."""
+
+    incident_id: int
+    title: str
+    owner_unit: str | None
+    number: int  # the commitment's number on its incident
+    text: str
+    due_at: datetime  # the end of the promised day (later by any approved pause)
+    fulfilled_at: datetime | None  # fulfilment recorded by the cut-off (always with its public link)
+    disclosed_url: str | None

@@ -17,6 +17,7 @@ from monitor.domain import commands as c
 from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import Playbook
 from monitor.engine.assign import ASSIGNMENT_HANDLERS
+from monitor.engine.commitments import COMMITMENT_HANDLERS
 from monitor.engine.evaluation import EVALUATION_HANDLERS
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
 from monitor.engine.manual import apply_attach
@@ -105,19 +106,29 @@ async def execute(services: EngineServices, command: c.Command, *, within: Withi
     return result
 
 
+_HANDLER_TABLES = (ASSIGNMENT_HANDLERS, SUPERVISION_HANDLERS, COMMITMENT_HANDLERS, HANDLERS, EVALUATION_HANDLERS)
+
+
+async def _apply_regroup(
+    conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Merge | c.Split | c.AttachItem, now: datetime
+) -> Applied:
+    """合并 / 拆分 / 并入稿件: commands that move items between incidents."""
+    if isinstance(cmd, c.Merge):
+        return await apply_merge(conn, ctx, cmd, now)
+    if isinstance(cmd, c.Split):
+        return await apply_split(conn, engine, ctx, cmd, now)
+    return await apply_attach(conn, ctx, cmd, now)
+
+
 async def _apply(conn: Connection, engine: Engine, ctx: Ctx, cmd: c.Command, now: datetime) -> Applied:
     if isinstance(cmd, c.Confirm):
         if ctx.incident.status != IncidentStatus.DETECTED:
             raise CommandRejected(f"事件当前状态为「{ctx.incident.status.label}」，无需再次确认。")
         events = await engine.confirm(conn, ctx.incident, cmd.at, cmd.actor, cmd.note)
         return events, "已确认，处置时限已按事发/发现时间起算", []
-    if isinstance(cmd, c.Merge):
-        return await apply_merge(conn, ctx, cmd, now)
-    if isinstance(cmd, c.Split):
-        return await apply_split(conn, engine, ctx, cmd, now)
-    if isinstance(cmd, c.AttachItem):
-        return await apply_attach(conn, ctx, cmd, now)
-    handler = ASSIGNMENT_HANDLERS.get(type(cmd)) or SUPERVISION_HANDLERS.get(type(cmd)) or HANDLERS.get(type(cmd)) or EVALUATION_HANDLERS.get(type(cmd))
+    if isinstance(cmd, c.Merge | c.Split | c.AttachItem):
+        return await _apply_regroup(conn, engine, ctx, cmd, now)
+    handler = next((table[type(cmd)] for table in _HANDLER_TABLES if type(cmd) in table), None)
     if isinstance(cmd, c.RecordEvaluation):  # the 平息时间 suggestion is computed from the item volume
         ctx = replace(ctx, volume=tuple(await item_times(conn, ctx.incident.id or 0)))
     if handler is None:

@@ -15,12 +15,13 @@ from typing import Any
 
 from monitor.domain import DomainError, EventKind, Incident, IncidentEvent, IncidentStatus, InvalidTransition
 from monitor.domain import commands as c
+from monitor.domain.commitments import Commitment, ResponseChannel, commitments_of
 from monitor.domain.enums import ReportKind, ResponseKind
 from monitor.domain.incidents import TRANSITIONS
 from monitor.domain.playbooks import Attach, Levels, Playbook
 from monitor.domain.responsibility import requirement
 from monitor.engine.plan import fold
-from monitor.engine.plan.derive import derive
+from monitor.engine.plan.derive import derive, local_date
 from monitor.engine.plan.text import local_time
 from monitor.engine.runner import EngineServices
 
@@ -205,11 +206,56 @@ def _record_response(ctx: Ctx, cmd: c.RecordResponse) -> Change:
         "approved_by": cmd.approved_by,
         "published_at": published.isoformat(),
         "summary": cmd.summary,
+        **response_details(cmd, published, ctx.timeline),
     }
     target = IncidentStatus.FOLLOW_UP if _releases_continue(ctx, kind) else IncidentStatus.RESPONDED
     incident, moved = _try_move(ctx, target, cmd.at)
     event = ctx.event(EventKind.RESPONSE_RECORDED, cmd, payload)
-    return Change(incident, [event, *moved], message=f"已登记{kind.label}")
+    made = len(payload.get("commitments", ()))
+    extra = f"，{made} 项承诺事项已列入承诺台账并按期提醒" if made else ""
+    return Change(incident, [event, *moved], message=f"已登记{kind.label}{extra}")
+
+
+MAX_COMMITMENTS = 20  # per response
+SPOKESPERSON_CHARS = 100
+COMMITMENT_CHARS = 500
+
+
+def response_details(cmd: c.RecordResponse, published: datetime, timeline: list[IncidentEvent]) -> dict[str, Any]:
+    """发布人、发布渠道 and 承诺事项 of a response (DOMAIN.md §4.4), checked; the payload keys they add."""
+    spokesperson = (cmd.spokesperson or "").strip()
+    if len(spokesperson) > SPOKESPERSON_CHARS:
+        raise CommandRejected(f"发布人不能超过 {SPOKESPERSON_CHARS} 个字符。")
+    details: dict[str, Any] = {"spokesperson": spokesperson} if spokesperson else {}
+    if cmd.channel:
+        try:
+            details["channel"] = ResponseChannel(cmd.channel).value
+        except ValueError:
+            known = "、".join(ch.label for ch in ResponseChannel)
+            raise CommandRejected(f"发布渠道「{cmd.channel}」不在可选范围内，请从以下选择：{known}。") from None
+    if cmd.commitments:
+        details["commitments"] = _commitments(cmd.commitments, published, len(commitments_of(timeline)))
+    return details
+
+
+def _commitments(items: tuple[Commitment, ...], published: datetime, before: int) -> list[dict[str, str]]:
+    if len(items) > MAX_COMMITMENTS:
+        raise CommandRejected(f"一次回应最多登记 {MAX_COMMITMENTS} 项承诺事项，请分次登记。")
+    day = local_date(published)
+    out = []
+    for n, item in enumerate(items, start=before + 1):
+        text = item.text.strip()
+        if not text:
+            raise CommandRejected(f"承诺 #{n} 缺少承诺事项内容。")
+        if len(text) > COMMITMENT_CHARS:
+            raise CommandRejected(f"承诺 #{n} 的内容不能超过 {COMMITMENT_CHARS} 个字符。")
+        if item.due < day:
+            raise CommandRejected(
+                f"承诺 #{n}「{text[:20]}」的完成日期 {item.due.isoformat()} "
+                f"早于本次回应的发布日期 {day.isoformat()}，请核对。"
+            )
+        out.append(Commitment(text, item.due).to_payload())
+    return out
 
 
 def _releases_continue(ctx: Ctx, kind: ResponseKind, levels: Levels | None = None) -> bool:

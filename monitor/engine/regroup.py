@@ -44,7 +44,7 @@ async def apply_merge(conn: Connection, ctx: Ctx, cmd: c.Merge, now: datetime) -
     return events, f"已并入事件 #{cmd.into_id}，稿件已移入该事件", [cmd.into_id]
 
 
-_CARRIED = (EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED)
+_CARRIED = (EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED, EventKind.COMMITMENT_FULFILLED)
 
 
 def _carried_over(timeline: list[IncidentEvent], into_id: int) -> list[IncidentEvent]:

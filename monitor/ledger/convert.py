@@ -19,6 +19,7 @@ from monitor.domain import (
     MediaType,
     OpinionLevel,
 )
+from monitor.domain.commitments import ResponseChannel
 from monitor.domain.ledger import ImportedIncident
 from monitor.ledger.model import ColumnSpec, DateOnly, LedgerMapping, RowError
 from monitor.ledger.plan import ImportRules, plan_imported
@@ -134,7 +135,7 @@ def _enum(mapping: LedgerMapping, row: Mapping[str, Any], name: str, kind: type[
                 return cast(E, label(text))
             except ValueError:
                 pass
-        allowed = "、".join(m.value for m in kind)
+        allowed = "、".join(m.label if isinstance(m, ResponseChannel) else m.value for m in kind)
         raise RowProblem(f"{mapping.columns[name].column} 列的值 {text!r} 不是有效的取值；可用：{allowed}") from None
 
 
@@ -219,7 +220,8 @@ def _convert(
         returned_reason=workflow.returned_reason,
     )
     confirmed, *rest = _events(mapping, incident, ledger_id, responded, response_text,
-                               field_text(mapping, row, "response_url"), received_day, responded_day, now)  # fmt: skip
+                               field_text(mapping, row, "response_url"), received_day, responded_day, now,
+                               _response_details(mapping, row))  # fmt: skip
     return incident, (confirmed, *workflow.events, *rest)
 
 
@@ -295,6 +297,16 @@ def _local(at: datetime, mapping: LedgerMapping) -> str:
     return f"{at.astimezone(ZoneInfo(mapping.timezone)):%Y-%m-%d %H:%M}"
 
 
+def _response_details(mapping: LedgerMapping, row: Mapping[str, Any]) -> dict[str, Any]:
+    """发布人 and 发布渠道 of the response, when the ledger has them (DOMAIN.md §4.4 responses[])."""
+    spokesperson = field_text(mapping, row, "response_spokesperson")[:100]
+    channel = _enum(mapping, row, "response_channel", ResponseChannel, None)
+    return {
+        **({"spokesperson": spokesperson} if spokesperson else {}),
+        **({"channel": channel.value} if channel else {}),
+    }
+
+
 def _origin(
     mapping: LedgerMapping, row: Mapping[str, Any], received: datetime
 ) -> tuple[datetime | None, datetime | None]:
@@ -309,7 +321,7 @@ def _origin(
 
 def _events(
     mapping: LedgerMapping, incident: Incident, ledger_id: str, responded: datetime | None, reply: str, url: str,
-    received_day: bool, responded_day: bool, now: datetime,
+    received_day: bool, responded_day: bool, now: datetime, details: Mapping[str, Any],
 ) -> tuple[IncidentEvent, ...]:  # fmt: skip
     source = f"{mapping.name}:{ledger_id}"
     levels = {
@@ -330,6 +342,7 @@ def _events(
             "approved_by": IMPORT_ACTOR,
             "summary": reply[:500],
             "date_only": responded_day,
+            **details,
         }
         events.append(IncidentEvent(0, EventKind.RESPONSE_RECORDED, responded, IMPORT_ACTOR, response))
         events.append(IncidentEvent(0, EventKind.CLOSED, responded, IMPORT_ACTOR, {"reason": "历史台账导入：已答复"}))

@@ -26,6 +26,8 @@ FIELDS = (
     "assigned_at",  # 交办时间: the 交办 to the owning unit (ASSIGNED)
     "accepted_at",  # 认领时间: its 认领 (ACCEPTED); t0 of local rules counted from 认领
     "returned_reason",  # 退回理由: the unit returned it (RETURNED); without a 认领, it waits for 改派
+    "response_spokesperson",  # 发布人/新闻发言人 of the response
+    "response_channel",  # 发布渠道 (政府网站、政务微博… or the ResponseChannel value)
 )  # fmt: skip
 REQUIRED_FIELDS = ("id", "received_at")
 

@@ -118,6 +118,7 @@ async def _details(
         titles=await repo.incident_titles(conn, referenced),
         report_chains=await _report_chains(conn, acc, period, cutoff, unit),
         evaluations=await evaluations_for(conn, [f.id for f in acc.evaluable], cutoff),
+        commitments=await repo.commitments_due(conn, start, end, cutoff, unit),
     )
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from monitor.clock import to_local
+from monitor.clock import parse_instant, to_local
 from monitor.domain import EventKind, Incident, IncidentEvent, Obligation
+from monitor.domain.commitments import CommitmentRecord, commitments_of
 from monitor.domain.evaluation import Evaluation, from_payload, suggest_subsided
 from monitor.domain.playbooks import Attach
 from monitor.engine.evaluation import first_response_at
@@ -62,6 +63,26 @@ class IncidentPage:
     def archived(self) -> IncidentEvent | None:
         return next((e for e in self.events if e.kind == EventKind.ARCHIVED), None)
 
+    @property
+    def commitments(self) -> list[CommitmentRecord]:
+        """承诺事项 of the incident's responses, with their fulfilment (the 承诺台账 section)."""
+        return commitments_of(self.events)
+
+    @property
+    def responses(self) -> list[tuple[datetime, dict[str, Any]]]:
+        """(publication time, payload) of every response recorded."""
+        return [
+            (_instant(e.payload.get("published_at"), e.at), e.payload) for e in self._of(EventKind.RESPONSE_RECORDED)
+        ]
+
+    @property
+    def referrals(self) -> list[tuple[datetime, dict[str, Any]]]:
+        """(referral time, payload) of every 谣言移交 recorded."""
+        return [(_instant(e.payload.get("referred_at"), e.at), e.payload) for e in self._of(EventKind.RUMOR_REFERRED)]
+
+    def _of(self, kind: EventKind) -> list[IncidentEvent]:
+        return [e for e in self.events if e.kind == kind]
+
 
 def evaluation_prefill(page: IncidentPage, now: datetime) -> tuple[dict[str, Any], str]:
     """The evaluation form's starting values (the current evaluation, else the suggested 平息时间)
@@ -86,6 +107,13 @@ def evaluation_prefill(page: IncidentPage, now: datetime) -> tuple[dict[str, Any
 def _form_time(value: datetime) -> str:
     """A datetime-local input value in Beijing time."""
     return f"{to_local(value):%Y-%m-%dT%H:%M}"
+
+
+def _instant(value: Any, default: datetime) -> datetime:
+    try:
+        return parse_instant(str(value)) if value else default
+    except ValueError:
+        return default
 
 
 def incident_units(incident: Incident) -> frozenset[str]:
@@ -167,6 +195,11 @@ def form_context(svc: WebServices, page: IncidentPage, user: CurrentUser) -> For
         manual_rules=tuple((r.id, f"{r.id} · {r.title}（{r.source}）") for r in manual),
         extendable_rules=tuple(extendable),
         pause_requests=pause_requests(page.events),
+        open_commitments=tuple(
+            (str(r.number), f"#{r.number} {r.text[:40]}（{r.due:%Y-%m-%d} 前）")
+            for r in page.commitments
+            if not r.fulfilled
+        ),
     )
 
 
@@ -218,7 +251,7 @@ async def incident_live(request: web.Request) -> web.Response:
     context = {"page": page, "inc": page.incident, "now": services(request).clock.now()}
     parts = {
         name: env.get_template(f"_incident_{name}.html").render(context)
-        for name in ("facts", "obligations", "timeline")
+        for name in ("facts", "obligations", "timeline", "responses")
     }
     return web.json_response({**parts, "status": page.incident.status.value}, headers={"Cache-Control": "no-store"})
 

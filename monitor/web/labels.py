@@ -23,6 +23,7 @@ from monitor.domain import (
     UnitKind,
     UserRole,
 )
+from monitor.domain.commitments import ResponseChannel, RumorAgency
 
 EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.DETECTED: "监测发现",
@@ -65,6 +66,8 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.OBLIGATION_UNSCHEDULABLE: "无法计算期限",
     EventKind.RULE_ATTACHED: "附加时限规则",
     EventKind.DEADLINE_EXTENDED: "经批准延期",
+    EventKind.COMMITMENT_FULFILLED: "承诺兑现",
+    EventKind.RUMOR_REFERRED: "谣言移交",
     EventKind.NOTIFICATION_QUEUED: "提醒进入发送队列",
     EventKind.NOTIFICATION_SENT: "提醒已送达",
     EventKind.NOTIFICATION_FAILED: "提醒发送失败",
@@ -85,6 +88,7 @@ OBLIGATION_ACTION_LABELS = {  # the `action` of the rules in playbooks/rules.yam
     "press_conference": "举行新闻发布会",
     "first_response": "首次回应",
     "continued_release": "持续发布",
+    "commitment_fulfilment": "兑现并公开承诺事项",
     "follow_up_release": "持续发布权威信息",
     "policy_interpretation": "政策解读",
     "publish_interpretation": "发布政策解读",
@@ -120,6 +124,8 @@ _ENUMS: dict[str, Any] = {
     "response_kind": ResponseKind,
     "role": UserRole,
     "supervision_level": SupervisionLevel,
+    "response_channel": ResponseChannel,
+    "rumor_agency": RumorAgency,
 }
 _TABLES: dict[str, dict[Any, str]] = {
     "event_kind": {k.value: v for k, v in EVENT_KIND_LABELS.items()},

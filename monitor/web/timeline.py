@@ -8,6 +8,7 @@ from typing import Any
 
 from monitor.clock import to_local
 from monitor.domain import ChannelKind, EventKind, IncidentEvent, OrgDirectory, ResponseKind, Role, SupervisionLevel
+from monitor.domain.commitments import agency_label, channel_label
 from monitor.domain.evaluation import from_payload
 from monitor.domain.playbooks import AlertKind
 from monitor.web.actions.documents import referenced_sha256
@@ -57,6 +58,8 @@ PAYLOAD_LABELS = {
     "requires_response_set": "人工指定是否需要回应",
     "co_units_added": "新增协办单位",
     "region": "属地",
+    "spokesperson": "发布人",
+    "commitments": "承诺事项",
 }
 _VALUE_KINDS = {
     "kind": "response_kind",
@@ -271,6 +274,19 @@ def _notification(payload: dict[str, Any], org: OrgDirectory | None) -> str:
 _CHANNEL_VALUES = {c.value for c in ChannelKind}
 
 
+def _fulfilled(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 承诺 #1「完成路面修复」（2026-10-10 前）于 10-09 16:00 兑现；公开链接：https://…"""
+    text = f"承诺 #{payload.get('number')}「{payload.get('text', '')}」（{payload.get('due', '')} 前）"
+    text += f"于 {_time(payload.get('fulfilled_at'))} 兑现；公开链接：{payload.get('disclosed_url', '')}"
+    return text + (f"；备注：{payload['note']}" if payload.get("note") else "")
+
+
+def _referred(payload: dict[str, Any], org: OrgDirectory | None) -> str:
+    """e.g. 于 09-24 10:00 移交公安机关；备注：网传“死亡10人”系谣言."""
+    text = f"于 {_time(payload.get('referred_at'))} 移交{agency_label(payload.get('to'))}"
+    return text + (f"；备注：{payload['note']}" if payload.get("note") else "")
+
+
 def _evaluation(payload: dict[str, Any], org: OrgDirectory | None) -> str:
     """e.g. 平息时间 09-27 00:00；满意度：基本满意；负面占比 60% → 15%；评估意见：…；按稿件量建议 09-27 00:00."""
     found = from_payload(payload, datetime.min.replace(tzinfo=UTC), "")
@@ -289,6 +305,8 @@ def _evaluation(payload: dict[str, Any], org: OrgDirectory | None) -> str:
 
 _SPECIAL: dict[EventKind, Callable[[dict[str, Any], OrgDirectory | None], str]] = {
     EventKind.EVALUATION_RECORDED: _evaluation,
+    EventKind.COMMITMENT_FULFILLED: _fulfilled,
+    EventKind.RUMOR_REFERRED: _referred,
     EventKind.NOTIFICATION_QUEUED: _notification,
     EventKind.NOTIFICATION_SENT: _notification,
     EventKind.NOTIFICATION_FAILED: _notification,
@@ -330,7 +348,9 @@ def _value(key: str, value: Any, org: OrgDirectory | None = None) -> str:
     if key in _TIMES:
         return _time(value)
     if key == "channel":
-        return _CHANNELS.get(str(value), str(value))
+        return _CHANNELS.get(str(value)) or channel_label(value)
+    if key == "commitments" and isinstance(value, list):
+        return "、".join(f"{c.get('text', '')}（{c.get('due', '')} 前）" for c in value if isinstance(c, dict))
     if key in ("requires_response", "requires_response_set"):
         return "是" if value else "否"
     if key == "co_units_added":

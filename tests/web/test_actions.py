@@ -2,7 +2,7 @@
 corrections, evidence), the engine's zh-CN message as a flash, the audit row with before/after,
 the live announcement after commit, and the engine's refusals shown with the input kept."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from monitor.domain import EventKind, EventLevel, IncidentStatus, OpinionLevel, UserRole
 from monitor.domain import commands as c
+from monitor.domain.commitments import Commitment
 from monitor.engine.commands import CommandRejected
 from monitor.storage.repo.incident_detail import incident_next_due
 from monitor.storage.repo.incidents import get_incident, list_events
@@ -54,7 +55,11 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
             "kind": "authoritative_release",
             "url": "https://www.minghu.gov.example/tb/1",
             "approved_by": "马振华",
+            "spokesperson": "市应急局新闻发言人 马振华",
+            "channel": "press_conference",
+            "commitments": "2026-10-10 公布事故调查结果\n2026年10月31日 完成园区安全隐患排查",
         },
+        "ReferRumor": {"to": "cyberspace", "note": "网传“死亡10人”系谣言"},
         "RecordReport": {"report_kind": "first", "channel": "phone", "signer": "马振华"},
         "Acknowledge": {"rule_id": RELEASE},
         "RequestPause": {"rule_id": RELEASE, "until": (now + 2 * H).isoformat(), "reason": "等待事故调查组通报"},
@@ -70,6 +75,12 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
     if command == "ExtendDeadline":
         await run_command(env, c.AttachRule, incident, "duty", rule_id=SUGGESTION)
         return incident, {"rule_id": SUGGESTION, "approved_by": "马振华", "reason": "需多部门会商"}
+    if command == "FulfilCommitment":
+        await run_command(
+            env, c.RecordResponse, incident, "duty", kind="authoritative_release", approved_by="马振华",
+            url="https://www.minghu.gov.example/tb/1", commitments=(Commitment("公布调查结果", date(2026, 10, 10)),),
+        )  # fmt: skip
+        return incident, {"number": "1", "disclosed_url": "https://www.minghu.gov.example/tb/9"}
     if command == "Reopen":
         await run_command(env, c.Close, incident, "duty", reason="已回应")
         return incident, {"reason": "出现新的质疑"}
@@ -116,6 +127,8 @@ EXPECTED_EVENT = {
     "Reopen": EventKind.REOPENED,
     "RecordEvaluation": EventKind.EVALUATION_RECORDED,
     "Archive": EventKind.ARCHIVED,
+    "FulfilCommitment": EventKind.COMMITMENT_FULFILLED,
+    "ReferRumor": EventKind.RUMOR_REFERRED,
 }
 
 

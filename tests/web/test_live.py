@@ -119,7 +119,7 @@ async def test_incident_page_parts_for_live_replacement(web_env):
     incident = await confirmed_incident(env)
     client = await env.login(UserRole.DUTY_OFFICER)
     before = await (await client.get(f"/incidents/{incident}/live")).json()
-    assert set(before) == {"facts", "obligations", "timeline", "status"}
+    assert set(before) == {"facts", "obligations", "timeline", "responses", "status"}
     assert 'data-rule="GB80-AUTH-RELEASE-5H" data-instance="0" data-status="open"' in before["obligations"]
     assert 'class="countdown' in before["obligations"].split('data-rule="GB80-AUTH-RELEASE-5H"')[1].split("</tr>")[0]
     await run_command(

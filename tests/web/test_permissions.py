@@ -205,6 +205,8 @@ EXPECTED_ACTIONS = {  # the README's permission table
         "Return",
         "RecordResponse",
         "RecordReport",
+        "FulfilCommitment",
+        "ReferRumor",
         "ExtendDeadline",
         "Acknowledge",
         "RequestPause",

@@ -47,7 +47,12 @@ async def _scene(env) -> dict[str, int]:
     await run_command(env, c.Return, ids["reassigned"], "duty", reason="属水务局职责")
     await run_command(env, c.RecordResponse, ids["evaluated"], "duty", **RESPONSE)
     await run_command(
-        env, c.RecordEvaluation, ids["evaluated"], "duty", subsided_at=env.clock.now(), satisfaction=Satisfaction.SATISFIED
+        env,
+        c.RecordEvaluation,
+        ids["evaluated"],
+        "duty",
+        subsided_at=env.clock.now(),
+        satisfaction=Satisfaction.SATISFIED,
     )
     gov = await env.login(UserRole.GOV_OFFICE)
     resp = await post_form(gov, f"/incidents/{ids['supervised']}/actions/supervise", SUPERVISION)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.domain import EventKind, Incident, IncidentEvent, IncidentStatus, Obligation, OrgDirectory, Role
-from monitor.domain.playbooks import AlertKind, Ladder, Playbook
+from monitor.domain.playbooks import COMMITMENT_RULE, AlertKind, Ladder, Playbook
 from monitor.engine.calendar import WorkCalendar
 from monitor.engine.plan import cohandling, supervision
 from monitor.engine.plan.derive import Planned, Problem, derive
@@ -89,11 +89,11 @@ def decide(
             wakes.append(p.obligation.due_at)
         if p.pause is not None:
             wakes.append(p.pause.until)
-        if not (active or (p.rule.applies_if.closed and facts.ended is None)):  # 终报 runs after closing
+        if not (active or (_after_close(p) and facts.ended is None)):  # 终报, 承诺兑现 run after closing
             continue
         if facts.historical(p.obligation.due_at):  # missed before a ledger import: nobody to alert now
             continue
-        ladder = playbook.ladders[p.rule.ladder_for(facts.current_levels())]
+        ladder = playbook.ladder(p.rule.ladder_for(facts.current_levels()))
         later = _rung_alerts(facts, p, ladder, reached.get(p.key, set()), org, now, alerts, out, p.key == reminding)
         if later is not None:
             wakes.append(later)
@@ -130,6 +130,10 @@ def _reminder_carrier(facts: Facts, planned: list[Planned], playbook: Playbook) 
     carriers = [p for p in planned if repeats(p)]
     first = min(carriers, key=lambda p: (p.opened_at, order.get(p.rule.id, len(order)), p.key), default=None)
     return first.key if first is not None else None
+
+
+def _after_close(p: Planned) -> bool:
+    return p.rule.applies_if.closed or p.rule.id == COMMITMENT_RULE.id
 
 
 def _auto_confirm(facts: Facts, playbook: Playbook) -> bool:
@@ -240,7 +244,7 @@ def _alert(incident: Incident, notify: Notify, org: OrgDirectory, now: datetime)
         ob.due_at,
         tuple(recipients),
         notify.roles,
-        REMINDER_INSTRUCTION if notify.reminder else instruction(notify.kind, notify.lead_roles),
+        REMINDER_INSTRUCTION if notify.reminder else instruction(notify.kind, notify.lead_roles, rule.action),
         reminder=notify.reminder,
     )
 

@@ -14,6 +14,7 @@ from monitor.clock import SHANGHAI
 from monitor.domain import ClockType, Obligation, ObligationStatus
 from monitor.domain.playbooks import Attach, Playbook, Rule, T0Source
 from monitor.engine.calendar import CalendarGap, WorkCalendar
+from monitor.engine.plan import commitments
 from monitor.engine.plan.facts import Facts, Meeting, Pause
 
 S = ObligationStatus
@@ -74,7 +75,19 @@ def derive(
             except CalendarGap as gap:
                 key = f"calendar:{rule.id}:{spec.instance}:{gap.year}"
                 problems.append(Problem(key, rule.id, spec.instance, str(gap), gap.message_zh))
+    planned.extend(_commitments(facts, playbook, now))
     return planned, problems
+
+
+def _commitments(facts: Facts, playbook: Playbook, now: datetime) -> Iterator[Planned]:
+    """承诺兑现: one obligation per commitment (monitor.engine.plan.commitments)."""
+    pauses = [p for p in facts.pauses if p.rule_id == commitments.COMMITMENT_RULE.id]
+    for record in facts.commitments:
+        rule = commitments.commitment_rule(playbook, record)
+        due = paused_due(record.recorded_at, record.due_at, pauses)
+        ob, state, pause = commitments.obligation(facts, record, due, pauses, now)
+        met = commitments.meeting(record) if state in (S.MET, S.LATE) else None
+        yield Planned(ob, rule, state, record.recorded_at, pause, met)
 
 
 def rule_t0(facts: Facts, rule: Rule) -> datetime:

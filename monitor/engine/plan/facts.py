@@ -9,6 +9,7 @@ from typing import Any
 
 from monitor.clock import parse_instant
 from monitor.domain import EventKind, EventLevel, Incident, IncidentEvent, OpinionLevel
+from monitor.domain.commitments import CommitmentRecord, commitments_of
 from monitor.domain.playbooks import Levels
 
 ObligationKey = tuple[str, int]  # (rule id, instance)
@@ -110,6 +111,7 @@ class Facts:
     resumed: set[int] = field(default_factory=set)
     problems: set[str] = field(default_factory=set)
     imported_at: datetime | None = None  # confirmed by a ledger import at this time (historical incident)
+    commitments: list[CommitmentRecord] = field(default_factory=list)  # 承诺事项 of the responses, in order
 
     def historical(self, due_at: datetime) -> bool:
         """A deadline that had passed before the incident was imported: counted, never alerted on."""
@@ -301,4 +303,5 @@ def fold(incident: Incident, events: Sequence[IncidentEvent]) -> Facts:
         if handler is not None:
             handler(facts, event)
     facts.meetings.sort(key=lambda m: (m.at, m.seq))
+    facts.commitments = commitments_of(events)
     return facts

@@ -24,8 +24,13 @@ def span(delta: timedelta) -> str:
     return "".join(parts) or "不到1分钟"
 
 
-def instruction(kind: AlertKind, roles: tuple[Role, ...]) -> str:
+COMMITMENT_ACTION = "commitment_fulfilment"  # the action of the built-in 承诺兑现 rule
+
+
+def instruction(kind: AlertKind, roles: tuple[Role, ...], action: str = "") -> str:
     """What the alert asks of its readers (outbox payload `instruction`; empty for a warning)."""
+    if kind == AlertKind.DEADLINE_BREACH and action == COMMITMENT_ACTION:
+        return "请尽快兑现承诺，并登记兑现情况及公开链接。"
     if kind == AlertKind.DEADLINE_BREACH:
         return "请立即处置并登记回应及证据。"
     if kind in (AlertKind.ESCALATION, AlertKind.SUPERVISION):
@@ -43,7 +48,8 @@ def alert_text(
         left = f"剩余{span(due - now)}" if due > now else "已到期"
         return f"【预警】{head}，期限 {local_time(due)}（{left}）。{owner}{basis}"
     if kind == AlertKind.DEADLINE_BREACH:
-        return f"【超期】{head}已于 {local_time(due)} 到期，尚未履行。{owner}{instruction(kind, roles)}{basis}"
+        asked = instruction(kind, roles, rule.action)
+        return f"【超期】{head}已于 {local_time(due)} 到期，尚未履行。{owner}{asked}{basis}"
     label = "督办" if kind == AlertKind.SUPERVISION else "升级提醒"
     late = f"已超期{span(now - due)}（期限 {local_time(due)}）。"
     return f"【{label}】{head}{late}{owner}{instruction(kind, roles)}{basis}"

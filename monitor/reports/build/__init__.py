@@ -16,13 +16,14 @@ from typing import Any
 
 from monitor.clock import to_local
 from monitor.reports.build.accumulate import Group, MonthAccumulator
+from monitor.reports.build.commitments import DEFINITION as COMMITMENTS_DEFINITION
+from monitor.reports.build.commitments import commitments_json, commitments_section
 from monitor.reports.build.deadlines import deadlines_section, ranking_section, rule_ids, ttr_section
 from monitor.reports.build.evaluation import DEFINITION as EVALUATION_DEFINITION
 from monitor.reports.build.evaluation import evaluation_drilldown, evaluation_section, figures
 from monitor.reports.build.followups import (
     ReportChain,
     chain_drilldown,
-    commitments_section,
     raises_by_incident,
     reescalation_section,
     report_chain_section,
@@ -98,7 +99,7 @@ def build_report(
         top_section(acc.top_incidents(), details, names),
         report_chain_section(details.report_chains, names),
         reescalation_section(summary.responded, acc.reescalated, names),
-        commitments_section(),
+        commitments_section(details.commitments, acc.cutoff, names),
         evaluation_section(acc.evaluable, details.evaluations, names),
     )
     drilldown = acc.drilldown()
@@ -117,7 +118,8 @@ def build_report(
         definitions=definitions(acc, summary, unit_name),
         contract=contract(acc, summary, previous, names, unit)
         | follow_up_json(acc, details.report_chains)
-        | {"evaluation": figures(acc.evaluable, details.evaluations).as_dict()},
+        | {"evaluation": figures(acc.evaluable, details.evaluations).as_dict()}
+        | commitments_json(details.commitments, acc.cutoff),
         drilldown=drilldown,
     )
 
@@ -153,7 +155,7 @@ def definitions(acc: MonthAccumulator, s: Summary, unit_name: str | None) -> tup
         "处置中的不计入完整率，单列。",
         "二次舆情率 = 二次舆情数 ÷ 已回应舆情数。已回应舆情：截至统计时点已公开回应的本月舆情（含无需回应但已回应的）；"
         "二次舆情：首次公开回应之后、统计时点之前，突发事件级别或舆情级别被调高的（以系统登记的级别调整为准）。",
-        "承诺兑现率未统计：系统不登记承诺事项（内容、期限、兑现与公开情况），无法据实计算。",
+        COMMITMENTS_DEFINITION,
         EVALUATION_DEFINITION,
         f"与上月（{p.previous().label}）对比采用相同口径和相同的数据截止时点。",
         "时间均为北京时间（Asia/Shanghai）。时限规则及依据见 DOMAIN.md §8（国办发〔2016〕61号、80号等）。",

@@ -5,7 +5,7 @@
   more than 24 hours — at least one 续报 (国务院应急办 2015 通知: 续报 during handling, 终报 after it).
 - 二次舆情率: of the month's incidents answered by the cut-off, the share whose 突发事件 level or
   舆情 level was raised after the first public response (仙桃: 处理不当…升级).
-- 承诺兑现率 is not measured: commitments (承诺事项, due date, fulfilment, disclosure) are not recorded.
+- 承诺兑现率: monitor.reports.build.commitments.
 """
 
 from __future__ import annotations
@@ -222,11 +222,3 @@ def reescalation_section(responded: int, found: Sequence[Reescalation], names: N
     )
     listing = Table("reescalations", "二次舆情清单", columns, rows)
     return Section("reescalation", "十一、二次舆情", (text,), (summary, listing))
-
-
-def commitments_section() -> Section:
-    text = (
-        "本报告不统计承诺兑现率：本系统目前不登记回应中作出的承诺事项（承诺内容、兑现期限、兑现时间和公开情况），"
-        "无法据实计算“已兑现并公开的承诺 ÷ 到期承诺”。承诺落实情况请按台账另行核查（DOMAIN.md §4.4、§5.2）。"
-    )
-    return Section("commitments", "十二、承诺兑现", (text,))

@@ -29,6 +29,7 @@ RULE_TITLES: dict[str, str] = {
     "GB2014-WEB-COMPLAINT-15WD": "15个工作日内答复网民咨询投诉",
     "OGI-REPLY-20WD": "20个工作日内答复政府信息公开申请",
     "OGI-SUPPLEMENT-NOTICE-7WD": "7个工作日内一次性告知补正",
+    "PRJ-COMMITMENT": "兑现并公开承诺事项",
 }
 RULE_ORDER = tuple(RULE_TITLES)
 
@@ -87,6 +88,8 @@ EVENT_KIND_LABELS = {
     EventKind.REOPENED: "重新打开",
     EventKind.MERGED: "合并",
     EventKind.DISMISSED: "不予处置",
+    EventKind.COMMITMENT_FULFILLED: "承诺兑现",
+    EventKind.RUMOR_REFERRED: "谣言移交",
 }
 
 

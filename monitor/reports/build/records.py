@@ -10,6 +10,7 @@ from datetime import datetime
 from monitor.clock import to_local
 from monitor.domain.evaluation import Evaluation
 from monitor.domain.reporting import (
+    CommitmentFacts,
     CorrectionFacts,
     EscalationFacts,
     IncidentFacts,
@@ -46,6 +47,7 @@ class Details:
     titles: Mapping[int, str] = field(default_factory=dict)  # incident id -> title, for records outside the month
     report_chains: Sequence[ReportChain] = ()  # 首报/续报/终报 of the month's 重特大 incidents
     evaluations: Mapping[int, Evaluation] = field(default_factory=dict)  # incident id -> latest 效果评估
+    commitments: Sequence[CommitmentFacts] = ()  # 承诺事项 due in the month (承诺兑现率)
 
 
 Who = dict[tuple[tuple[str, ...], tuple[str, ...]], str]  # (people, roles) -> "赵磊（联络员）"

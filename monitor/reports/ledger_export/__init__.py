@@ -38,7 +38,7 @@ __all__ = ["FORMATS", "DateRange", "LedgerExport", "LedgerRangeError", "export_l
 
 BATCH = repo.BATCH
 TITLE = "舆情回应台账"
-NOT_HELD = "承诺事项及兑现、谣言移送、统筹协调单位、附件"
+NOT_HELD = "统筹协调单位、附件"
 
 
 class LedgerRangeError(ValueError):

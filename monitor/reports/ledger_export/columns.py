@@ -19,6 +19,7 @@ from monitor.domain import (
     ReportKind,
     SupervisionLevel,
 )
+from monitor.domain.commitments import agency_label, channel_label
 from monitor.reports.build.labels import (
     ESCALATION_KIND_LABELS,
     EVENT_KIND_LABELS,
@@ -77,6 +78,10 @@ TAIL = (
     Column("first_release_at", "首次发布权威信息时间", Kind.TIME),
     Column("press_conference_at", "首次新闻发布会时间", Kind.TIME),
     Column("responses", "回应记录"),
+    Column("response_channels", "发布渠道"),
+    Column("spokespersons", "发布人"),
+    Column("commitments", "承诺事项及兑现"),
+    Column("rumor_referrals", "谣言移交"),
     Column("first_report_at", "首报时间", Kind.TIME),
     Column("follow_up_reports", "续报次数", Kind.INT),
     Column("final_report_at", "终报时间", Kind.TIME),
@@ -126,6 +131,7 @@ def ledger_row(record: LedgerRecord, rule_ids: Sequence[str], names: Names, cuto
         *assignment_cells(record, names),
         *_deadlines(record.obligations, rule_ids, cutoff),
         *_responses(record.events, names, cutoff),
+        *response_detail_cells(record.events, cutoff),
         *_reports(record.events, names),
         _supervision(record.events, names),
         _gov_supervision(record.events, names),
@@ -265,6 +271,8 @@ def _responses(events: Sequence[LedgerEvent], names: Names, cutoff: datetime) ->
 
     listed = [
         " ".join(x for x in (local_minute(e.at), response_kind_label(e.what or ""), e.url or e.document or "") if x)
+        + (f"（{channel_label(e.channel)}）" if e.channel else "")
+        + (f"（发布人：{e.spokesperson}）" if e.spokesperson else "")
         + (f"（签发：{names.person(e.by)}）" if e.by else "")
         for e in responses
     ]
@@ -279,6 +287,45 @@ def _responses(events: Sequence[LedgerEvent], names: Names, cutoff: datetime) ->
         first_of("press_conference"),
         _joined(listed),
     ]
+
+
+def response_detail_cells(events: Sequence[LedgerEvent], cutoff: datetime) -> tuple[Cell, ...]:
+    """发布渠道 and 发布人 of the responses (each once, in order), 承诺事项及兑现, 谣言移交."""
+    responses = [e for e in events if e.kind == EventKind.RESPONSE_RECORDED and e.at <= cutoff]
+    channels = "、".join(dict.fromkeys(channel_label(e.channel) for e in responses if e.channel)) or None
+    speakers = "、".join(dict.fromkeys(e.spokesperson for e in responses if e.spokesperson)) or None
+    referrals = [
+        f"{local_minute(e.at)} 移交{agency_label(e.what)}" + (f"（{e.reason}）" if e.reason else "")
+        for e in events
+        if e.kind == EventKind.RUMOR_REFERRED
+    ]
+    return channels, speakers, _commitments(events, cutoff), _joined(referrals)
+
+
+def _commitments(events: Sequence[LedgerEvent], cutoff: datetime) -> str | None:
+    """Each commitment (numbered in timeline order, as the incident page numbers them) and what became of it."""
+    made: list[tuple[str, str]] = []
+    fulfilled: dict[int, LedgerEvent] = {}
+    origins: dict[tuple[int, int], int] = {}  # (merged from, number there) -> number here
+    for e in events:  # timeline order
+        if e.kind == EventKind.RESPONSE_RECORDED:
+            for item in e.commitments:
+                made.append(item)
+                if e.merged_from is not None:
+                    origins[(e.merged_from, sum(1 for k in origins if k[0] == e.merged_from) + 1)] = len(made)
+        elif e.kind == EventKind.COMMITMENT_FULFILLED and e.number is not None:
+            number = e.number if e.merged_from is None else origins.get((e.merged_from, e.number), 0)
+            fulfilled.setdefault(number, e)
+    listed = []
+    for number, (text, due) in enumerate(made, start=1):
+        done = fulfilled.get(number)
+        if done is not None:
+            late = due and local_minute(done.at)[:10] > due
+            state = f"{'逾期' if late else '按期'}兑现 {local_minute(done.at)}" + (f" {done.url}" if done.url else "")
+        else:
+            state = "已超期未兑现" if due and local_minute(cutoff)[:10] > due else "待兑现"
+        listed.append(f"#{number} {text}（{due} 前）：{state}")
+    return _joined(listed)
 
 
 def _reports(events: Sequence[LedgerEvent], names: Names) -> list[Cell]:
@@ -354,6 +401,10 @@ def _step(e: LedgerEvent, names: Names) -> str:
         label = _report_label(e.what)
     elif e.kind == EventKind.REASSIGNED:
         label += f"：{names.units.get(e.unit_to or '', e.unit_to or '未明确')}"
+    elif e.kind == EventKind.COMMITMENT_FULFILLED:
+        label += f"：承诺 #{e.number}"
+    elif e.kind == EventKind.RUMOR_REFERRED:
+        label += f"：{agency_label(e.what)}"
     elif e.kind == EventKind.PAUSE_APPROVED:
         label += f"：{names.rule(e.rule_id or '')}" + (f"，至 {local_minute(e.until)}" if e.until else "")
     reason = e.reason if e.kind != EventKind.RESPONSE_RECORDED else None

@@ -5,7 +5,9 @@ the export depends on; it returns plain records (an `Incident`, its deadlines, i
 with their payloads read, its first source). Incidents are streamed in batches; each batch's
 deadlines, events and sources come in a few statements per batch, never one per incident.
 
-Payload keys read: response_recorded kind, url, document, approved_by, published_at, summary;
+Payload keys read: response_recorded kind, url, document, approved_by, published_at, summary,
+spokesperson, channel, commitments [{text, due}]; commitment_fulfilled number, fulfilled_at,
+disclosed_url, note; rumor_referred to, referred_at, note;
 report_recorded report_kind, channel, signer, reported_at; escalated rule, kind, step;
 regraded event_level, opinion_level, from {…}, reason; reassigned from, to, reason;
 pause_approved rule, until, reason; closed / reopened reason; supervised level, reason, by, unit.
@@ -37,7 +39,8 @@ EVENT_KINDS = tuple(
     for k in (
         EventKind.CONFIRMED, EventKind.REGRADED, EventKind.ASSIGNED, EventKind.ACCEPTED, EventKind.REASSIGNED,
         EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED, EventKind.ESCALATED, EventKind.PAUSE_APPROVED,
-        EventKind.CLOSED, EventKind.REOPENED, EventKind.SUPERVISED,
+        EventKind.CLOSED, EventKind.REOPENED, EventKind.SUPERVISED, EventKind.COMMITMENT_FULFILLED,
+        EventKind.RUMOR_REFERRED,
     )
 )  # fmt: skip
 
@@ -72,6 +75,10 @@ class LedgerEvent:
     unit_from: str | None = None  # reassigned
     unit_to: str | None = None  # reassigned; supervised: the unit pressed
     until: datetime | None = None  # pause_approved
+    spokesperson: str | None = None  # response: 发布人
+    commitments: tuple[tuple[str, str], ...] = ()  # response: (承诺事项, due date YYYY-MM-DD)
+    number: int | None = None  # commitment_fulfilled: the commitment's number
+    merged_from: int | None = None  # response / commitment_fulfilled carried over by a merge from this incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +221,19 @@ def _rule(payload: Mapping[str, Any]) -> str | None:
     return _text(rule)
 
 
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _commitments(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple((str(c.get("text") or ""), str(c.get("due") or "")) for c in value if isinstance(c, Mapping))
+
+
 def _levels(payload: Any) -> tuple[str | None, str | None] | None:
     if not isinstance(payload, Mapping) or not ({"event_level", "opinion_level"} & set(payload)):
         return None
@@ -226,7 +246,22 @@ def ledger_event(kind: str, at: datetime, actor: str, p: Mapping[str, Any]) -> L
         return LedgerEvent(
             kind, published_time(p.get("published_at"), at), actor, what=_text(p.get("kind")), url=_text(p.get("url")),
             document=_text(p.get("document")), by=_text(p.get("approved_by")), reason=_text(p.get("summary")),
+            channel=_text(p.get("channel")), spokesperson=_text(p.get("spokesperson")),
+            commitments=_commitments(p.get("commitments")), merged_from=_int(p.get("merged_from")),
         )  # fmt: skip
+    if kind == EventKind.COMMITMENT_FULFILLED:
+        return LedgerEvent(
+            kind, parse_time(p.get("fulfilled_at"), at) or at, actor, number=_int(p.get("number")),
+            url=_text(p.get("disclosed_url")), reason=_text(p.get("note")), merged_from=_int(p.get("merged_from")),
+        )  # fmt: skip
+    if kind == EventKind.RUMOR_REFERRED:
+        return LedgerEvent(
+            kind,
+            parse_time(p.get("referred_at"), at) or at,
+            actor,
+            what=_text(p.get("to")),
+            reason=_text(p.get("note")),
+        )
     if kind == EventKind.REPORT_RECORDED:
         return LedgerEvent(
             kind, parse_time(p.get("reported_at"), at) or at, actor, what=_text(p.get("report_kind")),

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.domain import EventKind
+from monitor.domain import EventKind, IncidentEvent
+from monitor.domain.commitments import COMMITMENT_RULE_ID, CommitmentRecord, commitments_of
 from monitor.domain.reporting import (
+    CommitmentFacts,
     CorrectionFacts,
     EscalationFacts,
     IncidentFacts,
@@ -168,8 +170,56 @@ def _outcome(cutoff: datetime) -> Any:
 
 
 def _due_in(start: datetime, end: datetime, cutoff: datetime) -> Any:
+    """Response deadlines due in [start, end) known at the cut-off (承诺兑现 is counted apart: `commitments_due`)."""
     o = obligations.c
-    return and_(o.due_at >= start, o.due_at < end, o.created_at <= cutoff)
+    return and_(o.due_at >= start, o.due_at < end, o.created_at <= cutoff, o.rule_id != COMMITMENT_RULE_ID)
+
+
+async def commitments_due(
+    conn: AsyncConnection, start: datetime, end: datetime, cutoff: datetime, unit: str | None = None
+) -> list[CommitmentFacts]:
+    """承诺事项 due in [start, end), known at the cut-off, with their fulfilment recorded by then.
+
+    The obligations table says which commitments fall due in the month; the text and the fulfilment
+    come from the timeline (response_recorded `commitments`, commitment_fulfilled), read as of the cut-off."""
+    o, i = obligations.c, incidents.c
+    query = (
+        select(o.incident_id, o.instance, o.due_at, i.title, i.owner_unit)
+        .join(incidents, i.id == o.incident_id)
+        .where(o.rule_id == COMMITMENT_RULE_ID, o.due_at >= start, o.due_at < end, o.created_at <= cutoff)
+        .order_by(o.due_at, o.incident_id, o.instance)
+    )
+    if unit:
+        query = query.where(i.owner_unit == unit)
+    due = list(await conn.execute(query))
+    records = await _commitment_records(conn, {r[0] for r in due}, cutoff)
+    found = []
+    for incident_id, number, due_at, title, owner in due:
+        record = records.get((incident_id, number))
+        if record is None:
+            continue
+        fulfilled = record.fulfilled_at if record.fulfilled_at and record.fulfilled_at <= cutoff else None
+        url = record.disclosed_url if fulfilled else None
+        found.append(CommitmentFacts(incident_id, title, owner, number, record.text, due_at, fulfilled, url))
+    return found
+
+
+async def _commitment_records(
+    conn: AsyncConnection, ids: Iterable[int], cutoff: datetime
+) -> dict[tuple[int, int], CommitmentRecord]:
+    e = incident_events.c
+    kinds = (EventKind.RESPONSE_RECORDED.value, EventKind.COMMITMENT_FULFILLED.value)
+    events: dict[int, list[IncidentEvent]] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(e.incident_id, e.seq, e.kind, e.at, e.actor, e.payload)
+            .where(e.incident_id.in_(chunk), e.kind.in_(kinds), e.recorded_at <= cutoff)
+            .order_by(e.incident_id, e.seq)
+        )
+        for incident_id, seq, kind, at, actor, payload in await conn.execute(query):
+            event = IncidentEvent(incident_id, EventKind(kind), at, actor, payload or {}, seq)
+            events.setdefault(incident_id, []).append(event)
+    return {(iid, r.number): r for iid, evs in events.items() for r in commitments_of(evs)}
 
 
 async def obligation_tallies(

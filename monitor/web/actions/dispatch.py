@@ -46,6 +46,8 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.AttachItem,
         c.RecordResponse,
         c.RecordReport,
+        c.FulfilCommitment,
+        c.ReferRumor,
         c.Acknowledge,
         c.RequestPause,
         c.ApprovePause,

@@ -6,9 +6,10 @@ again exactly as the person filled it in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from monitor.domain import (
     SupervisionLevel,
 )
 from monitor.domain.commands import ReportChannel
+from monitor.domain.commitments import Commitment, ResponseChannel, RumorAgency
 from monitor.domain.evaluation import Satisfaction
 from monitor.web.actions.documents import ACCEPTED_TEXT, UploadedDocument, sniff
 from monitor.web.actions.specs import ActionSpec, FieldSpec
@@ -38,6 +40,8 @@ _TYPED_CHOICES: dict[str, Any] = {
     "report_kind": ReportKind,
     "satisfaction": Satisfaction,
     "supervision_level": SupervisionLevel,
+    "response_channel": ResponseChannel,
+    "rumor_agency": RumorAgency,
 }
 
 __all__ = [
@@ -73,6 +77,7 @@ class FormContext:
     manual_rules: tuple[Choice, ...] = ()  # rules an operator may attach
     extendable_rules: tuple[Choice, ...] = ()  # unmet obligations whose rule allows one extension
     pause_requests: tuple[PauseRequest, ...] = ()  # not yet approved or rejected
+    open_commitments: tuple[Choice, ...] = ()  # (number, label): commitments not yet fulfilled
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,8 @@ _FIXED_CHOICES: dict[str, list[Choice]] = {
     "requires_response": [("yes", "需要回应"), ("no", "无需回应")],
     "satisfaction": [(s.value, s.label) for s in Satisfaction],
     "supervision_level": [(lvl.value, lvl.label) for lvl in SupervisionLevel],
+    "response_channel": [(ch.value, ch.label) for ch in ResponseChannel],
+    "rumor_agency": [(a.value, a.label) for a in RumorAgency],
 }
 
 
@@ -124,6 +131,7 @@ def choices(name: str, ctx: FormContext) -> list[Choice]:
         "rule": ctx.rules,
         "manual_rule": ctx.manual_rules,
         "extendable_rule": ctx.extendable_rules,
+        "open_commitment": ctx.open_commitments,
     }
     return list(table[name])
 
@@ -164,6 +172,8 @@ def _raw(data: Mapping[str, Any], spec_field: FieldSpec) -> Any:
         value = getall(spec_field.name, []) if getall else data.get(spec_field.name, [])
         return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
     value = data.get(spec_field.name)
+    if spec_field.kind == "commitments" and isinstance(value, list | tuple):
+        value = "\n".join(str(v) for v in value)  # JSON may send the lines as a list
     if spec_field.kind == "file":
         if hasattr(value, "file"):
             return value if getattr(value, "filename", "") else None  # an empty file input arrives unnamed
@@ -195,7 +205,7 @@ def _choice(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str
         if own:
             return None, "是您本人提出的：暂停须由申请人以外的另一人批准"
         return None, "不是可选的值，请从列表中选择"
-    if name.startswith("pause_request"):
+    if name.startswith("pause_request") or name == "open_commitment":
         return int(raw), None
     typed = _TYPED_CHOICES.get(name)
     return (typed(raw) if typed and raw != NO_EVENT_LEVEL else raw), None
@@ -234,7 +244,41 @@ def _datetime(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, s
     return value, None
 
 
-_CLEANERS = {"choice": _choice, "int": _int, "percent": _percent, "url": _url, "datetime": _datetime}
+# 承诺事项: one per line, the due date first (2026-10-10 完成修复; 2026年10月10日 完成修复; 2026/10/10：完成修复)
+_COMMITMENT_LINE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[\s:：、，,]*(.*)$")
+COMMITMENT_TEXT_CHARS = 500
+
+
+def _commitments(spec_field: FieldSpec, raw: str, ctx: FormContext) -> tuple[Any, str | None]:
+    found: list[Commitment] = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        match = _COMMITMENT_LINE.match(line)
+        if match is None:
+            return None, f"第{n}行「{line[:20]}」应以完成日期开头，例如：2026-10-10 完成塌陷路段修复"
+        year, month, day, text = match.groups()
+        try:
+            due = date(int(year), int(month), int(day))
+        except ValueError:
+            return None, f"第{n}行的日期 {year}-{month}-{day} 不是有效日期"
+        if not text.strip():
+            return None, f"第{n}行只有日期，请在日期后写明承诺事项"
+        if len(text.strip()) > COMMITMENT_TEXT_CHARS:
+            return None, f"第{n}行的承诺事项不能超过 {COMMITMENT_TEXT_CHARS} 个字符"
+        found.append(Commitment(text.strip(), due))
+    return (tuple(found) or None), None
+
+
+_CLEANERS = {
+    "choice": _choice,
+    "int": _int,
+    "percent": _percent,
+    "url": _url,
+    "datetime": _datetime,
+    "commitments": _commitments,
+}
 
 
 def _document(raw: Any, ctx: FormContext) -> tuple[Any, str | None]:

@@ -16,7 +16,7 @@ from monitor.web.auth.permissions import Permission
 class FieldSpec:
     name: str  # form field name = command keyword argument
     label: str  # zh-CN
-    kind: str  # text | textarea | choice | multi | int | percent | datetime | url | file
+    kind: str  # text | textarea | choice | multi | int | percent | datetime | url | file | commitments
     required: bool = True
     max_length: int = 2000
     choices: str | None = None  # name of a choice list (see forms.choices)
@@ -179,8 +179,46 @@ ACTIONS: tuple[ActionSpec, ...] = (
                 "published_at", "发布时间", "datetime", required=False, future=False, help="北京时间，留空为现在"
             ),
             FieldSpec("summary", "内容摘要", "textarea", required=False, max_length=2000),
+            FieldSpec("spokesperson", "发布人", "text", required=False, max_length=100, help="新闻发言人或发布人"),
+            FieldSpec("channel", "发布渠道", "choice", required=False, choices="response_channel"),
+            FieldSpec(
+                "commitments",
+                "承诺事项",
+                "commitments",
+                required=False,
+                max_length=10000,
+                help="回应中作出的承诺，每行一项，行首写完成日期，例如：2026-10-10 完成塌陷路段修复",
+            ),
         ),
-        description="回应须有证据（链接或文件）和审批人，才能解除相应时限。",
+        description="回应须有证据（链接或文件）和审批人，才能解除相应时限。登记的承诺事项列入承诺台账，"
+        "到期前提醒责任单位兑现并公开。",
+    ),
+    ActionSpec(
+        "FulfilCommitment",
+        "commitment-fulfilments",
+        "登记承诺兑现",
+        Permission.ACT_RESPOND,
+        (
+            FieldSpec("number", "承诺事项", "choice", choices="open_commitment"),
+            FieldSpec("disclosed_url", "兑现情况公开链接", "url", max_length=2000, help="公开兑现情况的网页"),
+            FieldSpec(
+                "fulfilled_at", "兑现时间", "datetime", required=False, future=False, help="北京时间，留空为现在"
+            ),
+            FieldSpec("note", "备注", "textarea", required=False, max_length=1000),
+        ),
+        description="承诺须兑现并公开：登记公开链接后，该承诺的提醒停止；事件办结后也可登记。",
+    ),
+    ActionSpec(
+        "ReferRumor",
+        "rumor-referrals",
+        "登记谣言移交",
+        Permission.ACT_RESPOND,
+        (
+            FieldSpec("to", "移交部门", "choice", choices="rumor_agency"),
+            FieldSpec("referred_at", "移交时间", "datetime", required=False, future=False, help="北京时间，留空为现在"),
+            FieldSpec("note", "备注", "textarea", required=False, max_length=1000, help="移交其他部门时写明部门名称"),
+        ),
+        description="涉及谣言的，移交公安、网信部门依法处置（国办发〔2016〕61号）；记入时间线和舆情回应台账。",
     ),
     ActionSpec(
         "RecordReport",

@@ -62,6 +62,7 @@ CHOICE_HINTS = {
     "extendable_rule": "允许延期的时限要求的 rule_id",
     "pause_request": "待处理的暂停申请在时间线中的 seq",
     "pause_request_to_approve": "他人提出的、待处理的暂停申请在时间线中的 seq（申请人本人不能批准）",
+    "open_commitment": "本事件尚未兑现的承诺事项编号（1、2…，按登记顺序）",
 }
 
 

@@ -119,6 +119,7 @@ async def get_incident(request: web.Request) -> web.Response:
             "items": [{k: v for k, v in asdict(i).items() if k != "text"} for i in page.items],
             "obligations": [asdict(o) for o in page.obligations],
             "timeline": [asdict(e) for e in page.events],
+            "commitments": [{**asdict(r), "due": r.due.isoformat(), "due_at": r.due_at} for r in page.commitments],
             "actions": actions,
             "evaluation": asdict(page.evaluation) if page.evaluation else None,  # the latest 效果评估
             "archived": _archived_json(page.archived),

@@ -7,7 +7,7 @@
   var notice = document.getElementById("changed");
   if (!head) { return; }
   var id = parseInt(head.dataset.incident, 10);
-  var parts = { facts: "facts", obligations: "obligations", timeline: "timeline-body" };
+  var parts = { facts: "facts", obligations: "obligations", timeline: "timeline-body", responses: "responses" };
   var busy = false, again = false;
 
   function apply(data) {
