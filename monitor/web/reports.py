@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import os
 import tempfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -151,9 +152,23 @@ async def ledger_download(request: web.Request) -> web.StreamResponse:
             "Content-Type": LEDGER_FORMATS[fmt][1],
             "Cache-Control": "no-store",
         }
-        response = web.FileResponse(path, headers=headers)
-        await response.prepare(request)  # sent before the temporary file goes
-        return response
+        return await _send_file(request, path, headers)
+
+
+async def _send_file(request: web.Request, path: Path, headers: dict[str, str]) -> web.StreamResponse:
+    """Stream `path` to the client completely before the caller removes it. (A FileResponse is
+    prepared again by aiohttp after the handler returns, when the temporary file is already gone.)"""
+    response = web.StreamResponse(headers=headers)
+    stream = await asyncio.to_thread(open, path, "rb")
+    try:
+        response.content_length = os.fstat(stream.fileno()).st_size
+        await response.prepare(request)
+        while chunk := await asyncio.to_thread(stream.read, 1 << 18):
+            await response.write(chunk)
+    finally:
+        stream.close()
+    await response.write_eof()
+    return response
 
 
 def _bad_request(request: web.Request, message: str) -> web.Response:
