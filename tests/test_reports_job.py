@@ -71,7 +71,7 @@ def test_monitor_report_writes_every_format(seeded_url, tmp_path, capsys):
                  "--out", str(out), "--now", "2026-11-01T08:00"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out.split()
-    assert printed[0].endswith("report-2026-10.html") and len(printed) == 3 + 25  # html, xlsx, json + one CSV per table
+    assert printed[0].endswith("report-2026-10.html") and len(printed) == 3 + 26  # html, xlsx, json + one CSV per table
     contract = json.loads((out / "report-2026-10.json").read_text(encoding="utf-8"))
     assert contract["incidents"] == 5 and contract["cutoff"] == "2026-11-01T08:00:00+08:00"
     code = main(["--database-url", seeded_url, "report", "--month", "2026-10", "--unit", "housing", "--format", "json",

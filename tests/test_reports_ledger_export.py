@@ -107,7 +107,7 @@ async def test_xlsx_has_beijing_times_a_frozen_header_widths_and_a_scope_sheet(d
     wb = load_workbook(path)
     assert wb.sheetnames == ["舆情回应台账", "说明"]  # the ledger is what opens
     ws = wb["舆情回应台账"]
-    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BB6"  # one column per header field
+    assert ws.freeze_panes == "D2" and ws.auto_filter.ref == "A1:BF6"  # one column per header field
     header, rows = read_sheet(path)
     assert {"发现时间（北京时间）", "首次回应时间（北京时间）", "办结时间（北京时间）"} <= set(header)
     b = next(r for r in rows if r["编号"] == seeded.ids["B"])
