@@ -28,7 +28,7 @@ import asyncpg
 
 from monitor.changes import LocalChangeFeed, Subscription
 from monitor.clock import Clock, SystemClock
-from monitor.storage.db import normalize_url
+from monitor.storage.db import normalize_url, pg_connect_args
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,16 @@ MAX_IDS_PER_NOTIFY = 500  # keeps a payload far below PostgreSQL's 8000-byte lim
 
 
 def asyncpg_dsn(database_url: str) -> str:
-    """The libpq-style DSN asyncpg (and pg_dump) understand, from a SQLAlchemy database URL."""
-    return normalize_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The DSN asyncpg connects to (host, port, user, password, database), from a SQLAlchemy database
+    URL; its query options are `asyncpg_connect_args(database_url)`."""
+    url = normalize_url(database_url).set(drivername="postgresql", query={})
+    return url.render_as_string(hide_password=False)
+
+
+def asyncpg_connect_args(database_url: str) -> dict[str, Any]:
+    """The keyword arguments of asyncpg.connect for the URL's options (sslmode, options=-c …), as the
+    service's own engine uses them."""
+    return pg_connect_args(normalize_url(database_url))[1]
 
 
 def parse_payload(payload: str) -> tuple[str | None, frozenset[int]]:
@@ -60,6 +68,7 @@ class PgChangeFeed:
         self, database_url: str, *, clock: Clock | None = None, retry_max_s: float = 30.0, ping_s: float = 30.0
     ) -> None:
         self.dsn = asyncpg_dsn(database_url)
+        self.connect_args = asyncpg_connect_args(database_url)
         self.clock = clock or SystemClock()
         self.sender = uuid.uuid4().hex[:12]
         self.retry_max_s, self.ping_s = retry_max_s, ping_s
@@ -114,7 +123,7 @@ class PgChangeFeed:
         delay = 0.5
         while True:
             try:
-                conn = await asyncpg.connect(self.dsn)
+                conn = await asyncpg.connect(self.dsn, **self.connect_args)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("change feed: cannot connect for LISTEN (%s); retrying in %.0f s", exc, delay)
                 await self.clock.sleep(delay)
@@ -160,7 +169,11 @@ class PgChangeFeed:
                 self._wake.clear()
                 batch, self._outgoing = self._outgoing, set()
                 try:
-                    conn = conn if conn is not None and not conn.is_closed() else await asyncpg.connect(self.dsn)
+                    conn = (
+                        conn
+                        if conn is not None and not conn.is_closed()
+                        else await asyncpg.connect(self.dsn, **self.connect_args)
+                    )
                     for part in chunks(batch):
                         await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{self.sender}|{part}")
                     delay = 0.5

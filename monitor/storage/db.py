@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -72,6 +74,113 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
+# URL query options the PostgreSQL driver (asyncpg) takes as they are, and the one SQLAlchemy's dialect reads
+_ASYNCPG_OPTIONS = {
+    "command_timeout": float, "statement_cache_size": int, "max_cached_statement_lifetime": float,
+    "max_cacheable_statement_size": int, "timeout": float, "target_session_attrs": str,
+}  # fmt: skip
+_DIALECT_OPTIONS = {"prepared_statement_cache_size"}
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_SSL_FILES = ("sslrootcert", "sslcert", "sslkey")
+_LIBPQ_OPTIONS = {"sslmode", "ssl", "application_name", "options", "connect_timeout", "direct_tls", *_SSL_FILES}
+
+
+def pg_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
+    """Split a PostgreSQL URL into the URL SQLAlchemy connects with and the keyword arguments of
+    asyncpg.connect, so the libpq spellings operators copy from other tools work here too:
+    sslmode (and ssl=), sslrootcert/sslcert/sslkey, application_name, options=-c name=value and
+    connect_timeout. An option neither understands is refused by name (asyncpg would fail at the
+    first connection with an unexpected keyword argument)."""
+    query = _checked_query(url)
+    args: dict[str, Any] = {}
+    for key, kind in _ASYNCPG_OPTIONS.items():
+        if key in query:
+            args[key] = _typed(key, query[key], kind)
+    if "connect_timeout" in query:
+        args["timeout"] = _typed("connect_timeout", query["connect_timeout"], float)
+    settings = {} if "application_name" not in query else {"application_name": query["application_name"]}
+    settings |= _server_options(query.get("options", ""))
+    if settings:
+        args["server_settings"] = settings
+    if "direct_tls" in query:
+        args["direct_tls"] = query["direct_tls"].lower() in ("true", "1", "yes", "on")
+    ssl_arg = _ssl_arg(query)
+    if ssl_arg is not None:
+        args["ssl"] = ssl_arg
+    kept = {key: value for key, value in query.items() if key in _DIALECT_OPTIONS}
+    return url.set(query=kept), args
+
+
+def _checked_query(url: URL) -> dict[str, str]:
+    query = dict(url.query)
+    known = _LIBPQ_OPTIONS | set(_ASYNCPG_OPTIONS) | _DIALECT_OPTIONS
+    for key, value in query.items():
+        if key not in known:
+            raise DatabaseError(
+                f"database_url option {key}={value} is not understood; use {', '.join(sorted(known))} "
+                "(libpq spellings such as sslmode and options=-c name=value are accepted)"
+            )
+        if isinstance(value, tuple):
+            raise DatabaseError(f"database_url gives {key} more than once ({', '.join(value)}); keep one")
+    return query  # type: ignore[return-value]  # no tuples left
+
+
+def _ssl_arg(query: Mapping[str, str]) -> str | ssl.SSLContext | None:
+    """asyncpg's `ssl`: the mode (sslmode or asyncpg's ssl=), or a context when certificate files are given."""
+    mode = (query.get("sslmode") or query.get("ssl") or "").lower()
+    mode = {"true": "require", "false": "disable"}.get(mode, mode)
+    if mode and mode not in _SSL_MODES:
+        raise DatabaseError(f"database_url: sslmode={mode} is not an SSL mode; use one of {', '.join(_SSL_MODES)}")
+    files = {key: query[key] for key in _SSL_FILES if key in query}
+    if files and mode != "disable":
+        return _ssl_context(mode or "prefer", files)
+    return mode or None
+
+
+def _typed(key: str, value: str, kind: type) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise DatabaseError(f"database_url: {key}={value} is not a {kind.__name__}") from None
+
+
+def _server_options(options: str) -> dict[str, str]:
+    """libpq's options=-c name=value -c … (or --name=value) as server settings."""
+    words, found = shlex.split(options), {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "-c" and i + 1 < len(words):
+            word, i = words[i + 1], i + 1
+        elif word.startswith(("-c", "--")):
+            word = word[2:]
+        else:
+            raise DatabaseError(f"database_url: options={options!r}: expected -c name=value, found {word!r}")
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            raise DatabaseError(f"database_url: options={options!r}: expected -c name=value, found {word!r}")
+        found[name.replace("-", "_")] = value
+        i += 1
+    return found
+
+
+def _ssl_context(mode: str, files: Mapping[str, str]) -> ssl.SSLContext:
+    """An SSL context as libpq would verify with these files: verify-full checks the certificate and
+    the host name, verify-ca (and require or prefer when a root certificate is given) the
+    certificate only; a client certificate is presented when given."""
+    try:
+        context = ssl.create_default_context(cafile=files.get("sslrootcert"))
+        if "sslcert" in files:
+            context.load_cert_chain(files["sslcert"], files.get("sslkey"))
+    except (OSError, ssl.SSLError) as exc:
+        raise DatabaseError(f"database_url: cannot use the SSL files {dict(files)}: {exc}") from exc
+    if mode != "verify-full":
+        context.check_hostname = False
+        if "sslrootcert" not in files:
+            context.verify_mode = ssl.CERT_NONE  # require without a root certificate: encrypted, not verified
+    return context
+
+
 class Database:
     """One engine plus transaction helpers. Create with `Database.open(url)`."""
 
@@ -96,7 +205,8 @@ class Database:
         if parsed.drivername.startswith("sqlite"):
             _ensure_sqlite_dir(parsed)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            parsed, connect_args = pg_connect_args(parsed)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args)
         engine = create_async_engine(parsed, **kwargs)
         if parsed.drivername.startswith("sqlite"):
             _install_sqlite_hooks(engine)
