@@ -480,3 +480,22 @@ def test_commitments_carried_by_a_merge_keep_their_fulfilment_in_the_ledger():
         "#1 设置围挡（2026-10-03 前）：已超期未兑现；#2 修复路面（2026-10-05 前）：已超期未兑现；"
         "#3 公布原因（2026-10-30 前）：按期兑现 2026-10-04 09:00 https://gov.example/2"
     )
+
+
+async def test_opening_by_hand_and_a_region_correction_are_in_the_course_of_handling(db, tmp_path):
+    at = sh(10, 8, 9)
+    incident = Incident(title="东港镇码头油污", detected_at=at, status=IncidentStatus.ASSIGNED, owner_unit="donggang")
+    async with db.write() as conn:
+        [iid] = await create_incidents(conn, [incident], at)
+        await append_events(conn, [
+            IncidentEvent(iid, EventKind.OPENED_BY_HAND, sh(10, 8, 9), "zhao_lei",
+                          {"item_id": 7, "title": "东港镇码头油污", "reason": "模型判为非政务，实为环境污染"}),
+            IncidentEvent(iid, EventKind.REGION_SET, sh(10, 8, 10), "zhao_lei",
+                          {"from": "xiling", "to": "donggang", "reason": "码头在东港镇"}),
+        ], at)  # fmt: skip
+    await export_ledger(db, OCTOBER, CUTOFF, NAMES, "csv", tmp_path / "l.csv")
+    [row] = read_csv(tmp_path / "l.csv")
+    assert row["处置过程摘要"] == (
+        "2026-10-08 09:00 人工立案（模型判为非政务，实为环境污染）；"
+        "2026-10-08 10:00 更正属地：明湖市东港镇人民政府（码头在东港镇）"
+    )

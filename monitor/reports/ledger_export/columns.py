@@ -399,7 +399,7 @@ def _step(e: LedgerEvent, names: Names) -> str:
         label += f"：{response_kind_label(e.what or '')}"
     elif e.kind == EventKind.REPORT_RECORDED:
         label = _report_label(e.what)
-    elif e.kind == EventKind.REASSIGNED:
+    elif e.kind in (EventKind.REASSIGNED, EventKind.REGION_SET):
         label += f"：{names.units.get(e.unit_to or '', e.unit_to or '未明确')}"
     elif e.kind == EventKind.COMMITMENT_FULFILLED:
         label += f"：承诺 #{e.number}"

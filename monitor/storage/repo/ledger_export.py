@@ -40,7 +40,7 @@ EVENT_KINDS = tuple(
         EventKind.CONFIRMED, EventKind.REGRADED, EventKind.ASSIGNED, EventKind.ACCEPTED, EventKind.REASSIGNED,
         EventKind.RESPONSE_RECORDED, EventKind.REPORT_RECORDED, EventKind.ESCALATED, EventKind.PAUSE_APPROVED,
         EventKind.CLOSED, EventKind.REOPENED, EventKind.SUPERVISED, EventKind.COMMITMENT_FULFILLED,
-        EventKind.RUMOR_REFERRED,
+        EventKind.RUMOR_REFERRED, EventKind.OPENED_BY_HAND, EventKind.REGION_SET,
     )
 )  # fmt: skip
 
@@ -273,7 +273,7 @@ def ledger_event(kind: str, at: datetime, actor: str, p: Mapping[str, Any]) -> L
         return LedgerEvent(
             kind, at, actor, reason=_text(p.get("reason")), levels=_levels(p), levels_before=_levels(p.get("from"))
         )
-    if kind == EventKind.REASSIGNED:
+    if kind in (EventKind.REASSIGNED, EventKind.REGION_SET):
         return LedgerEvent(
             kind, at, actor, unit_from=_text(p.get("from")), unit_to=_text(p.get("to")), reason=_text(p.get("reason"))
         )
