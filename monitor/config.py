@@ -51,7 +51,12 @@ class Settings:
     database_url: str = setting(
         "sqlite+aiosqlite:///./var/monitor.db",
         "Database URL. SQLite (embedded default, one process) or PostgreSQL for scale-out, "
-        "e.g. postgresql+asyncpg://monitor@db/monitor.",
+        "e.g. postgresql+asyncpg://monitor@db/monitor. PostgreSQL query options may use libpq's spellings, which "
+        "the service's own connections (pool and change feed) honour like the backup tools: `sslmode` (or "
+        "asyncpg's `ssl`), `sslrootcert`/`sslcert`/`sslkey` (verify-ca / verify-full checked as libpq does), "
+        "`application_name`, `options=-c name=value …` (server settings), `connect_timeout`; also asyncpg's "
+        "`command_timeout`, `statement_cache_size`, `timeout`, `target_session_attrs`. Any other option is refused "
+        "at start naming it.",
     )
     data_dir: str = setting("./var", "Directory for runtime files (SQLite database, evidence, reports).")
     # --- web ---------------------------------------------------------------------------
