@@ -3,12 +3,16 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from monitor.clock import FakeClock
 from monitor.domain import EventKind, IncidentEvent, MediaType
 from monitor.domain import commands as c
 from monitor.domain.citizen import COMPLAINT_RULE, SUGGESTION_RULE, CitizenMessage, citizen_prompt, received_at
 from monitor.engine.commands import CommandRejected, execute
+from monitor.ledger.importer import import_ledger
 from monitor.storage.repo.incidents import list_events
+from monitor.storage.schema import obligations
 
 from .engine_support import Svc, new_incident
 
@@ -83,3 +87,27 @@ async def test_once_a_citizen_rule_is_attached_the_prompt_cannot_be_dismissed(db
     await execute(svc, c.AttachRule(incident_id=iid, actor="zhu_min", at=clock.now(), rule_id=SUGGESTION_RULE))
     with pytest.raises(CommandRejected, match="已附加市民来信答复时限"):
         await execute(svc, c.DismissCitizenPrompt(incident_id=iid, actor="zhu_min", at=clock.now(), reason="x"))
+
+
+async def test_imported_message_board_rows_are_not_given_a_rule_but_open_ones_wait_for_a_choice(db, tmp_path):
+    """The 留言板 mapping says 信箱 for every row, not whether a row is a 建议 or a 投诉: nothing is
+    attached at the import; the unanswered rows wait in the queue like collected messages."""
+    from monitor.storage.repo.queue import QueueFilter, queue_page
+
+    from .test_ledger_engine import IMPORTED_AT, MAPPING, RULES, ids_by_ref, ledger
+
+    await import_ledger(db, ledger(tmp_path / "board.csv"), MAPPING, IMPORTED_AT, RULES)
+    ids = {ref: iid for ref, (iid, _) in (await ids_by_ref(db)).items()}
+    async with db.read() as conn:
+        rules = set((await conn.execute(select(obligations.c.rule_id))).scalars())
+        page = await queue_page(conn, QueueFilter(), IMPORTED_AT)
+    assert not rules & {SUGGESTION_RULE, COMPLAINT_RULE}
+    pending = {r.id for r in page.rows if r.citizen_deadline_pending}
+    assert pending == {ids["old-open"], ids["recent-open"]}  # the answered row is closed and asks nothing
+    svc = Svc(db, FakeClock(IMPORTED_AT))
+    await execute(
+        svc, c.AttachRule(incident_id=ids["recent-open"], actor="zhu_min", at=IMPORTED_AT, rule_id=COMPLAINT_RULE)
+    )
+    async with db.read() as conn:
+        page = await queue_page(conn, QueueFilter(), IMPORTED_AT)
+    assert {r.id for r in page.rows if r.citizen_deadline_pending} == {ids["old-open"]}

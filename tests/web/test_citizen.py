@@ -7,10 +7,10 @@ import html
 import re
 from datetime import timedelta
 
-from monitor.domain import UserRole
+from monitor.domain import Incident, IncidentStatus, MediaType, UserRole
 from monitor.domain.citizen import COMPLAINT_RULE, PROMPT_TEXT, SUGGESTION_RULE
 from monitor.storage.repo.incident_detail import incident_obligations
-from monitor.storage.repo.incidents import attach_items
+from monitor.storage.repo.incidents import attach_items, create_incidents
 from monitor.storage.repo.items import insert_items
 
 from .conftest import WebEnv, confirmed_incident, post_form
@@ -106,3 +106,24 @@ async def test_other_media_ask_nothing_and_a_future_start_is_refused_on_the_form
     assert resp.status == 400 and "「起算时间」不能晚于当前时间" in await resp.text()
     async with env.db.read() as conn:
         assert all(o.rule_id != COMPLAINT_RULE for o in await incident_obligations(conn, incident))
+
+
+async def test_an_imported_mailbox_row_without_items_asks_from_its_message_time(web_env_any):
+    env = web_env_any
+    now = env.clock.now()
+    left = now - 30 * H
+    row = Incident(
+        title="留言：路灯不亮",
+        detected_at=now - 2 * H,
+        first_published_at=left,
+        status=IncidentStatus.HANDLING,
+        owner_unit="housing",
+        media_type=MediaType.MAILBOX,
+    )
+    async with env.db.write() as conn:
+        (incident,) = await create_incidents(conn, [row], now)
+    client = await env.login(UserRole.DUTY_OFFICER)
+    page = await (await client.get(f"/incidents/{incident}")).text()
+    assert PROMPT_TEXT in page and "导入台账" in page
+    assert _one_click(page, COMPLAINT_RULE)["t0"] == left.isoformat()
+    assert BADGE in await (await client.get("/queue")).text()
