@@ -231,6 +231,13 @@ class AttachRule(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DismissCitizenPrompt(Command):
+    """不设市民来信答复时限: the 12345/信箱 message needs neither 7 nor 15 working days (reason kept)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExtendDeadline(Command):
     """延期 to the rule's extension limit (e.g. 7 → 15 working days), approved by someone."""
 

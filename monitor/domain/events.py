@@ -56,6 +56,7 @@ class EventKind(StrEnum):
     OBLIGATION_UNSCHEDULABLE = "obligation_unschedulable"  # 无法计算期限（如缺少工作日历数据）
     RULE_ATTACHED = "rule_attached"  # 人工附加规则（如网民留言 7 个工作日）
     DEADLINE_EXTENDED = "deadline_extended"  # 经批准延期
+    CITIZEN_PROMPT_DISMISSED = "citizen_prompt_dismissed"  # 市民来信/12345：不设答复时限（附理由）
     COMMITMENT_FULFILLED = "commitment_fulfilled"  # 承诺事项已兑现并公开（附公开链接）
     RUMOR_REFERRED = "rumor_referred"  # 谣言移交公安/网信部门
     # delivery

@@ -17,6 +17,7 @@ from monitor.domain import commands as c
 from monitor.domain.org import UNIT_ROLES
 from monitor.domain.playbooks import Playbook
 from monitor.engine.assign import ASSIGNMENT_HANDLERS
+from monitor.engine.citizen import CITIZEN_HANDLERS
 from monitor.engine.commitments import COMMITMENT_HANDLERS
 from monitor.engine.evaluation import EVALUATION_HANDLERS
 from monitor.engine.handlers import HANDLERS, Change, CommandRejected, Ctx
@@ -106,7 +107,14 @@ async def execute(services: EngineServices, command: c.Command, *, within: Withi
     return result
 
 
-_HANDLER_TABLES = (ASSIGNMENT_HANDLERS, SUPERVISION_HANDLERS, COMMITMENT_HANDLERS, HANDLERS, EVALUATION_HANDLERS)
+_HANDLER_TABLES = (
+    ASSIGNMENT_HANDLERS,
+    SUPERVISION_HANDLERS,
+    COMMITMENT_HANDLERS,
+    HANDLERS,
+    EVALUATION_HANDLERS,
+    CITIZEN_HANDLERS,
+)
 
 
 async def _apply_regroup(

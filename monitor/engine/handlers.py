@@ -372,6 +372,8 @@ def _attach_rule(ctx: Ctx, cmd: c.AttachRule) -> Change:
     if any(e.kind == EventKind.RULE_ATTACHED and e.payload.get("rule") == rule.id for e in ctx.timeline):
         raise CommandRejected(f"规则 {rule.id} 已附加。")
     t0 = cmd.t0 or ctx.incident.detected_at
+    if t0 > cmd.at:  # a deadline counts from something that has happened (DESIGN.md §3 clocks)
+        raise CommandRejected(f"起算时间 {local_time(t0)} 晚于当前时间，不能从将来起算：请填写来信/留言或受理的时间。")
     payload = {"rule": rule.id, "t0": t0.isoformat(), "reason": cmd.reason}
     return Change(ctx.incident, [ctx.event(EventKind.RULE_ATTACHED, cmd, payload)], message=f"已附加：{rule.title}")
 

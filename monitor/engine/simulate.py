@@ -136,7 +136,8 @@ class Simulation:
         attached = {e.payload.get("rule") for e in timeline if e.kind == EventKind.RULE_ATTACHED}
         for rule_id, t0 in inc.extra_rules:
             if rule_id not in attached:
-                attach = c.AttachRule(incident_id=iid, actor="scenario", at=now, rule_id=rule_id, t0=t0)
+                at = max(now, t0) if t0 else now  # a scenario's message may come later: attached when it does
+                attach = c.AttachRule(incident_id=iid, actor="scenario", at=at, rule_id=rule_id, t0=t0)
                 await execute(self.services, attach)
 
     async def _keep_requires_response(self, iid: int, inc: ScenarioIncident) -> None:

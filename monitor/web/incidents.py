@@ -28,6 +28,7 @@ from monitor.web.actions.forms import FormContext, FormResult, PauseRequest, cho
 from monitor.web.actions.specs import ACTIONS, BY_SLUG, ActionSpec
 from monitor.web.auth.login import redirect
 from monitor.web.auth.permissions import CurrentUser, Permission, requires
+from monitor.web.citizen import DISMISS, prompt_context
 from monitor.web.flash import set_flash
 from monitor.web.keys import REQUEST_ID
 from monitor.web.labels import label
@@ -220,7 +221,7 @@ def _render_page(
     ctx = form_context(svc, page, user)
     forms = []
     for spec in ACTIONS:
-        if not user.can(spec.permission):
+        if not user.can(spec.permission) or spec is DISMISS:  # shown inside the 市民来信 prompt
             continue
         result = failed[1] if failed and failed[0] is spec else None
         prefill, hint = evaluation_prefill(page, ctx.now) if spec.command == "RecordEvaluation" else ({}, "")
@@ -234,6 +235,8 @@ def _render_page(
             }
         )
     context = {"page": page, "inc": page.incident, "forms": forms, "open_form": failed[0].slug if failed else ""}
+    dismissal = failed[1] if failed and failed[0] is DISMISS else None
+    context["citizen"] = prompt_context(svc, user, page.incident, page.items, page.events, dismissal)
     return render(request, "incident.html", {**context, "error": error}, status=status)
 
 

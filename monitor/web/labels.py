@@ -65,6 +65,7 @@ EVENT_KIND_LABELS: dict[EventKind, str] = {
     EventKind.OBLIGATION_RESCHEDULED: "期限变化",
     EventKind.OBLIGATION_UNSCHEDULABLE: "无法计算期限",
     EventKind.RULE_ATTACHED: "附加时限规则",
+    EventKind.CITIZEN_PROMPT_DISMISSED: "不设市民来信答复时限",
     EventKind.DEADLINE_EXTENDED: "经批准延期",
     EventKind.COMMITMENT_FULFILLED: "承诺兑现",
     EventKind.RUMOR_REFERRED: "谣言移交",

@@ -64,6 +64,7 @@ async def _scene(env, command: str) -> tuple[int, dict[str, Any]]:
         "Acknowledge": {"rule_id": RELEASE},
         "RequestPause": {"rule_id": RELEASE, "until": (now + 2 * H).isoformat(), "reason": "等待事故调查组通报"},
         "AttachRule": {"rule_id": SUGGESTION, "reason": "网民在领导留言板提出建议"},
+        "DismissCitizenPrompt": {"reason": "系咨询电话，已当场答复"},
         "AddNote": {"text": "已电话联系应急局值班室"},
         "Close": {"reason": "已回应，舆情平息"},
     }
@@ -121,6 +122,7 @@ EXPECTED_EVENT = {
     "ApprovePause": EventKind.PAUSE_APPROVED,
     "RejectPause": EventKind.PAUSE_REJECTED,
     "AttachRule": EventKind.RULE_ATTACHED,
+    "DismissCitizenPrompt": EventKind.CITIZEN_PROMPT_DISMISSED,
     "ExtendDeadline": EventKind.DEADLINE_EXTENDED,
     "AddNote": EventKind.NOTE_ADDED,
     "Close": EventKind.CLOSED,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.domain import EventKind, IncidentStatus, ObligationStatus
+from monitor.storage.repo.citizen import citizen_deadline_pending
 from monitor.storage.schema import incident_events, incident_items, incidents, obligations
 
 OPEN_STATUSES = tuple(s.value for s in IncidentStatus if s.is_open)
@@ -65,6 +66,7 @@ class QueueRow:
     escalated: int = 0  # … of which the ladder reached 分管领导/主要负责人 (已升级)
     returned_reason: str | None = None  # 退回理由 (shown while the incident waits for 改派)
     occurred_at: datetime | None = None  # 事发时间 (t0 of the emergency clocks), when recorded
+    citizen_deadline_pending: bool = False  # 待定答复时限: a 12345/信箱 message, no citizen rule chosen yet
 
     @property
     def units(self) -> frozenset[str]:
@@ -161,10 +163,11 @@ _COLUMNS = (
     incidents.c.updated_at,
     incidents.c.returned_reason,
     incidents.c.occurred_at,
+    incidents.c.media_type,
 )
 
 
-def _row(r: Any, trend: tuple[int, int], summary: ObligationSummary) -> QueueRow:
+def _row(r: Any, trend: tuple[int, int], summary: ObligationSummary, pending: bool = False) -> QueueRow:
     return QueueRow(
         id=r.id,
         title=r.title,
@@ -187,6 +190,7 @@ def _row(r: Any, trend: tuple[int, int], summary: ObligationSummary) -> QueueRow
         escalated=summary.escalated,
         returned_reason=r.returned_reason,
         occurred_at=r.occurred_at,
+        citizen_deadline_pending=pending,
     )
 
 
@@ -217,7 +221,8 @@ async def _rows(conn: AsyncConnection, rows: list[Any], now: datetime) -> list[Q
     ids = [r.id for r in rows]
     trends = await item_trends(conn, ids, now)
     summaries = await obligation_summaries(conn, ids, now)
-    return [_row(r, trends.get(r.id, (0, 0)), summaries.get(r.id, ObligationSummary())) for r in rows]
+    pending = await citizen_deadline_pending(conn, rows)
+    return [_row(r, trends.get(r.id, (0, 0)), summaries.get(r.id, ObligationSummary()), r.id in pending) for r in rows]
 
 
 async def queue_rows(conn: AsyncConnection, ids: Sequence[int], flt: QueueFilter, now: datetime) -> list[QueueRow]:

@@ -53,6 +53,7 @@ COMMANDS: dict[str, type[c.Command]] = {
         c.ApprovePause,
         c.RejectPause,
         c.AttachRule,
+        c.DismissCitizenPrompt,
         c.ExtendDeadline,
         c.Supervise,
         c.AddNote,

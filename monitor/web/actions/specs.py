@@ -283,6 +283,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         description="为需手工适用的规则（如网民留言 7 个工作日内反馈）开始计时。",
     ),
     ActionSpec(
+        "DismissCitizenPrompt",
+        "citizen-prompt-dismissals",
+        "不设答复时限",
+        Permission.ACT_TRIAGE,
+        (FieldSpec("reason", "理由", "textarea", max_length=1000, help="如：重复来信，已在事件 #12 中答复"),),
+        description="市民来信/12345 不适用 7 或 15 个工作日答复时限时，写明理由后关闭提示（记入时间线）。",
+    ),
+    ActionSpec(
         "ExtendDeadline",
         "extensions",
         "延长期限",
