@@ -112,3 +112,27 @@ async def test_a_person_opening_an_item_the_pass_holds_is_refused_in_chinese(db,
     assert (result.items, result.opened) == (2, 2)
     found = await _memberships(db)
     assert {water, road} <= set(found)
+
+
+async def test_two_passes_at_once_open_one_incident_for_one_event(db, clock):
+    """Several collectors cluster after their own passes: a second pass waits for the first to commit,
+    so an item of the same event joins the incident the first opened instead of opening a twin."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises write transactions (BEGIN IMMEDIATE): there is no interleaving")
+    svc = Svc(db, clock)
+    relevant = {"relevant": True, "event_type": "livelihood", "event_level": None}
+    first = await add_item(svc, 1, **relevant)
+    async with db.engine.connect() as blocker:
+        await blocker.begin()
+        await blocker.execute(text("LOCK TABLE incident_items IN SHARE MODE"))
+        one = asyncio.create_task(cluster_pending(db, clock, POLICY))
+        await _until_waiting_or_done(db, one)
+        assert not one.done()
+        second = await add_item(svc, 2, **relevant)  # the same 停水 report, after the first pass read
+        two = asyncio.create_task(cluster_pending(db, clock, POLICY))
+        await _until_waiting_or_done(db, two, waiting=2)
+        await blocker.rollback()
+    results = [await one, await two]
+    assert [(r.items, r.opened, r.joined) for r in results] == [(1, 1, 0), (1, 0, 1)]
+    found = await _memberships(db)
+    assert found[first] == found[second]

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import IncidentStatus, MediaTier
@@ -22,6 +22,14 @@ _ENDED_BY_PERSON = [IncidentStatus.DISMISSED.value, IncidentStatus.CLOSED.value]
 
 
 HELD = "held"  # key of items.classification: clustering held the item (old news), with the reason
+
+
+async def one_pass_at_a_time(conn: AsyncConnection) -> None:
+    """Make a clustering pass wait for any other one to commit (PostgreSQL; a transaction-level
+    advisory lock): several collectors cluster after their own passes, and a pass that cannot see
+    another's new incidents would open a twin for the same event. SQLite's writers are serial."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('monitor.cluster_pass'))"))
 
 
 async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> list[Any]:
