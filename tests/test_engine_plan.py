@@ -252,6 +252,48 @@ def test_closing_cancels_what_is_not_due_and_keeps_breaches():
     assert not [a for at, a in alerts if at > T + 10 * H and a.rule_id != "YJB2015-FINAL-REPORT"]
 
 
+def report(at, kind="final"):
+    payload = {"report_kind": kind, "channel": "written", "signer": "赵磊", "reported_at": at.isoformat()}
+    return ev(EventKind.REPORT_RECORDED, at, payload)
+
+
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [(0 * H, "met"), (timedelta(minutes=5), "met"), (-timedelta(minutes=1), "breached")],
+)
+def test_a_final_report_made_at_the_instant_of_closing_meets_the_final_report_rule(reported, expected):
+    """终报 "处置结束后": the window opens at 办结 itself (closed at both ends, as `met.at <= due`)."""
+    inc = incident()
+    closed_at = T + 10 * H
+    close = ev(EventKind.CLOSED, closed_at, {"reason": "处置完毕"})
+    final, _, _ = run(inc, [*confirmed(inc), report(closed_at + reported), close], T + 40 * H)
+    (ob,) = [o for o in final.obligations if o.rule_id == "YJB2015-FINAL-REPORT"]
+    assert (ob.t0, ob.status.value) == (closed_at, expected)
+    assert ob.met_at == (closed_at + reported if expected == "met" else None)
+
+
+def test_a_reply_made_at_the_instant_a_rule_is_attached_from_meets_it():
+    inc = incident("III", "L3")
+    received = T + H
+    attach = ev(EventKind.RULE_ATTACHED, T + 2 * H, {"rule": "GB2014-WEB-SUGGESTION-7WD", "t0": received.isoformat()})
+    timeline = [*confirmed(inc), response(received, "website_reply"), attach]
+    final = decide(inc, timeline, POLICY.playbook, POLICY.calendar, ORG, T + 3 * H)
+    (ob,) = [o for o in final.obligations if o.rule_id == "GB2014-WEB-SUGGESTION-7WD"]
+    assert (ob.t0, ob.status.value, ob.met_at) == (received, "met", received)
+    earlier = [*confirmed(inc), response(received - H, "website_reply"), attach]
+    before = statuses(decide(inc, earlier, POLICY.playbook, POLICY.calendar, ORG, T + 3 * H))
+    assert before["GB2014-WEB-SUGGESTION-7WD"] == "open"  # a reply before the request is not its reply
+
+
+def test_a_release_starts_a_continuous_instance_without_meeting_it_even_with_a_twin():
+    """One release never both starts and meets an instance: nor does another made at the same instant."""
+    inc = incident("III", "L2")
+    timeline = [*confirmed(inc), response(T + 2 * H), response(T + 2 * H, "new_media_post")]
+    final, _, _ = run(inc, timeline, T + 30 * H)
+    cont = [o for o in final.obligations if o.rule_id == "GB61-CONTINUOUS"]
+    assert [(o.instance, o.t0, o.status.value) for o in cont] == [(1, T + 2 * H, "breached")]
+
+
 def test_continuous_releases_recur_from_each_release_until_closed():
     inc = incident("III", "L2")
     timeline = [*confirmed(inc), response(T + 2 * H), response(T + 20 * H), ev(EventKind.CLOSED, T + 60 * H, {})]

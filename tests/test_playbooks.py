@@ -97,6 +97,25 @@ def test_ladder_errors_name_the_ladder_file(tmp_path):
     assert "ladders.yaml:" in str(exc.value) and "roles[0]" in str(exc.value) and "janitor" in str(exc.value)
 
 
+@pytest.mark.parametrize("kind", ["returned", "supervised", "system_alert"])
+def test_a_ladder_step_cannot_have_a_kind_the_engine_never_schedules(tmp_path, capsys, kind):
+    """退回待改派 and 政府办督查 alerts follow a person's action, 系统告警 a problem: not a step's time."""
+    from monitor.cli import main
+
+    root = _copy(tmp_path)
+    ladders = root / "ladders.yaml"
+    text = ladders.read_text(encoding="utf-8")
+    line = next(n for n, ln in enumerate(text.splitlines(), 1) if "kind: deadline_breach" in ln)
+    ladders.write_text(text.replace("kind: deadline_breach", f"kind: {kind}", 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load_policy(root / "rules.yaml")
+    message = str(exc.value)
+    assert f"ladders.yaml:{line}" in message and "steps[1].kind" in message and repr(kind) in message, message
+    assert "deadline_warning, deadline_breach, escalation, supervision" in message, message
+    assert main(["--set", f"playbook_file={root / 'rules.yaml'}", "check-playbooks"]) == 2
+    assert f"ladders.yaml:{line} ladders.triage.steps[1].kind" in capsys.readouterr().err
+
+
 def test_override_of_unknown_rule_is_an_error(tmp_path):
     root = _copy(tmp_path)
     js = root / "jurisdictions" / "jiangsu.yaml"

@@ -26,6 +26,7 @@ from monitor.storage.repo.clusters import (
     add_co_units,
     attach,
     hold_items,
+    one_pass_at_a_time,
     open_incident_items,
     pending_relevant_items,
     refresh_incident_stats,
@@ -57,6 +58,7 @@ async def cluster_pending(db: Database, clock: Clock, policy: ClusterPolicy, *, 
     """Attach every pending relevant item (up to `limit`); returns counts."""
     now = clock.now()
     async with db.write() as conn:
+        await one_pass_at_a_time(conn)
         pending = await pending_relevant_items(conn, limit)
         if not pending:
             return ClusterResult(0, 0, 0)

@@ -52,6 +52,9 @@ RULE_KEYS = (
 )
 TOP_KEYS = ("version", "jurisdiction", "extends", "ladders", "calendar", "auto_confirm", "rules", "add", "override")
 STEP_KEYS = ("id", "at", "kind", "roles", "repeat_h", "max_repeats", "repeat_roles")
+# The alert kinds the engine fires at a step's point of an obligation's window. 退回待改派 and
+# 政府办督查 follow a person's action and 系统告警 a problem the engine found: no step schedules them.
+STEP_KINDS = (AlertKind.DEADLINE_WARNING, AlertKind.DEADLINE_BREACH, AlertKind.ESCALATION, AlertKind.SUPERVISION)
 
 
 @dataclass(frozen=True)
@@ -333,7 +336,7 @@ def _step(s: Section) -> Step:
         raise s.error("repeat_roles", "repeat_roles without repeat_h", "add repeat_h (hours between repeats)")
     return Step(
         id=s.text("id"),
-        kind=s.enum("kind", AlertKind),
+        kind=_step_kind(s),
         roles=_roles(s),
         fraction=fraction,
         offset=timedelta(hours=offset),
@@ -341,6 +344,15 @@ def _step(s: Section) -> Step:
         max_repeats=s.get("max_repeats", int, None),
         repeat_roles=repeat_roles,
     )
+
+
+def _step_kind(s: Section) -> AlertKind:
+    raw = s.text("kind")
+    if raw in STEP_KINDS:
+        return AlertKind(raw)
+    known = f" ({AlertKind(raw).label}, sent by the engine itself)" if raw in set(AlertKind) else ""
+    allowed = ", ".join(k.value for k in STEP_KINDS)
+    raise s.error("kind", f"{raw!r}{known} is not a ladder step kind", f"use one of {allowed}")
 
 
 def _roles(s: Section, key: str = "roles") -> tuple[Role, ...]:

@@ -169,8 +169,14 @@ def _stop_time(facts: Facts) -> datetime | None:
     return min(ends) if ends else None
 
 
-def _first_meeting(facts: Facts, rule: Rule, after: datetime | None) -> Meeting | None:
-    return next((m for m in facts.meetings if m.token in rule.met_by and (after is None or m.at > after)), None)
+def _first_meeting(facts: Facts, rule: Rule, after: datetime | None, *, at_start: bool = False) -> Meeting | None:
+    """The first meeting of the rule after `after` (None: any); with `at_start`, one made at `after`
+    itself counts too (a 终报 made at the instant of 办结)."""
+
+    def counts(m: Meeting) -> bool:
+        return after is None or m.at > after or (at_start and m.at == after)
+
+    return next((m for m in facts.meetings if m.token in rule.met_by and counts(m)), None)
 
 
 def base_due(rule: Rule, t0: datetime, calendar: WorkCalendar, extended: bool) -> datetime:
@@ -224,8 +230,11 @@ def _due(rule: Rule, spec: Spec, facts: Facts, calendar: WorkCalendar, pauses: l
 def _plan(facts: Facts, rule: Rule, spec: Spec, calendar: WorkCalendar, now: datetime) -> Planned:
     pauses = [p for p in facts.pauses if p.rule_id == rule.id]
     due = _due(rule, spec, facts, calendar, pauses)
+    # Rules that start at 办结 or at a request met only by what comes from then on: from its very instant
+    # (the window is closed at both ends, as met.at <= due). A recurring instance starts at the release
+    # that met the previous one, which must not meet it too, nor must another made at that instant.
     after = spec.t0 if (rule.recurring or rule.t0 in (T0Source.CLOSED, T0Source.ATTACHED)) else None
-    met = _first_meeting(facts, rule, after)
+    met = _first_meeting(facts, rule, after, at_start=not rule.recurring)
     status, cancelled = _status(facts, rule, spec, due, met, now)
     active = next((p for p in pauses if p.start <= now < p.until), None)
     shown = S.PAUSED if active is not None and status in (S.OPEN, S.BREACHED) else status

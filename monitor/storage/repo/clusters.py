@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.domain import IncidentStatus, MediaTier
@@ -24,8 +24,23 @@ _ENDED_BY_PERSON = [IncidentStatus.DISMISSED.value, IncidentStatus.CLOSED.value]
 HELD = "held"  # key of items.classification: clustering held the item (old news), with the reason
 
 
+async def one_pass_at_a_time(conn: AsyncConnection) -> None:
+    """Make a clustering pass wait for any other one to commit (PostgreSQL; a transaction-level
+    advisory lock): several collectors cluster after their own passes, and a pass that cannot see
+    another's new incidents would open a twin for the same event. SQLite's writers are serial."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('monitor.cluster_pass'))"))
+
+
 async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> list[Any]:
-    """Classified relevant items not yet in any incident nor held by clustering, oldest first."""
+    """Classified relevant items not yet in any incident nor held by clustering, oldest first.
+
+    On PostgreSQL the rows are locked for the caller's transaction and rows another transaction
+    holds are skipped: a person opening an incident from an item (or attaching it) locks it first,
+    so the pass leaves that item to them instead of failing on incident_items' unique item_id and
+    rolling back every other item with it; a person who comes later waits for the pass and is then
+    told which incident took the item. SQLite's write transactions are serial already.
+    """
     query = (
         select(items)
         .outerjoin(incident_items, incident_items.c.item_id == items.c.id)
@@ -36,7 +51,20 @@ async def pending_relevant_items(conn: AsyncConnection, limit: int = 500) -> lis
         .order_by(items.c.id)
         .limit(limit)
     )
-    return list(await conn.execute(query))
+    if conn.dialect.name != "postgresql":
+        return list(await conn.execute(query))
+    rows = list(await conn.execute(query.with_for_update(of=items, skip_locked=True)))
+    # A person who committed between this statement's snapshot and its row locks took the item
+    # unseen (their lock was gone, the item row unchanged): read the memberships again, now locked.
+    taken = await _in_incidents(conn, [r.id for r in rows])
+    return [r for r in rows if r.id not in taken]
+
+
+async def _in_incidents(conn: AsyncConnection, item_ids: Sequence[int]) -> set[int]:
+    if not item_ids:
+        return set()
+    query = select(incident_items.c.item_id).where(incident_items.c.item_id.in_(list(item_ids)))
+    return set((await conn.execute(query)).scalars())
 
 
 async def hold_items(conn: AsyncConnection, held: Sequence[tuple[int, Any, dict[str, Any]]]) -> None:
