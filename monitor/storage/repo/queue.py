@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.domain import EventKind, IncidentStatus, ObligationStatus
+from monitor.domain.commitments import COMMITMENT_RULE_ID
 from monitor.storage.schema import incident_events, incident_items, incidents, obligations
 
 OPEN_STATUSES = tuple(s.value for s in IncidentStatus if s.is_open)
@@ -332,12 +333,18 @@ class DueObligation:
     status: str
     escalated_at: datetime | None = None  # the ladder reached 分管领导/主要负责人 past the deadline (已升级)
     incident_status: str | None = None  # e.g. supervised (督办中)
+    instance: int = 0  # 承诺 #n for the commitment rule
+
+
+# A commitment outlives the 舆情: its obligation stays open (and reminded) after 办结/归档.
+_PROMISE_KEPT_OPEN = (IncidentStatus.CLOSED.value, IncidentStatus.ARCHIVED.value)
 
 
 async def obligations_due(
     conn: AsyncConnection, units: Collection[str] | None, now: datetime, horizon: timedelta
 ) -> list[DueObligation]:
-    """Unmet obligations of open incidents due before now + horizon (overdue ones included)."""
+    """Unmet obligations of open incidents due before now + horizon (overdue ones included), and
+    the open commitments (承诺待兑现) of closed or archived ones."""
     unmet = (ObligationStatus.OPEN.value, ObligationStatus.BREACHED.value, ObligationStatus.PAUSED.value)
     o, i = obligations, incidents
     query = (
@@ -354,9 +361,16 @@ async def obligations_due(
             o.c.status,
             o.c.escalated_at,
             i.c.status,
+            o.c.instance,
         )
         .join(i, i.c.id == o.c.incident_id)
-        .where(o.c.status.in_(unmet), o.c.due_at <= now + horizon, i.c.status.in_(OPEN_STATUSES))
+        .where(o.c.status.in_(unmet), o.c.due_at <= now + horizon)
+        .where(
+            or_(
+                i.c.status.in_(OPEN_STATUSES),
+                and_(o.c.rule_id == COMMITMENT_RULE_ID, i.c.status.in_(_PROMISE_KEPT_OPEN)),
+            )
+        )
         .order_by(o.c.due_at, o.c.id)
     )
     if units is not None:
@@ -381,7 +395,8 @@ class Acknowledgement:
 async def latest_acknowledgements(
     conn: AsyncConnection, incident_ids: Sequence[int]
 ) -> dict[tuple[int, str | None], Acknowledgement]:
-    """The latest 确认收到 per (incident, rule); rule None = an acknowledgement of every alert."""
+    """The latest 确认收到 per (incident, rule); rule None = an acknowledgement of every alert, and
+    `rule#n` one of a single obligation of the rule (承诺 #n)."""
     if not incident_ids:
         return {}
     e = incident_events
@@ -392,6 +407,7 @@ async def latest_acknowledgements(
     )
     found: dict[tuple[int, str | None], Acknowledgement] = {}
     for r in await conn.execute(query):
-        rule = (r.payload or {}).get("rule")
-        found[(r.incident_id, rule)] = Acknowledgement(r.actor, r.at)
+        payload = r.payload or {}
+        rule, instance = payload.get("rule"), payload.get("instance")
+        found[(r.incident_id, rule if instance is None else f"{rule}#{instance}")] = Acknowledgement(r.actor, r.at)
     return found
