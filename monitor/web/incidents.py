@@ -165,12 +165,18 @@ def pause_requests(events: list[IncidentEvent]) -> tuple[PauseRequest, ...]:
         PauseRequest(
             e.seq,
             e.actor,
-            f"#{e.seq} {e.actor} 申请暂停 {e.payload.get('rule', '')} 至 {_local(e.payload.get('until'))}："
+            f"#{e.seq} {e.actor} 申请暂停 {_paused(e.payload)} 至 {_local(e.payload.get('until'))}："
             f"{e.payload.get('reason', '')}",
         )
         for e in events
         if e.kind == EventKind.PAUSE_REQUESTED and e.seq is not None and e.seq not in decided
     )
+
+
+def _paused(payload: dict[str, Any]) -> str:
+    """What a pause request is for: the rule, or one commitment (PRJ-COMMITMENT #2)."""
+    rule, instance = payload.get("rule", ""), payload.get("instance")
+    return f"{rule} #{instance}" if instance else str(rule)
 
 
 def _local(value: Any) -> str:

@@ -41,6 +41,7 @@ async def test_a_duty_officer_pauses_one_commitment_and_only_its_deadline_moves(
     assert (await page.inner_text("#flash")) == "已提交暂停申请，待另一人批准"
     await shot(page, "commitment-pause-01-requested")
 
+    assert f"规则：{RULE} #2" in await page.inner_text("#timeline")  # the request names the commitment
     async with web_env.db.read() as conn:
         (request,) = [e for e in await list_events(conn, incident) if e.kind == EventKind.PAUSE_REQUESTED]
     assert request.payload["instance"] == 2
@@ -50,5 +51,6 @@ async def test_a_duty_officer_pauses_one_commitment_and_only_its_deadline_moves(
     assert await one.get_attribute("data-status") == "open"
     assert "10-10 23:59" in await one.inner_text()  # #1's deadline is where it was
     assert "2026-10-23" in await two.inner_text()  # #2's moved by the three days paused
+    assert f"规则：{RULE} #2" in await page.inner_text("#timeline")
     await shot(page, "commitment-pause-02-approved")
     assert problems == []

@@ -52,6 +52,11 @@ async def test_the_api_pauses_one_commitment_named_by_its_number(web_env_any):
         (request,) = [e for e in await list_events(conn, incident) if e.kind == EventKind.PAUSE_REQUESTED]
     assert request.payload["rule"] == RULE and request.payload["instance"] == 2
     leader = await _token(env, UserRole.LEADER)
+    detail = await (await env.client.get(f"/api/incidents/{incident}", headers=leader)).json()
+    approve = next(a for a in detail["actions"] if a["slug"] == "pause-approvals")
+    assert dict(approve["choices"]["request_seq"])[str(request.seq)].endswith(
+        f"申请暂停 {RULE} #2 至 09-26 09:00：等待检测报告"
+    )
     resp = await env.client.post(f"/api/incidents/{incident}/pause-approvals",
                                  json={"request_seq": str(request.seq)}, headers=leader)  # fmt: skip
     assert resp.status == 201, await resp.text()
