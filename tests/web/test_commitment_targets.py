@@ -87,3 +87,27 @@ async def test_a_closed_incident_keeps_its_open_commitment_in_the_leader_view(we
     assert 'data-acked="leader"' in data["html"]
     api = await (await env.client.get("/api/leader/due?hours=24", headers=await _token(env, UserRole.LEADER))).json()
     assert [(d["rule_id"], d["instance"]) for d in api["obligations"]] == [(RULE, 2)]
+
+
+async def test_the_queue_filter_lists_closed_incidents_that_still_owe_a_commitment(web_env_any):
+    env = web_env_any
+    owing = await _with_commitments(env)
+    await run_command(env, c.Close, owing, "zhu_min", reason="舆情平息")
+    kept = await _with_commitments(env)
+    for number in (1, 2):
+        await run_command(env, c.FulfilCommitment, kept, "zhu_min", number=number,
+                          disclosed_url=f"https://gov.example/{number}")  # fmt: skip
+    await run_command(env, c.Close, kept, "zhu_min", reason="舆情平息")
+    still_open = await confirmed_incident(env, title="无承诺的在办事件", owner_unit="emergency")
+    duty = await env.login(UserRole.DUTY_OFFICER)
+    default = await (await duty.get("/queue")).text()
+    assert f'data-id="{owing}"' not in default and f'data-id="{still_open}"' in default
+    assert '<option value="commitments">承诺待兑现（含已办结事件）</option>' in default
+    html = await (await duty.get("/queue?status=commitments")).text()
+    assert f'data-id="{owing}"' in html and f'data-id="{kept}"' not in html and f'data-id="{still_open}"' not in html
+    # the row counts down to what the closed incident still owes (终报, then the commitment), as its page does
+    row = html[html.find(f'data-id="{owing}"') :].split("</tr>", 1)[0]
+    assert 'data-due=""' not in row and "无时限" not in row
+    detail = await env.client.get(f"/api/incidents/{owing}", headers=await _token(env, UserRole.DUTY_OFFICER))
+    due = (await detail.json())["incident"]["next_due_at"]
+    assert due and f'data-due="{due}"' in row
