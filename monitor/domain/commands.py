@@ -197,6 +197,7 @@ class Acknowledge(Command):
     """确认收到提醒: stops repeats of the current escalation phase (one rule, or all when None)."""
 
     rule_id: str | None = None
+    instance: int | None = None  # one obligation of a rule with several (承诺 #n); None: every one of the rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,6 +207,7 @@ class RequestPause(Command):
     rule_id: str
     until: datetime
     reason: str
+    instance: int | None = None  # one obligation of a rule with several (承诺 #n); None: the rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +246,7 @@ class ExtendDeadline(Command):
     rule_id: str
     reason: str
     approved_by: str
+    instance: int | None = None  # one obligation of a rule with several; None: the rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

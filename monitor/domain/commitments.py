@@ -21,6 +21,7 @@ from monitor.domain.events import EventKind, IncidentEvent
 COMMITMENT_RULE_ID = "PRJ-COMMITMENT"  # the obligation of every open commitment (rule id in obligations)
 _LOCAL = ZoneInfo("Asia/Shanghai")
 _END_OF_DAY = time(23, 59, 59)
+LABEL_CHARS = 40  # of a commitment's text where it names the commitment (choices, the deadlines panel)
 
 
 class ResponseChannel(StrEnum):
@@ -129,6 +130,12 @@ class CommitmentRecord:
     @property
     def due_at(self) -> datetime:
         return due_at(self.due)
+
+    @property
+    def label(self) -> str:
+        """How people name it: 承诺 #2：公布调查结果（10-20 前）."""
+        text = self.text if len(self.text) <= LABEL_CHARS else self.text[:LABEL_CHARS] + "…"
+        return f"承诺 #{self.number}：{text}（{self.due:%m-%d} 前）"
 
     @property
     def fulfilled(self) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.domain import DomainError, EventKind, Incident, IncidentEvent, IncidentStatus, InvalidTransition
 from monitor.domain import commands as c
-from monitor.domain.commitments import Commitment, ResponseChannel, commitments_of
+from monitor.domain.commitments import COMMITMENT_RULE_ID, Commitment, ResponseChannel, commitments_of
 from monitor.domain.enums import ReportKind, ResponseKind
 from monitor.domain.incidents import TRANSITIONS
 from monitor.domain.playbooks import Attach, Levels, Playbook
@@ -306,12 +306,31 @@ def _known_rule(ctx: Ctx, rule_id: str) -> None:
         raise CommandRejected(f"没有规则 {rule_id}。可选：{known}")
 
 
+def _instance(ctx: Ctx, rule_id: str, instance: int | None, at: datetime, *, one: bool = False) -> int | None:
+    """The obligation of a rule with several (承诺 #n) a command addresses: checked when given; with
+    `one` and none given, the commitment rule's only open one (several open: refused, naming them)."""
+    if instance is None and not (one and rule_id == COMMITMENT_RULE_ID):
+        return None
+    planned, _ = derive(fold(ctx.incident, ctx.timeline), ctx.playbook, ctx.services.calendar, at)
+    mine = [p for p in planned if p.rule.id == rule_id]
+    known = "、".join(f"#{p.obligation.instance}" for p in mine if instance is not None or p.live)
+    if instance is not None and all(p.obligation.instance != instance for p in mine):
+        raise CommandRejected(f"本事件没有时限要求 {rule_id} #{instance}（现有：{known or '无'}），请从列表中选择。")
+    live = [p.obligation.instance for p in mine if p.live]
+    if instance is None and len(live) > 1:
+        raise CommandRejected(f"本事件有多项承诺待兑现（{known}），请选择其中一项：暂停只顺延所选承诺的期限。")
+    return instance if instance is not None else (live[0] if live else None)
+
+
 def _acknowledge(ctx: Ctx, cmd: c.Acknowledge) -> Change:
+    payload: dict[str, Any] = {"rule": cmd.rule_id}
     if cmd.rule_id is not None:
         _known_rule(ctx, cmd.rule_id)
-    return Change(
-        ctx.incident, [ctx.event(EventKind.ACKNOWLEDGED, cmd, {"rule": cmd.rule_id})], message="已确认收到提醒"
-    )
+        if (instance := _instance(ctx, cmd.rule_id, cmd.instance, cmd.at)) is not None:
+            payload["instance"] = instance
+    elif cmd.instance is not None:
+        raise CommandRejected("指明第几项时须同时指明时限要求（rule_id）。")
+    return Change(ctx.incident, [ctx.event(EventKind.ACKNOWLEDGED, cmd, payload)], message="已确认收到提醒")
 
 
 def _request_pause(ctx: Ctx, cmd: c.RequestPause) -> Change:
@@ -319,7 +338,9 @@ def _request_pause(ctx: Ctx, cmd: c.RequestPause) -> Change:
     _require(cmd.reason, "暂停理由")
     if not cmd.at < cmd.until <= cmd.at + MAX_PAUSE:
         raise CommandRejected(f"暂停截止时间须晚于现在，且不超过{MAX_PAUSE.days}天。")
-    payload = {"rule": cmd.rule_id, "until": cmd.until.isoformat(), "reason": cmd.reason}
+    payload: dict[str, Any] = {"rule": cmd.rule_id, "until": cmd.until.isoformat(), "reason": cmd.reason}
+    if (instance := _instance(ctx, cmd.rule_id, cmd.instance, cmd.at, one=True)) is not None:
+        payload["instance"] = instance
     return Change(
         ctx.incident,
         [ctx.event(EventKind.PAUSE_REQUESTED, cmd, payload)],
@@ -389,7 +410,8 @@ def _extend(ctx: Ctx, cmd: c.ExtendDeadline) -> Change:
     if any(e.kind == EventKind.DEADLINE_EXTENDED and e.payload.get("rule") == rule.id for e in ctx.timeline):
         raise CommandRejected(f"规则 {rule.id} 已延期过一次。")
     planned, _ = derive(fold(ctx.incident, ctx.timeline), ctx.playbook, ctx.services.calendar, cmd.at)
-    current = next((p.obligation for p in planned if p.rule.id == rule.id), None)
+    instance = _instance(ctx, rule.id, cmd.instance, cmd.at)
+    current = next((p.obligation for p in planned if p.key[0] == rule.id and instance in (None, p.key[1])), None)
     if current is None:
         raise CommandRejected(f"规则 {rule.id} 尚未附加到本事件或当前不适用，无需延期；如需要请先附加该规则。")
     if current.due_at <= cmd.at:  # 条例第33条: decided, and the applicant told, within the time limit
@@ -397,6 +419,8 @@ def _extend(ctx: Ctx, cmd: c.ExtendDeadline) -> Change:
             f"「{rule.title}」已于 {local_time(current.due_at)} 届满，不能再延期：延期须在期限届满前批准并告知申请人。"
         )
     payload = {"rule": rule.id, "reason": cmd.reason, "approved_by": cmd.approved_by, "limit": rule.extension_limit}
+    if instance is not None:
+        payload["instance"] = instance
     return Change(ctx.incident, [ctx.event(EventKind.DEADLINE_EXTENDED, cmd, payload)], message="已延期")
 
 

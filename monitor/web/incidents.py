@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import aiohttp_jinja2
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from monitor.clock import parse_instant, to_local
 from monitor.domain import EventKind, Incident, IncidentEvent, Obligation
-from monitor.domain.commitments import CommitmentRecord, commitments_of
+from monitor.domain.commitments import COMMITMENT_RULE_ID, CommitmentRecord, commitments_of
 from monitor.domain.evaluation import Evaluation, from_payload, suggest_subsided
 from monitor.domain.playbooks import Attach
 from monitor.engine.evaluation import first_response_at
@@ -64,10 +65,17 @@ class IncidentPage:
     def archived(self) -> IncidentEvent | None:
         return next((e for e in self.events if e.kind == EventKind.ARCHIVED), None)
 
-    @property
+    @cached_property
     def commitments(self) -> list[CommitmentRecord]:
         """承诺事项 of the incident's responses, with their fulfilment (the 承诺台账 section)."""
         return commitments_of(self.events)
+
+    def commitment_label(self, o: Obligation) -> str:
+        """承诺 #2：公布调查结果（10-20 前） for a commitment's obligation; "" for other rules."""
+        if o.rule_id != COMMITMENT_RULE_ID:
+            return ""
+        record = next((r for r in self.commitments if r.number == o.instance), None)
+        return record.label if record else ""
 
     @property
     def responses(self) -> list[tuple[datetime, dict[str, Any]]]:
@@ -158,12 +166,18 @@ def pause_requests(events: list[IncidentEvent]) -> tuple[PauseRequest, ...]:
         PauseRequest(
             e.seq,
             e.actor,
-            f"#{e.seq} {e.actor} 申请暂停 {e.payload.get('rule', '')} 至 {_local(e.payload.get('until'))}："
+            f"#{e.seq} {e.actor} 申请暂停 {_paused(e.payload)} 至 {_local(e.payload.get('until'))}："
             f"{e.payload.get('reason', '')}",
         )
         for e in events
         if e.kind == EventKind.PAUSE_REQUESTED and e.seq is not None and e.seq not in decided
     )
+
+
+def _paused(payload: dict[str, Any]) -> str:
+    """What a pause request is for: the rule, or one commitment (PRJ-COMMITMENT #2)."""
+    rule, instance = payload.get("rule", ""), payload.get("instance")
+    return f"{rule} #{instance}" if instance else str(rule)
 
 
 def _local(value: Any) -> str:
@@ -175,10 +189,8 @@ def _local(value: Any) -> str:
 
 def form_context(svc: WebServices, page: IncidentPage, user: CurrentUser) -> FormContext:
     unmet = [o for o in page.obligations if not o.status.is_final]
-    rules = {
-        o.rule_id: f"{o.rule_id} · {label(o.action, 'obligation_action')} · 截止 {to_local(o.due_at):%m-%d %H:%M}"
-        for o in unmet
-    }
+    promised = {r.number: r for r in page.commitments}
+    rules = {target_key(o): target_label(o, promised.get(o.instance)) for o in unmet}
     attached = {e.payload.get("rule") for e in page.events if e.kind == EventKind.RULE_ATTACHED}
     extended = {e.payload.get("rule") for e in page.events if e.kind == EventKind.DEADLINE_EXTENDED}
     manual = [r for r in svc.playbook.rules if r.attach == Attach.MANUAL and r.id not in attached]
@@ -202,6 +214,19 @@ def form_context(svc: WebServices, page: IncidentPage, user: CurrentUser) -> For
             if not r.fulfilled
         ),
     )
+
+
+def target_key(o: Obligation) -> str:
+    """The choice value naming an obligation in 确认收到/暂停/延期: the rule id, or `rule#n` for one
+    commitment (each 承诺 is its own obligation of `PRJ-COMMITMENT`)."""
+    return f"{o.rule_id}#{o.instance}" if o.rule_id == COMMITMENT_RULE_ID else o.rule_id
+
+
+def target_label(o: Obligation, record: CommitmentRecord | None) -> str:
+    due = f"截止 {to_local(o.due_at):%m-%d %H:%M}"
+    if o.rule_id == COMMITMENT_RULE_ID:
+        return f"{record.label if record else f'承诺 #{o.instance}'} · {due}"
+    return f"{o.rule_id} · {label(o.action, 'obligation_action')} · {due}"
 
 
 def _extension_limit(svc: WebServices, rule_id: str) -> float | None:

@@ -7,13 +7,16 @@ window), fetches the server-rendered rows from /leader/rows and swaps them in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from monitor.domain import IncidentEvent
+from monitor.domain.commitments import COMMITMENT_RULE_ID, commitments_of
+from monitor.storage.repo.engine import events_of
 from monitor.storage.repo.queue import Acknowledgement, DueObligation, latest_acknowledgements, obligations_due
 from monitor.web.auth.permissions import CurrentUser, Permission, requires
 from monitor.web.rendering import render
@@ -40,6 +43,7 @@ class LeaderRows:
     due: list[DueObligation]
     acks: dict[int, Acknowledgement | None]
     now: datetime
+    labels: dict[int, str] = field(default_factory=dict)  # obligation id -> 承诺 #n：… for commitments
 
     @property
     def overdue(self) -> int:
@@ -62,14 +66,38 @@ async def load_rows(request: web.Request, user: CurrentUser, hours: float) -> Le
     async with svc.db.read() as conn:
         due = await obligations_due(conn, user.leader_units, now, timedelta(hours=hours))
         acks = await latest_acknowledgements(conn, [d.incident_id for d in due])
-    acked = {d.obligation_id: acks.get((d.incident_id, d.rule_id), acks.get((d.incident_id, None))) for d in due}
-    return LeaderRows(due, acked, now)
+        promised = [d.incident_id for d in due if d.rule_id == COMMITMENT_RULE_ID]
+        timelines = await events_of(conn, promised) if promised else {}
+    acked = {d.obligation_id: _ack_of(acks, d) for d in due}
+    return LeaderRows(due, acked, now, commitment_labels(due, timelines))
+
+
+def _ack_of(acks: dict[tuple[int, str | None], Acknowledgement], d: DueObligation) -> Acknowledgement | None:
+    keys = [(d.incident_id, target(d)), (d.incident_id, d.rule_id), (d.incident_id, None)]
+    return next((acks[k] for k in keys if k in acks), None)
+
+
+def target(d: DueObligation) -> str:
+    """The 确认收到 form's rule_id: `PRJ-COMMITMENT#n` for one commitment (see incidents.target_key)."""
+    return f"{d.rule_id}#{d.instance}" if d.rule_id == COMMITMENT_RULE_ID else d.rule_id
+
+
+def commitment_labels(due: list[DueObligation], timelines: dict[int, list[IncidentEvent]]) -> dict[int, str]:
+    """承诺 #2：公布调查结果（10-20 前） per commitment row, from its incident's timeline."""
+    records = {iid: {r.number: r.label for r in commitments_of(events)} for iid, events in timelines.items()}
+    return {
+        d.obligation_id: records[d.incident_id][d.instance]
+        for d in due
+        if d.rule_id == COMMITMENT_RULE_ID and d.instance in records.get(d.incident_id, {})
+    }
 
 
 def rows_context(request: web.Request, user: CurrentUser, rows: LeaderRows, return_to: str) -> dict[str, Any]:
     return {
         "due": rows.due,
         "acks": rows.acks,
+        "labels": rows.labels,
+        "target": target,
         "overdue": rows.overdue,
         "escalated": rows.escalated,
         "supervised": rows.supervised,

@@ -14,6 +14,7 @@ from multidict import MultiDict, MultiMapping
 from monitor.domain import IncidentStatus, OpinionLevel, OrgDirectory, SourceHealth
 from monitor.storage.repo.audit import append_audit
 from monitor.storage.repo.queue import (
+    DERIVED_COMMITMENTS,
     DERIVED_ESCALATED,
     DERIVED_OVERDUE,
     QueueFilter,
@@ -44,7 +45,11 @@ WORKFLOW_STATUSES = [
     S.SUPERVISED,
 ]
 # 超期 and 已升级 are computed from the obligations at this moment (repo.queue.DERIVED_FILTERS), not stored.
-DERIVED_STATUSES = [(DERIVED_OVERDUE, "超期（有时限已到期未履行）"), (DERIVED_ESCALATED, "已升级（超期已提醒至领导）")]
+DERIVED_STATUSES = [
+    (DERIVED_OVERDUE, "超期（有时限已到期未履行）"),
+    (DERIVED_ESCALATED, "已升级（超期已提醒至领导）"),
+    (DERIVED_COMMITMENTS, "承诺待兑现（含已办结事件）"),
+]
 OFFERED_STATUSES = {s.value for s in WORKFLOW_STATUSES} | {value for value, _ in DERIVED_STATUSES}
 
 

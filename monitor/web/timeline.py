@@ -97,6 +97,8 @@ def event_summary(event: IncidentEvent, org: OrgDirectory | None = None) -> str:
 
 
 def _parts(payload: dict[str, Any], org: OrgDirectory | None) -> list[str]:
+    if payload.get("rule") and payload.get("instance"):  # one obligation of the rule: 承诺 #2 (暂停, 确认收到)
+        payload = {**payload, "rule": f"{payload['rule']} #{payload['instance']}"}
     parts = [
         f"{PAYLOAD_LABELS.get(k, k)}：{_value(k, v, org)}"
         for k, v in payload.items()

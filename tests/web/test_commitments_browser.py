@@ -44,7 +44,10 @@ async def test_a_response_with_a_commitment_is_recorded_reminded_and_fulfilled(w
     commitment = page.locator('#responses tr.commitment[data-number="1"]')
     assert "完成塌陷路段修复" in await commitment.inner_text() and "待兑现" in await commitment.inner_text()
     deadline = page.locator('#obligations tr[data-rule="PRJ-COMMITMENT"]')
-    assert "兑现并公开承诺事项" in await deadline.inner_text() and "2026-10-10 23:59" in await deadline.inner_text()
+    assert (
+        "承诺 #1：完成塌陷路段修复（10-10 前）" in await deadline.inner_text()
+        and "2026-10-10 23:59" in await deadline.inner_text()
+    )
     assert await deadline.get_attribute("data-status") == "open"
     timeline = await page.inner_text("#timeline")
     assert "发布人：市住建局新闻发言人 王强" in timeline and "渠道：政务微博" in timeline

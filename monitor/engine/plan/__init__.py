@@ -110,7 +110,7 @@ def decide(
         events=tuple(out),
         alerts=tuple(alerts),
         next_wake_at=min((w for w in wakes if w > now), default=None),
-        next_due_at=_next_due([p for p in planned if not facts.historical(p.obligation.due_at)]) if active else None,
+        next_due_at=_next_due([p for p in planned if _counts_for_next_due(facts, p, active)]),
         auto_confirm=_auto_confirm(facts, playbook),
         problems=tuple(problems),
     )
@@ -134,6 +134,14 @@ def _reminder_carrier(facts: Facts, planned: list[Planned], playbook: Playbook) 
 
 def _after_close(p: Planned) -> bool:
     return p.rule.applies_if.closed or p.rule.id == COMMITMENT_RULE.id
+
+
+def _counts_for_next_due(facts: Facts, p: Planned, active: bool) -> bool:
+    """Deadlines of an open incident; of a closed one, those still owed after closing (承诺, 终报), so
+    the queue's 承诺待兑现 filter and the incident page show when the next falls due."""
+    if facts.historical(p.obligation.due_at):
+        return False
+    return active or (facts.ended is None and _after_close(p))
 
 
 def _auto_confirm(facts: Facts, playbook: Playbook) -> bool:

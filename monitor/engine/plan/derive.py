@@ -81,8 +81,8 @@ def derive(
 
 def _commitments(facts: Facts, playbook: Playbook, now: datetime) -> Iterator[Planned]:
     """承诺兑现: one obligation per commitment (monitor.engine.plan.commitments)."""
-    pauses = [p for p in facts.pauses if p.rule_id == commitments.COMMITMENT_RULE.id]
     for record in facts.commitments:
+        pauses = [p for p in facts.pauses if p.covers(commitments.COMMITMENT_RULE.id, record.number)]
         rule = commitments.commitment_rule(playbook, record)
         due = paused_due(record.recorded_at, record.due_at, pauses)
         ob, state, pause = commitments.obligation(facts, record, due, pauses, now)
@@ -228,7 +228,7 @@ def _due(rule: Rule, spec: Spec, facts: Facts, calendar: WorkCalendar, pauses: l
 
 
 def _plan(facts: Facts, rule: Rule, spec: Spec, calendar: WorkCalendar, now: datetime) -> Planned:
-    pauses = [p for p in facts.pauses if p.rule_id == rule.id]
+    pauses = [p for p in facts.pauses if p.covers(rule.id, spec.instance)]
     due = _due(rule, spec, facts, calendar, pauses)
     # Rules that start at 办结 or at a request met only by what comes from then on: from its very instant
     # (the window is closed at both ends, as met.at <= due). A recurring instance starts at the release

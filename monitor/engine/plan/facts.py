@@ -37,6 +37,12 @@ class Ack:
     at: datetime
     rule_id: str | None
     actor: str
+    instance: int | None = None  # one obligation of the rule (承诺 #n); None: all of the rule's
+
+
+def _instance(payload: dict[str, Any]) -> int | None:
+    value = payload.get("instance")
+    return int(value) if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,10 @@ class Pause:
     until: datetime
     reason: str
     request_seq: int
+    instance: int | None = None  # the one obligation paused (承诺 #n); None: every obligation of the rule
+
+    def covers(self, rule_id: str, instance: int) -> bool:
+        return self.rule_id == rule_id and self.instance in (None, instance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +208,8 @@ def _on_reopened(f: Facts, e: IncidentEvent) -> None:
 
 def _on_pause(f: Facts, e: IncidentEvent) -> None:
     p = e.payload
-    f.pauses.append(Pause(p["rule"], e.at, parse_instant(p["until"]), p.get("reason", ""), p["request_seq"]))
+    until = parse_instant(p["until"])
+    f.pauses.append(Pause(p["rule"], e.at, until, p.get("reason", ""), p["request_seq"], _instance(p)))
 
 
 def _on_obligation(f: Facts, e: IncidentEvent) -> None:
@@ -256,7 +267,7 @@ def _on_confirm_meeting(f: Facts, e: IncidentEvent) -> None:
 
 def _on_ack(f: Facts, e: IncidentEvent) -> None:
     rule = e.payload.get("rule", e.payload.get("rule_id"))  # rule_id: acknowledgements recorded by the notifier
-    f.acks.append(Ack(e.at, rule, e.actor))
+    f.acks.append(Ack(e.at, rule, e.actor, _instance(e.payload)))
 
 
 def _on_attached(f: Facts, e: IncidentEvent) -> None:

@@ -102,10 +102,11 @@ def _suppressed(firing: Firing, due: datetime, acks: Sequence[Ack]) -> bool:
 
 
 def relevant_acks(acks: Iterable[Ack], planned: Planned, since: datetime | None = None) -> list[Ack]:
-    """Acknowledgements made while this obligation existed (and since the current 交办), for its
-    rule or for all rules."""
+    """Acknowledgements made while this obligation existed (and since the current 交办), for it
+    (its rule, or its rule's instance: 承诺 #n) or for all rules."""
     start = max(planned.opened_at, since) if since is not None else planned.opened_at
-    return [a for a in acks if a.at >= start and a.rule_id in (None, planned.rule.id)]
+    mine = planned.rule.id, planned.obligation.instance
+    return [a for a in acks if a.at >= start and a.rule_id in (None, mine[0]) and a.instance in (None, mine[1])]
 
 
 def _rung(name: str) -> str:

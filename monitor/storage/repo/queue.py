@@ -16,16 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.domain import EventKind, IncidentStatus, ObligationStatus
+from monitor.domain.commitments import COMMITMENT_RULE_ID
 from monitor.storage.repo.citizen import citizen_deadline_pending
 from monitor.storage.schema import incident_events, incident_items, incidents, obligations
 
 OPEN_STATUSES = tuple(s.value for s in IncidentStatus if s.is_open)
+# A commitment outlives the 舆情: its obligation stays open (and reminded) after 办结/归档.
+_PROMISE_KEPT_OPEN = (IncidentStatus.CLOSED.value, IncidentStatus.ARCHIVED.value)
 # Filters the queue offers beside the stored statuses, computed from the obligations at `now` (they are
 # not statuses an incident is moved to, so they never fight the main line): the values of the
 # IncidentStatus members they stand for, so links and saved views that name them keep working.
 DERIVED_OVERDUE = IncidentStatus.OVERDUE.value  # 超期: an unmet obligation past its deadline
 DERIVED_ESCALATED = IncidentStatus.ESCALATED.value  # 已升级: … whose ladder reached 分管领导/主要负责人
-DERIVED_FILTERS = (DERIVED_OVERDUE, DERIVED_ESCALATED)
+DERIVED_COMMITMENTS = "commitments"  # 承诺待兑现: an unmet 承诺 obligation, also of a closed/archived incident
+DERIVED_FILTERS = (DERIVED_OVERDUE, DERIVED_ESCALATED, DERIVED_COMMITMENTS)
 TREND_WINDOW = timedelta(hours=6)
 
 
@@ -96,7 +100,7 @@ def _co_units_any(conn: AsyncConnection, wanted: list[str]) -> ColumnElement[boo
 
 
 def _conditions(conn: AsyncConnection, flt: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [incidents.c.status.in_(OPEN_STATUSES), _status_condition(flt, now)]
+    conds: list[ColumnElement[bool]] = [_shown_statuses(flt), _status_condition(flt, now)]
     if flt.scope is not None:
         conds.append(units_condition(conn, flt.scope))
     if flt.opinion_levels:
@@ -116,6 +120,21 @@ def _conditions(conn: AsyncConnection, flt: QueueFilter, now: datetime) -> list[
     return conds
 
 
+def _shown_statuses(flt: QueueFilter) -> ColumnElement[bool]:
+    """Open incidents; with 承诺待兑现 chosen, also closed/archived ones that still owe a commitment."""
+    shown = incidents.c.status.in_(OPEN_STATUSES)
+    if DERIVED_COMMITMENTS not in flt.statuses:
+        return shown
+    owing = and_(incidents.c.status.in_(_PROMISE_KEPT_OPEN), incidents.c.id.in_(_owing_commitment()))
+    return or_(shown, owing)
+
+
+def _owing_commitment() -> Any:
+    o = obligations.c
+    unmet = (ObligationStatus.OPEN.value, ObligationStatus.BREACHED.value, ObligationStatus.PAUSED.value)
+    return select(o.incident_id).where(o.rule_id == COMMITMENT_RULE_ID, o.status.in_(unmet))
+
+
 def _status_condition(flt: QueueFilter, now: datetime) -> ColumnElement[bool]:
     """Any of the chosen statuses: stored ones by the incident's status, derived ones by its obligations."""
     if not flt.statuses:
@@ -126,6 +145,8 @@ def _status_condition(flt: QueueFilter, now: datetime) -> ColumnElement[bool]:
         parts.append(incidents.c.id.in_(select(obligations.c.incident_id).where(overdue_obligation(now))))
     if DERIVED_ESCALATED in flt.statuses:
         parts.append(incidents.c.id.in_(select(obligations.c.incident_id).where(escalated_obligation(now))))
+    if DERIVED_COMMITMENTS in flt.statuses:
+        parts.append(incidents.c.id.in_(_owing_commitment()))
     return or_(*parts)
 
 
@@ -337,12 +358,14 @@ class DueObligation:
     status: str
     escalated_at: datetime | None = None  # the ladder reached 分管领导/主要负责人 past the deadline (已升级)
     incident_status: str | None = None  # e.g. supervised (督办中)
+    instance: int = 0  # 承诺 #n for the commitment rule
 
 
 async def obligations_due(
     conn: AsyncConnection, units: Collection[str] | None, now: datetime, horizon: timedelta
 ) -> list[DueObligation]:
-    """Unmet obligations of open incidents due before now + horizon (overdue ones included)."""
+    """Unmet obligations of open incidents due before now + horizon (overdue ones included), and
+    the open commitments (承诺待兑现) of closed or archived ones."""
     unmet = (ObligationStatus.OPEN.value, ObligationStatus.BREACHED.value, ObligationStatus.PAUSED.value)
     o, i = obligations, incidents
     query = (
@@ -359,9 +382,16 @@ async def obligations_due(
             o.c.status,
             o.c.escalated_at,
             i.c.status,
+            o.c.instance,
         )
         .join(i, i.c.id == o.c.incident_id)
-        .where(o.c.status.in_(unmet), o.c.due_at <= now + horizon, i.c.status.in_(OPEN_STATUSES))
+        .where(o.c.status.in_(unmet), o.c.due_at <= now + horizon)
+        .where(
+            or_(
+                i.c.status.in_(OPEN_STATUSES),
+                and_(o.c.rule_id == COMMITMENT_RULE_ID, i.c.status.in_(_PROMISE_KEPT_OPEN)),
+            )
+        )
         .order_by(o.c.due_at, o.c.id)
     )
     if units is not None:
@@ -386,7 +416,8 @@ class Acknowledgement:
 async def latest_acknowledgements(
     conn: AsyncConnection, incident_ids: Sequence[int]
 ) -> dict[tuple[int, str | None], Acknowledgement]:
-    """The latest 确认收到 per (incident, rule); rule None = an acknowledgement of every alert."""
+    """The latest 确认收到 per (incident, rule); rule None = an acknowledgement of every alert, and
+    `rule#n` one of a single obligation of the rule (承诺 #n)."""
     if not incident_ids:
         return {}
     e = incident_events
@@ -397,6 +428,7 @@ async def latest_acknowledgements(
     )
     found: dict[tuple[int, str | None], Acknowledgement] = {}
     for r in await conn.execute(query):
-        rule = (r.payload or {}).get("rule")
-        found[(r.incident_id, rule)] = Acknowledgement(r.actor, r.at)
+        payload = r.payload or {}
+        rule, instance = payload.get("rule"), payload.get("instance")
+        found[(r.incident_id, rule if instance is None else f"{rule}#{instance}")] = Acknowledgement(r.actor, r.at)
     return found

@@ -186,6 +186,8 @@ def _obligation_key(obligation: Obligation) -> str:
 
 def command_input(cmd: c.Command | c.OpenFromItem) -> dict[str, Any]:
     skip = {"incident_id", "actor", "at"}
+    if getattr(cmd, "instance", None) is None:
+        skip.add("instance")  # only a rule with several obligations (承诺 #n) names one
     return {f.name: _plain(getattr(cmd, f.name)) for f in fields(cmd) if f.name not in skip}
 
 

@@ -161,6 +161,9 @@ def _command_kwargs(values: dict[str, Any]) -> dict[str, Any]:
         kwargs["clear_event_level"] = True
     if "requires_response" in kwargs:
         kwargs["requires_response"] = kwargs["requires_response"] == "yes"
+    if "#" in str(kwargs.get("rule_id") or ""):  # one obligation of a rule with several: PRJ-COMMITMENT#2
+        rule_id, instance = str(kwargs["rule_id"]).rsplit("#", 1)
+        kwargs["rule_id"], kwargs["instance"] = rule_id, int(instance)
     if "item_ids" in kwargs:
         kwargs["item_ids"] = tuple(kwargs["item_ids"])
     return kwargs
