@@ -51,7 +51,12 @@ class Settings:
     database_url: str = setting(
         "sqlite+aiosqlite:///./var/monitor.db",
         "Database URL. SQLite (embedded default, one process) or PostgreSQL for scale-out, "
-        "e.g. postgresql+asyncpg://monitor@db/monitor.",
+        "e.g. postgresql+asyncpg://monitor@db/monitor. PostgreSQL query options may use libpq's spellings, which "
+        "the service's own connections (pool and change feed) honour like the backup tools: `sslmode` (or "
+        "asyncpg's `ssl`), `sslrootcert`/`sslcert`/`sslkey` (verify-ca / verify-full checked as libpq does), "
+        "`application_name`, `options=-c name=value …` (server settings), `connect_timeout`; also asyncpg's "
+        "`command_timeout`, `statement_cache_size`, `timeout`, `target_session_attrs`. Any other option is "
+        "refused at start naming it.",
     )
     data_dir: str = setting("./var", "Directory for runtime files (SQLite database, evidence, reports).")
     # --- web ---------------------------------------------------------------------------
@@ -258,6 +263,21 @@ class Settings:
         "Largest total size (MB) of report files attached to one e-mail; files beyond it are not attached "
         "and the mail links to the report page instead (most mail servers refuse messages over 10–25 MB).",
         minimum=0,
+    )
+    subside_percent: int = setting(
+        20,
+        "舆情平息 threshold (DOMAIN.md §5.2, no official definition): an hour is quiet when its new items are "
+        "below this percentage of the peak hour's. The 效果评估 form's suggested 平息时间, the one stored with "
+        "an evaluation and the monthly report's definitions use it.",
+        minimum=1,
+        maximum=99,
+    )
+    subside_window_h: int = setting(
+        24,
+        "Hours in a row that must all be quiet (see subside_percent) for an incident to count as subsided; "
+        "the suggested 平息时间 is the start of the first such run after the peak and the first response.",
+        minimum=1,
+        maximum=720,
     )
     # --- classifiers -------------------------------------------------------------------
     models_dir: str = setting(

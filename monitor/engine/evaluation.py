@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from monitor.config import Settings
 from monitor.domain import EventKind, IncidentEvent, IncidentStatus
 from monitor.domain import commands as c
-from monitor.domain.evaluation import Evaluation, Satisfaction, suggest_subsided
+from monitor.domain.evaluation import Evaluation, Satisfaction, SubsideRule, suggest_subsided
 from monitor.engine.handlers import Change, CommandRejected, Ctx, _move
 from monitor.engine.plan import fold
 from monitor.engine.plan.derive import derive
@@ -25,6 +26,11 @@ from monitor.engine.plan.text import local_time
 S = IncidentStatus
 _TO_EVALUATED = frozenset({S.RESPONDED, S.FOLLOW_UP})
 _NEVER = frozenset({S.ARCHIVED, S.DISMISSED, S.MERGED})
+
+
+def subside_rule(settings: Settings) -> SubsideRule:
+    """The deployment's 平息 threshold (DOMAIN.md §5.2: volume < x% of the peak for N h)."""
+    return SubsideRule(percent=settings.subside_percent, window_h=settings.subside_window_h)
 
 
 def first_response_at(timeline: list[IncidentEvent]) -> datetime | None:
@@ -67,7 +73,9 @@ def _record_evaluation(ctx: Ctx, cmd: c.RecordEvaluation) -> Change:
         )
     _check_share(cmd.negative_before, "回应前负面占比")
     _check_share(cmd.negative_after, "回应后负面占比")
-    suggestion = suggest_subsided(ctx.volume, first_response_at(ctx.timeline), cmd.at)
+    suggestion = suggest_subsided(
+        ctx.volume, first_response_at(ctx.timeline), cmd.at, subside_rule(ctx.services.settings)
+    )
     evaluation = Evaluation(
         subsided_at=cmd.subsided_at,
         satisfaction=Satisfaction(cmd.satisfaction),
