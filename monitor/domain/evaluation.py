@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -36,6 +36,20 @@ class SubsideRule:
     def quiet(self, count: int, peak: int) -> bool:
         """Strictly below the threshold, in integers (an hour exactly at it is not quiet)."""
         return count * 100 < self.percent * peak
+
+
+class SubsideSettings(Protocol):
+    """The two settings of the threshold (monitor.config.Settings has them)."""
+
+    @property
+    def subside_percent(self) -> int: ...
+    @property
+    def subside_window_h(self) -> int: ...
+
+
+def subside_rule(settings: SubsideSettings) -> SubsideRule:
+    """The deployment's 平息 threshold, from settings subside_percent and subside_window_h."""
+    return SubsideRule(percent=settings.subside_percent, window_h=settings.subside_window_h)
 
 
 class Satisfaction(StrEnum):

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from monitor.config import Settings
 from monitor.domain import EventKind, IncidentEvent, IncidentStatus
 from monitor.domain import commands as c
-from monitor.domain.evaluation import Evaluation, Satisfaction, SubsideRule, suggest_subsided
+from monitor.domain.evaluation import Evaluation, Satisfaction, subside_rule, suggest_subsided
 from monitor.engine.handlers import Change, CommandRejected, Ctx, _move
 from monitor.engine.plan import fold
 from monitor.engine.plan.derive import derive
@@ -26,11 +25,6 @@ from monitor.engine.plan.text import local_time
 S = IncidentStatus
 _TO_EVALUATED = frozenset({S.RESPONDED, S.FOLLOW_UP})
 _NEVER = frozenset({S.ARCHIVED, S.DISMISSED, S.MERGED})
-
-
-def subside_rule(settings: Settings) -> SubsideRule:
-    """The deployment's 平息 threshold (DOMAIN.md §5.2: volume < x% of the peak for N h)."""
-    return SubsideRule(percent=settings.subside_percent, window_h=settings.subside_window_h)
 
 
 def first_response_at(timeline: list[IncidentEvent]) -> datetime | None:

@@ -13,9 +13,9 @@ from aiohttp import web
 from monitor.clock import parse_instant, to_local
 from monitor.domain import EventKind, Incident, IncidentEvent, Obligation
 from monitor.domain.commitments import CommitmentRecord, commitments_of
-from monitor.domain.evaluation import Evaluation, SubsideRule, from_payload, suggest_subsided
+from monitor.domain.evaluation import Evaluation, SubsideRule, from_payload, subside_rule, suggest_subsided
 from monitor.domain.playbooks import Attach
-from monitor.engine.evaluation import first_response_at, subside_rule
+from monitor.engine.evaluation import first_response_at
 from monitor.storage.repo.incident_detail import (
     IncidentItem,
     incident_items_with_sources,
