@@ -73,6 +73,7 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     assert ev["subsiding_h"] == {"n": 1, "median": 48.0, "p90": 48.0}  # peak day 10-10 00:00 → 10-12 00:00
     assert ev["subsided_after_response_h"]["median"] == 34.5  # B's first response 10-10 13:30
     assert ev["satisfaction"]["basically_satisfied"] == 1 and ev["satisfaction"]["dissatisfied"] == 0
+    assert ev["subside_threshold"] == {"percent": 15, "window_h": 36}
     assert ev["satisfied_rate"] == 1.0 and ev["negative_conversion"] == {"n": 1, "mean": 0.75}
 
     rows = table(report, "evaluations")

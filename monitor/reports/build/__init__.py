@@ -128,10 +128,15 @@ def build_report(
         definitions=definitions(acc, summary, unit_name, subside or SubsideRule()),
         contract=contract(acc, summary, previous, names, unit)
         | follow_up_json(acc, details.report_chains)
-        | {"evaluation": figures(acc.evaluable, details.evaluations).as_dict()}
+        | {"evaluation": figures(acc.evaluable, details.evaluations).as_dict() | _threshold(subside or SubsideRule())}
         | commitments_json(details.commitments, acc.cutoff),
         drilldown=drilldown,
     )
+
+
+def _threshold(rule: SubsideRule) -> dict[str, Any]:
+    """The 平息 threshold the definitions state (JSON contract `evaluation.subside_threshold`)."""
+    return {"subside_threshold": {"percent": rule.percent, "window_h": rule.window_h}}
 
 
 def _local(value: Any) -> str:
