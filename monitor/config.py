@@ -264,6 +264,21 @@ class Settings:
         "and the mail links to the report page instead (most mail servers refuse messages over 10–25 MB).",
         minimum=0,
     )
+    subside_percent: int = setting(
+        20,
+        "舆情平息 threshold (DOMAIN.md §5.2, no official definition): an hour is quiet when its new items are "
+        "below this percentage of the peak hour's. The 效果评估 form's suggested 平息时间, the one stored with "
+        "an evaluation and the monthly report's definitions use it.",
+        minimum=1,
+        maximum=99,
+    )
+    subside_window_h: int = setting(
+        24,
+        "Hours in a row that must all be quiet (see subside_percent) for an incident to count as subsided; "
+        "the suggested 平息时间 is the start of the first such run after the peak and the first response.",
+        minimum=1,
+        maximum=720,
+    )
     # --- classifiers -------------------------------------------------------------------
     models_dir: str = setting(
         "",

@@ -1,11 +1,12 @@
 """Helpers shared by the engine tests: services on a test database, incidents, outbox reads."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 
 from monitor.clock import FakeClock
+from monitor.config import Settings
 from monitor.domain import EventLevel, Incident, OpinionLevel, OrgDirectory
 from monitor.domain.playbooks import Playbook
 from monitor.engine.calendar import WorkCalendar
@@ -27,6 +28,7 @@ class Svc:
     org: OrgDirectory = ORG
     playbook: Playbook = POLICY.playbook
     calendar: WorkCalendar = POLICY.calendar
+    settings: Settings = field(default_factory=Settings)
 
 
 async def new_incident(svc: Svc, level="II", opinion="L1", **kw) -> int:

@@ -116,3 +116,27 @@ def test_readme_settings_table_is_current():
     assert begin in readme and end in readme, "README.md needs the settings markers"
     current = readme.split(begin, 1)[1].split(end, 1)[0]
     assert current == markdown_table(), "regenerate with: monitor config-dump --markdown"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MONITOR_SUBSIDE_PERCENT": "0"}, r"MONITOR_SUBSIDE_PERCENT: .* at least 1"),
+        ({"MONITOR_SUBSIDE_PERCENT": "100"}, r"setting 'subside_percent' must be at most 99, got 100"),
+        ({"MONITOR_SUBSIDE_PERCENT": "20%"}, r"setting 'subside_percent' must be an integer, got '20%'"),
+        ({"MONITOR_SUBSIDE_WINDOW_H": "0"}, r"setting 'subside_window_h' must be at least 1, got 0"),
+        ({"MONITOR_SUBSIDE_WINDOW_H": "1.5"}, r"setting 'subside_window_h' must be an integer, got '1.5'"),
+        ({"MONITOR_SUBSIDE_WINDOW_H": "721"}, r"setting 'subside_window_h' must be at most 720"),
+    ],
+)
+def test_the_subsiding_threshold_is_checked(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env=env)
+
+
+def test_the_subsiding_threshold_defaults_and_overrides(tmp_path):
+    assert (load_settings().settings.subside_percent, load_settings().settings.subside_window_h) == (20, 24)
+    path = tmp_path / "monitor.toml"
+    path.write_text("subside_percent = 30\nsubside_window_h = 12\n", encoding="utf-8")
+    loaded = load_settings(config_file=path, env={"MONITOR_SUBSIDE_WINDOW_H": "48"}).settings
+    assert (loaded.subside_percent, loaded.subside_window_h) == (30, 48)

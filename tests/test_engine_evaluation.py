@@ -1,12 +1,14 @@
 """效果评估 and 归档: the suggestion from item volume, what the commands record and what they refuse."""
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.config import Settings
 from monitor.domain import EventKind, IncidentStatus, ResponseKind
 from monitor.domain import commands as c
-from monitor.domain.evaluation import Satisfaction, suggest_subsided
+from monitor.domain.evaluation import Satisfaction, SubsideRule, suggest_subsided
 from monitor.engine.commands import CommandRejected, execute
 from monitor.storage.repo.evaluation import archived_for, closed_before, evaluations_for
 from monitor.storage.repo.incidents import attach_items, get_incident, list_events
@@ -15,6 +17,7 @@ from monitor.storage.repo.items import insert_items
 from .engine_support import Svc, new_incident
 
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
 D = timedelta(days=1)
 BJ = timedelta(hours=8)
 
@@ -24,24 +27,63 @@ def at(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 9, day, hour, tzinfo=UTC) - BJ
 
 
-def test_the_suggestion_is_the_first_quiet_day_after_the_response_and_the_peak():
-    times = [at(24)] * 3 + [at(25)] * 10 + [at(26)] * 4 + [at(27)] * 1 + [at(28)] * 0
-    s = suggest_subsided(times, responded_at=at(24, 20), now=at(29, 9))
+def test_the_suggestion_is_the_first_quiet_run_after_the_response_and_the_peak():
+    rule = SubsideRule(percent=20, window_h=6)
+    # peak hour 25th 10:00 (10 items); 4 items at 13:00 are not below 2; 1 at 15:00 is
+    times = [at(24)] * 3 + [at(25)] * 10 + [at(25, 13)] * 4 + [at(25, 15)] + [at(26, 3)] * 2
+    s = suggest_subsided(times, responded_at=at(24, 20), now=at(29, 9), rule=rule)
     assert s is not None
-    assert (s.peak_day, s.peak_count) == (date(2026, 9, 25), 10)
-    assert s.from_day == date(2026, 9, 26)  # after the later of the response (24th) and the peak (25th)
-    assert s.subsided_day == date(2026, 9, 27)  # 1 < 10 × 20%; 26th had 4, not below 2
-    assert s.subsided_at == at(27, 0)
-    assert "高峰日 09-25" in s.basis and "建议平息时间为 09-27 00:00" in s.basis and "20%" in s.basis
+    assert (s.peak_at, s.peak_count) == (at(25), 10)
+    assert s.from_at == at(25, 11)  # the hour after the peak (the response came before it)
+    assert s.subsided_at == at(25, 14)  # 14:00–20:00: 0, 1, 0, 0, 0, 0 items, each < 10 × 20%
+    assert "高峰为 09-25 10:00 起的一小时，新增 10 条" in s.basis
+    assert "连续 6 小时每小时新增均低于高峰的 20%（即少于 2 条）" in s.basis
+    assert "自首次回应（09-24 20:00）及高峰之后的 09-25 11:00 起查看" in s.basis
+    assert "09-25 14:00 至 09-25 20:00 每小时新增均低于 2 条，建议平息时间为 09-25 14:00。" in s.basis
 
 
-def test_a_day_not_yet_over_is_not_judged_and_no_items_gives_no_suggestion():
+def test_a_busy_hour_inside_the_window_restarts_it():
+    rule = SubsideRule(percent=20, window_h=6)
+    times = [at(25)] * 10 + [at(25, 16)] * 2  # 2 is not below 2: 11:00–16:00 is only 5 quiet hours
+    s = suggest_subsided(times, responded_at=None, now=at(26, 9), rule=rule)
+    assert s is not None and s.subsided_at == at(25, 17)
+
+
+def test_an_hour_exactly_at_the_threshold_is_not_quiet():
+    rule = SubsideRule(percent=20, window_h=2)
+    times = [at(25)] * 5 + [at(25, 11)] * 1  # 1 == 5 × 20%: not below
+    s = suggest_subsided(times, responded_at=None, now=at(26), rule=rule)
+    assert s is not None and s.subsided_at == at(25, 12)
+    assert "即少于 1 条" in s.basis
+
+
+def test_on_a_tie_the_earliest_peak_hour_counts():
+    times = [at(25, 9)] * 3 + [at(25, 12)] * 3
+    s = suggest_subsided(times, responded_at=None, now=at(27), rule=SubsideRule(50, 3))
+    assert s is not None and (s.peak_at, s.peak_count) == (at(25, 9), 3)
+    assert s.subsided_at == at(25, 13)  # 10:00–13:00 is cut by the 12:00 hour (3 items, not below 1.5)
+
+
+def test_the_run_starts_at_the_first_full_hour_after_a_later_response():
+    s = suggest_subsided([at(25)] * 4, responded_at=at(25, 14) + 25 * M, now=at(27), rule=SubsideRule(20, 3))
+    assert s is not None and s.from_at == at(25, 15) and s.subsided_at == at(25, 15)
+    on_the_hour = suggest_subsided([at(25)] * 4, responded_at=at(25, 14), now=at(27), rule=SubsideRule(20, 3))
+    assert on_the_hour is not None and on_the_hour.subsided_at == at(25, 14)
+
+
+def test_hours_not_yet_over_are_not_judged_and_no_items_gives_no_suggestion():
+    rule = SubsideRule(percent=20, window_h=24)
     times = [at(24)] * 5
-    s = suggest_subsided(times, responded_at=None, now=at(25, 23))
-    assert s is not None and s.subsided_day is None and "尚不能判定平息" in s.basis
-    later = suggest_subsided(times, responded_at=None, now=at(26, 0))
-    assert later is not None and later.subsided_day == date(2026, 9, 25)
+    s = suggest_subsided(times, responded_at=None, now=at(25, 10) + 59 * M, rule=rule)  # 11:00–11:00 not over
+    assert s is not None and s.subsided_at is None and "尚不能判定平息" in s.basis
+    assert "尚无连续 24 个完整小时达到该标准" in s.basis
+    later = suggest_subsided(times, responded_at=None, now=at(25, 11), rule=rule)
+    assert later is not None and later.subsided_at == at(24, 11)
     assert suggest_subsided([], responded_at=None, now=at(26)) is None
+
+
+def test_the_default_rule_is_20_percent_for_24_hours():
+    assert SubsideRule() == SubsideRule(percent=20, window_h=24)
 
 
 async def _responded(svc: Svc) -> int:
@@ -84,7 +126,7 @@ def evaluation(iid: int, when: datetime, subsided: datetime, **kw) -> c.RecordEv
 
 
 async def test_an_evaluation_is_stored_with_its_suggestion_and_moves_a_responded_incident_to_evaluated(db, clock):
-    svc = Svc(db, clock)
+    svc = Svc(db, clock, settings=Settings(subside_percent=50, subside_window_h=12))  # quiet: fewer than 3 an hour
     clock.set(at(24, 9))
     iid = await _responded(svc)
     await _items(svc, iid, [at(24, 9)] * 6 + [at(25, 9)] * 2 + [at(26, 9)])
@@ -101,17 +143,19 @@ async def test_an_evaluation_is_stored_with_its_suggestion_and_moves_a_responded
     assert found.subsided_at == at(26, 0) and found.satisfaction == Satisfaction.BASICALLY_SATISFIED
     assert (found.negative_before, found.negative_after, found.notes) == (60, 15, "回访群众")
     assert found.negative_conversion == pytest.approx(0.75)
-    assert found.peak_at == at(24, 0) and found.peak_count == 6
-    assert found.suggested_subsided_at == at(26, 0)  # 1 item < 6 × 20% on the 26th (the 25th had 2)
-    assert "高峰日 09-24" in found.basis and found.recorded_by == "chen_jing"
+    assert found.peak_at == at(24, 9) and found.peak_count == 6
+    assert found.suggested_subsided_at == at(24, 10)  # the 2 items at 09:00 on the 25th are below 3
+    assert "连续 12 小时每小时新增均低于高峰的 50%" in found.basis and found.recorded_by == "chen_jing"
     assert EventKind.EVALUATION_RECORDED in kinds
 
-    again = await execute(svc, evaluation(iid, clock.now(), at(27, 0), satisfaction=Satisfaction.SATISFIED))
+    stricter = replace(svc, settings=Settings(subside_percent=20, subside_window_h=24))  # quiet: at most 1 an hour
+    again = await execute(stricter, evaluation(iid, clock.now(), at(27, 0), satisfaction=Satisfaction.SATISFIED))
     assert "已更正效果评估" in again.message
     async with db.read() as conn:
         latest = (await evaluations_for(conn, [iid]))[iid]
         recorded = [e for e in await list_events(conn, iid) if e.kind == EventKind.EVALUATION_RECORDED]
     assert latest.subsided_at == at(27, 0) and latest.satisfaction == Satisfaction.SATISFIED
+    assert latest.suggested_subsided_at == at(25, 10)  # after the 2 items at 09:00 on the 25th
     assert len(recorded) == 2  # the first stays on the timeline
 
 

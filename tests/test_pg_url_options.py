@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import ssl
 import subprocess
 from urllib.parse import quote
 
@@ -66,22 +65,39 @@ async def test_sslmode_require_is_asked_of_the_server():
 
 def test_ssl_modes_and_files_become_asyncpg_arguments(tmp_path):
     base = make_url("postgresql+asyncpg://monitor@db.internal/monitor")
-    url, args = pg_connect_args(
-        base.update_query_dict({"sslmode": "verify-full", "prepared_statement_cache_size": "0"})
-    )
+    query = {"sslmode": "verify-full", "prepared_statement_cache_size": "0"}
+    url, args = pg_connect_args(base.update_query_dict(query))
     assert args == {"ssl": "verify-full"} and dict(url.query) == {"prepared_statement_cache_size": "0"}
     assert pg_connect_args(base.update_query_dict({"ssl": "true"}))[1] == {"ssl": "require"}
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="ascii")
+    _, args = pg_connect_args(base.update_query_dict({"sslmode": "verify-ca", "sslrootcert": str(ca)}))
+    assert args == {"dsn": f"postgresql://?sslmode=verify-ca&sslrootcert={quote(str(ca), safe='')}"}
+    assert pg_connect_args(base.update_query_dict({"sslmode": "disable", "sslrootcert": str(ca)}))[1] == {
+        "ssl": "disable"
+    }
+
+
+@pytest.fixture
+def root_certificate(tmp_path):
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a self-signed certificate")
     ca, key = tmp_path / "ca.pem", tmp_path / "key.pem"
     command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca]
     subprocess.run([*command, "-days", "1", "-subj", "/CN=db.internal"], check=True, capture_output=True)
-    _, args = pg_connect_args(base.update_query_dict({"sslmode": "verify-ca", "sslrootcert": str(ca)}))
-    context = args["ssl"]
-    assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_REQUIRED
-    assert not context.check_hostname  # verify-ca: the certificate, not the host name
-    _, args = pg_connect_args(base.update_query_dict({"sslmode": "verify-full", "sslrootcert": str(ca)}))
-    assert args["ssl"].check_hostname
+    return ca
+
+
+async def test_verify_ca_with_a_root_certificate_is_asked_of_the_server(root_certificate):
+    """asyncpg applies the files itself: the TLS-less test server refuses the upgrade, never a clear connection."""
+    ca = root_certificate
+    db = Database.open(f"{_pg_url()}?sslmode=verify-ca&sslrootcert={quote(str(ca))}&connect_timeout=5")
+    try:
+        with pytest.raises(Exception, match=r"(?i)ssl"):
+            async with db.read() as conn:
+                await conn.execute(text("SELECT 1"))
+    finally:
+        await db.engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -91,7 +107,10 @@ def test_ssl_modes_and_files_become_asyncpg_arguments(tmp_path):
         ({"bogus": "1"}, "database_url option bogus=1 is not understood"),
         ({"options": "statement_timeout=5"}, "expected -c name=value"),
         ({"connect_timeout": "soon"}, "connect_timeout=soon is not a float"),
-        ({"sslmode": "verify-ca", "sslrootcert": "/nonexistent/ca.pem"}, "cannot use the SSL files"),
+        (
+            {"sslmode": "verify-ca", "sslrootcert": "/nonexistent/ca.pem"},
+            "cannot read the SSL file sslrootcert=/nonexistent/ca.pem",
+        ),
     ],
 )
 def test_options_that_cannot_work_are_refused_by_name(query, message):

@@ -6,6 +6,7 @@ import pytest
 
 from monitor.domain.reporting import IncidentFacts, ObligationFacts, ObligationTally
 from monitor.reports.build import Details, Dist, MonthAccumulator, Names, Period, PeriodError, build_report
+from monitor.reports.build.model import chinese_number
 from monitor.reports.schedule import Recipient, parse_recipients, report_due, scheduled_run
 from tests.report_support import sh
 
@@ -231,3 +232,26 @@ def test_only_a_raise_after_the_first_response_is_a_reescalation():
     report = build_report(acc, acc.summary(), Details(), Names())
     assert report.contract["secondary_opinion"] == {"responded": 5, "reescalated": 2, "rate": 0.4}
     assert report.drilldown["reescalated"] == (1, 3)
+
+
+def test_sections_are_numbered_in_the_order_the_report_prints_them():
+    acc = MonthAccumulator(Period(2026, 10), datetime(2026, 11, 1, tzinfo=UTC))
+    report = build_report(acc, acc.summary(), Details(), Names())
+    numerals = [
+        *("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
+        *("十一", "十二", "十三", "十四", "十五", "十六", "十七", "十八", "十九", "二十"),
+    ]
+    heads = [s.title.split("、", 1) for s in report.sections]
+    assert [n for n, _ in heads] == numerals[: len(heads)]
+    assert all(not any(title.startswith(n + "、") for n in numerals) for _, title in heads)  # no double number
+    assert dict((s.key, s.title) for s in report.sections)["evaluation"] == f"{numerals[len(heads) - 1]}、效果评估"
+    assert report.definitions_title == f"{numerals[len(heads)]}、统计口径与数据说明"
+    default = next(d for d in report.definitions if d.startswith("效果评估："))
+    assert "连续 24 小时均低于高峰小时新增量的 20%" in default  # the default threshold when none is given
+
+
+@pytest.mark.parametrize(
+    ("n", "text"), [(1, "一"), (10, "十"), (11, "十一"), (14, "十四"), (20, "二十"), (23, "二十三")]
+)
+def test_chinese_section_numbers(n, text):
+    assert chinese_number(n) == text

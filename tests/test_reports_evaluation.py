@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from monitor.domain import EventKind, IncidentEvent
-from monitor.domain.evaluation import Evaluation, Satisfaction
+from monitor.domain.evaluation import Evaluation, Satisfaction, SubsideRule
 from monitor.policy import load_org
 from monitor.reports.build import Period
 from monitor.reports.build.labels import drill_label
@@ -67,12 +67,13 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     seeded = await seed(db)
     ids = seeded.ids
     await _evaluate(db, ids)
-    report = await generate(db, OCT, CUTOFF, NAMES, drill=True)
+    report = await generate(db, OCT, CUTOFF, NAMES, drill=True, subside=SubsideRule(percent=15, window_h=36))
     ev = report.contract["evaluation"]
     assert (ev["due"], ev["evaluated"], ev["not_evaluated"], ev["evaluation_rate"]) == (2, 1, 1, 0.5)
     assert ev["subsiding_h"] == {"n": 1, "median": 48.0, "p90": 48.0}  # peak day 10-10 00:00 → 10-12 00:00
     assert ev["subsided_after_response_h"]["median"] == 34.5  # B's first response 10-10 13:30
     assert ev["satisfaction"]["basically_satisfied"] == 1 and ev["satisfaction"]["dissatisfied"] == 0
+    assert ev["subside_threshold"] == {"percent": 15, "window_h": 36}
     assert ev["satisfied_rate"] == 1.0 and ev["negative_conversion"] == {"n": 1, "mean": 0.75}
 
     rows = table(report, "evaluations")
@@ -85,7 +86,9 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     assert drill_label("evaluation:missing", NAMES) == "未做效果评估的舆情"
     section = next(s for s in report.sections if s.key == "evaluation")
     assert "已评估 1 起，未评估 1 起" in section.paragraphs[0]
-    assert any(d.startswith("效果评估：") for d in report.definitions)
+    [defined] = [d for d in report.definitions if d.startswith("效果评估：")]
+    assert "平息标准：每小时新增稿件连续 36 小时均低于高峰小时新增量的 15%" in defined  # the configured threshold
+    assert "subside_percent = 15、subside_window_h = 36" in defined
     [b_timeline] = [t for s in report.sections for t in s.timelines if t.incident_id == ids["B"]]  # 重点舆情
     whats = [what for _, what, _ in b_timeline.entries]
     assert "效果评估：评估意见：回访 20 户" in whats and "归档：归档说明：月度归档" in whats
@@ -93,6 +96,8 @@ async def test_the_monthly_report_measures_subsiding_and_lists_who_lacks_an_eval
     html, *_ = write_report(report, tmp_path, ["html"])
     page = html.read_text(encoding="utf-8")
     assert "十三、效果评估" in page and "未评估" in page and "回访 20 户" in page
+    assert "<h2>十四、统计口径与数据说明</h2>" in page and "十三、统计口径" not in page  # after the last section
+    assert "连续 36 小时均低于高峰小时新增量的 15%" in page
     csv_paths = write_report(report, tmp_path, ["csv"])
     [listing] = [p for p in csv_paths if p.name.endswith("-evaluations.csv")]
     with listing.open(encoding="utf-8-sig", newline="") as handle:

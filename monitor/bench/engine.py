@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.bench import BenchOptions, BenchResult, peak_rss_mb
 from monitor.clock import FakeClock, Stopwatch
-from monitor.config import resolve_org_file, resolve_playbook_file
+from monitor.config import Settings, resolve_org_file, resolve_playbook_file
 from monitor.domain import (
     ClockType,
     EventKind,
@@ -64,6 +64,7 @@ class _Services:
     org: OrgDirectory
     playbook: Playbook
     calendar: WorkCalendar
+    settings: Settings = field(default_factory=Settings)
 
 
 async def run(options: BenchOptions) -> BenchResult:

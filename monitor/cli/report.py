@@ -12,6 +12,7 @@ from monitor.cli.common import CliError, Context
 from monitor.clock import SystemClock, parse_instant
 from monitor.config import resolve_org_file
 from monitor.domain import OrgDirectory
+from monitor.domain.evaluation import subside_rule
 from monitor.policy import load_org
 from monitor.reports.build import Period, PeriodError
 from monitor.reports.job import parse_formats, report_dir, run_scheduled
@@ -86,7 +87,8 @@ async def _monthly(ctx: Context, org: OrgDirectory, now: datetime) -> int:
                     raise CliError(_unknown_unit(args.unit, org))
         top = args.top if args.top is not None else ctx.settings.report_top_incidents
         names = names_from_org(org, rule_titles(ctx.settings))
-        report = await generate(db, period, now, names, unit=args.unit, top_n=top)
+        subside = subside_rule(ctx.settings)
+        report = await generate(db, period, now, names, unit=args.unit, top_n=top, subside=subside)
     finally:
         await db.close()
     out = args.out or report_dir(ctx.settings, period.key)

@@ -11,13 +11,45 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-SUBSIDE_FRACTION = 0.2  # a day counts as quiet when its new items fall below this share of the peak day's
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SubsideRule:
+    """DOMAIN.md §5.2: subsided = volume < `percent`% of the peak for `window_h` hours (settings
+    subside_percent, subside_window_h). Volume is new items per clock hour (Beijing hours are UTC hours
+    shifted by 8, so the buckets are the same)."""
+
+    percent: int = 20
+    window_h: int = 24
+
+    def describe(self) -> str:
+        """zh-CN, for the report's definitions."""
+        return f"每小时新增稿件连续 {self.window_h} 小时均低于高峰小时新增量的 {self.percent}%"
+
+    def quiet(self, count: int, peak: int) -> bool:
+        """Strictly below the threshold, in integers (an hour exactly at it is not quiet)."""
+        return count * 100 < self.percent * peak
+
+
+class SubsideSettings(Protocol):
+    """The two settings of the threshold (monitor.config.Settings has them)."""
+
+    @property
+    def subside_percent(self) -> int: ...
+    @property
+    def subside_window_h(self) -> int: ...
+
+
+def subside_rule(settings: SubsideSettings) -> SubsideRule:
+    """The deployment's 平息 threshold, from settings subside_percent and subside_window_h."""
+    return SubsideRule(percent=settings.subside_percent, window_h=settings.subside_window_h)
 
 
 class Satisfaction(StrEnum):
@@ -43,69 +75,83 @@ _SATISFACTION_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class SubsideSuggestion:
-    """A proposed 舆情平息时间 and how it was computed (days are Beijing calendar days)."""
+    """A proposed 舆情平息时间 and how it was computed (times are starts of clock hours)."""
 
-    peak_day: date  # the day with the most new items (the earliest, on a tie)
+    peak_at: datetime  # start of the hour with the most new items (the earliest, on a tie)
     peak_count: int
-    from_day: date  # the first day looked at: the day after the later of the first response and the peak
-    subsided_day: date | None  # the first complete day from `from_day` below the threshold; None: not yet
-    fraction: float
+    from_at: datetime  # the first hour looked at: after the peak hour and not before the first response
+    subsided_at: datetime | None  # start of the first run of `rule.window_h` quiet complete hours; None: not yet
+    rule: SubsideRule
     basis: str  # zh-CN: how it was computed, shown next to the form and stored with the evaluation
 
-    @property
-    def peak_at(self) -> datetime:
-        return _start_of(self.peak_day)
 
-    @property
-    def subsided_at(self) -> datetime | None:
-        return _start_of(self.subsided_day) if self.subsided_day else None
+def _hour_of(t: datetime) -> datetime:
+    return t.astimezone(BEIJING).replace(minute=0, second=0, microsecond=0)
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=BEIJING)
+def _next_hour(t: datetime) -> datetime:
+    """The first hour start at or after `t`."""
+    start = _hour_of(t)
+    return start if start == t else start + HOUR
 
 
-def _md(day: date) -> str:
-    return f"{day.month:02d}-{day.day:02d}"
+def _hm(t: datetime) -> str:
+    return f"{t.astimezone(BEIJING):%m-%d %H:%M}"
 
 
 def suggest_subsided(
     item_times: Iterable[datetime],
     responded_at: datetime | None,
     now: datetime,
-    fraction: float = SUBSIDE_FRACTION,
+    rule: SubsideRule | None = None,
 ) -> SubsideSuggestion | None:
-    """The first complete day after the first response (and after the peak) whose new items fell
-    below `fraction` of the peak day's; None when the incident has no items with a time."""
-    counts = Counter(t.astimezone(BEIJING).date() for t in item_times)
+    """The start of the first `rule.window_h` complete hours, after the peak hour and not before the
+    first response, in each of which new items stayed below `rule.percent`% of the peak hour's;
+    None when the incident has no items with a time."""
+    rule = rule or SubsideRule()
+    counts = Counter(_hour_of(t) for t in item_times)
     if not counts:
         return None
-    peak_day = min(counts, key=lambda d: (-counts[d], d))
-    peak = counts[peak_day]
-    start = peak_day if responded_at is None else max(peak_day, responded_at.astimezone(BEIJING).date())
-    first, today = start + timedelta(days=1), now.astimezone(BEIJING).date()
-    quiet = next((d for d in _days(first, today) if counts.get(d, 0) < fraction * peak), None)
-    after = f"首次回应（{_md(responded_at.astimezone(BEIJING).date())}）及" if responded_at else ""
+    peak_at = min(counts, key=lambda h: (-counts[h], h))
+    peak = counts[peak_at]
+    first = peak_at + HOUR if responded_at is None else max(peak_at + HOUR, _next_hour(responded_at))
+    busy = sorted(h for h, n in counts.items() if h >= first and not rule.quiet(n, peak))
+    subsided = _first_quiet_run(first, busy, rule.window_h * HOUR, now)
+    basis = _basis(peak_at, peak, first, responded_at, subsided, rule)
+    return SubsideSuggestion(peak_at, peak, first, subsided, rule, basis)
+
+
+def _first_quiet_run(first: datetime, busy: list[datetime], window: timedelta, now: datetime) -> datetime | None:
+    """Start of the first `window` from `first` with no busy hour, complete by `now` (an hour not yet
+    over cannot be judged quiet)."""
+    start = first
+    for hour in busy:
+        if hour - start >= window:
+            break
+        start = hour + HOUR
+    return start if start + window <= now else None
+
+
+def _basis(
+    peak_at: datetime,
+    peak: int,
+    first: datetime,
+    responded_at: datetime | None,
+    subsided: datetime | None,
+    rule: SubsideRule,
+) -> str:
+    after = f"首次回应（{_hm(responded_at)}）及" if responded_at else ""
+    limit = f"{rule.percent * peak / 100:g}"
     head = (
-        f"按关联稿件的发布时间（无发布时间的按采集时间）逐日统计（北京时间）：高峰日 {_md(peak_day)}，"
-        f"新增 {peak} 条；自{after}高峰日之后的 {_md(first)} 起，"
+        f"按关联稿件的发布时间（无发布时间的按采集时间）逐小时统计（北京时间）：高峰为 {_hm(peak_at)} 起的一小时，"
+        f"新增 {peak} 条；平息标准为连续 {rule.window_h} 小时每小时新增均低于高峰的 {rule.percent}%"
+        f"（即少于 {limit} 条）。"
+        f"自{after}高峰之后的 {_hm(first)} 起查看，"
     )
-    if quiet is None:
-        tail = f"截至昨日每天新增仍不少于高峰日的 {fraction:.0%}，尚不能判定平息。"
-    else:
-        tail = (
-            f"{_md(quiet)} 新增 {counts.get(quiet, 0)} 条，首次低于高峰日的 {fraction:.0%}，"
-            f"建议平息时间为 {_md(quiet)} 00:00。"
-        )
-    return SubsideSuggestion(peak_day, peak, first, quiet, fraction, head + tail)
-
-
-def _days(first: date, before: date) -> Iterable[date]:
-    """Complete days only: today is not over, so it cannot yet be judged quiet."""
-    day = first
-    while day < before:
-        yield day
-        day += timedelta(days=1)
+    if subsided is None:
+        return head + f"截至目前尚无连续 {rule.window_h} 个完整小时达到该标准，尚不能判定平息。"
+    end = subsided + rule.window_h * HOUR
+    return head + f"{_hm(subsided)} 至 {_hm(end)} 每小时新增均低于 {limit} 条，建议平息时间为 {_hm(subsided)}。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +163,9 @@ class Evaluation:
     negative_before: int | None = None  # 回应前负面占比 (%), when known
     negative_after: int | None = None  # 回应后负面占比 (%), when known
     notes: str = ""
-    peak_at: datetime | None = None  # start of the peak day of item volume, when there were items
+    # start of the peak hour of item volume (the peak day's 00:00 in evaluations recorded under the earlier
+    # daily rule), when there were items
+    peak_at: datetime | None = None
     peak_count: int | None = None
     suggested_subsided_at: datetime | None = None  # what the item volume suggested
     basis: str = ""  # how the suggestion was computed

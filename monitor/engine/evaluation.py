@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.domain import EventKind, IncidentEvent, IncidentStatus
 from monitor.domain import commands as c
-from monitor.domain.evaluation import Evaluation, Satisfaction, suggest_subsided
+from monitor.domain.evaluation import Evaluation, Satisfaction, subside_rule, suggest_subsided
 from monitor.engine.handlers import Change, CommandRejected, Ctx, _move
 from monitor.engine.plan import fold
 from monitor.engine.plan.derive import derive
@@ -67,7 +67,9 @@ def _record_evaluation(ctx: Ctx, cmd: c.RecordEvaluation) -> Change:
         )
     _check_share(cmd.negative_before, "回应前负面占比")
     _check_share(cmd.negative_after, "回应后负面占比")
-    suggestion = suggest_subsided(ctx.volume, first_response_at(ctx.timeline), cmd.at)
+    suggestion = suggest_subsided(
+        ctx.volume, first_response_at(ctx.timeline), cmd.at, subside_rule(ctx.services.settings)
+    )
     evaluation = Evaluation(
         subsided_at=cmd.subsided_at,
         satisfaction=Satisfaction(cmd.satisfaction),

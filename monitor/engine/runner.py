@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from monitor.clock import Clock, Stopwatch, sleep_or_stop
+from monitor.config import Settings
 from monitor.domain import ClockType, EventKind, Incident, IncidentEvent, OrgDirectory
 from monitor.domain.playbooks import Playbook
 from monitor.domain.responsibility import requirement
@@ -72,6 +73,9 @@ class EngineServices(Protocol):
         ...
     @property
     def calendar(self) -> WorkCalendar: ...
+    @property
+    def settings(self) -> Settings:  # read for the 效果评估 suggestion (subside_percent, subside_window_h)
+        ...
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import FakeClock, to_local
+from monitor.config import Settings
 from monitor.domain import DomainError, EventKind, EventLevel, Incident, OpinionLevel, OrgDirectory
 from monitor.domain import commands as c
 from monitor.domain.enums import ReportKind, ResponseKind
@@ -45,6 +46,7 @@ class SimServices:
     org: OrgDirectory
     playbook: Playbook
     calendar: WorkCalendar
+    settings: Settings = field(default_factory=Settings)
 
 
 def iso(at: datetime | None) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 from monitor.clock import to_local
 from monitor.config import Settings
 from monitor.domain import OrgDirectory
+from monitor.domain.evaluation import subside_rule
 from monitor.reports.build import Report
 from monitor.reports.render.files import FORMATS, write_report
 from monitor.reports.schedule import Recipient, ScheduledRun, parse_recipients, scheduled_run
@@ -68,7 +69,9 @@ async def run_scheduled(db: Database, settings: Settings, org: OrgDirectory, now
     run = scheduled_run(now, settings.report_hour)
     result = JobResult(run)
     names = names_from_org(org, rule_titles(settings))
-    report = await generate(db, run.period, run.cutoff, names, top_n=settings.report_top_incidents)
+    report = await generate(
+        db, run.period, run.cutoff, names, top_n=settings.report_top_incidents, subside=subside_rule(settings)
+    )
     result.files = write_report(report, report_dir(settings, run.period.key), parse_formats(settings.report_formats))
     keys = {r.idempotency_key(run.period): r for r in recipients}
     async with db.write() as conn:

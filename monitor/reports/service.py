@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from monitor.config import Settings, resolve_playbook_file
 from monitor.domain import EventKind, OrgDirectory
+from monitor.domain.evaluation import SubsideRule
 from monitor.policy.playbooks import load_policy
 from monitor.reports.build import (
     Details,
@@ -62,8 +63,10 @@ async def generate(
     unit: str | None = None,
     drill: bool = False,
     top_n: int = DEFAULT_TOP,
+    subside: SubsideRule | None = None,
 ) -> Report:
-    """The report of `period` (optionally for one owning unit) as the data stood at `cutoff`."""
+    """The report of `period` (optionally for one owning unit) as the data stood at `cutoff`;
+    `subside`: the 平息 threshold its definitions state (from the settings, see `subside_rule`)."""
     check_period(period, cutoff)
     async with db.read() as conn:
         acc = await _accumulate(conn, period, cutoff, unit, drill=drill, top_n=top_n)
@@ -71,7 +74,7 @@ async def generate(
             await _accumulate(conn, period.previous(), cutoff, unit, drill=False, top_n=0, lists=False)
         ).summary()
         details = await _details(conn, acc, period, cutoff, unit)
-    return build_report(acc, previous, details, names, unit=unit)
+    return build_report(acc, previous, details, names, unit=unit, subside=subside)
 
 
 async def _accumulate(

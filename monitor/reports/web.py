@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.domain import OrgDirectory
+from monitor.domain.evaluation import SubsideRule
 from monitor.reports.build import Period, Report
 from monitor.reports.render.html import DEFAULT_LIST_LIMIT, chart_drilldown, render_fragment, stylesheet
 from monitor.reports.service import DEFAULT_TOP, generate, names_from_org
@@ -54,13 +55,14 @@ async def report_page(
     top_n: int = DEFAULT_TOP,
     rule_titles: Mapping[str, str] | None = None,
     inline_styles: bool = True,
+    subside: SubsideRule | None = None,
 ) -> ReportPage:
     """The report page; pass `rule_titles` (rule id -> title, e.g. from the loaded playbook) to name rules.
 
     `inline_styles=False` for a page whose CSP forbids inline styles: link `stylesheet()` instead.
     """
     names = names_from_org(org, rule_titles)
-    report = await generate(db, period, cutoff, names, unit=unit, drill=True, top_n=top_n)
+    report = await generate(db, period, cutoff, names, unit=unit, drill=True, top_n=top_n, subside=subside)
     html = render_fragment(
         report, drill_url=drill_url, incident_url=incident_url, list_limit=list_limit, inline_styles=inline_styles
     )

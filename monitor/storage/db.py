@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
-import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -104,9 +105,7 @@ def pg_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
         args["server_settings"] = settings
     if "direct_tls" in query:
         args["direct_tls"] = query["direct_tls"].lower() in ("true", "1", "yes", "on")
-    ssl_arg = _ssl_arg(query)
-    if ssl_arg is not None:
-        args["ssl"] = ssl_arg
+    args |= _ssl_args(query)
     kept = {key: value for key, value in query.items() if key in _DIALECT_OPTIONS}
     return url.set(query=kept), args
 
@@ -125,16 +124,23 @@ def _checked_query(url: URL) -> dict[str, str]:
     return query  # type: ignore[return-value]  # no tuples left
 
 
-def _ssl_arg(query: Mapping[str, str]) -> str | ssl.SSLContext | None:
-    """asyncpg's `ssl`: the mode (sslmode or asyncpg's ssl=), or a context when certificate files are given."""
+def _ssl_args(query: Mapping[str, str]) -> dict[str, str]:
+    """asyncpg's `ssl` (the mode, from sslmode or asyncpg's own ssl=); with certificate files, a
+    `dsn` holding sslmode and the files instead, so asyncpg applies libpq's rules for them itself
+    (verify-ca checks the chain, verify-full also the host name; a client certificate is presented)."""
     mode = (query.get("sslmode") or query.get("ssl") or "").lower()
     mode = {"true": "require", "false": "disable"}.get(mode, mode)
     if mode and mode not in _SSL_MODES:
         raise DatabaseError(f"database_url: sslmode={mode} is not an SSL mode; use one of {', '.join(_SSL_MODES)}")
     files = {key: query[key] for key in _SSL_FILES if key in query}
-    if files and mode != "disable":
-        return _ssl_context(mode or "prefer", files)
-    return mode or None
+    if not files or mode == "disable":
+        return {"ssl": mode} if mode else {}
+    for key, path in files.items():
+        if not os.access(path, os.R_OK):
+            raise DatabaseError(
+                f"database_url: cannot read the SSL file {key}={path}; check the path and its permissions"
+            )
+    return {"dsn": "postgresql://?" + urlencode({"sslmode": mode or "prefer", **files})}
 
 
 def _typed(key: str, value: str, kind: type) -> Any:
@@ -162,23 +168,6 @@ def _server_options(options: str) -> dict[str, str]:
         found[name.replace("-", "_")] = value
         i += 1
     return found
-
-
-def _ssl_context(mode: str, files: Mapping[str, str]) -> ssl.SSLContext:
-    """An SSL context as libpq would verify with these files: verify-full checks the certificate and
-    the host name, verify-ca (and require or prefer when a root certificate is given) the
-    certificate only; a client certificate is presented when given."""
-    try:
-        context = ssl.create_default_context(cafile=files.get("sslrootcert"))
-        if "sslcert" in files:
-            context.load_cert_chain(files["sslcert"], files.get("sslkey"))
-    except (OSError, ssl.SSLError) as exc:
-        raise DatabaseError(f"database_url: cannot use the SSL files {dict(files)}: {exc}") from exc
-    if mode != "verify-full":
-        context.check_hostname = False
-        if "sslrootcert" not in files:
-            context.verify_mode = ssl.CERT_NONE  # require without a root certificate: encrypted, not verified
-    return context
 
 
 class Database:

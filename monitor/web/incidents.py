@@ -14,7 +14,7 @@ from aiohttp import web
 from monitor.clock import parse_instant, to_local
 from monitor.domain import EventKind, Incident, IncidentEvent, Obligation
 from monitor.domain.commitments import COMMITMENT_RULE_ID, CommitmentRecord, commitments_of
-from monitor.domain.evaluation import Evaluation, from_payload, suggest_subsided
+from monitor.domain.evaluation import Evaluation, SubsideRule, from_payload, subside_rule, suggest_subsided
 from monitor.domain.playbooks import Attach
 from monitor.engine.evaluation import first_response_at
 from monitor.storage.repo.incident_detail import (
@@ -93,11 +93,11 @@ class IncidentPage:
         return [e for e in self.events if e.kind == kind]
 
 
-def evaluation_prefill(page: IncidentPage, now: datetime) -> tuple[dict[str, Any], str]:
+def evaluation_prefill(page: IncidentPage, now: datetime, rule: SubsideRule) -> tuple[dict[str, Any], str]:
     """The evaluation form's starting values (the current evaluation, else the suggested 平息时间)
-    and a sentence saying how the suggestion was computed."""
+    and a sentence saying how the suggestion was computed (under the settings' 平息 threshold)."""
     times = [i.published_at or i.fetched_at for i in page.items]
-    suggestion = suggest_subsided(times, first_response_at(page.events), now)
+    suggestion = suggest_subsided(times, first_response_at(page.events), now, rule)
     hint = suggestion.basis if suggestion else "本事件没有关联稿件，无法按稿件量给出平息时间建议，请按实际研判填写。"
     current = page.evaluation
     if current is not None:
@@ -249,7 +249,8 @@ def _render_page(
         if not user.can(spec.permission) or spec is DISMISS:  # shown inside the 市民来信 prompt
             continue
         result = failed[1] if failed and failed[0] is spec else None
-        prefill, hint = evaluation_prefill(page, ctx.now) if spec.command == "RecordEvaluation" else ({}, "")
+        is_evaluation = spec.command == "RecordEvaluation"
+        prefill, hint = evaluation_prefill(page, ctx.now, subside_rule(svc.settings)) if is_evaluation else ({}, "")
         forms.append(
             {
                 "spec": spec,

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from monitor.clock import parse_instant, to_local
 from monitor.config import Settings
+from monitor.domain.evaluation import subside_rule
 from monitor.reports.build import Period, PeriodError, Report
 from monitor.reports.build.labels import OUTCOME_LABELS, drill_label
 from monitor.reports.downloads import DOWNLOADS, render_download
@@ -310,6 +311,7 @@ async def _page(svc: WebServices, selection: Selection) -> ReportPage:
         top_n=svc.settings.report_top_incidents,
         rule_titles=_rule_titles(svc.settings),
         inline_styles=False,
+        subside=subside_rule(svc.settings),
     )
     _cache[key] = page
     while len(_cache) > _CACHE_SIZE:

@@ -44,16 +44,17 @@ async def test_an_analyst_records_an_evaluation_from_the_suggested_subsiding_tim
     incident = await confirmed_incident(env, title="城南小区停水两天")
     response = {"kind": "authoritative_release", "url": "https://www.minghu.gov.example/tb/7", "approved_by": "马振华"}
     await run_command(env, c.RecordResponse, incident, "duty", **response)
-    await _with_items(env, incident, [6, 2, 1])  # peak 09-24 (6); 09-25 has 2 ≥ 20%; 09-26 has 1 < 20% of 6
-    env.clock.advance(4 * D)  # 09-28 09:00: the 26th is a complete day
+    # peak hour 09-24 09:00 (6); 2 at 09:00 on the 25th are not below 20% of 6, 1 on the 26th is
+    await _with_items(env, incident, [6, 2, 1])
+    env.clock.advance(4 * D)  # 09-28 09:00: 09-25 10:00 – 09-26 10:00 is 24 complete quiet hours
 
     await _login(page, base, f"/incidents/{incident}", username="analyst")
     assert "尚未登记效果评估" in await page.inner_text("#facts")
     await page.click("#action-evaluation summary")
     form = page.locator("#action-evaluation")
-    assert await form.locator('input[name="subsided_at"]').input_value() == "2026-09-26T00:00"
+    assert await form.locator('input[name="subsided_at"]').input_value() == "2026-09-25T10:00"
     hint = await form.locator('[data-hint="evaluation"]').inner_text()
-    assert "高峰日 09-24" in hint and "建议平息时间为 09-26 00:00" in hint
+    assert "高峰为 09-24 09:00 起的一小时" in hint and "建议平息时间为 09-25 10:00" in hint
     await shot(page, "evaluation-01-prefilled")
 
     await form.locator('input[name="subsided_at"]').fill("2026-09-20T08:00")  # before detection
@@ -68,14 +69,14 @@ async def test_an_analyst_records_an_evaluation_from_the_suggested_subsiding_tim
     assert await form.locator('textarea[name="notes"]').input_value() == "回访 20 户，17 户基本满意"  # kept
     await shot(page, "evaluation-02-refused")
 
-    await form.locator('input[name="subsided_at"]').fill("2026-09-26T00:00")
+    await form.locator('input[name="subsided_at"]').fill("2026-09-25T10:00")
     await form.locator('button[type="submit"]').click()
     await page.wait_for_url(f"**/incidents/{incident}#timeline")
     assert await page.inner_text("#flash") == "已登记效果评估"
     facts = await page.inner_text("#facts")
-    assert "已评估" in facts and "平息时间 2026-09-26 00:00" in facts and "满意度：基本满意" in facts
+    assert "已评估" in facts and "平息时间 2026-09-25 10:00" in facts and "满意度：基本满意" in facts
     assert "负面占比 60% → 15%" in facts and "回访 20 户，17 户基本满意" in facts
-    assert "平息时间 09-26 00:00；满意度：基本满意；负面占比 60% → 15%" in await page.inner_text("#timeline")
+    assert "平息时间 09-25 10:00；满意度：基本满意；负面占比 60% → 15%" in await page.inner_text("#timeline")
     await shot(page, "evaluation-03-recorded")
 
     async with env.db.read() as conn:

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.clock import to_local
+from monitor.domain.evaluation import SubsideRule
 from monitor.reports.build.accumulate import Group, MonthAccumulator
 from monitor.reports.build.commitments import DEFINITION as COMMITMENTS_DEFINITION
 from monitor.reports.build.commitments import commitments_json, commitments_section
 from monitor.reports.build.deadlines import deadlines_section, ranking_section, rule_ids, ttr_section
-from monitor.reports.build.evaluation import DEFINITION as EVALUATION_DEFINITION
+from monitor.reports.build.evaluation import definition as evaluation_definition
 from monitor.reports.build.evaluation import evaluation_drilldown, evaluation_section, figures
 from monitor.reports.build.followups import (
     ReportChain,
@@ -40,6 +41,7 @@ from monitor.reports.build.model import (
     Summary,
     Table,
     Tally,
+    numbered,
     ratio,
     rounded,
 )
@@ -81,13 +83,21 @@ __all__ = [
 
 
 def build_report(
-    acc: MonthAccumulator, previous: Summary, details: Details, names: Names, *, unit: str | None = None
+    acc: MonthAccumulator,
+    previous: Summary,
+    details: Details,
+    names: Names,
+    *,
+    unit: str | None = None,
+    subside: SubsideRule | None = None,
 ) -> Report:
+    """Sections are numbered 一、二、… in the order below; `subside` is the 平息 threshold the
+    definitions state (settings subside_percent, subside_window_h; the default when None)."""
     summary = acc.summary()
     unit_name = names.unit(unit) if unit else None
     scope = f"{unit_name}" if unit_name else (names.city or "")
     title = f"{scope}政务舆情回应情况月报（{acc.period.label}）"
-    sections = (
+    sections = numbered((
         overview_section(acc, previous, names),
         deadlines_section(acc, names),
         ttr_section(acc, names),
@@ -101,7 +111,7 @@ def build_report(
         reescalation_section(summary.responded, acc.reescalated, names),
         commitments_section(details.commitments, acc.cutoff, names),
         evaluation_section(acc.evaluable, details.evaluations, names),
-    )
+    ))  # fmt: skip
     drilldown = acc.drilldown()
     if acc.drill is not None:
         drilldown.update(chain_drilldown(details.report_chains))
@@ -115,20 +125,25 @@ def build_report(
         summary=summary,
         previous=previous,
         sections=sections,
-        definitions=definitions(acc, summary, unit_name),
+        definitions=definitions(acc, summary, unit_name, subside or SubsideRule()),
         contract=contract(acc, summary, previous, names, unit)
         | follow_up_json(acc, details.report_chains)
-        | {"evaluation": figures(acc.evaluable, details.evaluations).as_dict()}
+        | {"evaluation": figures(acc.evaluable, details.evaluations).as_dict() | _threshold(subside or SubsideRule())}
         | commitments_json(details.commitments, acc.cutoff),
         drilldown=drilldown,
     )
+
+
+def _threshold(rule: SubsideRule) -> dict[str, Any]:
+    """The 平息 threshold the definitions state (JSON contract `evaluation.subside_threshold`)."""
+    return {"subside_threshold": {"percent": rule.percent, "window_h": rule.window_h}}
 
 
 def _local(value: Any) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M")
 
 
-def definitions(acc: MonthAccumulator, s: Summary, unit_name: str | None) -> tuple[str, ...]:
+def definitions(acc: MonthAccumulator, s: Summary, unit_name: str | None, subside: SubsideRule) -> tuple[str, ...]:
     p = acc.period
     scope = f"本报告只统计第一责任单位为“{unit_name}”的舆情及其时限。" if unit_name else ""
     return (
@@ -156,7 +171,7 @@ def definitions(acc: MonthAccumulator, s: Summary, unit_name: str | None) -> tup
         "二次舆情率 = 二次舆情数 ÷ 已回应舆情数。已回应舆情：截至统计时点已公开回应的本月舆情（含无需回应但已回应的）；"
         "二次舆情：首次公开回应之后、统计时点之前，突发事件级别或舆情级别被调高的（以系统登记的级别调整为准）。",
         COMMITMENTS_DEFINITION,
-        EVALUATION_DEFINITION,
+        evaluation_definition(subside),
         f"与上月（{p.previous().label}）对比采用相同口径和相同的数据截止时点。",
         "时间均为北京时间（Asia/Shanghai）。时限规则及依据见 DOMAIN.md §8（国办发〔2016〕61号、80号等）。",
     )

@@ -75,7 +75,7 @@ def commitments_section(found: Sequence[CommitmentFacts], cutoff: datetime, name
         else "本月没有到期的承诺事项（回应中登记的承诺事项按其完成日期统计）。"
     )
     listing = Table("commitments", "承诺事项清单", columns, rows, long_list=True)
-    return Section("commitments", "十二、承诺兑现", (text,), (summary, listing))
+    return Section("commitments", "承诺兑现", (text,), (summary, listing))
 
 
 def commitments_json(found: Sequence[CommitmentFacts], cutoff: datetime) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def deadlines_section(acc: MonthAccumulator, names: Names) -> Section:
         f"本月到期时限 {acc.total.tally.due} 项，涉及 {len(rule_ids(acc))} 类时限要求；"
         f"另有 {acc.cancelled} 项因降级、合并、判定非政务舆情等原因取消，不计入。"
     )
-    return Section("deadlines", "二、时限履行情况", (paragraph,), (table,), (unit_timeliness_chart(acc, names),))
+    return Section("deadlines", "时限履行情况", (paragraph,), (table,), (unit_timeliness_chart(acc, names),))
 
 
 def unit_timeliness_chart(acc: MonthAccumulator, names: Names) -> Chart:
@@ -109,7 +109,7 @@ def ttr_section(acc: MonthAccumulator, names: Names) -> Section:
         ),
     )
     paragraph = "首次回应时长 = 第一次公开回应的发布时间 − 监测发现时间；只统计截至统计时点已回应的舆情。"
-    return Section("ttr", "三、首次回应时长", (paragraph, late_text(acc, names)), tables, (ttr_chart(acc),))
+    return Section("ttr", "首次回应时长", (paragraph, late_text(acc, names)), tables, (ttr_chart(acc),))
 
 
 def dist_cells(d: Dist) -> tuple[Cell, ...]:
@@ -190,4 +190,4 @@ def ranking_section(acc: MonthAccumulator, names: Names) -> Section:
         ))  # fmt: skip
     note = "排序：回应及时率（高者在前）→ 回应率 → 首次回应时长中位数（短者在前）→ 舆情数。无到期时限的单位排在后面。"
     table = Table("ranking", "责任单位排名", RANKING_COLUMNS, tuple(rows), tuple(drill), note=note)
-    return Section("ranking", "四、责任单位排名", (), (table,))
+    return Section("ranking", "责任单位排名", (), (table,))

@@ -1,4 +1,4 @@
-"""十三、效果评估: 舆情平息时长, 满意度 and 负面转化率 (DOMAIN.md §5.2) from the recorded evaluations.
+"""效果评估 (a report section): 舆情平息时长, 满意度 and 负面转化率 (DOMAIN.md §5.2) from the recorded evaluations.
 
 Which incidents should have one: those of the month with a public response known at the cut-off,
 or closed (办结/已评估/已归档). Each is listed; those without an evaluation say 未评估, so a figure
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.domain.evaluation import Evaluation, Satisfaction
+from monitor.domain.evaluation import Evaluation, Satisfaction, SubsideRule
 from monitor.domain.reporting import IncidentFacts
 from monitor.reports.build.labels import Names
 from monitor.reports.build.model import Cell, Column, Dist, Kind, Section, Table, ratio, rounded
@@ -119,9 +119,7 @@ def _h(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} 小时"
 
 
-def evaluation_section(
-    due: Sequence[IncidentFacts], evaluations: Mapping[int, Evaluation], names: Names, number: str = "十三"
-) -> Section:
+def evaluation_section(due: Sequence[IncidentFacts], evaluations: Mapping[int, Evaluation], names: Names) -> Section:
     fig = figures(due, evaluations)
     counts = fig.satisfaction
     text = (
@@ -162,15 +160,21 @@ def evaluation_section(
     ordered = sorted(due, key=lambda f: (f.id in evaluations, f.id))  # the ones still to evaluate first
     rows = tuple(_row(f, evaluations.get(f.id), names) for f in ordered)
     listing = Table("evaluations", "效果评估清单", columns, rows, long_list=True)
-    return Section("evaluation", f"{number}、效果评估", (text,), (summary, listing))
+    return Section("evaluation", "效果评估", (text,), (summary, listing))
 
 
-DEFINITION = (
-    "效果评估：公开回应后或办结后由值班员或分析员登记（平息时间、满意度、回应前后负面占比、评估意见），以统计时点前"
-    "最近一次登记为准。应评估：本月舆情中截至统计时点已公开回应或已办结的；未登记评估的列为“未评估”，不计入平息时长、"
-    "满意率和负面转化率。平息时长 = 平息时间 − 关联稿件量高峰日 0 时（北京时间；高峰日为新增稿件最多的一天，"
-    "登记评估时按当时的稿件计算）；回应后平息时长 = 平息时间 − 首次公开回应的发布时间。"
-    "平息时间的建议值取首次回应及高峰日之后、新增稿件首次低于高峰日 20% 的第一个完整日的 0 时，登记人可修改。"
-    "满意率 =（满意 + 基本满意）÷ 已评价"
-    "（不含“未评价”）；负面转化率 =（回应前负面占比 − 回应后负面占比）÷ 回应前负面占比，取登记了两项的舆情的平均值。"
-)
+def definition(rule: SubsideRule) -> str:
+    """The 效果评估 paragraph of the report's 统计口径, stating the 平息 threshold now configured."""
+    return (
+        "效果评估：公开回应后或办结后由值班员或分析员登记（平息时间、满意度、回应前后负面占比、评估意见），"
+        "以统计时点前最近一次登记为准。应评估：本月舆情中截至统计时点已公开回应或已办结的；未登记评估的列为“未评估”，"
+        "不计入平息时长、满意率和负面转化率。平息时长 = 平息时间 − 关联稿件量高峰的起点（北京时间；"
+        "按发布时间逐小时统计，高峰为新增稿件最多的一小时，并列取最早的；登记评估时按当时的稿件计算并随评估保存，"
+        "早期按日统计登记的为高峰日 0 时）；"
+        "回应后平息时长 = 平息时间 − 首次公开回应的发布时间。"
+        f"平息标准：{rule.describe()}（DOMAIN.md §5.2；本系统设置 subside_percent = {rule.percent}、"
+        f"subside_window_h = {rule.window_h}）。平息时间的建议值取高峰之后、且不早于首次回应的第一段满足该标准的"
+        "完整小时的起点，登记人可修改；各评估登记时的计算依据随评估保存。"
+        "满意率 =（满意 + 基本满意）÷ 已评价（不含“未评价”）；"
+        "负面转化率 =（回应前负面占比 − 回应后负面占比）÷ 回应前负面占比，取登记了两项的舆情的平均值。"
+    )

@@ -137,7 +137,7 @@ def report_chain_section(chains: Sequence[ReportChain], names: Names) -> Section
             f"截至统计时点已办结 {len(closed)} 起，其中首报、续报、终报齐全 {len(complete)} 起，"
             f"完整率 {_pct(rate)}；处置中 {len(chains) - len(closed)} 起。"
         )
-    return Section("report_chains", "十、信息报告完整性（首报、续报、终报）", (text,), (summary, listing))
+    return Section("report_chains", "信息报告完整性（首报、续报、终报）", (text,), (summary, listing))
 
 
 def _state(c: ReportChain) -> str:
@@ -221,4 +221,4 @@ def reescalation_section(responded: int, found: Sequence[Reescalation], names: N
         "只统计系统中登记的级别调整；回应后传播量回升而未调整级别的，不在此列。"
     )
     listing = Table("reescalations", "二次舆情清单", columns, rows)
-    return Section("reescalation", "十一、二次舆情", (text,), (summary, listing))
+    return Section("reescalation", "二次舆情", (text,), (summary, listing))

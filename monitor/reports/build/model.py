@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -74,6 +74,23 @@ class Section:
     tables: tuple[Table, ...] = ()
     charts: tuple[Chart, ...] = ()
     timelines: tuple[Timeline, ...] = ()
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1–99 as written in section headings: 一 … 十, 十一 … 十九, 二十, 二十一 …"""
+    if not 0 < n < 100:
+        raise ValueError(f"section number {n} out of range 1–99")
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return head + (_DIGITS[ones] if ones else "")
+
+
+def numbered(sections: tuple[Section, ...]) -> tuple[Section, ...]:
+    """The sections headed 一、二、… in the order the report prints them."""
+    return tuple(replace(s, title=f"{chinese_number(i)}、{s.title}") for i, s in enumerate(sections, start=1))
 
 
 @dataclass(frozen=True)
@@ -185,6 +202,11 @@ class Report:
     definitions: tuple[str, ...]
     contract: dict[str, Any]
     drilldown: dict[str, tuple[int, ...]] = field(default_factory=dict)  # key -> incident ids (ob:…: deadline ids)
+
+    @property
+    def definitions_title(self) -> str:
+        """The 统计口径 heading, numbered after the last section."""
+        return f"{chinese_number(len(self.sections) + 1)}、统计口径与数据说明"
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables]

@@ -83,7 +83,7 @@ def overview_section(acc: MonthAccumulator, previous: Summary, names: Names) -> 
     tables = [overview] + [dimension_table(acc, dim, names) for dim in DIMENSION_TITLES]
     return Section(
         "overview",
-        "一、总体情况",
+        "总体情况",
         paragraphs=(headline(current), trend(current, previous)),
         tables=tuple(tables),
         charts=(daily_chart(acc),),

@@ -97,7 +97,7 @@ def overdue_section(acc: MonthAccumulator, details: Details, names: Names) -> Se
         f"本月到期时限中，超期未履行 {breached} 项、逾期履行 {len(acc.overdue) - breached} 项；"
         f"{supervised} 起舆情进入督办，超期提醒、升级与督办共 {sum(len(v) for v in ladder.values())} 次。"
     )
-    return Section("overdue", "五、超期与督办", (text,), (table,))
+    return Section("overdue", "超期与督办", (text,), (table,))
 
 
 def _key(o: Overdue) -> tuple[int, str | None, int]:
@@ -151,7 +151,7 @@ def pauses_section(details: Details, names: Names) -> Section:
     )
     if self_approved:
         text += f"注意：{self_approved} 次由申请人本人批准，请核查。"
-    return Section("pauses", "六、暂停计时", (text,), (Table("pauses", "暂停计时记录", columns, rows),))
+    return Section("pauses", "暂停计时", (text,), (Table("pauses", "暂停计时记录", columns, rows),))
 
 
 def regrades_section(details: Details, names: Names) -> Section:
@@ -174,7 +174,7 @@ def regrades_section(details: Details, names: Names) -> Section:
         Column("reason", "调整原因"),
     )
     text = f"本月调整级别 {len(rows)} 次。升级后新增的时限从原始起算时间计算；降级取消的时限记录了原因。"
-    return Section("regrades", "七、级别调整", (text,), (Table("regrades", "级别调整记录", columns, rows),))
+    return Section("regrades", "级别调整", (text,), (Table("regrades", "级别调整记录", columns, rows),))
 
 
 def corrections_section(details: Details, names: Names) -> Section:
@@ -208,7 +208,7 @@ def corrections_section(details: Details, names: Names) -> Section:
         Table("corrections", "研判纠错记录", columns, rows, long_list=True),
     )
     text = f"本月人工纠正自动研判结果 {len(items)} 次，将用于模型再训练。"
-    return Section("corrections", "八、研判纠错", (text,), tables)
+    return Section("corrections", "研判纠错", (text,), tables)
 
 
 def top_section(top: Sequence[IncidentFacts], details: Details, names: Names) -> Section:
@@ -248,7 +248,7 @@ def top_section(top: Sequence[IncidentFacts], details: Details, names: Names) ->
         Table("top_incidents", "重点舆情", columns, rows),
         Table("timelines", "重点舆情时间线", timeline_columns, timeline_rows),
     )
-    return Section("top", "九、重点舆情简析", (text,), tables, timelines=timelines)
+    return Section("top", "重点舆情简析", (text,), tables, timelines=timelines)
 
 
 def _timeline(f: IncidentFacts, entries: Sequence[TimelineFacts], names: Names) -> Timeline:

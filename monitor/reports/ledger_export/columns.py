@@ -158,7 +158,8 @@ def assignment_cells(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
 
 def evaluation_cells(record: LedgerRecord, names: Names) -> tuple[Cell, ...]:
     """效果评估 (the latest) and 归档 of the incident, as the columns of EVALUATION. 平息时长 runs from
-    the start of the peak day of item volume (as recorded with the evaluation) to 平息时间."""
+    the start of the peak hour of item volume (as recorded with the evaluation; the peak day's 00:00 under
+    the earlier daily rule) to 平息时间."""
     ev, archived = record.evaluation, record.archived
     archive_cells = (archived.at, names.person(archived.by)) if archived else (None, None)
     if ev is None:
