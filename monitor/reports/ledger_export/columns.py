@@ -11,6 +11,7 @@ from datetime import datetime
 
 from monitor.domain import (
     EventKind,
+    IncidentEvent,
     IncidentStatus,
     MediaTier,
     MediaType,
@@ -19,7 +20,7 @@ from monitor.domain import (
     ReportKind,
     SupervisionLevel,
 )
-from monitor.domain.commitments import agency_label, channel_label
+from monitor.domain.commitments import agency_label, channel_label, commitments_of
 from monitor.reports.build.labels import (
     ESCALATION_KIND_LABELS,
     EVENT_KIND_LABELS,
@@ -304,28 +305,35 @@ def response_detail_cells(events: Sequence[LedgerEvent], cutoff: datetime) -> tu
 
 
 def _commitments(events: Sequence[LedgerEvent], cutoff: datetime) -> str | None:
-    """Each commitment (numbered in timeline order, as the incident page numbers them) and what became of it."""
-    made: list[tuple[str, str]] = []
-    fulfilled: dict[int, LedgerEvent] = {}
-    origins: dict[tuple[int, int], int] = {}  # (merged from, number there) -> number here
+    """Each commitment (numbered by `commitments_of`, as the incident page and the report number them)
+    and what became of it."""
+    timeline = []
     for e in events:  # timeline order
-        if e.kind == EventKind.RESPONSE_RECORDED:
-            for item in e.commitments:
-                made.append(item)
-                if e.merged_from is not None:
-                    origins[(e.merged_from, sum(1 for k in origins if k[0] == e.merged_from) + 1)] = len(made)
+        if e.kind == EventKind.RESPONSE_RECORDED and e.commitments:
+            made = [{"text": text, "due": due} for text, due in e.commitments]
+            timeline.append(
+                IncidentEvent(
+                    0, EventKind.RESPONSE_RECORDED, e.at, e.actor, {"commitments": made, "merged_from": e.merged_from}
+                )
+            )
         elif e.kind == EventKind.COMMITMENT_FULFILLED and e.number is not None:
-            number = e.number if e.merged_from is None else origins.get((e.merged_from, e.number), 0)
-            fulfilled.setdefault(number, e)
+            done = {
+                "number": e.number,
+                "merged_from": e.merged_from,
+                "fulfilled_at": e.at.isoformat(),
+                "disclosed_url": e.url,
+            }
+            timeline.append(IncidentEvent(0, EventKind.COMMITMENT_FULFILLED, e.at, e.actor, done))
     listed = []
-    for number, (text, due) in enumerate(made, start=1):
-        done = fulfilled.get(number)
-        if done is not None:
-            late = due and local_minute(done.at)[:10] > due
-            state = f"{'逾期' if late else '按期'}兑现 {local_minute(done.at)}" + (f" {done.url}" if done.url else "")
+    for r in commitments_of(timeline):
+        due = r.due.isoformat()
+        if r.fulfilled_at is not None:
+            late = local_minute(r.fulfilled_at)[:10] > due
+            state = f"{'逾期' if late else '按期'}兑现 {local_minute(r.fulfilled_at)}"
+            state += f" {r.disclosed_url}" if r.disclosed_url else ""
         else:
-            state = "已超期未兑现" if due and local_minute(cutoff)[:10] > due else "待兑现"
-        listed.append(f"#{number} {text}（{due} 前）：{state}")
+            state = "已超期未兑现" if local_minute(cutoff)[:10] > due else "待兑现"
+        listed.append(f"#{r.number} {r.text}（{due} 前）：{state}")
     return _joined(listed)
 
 
